@@ -10,6 +10,8 @@ pub mod memory;
 pub mod profile;
 pub mod projection;
 pub mod split;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod timestamp;
 
 pub use event::{Event, EventError, EventType, ParseContext, TimeMode};

@@ -112,7 +112,7 @@ pub trait RebuildStore: ProjectionStore {
 
 /// Apply one logged event: resolve its identity, apply merges, claim identifiers, update the
 /// profile and group states and the timeline.
-pub fn apply_event<S: ProjectionStore>(
+pub fn apply_event<S: ProjectionStore + ?Sized>(
     store: &mut S,
     seq: u64,
     event: &Event,
@@ -202,7 +202,7 @@ pub fn apply_event<S: ProjectionStore>(
 
 /// Every profile whose history is tied to `seeds` through merges or refused links: the set
 /// that must be replayed together for the replay to equal a rebuild of the whole log.
-pub fn closure<S: RebuildStore>(store: &mut S, seeds: &[ProfileId]) -> Result<Vec<ProfileId>, S::Error> {
+pub fn closure<S: RebuildStore + ?Sized>(store: &mut S, seeds: &[ProfileId]) -> Result<Vec<ProfileId>, S::Error> {
     let mut seen: Vec<ProfileId> = Vec::new();
     let mut queue: VecDeque<ProfileId> = seeds.iter().cloned().collect();
     while let Some(profile) = queue.pop_front() {
@@ -224,7 +224,7 @@ pub fn closure<S: RebuildStore>(store: &mut S, seeds: &[ProfileId]) -> Result<Ve
 
 /// Replay the given events (already in log order) after the profiles they belonged to were
 /// cleared. Returns how many were attributed.
-pub fn replay<S: ProjectionStore>(
+pub fn replay<S: ProjectionStore + ?Sized>(
     store: &mut S,
     events: &[(u64, Event)],
     rules: &IdentityRules,

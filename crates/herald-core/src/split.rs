@@ -40,7 +40,7 @@ pub fn unmerge<S, L>(
     mut load_events: L,
 ) -> Result<SplitOutcome, SplitError<S::Error>>
 where
-    S: RebuildStore,
+    S: RebuildStore + ?Sized,
     L: FnMut(&[u64]) -> Result<Vec<(u64, Event)>, S::Error>,
 {
     let (owner, record, undone) = store.merge_record(merge_id)?.ok_or(SplitError::NotFound)?;
@@ -69,7 +69,7 @@ pub fn delete_person<S, L>(
     mut load_events: L,
 ) -> Result<SplitOutcome, SplitError<S::Error>>
 where
-    S: RebuildStore,
+    S: RebuildStore + ?Sized,
     L: FnMut(&[u64]) -> Result<Vec<(u64, Event)>, S::Error>,
 {
     let identity = store.identity(profile)?.ok_or(SplitError::NotFound)?;
@@ -113,7 +113,7 @@ where
 /// Clear the closure of `seeds` and return its events in log order.
 fn clear_closure<S, L>(store: &mut S, seeds: &[ProfileId], load_events: &mut L) -> Result<Vec<(u64, Event)>, S::Error>
 where
-    S: RebuildStore,
+    S: RebuildStore + ?Sized,
     L: FnMut(&[u64]) -> Result<Vec<(u64, Event)>, S::Error>,
 {
     let profiles = closure(store, seeds)?;

@@ -1,1 +1,197 @@
+//! Storage ports and adapters.
+//!
+//! The rest of Herald talks to storage only through the traits here: [`EventLog`] (the durable,
+//! ordered log that ingest appends to), [`ProjectionBackend`] (transactions over the identity
+//! graph and profile state, for the one processor that owns them), [`Queries`] (reads for the
+//! admin API) and [`KeyStore`] (API keys). Every backend implements all four and passes the
+//! same conformance suite (`src/conformance.rs`).
 
+#[cfg(test)]
+mod conformance;
+pub mod sqlite;
+
+use chrono::{DateTime, Utc};
+use herald_core::event::Event;
+use herald_core::identity::{Identifier, ProfileId};
+use herald_core::profile::{GroupState, ProfileState};
+use herald_core::projection::{IdentityLink, MergeRecord, RebuildStore, RefusalRecord};
+use serde::{Deserialize, Serialize};
+
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+    #[error("storage is busy")]
+    Busy,
+}
+
+impl From<rusqlite::Error> for StorageError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => StorageError::Busy,
+            _ => StorageError::Database(e.to_string()),
+        }
+    }
+}
+
+impl From<serde_json::Error> for StorageError {
+    fn from(e: serde_json::Error) -> Self {
+        StorageError::Corrupt(e.to_string())
+    }
+}
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+/// The outcome of one durable append.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AppendOutcome {
+    pub appended: usize,
+    /// Events whose `messageId` was already in the log; not stored again.
+    pub duplicates: usize,
+    /// Log position of the last event appended (the head after the append).
+    pub head: u64,
+}
+
+/// The durable event log: the source of truth every projection is rebuilt from.
+pub trait EventLog: Send + Sync {
+    /// Append in one atomic, durable commit. Events whose `messageId` is already in the log
+    /// are skipped. When this returns `Ok`, the events survive a crash.
+    fn append(&self, events: &[Event]) -> Result<AppendOutcome>;
+    /// Up to `limit` events after position `after`, in log order.
+    fn read_after(&self, after: u64, limit: usize) -> Result<Vec<(u64, Event)>>;
+    /// The events at these positions (missing ones are skipped), in log order.
+    fn load(&self, seqs: &[u64]) -> Result<Vec<(u64, Event)>>;
+    /// Remove events (GDPR deletion, suppressed events).
+    fn delete(&self, seqs: &[u64]) -> Result<()>;
+    /// Position of the last event appended.
+    fn head(&self) -> Result<u64>;
+}
+
+/// A transaction over the projection state, owned by the single processor.
+pub trait StateTxn: RebuildStore<Error = StorageError> {
+    /// Log position up to which events have been applied.
+    fn cursor(&mut self) -> Result<u64>;
+    fn set_cursor(&mut self, seq: u64) -> Result<()>;
+    /// Remove timeline entries of events deleted from the log.
+    fn forget_events(&mut self, seqs: &[u64]) -> Result<()>;
+    fn add_counter(&mut self, name: &str, by: u64) -> Result<()>;
+}
+
+pub trait ProjectionBackend: Send + Sync {
+    /// Run `f` in one transaction, committed when it returns `Ok`, rolled back otherwise.
+    fn in_transaction(&self, f: &mut dyn FnMut(&mut dyn StateTxn) -> Result<()>) -> Result<()>;
+}
+
+/// An identifier on a profile, with how it got there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdentityRow {
+    pub identifier: Identifier,
+    pub link: IdentityLink,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileRecord {
+    pub profile_id: ProfileId,
+    pub created_seq: u64,
+    pub state: ProfileState,
+    pub identities: Vec<IdentityRow>,
+    pub groups: Vec<(String, GroupState)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergeRow {
+    pub record: MergeRecord,
+    pub undone: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TimelineFilter {
+    pub event: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    /// Continue after this `(timestamp millis, seq)` (exclusive); newest first.
+    pub before: Option<(i64, u64)>,
+    pub limit: usize,
+}
+
+/// Reads for the admin API.
+pub trait Queries: Send + Sync {
+    fn profile_of(&self, id: &Identifier) -> Result<Option<ProfileId>>;
+    fn profile(&self, profile: &ProfileId) -> Result<Option<ProfileRecord>>;
+    /// Log positions of the profile's events, newest first, with their `(timestamp, seq)`.
+    fn timeline(&self, profile: &ProfileId, filter: &TimelineFilter) -> Result<Vec<(i64, u64)>>;
+    fn merges(&self, profile: &ProfileId) -> Result<Vec<MergeRow>>;
+    fn merge(&self, merge_id: &str) -> Result<Option<MergeRow>>;
+    fn refusals(&self, profile: &ProfileId) -> Result<Vec<RefusalRecord>>;
+    fn is_suppressed(&self, id: &Identifier) -> Result<bool>;
+    fn processed_cursor(&self) -> Result<u64>;
+    fn counter(&self, name: &str) -> Result<u64>;
+    /// Check the backend answers (for `/readyz`).
+    fn ping(&self) -> Result<()>;
+    /// The whole projection in comparable form: for consistency checks (`herald verify`) and
+    /// the conformance suite. Reads everything; not for hot paths.
+    fn snapshot(&self) -> Result<herald_core::memory::Snapshot>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyKind {
+    /// Sends events (Segment write key). Not secret: it ships in browser code.
+    Write,
+    /// Reads and changes everything under `/api/v1`.
+    Admin,
+}
+
+impl KeyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyKind::Write => "write",
+            KeyKind::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<KeyKind> {
+        match s {
+            "write" => Some(KeyKind::Write),
+            "admin" => Some(KeyKind::Admin),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKey {
+    pub id: String,
+    pub kind: KeyKind,
+    pub name: String,
+    /// The first characters of the secret, to tell keys apart.
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// API keys; secrets are stored only as SHA-256 hashes.
+pub trait KeyStore: Send + Sync {
+    /// Store a key with the given secret. Returns `None` if a key with that secret exists.
+    fn insert_key(&self, kind: KeyKind, name: &str, secret: &str, now: DateTime<Utc>) -> Result<Option<ApiKey>>;
+    fn list_keys(&self) -> Result<Vec<ApiKey>>;
+    /// Revoke; returns false when no such (unrevoked) key exists.
+    fn revoke_key(&self, id: &str, now: DateTime<Utc>) -> Result<bool>;
+    /// The live key of this kind with this secret.
+    fn authenticate(&self, kind: KeyKind, secret: &str) -> Result<Option<ApiKey>>;
+    fn count_keys(&self, kind: KeyKind) -> Result<usize>;
+}
+
+/// Everything a backend provides.
+pub trait Store: EventLog + ProjectionBackend + Queries + KeyStore {}
+impl<T: EventLog + ProjectionBackend + Queries + KeyStore> Store for T {}
+
+/// SHA-256 of a key secret, hex-encoded.
+pub fn hash_secret(secret: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(secret.as_bytes()))
+}

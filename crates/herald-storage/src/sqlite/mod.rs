@@ -1,0 +1,82 @@
+//! The embedded backend: two SQLite databases in WAL mode under the data directory.
+//!
+//! `log.db` holds the event log; only the ingest writer writes it, with `synchronous=FULL` so a
+//! commit is on disk before the ingest request is acknowledged. `state.db` holds everything
+//! projected from the log plus keys; only the processor writes projection state. Two files let
+//! ingest and processing commit in parallel; state.db can use `synchronous=NORMAL` because its
+//! cursor commits atomically with the state it describes (a lost tail is simply re-applied).
+
+mod keys;
+mod log;
+mod pool;
+mod projection;
+mod queries;
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::Connection;
+
+use crate::Result;
+use pool::Pool;
+
+/// How hard commits to the log are flushed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// fsync on every commit: an acknowledged event survives power loss.
+    Full,
+    /// No fsync on commit: survives a process crash (`kill -9`), not power loss.
+    Normal,
+}
+
+pub struct SqliteStore {
+    dir: PathBuf,
+    log_writer: Mutex<Connection>,
+    log_readers: Pool,
+    state_writer: Mutex<Connection>,
+    state_readers: Pool,
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) the store in `dir`, migrating the schema.
+    pub fn open(dir: &Path, durability: Durability) -> Result<SqliteStore> {
+        std::fs::create_dir_all(dir).map_err(|e| crate::StorageError::Database(format!("cannot create {}: {e}", dir.display())))?;
+        let log_path = dir.join("log.db");
+        let state_path = dir.join("state.db");
+        let sync = match durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        };
+        let log_writer = open_connection(&log_path, sync)?;
+        schema::migrate_log(&log_writer)?;
+        let state_writer = open_connection(&state_path, "NORMAL")?;
+        schema::migrate_state(&state_writer)?;
+        Ok(SqliteStore {
+            dir: dir.to_owned(),
+            log_writer: Mutex::new(log_writer),
+            log_readers: Pool::new(log_path, sync),
+            state_writer: Mutex::new(state_writer),
+            state_readers: Pool::new(state_path, "NORMAL"),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+pub(crate) fn open_connection(path: &Path, synchronous: &str) -> Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous={synchronous}; PRAGMA busy_timeout=10000; \
+         PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;"
+    ))?;
+    Ok(conn)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding the lock leaves no half-done transaction behind (rusqlite rolls
+    // back on drop), so the connection is still usable.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

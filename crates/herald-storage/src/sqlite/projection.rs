@@ -1,0 +1,356 @@
+//! [`ProjectionBackend`] on `state.db`: the processor's transactions.
+//!
+//! Profile states are cached for the length of a transaction and written once at commit, so a
+//! batch of events for one busy profile costs one read and one write of its state.
+
+use std::collections::{BTreeSet, HashMap};
+
+use herald_core::event::{Event, EventType};
+use herald_core::identity::{IdKind, Identifier, ProfileId, ProfileIdentity, Separation};
+use herald_core::profile::{GroupState, ProfileState};
+use herald_core::projection::{IdentityLink, MergeRecord, ProjectionStore, RebuildStore, RefusalRecord};
+use rusqlite::{params, OptionalExtension, Transaction};
+
+use super::{lock, SqliteStore};
+use crate::{ProjectionBackend, Result, StateTxn, StorageError};
+
+struct SqliteTxn<'c> {
+    tx: Transaction<'c>,
+    /// Profile states read or written in this transaction; `true` when dirty.
+    states: HashMap<ProfileId, (ProfileState, bool)>,
+}
+
+impl ProjectionBackend for SqliteStore {
+    fn in_transaction(&self, f: &mut dyn FnMut(&mut dyn StateTxn) -> Result<()>) -> Result<()> {
+        let mut conn = lock(&self.state_writer);
+        let tx = conn.transaction()?;
+        let mut txn = SqliteTxn { tx, states: HashMap::new() };
+        f(&mut txn)?;
+        txn.flush()?;
+        txn.tx.commit()?;
+        Ok(())
+    }
+}
+
+pub(crate) fn kind_of(s: &str) -> Result<IdKind> {
+    s.parse().map_err(|e: herald_core::identity::IdentifierError| StorageError::Corrupt(e.0))
+}
+
+impl SqliteTxn<'_> {
+    fn flush(&mut self) -> Result<()> {
+        let mut stmt = self.tx.prepare_cached("UPDATE profiles SET state = ?2 WHERE profile_id = ?1")?;
+        for (profile, (state, dirty)) in &self.states {
+            if *dirty {
+                stmt.execute(params![profile.as_str(), serde_json::to_string(state)?])?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ProjectionStore for SqliteTxn<'_> {
+    type Error = StorageError;
+
+    fn owner(&mut self, id: &Identifier) -> Result<Option<ProfileId>> {
+        let mut stmt = self.tx.prepare_cached("SELECT profile_id FROM identities WHERE kind = ?1 AND value = ?2")?;
+        Ok(stmt.query_row(params![id.kind.as_str(), id.value], |r| r.get(0)).optional()?.map(ProfileId))
+    }
+
+    fn identity(&mut self, profile: &ProfileId) -> Result<Option<ProfileIdentity>> {
+        let created: Option<i64> = self
+            .tx
+            .prepare_cached("SELECT created_seq FROM profiles WHERE profile_id = ?1")?
+            .query_row(params![profile.as_str()], |r| r.get(0))
+            .optional()?;
+        let Some(created) = created else { return Ok(None) };
+        let mut stmt = self.tx.prepare_cached("SELECT kind, value FROM identities WHERE profile_id = ?1")?;
+        let rows = stmt.query_map(params![profile.as_str()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut identifiers = BTreeSet::new();
+        for row in rows {
+            let (kind, value) = row?;
+            identifiers.insert(Identifier::new(kind_of(&kind)?, value));
+        }
+        Ok(Some(ProfileIdentity { identifiers, created_seq: created as u64 }))
+    }
+
+    fn separations_touching(&mut self, ids: &BTreeSet<Identifier>) -> Result<Vec<Separation>> {
+        let mut found = BTreeSet::new();
+        {
+            let mut stmt =
+                self.tx.prepare_cached("SELECT separation_id FROM separation_members WHERE kind = ?1 AND value = ?2")?;
+            for id in ids {
+                let rows = stmt.query_map(params![id.kind.as_str(), id.value], |r| r.get::<_, i64>(0))?;
+                for row in rows {
+                    found.insert(row?);
+                }
+            }
+        }
+        let mut stmt = self.tx.prepare_cached("SELECT body FROM separations WHERE separation_id = ?1")?;
+        found
+            .into_iter()
+            .map(|sid| {
+                let body: String = stmt.query_row(params![sid], |r| r.get(0))?;
+                Ok(serde_json::from_str(&body)?)
+            })
+            .collect()
+    }
+
+    fn is_suppressed(&mut self, id: &Identifier) -> Result<bool> {
+        let mut stmt = self.tx.prepare_cached("SELECT 1 FROM suppressions WHERE kind = ?1 AND value = ?2")?;
+        Ok(stmt.exists(params![id.kind.as_str(), id.value])?)
+    }
+
+    fn create_profile(&mut self, profile: &ProfileId, created_seq: u64) -> Result<()> {
+        self.tx
+            .prepare_cached("INSERT INTO profiles (profile_id, created_seq, state) VALUES (?1, ?2, '{}')")?
+            .execute(params![profile.as_str(), created_seq as i64])?;
+        self.states.insert(profile.clone(), (ProfileState::default(), true));
+        Ok(())
+    }
+
+    fn set_owner(&mut self, id: &Identifier, profile: &ProfileId, link: &IdentityLink) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO identities (kind, value, profile_id, link) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (kind, value) DO UPDATE SET profile_id = excluded.profile_id, link = excluded.link",
+            )?
+            .execute(params![id.kind.as_str(), id.value, profile.as_str(), serde_json::to_string(link)?])?;
+        Ok(())
+    }
+
+    fn profile_state(&mut self, profile: &ProfileId) -> Result<ProfileState> {
+        if let Some((state, _)) = self.states.get(profile) {
+            return Ok(state.clone());
+        }
+        let body: Option<String> = self
+            .tx
+            .prepare_cached("SELECT state FROM profiles WHERE profile_id = ?1")?
+            .query_row(params![profile.as_str()], |r| r.get(0))
+            .optional()?;
+        let state: ProfileState = match body {
+            Some(b) => serde_json::from_str(&b)?,
+            None => ProfileState::default(),
+        };
+        self.states.insert(profile.clone(), (state.clone(), false));
+        Ok(state)
+    }
+
+    fn save_profile_state(&mut self, profile: &ProfileId, state: &ProfileState) -> Result<()> {
+        self.states.insert(profile.clone(), (state.clone(), true));
+        Ok(())
+    }
+
+    fn group_state(&mut self, group_id: &str) -> Result<GroupState> {
+        let body: Option<String> = self
+            .tx
+            .prepare_cached("SELECT state FROM groups WHERE group_id = ?1")?
+            .query_row(params![group_id], |r| r.get(0))
+            .optional()?;
+        Ok(match body {
+            Some(b) => serde_json::from_str(&b)?,
+            None => GroupState::default(),
+        })
+    }
+
+    fn save_group_state(&mut self, group_id: &str, state: &GroupState) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO groups (group_id, state) VALUES (?1, ?2) ON CONFLICT (group_id) DO UPDATE SET state = excluded.state",
+            )?
+            .execute(params![group_id, serde_json::to_string(state)?])?;
+        Ok(())
+    }
+
+    fn absorb(&mut self, winner: &ProfileId, loser: &ProfileId) -> Result<()> {
+        let (w, l) = (winner.as_str(), loser.as_str());
+        for sql in [
+            "UPDATE identities SET profile_id = ?1 WHERE profile_id = ?2",
+            "UPDATE event_index SET profile_id = ?1 WHERE profile_id = ?2",
+            "UPDATE merges SET profile_id = ?1 WHERE profile_id = ?2",
+            "UPDATE refusals SET profile_id = ?1 WHERE profile_id = ?2",
+        ] {
+            self.tx.prepare_cached(sql)?.execute(params![w, l])?;
+        }
+        self.tx.prepare_cached("DELETE FROM profiles WHERE profile_id = ?1")?.execute(params![l])?;
+        self.states.remove(loser);
+        Ok(())
+    }
+
+    fn record_merge(&mut self, merge: &MergeRecord) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO merges (merge_id, profile_id, seq, record) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (merge_id) DO UPDATE SET profile_id = excluded.profile_id, record = excluded.record, undone = 0",
+            )?
+            .execute(params![merge.merge_id, merge.winner.as_str(), merge.seq as i64, serde_json::to_string(merge)?])?;
+        Ok(())
+    }
+
+    fn record_refusal(&mut self, profile: &ProfileId, refusal: &RefusalRecord) -> Result<()> {
+        let reason = serde_json::to_value(refusal.reason)?;
+        self.tx
+            .prepare_cached("INSERT INTO refusals (profile_id, seq, kind, value, reason) VALUES (?1, ?2, ?3, ?4, ?5)")?
+            .execute(params![
+                profile.as_str(),
+                refusal.seq as i64,
+                refusal.identifier.kind.as_str(),
+                refusal.identifier.value,
+                reason.as_str().unwrap_or_default()
+            ])?;
+        Ok(())
+    }
+
+    fn attribute(&mut self, seq: u64, profile: &ProfileId, event: &Event) -> Result<()> {
+        let group = (event.event_type == EventType::Group).then_some(event.group_id.as_deref()).flatten();
+        self.tx
+            .prepare_cached(
+                "INSERT INTO event_index (seq, profile_id, name, ts, group_id) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (seq) DO UPDATE SET profile_id = excluded.profile_id",
+            )?
+            .execute(params![seq as i64, profile.as_str(), event.display_name(), event.timestamp.timestamp_millis(), group])?;
+        Ok(())
+    }
+}
+
+fn refusal_from_row(seq: i64, kind: &str, value: String, reason: &str) -> Result<RefusalRecord> {
+    Ok(RefusalRecord {
+        seq: seq as u64,
+        identifier: Identifier::new(kind_of(kind)?, value),
+        reason: serde_json::from_value(serde_json::Value::String(reason.to_owned()))?,
+    })
+}
+
+pub(crate) fn load_refusals(conn: &rusqlite::Connection, profile: &ProfileId) -> Result<Vec<RefusalRecord>> {
+    let mut stmt = conn.prepare_cached("SELECT seq, kind, value, reason FROM refusals WHERE profile_id = ?1 ORDER BY seq")?;
+    let rows = stmt.query_map(params![profile.as_str()], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+    })?;
+    rows.map(|row| {
+        let (seq, kind, value, reason) = row?;
+        refusal_from_row(seq, &kind, value, &reason)
+    })
+    .collect()
+}
+
+pub(crate) fn load_merge(conn: &rusqlite::Connection, merge_id: &str) -> Result<Option<(ProfileId, MergeRecord, bool)>> {
+    let row: Option<(String, String, bool)> = conn
+        .prepare_cached("SELECT profile_id, record, undone FROM merges WHERE merge_id = ?1")?
+        .query_row(params![merge_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    row.map(|(p, record, undone)| Ok((ProfileId(p), serde_json::from_str(&record)?, undone))).transpose()
+}
+
+fn seqs(tx: &Transaction<'_>, sql: &str, arg: &str) -> Result<Vec<u64>> {
+    let mut stmt = tx.prepare_cached(sql)?;
+    let rows = stmt.query_map(params![arg], |r| r.get::<_, i64>(0))?;
+    rows.map(|r| Ok(r? as u64)).collect()
+}
+
+impl RebuildStore for SqliteTxn<'_> {
+    fn refusals_of(&mut self, profile: &ProfileId) -> Result<Vec<RefusalRecord>> {
+        load_refusals(&self.tx, profile)
+    }
+
+    fn profiles_refusing(&mut self, ids: &BTreeSet<Identifier>) -> Result<Vec<ProfileId>> {
+        let mut stmt = self.tx.prepare_cached("SELECT DISTINCT profile_id FROM refusals WHERE kind = ?1 AND value = ?2")?;
+        let mut out = Vec::new();
+        for id in ids {
+            let rows = stmt.query_map(params![id.kind.as_str(), id.value], |r| r.get::<_, String>(0))?;
+            for row in rows {
+                out.push(ProfileId(row?));
+            }
+        }
+        Ok(out)
+    }
+
+    fn event_seqs(&mut self, profile: &ProfileId) -> Result<Vec<u64>> {
+        seqs(&self.tx, "SELECT seq FROM event_index WHERE profile_id = ?1 ORDER BY seq", profile.as_str())
+    }
+
+    fn group_event_seqs(&mut self, group_id: &str) -> Result<Vec<u64>> {
+        seqs(&self.tx, "SELECT seq FROM event_index WHERE group_id = ?1 ORDER BY seq", group_id)
+    }
+
+    fn delete_group_state(&mut self, group_id: &str) -> Result<()> {
+        self.tx.prepare_cached("DELETE FROM groups WHERE group_id = ?1")?.execute(params![group_id])?;
+        Ok(())
+    }
+
+    fn merge_record(&mut self, merge_id: &str) -> Result<Option<(ProfileId, MergeRecord, bool)>> {
+        load_merge(&self.tx, merge_id)
+    }
+
+    fn mark_merge_undone(&mut self, merge_id: &str) -> Result<()> {
+        self.tx.prepare_cached("UPDATE merges SET undone = 1 WHERE merge_id = ?1")?.execute(params![merge_id])?;
+        Ok(())
+    }
+
+    fn add_separation(&mut self, separation: &Separation) -> Result<()> {
+        self.tx
+            .prepare_cached("INSERT INTO separations (body) VALUES (?1)")?
+            .execute(params![serde_json::to_string(separation)?])?;
+        let sid = self.tx.last_insert_rowid();
+        let mut stmt = self.tx.prepare_cached("INSERT INTO separation_members (separation_id, kind, value) VALUES (?1, ?2, ?3)")?;
+        for id in separation.left.iter().chain(&separation.right) {
+            stmt.execute(params![sid, id.kind.as_str(), id.value])?;
+        }
+        Ok(())
+    }
+
+    fn suppress(&mut self, id: &Identifier) -> Result<()> {
+        self.tx
+            .prepare_cached("INSERT INTO suppressions (kind, value) VALUES (?1, ?2) ON CONFLICT DO NOTHING")?
+            .execute(params![id.kind.as_str(), id.value])?;
+        Ok(())
+    }
+
+    fn clear_profile(&mut self, profile: &ProfileId) -> Result<()> {
+        let p = profile.as_str();
+        for sql in [
+            "DELETE FROM identities WHERE profile_id = ?1",
+            "DELETE FROM event_index WHERE profile_id = ?1",
+            "DELETE FROM merges WHERE profile_id = ?1 AND undone = 0",
+            "DELETE FROM refusals WHERE profile_id = ?1",
+            "DELETE FROM profiles WHERE profile_id = ?1",
+        ] {
+            self.tx.prepare_cached(sql)?.execute(params![p])?;
+        }
+        self.states.remove(profile);
+        Ok(())
+    }
+}
+
+impl StateTxn for SqliteTxn<'_> {
+    fn cursor(&mut self) -> Result<u64> {
+        let v: Option<i64> = self
+            .tx
+            .prepare_cached("SELECT value FROM meta WHERE key = 'cursor'")?
+            .query_row([], |r| r.get(0))
+            .optional()?;
+        Ok(v.unwrap_or(0) as u64)
+    }
+
+    fn set_cursor(&mut self, seq: u64) -> Result<()> {
+        self.tx
+            .prepare_cached("INSERT INTO meta (key, value) VALUES ('cursor', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value")?
+            .execute(params![seq as i64])?;
+        Ok(())
+    }
+
+    fn forget_events(&mut self, seqs: &[u64]) -> Result<()> {
+        let mut stmt = self.tx.prepare_cached("DELETE FROM event_index WHERE seq = ?1")?;
+        for seq in seqs {
+            stmt.execute(params![*seq as i64])?;
+        }
+        Ok(())
+    }
+
+    fn add_counter(&mut self, name: &str, by: u64) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = value + excluded.value",
+            )?
+            .execute(params![format!("counter:{name}"), by as i64])?;
+        Ok(())
+    }
+}

@@ -1,0 +1,95 @@
+//! Schema and migrations, versioned with `PRAGMA user_version`.
+
+use rusqlite::Connection;
+
+use crate::Result;
+
+const LOG_MIGRATIONS: &[&str] = &["
+    -- AUTOINCREMENT: a deleted tail position is never reused, so the processor's cursor
+    -- never skips an event.
+    CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        message_id TEXT NOT NULL UNIQUE,
+        payload TEXT NOT NULL
+    );
+"];
+
+const STATE_MIGRATIONS: &[&str] = &["
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+    CREATE TABLE profiles (
+        profile_id TEXT PRIMARY KEY,
+        created_seq INTEGER NOT NULL,
+        state TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE identities (
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        profile_id TEXT NOT NULL,
+        link TEXT NOT NULL,
+        PRIMARY KEY (kind, value)
+    ) WITHOUT ROWID;
+    CREATE INDEX identities_by_profile ON identities (profile_id);
+    CREATE TABLE groups (group_id TEXT PRIMARY KEY, state TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE event_index (
+        seq INTEGER PRIMARY KEY,
+        profile_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        group_id TEXT
+    );
+    CREATE INDEX event_index_by_profile ON event_index (profile_id, ts, seq);
+    CREATE INDEX event_index_by_group ON event_index (group_id) WHERE group_id IS NOT NULL;
+    CREATE TABLE merges (
+        merge_id TEXT PRIMARY KEY,
+        profile_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        record TEXT NOT NULL,
+        undone INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    CREATE INDEX merges_by_profile ON merges (profile_id);
+    CREATE TABLE refusals (
+        profile_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        reason TEXT NOT NULL
+    );
+    CREATE INDEX refusals_by_profile ON refusals (profile_id);
+    CREATE INDEX refusals_by_identifier ON refusals (kind, value);
+    CREATE TABLE separations (separation_id INTEGER PRIMARY KEY, body TEXT NOT NULL);
+    CREATE TABLE separation_members (
+        separation_id INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL
+    );
+    CREATE INDEX separation_members_by_identifier ON separation_members (kind, value);
+    CREATE TABLE suppressions (kind TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, value)) WITHOUT ROWID;
+    CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        hash TEXT NOT NULL UNIQUE,
+        prefix TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    ) WITHOUT ROWID;
+"];
+
+fn migrate(conn: &Connection, migrations: &[&str]) -> Result<()> {
+    let version: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (i, sql) in migrations.iter().enumerate().skip(version) {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(sql)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+pub(crate) fn migrate_log(conn: &Connection) -> Result<()> {
+    migrate(conn, LOG_MIGRATIONS)
+}
+
+pub(crate) fn migrate_state(conn: &Connection) -> Result<()> {
+    migrate(conn, STATE_MIGRATIONS)
+}
