@@ -1,1 +1,14 @@
+//! The moving parts between the HTTP edge and storage.
+//!
+//! - [`writer`]: the ingest writer. Requests enqueue validated events; one thread appends them
+//!   to the log in group commits and acknowledges each request after its commit.
+//! - [`processor`]: the single owner of projection state. It reads the log in order, applies
+//!   each event (identity, profile, group, timeline, then every [`processor::Stage`]) and moves
+//!   its cursor in the same transaction, so every event is applied exactly once. Admin commands
+//!   that change projection state (unmerge, delete) run on it too.
+//! - [`tail`]: a broadcast of committed events for the live debugger.
 
+pub mod notify;
+pub mod processor;
+pub mod tail;
+pub mod writer;

@@ -125,7 +125,10 @@ pub fn projection_matches_reference(make: &Factory) {
                                 Ok(())
                             })
                             .unwrap();
+                        prop_assert_eq!(store.pending_log_deletions().unwrap(), deleted.clone());
                         store.delete(&deleted).unwrap();
+                        store.confirm_log_deletions(&deleted).unwrap();
+                        prop_assert!(store.pending_log_deletions().unwrap().is_empty());
                         for id in &out.suppressed {
                             prop_assert!(store.is_suppressed(id).unwrap());
                         }

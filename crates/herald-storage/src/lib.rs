@@ -47,13 +47,15 @@ impl From<serde_json::Error> for StorageError {
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 
 /// The outcome of one durable append.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AppendOutcome {
     pub appended: usize,
     /// Events whose `messageId` was already in the log; not stored again.
     pub duplicates: usize,
     /// Log position of the last event appended (the head after the append).
     pub head: u64,
+    /// For each input event, its log position, or `None` when it was a duplicate.
+    pub positions: Vec<Option<u64>>,
 }
 
 /// The durable event log: the source of truth every projection is rebuilt from.
@@ -76,7 +78,8 @@ pub trait StateTxn: RebuildStore<Error = StorageError> {
     /// Log position up to which events have been applied.
     fn cursor(&mut self) -> Result<u64>;
     fn set_cursor(&mut self, seq: u64) -> Result<()>;
-    /// Remove timeline entries of events deleted from the log.
+    /// Remove timeline entries of events that must leave the log, and queue their removal
+    /// from the log (done after commit, see [`ProjectionBackend::pending_log_deletions`]).
     fn forget_events(&mut self, seqs: &[u64]) -> Result<()>;
     fn add_counter(&mut self, name: &str, by: u64) -> Result<()>;
 }
@@ -84,6 +87,10 @@ pub trait StateTxn: RebuildStore<Error = StorageError> {
 pub trait ProjectionBackend: Send + Sync {
     /// Run `f` in one transaction, committed when it returns `Ok`, rolled back otherwise.
     fn in_transaction(&self, f: &mut dyn FnMut(&mut dyn StateTxn) -> Result<()>) -> Result<()>;
+    /// Log positions queued for removal by [`StateTxn::forget_events`] and not yet confirmed.
+    fn pending_log_deletions(&self) -> Result<Vec<u64>>;
+    /// Confirm that these positions were removed from the log.
+    fn confirm_log_deletions(&self, seqs: &[u64]) -> Result<()>;
 }
 
 /// An identifier on a profile, with how it got there.

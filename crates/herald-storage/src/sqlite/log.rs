@@ -17,23 +17,27 @@ impl EventLog for SqliteStore {
         let mut conn = lock(&self.log_writer);
         let tx = conn.transaction()?;
         let mut appended = 0;
+        let mut positions = Vec::with_capacity(events.len());
         {
             // Check first: an ignored INSERT would still consume an AUTOINCREMENT position.
             let mut exists = tx.prepare_cached("SELECT 1 FROM events WHERE message_id = ?1")?;
             let mut insert = tx.prepare_cached("INSERT INTO events (message_id, payload) VALUES (?1, ?2)")?;
             for event in events {
                 if exists.exists(params![event.message_id])? {
+                    positions.push(None);
                     continue;
                 }
                 let payload = serde_json::to_string(&event.payload)?;
-                appended += insert.execute(params![event.message_id, payload])?;
+                insert.execute(params![event.message_id, payload])?;
+                positions.push(Some(tx.last_insert_rowid() as u64));
+                appended += 1;
             }
         }
         let head: i64 = tx
             .query_row("SELECT seq FROM sqlite_sequence WHERE name = 'events'", [], |r| r.get(0))
             .unwrap_or(0);
         tx.commit()?;
-        Ok(AppendOutcome { appended, duplicates: events.len() - appended, head: head as u64 })
+        Ok(AppendOutcome { appended, duplicates: events.len() - appended, head: head as u64, positions })
     }
 
     fn read_after(&self, after: u64, limit: usize) -> Result<Vec<(u64, Event)>> {

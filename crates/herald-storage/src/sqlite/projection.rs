@@ -30,6 +30,26 @@ impl ProjectionBackend for SqliteStore {
         txn.tx.commit()?;
         Ok(())
     }
+
+    fn pending_log_deletions(&self) -> Result<Vec<u64>> {
+        let conn = self.state_readers.get()?;
+        let mut stmt = conn.prepare_cached("SELECT seq FROM pending_log_deletions ORDER BY seq")?;
+        let rows = stmt.query_map([], |r| r.get::<_, i64>(0))?;
+        rows.map(|r| Ok(r? as u64)).collect()
+    }
+
+    fn confirm_log_deletions(&self, seqs: &[u64]) -> Result<()> {
+        let mut conn = lock(&self.state_writer);
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached("DELETE FROM pending_log_deletions WHERE seq = ?1")?;
+            for seq in seqs {
+                stmt.execute(params![*seq as i64])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
 }
 
 pub(crate) fn kind_of(s: &str) -> Result<IdKind> {
@@ -338,9 +358,11 @@ impl StateTxn for SqliteTxn<'_> {
     }
 
     fn forget_events(&mut self, seqs: &[u64]) -> Result<()> {
-        let mut stmt = self.tx.prepare_cached("DELETE FROM event_index WHERE seq = ?1")?;
+        let mut forget = self.tx.prepare_cached("DELETE FROM event_index WHERE seq = ?1")?;
+        let mut queue = self.tx.prepare_cached("INSERT INTO pending_log_deletions (seq) VALUES (?1) ON CONFLICT DO NOTHING")?;
         for seq in seqs {
-            stmt.execute(params![*seq as i64])?;
+            forget.execute(params![*seq as i64])?;
+            queue.execute(params![*seq as i64])?;
         }
         Ok(())
     }

@@ -73,6 +73,9 @@ const STATE_MIGRATIONS: &[&str] = &["
         created_at TEXT NOT NULL,
         revoked_at TEXT
     ) WITHOUT ROWID;
+    -- Events the projection forgot (deletion, suppression) whose removal from log.db is not
+    -- yet confirmed; finished on the next start if the process died in between.
+    CREATE TABLE pending_log_deletions (seq INTEGER PRIMARY KEY);
 "];
 
 fn migrate(conn: &Connection, migrations: &[&str]) -> Result<()> {

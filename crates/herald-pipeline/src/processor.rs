@@ -1,0 +1,257 @@
+//! The processor: the single owner of projection state.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use herald_core::event::Event;
+use herald_core::identity::{IdentityRules, ProfileId};
+use herald_core::projection::{apply_event, Applied};
+use herald_core::split::{delete_person, unmerge, SplitError, SplitOutcome};
+use herald_storage::{StateTxn, StorageError, Store};
+use tokio::sync::oneshot;
+
+use crate::notify::LogNotifier;
+
+/// A processing step that runs after identity and profile projection, inside the same
+/// transaction, for every event in log order. Audiences and journeys plug in here; because the
+/// transaction also moves the cursor, a stage sees each event exactly once.
+pub trait Stage: Send {
+    fn apply(&mut self, txn: &mut dyn StateTxn, seq: u64, event: &Event, applied: &Applied) -> Result<(), StorageError>;
+}
+
+#[derive(Debug, Clone)]
+pub struct ProcessorConfig {
+    pub rules: IdentityRules,
+    /// Events applied per transaction at most.
+    pub batch: usize,
+}
+
+impl Default for ProcessorConfig {
+    fn default() -> Self {
+        ProcessorConfig { rules: IdentityRules::default(), batch: 1000 }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("not found")]
+    NotFound,
+    #[error("that merge was already undone")]
+    AlreadyUndone,
+    #[error("the processor has stopped")]
+    Stopped,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+enum Command {
+    Unmerge { merge_id: String, reply: oneshot::Sender<Result<SplitOutcome, CommandError>> },
+    Delete { profile: ProfileId, reply: oneshot::Sender<Result<SplitOutcome, CommandError>> },
+}
+
+#[derive(Clone)]
+pub struct ProcessorHandle {
+    commands: mpsc::Sender<Command>,
+    notifier: Arc<LogNotifier>,
+    stop: Arc<AtomicBool>,
+}
+
+impl ProcessorHandle {
+    /// Undo a merge; the affected profiles are replayed from the log.
+    pub async fn unmerge(&self, merge_id: &str) -> Result<SplitOutcome, CommandError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Command::Unmerge { merge_id: merge_id.to_owned(), reply })?;
+        answer.await.map_err(|_| CommandError::Stopped)?
+    }
+
+    /// Delete a person everywhere and suppress their identifiers.
+    pub async fn delete(&self, profile: &ProfileId) -> Result<SplitOutcome, CommandError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Command::Delete { profile: profile.clone(), reply })?;
+        answer.await.map_err(|_| CommandError::Stopped)?
+    }
+
+    fn send(&self, command: Command) -> Result<(), CommandError> {
+        self.commands.send(command).map_err(|_| CommandError::Stopped)?;
+        self.notifier.poke();
+        Ok(())
+    }
+
+    /// Ask the processor to stop after its current batch.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.notifier.poke();
+    }
+}
+
+pub fn spawn(
+    store: Arc<dyn Store>,
+    notifier: Arc<LogNotifier>,
+    config: ProcessorConfig,
+    stages: Vec<Box<dyn Stage>>,
+) -> (ProcessorHandle, thread::JoinHandle<()>) {
+    let (tx, rx) = mpsc::channel();
+    let stop = Arc::new(AtomicBool::new(false));
+    let handle = ProcessorHandle { commands: tx, notifier: notifier.clone(), stop: stop.clone() };
+    let mut processor = Processor { store, notifier, config, stages, commands: rx, stop };
+    let join = thread::Builder::new()
+        .name("herald-processor".into())
+        .spawn(move || processor.run())
+        .expect("spawn processor thread");
+    (handle, join)
+}
+
+struct Processor {
+    store: Arc<dyn Store>,
+    notifier: Arc<LogNotifier>,
+    config: ProcessorConfig,
+    stages: Vec<Box<dyn Stage>>,
+    commands: mpsc::Receiver<Command>,
+    stop: Arc<AtomicBool>,
+}
+
+const RETRY_AFTER_ERROR: Duration = Duration::from_millis(500);
+
+impl Processor {
+    fn run(&mut self) {
+        if let Err(e) = self.finish_log_deletions() {
+            tracing::error!(error = %e, "could not finish pending log deletions");
+        }
+        let mut cursor = loop {
+            match self.store.processed_cursor() {
+                Ok(c) => break c,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read the processor cursor");
+                    if self.stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    thread::sleep(RETRY_AFTER_ERROR);
+                }
+            }
+        };
+        while !self.stop.load(Ordering::SeqCst) {
+            while let Ok(command) = self.commands.try_recv() {
+                self.handle(command);
+            }
+            let seen_head = self.notifier.head();
+            match self.process_batch(cursor) {
+                Ok(Some(next)) => cursor = next,
+                Ok(None) => {
+                    metrics::gauge!("herald_processor_lag_events").set(0.0);
+                    self.notifier.wait_past(seen_head.max(cursor), Duration::from_secs(5));
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, cursor, "processing failed; retrying");
+                    thread::sleep(RETRY_AFTER_ERROR);
+                }
+            }
+        }
+        tracing::info!(cursor, "processor stopped");
+    }
+
+    /// Apply the next batch after `cursor`. `None` when there was nothing to do.
+    fn process_batch(&mut self, cursor: u64) -> Result<Option<u64>, StorageError> {
+        let events = self.store.read_after(cursor, self.config.batch)?;
+        let Some(last) = events.last().map(|(s, _)| *s) else { return Ok(None) };
+        let started = Instant::now();
+        let rules = &self.config.rules;
+        let stages = &mut self.stages;
+        let mut suppressed = Vec::new();
+        let mut counts = [0u64; 3];
+        self.store.in_transaction(&mut |txn: &mut dyn StateTxn| {
+            suppressed.clear();
+            counts = [0; 3];
+            for (seq, event) in &events {
+                let applied = apply_event(txn, *seq, event, rules)?;
+                match &applied {
+                    Applied::Attributed { merges, .. } => counts[0] += merges.len() as u64,
+                    Applied::Suppressed => suppressed.push(*seq),
+                    Applied::Unattributable => counts[2] += 1,
+                }
+                for stage in stages.iter_mut() {
+                    stage.apply(txn, *seq, event, &applied)?;
+                }
+            }
+            counts[1] = suppressed.len() as u64;
+            if !suppressed.is_empty() {
+                txn.forget_events(&suppressed)?;
+                txn.add_counter("suppressed_events", counts[1])?;
+            }
+            if counts[2] > 0 {
+                txn.add_counter("unattributable_events", counts[2])?;
+            }
+            txn.set_cursor(last)
+        })?;
+        if !suppressed.is_empty() {
+            self.store.delete(&suppressed)?;
+            self.store.confirm_log_deletions(&suppressed)?;
+        }
+        metrics::counter!("herald_events_processed_total").increment(events.len() as u64);
+        metrics::counter!("herald_profile_merges_total").increment(counts[0]);
+        metrics::counter!("herald_events_suppressed_total").increment(counts[1]);
+        metrics::counter!("herald_events_unattributable_total").increment(counts[2]);
+        metrics::histogram!("herald_processor_batch_seconds").record(started.elapsed().as_secs_f64());
+        metrics::gauge!("herald_processor_lag_events").set(self.notifier.head().saturating_sub(last) as f64);
+        Ok(Some(last))
+    }
+
+    fn handle(&mut self, command: Command) {
+        match command {
+            Command::Unmerge { merge_id, reply } => {
+                let result = self.split(|txn, rules, store| unmerge(txn, &merge_id, rules, |s| store.load(s)));
+                let _ = reply.send(result);
+            }
+            Command::Delete { profile, reply } => {
+                let result = self.split(|txn, rules, store| delete_person(txn, &profile, rules, |s| store.load(s)));
+                let _ = reply.send(result);
+            }
+        }
+    }
+
+    fn split(
+        &mut self,
+        op: impl Fn(&mut dyn StateTxn, &IdentityRules, &dyn Store) -> Result<SplitOutcome, SplitError<StorageError>>,
+    ) -> Result<SplitOutcome, CommandError> {
+        let store = self.store.clone();
+        let rules = &self.config.rules;
+        let mut outcome = None;
+        let mut refused = None;
+        self.store.in_transaction(&mut |txn: &mut dyn StateTxn| match op(txn, rules, &*store) {
+            Ok(o) => {
+                txn.forget_events(&o.deleted_seqs)?;
+                if !o.deleted_seqs.is_empty() {
+                    txn.add_counter("deleted_events", o.deleted_seqs.len() as u64)?;
+                }
+                outcome = Some(o);
+                Ok(())
+            }
+            Err(SplitError::Store(e)) => Err(e),
+            Err(other) => {
+                refused = Some(other);
+                // Roll back: nothing was changed, but the transaction must not commit halfway.
+                Err(StorageError::Database("refused".into()))
+            }
+        })
+        .or_else(|e| if refused.is_some() { Ok(()) } else { Err(e) })?;
+        match (refused, outcome) {
+            (Some(SplitError::NotFound), _) => Err(CommandError::NotFound),
+            (Some(SplitError::AlreadyUndone), _) => Err(CommandError::AlreadyUndone),
+            (_, Some(o)) => {
+                self.finish_log_deletions()?;
+                Ok(o)
+            }
+            _ => Err(CommandError::NotFound),
+        }
+    }
+
+    fn finish_log_deletions(&self) -> Result<(), StorageError> {
+        let pending = self.store.pending_log_deletions()?;
+        if !pending.is_empty() {
+            self.store.delete(&pending)?;
+            self.store.confirm_log_deletions(&pending)?;
+        }
+        Ok(())
+    }
+}

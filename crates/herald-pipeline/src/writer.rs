@@ -1,0 +1,148 @@
+//! The ingest writer: group commit on one thread.
+//!
+//! Each HTTP request hands its validated events to [`IngestHandle::submit`] and waits. The
+//! writer thread takes every request queued since its last commit (up to `max_batch_events`),
+//! appends them all in one durable transaction, and then answers each request. Many requests
+//! share one fsync, which is where the throughput comes from. When the queue is full the
+//! request is refused with [`SubmitError::Overloaded`] (HTTP 429), never dropped silently.
+
+use std::sync::Arc;
+use std::thread;
+use std::time::Instant;
+
+use herald_core::event::Event;
+use herald_storage::{AppendOutcome, EventLog, StorageError};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::notify::LogNotifier;
+use crate::tail::Tail;
+
+#[derive(Debug, Clone)]
+pub struct WriterConfig {
+    /// Requests that may wait for a commit before new ones are refused.
+    pub queue_requests: usize,
+    /// Events committed together at most.
+    pub max_batch_events: usize,
+}
+
+impl Default for WriterConfig {
+    fn default() -> Self {
+        WriterConfig { queue_requests: 1024, max_batch_events: 20_000 }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("ingest queue is full")]
+    Overloaded,
+    #[error("ingest writer has stopped")]
+    Stopped,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+struct Request {
+    events: Vec<Event>,
+    reply: oneshot::Sender<Result<Submitted, Arc<StorageError>>>,
+}
+
+/// What one request's events became.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submitted {
+    pub appended: usize,
+    pub duplicates: usize,
+}
+
+#[derive(Clone)]
+pub struct IngestHandle {
+    queue: mpsc::Sender<Request>,
+}
+
+impl IngestHandle {
+    pub async fn submit(&self, events: Vec<Event>) -> Result<Submitted, SubmitError> {
+        let (reply, answer) = oneshot::channel();
+        self.queue.try_send(Request { events, reply }).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => SubmitError::Overloaded,
+            mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
+        })?;
+        match answer.await {
+            Ok(Ok(s)) => Ok(s),
+            Ok(Err(e)) => Err(SubmitError::Storage(StorageError::Database(e.to_string()))),
+            Err(_) => Err(SubmitError::Stopped),
+        }
+    }
+}
+
+/// Start the writer thread. It stops when every [`IngestHandle`] is dropped, after committing
+/// what was queued.
+pub fn spawn(
+    log: Arc<dyn EventLog>,
+    notifier: Arc<LogNotifier>,
+    tail: Tail,
+    config: WriterConfig,
+) -> (IngestHandle, thread::JoinHandle<()>) {
+    let (tx, rx) = mpsc::channel(config.queue_requests);
+    let join = thread::Builder::new()
+        .name("herald-ingest-writer".into())
+        .spawn(move || run(rx, log, notifier, tail, config))
+        .expect("spawn ingest writer thread");
+    (IngestHandle { queue: tx }, join)
+}
+
+fn run(mut rx: mpsc::Receiver<Request>, log: Arc<dyn EventLog>, notifier: Arc<LogNotifier>, tail: Tail, config: WriterConfig) {
+    while let Some(first) = rx.blocking_recv() {
+        let mut group = vec![first];
+        let mut events = group[0].events.len();
+        while events < config.max_batch_events {
+            match rx.try_recv() {
+                Ok(next) => {
+                    events += next.events.len();
+                    group.push(next);
+                }
+                Err(_) => break,
+            }
+        }
+        commit_group(group, &*log, &notifier, &tail);
+    }
+}
+
+fn commit_group(group: Vec<Request>, log: &dyn EventLog, notifier: &LogNotifier, tail: &Tail) {
+    let started = Instant::now();
+    let mut all: Vec<Event> = Vec::with_capacity(group.iter().map(|r| r.events.len()).sum());
+    let mut sizes = Vec::with_capacity(group.len());
+    let mut replies = Vec::with_capacity(group.len());
+    for request in group {
+        sizes.push(request.events.len());
+        all.extend(request.events);
+        replies.push(request.reply);
+    }
+    let result: Result<AppendOutcome, StorageError> = log.append(&all);
+    metrics::histogram!("herald_ingest_commit_seconds").record(started.elapsed().as_secs_f64());
+    metrics::histogram!("herald_ingest_commit_events").record(all.len() as f64);
+    match result {
+        Ok(outcome) => {
+            notifier.advance(outcome.head);
+            metrics::counter!("herald_events_stored_total").increment(outcome.appended as u64);
+            metrics::counter!("herald_events_duplicate_total").increment(outcome.duplicates as u64);
+            let mut offset = 0;
+            for (reply, size) in replies.into_iter().zip(sizes) {
+                let positions = &outcome.positions[offset..offset + size];
+                let appended = positions.iter().filter(|p| p.is_some()).count();
+                let _ = reply.send(Ok(Submitted { appended, duplicates: size - appended }));
+                offset += size;
+            }
+            for (event, position) in all.into_iter().zip(outcome.positions) {
+                if let Some(seq) = position {
+                    tail.publish(seq, Arc::new(event));
+                }
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, events = all.len(), "ingest commit failed");
+            let e = Arc::new(e);
+            for reply in replies {
+                let _ = reply.send(Err(e.clone()));
+            }
+        }
+    }
+}
