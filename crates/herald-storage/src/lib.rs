@@ -139,6 +139,9 @@ pub trait Queries: Send + Sync {
     fn counter(&self, name: &str) -> Result<u64>;
     /// Check the backend answers (for `/readyz`).
     fn ping(&self) -> Result<()>;
+    /// Admin decisions a rebuild must respect: separations (undone merges) and suppressed
+    /// identifiers (deleted people).
+    fn admin_overrides(&self) -> Result<(Vec<herald_core::identity::Separation>, Vec<Identifier>)>;
     /// The whole projection in comparable form: for consistency checks (`herald verify`) and
     /// the conformance suite. Reads everything; not for hot paths.
     fn snapshot(&self) -> Result<herald_core::memory::Snapshot>;

@@ -1,1 +1,60 @@
-fn main() {}
+//! The `herald` command: `serve`, `keys`, `verify`, `bench`.
+
+mod bench;
+mod keys;
+mod serve;
+mod verify;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "herald", version, about = "Herald: Segment-compatible ingest, identity resolution and profiles in one binary")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (embedded SQLite under the data directory).
+    Serve(serve::ServeArgs),
+    /// List, create and revoke API keys (works while the server runs).
+    Keys {
+        #[arg(long, env = "HERALD_DATA_DIR", default_value = "herald-data")]
+        data_dir: PathBuf,
+        #[command(subcommand)]
+        action: keys::KeysAction,
+    },
+    /// Check that profiles equal a rebuild of the event log from scratch.
+    Verify {
+        #[arg(long, env = "HERALD_DATA_DIR", default_value = "herald-data")]
+        data_dir: PathBuf,
+        /// Identity rules file (JSON), as given to `serve`.
+        #[arg(long, env = "HERALD_IDENTITY_RULES")]
+        identity_rules: Option<PathBuf>,
+    },
+    /// Benchmarks (see BENCHMARKS.md).
+    Bench {
+        #[command(subcommand)]
+        which: bench::BenchCommand,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => {
+            serve::init_logging();
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(serve::run(args))
+        }
+        Command::Keys { data_dir, action } => keys::run(&data_dir, action),
+        Command::Verify { data_dir, identity_rules } => verify::run(&data_dir, identity_rules.as_deref()),
+        Command::Bench { which } => {
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(bench::run(which))
+        }
+    }
+}

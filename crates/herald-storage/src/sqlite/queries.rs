@@ -109,6 +109,24 @@ impl Queries for SqliteStore {
         self.counter_row(&format!("counter:{name}"))
     }
 
+    fn admin_overrides(&self) -> Result<(Vec<herald_core::identity::Separation>, Vec<Identifier>)> {
+        let conn = self.state_readers.get()?;
+        let mut stmt = conn.prepare("SELECT body FROM separations ORDER BY separation_id")?;
+        let separations = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .map(|b| Ok(serde_json::from_str(&b?)?))
+            .collect::<Result<Vec<_>>>()?;
+        let mut stmt = conn.prepare("SELECT kind, value FROM suppressions")?;
+        let suppressed = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+            .map(|row| {
+                let (kind, value) = row?;
+                Ok(Identifier::new(kind_of(&kind)?, value))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok((separations, suppressed))
+    }
+
     fn snapshot(&self) -> Result<Snapshot> {
         self.snapshot_rows()
     }

@@ -1,0 +1,307 @@
+//! The admin REST API under `/api/v1`, authenticated with an admin key as Bearer token.
+
+pub mod tail;
+pub mod views;
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use herald_core::identity::{Identifier, ProfileId};
+use herald_core::timestamp::parse_timestamp;
+use herald_pipeline::processor::CommandError;
+use herald_storage::{KeyKind, Store, StorageError, TimelineFilter};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::IntoParams;
+
+use crate::error::{ApiError, ErrorBody};
+use crate::AppState;
+use views::*;
+
+
+pub fn routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/profiles/{id}", get(get_profile).delete(delete_profile))
+        .route("/api/v1/profiles/{id}/events", get(get_timeline))
+        .route("/api/v1/profiles/{id}/identity", get(get_identity))
+        .route("/api/v1/merges/{merge_id}", get(get_merge))
+        .route("/api/v1/merges/{merge_id}/undo", post(undo_merge))
+        .route("/api/v1/keys", get(list_keys).post(create_key))
+        .route("/api/v1/keys/{key_id}", delete(revoke_key))
+        .route("/api/v1/status", get(status))
+        .route("/api/v1/tail", get(tail::tail))
+        .layer(axum::middleware::from_fn_with_state(state, require_admin))
+}
+
+async fn require_admin(State(state): State<AppState>, request: Request, next: Next) -> Result<Response, ApiError> {
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(|t| t.trim().to_owned())
+        .ok_or_else(|| ApiError::Unauthorized("an admin key is required as `Authorization: Bearer <key>`".into()))?;
+    let key = blocking(&state, move |s| s.authenticate(KeyKind::Admin, &token)).await?;
+    if key.is_none() {
+        return Err(ApiError::Unauthorized("unknown or revoked admin key".into()));
+    }
+    Ok(next.run(request).await)
+}
+
+/// Run a storage call off the async runtime.
+pub(crate) async fn blocking<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&dyn Store) -> Result<T, StorageError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || f(&*store)).await.map_err(|e| ApiError::Internal(e.to_string()))?.map_err(ApiError::from)
+}
+
+/// Resolve `kind:value` (or `profile_id:<id>`) to a profile.
+async fn resolve_profile(state: &AppState, raw: &str) -> Result<ProfileId, ApiError> {
+    if let Some(id) = raw.strip_prefix("profile_id:") {
+        let profile = ProfileId(id.to_owned());
+        let check = profile.clone();
+        return match blocking(state, move |s| s.profile(&check)).await? {
+            Some(_) => Ok(profile),
+            None => Err(not_found(raw)),
+        };
+    }
+    let identifier: Identifier =
+        raw.parse().map_err(|e: herald_core::identity::IdentifierError| ApiError::bad_request("invalid_identifier", e.0))?;
+    blocking(state, move |s| s.profile_of(&identifier)).await?.ok_or_else(|| not_found(raw))
+}
+
+fn not_found(raw: &str) -> ApiError {
+    ApiError::NotFound("profile_not_found", format!("no profile has the identifier {raw}"))
+}
+
+/// A profile by any of its identifiers.
+#[utoipa::path(get, path = "/api/v1/profiles/{id}", tag = "profiles",
+    params(("id" = String, Path, description = "An identifier written `kind:value` (`user_id:42`, `anonymous_id:abc`, `email:ana@example.com`, `phone:+14155550100`) or `profile_id:<id>`")),
+    responses((status = 200, body = ProfileView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("admin_key" = [])))]
+pub async fn get_profile(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<ProfileView>, ApiError> {
+    let profile = resolve_profile(&state, &id).await?;
+    let record = blocking(&state, move |s| s.profile(&profile)).await?.ok_or_else(|| not_found(&id))?;
+    Ok(Json(record.into()))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct TimelineQuery {
+    /// Only events with this name (track event name, or `page`, `identify`, ...).
+    pub event: Option<String>,
+    /// Only events at or after this time (RFC 3339).
+    pub since: Option<String>,
+    /// Only events at or before this time (RFC 3339).
+    pub until: Option<String>,
+    /// Page size, 1 to 1000 (default 50).
+    pub limit: Option<usize>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+fn time_param(name: &str, raw: &Option<String>) -> Result<Option<DateTime<Utc>>, ApiError> {
+    raw.as_deref()
+        .map(|s| parse_timestamp(s).ok_or_else(|| ApiError::bad_request("invalid_query", format!("`{name}` must be an RFC 3339 date-time"))))
+        .transpose()
+}
+
+/// A profile's event timeline, newest first.
+#[utoipa::path(get, path = "/api/v1/profiles/{id}/events", tag = "profiles",
+    params(("id" = String, Path, description = "`kind:value` or `profile_id:<id>`"), TimelineQuery),
+    responses((status = 200, body = TimelineView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("admin_key" = [])))]
+pub async fn get_timeline(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<TimelineQuery>,
+) -> Result<Json<TimelineView>, ApiError> {
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_request("invalid_query", "`limit` must be between 1 and 1000"));
+    }
+    let before = q
+        .cursor
+        .as_deref()
+        .map(|c| {
+            c.split_once('.')
+                .and_then(|(t, s)| Some((t.parse::<i64>().ok()?, s.parse::<u64>().ok()?)))
+                .ok_or_else(|| ApiError::bad_request("invalid_query", "`cursor` is not a cursor this API returned"))
+        })
+        .transpose()?;
+    let filter = TimelineFilter {
+        event: q.event.clone(),
+        since: time_param("since", &q.since)?,
+        until: time_param("until", &q.until)?,
+        before,
+        limit,
+    };
+    let profile = resolve_profile(&state, &id).await?;
+    let (page, events) = blocking(&state, move |s| {
+        let page = s.timeline(&profile, &filter)?;
+        let seqs: Vec<u64> = page.iter().map(|(_, seq)| *seq).collect();
+        let events: HashMap<u64, herald_core::Event> = s.load(&seqs)?.into_iter().collect();
+        Ok((page, events))
+    })
+    .await?;
+    let next_cursor = (page.len() == limit).then(|| page.last().map(|(t, s)| format!("{t}.{s}"))).flatten();
+    let events = page
+        .iter()
+        .filter_map(|(_, seq)| {
+            events.get(seq).map(|e| {
+                let mut v = Value::Object(e.payload.clone());
+                v["seq"] = Value::from(*seq);
+                v
+            })
+        })
+        .collect();
+    Ok(Json(TimelineView { events, next_cursor }))
+}
+
+/// A profile's identity graph and merge history.
+#[utoipa::path(get, path = "/api/v1/profiles/{id}/identity", tag = "identity",
+    params(("id" = String, Path, description = "`kind:value` or `profile_id:<id>`")),
+    responses((status = 200, body = IdentityGraphView), (status = 404, body = ErrorBody)),
+    security(("admin_key" = [])))]
+pub async fn get_identity(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<IdentityGraphView>, ApiError> {
+    let profile = resolve_profile(&state, &id).await?;
+    let (record, merges, refusals) = blocking(&state, move |s| {
+        Ok((s.profile(&profile)?, s.merges(&profile)?, s.refusals(&profile)?))
+    })
+    .await?;
+    let record = record.ok_or_else(|| not_found(&id))?;
+    Ok(Json(IdentityGraphView {
+        profile_id: record.profile_id.to_string(),
+        identities: record.identities.iter().map(IdentityView::from).collect(),
+        merges: merges.into_iter().map(MergeView::from).collect(),
+        refused_links: refusals.into_iter().map(RefusalView::from).collect(),
+    }))
+}
+
+/// One merge record.
+#[utoipa::path(get, path = "/api/v1/merges/{merge_id}", tag = "identity",
+    params(("merge_id" = String, Path)),
+    responses((status = 200, body = MergeView), (status = 404, body = ErrorBody)),
+    security(("admin_key" = [])))]
+pub async fn get_merge(State(state): State<AppState>, Path(merge_id): Path<String>) -> Result<Json<MergeView>, ApiError> {
+    let id = merge_id.clone();
+    let row = blocking(&state, move |s| s.merge(&id)).await?.ok_or_else(|| merge_not_found(&merge_id))?;
+    Ok(Json(row.into()))
+}
+
+fn merge_not_found(id: &str) -> ApiError {
+    ApiError::NotFound("merge_not_found", format!("no merge {id}"))
+}
+
+/// Undo a merge. The two sides are never merged again; every profile whose history depends on
+/// the merged one is recomputed from the log.
+#[utoipa::path(post, path = "/api/v1/merges/{merge_id}/undo", tag = "identity",
+    params(("merge_id" = String, Path)),
+    responses((status = 200, body = SplitView), (status = 404, body = ErrorBody), (status = 409, description = "Already undone", body = ErrorBody)),
+    security(("admin_key" = [])))]
+pub async fn undo_merge(State(state): State<AppState>, Path(merge_id): Path<String>) -> Result<Json<SplitView>, ApiError> {
+    let outcome = state.processor.unmerge(&merge_id).await.map_err(|e| match e {
+        CommandError::NotFound => merge_not_found(&merge_id),
+        CommandError::AlreadyUndone => ApiError::Conflict("merge_already_undone", format!("merge {merge_id} was already undone")),
+        other => command_error(other),
+    })?;
+    Ok(Json(split_view(outcome)))
+}
+
+/// Delete a person (GDPR): their profile, identities and events are removed, and their
+/// identifiers are suppressed so later events for them are dropped (and counted).
+#[utoipa::path(delete, path = "/api/v1/profiles/{id}", tag = "profiles",
+    params(("id" = String, Path, description = "`kind:value` or `profile_id:<id>`")),
+    responses((status = 200, body = SplitView), (status = 404, body = ErrorBody)),
+    security(("admin_key" = [])))]
+pub async fn delete_profile(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<SplitView>, ApiError> {
+    let profile = resolve_profile(&state, &id).await?;
+    let outcome = state.processor.delete(&profile).await.map_err(|e| match e {
+        CommandError::NotFound => not_found(&id),
+        other => command_error(other),
+    })?;
+    Ok(Json(split_view(outcome)))
+}
+
+fn command_error(e: CommandError) -> ApiError {
+    match e {
+        CommandError::Stopped => ApiError::Unavailable("the server is shutting down".into()),
+        CommandError::Storage(e) => e.into(),
+        other => ApiError::Internal(other.to_string()),
+    }
+}
+
+fn split_view(o: herald_core::split::SplitOutcome) -> SplitView {
+    SplitView {
+        profiles: o.profiles.iter().map(ToString::to_string).collect(),
+        replayed_events: o.replayed,
+        deleted_events: o.deleted_seqs.len(),
+        suppressed_identifiers: o.suppressed.iter().map(ToString::to_string).collect(),
+    }
+}
+
+/// Every API key (secrets are never shown again).
+#[utoipa::path(get, path = "/api/v1/keys", tag = "keys", responses((status = 200, body = Vec<KeyView>)), security(("admin_key" = [])))]
+pub async fn list_keys(State(state): State<AppState>) -> Result<Json<Vec<KeyView>>, ApiError> {
+    let keys = blocking(&state, |s| s.list_keys()).await?;
+    Ok(Json(keys.into_iter().map(KeyView::from).collect()))
+}
+
+/// Create a key; the response holds its secret, shown only this once.
+#[utoipa::path(post, path = "/api/v1/keys", tag = "keys", request_body = CreateKey,
+    responses((status = 201, body = CreatedKeyView), (status = 400, body = ErrorBody)), security(("admin_key" = [])))]
+pub async fn create_key(
+    State(state): State<AppState>,
+    body: Result<Json<CreateKey>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<CreatedKeyView>), ApiError> {
+    let Json(req) = body.map_err(|e| ApiError::bad_request("invalid_json", e.body_text()))?;
+    let kind = KeyKind::parse(&req.kind)
+        .ok_or_else(|| ApiError::bad_request("invalid_key_kind", format!("kind must be `write` or `admin`, not {:?}", req.kind)))?;
+    if req.name.len() > 200 {
+        return Err(ApiError::bad_request("invalid_name", "name is longer than 200 characters"));
+    }
+    let secret = crate::keys::generate(kind);
+    let (s2, name) = (secret.clone(), req.name.clone());
+    let key = blocking(&state, move |s| s.insert_key(kind, &name, &s2, Utc::now()))
+        .await?
+        .ok_or_else(|| ApiError::Internal("generated key collided".into()))?;
+    Ok((StatusCode::CREATED, Json(CreatedKeyView { key: key.into(), secret })))
+}
+
+/// Revoke a key. It stops working at once.
+#[utoipa::path(delete, path = "/api/v1/keys/{key_id}", tag = "keys", params(("key_id" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)), security(("admin_key" = [])))]
+pub async fn revoke_key(State(state): State<AppState>, Path(key_id): Path<String>) -> Result<StatusCode, ApiError> {
+    let id = key_id.clone();
+    if blocking(&state, move |s| s.revoke_key(&id, Utc::now())).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound("key_not_found", format!("no live key {key_id}")))
+    }
+}
+
+/// Log and processing progress, and drop counters.
+#[utoipa::path(get, path = "/api/v1/status", tag = "operations", responses((status = 200, body = StatusView)), security(("admin_key" = [])))]
+pub async fn status(State(state): State<AppState>) -> Result<Json<StatusView>, ApiError> {
+    let view = blocking(&state, |s| {
+        let log_head = s.head()?;
+        let processed = s.processed_cursor()?;
+        Ok(StatusView {
+            log_head,
+            processed,
+            lag: log_head.saturating_sub(processed),
+            suppressed_events: s.counter("suppressed_events")?,
+            unattributable_events: s.counter("unattributable_events")?,
+            deleted_events: s.counter("deleted_events")?,
+        })
+    })
+    .await?;
+    Ok(Json(view))
+}

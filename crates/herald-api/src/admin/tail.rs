@@ -1,0 +1,64 @@
+//! `GET /api/v1/tail`: committed events as Server-Sent Events, like Segment's debugger.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{Query, State};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use futures_core::Stream;
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use utoipa::IntoParams;
+
+use crate::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct TailQuery {
+    /// Only this call type (`track`, `identify`, ...).
+    #[serde(rename = "type")]
+    pub event_type: Option<String>,
+    /// Only track events with this name.
+    pub event: Option<String>,
+}
+
+/// A live stream of committed events (`text/event-stream`). Each SSE `event` message carries
+/// the stored Segment message plus `seq`; a `lagged` message says how many events a slow
+/// reader missed.
+#[utoipa::path(get, path = "/api/v1/tail", tag = "operations", params(TailQuery),
+    responses((status = 200, content_type = "text/event-stream", description = "Server-Sent Events")),
+    security(("admin_key" = [])))]
+pub async fn tail(State(state): State<AppState>, Query(q): Query<TailQuery>) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    let mut events = state.tail.subscribe();
+    let mut shutdown = state.shutdown.clone();
+    let (tx, rx) = mpsc::channel(256);
+    tokio::spawn(async move {
+        loop {
+            let next = tokio::select! {
+                _ = shutdown.wait_for(|stopping| *stopping) => break,
+                next = events.recv() => next,
+            };
+            let message = match next {
+                Ok(item) => {
+                    let e = &item.event;
+                    if q.event_type.as_deref().is_some_and(|t| t != e.event_type.as_str())
+                        || q.event.as_deref().is_some_and(|n| e.event.as_deref() != Some(n))
+                    {
+                        continue;
+                    }
+                    let mut v = Value::Object(e.payload.clone());
+                    v["seq"] = Value::from(item.seq);
+                    SseEvent::default().event("event").id(item.seq.to_string()).data(v.to_string())
+                }
+                Err(RecvError::Lagged(n)) => SseEvent::default().event("lagged").data(format!("{{\"missed\":{n}}}")),
+                Err(RecvError::Closed) => break,
+            };
+            if tx.send(Ok(message)).await.is_err() {
+                break;
+            }
+        }
+    });
+    Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}

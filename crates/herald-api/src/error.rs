@@ -1,0 +1,128 @@
+//! Every error the HTTP API returns, mapped once to a status and a stable code.
+//!
+//! Bodies are `{"code": "...", "message": "..."}` plus, for a refused batch, `"errors"`: one
+//! entry per bad event with its index. Internal details never reach a 5xx body; they are logged.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use herald_storage::StorageError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One refused event of a batch.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventProblem {
+    /// Position of the event in the batch (0-based).
+    pub index: usize,
+    pub code: String,
+    pub message: String,
+}
+
+/// The body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable, machine-readable code, e.g. `missing_event`.
+    pub code: &'static str,
+    /// Human-readable explanation.
+    pub message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<EventProblem>,
+}
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// 400 with a code.
+    BadRequest(&'static str, String),
+    /// 400: some events of a batch are invalid; nothing was stored.
+    InvalidEvents(Vec<EventProblem>),
+    Unauthorized(String),
+    NotFound(&'static str, String),
+    Conflict(&'static str, String),
+    PayloadTooLarge(String),
+    UnsupportedEncoding(String),
+    Overloaded,
+    Unavailable(String),
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::BadRequest(code, message.into())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(..) | ApiError::InvalidEvents(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::NotFound(..) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(..) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Overloaded => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(code, _) | ApiError::NotFound(code, _) | ApiError::Conflict(code, _) => code,
+            ApiError::InvalidEvents(_) => "invalid_events",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::PayloadTooLarge(_) => "payload_too_large",
+            ApiError::UnsupportedEncoding(_) => "unsupported_encoding",
+            ApiError::Overloaded => "overloaded",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::Busy => ApiError::Unavailable("storage is busy; retry".into()),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let code = self.code();
+        let (message, errors) = match self {
+            ApiError::InvalidEvents(errors) => {
+                let message = format!(
+                    "{} event(s) of the batch are invalid; nothing was stored (first: event {}: {})",
+                    errors.len(),
+                    errors[0].index,
+                    errors[0].message
+                );
+                (message, errors)
+            }
+            ApiError::Internal(detail) => {
+                tracing::error!(detail, "internal error");
+                ("internal error; see the server log".to_owned(), vec![])
+            }
+            ApiError::Overloaded => ("ingest is at capacity; retry after the Retry-After delay".to_owned(), vec![]),
+            ApiError::BadRequest(_, m)
+            | ApiError::Unauthorized(m)
+            | ApiError::NotFound(_, m)
+            | ApiError::Conflict(_, m)
+            | ApiError::PayloadTooLarge(m)
+            | ApiError::UnsupportedEncoding(m)
+            | ApiError::Unavailable(m) => (m, vec![]),
+        };
+        metrics::counter!("herald_http_errors_total", "code" => code).increment(1);
+        let mut response = (status, Json(ErrorBody { code, message, errors })).into_response();
+        if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"herald\""));
+        }
+        response
+    }
+}

@@ -1,0 +1,263 @@
+//! The Segment HTTP Tracking API: `/v1/identify|track|page|screen|group|alias|batch|import` and
+//! the browser short forms `/v1/i|t|p|s|g|a|b`.
+//!
+//! A request is all or nothing: if any event of a batch is invalid, the response is a 400
+//! (`invalid_events`) that lists every bad event by index with its own code, and nothing of the
+//! batch is stored. A bad single-event call gets a 400 with the event's code directly. The 200 is sent only once
+//! the events are durably committed to the log.
+
+mod auth;
+mod body;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::routing::post;
+use axum::{Json, Router};
+use chrono::Utc;
+use herald_core::event::{Event, EventType, ParseContext, TimeMode};
+use herald_pipeline::writer::SubmitError;
+use herald_storage::KeyKind;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, ErrorBody, EventProblem};
+use crate::AppState;
+
+/// Largest request body of a batch or import call, decompressed.
+pub const MAX_BATCH_BYTES: usize = 500 * 1024;
+/// Most events in one batch.
+pub const MAX_BATCH_EVENTS: usize = 2500;
+/// Largest request body of a single-event call.
+pub const MAX_EVENT_BYTES: usize = herald_core::event::MAX_EVENT_BYTES;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Accepted {
+    /// Always `true`: the events are durably stored (or were already, for retries).
+    pub success: bool,
+}
+
+#[derive(Clone, Copy)]
+enum Endpoint {
+    Single(EventType),
+    Batch(TimeMode),
+}
+
+pub fn routes() -> Router<AppState> {
+    let single = |t: EventType| post(move |s: State<AppState>, h: HeaderMap, b: Body| ingest(s, h, b, Endpoint::Single(t)));
+    let batch = post(|s: State<AppState>, h: HeaderMap, b: Body| ingest(s, h, b, Endpoint::Batch(TimeMode::Live)));
+    let mut router = Router::new();
+    for (long, short, t) in [
+        ("identify", "i", EventType::Identify),
+        ("track", "t", EventType::Track),
+        ("page", "p", EventType::Page),
+        ("screen", "s", EventType::Screen),
+        ("group", "g", EventType::Group),
+        ("alias", "a", EventType::Alias),
+    ] {
+        router = router.route(&format!("/v1/{long}"), single(t)).route(&format!("/v1/{short}"), single(t));
+    }
+    router
+        .route("/v1/batch", batch.clone())
+        .route("/v1/b", batch)
+        .route("/v1/import", post(|s: State<AppState>, h: HeaderMap, b: Body| ingest(s, h, b, Endpoint::Batch(TimeMode::Import))))
+}
+
+#[derive(Deserialize)]
+struct BatchBody<'a> {
+    #[serde(borrow)]
+    batch: Option<Vec<&'a RawValue>>,
+    #[serde(rename = "sentAt")]
+    sent_at: Option<Value>,
+    #[serde(rename = "writeKey")]
+    write_key: Option<Value>,
+    /// Merged into every event's context (keys the event sets win).
+    context: Option<Map<String, Value>>,
+}
+
+/// Send one event (identify; the other single-event calls take the same shape).
+#[utoipa::path(
+    post, path = "/v1/identify", tag = "ingest",
+    description = "Segment Tracking API. Also `/v1/track`, `/v1/page`, `/v1/screen`, `/v1/group`, `/v1/alias` and the browser short forms `/v1/i|t|p|s|g|a` (write key in the body as `writeKey`). Authenticate with HTTP Basic (write key as user name), a Bearer token, or `writeKey` in the body. Gzip bodies are accepted. Limit: 32 KB per event.",
+    request_body(content = Object, description = "A Segment message"),
+    responses(
+        (status = 200, description = "Durably stored", body = Accepted),
+        (status = 400, description = "Invalid; nothing stored", body = ErrorBody),
+        (status = 401, description = "Missing or unknown write key", body = ErrorBody),
+        (status = 429, description = "Overloaded; retry after `Retry-After` seconds", body = ErrorBody),
+    ),
+    security(("write_key" = []))
+)]
+pub async fn identify_doc() {}
+
+/// Send up to 2,500 events at once.
+#[utoipa::path(
+    post, path = "/v1/batch", tag = "ingest",
+    description = "A batch of Segment messages: `{\"batch\": [...], \"sentAt\": ..., \"context\": {...}}`. Also `/v1/b` (browser short form) and `/v1/import` (historical data: timestamps are taken as given, with no clock-skew correction). All or nothing: if any event is invalid the response lists each bad event by index and nothing is stored. Limits: 500 KB per request (decompressed), 2,500 events, 32 KB per event.",
+    request_body(content = Object, description = "`{\"batch\": [message, ...]}`"),
+    responses(
+        (status = 200, description = "Durably stored", body = Accepted),
+        (status = 400, description = "Invalid; nothing stored", body = ErrorBody),
+        (status = 401, description = "Missing or unknown write key", body = ErrorBody),
+        (status = 429, description = "Overloaded; retry after `Retry-After` seconds", body = ErrorBody),
+    ),
+    security(("write_key" = []))
+)]
+pub async fn batch_doc() {}
+
+async fn ingest(State(state): State<AppState>, headers: HeaderMap, body: Body, endpoint: Endpoint) -> Result<Json<Accepted>, ApiError> {
+    let result = ingest_inner(&state, &headers, body, endpoint).await;
+    if let Err(e) = &result {
+        match e {
+            ApiError::InvalidEvents(problems) => {
+                for p in problems {
+                    metrics::counter!("herald_events_rejected_total", "reason" => p.code.clone()).increment(1);
+                }
+            }
+            other => metrics::counter!("herald_requests_rejected_total", "reason" => other.code()).increment(1),
+        }
+    }
+    result
+}
+
+async fn ingest_inner(state: &AppState, headers: &HeaderMap, body: Body, endpoint: Endpoint) -> Result<Json<Accepted>, ApiError> {
+    let header_key = auth::from_headers(headers)?;
+    if let Some(key) = &header_key {
+        authenticate(state, key).await?;
+    }
+    let limit = match endpoint {
+        Endpoint::Single(_) => MAX_EVENT_BYTES,
+        Endpoint::Batch(_) => MAX_BATCH_BYTES,
+    };
+    let bytes = body::read(headers, body, limit).await?;
+    let received_at = Utc::now();
+
+    let (events, body_key) = match endpoint {
+        Endpoint::Single(event_type) => {
+            let value: Value = serde_json::from_slice(&bytes).map_err(invalid_json)?;
+            let body_key = value.get("writeKey").cloned();
+            let ctx = ParseContext {
+                received_at,
+                batch_sent_at: None,
+                implied_type: Some(event_type),
+                time_mode: TimeMode::Live,
+                fallback_message_id: &new_message_id(),
+            };
+            let event = Event::parse(value, bytes.len(), &ctx).map_err(|e| {
+                metrics::counter!("herald_events_rejected_total", "reason" => e.code).increment(1);
+                ApiError::BadRequest(e.code, e.message)
+            })?;
+            (vec![event], body_key)
+        }
+        Endpoint::Batch(time_mode) => {
+            let parsed: BatchBody<'_> = serde_json::from_slice(&bytes).map_err(invalid_json)?;
+            let raw_events = parsed
+                .batch
+                .ok_or_else(|| ApiError::bad_request("invalid_batch", "the body must be an object with a `batch` array"))?;
+            if raw_events.len() > MAX_BATCH_EVENTS {
+                return Err(ApiError::bad_request(
+                    "batch_too_large",
+                    format!("the batch has {} events; the limit is {MAX_BATCH_EVENTS}", raw_events.len()),
+                ));
+            }
+            let sent_at = match &parsed.sent_at {
+                None | Some(Value::Null) => None,
+                Some(Value::String(s)) => Some(s.as_str()),
+                Some(_) => return Err(ApiError::bad_request("invalid_timestamp", "`sentAt` must be an ISO-8601 date-time")),
+            };
+            let events = parse_batch(&raw_events, sent_at, parsed.context.as_ref(), received_at, time_mode)?;
+            (events, parsed.write_key)
+        }
+    };
+
+    if header_key.is_none() {
+        match body_key {
+            Some(Value::String(key)) if !key.is_empty() => authenticate(state, &key).await?,
+            _ => {
+                return Err(ApiError::Unauthorized(
+                    "a write key is required: HTTP Basic (key as user name), Bearer, or `writeKey` in the body".into(),
+                ))
+            }
+        }
+    }
+
+    metrics::histogram!("herald_ingest_request_events").record(events.len() as f64);
+    for e in &events {
+        metrics::counter!("herald_events_received_total", "type" => e.event_type.as_str()).increment(1);
+    }
+    if events.is_empty() {
+        return Ok(Json(Accepted { success: true }));
+    }
+    match state.ingest.submit(events).await {
+        Ok(_) => Ok(Json(Accepted { success: true })),
+        Err(SubmitError::Overloaded) => Err(ApiError::Overloaded),
+        Err(SubmitError::Stopped) => Err(ApiError::Unavailable("the server is shutting down".into())),
+        Err(SubmitError::Storage(e)) => Err(e.into()),
+    }
+}
+
+fn parse_batch(
+    raw_events: &[&RawValue],
+    sent_at: Option<&str>,
+    batch_context: Option<&Map<String, Value>>,
+    received_at: chrono::DateTime<Utc>,
+    time_mode: TimeMode,
+) -> Result<Vec<Event>, ApiError> {
+    let mut events = Vec::with_capacity(raw_events.len());
+    let mut problems = Vec::new();
+    for (index, raw) in raw_events.iter().enumerate() {
+        let text = raw.get();
+        let mut value: Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) => {
+                problems.push(EventProblem { index, code: "invalid_json".into(), message: e.to_string() });
+                continue;
+            }
+        };
+        if let (Some(shared), Some(obj)) = (batch_context, value.as_object_mut()) {
+            let ctx = obj.entry("context").or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(ctx) = ctx {
+                for (k, v) in shared {
+                    ctx.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+            }
+        }
+        let ctx = ParseContext {
+            received_at,
+            batch_sent_at: sent_at,
+            implied_type: None,
+            time_mode,
+            fallback_message_id: &new_message_id(),
+        };
+        match Event::parse(value, text.len(), &ctx) {
+            Ok(e) => events.push(e),
+            Err(e) => problems.push(EventProblem { index, code: e.code.into(), message: e.message }),
+        }
+    }
+    if problems.is_empty() {
+        Ok(events)
+    } else {
+        Err(ApiError::InvalidEvents(problems))
+    }
+}
+
+async fn authenticate(state: &AppState, key: &str) -> Result<(), ApiError> {
+    let store = state.store.clone();
+    let key = key.to_owned();
+    let found = tokio::task::spawn_blocking(move || store.authenticate(KeyKind::Write, &key))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    found.map(|_| ()).ok_or_else(|| ApiError::Unauthorized("unknown or revoked write key".into()))
+}
+
+fn invalid_json(e: serde_json::Error) -> ApiError {
+    ApiError::bad_request("invalid_json", format!("body is not valid JSON: {e}"))
+}
+
+/// For events sent without a `messageId` (no SDK does that): such events cannot be
+/// de-duplicated on retry.
+fn new_message_id() -> String {
+    format!("herald-{}", uuid::Uuid::new_v4())
+}

@@ -1,0 +1,18 @@
+//! `herald bench`: reproducible benchmarks (results and method in BENCHMARKS.md).
+
+mod ingest;
+mod process;
+
+use clap::Subcommand;
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Sustained `/v1/batch` ingest with durable acknowledgment, from a loopback load generator.
+    Ingest(ingest::IngestArgs),
+}
+
+pub async fn run(which: BenchCommand) -> anyhow::Result<()> {
+    match which {
+        BenchCommand::Ingest(args) => ingest::run(args).await,
+    }
+}
