@@ -181,7 +181,12 @@ pub async fn get_identity(State(state): State<AppState>, Path(id): Path<String>)
         profile_id: record.profile_id.to_string(),
         identities: record.identities.iter().map(IdentityView::from).collect(),
         merges: merges.into_iter().map(MergeView::from).collect(),
-        refused_links: refusals.into_iter().map(RefusalView::from).collect(),
+        // Alias alternatives are bookkeeping for rebuilds, not links anyone asked for.
+        refused_links: refusals
+            .into_iter()
+            .filter(|r| r.reason != herald_core::identity::RefusalReason::AliasAlternative)
+            .map(RefusalView::from)
+            .collect(),
     }))
 }
 

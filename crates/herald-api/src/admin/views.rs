@@ -129,7 +129,7 @@ impl From<MergeRow> for MergeView {
 pub struct RefusalView {
     pub seq: u64,
     pub identifier: String,
-    /// `limit`, `separated` or `alias_alternative`.
+    /// `limit` (a per-kind limit would be exceeded) or `separated` (an undone merge).
     pub reason: String,
 }
 

@@ -5,19 +5,40 @@ use std::io::Read;
 use axum::body::Body;
 use axum::http::{header, HeaderMap};
 
+use tokio_stream::StreamExt;
+
 use crate::error::ApiError;
 
+/// How much of an oversized body is read and discarded so the client, still sending, gets the
+/// error response instead of a reset connection. Past this the connection is simply closed.
+const DRAIN_LIMIT: usize = 8 * 1024 * 1024;
+
 /// Read the whole body, decompressing gzip, refusing anything over `limit` bytes (compressed
-/// or not) without reading further.
+/// or not).
 pub async fn read(headers: &HeaderMap, body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
     let too_large = || ApiError::bad_request("payload_too_large", format!("request body is over the {limit}-byte limit"));
-    let raw = axum::body::to_bytes(body, limit).await.map_err(|_| too_large())?;
+    let mut raw = Vec::new();
+    let mut seen = 0usize;
+    let mut frames = body.into_data_stream();
+    while let Some(frame) = frames.next().await {
+        let chunk = frame.map_err(|e| ApiError::bad_request("invalid_body", format!("could not read the body: {e}")))?;
+        seen += chunk.len();
+        if seen > DRAIN_LIMIT {
+            break;
+        }
+        if seen <= limit {
+            raw.extend_from_slice(&chunk);
+        }
+    }
+    if seen > limit {
+        return Err(too_large());
+    }
     let encoding = headers
         .get(header::CONTENT_ENCODING)
         .map(|v| v.to_str().unwrap_or("").trim().to_ascii_lowercase())
         .unwrap_or_default();
     match encoding.as_str() {
-        "" | "identity" => Ok(raw.to_vec()),
+        "" | "identity" => Ok(raw),
         "gzip" | "x-gzip" => {
             let mut out = Vec::with_capacity(raw.len() * 4);
             // Read one byte past the limit to tell "exactly at" from "over" (gzip bombs stop here).

@@ -1,0 +1,197 @@
+//! Black-box test harness: runs the real `herald` binary on a free loopback port with a fresh
+//! data directory, and talks to it over HTTP.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::blocking::{Client, Response};
+use serde_json::{json, Value};
+
+pub const WRITE_KEY: &str = "hwk_test_write";
+pub const ADMIN_KEY: &str = "hak_test_admin";
+
+pub struct Server {
+    child: Option<Child>,
+    pub url: String,
+    pub dir: PathBuf,
+    _tmp: Option<tempfile::TempDir>,
+    pub http: Client,
+    extra: Vec<String>,
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_herald")
+}
+
+impl Server {
+    pub fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    pub fn start_with(extra: &[&str]) -> Server {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_owned();
+        let mut s = Server::spawn(&dir, extra);
+        s._tmp = Some(tmp);
+        s
+    }
+
+    fn spawn(dir: &Path, extra: &[&str]) -> Server {
+        let mut child = Command::new(bin())
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(dir)
+            .args(["--listen", "127.0.0.1:0"])
+            .args(extra)
+            .env("HERALD_WRITE_KEY", WRITE_KEY)
+            .env("HERALD_ADMIN_KEY", ADMIN_KEY)
+            .env("HERALD_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start herald");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let url = loop {
+            let line = lines.next().expect("herald exited before listening").unwrap();
+            if let Some(url) = line.strip_prefix("listening on ") {
+                break url.to_owned();
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        Server {
+            child: Some(child),
+            url,
+            dir: dir.to_owned(),
+            _tmp: None,
+            http: Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    /// `kill -9`, then start again on the same data directory.
+    pub fn crash_and_restart(&mut self) {
+        self.kill9();
+        let extra: Vec<&str> = self.extra.iter().map(String::as_str).collect();
+        let mut fresh = Server::spawn(&self.dir.clone(), &extra);
+        self.child = fresh.child.take();
+        self.url = std::mem::take(&mut fresh.url);
+    }
+
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            c.kill().unwrap();
+            c.wait().unwrap();
+        }
+    }
+
+    /// SIGTERM and wait for a clean exit; returns the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut c = self.child.take().expect("running");
+        Command::new("kill").arg("-TERM").arg(c.id().to_string()).status().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = c.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "herald did not stop after SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    pub fn post(&self, path: &str, body: &Value) -> Response {
+        self.http.post(format!("{}{path}", self.url)).basic_auth(WRITE_KEY, Some("")).json(body).send().unwrap()
+    }
+
+    pub fn post_raw(&self, path: &str, body: Vec<u8>, headers: &[(&str, &str)]) -> Response {
+        let mut req = self.http.post(format!("{}{path}", self.url)).body(body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send().unwrap()
+    }
+
+    pub fn admin_get(&self, path: &str) -> Response {
+        self.http.get(format!("{}{path}", self.url)).bearer_auth(ADMIN_KEY).send().unwrap()
+    }
+
+    pub fn admin_json(&self, path: &str) -> Value {
+        let r = self.admin_get(path);
+        assert_eq!(r.status(), 200, "GET {path}");
+        r.json().unwrap()
+    }
+
+    pub fn admin_post(&self, path: &str, body: &Value) -> Response {
+        self.http.post(format!("{}{path}", self.url)).bearer_auth(ADMIN_KEY).json(body).send().unwrap()
+    }
+
+    pub fn admin_delete(&self, path: &str) -> Response {
+        self.http.delete(format!("{}{path}", self.url)).bearer_auth(ADMIN_KEY).send().unwrap()
+    }
+
+    pub fn status(&self) -> Value {
+        self.admin_json("/api/v1/status")
+    }
+
+    /// Wait until every stored event is applied to profiles.
+    pub fn wait_processed(&self) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let s = self.status();
+            if s["lag"] == 0 {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "processing did not catch up: {s}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn profile(&self, id: &str) -> Value {
+        self.wait_processed();
+        self.admin_json(&format!("/api/v1/profiles/{}", encode(id)))
+    }
+
+    /// Every event of a profile's timeline, following cursors.
+    pub fn timeline(&self, id: &str, query: &str) -> Vec<Value> {
+        self.wait_processed();
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = format!("/api/v1/profiles/{}/events?limit=100{query}", encode(id));
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&cursor={c}"));
+            }
+            let page = self.admin_json(&path);
+            out.extend(page["events"].as_array().unwrap().iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => return out,
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+pub fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' | b'@' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub fn track(user: &str, event: &str, message_id: &str) -> Value {
+    json!({"type": "track", "userId": user, "event": event, "messageId": message_id})
+}
