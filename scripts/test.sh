@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Herald's whole test suite, from a fresh clone: installs the third-party SDKs the black-box
+# tests drive (Python venv in .venv, npm packages in tests/sdk/node_modules), runs every test
+# of the workspace, then the benchmarks in their short smoke mode.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Build outside the clone so fresh clones share one cache.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/herald/target}"
+
+echo "==> installing SDKs for the black-box tests"
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install --quiet --disable-pip-version-check -r tests/sdk/requirements.txt
+# `npm install` honours the lock file; `npm ci` trips over platform-specific optional packages.
+(cd tests/sdk && npm install --no-audit --no-fund --loglevel=error)
+
+command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
+
+echo "==> tests"
+cargo nextest run --workspace --no-fail-fast
+
+echo "==> benchmark smoke runs"
+cargo run --quiet -p herald -- bench ingest --smoke
