@@ -67,7 +67,9 @@ impl ApiError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::BadRequest(code, _) | ApiError::NotFound(code, _) | ApiError::Conflict(code, _) => code,
+            ApiError::BadRequest(code, _)
+            | ApiError::NotFound(code, _)
+            | ApiError::Conflict(code, _) => code,
             ApiError::InvalidEvents(_) => "invalid_events",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
@@ -106,7 +108,10 @@ impl IntoResponse for ApiError {
                 tracing::error!(detail, "internal error");
                 ("internal error; see the server log".to_owned(), vec![])
             }
-            ApiError::Overloaded => ("ingest is at capacity; retry after the Retry-After delay".to_owned(), vec![]),
+            ApiError::Overloaded => (
+                "ingest is at capacity; retry after the Retry-After delay".to_owned(),
+                vec![],
+            ),
             ApiError::BadRequest(_, m)
             | ApiError::Unauthorized(m)
             | ApiError::NotFound(_, m)
@@ -116,12 +121,25 @@ impl IntoResponse for ApiError {
             | ApiError::Unavailable(m) => (m, vec![]),
         };
         metrics::counter!("herald_http_errors_total", "code" => code).increment(1);
-        let mut response = (status, Json(ErrorBody { code, message, errors })).into_response();
+        let mut response = (
+            status,
+            Json(ErrorBody {
+                code,
+                message,
+                errors,
+            }),
+        )
+            .into_response();
         if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"herald\""));
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"herald\""),
+            );
         }
         response
     }

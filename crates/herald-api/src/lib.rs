@@ -34,6 +34,7 @@ pub struct AppState {
     pub tail: Tail,
     pub notifier: Arc<LogNotifier>,
     pub metrics: PrometheusHandle,
+    pub keys: Arc<keys::KeyCache>,
     /// Becomes `true` when shutdown starts; long-lived responses (the SSE tail) end then.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -46,7 +47,9 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes(state.clone()))
         .merge(ops::routes())
         .merge(openapi::routes())
-        .fallback(|| async { error::ApiError::NotFound("route_not_found", "no such route; see /docs".into()) })
+        .fallback(|| async {
+            error::ApiError::NotFound("route_not_found", "no such route; see /docs".into())
+        })
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -17,12 +17,20 @@ impl Modify for Security {
         components.add_security_scheme(
             "write_key",
             SecurityScheme::Http(
-                HttpBuilder::new().scheme(HttpAuthScheme::Basic).description(Some("The write key as user name, empty password")).build(),
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some("The write key as user name, empty password"))
+                    .build(),
             ),
         );
         components.add_security_scheme(
             "admin_key",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An admin key")).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An admin key"))
+                    .build(),
+            ),
         );
     }
 }

@@ -13,7 +13,10 @@ use crate::error::ErrorBody;
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).route("/metrics", get(metrics_text))
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -41,10 +44,18 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, crate
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain")))]
 pub async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
     let store = state.store.clone();
-    if let Ok(Ok((head, processed))) = tokio::task::spawn_blocking(move || Ok::<_, herald_storage::StorageError>((store.head()?, store.processed_cursor()?))).await {
+    if let Ok(Ok((head, processed))) = tokio::task::spawn_blocking(move || {
+        Ok::<_, herald_storage::StorageError>((store.head()?, store.processed_cursor()?))
+    })
+    .await
+    {
         metrics::gauge!("herald_log_head").set(head as f64);
         metrics::gauge!("herald_processed_position").set(processed as f64);
         metrics::gauge!("herald_processor_lag_events").set(head.saturating_sub(processed) as f64);
     }
-    (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
 }

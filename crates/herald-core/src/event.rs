@@ -67,7 +67,10 @@ pub struct EventError {
 
 impl EventError {
     fn new(code: &'static str, message: impl Into<String>) -> Self {
-        EventError { code, message: message.into() }
+        EventError {
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -90,7 +93,7 @@ pub struct ParseContext<'a> {
     pub implied_type: Option<EventType>,
     pub time_mode: TimeMode,
     /// Used when the message has no `messageId`.
-    pub fallback_message_id: &'a str,
+    pub fallback_message_id: fn() -> String,
 }
 
 /// A validated, normalised message as the log stores it.
@@ -119,7 +122,11 @@ pub struct Event {
 
 impl Event {
     /// Parse one message object. `raw_len` is its serialized size, checked against the limit.
-    pub fn parse(value: Value, raw_len: usize, ctx: &ParseContext<'_>) -> Result<Event, EventError> {
+    pub fn parse(
+        value: Value,
+        raw_len: usize,
+        ctx: &ParseContext<'_>,
+    ) -> Result<Event, EventError> {
         if raw_len > MAX_EVENT_BYTES {
             return Err(EventError::new(
                 "event_too_large",
@@ -127,7 +134,10 @@ impl Event {
             ));
         }
         let Value::Object(mut payload) = value else {
-            return Err(EventError::new("invalid_event", "each event must be a JSON object"));
+            return Err(EventError::new(
+                "invalid_event",
+                "each event must be a JSON object",
+            ));
         };
 
         let event_type = match (payload.get("type"), ctx.implied_type) {
@@ -135,8 +145,15 @@ impl Event {
             (Some(Value::String(s)), None) => EventType::parse(s).ok_or_else(|| {
                 EventError::new("invalid_type", format!("unknown event type {s:?}"))
             })?,
-            (Some(_), None) => return Err(EventError::new("invalid_type", "`type` must be a string")),
-            (None, None) => return Err(EventError::new("missing_type", "`type` is required in a batch")),
+            (Some(_), None) => {
+                return Err(EventError::new("invalid_type", "`type` must be a string"))
+            }
+            (None, None) => {
+                return Err(EventError::new(
+                    "missing_type",
+                    "`type` is required in a batch",
+                ))
+            }
         };
 
         let user_id = id_field(&payload, "userId")?;
@@ -147,32 +164,53 @@ impl Event {
         let name = string_field(&payload, "name")?;
 
         if user_id.is_none() && anonymous_id.is_none() {
-            return Err(EventError::new("missing_identity", "`userId` or `anonymousId` is required"));
+            return Err(EventError::new(
+                "missing_identity",
+                "`userId` or `anonymousId` is required",
+            ));
         }
         match event_type {
             EventType::Track if event.as_deref().is_none_or(str::is_empty) => {
-                return Err(EventError::new("missing_event", "a track call requires a non-empty `event`"));
+                return Err(EventError::new(
+                    "missing_event",
+                    "a track call requires a non-empty `event`",
+                ));
             }
             EventType::Alias if previous_id.is_none() => {
-                return Err(EventError::new("missing_previous_id", "an alias call requires `previousId`"));
+                return Err(EventError::new(
+                    "missing_previous_id",
+                    "an alias call requires `previousId`",
+                ));
             }
             EventType::Alias if user_id.is_none() => {
-                return Err(EventError::new("missing_user_id", "an alias call requires `userId`"));
+                return Err(EventError::new(
+                    "missing_user_id",
+                    "an alias call requires `userId`",
+                ));
             }
             EventType::Group if group_id.is_none() => {
-                return Err(EventError::new("missing_group_id", "a group call requires `groupId`"));
+                return Err(EventError::new(
+                    "missing_group_id",
+                    "a group call requires `groupId`",
+                ));
             }
             _ => {}
         }
         for key in ["traits", "properties", "context"] {
             if let Some(v) = payload.get(key) {
                 if !v.is_object() && !v.is_null() {
-                    return Err(EventError::new("invalid_field", format!("`{key}` must be an object")));
+                    return Err(EventError::new(
+                        "invalid_field",
+                        format!("`{key}` must be an object"),
+                    ));
                 }
             }
         }
 
-        let original = match payload.get("timestamp").or_else(|| payload.get("originalTimestamp")) {
+        let original = match payload
+            .get("timestamp")
+            .or_else(|| payload.get("originalTimestamp"))
+        {
             None | Some(Value::Null) => None,
             Some(v) => Some(time_field(v, "timestamp")?),
         };
@@ -185,13 +223,15 @@ impl Event {
         };
         let timestamp = match (ctx.time_mode, original, sent_at) {
             (_, None, _) => ctx.received_at,
-            (TimeMode::Live, Some(orig), Some(sent)) => correct_for_skew(ctx.received_at, sent, orig),
+            (TimeMode::Live, Some(orig), Some(sent)) => {
+                correct_for_skew(ctx.received_at, sent, orig)
+            }
             (_, Some(orig), _) => orig,
         };
 
         let message_id = match id_field(&payload, "messageId")? {
             Some(id) => id,
-            None => ctx.fallback_message_id.to_owned(),
+            None => (ctx.fallback_message_id)(),
         };
 
         payload.insert("messageId".into(), Value::String(message_id.clone()));
@@ -226,7 +266,9 @@ impl Event {
                 .get(key)
                 .map(|v| time_field(v, key))
                 .transpose()?
-                .ok_or_else(|| EventError::new("invalid_event", format!("stored event lacks {key}")))
+                .ok_or_else(|| {
+                    EventError::new("invalid_event", format!("stored event lacks {key}"))
+                })
         };
         let (received_at, timestamp) = (field("receivedAt")?, field("timestamp")?);
         let event_type = payload
@@ -259,7 +301,9 @@ impl Event {
 
     /// `context.traits`, where browser and RudderStack SDKs put identify traits too.
     pub fn context_traits(&self) -> Option<&Map<String, Value>> {
-        self.context().and_then(|c| c.get("traits")).and_then(Value::as_object)
+        self.context()
+            .and_then(|c| c.get("traits"))
+            .and_then(Value::as_object)
     }
 
     /// The name shown in timelines and counted on profiles: the track event name, or the type.
@@ -291,7 +335,10 @@ fn id_field(payload: &Map<String, Value>, key: &str) -> Result<Option<String>, E
         Some(Value::String(s)) if s.is_empty() => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(Value::Number(n)) => Ok(Some(n.to_string())),
-        Some(_) => Err(EventError::new("invalid_field", format!("`{key}` must be a string or a number"))),
+        Some(_) => Err(EventError::new(
+            "invalid_field",
+            format!("`{key}` must be a string or a number"),
+        )),
     }
 }
 
@@ -299,14 +346,20 @@ fn string_field(payload: &Map<String, Value>, key: &str) -> Result<Option<String
     match payload.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(EventError::new("invalid_field", format!("`{key}` must be a string"))),
+        Some(_) => Err(EventError::new(
+            "invalid_field",
+            format!("`{key}` must be a string"),
+        )),
     }
 }
 
 fn time_field(v: &Value, key: &str) -> Result<DateTime<Utc>, EventError> {
-    v.as_str()
-        .and_then(parse_timestamp)
-        .ok_or_else(|| EventError::new("invalid_timestamp", format!("`{key}` must be an ISO-8601 date-time")))
+    v.as_str().and_then(parse_timestamp).ok_or_else(|| {
+        EventError::new(
+            "invalid_timestamp",
+            format!("`{key}` must be an ISO-8601 date-time"),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -320,7 +373,7 @@ mod tests {
             batch_sent_at: None,
             implied_type: None,
             time_mode: TimeMode::Live,
-            fallback_message_id: "generated",
+            fallback_message_id: || "generated".to_owned(),
         }
     }
 
@@ -339,7 +392,10 @@ mod tests {
 
     #[test]
     fn original_timestamp_alone_is_used_as_is() {
-        let e = parse(json!({"type":"page","anonymousId":"a","originalTimestamp":"2026-01-01T11:00:00Z"})).unwrap();
+        let e = parse(
+            json!({"type":"page","anonymousId":"a","originalTimestamp":"2026-01-01T11:00:00Z"}),
+        )
+        .unwrap();
         assert_eq!(rfc3339(e.timestamp), "2026-01-01T11:00:00.000Z");
     }
 
@@ -364,15 +420,24 @@ mod tests {
     fn validation_codes() {
         let cases = [
             (json!({"type":"track","userId":"u"}), "missing_event"),
-            (json!({"type":"track","event":"","userId":"u"}), "missing_event"),
+            (
+                json!({"type":"track","event":"","userId":"u"}),
+                "missing_event",
+            ),
             (json!({"type":"track","event":"x"}), "missing_identity"),
             (json!({"type":"alias","userId":"u"}), "missing_previous_id"),
             (json!({"type":"group","userId":"u"}), "missing_group_id"),
             (json!({"type":"bogus","userId":"u"}), "invalid_type"),
             (json!({"userId":"u"}), "missing_type"),
             (json!({"type":"identify","userId":{"a":1}}), "invalid_field"),
-            (json!({"type":"identify","userId":"u","traits":[1]}), "invalid_field"),
-            (json!({"type":"identify","userId":"u","timestamp":"yesterday"}), "invalid_timestamp"),
+            (
+                json!({"type":"identify","userId":"u","traits":[1]}),
+                "invalid_field",
+            ),
+            (
+                json!({"type":"identify","userId":"u","timestamp":"yesterday"}),
+                "invalid_timestamp",
+            ),
             (json!([1, 2]), "invalid_event"),
         ];
         for (input, code) in cases {
@@ -382,7 +447,8 @@ mod tests {
 
     #[test]
     fn oversized_event_is_refused() {
-        let err = Event::parse(json!({}), MAX_EVENT_BYTES + 1, &ctx("2026-01-01T00:00:00Z")).unwrap_err();
+        let err =
+            Event::parse(json!({}), MAX_EVENT_BYTES + 1, &ctx("2026-01-01T00:00:00Z")).unwrap_err();
         assert_eq!(err.code, "event_too_large");
     }
 

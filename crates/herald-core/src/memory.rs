@@ -48,12 +48,18 @@ impl MemoryProjection {
         Snapshot {
             profiles,
             groups: self.groups.clone(),
-            attributions: self.attributions.iter().map(|(s, (p, _))| (*s, p.clone())).collect(),
+            attributions: self
+                .attributions
+                .iter()
+                .map(|(s, (p, _))| (*s, p.clone()))
+                .collect(),
             merges: self
                 .merges
                 .iter()
                 .filter(|(_, (_, _, undone))| !undone)
-                .map(|(id, (owner, m, _))| (id.clone(), owner.clone(), m.winner.clone(), m.loser.clone()))
+                .map(|(id, (owner, m, _))| {
+                    (id.clone(), owner.clone(), m.winner.clone(), m.loser.clone())
+                })
                 .collect(),
         }
     }
@@ -67,13 +73,24 @@ impl ProjectionStore for MemoryProjection {
     }
 
     fn identity(&mut self, profile: &ProfileId) -> Result<Option<ProfileIdentity>, Infallible> {
-        Ok(self.profiles.get(profile).map(|(created_seq, _)| ProfileIdentity {
-            created_seq: *created_seq,
-            identifiers: self.owners.iter().filter(|(_, (p, _))| p == profile).map(|(i, _)| i.clone()).collect(),
-        }))
+        Ok(self
+            .profiles
+            .get(profile)
+            .map(|(created_seq, _)| ProfileIdentity {
+                created_seq: *created_seq,
+                identifiers: self
+                    .owners
+                    .iter()
+                    .filter(|(_, (p, _))| p == profile)
+                    .map(|(i, _)| i.clone())
+                    .collect(),
+            }))
     }
 
-    fn separations_touching(&mut self, ids: &BTreeSet<Identifier>) -> Result<Vec<Separation>, Infallible> {
+    fn separations_touching(
+        &mut self,
+        ids: &BTreeSet<Identifier>,
+    ) -> Result<Vec<Separation>, Infallible> {
         Ok(self
             .separations
             .iter()
@@ -87,20 +104,35 @@ impl ProjectionStore for MemoryProjection {
     }
 
     fn create_profile(&mut self, profile: &ProfileId, created_seq: u64) -> Result<(), Infallible> {
-        self.profiles.insert(profile.clone(), (created_seq, ProfileState::default()));
+        self.profiles
+            .insert(profile.clone(), (created_seq, ProfileState::default()));
         Ok(())
     }
 
-    fn set_owner(&mut self, id: &Identifier, profile: &ProfileId, link: &IdentityLink) -> Result<(), Infallible> {
-        self.owners.insert(id.clone(), (profile.clone(), link.clone()));
+    fn set_owner(
+        &mut self,
+        id: &Identifier,
+        profile: &ProfileId,
+        link: &IdentityLink,
+    ) -> Result<(), Infallible> {
+        self.owners
+            .insert(id.clone(), (profile.clone(), link.clone()));
         Ok(())
     }
 
     fn profile_state(&mut self, profile: &ProfileId) -> Result<ProfileState, Infallible> {
-        Ok(self.profiles.get(profile).map(|(_, s)| s.clone()).unwrap_or_default())
+        Ok(self
+            .profiles
+            .get(profile)
+            .map(|(_, s)| s.clone())
+            .unwrap_or_default())
     }
 
-    fn save_profile_state(&mut self, profile: &ProfileId, state: &ProfileState) -> Result<(), Infallible> {
+    fn save_profile_state(
+        &mut self,
+        profile: &ProfileId,
+        state: &ProfileState,
+    ) -> Result<(), Infallible> {
         if let Some(entry) = self.profiles.get_mut(profile) {
             entry.1 = state.clone();
         }
@@ -122,26 +154,48 @@ impl ProjectionStore for MemoryProjection {
                 *p = winner.clone();
             }
         };
-        self.owners.values_mut().for_each(|(p, _)| move_to_winner(p));
-        self.attributions.values_mut().for_each(|(p, _)| move_to_winner(p));
-        self.merges.values_mut().for_each(|(p, _, _)| move_to_winner(p));
-        self.refusals.iter_mut().for_each(|(p, _)| move_to_winner(p));
+        self.owners
+            .values_mut()
+            .for_each(|(p, _)| move_to_winner(p));
+        self.attributions
+            .values_mut()
+            .for_each(|(p, _)| move_to_winner(p));
+        self.merges
+            .values_mut()
+            .for_each(|(p, _, _)| move_to_winner(p));
+        self.refusals
+            .iter_mut()
+            .for_each(|(p, _)| move_to_winner(p));
         self.profiles.remove(loser);
         Ok(())
     }
 
     fn record_merge(&mut self, merge: &MergeRecord) -> Result<(), Infallible> {
-        self.merges.insert(merge.merge_id.clone(), (merge.winner.clone(), merge.clone(), false));
+        self.merges.insert(
+            merge.merge_id.clone(),
+            (merge.winner.clone(), merge.clone(), false),
+        );
         Ok(())
     }
 
-    fn record_refusal(&mut self, profile: &ProfileId, refusal: &RefusalRecord) -> Result<(), Infallible> {
+    fn record_refusal(
+        &mut self,
+        profile: &ProfileId,
+        refusal: &RefusalRecord,
+    ) -> Result<(), Infallible> {
         self.refusals.push((profile.clone(), refusal.clone()));
         Ok(())
     }
 
-    fn attribute(&mut self, seq: u64, profile: &ProfileId, event: &Event) -> Result<(), Infallible> {
-        let group = (event.event_type == EventType::Group).then(|| event.group_id.clone()).flatten();
+    fn attribute(
+        &mut self,
+        seq: u64,
+        profile: &ProfileId,
+        event: &Event,
+    ) -> Result<(), Infallible> {
+        let group = (event.event_type == EventType::Group)
+            .then(|| event.group_id.clone())
+            .flatten();
         self.attributions.insert(seq, (profile.clone(), group));
         Ok(())
     }
@@ -149,15 +203,33 @@ impl ProjectionStore for MemoryProjection {
 
 impl RebuildStore for MemoryProjection {
     fn refusals_of(&mut self, profile: &ProfileId) -> Result<Vec<RefusalRecord>, Infallible> {
-        Ok(self.refusals.iter().filter(|(p, _)| p == profile).map(|(_, r)| r.clone()).collect())
+        Ok(self
+            .refusals
+            .iter()
+            .filter(|(p, _)| p == profile)
+            .map(|(_, r)| r.clone())
+            .collect())
     }
 
-    fn profiles_refusing(&mut self, ids: &BTreeSet<Identifier>) -> Result<Vec<ProfileId>, Infallible> {
-        Ok(self.refusals.iter().filter(|(_, r)| ids.contains(&r.identifier)).map(|(p, _)| p.clone()).collect())
+    fn profiles_refusing(
+        &mut self,
+        ids: &BTreeSet<Identifier>,
+    ) -> Result<Vec<ProfileId>, Infallible> {
+        Ok(self
+            .refusals
+            .iter()
+            .filter(|(_, r)| ids.contains(&r.identifier))
+            .map(|(p, _)| p.clone())
+            .collect())
     }
 
     fn event_seqs(&mut self, profile: &ProfileId) -> Result<Vec<u64>, Infallible> {
-        Ok(self.attributions.iter().filter(|(_, (p, _))| p == profile).map(|(s, _)| *s).collect())
+        Ok(self
+            .attributions
+            .iter()
+            .filter(|(_, (p, _))| p == profile)
+            .map(|(s, _)| *s)
+            .collect())
     }
 
     fn group_event_seqs(&mut self, group_id: &str) -> Result<Vec<u64>, Infallible> {
@@ -174,7 +246,10 @@ impl RebuildStore for MemoryProjection {
         Ok(())
     }
 
-    fn merge_record(&mut self, merge_id: &str) -> Result<Option<(ProfileId, MergeRecord, bool)>, Infallible> {
+    fn merge_record(
+        &mut self,
+        merge_id: &str,
+    ) -> Result<Option<(ProfileId, MergeRecord, bool)>, Infallible> {
         Ok(self.merges.get(merge_id).cloned())
     }
 
@@ -198,7 +273,8 @@ impl RebuildStore for MemoryProjection {
     fn clear_profile(&mut self, profile: &ProfileId) -> Result<(), Infallible> {
         self.owners.retain(|_, (p, _)| p != profile);
         self.attributions.retain(|_, (p, _)| p != profile);
-        self.merges.retain(|_, (p, _, undone)| p != profile || *undone);
+        self.merges
+            .retain(|_, (p, _, undone)| p != profile || *undone);
         self.refusals.retain(|(p, _)| p != profile);
         self.profiles.remove(profile);
         Ok(())

@@ -33,7 +33,11 @@ fn join_register<T>(slot: &mut Option<Stamped<T>>, candidate: Stamped<T>) {
     }
 }
 
-fn join_traits(into: &mut BTreeMap<String, Stamped<Value>>, key: String, candidate: Stamped<Value>) {
+fn join_traits(
+    into: &mut BTreeMap<String, Stamped<Value>>,
+    key: String,
+    candidate: Stamped<Value>,
+) {
     match into.get(&key) {
         Some(cur) if !candidate.newer_than(cur) => {}
         _ => {
@@ -68,7 +72,11 @@ pub struct ProfileState {
 impl ProfileState {
     pub fn apply(&mut self, event: &Event) {
         let at = event.timestamp;
-        let stamp = |value| Stamped { value, at, message_id: event.message_id.clone() };
+        let stamp = |value| Stamped {
+            value,
+            at,
+            message_id: event.message_id.clone(),
+        };
         if event.event_type == EventType::Identify {
             for (key, value) in identify_traits(event) {
                 join_traits(&mut self.traits, key, stamp(value));
@@ -79,16 +87,27 @@ impl ProfileState {
             *first = (*first).min(at);
         }
         if let Some(ctx) = event.context() {
-            if let Some(tz) = ctx.get("timezone").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+            if let Some(tz) = ctx
+                .get("timezone")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+            {
                 join_register(&mut self.timezone, stamp(Value::Null).map(tz.to_owned()));
             }
-            if let Some(locale) = ctx.get("locale").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+            if let Some(locale) = ctx
+                .get("locale")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+            {
                 join_register(&mut self.locale, stamp(Value::Null).map(locale.to_owned()));
             }
         }
         join_min(&mut self.first_seen, at);
         join_max(&mut self.last_seen, at);
-        *self.event_counts.entry(event.display_name().to_owned()).or_default() += 1;
+        *self
+            .event_counts
+            .entry(event.display_name().to_owned())
+            .or_default() += 1;
         self.total_events += 1;
     }
 
@@ -120,13 +139,20 @@ impl ProfileState {
 
     /// Traits as a plain JSON object (values only).
     pub fn trait_values(&self) -> Map<String, Value> {
-        self.traits.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect()
+        self.traits
+            .iter()
+            .map(|(k, v)| (k.clone(), v.value.clone()))
+            .collect()
     }
 }
 
 impl<T> Stamped<T> {
     fn map<U>(self, value: U) -> Stamped<U> {
-        Stamped { value, at: self.at, message_id: self.message_id }
+        Stamped {
+            value,
+            at: self.at,
+            message_id: self.message_id,
+        }
     }
 }
 
@@ -151,7 +177,11 @@ impl GroupState {
     pub fn apply(&mut self, event: &Event) {
         if let Some(traits) = event.traits() {
             for (key, value) in traits {
-                let stamped = Stamped { value: value.clone(), at: event.timestamp, message_id: event.message_id.clone() };
+                let stamped = Stamped {
+                    value: value.clone(),
+                    at: event.timestamp,
+                    message_id: event.message_id.clone(),
+                };
                 join_traits(&mut self.traits, key.clone(), stamped);
             }
         }
@@ -160,7 +190,10 @@ impl GroupState {
     }
 
     pub fn trait_values(&self) -> Map<String, Value> {
-        self.traits.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect()
+        self.traits
+            .iter()
+            .map(|(k, v)| (k.clone(), v.value.clone()))
+            .collect()
     }
 }
 
@@ -178,19 +211,29 @@ mod tests {
             batch_sent_at: None,
             implied_type: None,
             time_mode: TimeMode::Import,
-            fallback_message_id: "x",
+            fallback_message_id: || "x".to_owned(),
         };
         Event::parse(v, 0, &ctx).unwrap()
     }
 
     #[test]
     fn later_identify_wins_even_when_it_arrives_first() {
-        let newer = event(json!({"type":"identify","userId":"u","messageId":"b","timestamp":"2026-01-02T00:00:00Z","traits":{"plan":"pro"}}));
-        let older = event(json!({"type":"identify","userId":"u","messageId":"a","timestamp":"2026-01-01T00:00:00Z","traits":{"plan":"trial","name":"Ana"}}));
+        let newer = event(
+            json!({"type":"identify","userId":"u","messageId":"b","timestamp":"2026-01-02T00:00:00Z","traits":{"plan":"pro"}}),
+        );
+        let older = event(
+            json!({"type":"identify","userId":"u","messageId":"a","timestamp":"2026-01-01T00:00:00Z","traits":{"plan":"trial","name":"Ana"}}),
+        );
         let mut state = ProfileState::default();
         state.apply(&newer);
         state.apply(&older);
-        assert_eq!(state.trait_values(), json!({"plan":"pro","name":"Ana"}).as_object().unwrap().clone());
+        assert_eq!(
+            state.trait_values(),
+            json!({"plan":"pro","name":"Ana"})
+                .as_object()
+                .unwrap()
+                .clone()
+        );
     }
 
     fn arb_event() -> impl Strategy<Value = Event> {

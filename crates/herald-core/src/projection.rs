@@ -11,7 +11,8 @@ use uuid::Uuid;
 
 use crate::event::{Event, EventType};
 use crate::identity::{
-    resolve, IdentityRules, IdentityView, Identifier, ProfileId, ProfileIdentity, RefusalReason, Separation, Target,
+    resolve, Identifier, IdentityRules, IdentityView, ProfileId, ProfileIdentity, RefusalReason,
+    Separation, Target,
 };
 use crate::profile::{GroupState, ProfileState};
 
@@ -59,7 +60,11 @@ pub struct RefusalRecord {
 /// What happened to one event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Applied {
-    Attributed { profile: ProfileId, created: bool, merges: Vec<MergeRecord> },
+    Attributed {
+        profile: ProfileId,
+        created: bool,
+        merges: Vec<MergeRecord>,
+    },
     /// It carries an identifier of a deleted person.
     Suppressed,
     /// Every identifier it carries is blocked.
@@ -73,35 +78,62 @@ pub trait ProjectionStore {
 
     fn owner(&mut self, id: &Identifier) -> Result<Option<ProfileId>, Self::Error>;
     fn identity(&mut self, profile: &ProfileId) -> Result<Option<ProfileIdentity>, Self::Error>;
-    fn separations_touching(&mut self, ids: &BTreeSet<Identifier>) -> Result<Vec<Separation>, Self::Error>;
+    fn separations_touching(
+        &mut self,
+        ids: &BTreeSet<Identifier>,
+    ) -> Result<Vec<Separation>, Self::Error>;
     fn is_suppressed(&mut self, id: &Identifier) -> Result<bool, Self::Error>;
 
     fn create_profile(&mut self, profile: &ProfileId, created_seq: u64) -> Result<(), Self::Error>;
-    fn set_owner(&mut self, id: &Identifier, profile: &ProfileId, link: &IdentityLink) -> Result<(), Self::Error>;
+    fn set_owner(
+        &mut self,
+        id: &Identifier,
+        profile: &ProfileId,
+        link: &IdentityLink,
+    ) -> Result<(), Self::Error>;
     fn profile_state(&mut self, profile: &ProfileId) -> Result<ProfileState, Self::Error>;
-    fn save_profile_state(&mut self, profile: &ProfileId, state: &ProfileState) -> Result<(), Self::Error>;
+    fn save_profile_state(
+        &mut self,
+        profile: &ProfileId,
+        state: &ProfileState,
+    ) -> Result<(), Self::Error>;
     fn group_state(&mut self, group_id: &str) -> Result<GroupState, Self::Error>;
     fn save_group_state(&mut self, group_id: &str, state: &GroupState) -> Result<(), Self::Error>;
     /// Move everything of `loser` (identifiers, events, refusals, merge history) to `winner`
     /// and delete `loser`. State is merged by the caller.
     fn absorb(&mut self, winner: &ProfileId, loser: &ProfileId) -> Result<(), Self::Error>;
     fn record_merge(&mut self, merge: &MergeRecord) -> Result<(), Self::Error>;
-    fn record_refusal(&mut self, profile: &ProfileId, refusal: &RefusalRecord) -> Result<(), Self::Error>;
+    fn record_refusal(
+        &mut self,
+        profile: &ProfileId,
+        refusal: &RefusalRecord,
+    ) -> Result<(), Self::Error>;
     /// Attribute the event at `seq` to `profile` (the profile's timeline).
-    fn attribute(&mut self, seq: u64, profile: &ProfileId, event: &Event) -> Result<(), Self::Error>;
+    fn attribute(
+        &mut self,
+        seq: u64,
+        profile: &ProfileId,
+        event: &Event,
+    ) -> Result<(), Self::Error>;
 }
 
 /// What a rebuild (after an unmerge or a deletion) needs on top of [`ProjectionStore`].
 pub trait RebuildStore: ProjectionStore {
     fn refusals_of(&mut self, profile: &ProfileId) -> Result<Vec<RefusalRecord>, Self::Error>;
     /// Profiles holding a refusal of one of `ids`.
-    fn profiles_refusing(&mut self, ids: &BTreeSet<Identifier>) -> Result<Vec<ProfileId>, Self::Error>;
+    fn profiles_refusing(
+        &mut self,
+        ids: &BTreeSet<Identifier>,
+    ) -> Result<Vec<ProfileId>, Self::Error>;
     fn event_seqs(&mut self, profile: &ProfileId) -> Result<Vec<u64>, Self::Error>;
     /// Log positions of every `group` call for `group_id`, whoever sent it.
     fn group_event_seqs(&mut self, group_id: &str) -> Result<Vec<u64>, Self::Error>;
     fn delete_group_state(&mut self, group_id: &str) -> Result<(), Self::Error>;
     /// A merge record, with the profile that holds it now and whether it was undone.
-    fn merge_record(&mut self, merge_id: &str) -> Result<Option<(ProfileId, MergeRecord, bool)>, Self::Error>;
+    fn merge_record(
+        &mut self,
+        merge_id: &str,
+    ) -> Result<Option<(ProfileId, MergeRecord, bool)>, Self::Error>;
     fn mark_merge_undone(&mut self, merge_id: &str) -> Result<(), Self::Error>;
     fn add_separation(&mut self, separation: &Separation) -> Result<(), Self::Error>;
     fn suppress(&mut self, id: &Identifier) -> Result<(), Self::Error>;
@@ -180,11 +212,19 @@ pub fn apply_event<S: ProjectionStore + ?Sized>(
         merges.push(record);
     }
     for claim in resolution.claims {
-        let link = IdentityLink { via: claim.via, seq, message_id: event.message_id.clone() };
+        let link = IdentityLink {
+            via: claim.via,
+            seq,
+            message_id: event.message_id.clone(),
+        };
         store.set_owner(&claim.identifier, &profile, &link)?;
     }
     for refusal in resolution.refusals {
-        let record = RefusalRecord { seq, identifier: refusal.identifier, reason: refusal.reason };
+        let record = RefusalRecord {
+            seq,
+            identifier: refusal.identifier,
+            reason: refusal.reason,
+        };
         store.record_refusal(&profile, &record)?;
     }
 
@@ -197,19 +237,29 @@ pub fn apply_event<S: ProjectionStore + ?Sized>(
         store.save_group_state(group_id, &group)?;
     }
     store.attribute(seq, &profile, event)?;
-    Ok(Applied::Attributed { profile, created, merges })
+    Ok(Applied::Attributed {
+        profile,
+        created,
+        merges,
+    })
 }
 
 /// Every profile whose history is tied to `seeds` through merges or refused links: the set
 /// that must be replayed together for the replay to equal a rebuild of the whole log.
-pub fn closure<S: RebuildStore + ?Sized>(store: &mut S, seeds: &[ProfileId]) -> Result<Vec<ProfileId>, S::Error> {
+pub fn closure<S: RebuildStore + ?Sized>(
+    store: &mut S,
+    seeds: &[ProfileId],
+) -> Result<Vec<ProfileId>, S::Error> {
     let mut seen: Vec<ProfileId> = Vec::new();
     let mut queue: VecDeque<ProfileId> = seeds.iter().cloned().collect();
     while let Some(profile) = queue.pop_front() {
         if seen.contains(&profile) {
             continue;
         }
-        let ids = store.identity(&profile)?.map(|i| i.identifiers).unwrap_or_default();
+        let ids = store
+            .identity(&profile)?
+            .map(|i| i.identifiers)
+            .unwrap_or_default();
         for refusal in store.refusals_of(&profile)? {
             if let Some(owner) = store.owner(&refusal.identifier)? {
                 queue.push_back(owner);
@@ -231,7 +281,10 @@ pub fn replay<S: ProjectionStore + ?Sized>(
 ) -> Result<usize, S::Error> {
     let mut attributed = 0;
     for (seq, event) in events {
-        if matches!(apply_event(store, *seq, event, rules)?, Applied::Attributed { .. }) {
+        if matches!(
+            apply_event(store, *seq, event, rules)?,
+            Applied::Attributed { .. }
+        ) {
             attributed += 1;
         }
     }

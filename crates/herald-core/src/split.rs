@@ -48,7 +48,10 @@ where
         return Err(SplitError::AlreadyUndone);
     }
     store.mark_merge_undone(merge_id)?;
-    store.add_separation(&Separation { left: record.winner_identifiers, right: record.loser_identifiers })?;
+    store.add_separation(&Separation {
+        left: record.winner_identifiers,
+        right: record.loser_identifiers,
+    })?;
     let events = clear_closure(store, &[owner], &mut load_events)?;
     let mut profiles = BTreeSet::new();
     for (seq, event) in &events {
@@ -56,7 +59,12 @@ where
             profiles.insert(profile);
         }
     }
-    Ok(SplitOutcome { profiles: profiles.into_iter().collect(), replayed: events.len(), deleted_seqs: vec![], suppressed: vec![] })
+    Ok(SplitOutcome {
+        profiles: profiles.into_iter().collect(),
+        replayed: events.len(),
+        deleted_seqs: vec![],
+        suppressed: vec![],
+    })
 }
 
 /// Delete a person: suppress their identifiers, remove every event that carries one of them,
@@ -107,11 +115,20 @@ where
             store.save_group_state(&group_id, &state)?;
         }
     }
-    Ok(SplitOutcome { profiles: profiles.into_iter().collect(), replayed: events.len(), deleted_seqs, suppressed })
+    Ok(SplitOutcome {
+        profiles: profiles.into_iter().collect(),
+        replayed: events.len(),
+        deleted_seqs,
+        suppressed,
+    })
 }
 
 /// Clear the closure of `seeds` and return its events in log order.
-fn clear_closure<S, L>(store: &mut S, seeds: &[ProfileId], load_events: &mut L) -> Result<Vec<(u64, Event)>, S::Error>
+fn clear_closure<S, L>(
+    store: &mut S,
+    seeds: &[ProfileId],
+    load_events: &mut L,
+) -> Result<Vec<(u64, Event)>, S::Error>
 where
     S: RebuildStore + ?Sized,
     L: FnMut(&[u64]) -> Result<Vec<(u64, Event)>, S::Error>,

@@ -56,5 +56,8 @@ proptest! {
 }
 
 fn load(log: &[(u64, Event)], seqs: &[u64]) -> Vec<(u64, Event)> {
-    log.iter().filter(|(s, _)| seqs.contains(s)).cloned().collect()
+    log.iter()
+        .filter(|(s, _)| seqs.contains(s))
+        .cloned()
+        .collect()
 }

@@ -18,7 +18,13 @@ use crate::notify::LogNotifier;
 /// transaction, for every event in log order. Audiences and journeys plug in here; because the
 /// transaction also moves the cursor, a stage sees each event exactly once.
 pub trait Stage: Send {
-    fn apply(&mut self, txn: &mut dyn StateTxn, seq: u64, event: &Event, applied: &Applied) -> Result<(), StorageError>;
+    fn apply(
+        &mut self,
+        txn: &mut dyn StateTxn,
+        seq: u64,
+        event: &Event,
+        applied: &Applied,
+    ) -> Result<(), StorageError>;
 }
 
 #[derive(Debug, Clone)]
@@ -26,11 +32,18 @@ pub struct ProcessorConfig {
     pub rules: IdentityRules,
     /// Events applied per transaction at most.
     pub batch: usize,
+    /// Called on the processor thread when it has caught up, after the store released its
+    /// caches: the binary returns the allocator's free memory to the OS here.
+    pub on_idle: Option<fn()>,
 }
 
 impl Default for ProcessorConfig {
     fn default() -> Self {
-        ProcessorConfig { rules: IdentityRules::default(), batch: 1000 }
+        ProcessorConfig {
+            rules: IdentityRules::default(),
+            batch: 1000,
+            on_idle: None,
+        }
     }
 }
 
@@ -47,8 +60,14 @@ pub enum CommandError {
 }
 
 enum Command {
-    Unmerge { merge_id: String, reply: oneshot::Sender<Result<SplitOutcome, CommandError>> },
-    Delete { profile: ProfileId, reply: oneshot::Sender<Result<SplitOutcome, CommandError>> },
+    Unmerge {
+        merge_id: String,
+        reply: oneshot::Sender<Result<SplitOutcome, CommandError>>,
+    },
+    Delete {
+        profile: ProfileId,
+        reply: oneshot::Sender<Result<SplitOutcome, CommandError>>,
+    },
 }
 
 #[derive(Clone)]
@@ -62,19 +81,27 @@ impl ProcessorHandle {
     /// Undo a merge; the affected profiles are replayed from the log.
     pub async fn unmerge(&self, merge_id: &str) -> Result<SplitOutcome, CommandError> {
         let (reply, answer) = oneshot::channel();
-        self.send(Command::Unmerge { merge_id: merge_id.to_owned(), reply })?;
+        self.send(Command::Unmerge {
+            merge_id: merge_id.to_owned(),
+            reply,
+        })?;
         answer.await.map_err(|_| CommandError::Stopped)?
     }
 
     /// Delete a person everywhere and suppress their identifiers.
     pub async fn delete(&self, profile: &ProfileId) -> Result<SplitOutcome, CommandError> {
         let (reply, answer) = oneshot::channel();
-        self.send(Command::Delete { profile: profile.clone(), reply })?;
+        self.send(Command::Delete {
+            profile: profile.clone(),
+            reply,
+        })?;
         answer.await.map_err(|_| CommandError::Stopped)?
     }
 
     fn send(&self, command: Command) -> Result<(), CommandError> {
-        self.commands.send(command).map_err(|_| CommandError::Stopped)?;
+        self.commands
+            .send(command)
+            .map_err(|_| CommandError::Stopped)?;
         self.notifier.poke();
         Ok(())
     }
@@ -94,8 +121,19 @@ pub fn spawn(
 ) -> (ProcessorHandle, thread::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
-    let handle = ProcessorHandle { commands: tx, notifier: notifier.clone(), stop: stop.clone() };
-    let mut processor = Processor { store, notifier, config, stages, commands: rx, stop };
+    let handle = ProcessorHandle {
+        commands: tx,
+        notifier: notifier.clone(),
+        stop: stop.clone(),
+    };
+    let mut processor = Processor {
+        store,
+        notifier,
+        config,
+        stages,
+        commands: rx,
+        stop,
+    };
     let join = thread::Builder::new()
         .name("herald-processor".into())
         .spawn(move || processor.run())
@@ -131,16 +169,29 @@ impl Processor {
                 }
             }
         };
+        let mut busy = true;
         while !self.stop.load(Ordering::SeqCst) {
             while let Ok(command) = self.commands.try_recv() {
                 self.handle(command);
             }
             let seen_head = self.notifier.head();
             match self.process_batch(cursor) {
-                Ok(Some(next)) => cursor = next,
+                Ok(Some(next)) => {
+                    cursor = next;
+                    busy = true;
+                }
                 Ok(None) => {
                     metrics::gauge!("herald_processor_lag_events").set(0.0);
-                    self.notifier.wait_past(seen_head.max(cursor), Duration::from_secs(5));
+                    if std::mem::take(&mut busy) {
+                        if let Err(e) = self.store.release_memory() {
+                            tracing::warn!(error = %e, "could not release cached memory");
+                        }
+                        if let Some(on_idle) = self.config.on_idle {
+                            on_idle();
+                        }
+                    }
+                    self.notifier
+                        .wait_past(seen_head.max(cursor), Duration::from_secs(5));
                 }
                 Err(e) => {
                     tracing::error!(error = %e, cursor, "processing failed; retrying");
@@ -154,7 +205,9 @@ impl Processor {
     /// Apply the next batch after `cursor`. `None` when there was nothing to do.
     fn process_batch(&mut self, cursor: u64) -> Result<Option<u64>, StorageError> {
         let events = self.store.read_after(cursor, self.config.batch)?;
-        let Some(last) = events.last().map(|(s, _)| *s) else { return Ok(None) };
+        let Some(last) = events.last().map(|(s, _)| *s) else {
+            return Ok(None);
+        };
         let started = Instant::now();
         let rules = &self.config.rules;
         let stages = &mut self.stages;
@@ -192,19 +245,24 @@ impl Processor {
         metrics::counter!("herald_profile_merges_total").increment(counts[0]);
         metrics::counter!("herald_events_suppressed_total").increment(counts[1]);
         metrics::counter!("herald_events_unattributable_total").increment(counts[2]);
-        metrics::histogram!("herald_processor_batch_seconds").record(started.elapsed().as_secs_f64());
-        metrics::gauge!("herald_processor_lag_events").set(self.notifier.head().saturating_sub(last) as f64);
+        metrics::histogram!("herald_processor_batch_seconds")
+            .record(started.elapsed().as_secs_f64());
+        metrics::gauge!("herald_processor_lag_events")
+            .set(self.notifier.head().saturating_sub(last) as f64);
         Ok(Some(last))
     }
 
     fn handle(&mut self, command: Command) {
         match command {
             Command::Unmerge { merge_id, reply } => {
-                let result = self.split(|txn, rules, store| unmerge(txn, &merge_id, rules, |s| store.load(s)));
+                let result = self
+                    .split(|txn, rules, store| unmerge(txn, &merge_id, rules, |s| store.load(s)));
                 let _ = reply.send(result);
             }
             Command::Delete { profile, reply } => {
-                let result = self.split(|txn, rules, store| delete_person(txn, &profile, rules, |s| store.load(s)));
+                let result = self.split(|txn, rules, store| {
+                    delete_person(txn, &profile, rules, |s| store.load(s))
+                });
                 let _ = reply.send(result);
             }
         }
@@ -212,29 +270,36 @@ impl Processor {
 
     fn split(
         &mut self,
-        op: impl Fn(&mut dyn StateTxn, &IdentityRules, &dyn Store) -> Result<SplitOutcome, SplitError<StorageError>>,
+        op: impl Fn(
+            &mut dyn StateTxn,
+            &IdentityRules,
+            &dyn Store,
+        ) -> Result<SplitOutcome, SplitError<StorageError>>,
     ) -> Result<SplitOutcome, CommandError> {
         let store = self.store.clone();
         let rules = &self.config.rules;
         let mut outcome = None;
         let mut refused = None;
-        self.store.in_transaction(&mut |txn: &mut dyn StateTxn| match op(txn, rules, &*store) {
-            Ok(o) => {
-                txn.forget_events(&o.deleted_seqs)?;
-                if !o.deleted_seqs.is_empty() {
-                    txn.add_counter("deleted_events", o.deleted_seqs.len() as u64)?;
-                }
-                outcome = Some(o);
-                Ok(())
-            }
-            Err(SplitError::Store(e)) => Err(e),
-            Err(other) => {
-                refused = Some(other);
-                // Roll back: nothing was changed, but the transaction must not commit halfway.
-                Err(StorageError::Database("refused".into()))
-            }
-        })
-        .or_else(|e| if refused.is_some() { Ok(()) } else { Err(e) })?;
+        self.store
+            .in_transaction(
+                &mut |txn: &mut dyn StateTxn| match op(txn, rules, &*store) {
+                    Ok(o) => {
+                        txn.forget_events(&o.deleted_seqs)?;
+                        if !o.deleted_seqs.is_empty() {
+                            txn.add_counter("deleted_events", o.deleted_seqs.len() as u64)?;
+                        }
+                        outcome = Some(o);
+                        Ok(())
+                    }
+                    Err(SplitError::Store(e)) => Err(e),
+                    Err(other) => {
+                        refused = Some(other);
+                        // Roll back: nothing was changed, but the transaction must not commit halfway.
+                        Err(StorageError::Database("refused".into()))
+                    }
+                },
+            )
+            .or_else(|e| if refused.is_some() { Ok(()) } else { Err(e) })?;
         match (refused, outcome) {
             (Some(SplitError::NotFound), _) => Err(CommandError::NotFound),
             (Some(SplitError::AlreadyUndone), _) => Err(CommandError::AlreadyUndone),

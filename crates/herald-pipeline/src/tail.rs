@@ -19,14 +19,18 @@ pub struct Tail {
 
 impl Tail {
     pub fn new(capacity: usize) -> Tail {
-        Tail { sender: broadcast::channel(capacity).0 }
+        Tail {
+            sender: broadcast::channel(capacity).0,
+        }
+    }
+
+    /// Whether anyone is watching; publishing is skipped otherwise (the normal case).
+    pub fn is_watched(&self) -> bool {
+        self.sender.receiver_count() > 0
     }
 
     pub fn publish(&self, seq: u64, event: Arc<Event>) {
-        // No subscribers is the normal case; nothing to do then.
-        if self.sender.receiver_count() > 0 {
-            let _ = self.sender.send(TailEvent { seq, event });
-        }
+        let _ = self.sender.send(TailEvent { seq, event });
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<TailEvent> {

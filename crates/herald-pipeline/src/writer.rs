@@ -11,7 +11,7 @@ use std::thread;
 use std::time::Instant;
 
 use herald_core::event::Event;
-use herald_storage::{AppendOutcome, EventLog, StorageError};
+use herald_storage::{AppendOutcome, EncodedEvent, EventLog, StorageError};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::notify::LogNotifier;
@@ -27,7 +27,10 @@ pub struct WriterConfig {
 
 impl Default for WriterConfig {
     fn default() -> Self {
-        WriterConfig { queue_requests: 1024, max_batch_events: 20_000 }
+        WriterConfig {
+            queue_requests: 1024,
+            max_batch_events: 20_000,
+        }
     }
 }
 
@@ -42,8 +45,9 @@ pub enum SubmitError {
 }
 
 struct Request {
-    events: Vec<Event>,
-    reply: oneshot::Sender<Result<Submitted, Arc<StorageError>>>,
+    events: Vec<EncodedEvent>,
+    /// Each event's log position, `None` for a duplicate.
+    reply: oneshot::Sender<Result<Vec<Option<u64>>, Arc<StorageError>>>,
 }
 
 /// What one request's events became.
@@ -56,20 +60,45 @@ pub struct Submitted {
 #[derive(Clone)]
 pub struct IngestHandle {
     queue: mpsc::Sender<Request>,
+    tail: Tail,
 }
 
 impl IngestHandle {
+    /// Append `events` durably; returns once they are committed. Encoding and the tail happen
+    /// here, on the caller's task, so the one writer thread only commits.
     pub async fn submit(&self, events: Vec<Event>) -> Result<Submitted, SubmitError> {
+        let encoded = events
+            .iter()
+            .map(EncodedEvent::of)
+            .collect::<Result<Vec<_>, _>>()?;
         let (reply, answer) = oneshot::channel();
-        self.queue.try_send(Request { events, reply }).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => SubmitError::Overloaded,
-            mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
-        })?;
-        match answer.await {
-            Ok(Ok(s)) => Ok(s),
-            Ok(Err(e)) => Err(SubmitError::Storage(StorageError::Database(e.to_string()))),
-            Err(_) => Err(SubmitError::Stopped),
+        self.queue
+            .try_send(Request {
+                events: encoded,
+                reply,
+            })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => SubmitError::Overloaded,
+                mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
+            })?;
+        let positions = match answer.await {
+            Ok(Ok(positions)) => positions,
+            Ok(Err(e)) => return Err(SubmitError::Storage(StorageError::Database(e.to_string()))),
+            Err(_) => return Err(SubmitError::Stopped),
+        };
+        let appended = positions.iter().filter(|p| p.is_some()).count();
+        let submitted = Submitted {
+            appended,
+            duplicates: events.len() - appended,
+        };
+        if self.tail.is_watched() {
+            for (event, position) in events.into_iter().zip(positions) {
+                if let Some(seq) = position {
+                    self.tail.publish(seq, Arc::new(event));
+                }
+            }
         }
+        Ok(submitted)
     }
 }
 
@@ -84,12 +113,17 @@ pub fn spawn(
     let (tx, rx) = mpsc::channel(config.queue_requests);
     let join = thread::Builder::new()
         .name("herald-ingest-writer".into())
-        .spawn(move || run(rx, log, notifier, tail, config))
+        .spawn(move || run(rx, log, notifier, config))
         .expect("spawn ingest writer thread");
-    (IngestHandle { queue: tx }, join)
+    (IngestHandle { queue: tx, tail }, join)
 }
 
-fn run(mut rx: mpsc::Receiver<Request>, log: Arc<dyn EventLog>, notifier: Arc<LogNotifier>, tail: Tail, config: WriterConfig) {
+fn run(
+    mut rx: mpsc::Receiver<Request>,
+    log: Arc<dyn EventLog>,
+    notifier: Arc<LogNotifier>,
+    config: WriterConfig,
+) {
     while let Some(first) = rx.blocking_recv() {
         let mut group = vec![first];
         let mut events = group[0].events.len();
@@ -102,19 +136,17 @@ fn run(mut rx: mpsc::Receiver<Request>, log: Arc<dyn EventLog>, notifier: Arc<Lo
                 Err(_) => break,
             }
         }
-        commit_group(group, &*log, &notifier, &tail);
+        commit_group(group, &*log, &notifier);
     }
 }
 
-fn commit_group(group: Vec<Request>, log: &dyn EventLog, notifier: &LogNotifier, tail: &Tail) {
+fn commit_group(group: Vec<Request>, log: &dyn EventLog, notifier: &LogNotifier) {
     let started = Instant::now();
-    let mut all: Vec<Event> = Vec::with_capacity(group.iter().map(|r| r.events.len()).sum());
-    let mut sizes = Vec::with_capacity(group.len());
+    let mut all: Vec<EncodedEvent> = Vec::with_capacity(group.iter().map(|r| r.events.len()).sum());
     let mut replies = Vec::with_capacity(group.len());
     for request in group {
-        sizes.push(request.events.len());
+        replies.push((request.reply, request.events.len()));
         all.extend(request.events);
-        replies.push(request.reply);
     }
     let result: Result<AppendOutcome, StorageError> = log.append(&all);
     metrics::histogram!("herald_ingest_commit_seconds").record(started.elapsed().as_secs_f64());
@@ -124,23 +156,15 @@ fn commit_group(group: Vec<Request>, log: &dyn EventLog, notifier: &LogNotifier,
             notifier.advance(outcome.head);
             metrics::counter!("herald_events_stored_total").increment(outcome.appended as u64);
             metrics::counter!("herald_events_duplicate_total").increment(outcome.duplicates as u64);
-            let mut offset = 0;
-            for (reply, size) in replies.into_iter().zip(sizes) {
-                let positions = &outcome.positions[offset..offset + size];
-                let appended = positions.iter().filter(|p| p.is_some()).count();
-                let _ = reply.send(Ok(Submitted { appended, duplicates: size - appended }));
-                offset += size;
-            }
-            for (event, position) in all.into_iter().zip(outcome.positions) {
-                if let Some(seq) = position {
-                    tail.publish(seq, Arc::new(event));
-                }
+            let mut positions = outcome.positions.into_iter();
+            for (reply, size) in replies {
+                let _ = reply.send(Ok(positions.by_ref().take(size).collect()));
             }
         }
         Err(e) => {
             tracing::error!(error = %e, events = all.len(), "ingest commit failed");
             let e = Arc::new(e);
-            for reply in replies {
+            for (reply, _) in replies {
                 let _ = reply.send(Err(e.clone()));
             }
         }

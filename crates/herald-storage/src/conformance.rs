@@ -15,51 +15,111 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::json;
 
-use crate::{KeyKind, StateTxn, Store, StorageError, TimelineFilter};
+use crate::{EncodedEvent, KeyKind, StateTxn, StorageError, Store, TimelineFilter};
 
 pub type Factory = dyn Fn() -> Arc<dyn Store>;
 
 fn event(i: u32, user: &str) -> Event {
-    parse(&json!({"type":"track","event":"E","userId":user,"messageId":format!("m{i}"),"timestamp":format!("2026-02-{:02}T00:00:00Z", i % 27 + 1)}))
+    parse(
+        &json!({"type":"track","event":"E","userId":user,"messageId":format!("m{i}"),"timestamp":format!("2026-02-{:02}T00:00:00Z", i % 27 + 1)}),
+    )
+}
+
+fn encode(events: &[Event]) -> Vec<EncodedEvent> {
+    events
+        .iter()
+        .map(|e| EncodedEvent::of(e).unwrap())
+        .collect()
 }
 
 pub fn log_appends_dedups_and_orders(make: &Factory) {
     let store = make();
-    let first = store.append(&[event(1, "u"), event(2, "u"), event(1, "u")]).unwrap();
+    let first = store
+        .append(&encode(&[event(1, "u"), event(2, "u"), event(1, "u")]))
+        .unwrap();
     assert_eq!((first.appended, first.duplicates, first.head), (2, 1, 2));
-    let again = store.append(&[event(2, "u"), event(3, "u")]).unwrap();
+    let again = store
+        .append(&encode(&[event(2, "u"), event(3, "u")]))
+        .unwrap();
     assert_eq!((again.appended, again.duplicates, again.head), (1, 1, 3));
     let all = store.read_after(0, 10).unwrap();
-    assert_eq!(all.iter().map(|(s, e)| (*s, e.message_id.as_str())).collect::<Vec<_>>(), [(1, "m1"), (2, "m2"), (3, "m3")]);
+    assert_eq!(
+        all.iter()
+            .map(|(s, e)| (*s, e.message_id.as_str()))
+            .collect::<Vec<_>>(),
+        [(1, "m1"), (2, "m2"), (3, "m3")]
+    );
     assert_eq!(store.read_after(1, 1).unwrap().len(), 1);
-    assert_eq!(store.load(&[3, 1, 99]).unwrap().iter().map(|(s, _)| *s).collect::<Vec<_>>(), [1, 3]);
+    assert_eq!(
+        store
+            .load(&[3, 1, 99])
+            .unwrap()
+            .iter()
+            .map(|(s, _)| *s)
+            .collect::<Vec<_>>(),
+        [1, 3]
+    );
     // A deleted tail position is never handed out again.
     store.delete(&[3]).unwrap();
     assert_eq!(store.head().unwrap(), 3);
-    let after = store.append(&[event(4, "u")]).unwrap();
+    let after = store.append(&encode(&[event(4, "u")])).unwrap();
     assert_eq!(after.head, 4);
-    assert_eq!(store.read_after(2, 10).unwrap().iter().map(|(s, _)| *s).collect::<Vec<_>>(), [4]);
+    assert_eq!(
+        store
+            .read_after(2, 10)
+            .unwrap()
+            .iter()
+            .map(|(s, _)| *s)
+            .collect::<Vec<_>>(),
+        [4]
+    );
 }
 
 pub fn keys_are_hashed_listed_and_revoked(make: &Factory) {
     let store = make();
     let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-    let key = store.insert_key(KeyKind::Write, "web", "hwk_secret_1", now).unwrap().unwrap();
-    assert!(store.insert_key(KeyKind::Write, "dup", "hwk_secret_1", now).unwrap().is_none());
-    assert_eq!(store.authenticate(KeyKind::Write, "hwk_secret_1").unwrap().unwrap().id, key.id);
-    assert!(store.authenticate(KeyKind::Admin, "hwk_secret_1").unwrap().is_none());
-    assert!(store.authenticate(KeyKind::Write, "wrong").unwrap().is_none());
+    let key = store
+        .insert_key(KeyKind::Write, "web", "hwk_secret_1", now)
+        .unwrap()
+        .unwrap();
+    assert!(store
+        .insert_key(KeyKind::Write, "dup", "hwk_secret_1", now)
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        store
+            .authenticate(KeyKind::Write, "hwk_secret_1")
+            .unwrap()
+            .unwrap()
+            .id,
+        key.id
+    );
+    assert!(store
+        .authenticate(KeyKind::Admin, "hwk_secret_1")
+        .unwrap()
+        .is_none());
+    assert!(store
+        .authenticate(KeyKind::Write, "wrong")
+        .unwrap()
+        .is_none());
     assert_eq!(store.count_keys(KeyKind::Write).unwrap(), 1);
     assert!(store.revoke_key(&key.id, now).unwrap());
     assert!(!store.revoke_key(&key.id, now).unwrap());
-    assert!(store.authenticate(KeyKind::Write, "hwk_secret_1").unwrap().is_none());
+    assert!(store
+        .authenticate(KeyKind::Write, "hwk_secret_1")
+        .unwrap()
+        .is_none());
     assert_eq!(store.list_keys().unwrap()[0].revoked_at, Some(now));
 }
 
 /// Random streams with merges, unmerges and deletions give the same projection in the backend
 /// as in the in-memory reference; queries agree with it.
 pub fn projection_matches_reference(make: &Factory) {
-    let mut runner = TestRunner::new(Config { cases: 48, failure_persistence: None, ..Config::default() });
+    let mut runner = TestRunner::new(Config {
+        cases: 48,
+        failure_persistence: None,
+        ..Config::default()
+    });
     let strategy = (prop::collection::vec(arb_op(), 1..30), 1usize..3);
     runner
         .run(&strategy, |(ops, limit)| {
@@ -72,7 +132,7 @@ pub fn projection_matches_reference(make: &Factory) {
                 match op {
                     Op::Send(v) => {
                         let e = parse(&v);
-                        let out = store.append(std::slice::from_ref(&e)).unwrap();
+                        let out = store.append(&encode(std::slice::from_ref(&e))).unwrap();
                         if out.appended == 0 {
                             continue;
                         }
@@ -84,7 +144,8 @@ pub fn projection_matches_reference(make: &Factory) {
                                 txn.set_cursor(seq)
                             })
                             .unwrap();
-                        let reference_applied = apply_event(&mut reference, seq, &e, &rules).unwrap();
+                        let reference_applied =
+                            apply_event(&mut reference, seq, &e, &rules).unwrap();
                         prop_assert_eq!(applied.as_ref(), Some(&reference_applied));
                         if reference_applied == Applied::Suppressed {
                             store.delete(&[seq]).unwrap();
@@ -93,8 +154,12 @@ pub fn projection_matches_reference(make: &Factory) {
                         }
                     }
                     Op::Unmerge(k) => {
-                        let open: Vec<String> =
-                            reference.merges.iter().filter(|(_, m)| !m.2).map(|(id, _)| id.clone()).collect();
+                        let open: Vec<String> = reference
+                            .merges
+                            .iter()
+                            .filter(|(_, m)| !m.2)
+                            .map(|(id, _)| id.clone())
+                            .collect();
                         if open.is_empty() {
                             continue;
                         }
@@ -103,7 +168,9 @@ pub fn projection_matches_reference(make: &Factory) {
                         unmerge(&mut reference, id, &rules, |s| Ok(load(log, s))).unwrap();
                         store
                             .in_transaction(&mut |txn: &mut dyn StateTxn| {
-                                unmerge(txn, id, &rules, |s| store.load(s)).map(|_| ()).map_err(split_err)
+                                unmerge(txn, id, &rules, |s| store.load(s))
+                                    .map(|_| ())
+                                    .map_err(split_err)
                             })
                             .unwrap();
                     }
@@ -114,12 +181,15 @@ pub fn projection_matches_reference(make: &Factory) {
                         }
                         let victim = &profiles[k % profiles.len()];
                         let log = &ref_log;
-                        let out = delete_person(&mut reference, victim, &rules, |s| Ok(load(log, s))).unwrap();
+                        let out =
+                            delete_person(&mut reference, victim, &rules, |s| Ok(load(log, s)))
+                                .unwrap();
                         ref_log.retain(|(s, _)| !out.deleted_seqs.contains(s));
                         let mut deleted = Vec::new();
                         store
                             .in_transaction(&mut |txn: &mut dyn StateTxn| {
-                                let o = delete_person(txn, victim, &rules, |s| store.load(s)).map_err(split_err)?;
+                                let o = delete_person(txn, victim, &rules, |s| store.load(s))
+                                    .map_err(split_err)?;
                                 txn.forget_events(&o.deleted_seqs)?;
                                 deleted = o.deleted_seqs;
                                 Ok(())
@@ -137,8 +207,16 @@ pub fn projection_matches_reference(make: &Factory) {
             }
             let expected = reference.snapshot();
             prop_assert_eq!(store.snapshot().unwrap(), expected.clone());
-            let live_seqs: BTreeSet<u64> = store.read_after(0, 10_000).unwrap().into_iter().map(|(s, _)| s).collect();
-            prop_assert_eq!(live_seqs, ref_log.iter().map(|(s, _)| *s).collect::<BTreeSet<u64>>());
+            let live_seqs: BTreeSet<u64> = store
+                .read_after(0, 10_000)
+                .unwrap()
+                .into_iter()
+                .map(|(s, _)| s)
+                .collect();
+            prop_assert_eq!(
+                live_seqs,
+                ref_log.iter().map(|(s, _)| *s).collect::<BTreeSet<u64>>()
+            );
             for (profile, (_, ids, state)) in &expected.profiles {
                 let record = store.profile(profile).unwrap().expect("profile readable");
                 prop_assert_eq!(&record.state, state);
@@ -146,11 +224,29 @@ pub fn projection_matches_reference(make: &Factory) {
                     let owner = store.profile_of(id).unwrap();
                     prop_assert_eq!(owner.as_ref(), Some(profile));
                 }
-                let timeline = store.timeline(profile, &TimelineFilter { limit: 1000, ..Default::default() }).unwrap();
-                let expected_seqs: BTreeSet<u64> =
-                    expected.attributions.iter().filter(|(_, p)| *p == profile).map(|(s, _)| *s).collect();
-                prop_assert_eq!(timeline.iter().map(|(_, s)| *s).collect::<BTreeSet<u64>>(), expected_seqs);
-                prop_assert!(timeline.windows(2).all(|w| w[0] > w[1]), "timeline is newest first");
+                let timeline = store
+                    .timeline(
+                        profile,
+                        &TimelineFilter {
+                            limit: 1000,
+                            ..Default::default()
+                        },
+                    )
+                    .unwrap();
+                let expected_seqs: BTreeSet<u64> = expected
+                    .attributions
+                    .iter()
+                    .filter(|(_, p)| *p == profile)
+                    .map(|(s, _)| *s)
+                    .collect();
+                prop_assert_eq!(
+                    timeline.iter().map(|(_, s)| *s).collect::<BTreeSet<u64>>(),
+                    expected_seqs
+                );
+                prop_assert!(
+                    timeline.windows(2).all(|w| w[0] > w[1]),
+                    "timeline is newest first"
+                );
             }
             Ok(())
         })
@@ -165,7 +261,10 @@ fn split_err(e: SplitError<StorageError>) -> StorageError {
 }
 
 fn load(log: &[(u64, Event)], seqs: &[u64]) -> Vec<(u64, Event)> {
-    log.iter().filter(|(s, _)| seqs.contains(s)).cloned().collect()
+    log.iter()
+        .filter(|(s, _)| seqs.contains(s))
+        .cloned()
+        .collect()
 }
 
 macro_rules! conformance_suite {
@@ -190,12 +289,21 @@ macro_rules! conformance_suite {
 
 mod backends {
     use super::*;
-    use crate::sqlite::{Durability, SqliteStore};
+    use crate::sqlite::{Durability, SqliteOptions, SqliteStore};
 
     fn sqlite() -> Arc<dyn Store> {
         // The directory must outlive the store: leak it for the test process's lifetime.
         let dir = tempfile::tempdir().unwrap().keep();
-        Arc::new(SqliteStore::open(&dir, Durability::Normal).unwrap())
+        Arc::new(
+            SqliteStore::open(
+                &dir,
+                SqliteOptions {
+                    durability: Durability::Normal,
+                    ..Default::default()
+                },
+            )
+            .unwrap(),
+        )
     }
 
     conformance_suite!(sqlite, sqlite);

@@ -8,6 +8,7 @@
 
 #[cfg(test)]
 mod conformance;
+pub mod dedup;
 pub mod sqlite;
 
 use chrono::{DateTime, Utc};
@@ -32,7 +33,9 @@ pub enum StorageError {
 impl From<rusqlite::Error> for StorageError {
     fn from(e: rusqlite::Error) -> Self {
         match e.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => StorageError::Busy,
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                StorageError::Busy
+            }
             _ => StorageError::Database(e.to_string()),
         }
     }
@@ -45,6 +48,26 @@ impl From<serde_json::Error> for StorageError {
 }
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+/// An event ready to append: its `messageId` and its payload encoded as JSON. Callers encode
+/// (in parallel, off the single writer thread); the log stores the bytes as given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedEvent {
+    pub message_id: String,
+    /// `receivedAt` in Unix milliseconds: what the de-duplication window is measured in.
+    pub received_ms: i64,
+    pub json: String,
+}
+
+impl EncodedEvent {
+    pub fn of(event: &Event) -> Result<EncodedEvent> {
+        Ok(EncodedEvent {
+            message_id: event.message_id.clone(),
+            received_ms: event.received_at.timestamp_millis(),
+            json: serde_json::to_string(&event.payload)?,
+        })
+    }
+}
 
 /// The outcome of one durable append.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -60,9 +83,10 @@ pub struct AppendOutcome {
 
 /// The durable event log: the source of truth every projection is rebuilt from.
 pub trait EventLog: Send + Sync {
-    /// Append in one atomic, durable commit. Events whose `messageId` is already in the log
-    /// are skipped. When this returns `Ok`, the events survive a crash.
-    fn append(&self, events: &[Event]) -> Result<AppendOutcome>;
+    /// Append in one atomic, durable commit. Events whose `messageId` the log already holds
+    /// within its de-duplication window (see [`dedup`]) are skipped, as are repeats within
+    /// `events`. When this returns `Ok`, the events survive a crash.
+    fn append(&self, events: &[EncodedEvent]) -> Result<AppendOutcome>;
     /// Up to `limit` events after position `after`, in log order.
     fn read_after(&self, after: u64, limit: usize) -> Result<Vec<(u64, Event)>>;
     /// The events at these positions (missing ones are skipped), in log order.
@@ -91,6 +115,9 @@ pub trait ProjectionBackend: Send + Sync {
     fn pending_log_deletions(&self) -> Result<Vec<u64>>;
     /// Confirm that these positions were removed from the log.
     fn confirm_log_deletions(&self, seqs: &[u64]) -> Result<()>;
+    /// Give cached pages and idle connections back: called when processing has caught up, so
+    /// an idle server stays small.
+    fn release_memory(&self) -> Result<()>;
 }
 
 /// An identifier on a profile, with how it got there.
@@ -187,7 +214,13 @@ pub struct ApiKey {
 /// API keys; secrets are stored only as SHA-256 hashes.
 pub trait KeyStore: Send + Sync {
     /// Store a key with the given secret. Returns `None` if a key with that secret exists.
-    fn insert_key(&self, kind: KeyKind, name: &str, secret: &str, now: DateTime<Utc>) -> Result<Option<ApiKey>>;
+    fn insert_key(
+        &self,
+        kind: KeyKind,
+        name: &str,
+        secret: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ApiKey>>;
     fn list_keys(&self) -> Result<Vec<ApiKey>>;
     /// Revoke; returns false when no such (unrevoked) key exists.
     fn revoke_key(&self, id: &str, now: DateTime<Utc>) -> Result<bool>;

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use chrono::Utc;
 use clap::Subcommand;
-use herald_storage::sqlite::{Durability, SqliteStore};
+use herald_storage::sqlite::{SqliteOptions, SqliteStore};
 use herald_storage::{KeyKind, KeyStore};
 
 #[derive(Subcommand)]
@@ -23,19 +23,36 @@ pub enum KeysAction {
 }
 
 pub fn run(data_dir: &Path, action: KeysAction) -> anyhow::Result<()> {
-    let store = SqliteStore::open(data_dir, Durability::Full)?;
+    let store = SqliteStore::open(data_dir, SqliteOptions::default())?;
     match action {
         KeysAction::List => {
-            println!("{:<38} {:<6} {:<10} {:<26} {:<10} NAME", "ID", "KIND", "PREFIX", "CREATED", "STATUS");
+            println!(
+                "{:<38} {:<6} {:<10} {:<26} {:<10} NAME",
+                "ID", "KIND", "PREFIX", "CREATED", "STATUS"
+            );
             for k in store.list_keys()? {
-                let status = if k.revoked_at.is_some() { "revoked" } else { "active" };
-                println!("{:<38} {:<6} {:<10} {:<26} {:<10} {}", k.id, k.kind.as_str(), k.prefix, k.created_at.to_rfc3339(), status, k.name);
+                let status = if k.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{:<38} {:<6} {:<10} {:<26} {:<10} {}",
+                    k.id,
+                    k.kind.as_str(),
+                    k.prefix,
+                    k.created_at.to_rfc3339(),
+                    status,
+                    k.name
+                );
             }
         }
         KeysAction::Create { kind, name } => {
             let kind = KeyKind::parse(&kind).expect("clap checked the value");
             let secret = herald_api::keys::generate(kind);
-            let key = store.insert_key(kind, &name, &secret, Utc::now())?.ok_or_else(|| anyhow::anyhow!("key collision"))?;
+            let key = store
+                .insert_key(kind, &name, &secret, Utc::now())?
+                .ok_or_else(|| anyhow::anyhow!("key collision"))?;
             println!("created {} key {}", kind.as_str(), key.id);
             println!("{secret}");
         }

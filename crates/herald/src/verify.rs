@@ -4,12 +4,12 @@ use std::path::Path;
 
 use herald_core::memory::MemoryProjection;
 use herald_core::projection::replay;
-use herald_storage::sqlite::{Durability, SqliteStore};
+use herald_storage::sqlite::{SqliteOptions, SqliteStore};
 use herald_storage::{EventLog, Queries};
 
 pub fn run(data_dir: &Path, rules: Option<&Path>) -> anyhow::Result<()> {
     let rules = crate::serve::load_rules(rules)?;
-    let store = SqliteStore::open(data_dir, Durability::Full)?;
+    let store = SqliteStore::open(data_dir, SqliteOptions::default())?;
     let head = store.head()?;
     let processed = store.processed_cursor()?;
     if processed < head {
@@ -24,7 +24,9 @@ pub fn run(data_dir: &Path, rules: Option<&Path>) -> anyhow::Result<()> {
     let mut total = 0;
     loop {
         let batch = store.read_after(after, 10_000)?;
-        let Some(last) = batch.last().map(|(s, _)| *s) else { break };
+        let Some(last) = batch.last().map(|(s, _)| *s) else {
+            break;
+        };
         let Ok(_) = replay(&mut rebuilt, &batch, &rules);
         total += batch.len();
         after = last;
@@ -37,6 +39,10 @@ pub fn run(data_dir: &Path, rules: Option<&Path>) -> anyhow::Result<()> {
             rebuilt.profiles.len()
         );
     }
-    println!("ok: {} profiles, {} groups, {total} events: live projection equals a rebuild from the log", live.profiles.len(), live.groups.len());
+    println!(
+        "ok: {} profiles, {} groups, {total} events: live projection equals a rebuild from the log",
+        live.profiles.len(),
+        live.groups.len()
+    );
     Ok(())
 }

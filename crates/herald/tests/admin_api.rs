@@ -23,11 +23,20 @@ fn identify(user: Option<&str>, anon: Option<&str>, traits: Value, id: &str, ts:
 #[test]
 fn admin_routes_need_an_admin_key() {
     let s = Server::start();
-    for path in ["/api/v1/status", "/api/v1/keys", "/api/v1/profiles/user_id:1"] {
+    for path in [
+        "/api/v1/status",
+        "/api/v1/keys",
+        "/api/v1/profiles/user_id:1",
+    ] {
         let r = s.http.get(format!("{}{path}", s.url)).send().unwrap();
         assert_eq!(r.status(), 401, "{path}");
         assert_eq!(r.json::<Value>().unwrap()["code"], "unauthorized");
-        let r = s.http.get(format!("{}{path}", s.url)).bearer_auth(WRITE_KEY).send().unwrap();
+        let r = s
+            .http
+            .get(format!("{}{path}", s.url))
+            .bearer_auth(WRITE_KEY)
+            .send()
+            .unwrap();
         assert_eq!(r.status(), 401, "a write key is not an admin key");
     }
 }
@@ -46,20 +55,60 @@ fn a_profile_is_found_by_any_identifier_with_traits_groups_and_context() {
     ]});
     assert_eq!(s.post("/v1/batch", &batch).status(), 200);
     let p = s.profile("email:ana@example.com");
-    for id in ["user_id:ana", "anonymous_id:anon-7", &format!("profile_id:{}", p["profile_id"].as_str().unwrap())] {
+    for id in [
+        "user_id:ana",
+        "anonymous_id:anon-7",
+        &format!("profile_id:{}", p["profile_id"].as_str().unwrap()),
+    ] {
         assert_eq!(s.profile(id)["profile_id"], p["profile_id"], "{id}");
     }
-    assert_eq!(p["traits"], json!({"email": "Ana@Example.com", "plan": "pro", "phone": "+351 912 345 678", "name": "Ana"}));
-    assert_eq!(p["groups"], json!([{"group_id": "acme", "joined_at": "2026-03-03T00:00:00Z", "traits": {"name": "Acme", "seats": 12}}]));
-    assert_eq!((p["timezone"].as_str(), p["locale"].as_str()), (Some("Europe/Lisbon"), Some("pt-PT")));
-    assert_eq!((p["first_seen"].as_str(), p["last_seen"].as_str()), (Some("2026-03-01T09:00:00Z"), Some("2026-03-04T00:00:00Z")));
-    assert_eq!(p["event_counts"], json!({"page": 1, "identify": 2, "group": 1, "Order Completed": 1}));
+    assert_eq!(
+        p["traits"],
+        json!({"email": "Ana@Example.com", "plan": "pro", "phone": "+351 912 345 678", "name": "Ana"})
+    );
+    assert_eq!(
+        p["groups"],
+        json!([{"group_id": "acme", "joined_at": "2026-03-03T00:00:00Z", "traits": {"name": "Acme", "seats": 12}}])
+    );
+    assert_eq!(
+        (p["timezone"].as_str(), p["locale"].as_str()),
+        (Some("Europe/Lisbon"), Some("pt-PT"))
+    );
+    assert_eq!(
+        (p["first_seen"].as_str(), p["last_seen"].as_str()),
+        (Some("2026-03-01T09:00:00Z"), Some("2026-03-04T00:00:00Z"))
+    );
+    assert_eq!(
+        p["event_counts"],
+        json!({"page": 1, "identify": 2, "group": 1, "Order Completed": 1})
+    );
     assert_eq!(p["total_events"], 5);
-    let ids: Vec<&str> = p["identities"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["anonymous_id:anon-7", "user_id:ana", "email:ana@example.com"], "phone linking is off by default");
+    let ids: Vec<&str> = p["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "anonymous_id:anon-7",
+            "user_id:ana",
+            "email:ana@example.com"
+        ],
+        "phone linking is off by default"
+    );
 
-    let (status, err) = (s.admin_get("/api/v1/profiles/user_id:nobody").status(), s.admin_get("/api/v1/profiles/user_id:nobody").json::<Value>().unwrap());
-    assert_eq!((status.as_u16(), err["code"].as_str()), (404, Some("profile_not_found")));
+    let (status, err) = (
+        s.admin_get("/api/v1/profiles/user_id:nobody").status(),
+        s.admin_get("/api/v1/profiles/user_id:nobody")
+            .json::<Value>()
+            .unwrap(),
+    );
+    assert_eq!(
+        (status.as_u16(), err["code"].as_str()),
+        (404, Some("profile_not_found"))
+    );
     let r = s.admin_get("/api/v1/profiles/bogus");
     assert_eq!(r.status(), 400);
     assert_eq!(r.json::<Value>().unwrap()["code"], "invalid_identifier");
@@ -77,16 +126,40 @@ fn the_timeline_pages_newest_first_and_filters() {
     assert_eq!(s.post("/v1/batch", &json!({"batch": events})).status(), 200);
     s.wait_processed();
     let page: Value = s.admin_json("/api/v1/profiles/user_id:tl/events?limit=10");
-    let days: Vec<&str> = page["events"].as_array().unwrap().iter().map(|e| &e["timestamp"].as_str().unwrap()[8..10]).collect();
-    assert_eq!(days, ["25", "24", "23", "22", "21", "20", "19", "18", "17", "16"]);
+    let days: Vec<&str> = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["timestamp"].as_str().unwrap()[8..10])
+        .collect();
+    assert_eq!(
+        days,
+        ["25", "24", "23", "22", "21", "20", "19", "18", "17", "16"]
+    );
     let all = s.timeline("user_id:tl", "");
     assert_eq!(all.len(), 25);
-    assert!(all.windows(2).all(|w| w[0]["timestamp"].as_str() >= w[1]["timestamp"].as_str()));
+    assert!(all
+        .windows(2)
+        .all(|w| w[0]["timestamp"].as_str() >= w[1]["timestamp"].as_str()));
     let orders = s.timeline("user_id:tl", "&event=Order%20Completed");
     assert_eq!(orders.len(), 5);
-    let window = s.timeline("user_id:tl", "&since=2026-04-10T00:00:00Z&until=2026-04-12T00:00:00Z");
-    assert_eq!(window.iter().map(|e| e["messageId"].as_str().unwrap()).collect::<Vec<_>>(), ["e11", "e10", "e9"]);
-    for bad in ["?limit=0", "?limit=5000", "?since=yesterday", "?cursor=garbage"] {
+    let window = s.timeline(
+        "user_id:tl",
+        "&since=2026-04-10T00:00:00Z&until=2026-04-12T00:00:00Z",
+    );
+    assert_eq!(
+        window
+            .iter()
+            .map(|e| e["messageId"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["e11", "e10", "e9"]
+    );
+    for bad in [
+        "?limit=0",
+        "?limit=5000",
+        "?since=yesterday",
+        "?cursor=garbage",
+    ] {
         let r = s.admin_get(&format!("/api/v1/profiles/user_id:tl/events{bad}"));
         assert_eq!(r.status(), 400, "{bad}");
         assert_eq!(r.json::<Value>().unwrap()["code"], "invalid_query");
@@ -108,8 +181,14 @@ fn merges_are_recorded_and_can_be_undone() {
     assert_eq!(s.post("/v1/batch", &batch).status(), 200);
     let u1 = s.profile("user_id:u1");
     let u2 = s.profile("user_id:u2");
-    assert_ne!(u1["profile_id"], u2["profile_id"], "a shared device never fuses two users");
-    assert_eq!(s.profile("anonymous_id:tablet")["profile_id"], u1["profile_id"]);
+    assert_ne!(
+        u1["profile_id"], u2["profile_id"],
+        "a shared device never fuses two users"
+    );
+    assert_eq!(
+        s.profile("anonymous_id:tablet")["profile_id"],
+        u1["profile_id"]
+    );
     assert_eq!(u1["total_events"], 4);
 
     let graph = s.admin_json("/api/v1/profiles/user_id:u1/identity");
@@ -121,13 +200,23 @@ fn merges_are_recorded_and_can_be_undone() {
     // The older profile (the device's, which u1 joined) wins; the link is (winner side, loser side).
     assert_eq!(merge["link"], json!(["user_id:u1", "anonymous_id:tablet"]));
     assert_eq!(merge["loser_identifiers"], json!(["anonymous_id:tablet"]));
-    assert_eq!(graph["refused_links"].as_array().unwrap().len(), 0, "the refusal was recorded on u2's profile");
+    assert_eq!(
+        graph["refused_links"].as_array().unwrap().len(),
+        0,
+        "the refusal was recorded on u2's profile"
+    );
     let u2_graph = s.admin_json("/api/v1/profiles/user_id:u2/identity");
-    assert_eq!(u2_graph["refused_links"][0]["identifier"], "anonymous_id:device");
+    assert_eq!(
+        u2_graph["refused_links"][0]["identifier"],
+        "anonymous_id:device"
+    );
     assert_eq!(u2_graph["refused_links"][0]["reason"], "limit");
 
     let merge_id = merge["merge_id"].as_str().unwrap();
-    assert_eq!(s.admin_json(&format!("/api/v1/merges/{merge_id}"))["merge_id"], merge_id);
+    assert_eq!(
+        s.admin_json(&format!("/api/v1/merges/{merge_id}"))["merge_id"],
+        merge_id
+    );
     let undone = s.admin_post(&format!("/api/v1/merges/{merge_id}/undo"), &json!({}));
     assert_eq!(undone.status(), 200);
     let undone: Value = undone.json().unwrap();
@@ -136,24 +225,57 @@ fn merges_are_recorded_and_can_be_undone() {
     // u2 is replayed too: its refused link to the device ties its history to u1's.
     let mut replayed: Vec<&Value> = undone["profiles"].as_array().unwrap().iter().collect();
     replayed.sort_by_key(|v| v.as_str().unwrap().to_owned());
-    let mut expected = vec![&tablet["profile_id"], &u1_after["profile_id"], &u2["profile_id"]];
+    let mut expected = vec![
+        &tablet["profile_id"],
+        &u1_after["profile_id"],
+        &u2["profile_id"],
+    ];
     expected.sort_by_key(|v| v.as_str().unwrap().to_owned());
     assert_eq!(replayed, expected);
     assert_ne!(tablet["profile_id"], u1_after["profile_id"]);
-    assert_eq!(tablet["total_events"].as_u64().unwrap() + u1_after["total_events"].as_u64().unwrap(), 4);
+    assert_eq!(
+        tablet["total_events"].as_u64().unwrap() + u1_after["total_events"].as_u64().unwrap(),
+        4
+    );
     assert_eq!(u1_after["traits"]["plan"], "pro");
 
     // Undoing twice conflicts; unknown merges are 404.
     let again = s.admin_post(&format!("/api/v1/merges/{merge_id}/undo"), &json!({}));
-    assert_eq!((again.status().as_u16(), again.json::<Value>().unwrap()["code"].clone()), (409, json!("merge_already_undone")));
+    assert_eq!(
+        (
+            again.status().as_u16(),
+            again.json::<Value>().unwrap()["code"].clone()
+        ),
+        (409, json!("merge_already_undone"))
+    );
     let missing = s.admin_post("/api/v1/merges/nope/undo", &json!({}));
-    assert_eq!((missing.status().as_u16(), missing.json::<Value>().unwrap()["code"].clone()), (404, json!("merge_not_found")));
+    assert_eq!(
+        (
+            missing.status().as_u16(),
+            missing.json::<Value>().unwrap()["code"].clone()
+        ),
+        (404, json!("merge_not_found"))
+    );
 
     // The separation holds: the same alias again does not re-merge them.
-    assert_eq!(s.post("/v1/alias", &json!({"previousId": "tablet", "userId": "u1", "messageId": "m6"})).status(), 200);
-    assert_ne!(s.profile("anonymous_id:tablet")["profile_id"], s.profile("user_id:u1")["profile_id"]);
+    assert_eq!(
+        s.post(
+            "/v1/alias",
+            &json!({"previousId": "tablet", "userId": "u1", "messageId": "m6"})
+        )
+        .status(),
+        200
+    );
+    assert_ne!(
+        s.profile("anonymous_id:tablet")["profile_id"],
+        s.profile("user_id:u1")["profile_id"]
+    );
     let history = s.admin_json("/api/v1/profiles/user_id:u1/identity");
-    assert!(history["merges"].as_array().unwrap().iter().any(|m| m["merge_id"] == merge_id && m["undone"] == true));
+    assert!(history["merges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["merge_id"] == merge_id && m["undone"] == true));
     verify_offline(s);
 }
 
@@ -167,37 +289,90 @@ fn deleting_a_person_removes_them_and_suppresses_their_identifiers() {
         {"type": "group", "userId": "stays", "groupId": "team", "traits": {"name": "Team", "size": 3}, "messageId": "d4", "timestamp": "2026-06-01T00:00:00Z"},
     ]});
     assert_eq!(s.post("/v1/batch", &batch).status(), 200);
-    assert_eq!(s.profile("user_id:stays")["groups"][0]["traits"]["name"], "From the deleted person");
+    assert_eq!(
+        s.profile("user_id:stays")["groups"][0]["traits"]["name"],
+        "From the deleted person"
+    );
 
     let r = s.admin_delete("/api/v1/profiles/email:gone@example.com");
     assert_eq!(r.status(), 200);
     let out: Value = r.json().unwrap();
     assert_eq!(out["deleted_events"], 3);
-    let mut suppressed: Vec<&str> = out["suppressed_identifiers"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let mut suppressed: Vec<&str> = out["suppressed_identifiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
     suppressed.sort();
-    assert_eq!(suppressed, ["anonymous_id:gone-device", "email:gone@example.com", "user_id:gone"]);
-    for id in ["user_id:gone", "email:gone@example.com", "anonymous_id:gone-device"] {
-        assert_eq!(s.admin_get(&format!("/api/v1/profiles/{id}")).status(), 404, "{id}");
+    assert_eq!(
+        suppressed,
+        [
+            "anonymous_id:gone-device",
+            "email:gone@example.com",
+            "user_id:gone"
+        ]
+    );
+    for id in [
+        "user_id:gone",
+        "email:gone@example.com",
+        "anonymous_id:gone-device",
+    ] {
+        assert_eq!(
+            s.admin_get(&format!("/api/v1/profiles/{id}")).status(),
+            404,
+            "{id}"
+        );
     }
     // Group traits are recomputed without the deleted person's calls.
-    assert_eq!(s.profile("user_id:stays")["groups"][0]["traits"], json!({"name": "Team", "size": 3}));
+    assert_eq!(
+        s.profile("user_id:stays")["groups"][0]["traits"],
+        json!({"name": "Team", "size": 3})
+    );
 
     // Later events for them are dropped and counted.
-    assert_eq!(s.post("/v1/track", &json!({"userId": "gone", "event": "Back", "messageId": "d5"})).status(), 200);
-    assert_eq!(s.post("/v1/page", &json!({"anonymousId": "gone-device", "messageId": "d6"})).status(), 200);
+    assert_eq!(
+        s.post(
+            "/v1/track",
+            &json!({"userId": "gone", "event": "Back", "messageId": "d5"})
+        )
+        .status(),
+        200
+    );
+    assert_eq!(
+        s.post(
+            "/v1/page",
+            &json!({"anonymousId": "gone-device", "messageId": "d6"})
+        )
+        .status(),
+        200
+    );
     let status = s.wait_processed();
     assert_eq!(status["suppressed_events"], 2);
     assert_eq!(status["deleted_events"], 3);
     assert_eq!(s.admin_get("/api/v1/profiles/user_id:gone").status(), 404);
-    assert_eq!(s.admin_delete("/api/v1/profiles/user_id:gone").status(), 404);
+    assert_eq!(
+        s.admin_delete("/api/v1/profiles/user_id:gone").status(),
+        404
+    );
     verify_offline(s);
 }
 
 /// Stop the server and check that the projection equals a rebuild of the log.
 fn verify_offline(mut s: Server) {
     s.terminate();
-    let out = std::process::Command::new(bin()).arg("verify").arg("--data-dir").arg(&s.dir).output().unwrap();
-    assert!(out.status.success(), "verify failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = std::process::Command::new(bin())
+        .arg("verify")
+        .arg("--data-dir")
+        .arg(&s.dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "verify failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -205,19 +380,45 @@ fn keys_can_be_listed_created_and_revoked_over_the_api() {
     let s = Server::start();
     let keys: Vec<Value> = s.admin_json("/api/v1/keys").as_array().unwrap().clone();
     assert_eq!(keys.len(), 2);
-    assert!(keys.iter().all(|k| k.get("secret").is_none()), "secrets are never listed");
+    assert!(
+        keys.iter().all(|k| k.get("secret").is_none()),
+        "secrets are never listed"
+    );
     let created = s.admin_post("/api/v1/keys", &json!({"kind": "admin", "name": "ci"}));
     assert_eq!(created.status(), 201);
     let created: Value = created.json().unwrap();
     let secret = created["secret"].as_str().unwrap();
     assert!(secret.starts_with("hak_"));
-    let r = s.http.get(format!("{}/api/v1/status", s.url)).bearer_auth(secret).send().unwrap();
+    let r = s
+        .http
+        .get(format!("{}/api/v1/status", s.url))
+        .bearer_auth(secret)
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(s.admin_delete(&format!("/api/v1/keys/{}", created["id"].as_str().unwrap())).status(), 204);
-    assert_eq!(s.http.get(format!("{}/api/v1/status", s.url)).bearer_auth(secret).send().unwrap().status(), 401);
+    assert_eq!(
+        s.admin_delete(&format!("/api/v1/keys/{}", created["id"].as_str().unwrap()))
+            .status(),
+        204
+    );
+    assert_eq!(
+        s.http
+            .get(format!("{}/api/v1/status", s.url))
+            .bearer_auth(secret)
+            .send()
+            .unwrap()
+            .status(),
+        401
+    );
     assert_eq!(s.admin_delete("/api/v1/keys/key_nope").status(), 404);
     let bad = s.admin_post("/api/v1/keys", &json!({"kind": "root"}));
-    assert_eq!((bad.status().as_u16(), bad.json::<Value>().unwrap()["code"].clone()), (400, json!("invalid_key_kind")));
+    assert_eq!(
+        (
+            bad.status().as_u16(),
+            bad.json::<Value>().unwrap()["code"].clone()
+        ),
+        (400, json!("invalid_key_kind"))
+    );
 }
 
 #[test]
@@ -225,8 +426,18 @@ fn the_cli_manages_keys_in_the_data_directory() {
     let mut s = Server::start();
     s.terminate();
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(bin()).arg("keys").arg("--data-dir").arg(&s.dir).args(args).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = std::process::Command::new(bin())
+            .arg("keys")
+            .arg("--data-dir")
+            .arg(&s.dir)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     let created = run(&["create", "--kind", "write", "--name", "android"]);
@@ -234,7 +445,9 @@ fn the_cli_manages_keys_in_the_data_directory() {
     assert!(created.lines().nth(1).unwrap().starts_with("hwk_"));
     assert!(run(&["list"]).contains("android"));
     run(&["revoke", &id]);
-    assert!(run(&["list"]).lines().any(|l| l.starts_with(&id) && l.contains("revoked")));
+    assert!(run(&["list"])
+        .lines()
+        .any(|l| l.starts_with(&id) && l.contains("revoked")));
 }
 
 #[test]
@@ -253,9 +466,19 @@ fn the_live_tail_streams_committed_events() {
         move || {
             let c = reqwest::blocking::Client::new();
             std::thread::sleep(Duration::from_millis(300));
-            for (i, body) in [json!({"type":"page","anonymousId":"a","messageId":"tail-0"}), json!({"type":"track","userId":"t","event":"Live","messageId":"tail-1"})].iter().enumerate() {
+            for (i, body) in [
+                json!({"type":"page","anonymousId":"a","messageId":"tail-0"}),
+                json!({"type":"track","userId":"t","event":"Live","messageId":"tail-1"}),
+            ]
+            .iter()
+            .enumerate()
+            {
                 let path = if i == 0 { "/v1/page" } else { "/v1/track" };
-                c.post(format!("{url}{path}")).basic_auth(WRITE_KEY, Some("")).json(body).send().unwrap();
+                c.post(format!("{url}{path}"))
+                    .basic_auth(WRITE_KEY, Some(""))
+                    .json(body)
+                    .send()
+                    .unwrap();
             }
         }
     });
@@ -268,7 +491,11 @@ fn the_live_tail_streams_committed_events() {
     };
     sender.join().unwrap();
     let event: Value = serde_json::from_str(&data).unwrap();
-    assert_eq!((event["messageId"].as_str(), event["event"].as_str()), (Some("tail-1"), Some("Live")), "the page was filtered out");
+    assert_eq!(
+        (event["messageId"].as_str(), event["event"].as_str()),
+        (Some("tail-1"), Some("Live")),
+        "the page was filtered out"
+    );
     assert!(event["seq"].as_u64().is_some());
 }
 
@@ -276,21 +503,49 @@ fn the_live_tail_streams_committed_events() {
 fn operations_endpoints_and_openapi() {
     let mut s = Server::start();
     let get = |p: &str| s.http.get(format!("{}{p}", s.url)).send().unwrap();
-    assert_eq!(get("/healthz").json::<Value>().unwrap(), json!({"status": "ok"}));
-    assert_eq!(get("/readyz").json::<Value>().unwrap(), json!({"status": "ready"}));
+    assert_eq!(
+        get("/healthz").json::<Value>().unwrap(),
+        json!({"status": "ok"})
+    );
+    assert_eq!(
+        get("/readyz").json::<Value>().unwrap(),
+        json!({"status": "ready"})
+    );
     s.post("/v1/track", &track("m", "E", "metric-1"));
     s.wait_processed();
     let metrics = get("/metrics").text().unwrap();
-    for name in ["herald_events_received_total{type=\"track\"} 1", "herald_events_stored_total 1", "herald_ingest_commit_seconds_bucket", "herald_events_processed_total 1", "herald_processor_lag_events 0"] {
+    for name in [
+        "herald_events_received_total{type=\"track\"} 1",
+        "herald_events_stored_total 1",
+        "herald_ingest_commit_seconds_bucket",
+        "herald_events_processed_total 1",
+        "herald_processor_lag_events 0",
+    ] {
         assert!(metrics.contains(name), "missing {name} in\n{metrics}");
     }
     let doc: Value = get("/openapi.json").json().unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
-    for path in ["/v1/batch", "/api/v1/profiles/{id}", "/api/v1/profiles/{id}/events", "/api/v1/merges/{merge_id}/undo", "/api/v1/tail", "/metrics"] {
-        assert!(doc["paths"].get(path).is_some(), "{path} missing from OpenAPI");
+    for path in [
+        "/v1/batch",
+        "/api/v1/profiles/{id}",
+        "/api/v1/profiles/{id}/events",
+        "/api/v1/merges/{merge_id}/undo",
+        "/api/v1/tail",
+        "/metrics",
+    ] {
+        assert!(
+            doc["paths"].get(path).is_some(),
+            "{path} missing from OpenAPI"
+        );
     }
     assert!(get("/docs").text().unwrap().contains("/openapi.json") || get("/docs").status() == 200);
     let nf = get("/nope");
-    assert_eq!((nf.status().as_u16(), nf.json::<Value>().unwrap()["code"].clone()), (404, json!("route_not_found")));
+    assert_eq!(
+        (
+            nf.status().as_u16(),
+            nf.json::<Value>().unwrap()["code"].clone()
+        ),
+        (404, json!("route_not_found"))
+    );
     assert!(s.terminate().success(), "SIGTERM stops cleanly");
 }

@@ -15,7 +15,11 @@ const USERS: usize = 8;
 
 /// Clients that keep sending batches with unique message ids (and, like real SDKs, retry what
 /// failed with the same ids) until told to stop. Returns the acknowledged ids.
-fn sustained_ingest(url: Arc<Mutex<String>>, stop: Arc<AtomicBool>, clients: usize) -> Vec<std::thread::JoinHandle<BTreeSet<String>>> {
+fn sustained_ingest(
+    url: Arc<Mutex<String>>,
+    stop: Arc<AtomicBool>,
+    clients: usize,
+) -> Vec<std::thread::JoinHandle<BTreeSet<String>>> {
     (0..clients)
         .map(|c| {
             let (url, stop) = (url.clone(), stop.clone());
@@ -55,7 +59,9 @@ fn stored_ids(s: &Server) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
     for u in 0..USERS {
         for e in s.timeline(&format!("user_id:user-{u}"), "") {
-            *counts.entry(e["messageId"].as_str().unwrap().to_owned()).or_insert(0) += 1;
+            *counts
+                .entry(e["messageId"].as_str().unwrap().to_owned())
+                .or_insert(0) += 1;
         }
     }
     counts
@@ -74,20 +80,55 @@ fn kill_9_during_sustained_ingest_loses_no_acknowledged_event() {
     }
     std::thread::sleep(Duration::from_millis(500));
     stop.store(true, Ordering::SeqCst);
-    let acked: BTreeSet<String> = clients.into_iter().flat_map(|c| c.join().unwrap()).collect();
-    assert!(acked.len() > 200, "the test must ingest a meaningful amount; got {}", acked.len());
+    let acked: BTreeSet<String> = clients
+        .into_iter()
+        .flat_map(|c| c.join().unwrap())
+        .collect();
+    assert!(
+        acked.len() > 200,
+        "the test must ingest a meaningful amount; got {}",
+        acked.len()
+    );
 
     let stored = stored_ids(&s);
-    let lost: Vec<&String> = acked.iter().filter(|id| !stored.contains_key(*id)).collect();
-    assert!(lost.is_empty(), "{} acknowledged events lost, e.g. {:?}", lost.len(), &lost[..lost.len().min(5)]);
+    let lost: Vec<&String> = acked
+        .iter()
+        .filter(|id| !stored.contains_key(*id))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged events lost, e.g. {:?}",
+        lost.len(),
+        &lost[..lost.len().min(5)]
+    );
     let twice: Vec<(&String, &usize)> = stored.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "events stored twice: {twice:?}");
-    let total: u64 = (0..USERS).map(|u| s.profile(&format!("user_id:user-{u}"))["event_counts"]["Tick"].as_u64().unwrap()).sum();
-    assert_eq!(total as usize, stored.len(), "profile counters applied each event exactly once");
+    let total: u64 = (0..USERS)
+        .map(|u| {
+            s.profile(&format!("user_id:user-{u}"))["event_counts"]["Tick"]
+                .as_u64()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(
+        total as usize,
+        stored.len(),
+        "profile counters applied each event exactly once"
+    );
 
     s.terminate();
-    let out = std::process::Command::new(bin()).arg("verify").arg("--data-dir").arg(&s.dir).output().unwrap();
-    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = std::process::Command::new(bin())
+        .arg("verify")
+        .arg("--data-dir")
+        .arg(&s.dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -100,9 +141,15 @@ fn sigterm_drains_in_flight_requests() {
     let status = s.terminate();
     stop.store(true, Ordering::SeqCst);
     assert!(status.success(), "graceful exit, got {status:?}");
-    let acked: BTreeSet<String> = clients.into_iter().flat_map(|c| c.join().unwrap()).collect();
+    let acked: BTreeSet<String> = clients
+        .into_iter()
+        .flat_map(|c| c.join().unwrap())
+        .collect();
     // Restart on the same data and check every acknowledged event is there.
     s.crash_and_restart();
     let stored = stored_ids(&s);
-    assert!(acked.iter().all(|id| stored.get(id) == Some(&1)), "every acknowledged event stored exactly once");
+    assert!(
+        acked.iter().all(|id| stored.get(id) == Some(&1)),
+        "every acknowledged event stored exactly once"
+    );
 }

@@ -16,7 +16,9 @@ mod base64_encode {
         let bytes = input.as_bytes();
         let mut out = String::new();
         for chunk in bytes.chunks(3) {
-            let n = (chunk[0] as u32) << 16 | (*chunk.get(1).unwrap_or(&0) as u32) << 8 | *chunk.get(2).unwrap_or(&0) as u32;
+            let n = (chunk[0] as u32) << 16
+                | (*chunk.get(1).unwrap_or(&0) as u32) << 8
+                | *chunk.get(2).unwrap_or(&0) as u32;
             for i in 0..4 {
                 if i <= chunk.len() {
                     out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
@@ -38,7 +40,10 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 fn error_code(r: reqwest::blocking::Response) -> (u16, Value) {
     let status = r.status().as_u16();
     let body: Value = r.json().expect("error bodies are JSON");
-    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
     (status, body)
 }
 
@@ -51,44 +56,93 @@ fn every_way_of_sending_the_write_key_works_and_bad_keys_are_refused() {
     let basic_plain = format!("Basic {}", b64(WRITE_KEY));
     let bearer = format!("Bearer {WRITE_KEY}");
     for (i, auth) in [basic_colon, basic_plain, bearer].iter().enumerate() {
-        let r = s.post_raw("/v1/track", body(&format!("auth-{i}")), &[json_ct, ("authorization", auth)]);
+        let r = s.post_raw(
+            "/v1/track",
+            body(&format!("auth-{i}")),
+            &[json_ct, ("authorization", auth)],
+        );
         assert_eq!(r.status(), 200);
         assert_eq!(r.json::<Value>().unwrap(), json!({"success": true}));
     }
     // Browser short form: text/plain with writeKey in the body.
     let mut short = track("u1", "Signed Up", "auth-short");
     short["writeKey"] = json!(WRITE_KEY);
-    let r = s.post_raw("/v1/t", serde_json::to_vec(&short).unwrap(), &[("content-type", "text/plain")]);
+    let r = s.post_raw(
+        "/v1/t",
+        serde_json::to_vec(&short).unwrap(),
+        &[("content-type", "text/plain")],
+    );
     assert_eq!(r.status(), 200);
-    let short_batch = json!({"writeKey": WRITE_KEY, "batch": [track("u1", "Signed Up", "auth-short-batch")]});
-    assert_eq!(s.post_raw("/v1/b", serde_json::to_vec(&short_batch).unwrap(), &[("content-type", "text/plain")]).status(), 200);
+    let short_batch =
+        json!({"writeKey": WRITE_KEY, "batch": [track("u1", "Signed Up", "auth-short-batch")]});
+    assert_eq!(
+        s.post_raw(
+            "/v1/b",
+            serde_json::to_vec(&short_batch).unwrap(),
+            &[("content-type", "text/plain")]
+        )
+        .status(),
+        200
+    );
 
     let before = s.status()["log_head"].clone();
     let missing = s.post_raw("/v1/track", body("no-key"), &[json_ct]);
     let (status, err) = error_code(missing);
     assert_eq!((status, err["code"].as_str()), (401, Some("unauthorized")));
-    let wrong = s.post_raw("/v1/track", body("bad-key"), &[json_ct, ("authorization", &format!("Basic {}", b64("nope:")))]);
+    let wrong = s.post_raw(
+        "/v1/track",
+        body("bad-key"),
+        &[
+            json_ct,
+            ("authorization", &format!("Basic {}", b64("nope:"))),
+        ],
+    );
     assert_eq!(wrong.status(), 401);
     let mut wrong_body = track("u1", "x", "bad-body-key");
     wrong_body["writeKey"] = json!("nope");
-    assert_eq!(s.post_raw("/v1/t", serde_json::to_vec(&wrong_body).unwrap(), &[]).status(), 401);
+    assert_eq!(
+        s.post_raw("/v1/t", serde_json::to_vec(&wrong_body).unwrap(), &[])
+            .status(),
+        401
+    );
     // An admin key is not a write key.
-    let admin = s.post_raw("/v1/track", body("admin-key"), &[json_ct, ("authorization", &format!("Bearer {ADMIN_KEY}"))]);
+    let admin = s.post_raw(
+        "/v1/track",
+        body("admin-key"),
+        &[json_ct, ("authorization", &format!("Bearer {ADMIN_KEY}"))],
+    );
     assert_eq!(admin.status(), 401);
-    assert_eq!(s.status()["log_head"], before, "refused requests store nothing");
+    assert_eq!(
+        s.status()["log_head"],
+        before,
+        "refused requests store nothing"
+    );
     assert_eq!(s.timeline("user_id:u1", "").len(), 5);
 }
 
 #[test]
 fn revoked_write_keys_stop_working_at_once() {
     let s = Server::start();
-    let created: Value = s.admin_post("/api/v1/keys", &json!({"kind": "write", "name": "ios"})).json().unwrap();
+    let created: Value = s
+        .admin_post("/api/v1/keys", &json!({"kind": "write", "name": "ios"}))
+        .json()
+        .unwrap();
     let secret = created["secret"].as_str().unwrap().to_owned();
     let send = |id: &str| {
-        s.http.post(format!("{}/v1/track", s.url)).basic_auth(&secret, Some("")).json(&track("u", "E", id)).send().unwrap().status()
+        s.http
+            .post(format!("{}/v1/track", s.url))
+            .basic_auth(&secret, Some(""))
+            .json(&track("u", "E", id))
+            .send()
+            .unwrap()
+            .status()
     };
     assert_eq!(send("k1"), 200);
-    assert_eq!(s.admin_delete(&format!("/api/v1/keys/{}", created["id"].as_str().unwrap())).status(), 204);
+    assert_eq!(
+        s.admin_delete(&format!("/api/v1/keys/{}", created["id"].as_str().unwrap()))
+            .status(),
+        204
+    );
     assert_eq!(send("k2"), 401);
 }
 
@@ -100,20 +154,42 @@ fn gzip_bodies_are_accepted_and_bad_encodings_refused() {
     let r = s.post_raw(
         "/v1/batch",
         gzip(&serde_json::to_vec(&batch).unwrap()),
-        &[("content-encoding", "gzip"), ("content-type", "application/json"), ("authorization", &auth)],
+        &[
+            ("content-encoding", "gzip"),
+            ("content-type", "application/json"),
+            ("authorization", &auth),
+        ],
     );
     assert_eq!(r.status(), 200);
     assert_eq!(s.timeline("user_id:g", "").len(), 2);
 
-    let (status, err) = error_code(s.post_raw("/v1/batch", b"not gzip at all".to_vec(), &[("content-encoding", "gzip"), ("authorization", &auth)]));
+    let (status, err) = error_code(s.post_raw(
+        "/v1/batch",
+        b"not gzip at all".to_vec(),
+        &[("content-encoding", "gzip"), ("authorization", &auth)],
+    ));
     assert_eq!((status, err["code"].as_str()), (400, Some("invalid_gzip")));
-    let (status, err) = error_code(s.post_raw("/v1/batch", b"{}".to_vec(), &[("content-encoding", "br"), ("authorization", &auth)]));
-    assert_eq!((status, err["code"].as_str()), (415, Some("unsupported_encoding")));
+    let (status, err) = error_code(s.post_raw(
+        "/v1/batch",
+        b"{}".to_vec(),
+        &[("content-encoding", "br"), ("authorization", &auth)],
+    ));
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (415, Some("unsupported_encoding"))
+    );
     // A gzip bomb: 50 MB of zeros compresses to ~50 KB; refused without inflating it all.
     let bomb = gzip(&vec![b' '; 50 * 1024 * 1024]);
     assert!(bomb.len() < 500 * 1024);
-    let (status, err) = error_code(s.post_raw("/v1/batch", bomb, &[("content-encoding", "gzip"), ("authorization", &auth)]));
-    assert_eq!((status, err["code"].as_str()), (400, Some("payload_too_large")));
+    let (status, err) = error_code(s.post_raw(
+        "/v1/batch",
+        bomb,
+        &[("content-encoding", "gzip"), ("authorization", &auth)],
+    ));
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (400, Some("payload_too_large"))
+    );
     assert_eq!(s.status()["log_head"], 2);
 }
 
@@ -128,20 +204,37 @@ fn size_limits_are_enforced_and_store_nothing() {
     let mut big = track("big", "E", "size-big");
     big["properties"] = json!({"p": pad(33 * 1024)});
     let (status, err) = error_code(s.post("/v1/track", &big));
-    assert_eq!((status, err["code"].as_str()), (400, Some("payload_too_large")));
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (400, Some("payload_too_large"))
+    );
     // Inside a batch, the oversized event is named by index.
-    let (status, err) = error_code(s.post("/v1/batch", &json!({"batch": [track("big", "E", "b-1"), big]})));
-    assert_eq!((status, err["code"].as_str()), (400, Some("invalid_events")));
+    let (status, err) = error_code(s.post(
+        "/v1/batch",
+        &json!({"batch": [track("big", "E", "b-1"), big]}),
+    ));
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (400, Some("invalid_events"))
+    );
     assert_eq!(err["errors"][0]["index"], 1);
     assert_eq!(err["errors"][0]["code"], "event_too_large");
     // Over 500 KB per batch.
     let events: Vec<Value> = (0..20).map(|i| json!({"type":"track","userId":"big","event":"E","messageId":format!("m{i}"),"properties":{"p": pad(30_000)}})).collect();
     let (status, err) = error_code(s.post("/v1/batch", &json!({"batch": events})));
-    assert_eq!((status, err["code"].as_str()), (400, Some("payload_too_large")));
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (400, Some("payload_too_large"))
+    );
     // Over 2,500 events.
-    let events: Vec<Value> = (0..2501).map(|i| json!({"type":"page","anonymousId":"a","messageId":i.to_string()})).collect();
+    let events: Vec<Value> = (0..2501)
+        .map(|i| json!({"type":"page","anonymousId":"a","messageId":i.to_string()}))
+        .collect();
     let (status, err) = error_code(s.post("/v1/batch", &json!({"batch": events})));
-    assert_eq!((status, err["code"].as_str()), (400, Some("batch_too_large")));
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (400, Some("batch_too_large"))
+    );
     assert_eq!(s.status()["log_head"], 1, "only the first event was stored");
 }
 
@@ -152,32 +245,93 @@ fn malformed_and_invalid_events_get_stable_codes() {
         ("/v1/track", b"{not json".to_vec(), "invalid_json"),
         ("/v1/track", b"[1,2,3]".to_vec(), "invalid_event"),
         ("/v1/track", br#"{"userId":"u"}"#.to_vec(), "missing_event"),
-        ("/v1/track", br#"{"event":"x"}"#.to_vec(), "missing_identity"),
-        ("/v1/identify", br#"{"userId":"","anonymousId":null}"#.to_vec(), "missing_identity"),
-        ("/v1/alias", br#"{"userId":"u"}"#.to_vec(), "missing_previous_id"),
-        ("/v1/group", br#"{"userId":"u"}"#.to_vec(), "missing_group_id"),
-        ("/v1/identify", br#"{"userId":{"$ne":1}}"#.to_vec(), "invalid_field"),
-        ("/v1/identify", br#"{"userId":"u","traits":"x"}"#.to_vec(), "invalid_field"),
-        ("/v1/track", br#"{"userId":"u","event":"x","timestamp":"last tuesday"}"#.to_vec(), "invalid_timestamp"),
-        ("/v1/batch", br#"{"batch":{"not":"an array"}}"#.to_vec(), "invalid_json"),
+        (
+            "/v1/track",
+            br#"{"event":"x"}"#.to_vec(),
+            "missing_identity",
+        ),
+        (
+            "/v1/identify",
+            br#"{"userId":"","anonymousId":null}"#.to_vec(),
+            "missing_identity",
+        ),
+        (
+            "/v1/alias",
+            br#"{"userId":"u"}"#.to_vec(),
+            "missing_previous_id",
+        ),
+        (
+            "/v1/group",
+            br#"{"userId":"u"}"#.to_vec(),
+            "missing_group_id",
+        ),
+        (
+            "/v1/identify",
+            br#"{"userId":{"$ne":1}}"#.to_vec(),
+            "invalid_field",
+        ),
+        (
+            "/v1/identify",
+            br#"{"userId":"u","traits":"x"}"#.to_vec(),
+            "invalid_field",
+        ),
+        (
+            "/v1/track",
+            br#"{"userId":"u","event":"x","timestamp":"last tuesday"}"#.to_vec(),
+            "invalid_timestamp",
+        ),
+        (
+            "/v1/batch",
+            br#"{"batch":{"not":"an array"}}"#.to_vec(),
+            "invalid_json",
+        ),
         ("/v1/batch", br#"{"events":[]}"#.to_vec(), "invalid_batch"),
-        ("/v1/batch", br#"{"batch":[{"type":"jump","userId":"u"}]}"#.to_vec(), "invalid_events"),
-        ("/v1/batch", br#"{"batch":[{"userId":"u","event":"x"}]}"#.to_vec(), "invalid_events"),
+        (
+            "/v1/batch",
+            br#"{"batch":[{"type":"jump","userId":"u"}]}"#.to_vec(),
+            "invalid_events",
+        ),
+        (
+            "/v1/batch",
+            br#"{"batch":[{"userId":"u","event":"x"}]}"#.to_vec(),
+            "invalid_events",
+        ),
     ];
     let auth = format!("Basic {}", b64(&format!("{WRITE_KEY}:")));
     for (path, body, code) in cases {
         let (status, err) = error_code(s.post_raw(path, body.clone(), &[("authorization", &auth)]));
-        assert_eq!((status, err["code"].as_str()), (400, Some(code)), "{path} {}", String::from_utf8_lossy(&body));
+        assert_eq!(
+            (status, err["code"].as_str()),
+            (400, Some(code)),
+            "{path} {}",
+            String::from_utf8_lossy(&body)
+        );
     }
     // Deeply nested JSON is refused, not a stack overflow.
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    let (status, err) = error_code(s.post_raw("/v1/track", deep.into_bytes(), &[("authorization", &auth)]));
-    assert_eq!((status, err["code"].as_str()), (400, Some("payload_too_large")));
-    let deep = format!("{{\"userId\":\"u\",\"event\":\"x\",\"properties\":{}1{}}}", "[".repeat(5000), "]".repeat(5000));
-    let (status, err) = error_code(s.post_raw("/v1/track", deep.into_bytes(), &[("authorization", &auth)]));
+    let (status, err) =
+        error_code(s.post_raw("/v1/track", deep.into_bytes(), &[("authorization", &auth)]));
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (400, Some("payload_too_large"))
+    );
+    let deep = format!(
+        "{{\"userId\":\"u\",\"event\":\"x\",\"properties\":{}1{}}}",
+        "[".repeat(5000),
+        "]".repeat(5000)
+    );
+    let (status, err) =
+        error_code(s.post_raw("/v1/track", deep.into_bytes(), &[("authorization", &auth)]));
     assert_eq!((status, err["code"].as_str()), (400, Some("invalid_json")));
     assert_eq!(s.status()["log_head"], 0, "nothing was stored");
-    assert!(s.http.get(format!("{}/metrics", s.url)).send().unwrap().text().unwrap().contains("herald_events_rejected_total{reason=\"missing_event\"}"));
+    assert!(s
+        .http
+        .get(format!("{}/metrics", s.url))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap()
+        .contains("herald_events_rejected_total{reason=\"missing_event\"}"));
 }
 
 #[test]
@@ -192,8 +346,12 @@ fn a_batch_with_one_bad_event_is_refused_whole() {
     let (status, err) = error_code(s.post("/v1/batch", &batch));
     assert_eq!(status, 400);
     assert_eq!(err["code"], "invalid_events");
-    let problems: Vec<(u64, &str)> =
-        err["errors"].as_array().unwrap().iter().map(|e| (e["index"].as_u64().unwrap(), e["code"].as_str().unwrap())).collect();
+    let problems: Vec<(u64, &str)> = err["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["index"].as_u64().unwrap(), e["code"].as_str().unwrap()))
+        .collect();
     assert_eq!(problems, [(1, "missing_event"), (3, "missing_identity")]);
     assert_eq!(s.status()["log_head"], 0);
     assert_eq!(s.admin_get("/api/v1/profiles/user_id:u1").status(), 404);
@@ -203,17 +361,35 @@ fn a_batch_with_one_bad_event_is_refused_whole() {
 fn retried_message_ids_are_stored_once() {
     let s = Server::start();
     for _ in 0..3 {
-        assert_eq!(s.post("/v1/track", &track("dup", "Paid", "same-id")).status(), 200);
+        assert_eq!(
+            s.post("/v1/track", &track("dup", "Paid", "same-id"))
+                .status(),
+            200
+        );
     }
     let batch = json!({"batch": [track("dup", "Paid", "same-id"), track("dup", "Paid", "other-id"), track("dup", "Paid", "other-id")]});
     assert_eq!(s.post("/v1/batch", &batch).status(), 200);
     let events = s.timeline("user_id:dup", "");
-    let mut ids: Vec<&str> = events.iter().map(|e| e["messageId"].as_str().unwrap()).collect();
+    let mut ids: Vec<&str> = events
+        .iter()
+        .map(|e| e["messageId"].as_str().unwrap())
+        .collect();
     ids.sort();
     assert_eq!(ids, ["other-id", "same-id"]);
     assert_eq!(s.profile("user_id:dup")["event_counts"]["Paid"], 2);
-    let metrics = s.http.get(format!("{}/metrics", s.url)).send().unwrap().text().unwrap();
-    assert!(metrics.lines().any(|l| l == "herald_events_duplicate_total 4"), "{metrics}");
+    let metrics = s
+        .http
+        .get(format!("{}/metrics", s.url))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "herald_events_duplicate_total 4"),
+        "{metrics}"
+    );
 }
 
 #[test]
@@ -222,7 +398,8 @@ fn timestamps_are_corrected_for_client_clock_skew() {
     // The client's clock runs one hour fast: it stamped the event 10 s before sending it.
     let now = chrono::Utc::now();
     let skewed = now + chrono::Duration::hours(1);
-    let fmt = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let fmt =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let mut e = track("clock", "Skewed", "skew-1");
     e["timestamp"] = json!(fmt(skewed - chrono::Duration::seconds(10)));
     e["sentAt"] = json!(fmt(skewed));
@@ -230,7 +407,11 @@ fn timestamps_are_corrected_for_client_clock_skew() {
     // Batch-level sentAt applies to events without their own.
     let mut b = track("clock", "BatchSkewed", "skew-2");
     b["timestamp"] = json!(fmt(skewed - chrono::Duration::seconds(20)));
-    assert_eq!(s.post("/v1/batch", &json!({"batch": [b], "sentAt": fmt(skewed)})).status(), 200);
+    assert_eq!(
+        s.post("/v1/batch", &json!({"batch": [b], "sentAt": fmt(skewed)}))
+            .status(),
+        200
+    );
     // RudderStack SDKs send only originalTimestamp.
     let mut r = track("clock", "Rudder", "skew-3");
     r["originalTimestamp"] = json!("2026-01-01T00:00:00.000Z");
@@ -243,12 +424,16 @@ fn timestamps_are_corrected_for_client_clock_skew() {
 
     let events = s.timeline("user_id:clock", "");
     let by_name = |n: &str| events.iter().find(|e| e["event"] == n).unwrap().clone();
-    let ts = |e: &Value, k: &str| chrono::DateTime::parse_from_rfc3339(e[k].as_str().unwrap()).unwrap();
+    let ts =
+        |e: &Value, k: &str| chrono::DateTime::parse_from_rfc3339(e[k].as_str().unwrap()).unwrap();
     for (name, offset) in [("Skewed", 10), ("BatchSkewed", 20)] {
         let e = by_name(name);
         let lag = ts(&e, "receivedAt") - ts(&e, "timestamp");
         assert_eq!(lag.num_milliseconds(), offset * 1000, "{name}: {e}");
-        assert_eq!(e["originalTimestamp"].as_str().unwrap(), fmt(skewed - chrono::Duration::seconds(offset)));
+        assert_eq!(
+            e["originalTimestamp"].as_str().unwrap(),
+            fmt(skewed - chrono::Duration::seconds(offset))
+        );
     }
     assert_eq!(by_name("Rudder")["timestamp"], "2026-01-01T00:00:00.000Z");
     assert_eq!(by_name("Imported")["timestamp"], "2020-05-05T05:05:05.000Z");
@@ -276,10 +461,15 @@ fn overload_is_answered_with_429_and_retry_after_never_dropped() {
             let (s, acked, refused) = (&s, &acked, &refused);
             scope.spawn(move || {
                 for i in 0..40 {
-                    let events: Vec<Value> = (0..50).map(|j| track("load", "E", &format!("{t}-{i}-{j}"))).collect();
+                    let events: Vec<Value> = (0..50)
+                        .map(|j| track("load", "E", &format!("{t}-{i}-{j}")))
+                        .collect();
                     let r = s.post("/v1/batch", &json!({"batch": events}));
                     match r.status().as_u16() {
-                        200 => acked.lock().unwrap().extend((0..50).map(|j| format!("{t}-{i}-{j}"))),
+                        200 => acked
+                            .lock()
+                            .unwrap()
+                            .extend((0..50).map(|j| format!("{t}-{i}-{j}"))),
                         429 => {
                             assert_eq!(r.headers()["retry-after"], "1");
                             assert_eq!(r.json::<Value>().unwrap()["code"], "overloaded");
@@ -292,9 +482,15 @@ fn overload_is_answered_with_429_and_retry_after_never_dropped() {
         }
     });
     let acked = acked.into_inner().unwrap();
-    assert!(refused.into_inner() > 0, "a one-request queue under 16 concurrent clients must refuse some");
-    let stored: std::collections::BTreeSet<String> =
-        s.timeline("user_id:load", "").iter().map(|e| e["messageId"].as_str().unwrap().to_owned()).collect();
+    assert!(
+        refused.into_inner() > 0,
+        "a one-request queue under 16 concurrent clients must refuse some"
+    );
+    let stored: std::collections::BTreeSet<String> = s
+        .timeline("user_id:load", "")
+        .iter()
+        .map(|e| e["messageId"].as_str().unwrap().to_owned())
+        .collect();
     let acked: std::collections::BTreeSet<String> = acked.into_iter().collect();
     assert_eq!(stored, acked, "exactly the acknowledged events are stored");
 }

@@ -14,7 +14,10 @@ use common::{Server, WRITE_KEY};
 use serde_json::Value;
 
 fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 /// The session both scripts replay, in timestamp order: `type` plus the event or page name.
@@ -33,8 +36,16 @@ const SESSION: [&str; 10] = [
 
 fn run_session(program: PathBuf, script: &str, sdk: &str, server: &Server, prefix: &str) {
     let root = repo_root();
-    let installed = if script.ends_with(".py") { program.clone() } else { root.join("tests/sdk/node_modules") };
-    assert!(installed.exists(), "{} is missing: ./scripts/test.sh installs the SDKs", installed.display());
+    let installed = if script.ends_with(".py") {
+        program.clone()
+    } else {
+        root.join("tests/sdk/node_modules")
+    };
+    assert!(
+        installed.exists(),
+        "{} is missing: ./scripts/test.sh installs the SDKs",
+        installed.display()
+    );
     let out = Command::new(&program)
         .arg(root.join("tests/sdk").join(script))
         .args([sdk, &server.url, WRITE_KEY, prefix])
@@ -60,8 +71,12 @@ fn assert_session_profile(server: &Server, prefix: &str) {
     let id = profile["profile_id"].as_str().unwrap().to_owned();
 
     // Every identifier the session used resolves to the one profile.
-    let mut identities: Vec<String> =
-        profile["identities"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned()).collect();
+    let mut identities: Vec<String> = profile["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect();
     identities.sort();
     let mut expected = vec![
         format!("anonymous_id:{prefix}-anon-laptop"),
@@ -72,7 +87,11 @@ fn assert_session_profile(server: &Server, prefix: &str) {
     expected.sort();
     assert_eq!(identities, expected, "{profile}");
     for other in &expected {
-        assert_eq!(server.profile(other)["profile_id"], id.as_str(), "{other} resolves elsewhere");
+        assert_eq!(
+            server.profile(other)["profile_id"],
+            id.as_str(),
+            "{other} resolves elsewhere"
+        );
     }
 
     // The later identify wins `plan`; the earlier one's other traits stay.
@@ -104,11 +123,15 @@ fn assert_session_profile(server: &Server, prefix: &str) {
     assert_eq!(lived, SESSION, "{timeline:?}");
 
     // The phone joined through the alias, and the merge is on record with its cause.
-    let graph = server.admin_json(&format!("/api/v1/profiles/{}/identity", common::encode(&user)));
+    let graph = server.admin_json(&format!(
+        "/api/v1/profiles/{}/identity",
+        common::encode(&user)
+    ));
     let merges = graph["merges"].as_array().unwrap();
     assert!(
         merges.iter().any(|m| m["event_type"] == "alias"
-            && m["loser_identifiers"] == serde_json::json!([format!("anonymous_id:{prefix}-anon-phone")])),
+            && m["loser_identifiers"]
+                == serde_json::json!([format!("anonymous_id:{prefix}-anon-phone")])),
         "{graph}"
     );
 }

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use herald_core::identity::{Identifier, ProfileId};
 use herald_core::timestamp::parse_timestamp;
 use herald_pipeline::processor::CommandError;
-use herald_storage::{KeyKind, Store, StorageError, TimelineFilter};
+use herald_storage::{KeyKind, StorageError, Store, TimelineFilter};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
@@ -24,10 +24,12 @@ use crate::error::{ApiError, ErrorBody};
 use crate::AppState;
 use views::*;
 
-
 pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
-        .route("/api/v1/profiles/{id}", get(get_profile).delete(delete_profile))
+        .route(
+            "/api/v1/profiles/{id}",
+            get(get_profile).delete(delete_profile),
+        )
         .route("/api/v1/profiles/{id}/events", get(get_timeline))
         .route("/api/v1/profiles/{id}/identity", get(get_identity))
         .route("/api/v1/merges/{merge_id}", get(get_merge))
@@ -39,17 +41,33 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .layer(axum::middleware::from_fn_with_state(state, require_admin))
 }
 
-async fn require_admin(State(state): State<AppState>, request: Request, next: Next) -> Result<Response, ApiError> {
+async fn require_admin(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
     let token = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(|t| t.trim().to_owned())
-        .ok_or_else(|| ApiError::Unauthorized("an admin key is required as `Authorization: Bearer <key>`".into()))?;
-    let key = blocking(&state, move |s| s.authenticate(KeyKind::Admin, &token)).await?;
-    if key.is_none() {
-        return Err(ApiError::Unauthorized("unknown or revoked admin key".into()));
+        .ok_or_else(|| {
+            ApiError::Unauthorized(
+                "an admin key is required as `Authorization: Bearer <key>`".into(),
+            )
+        })?;
+    if !state
+        .keys
+        .check(&state.store, KeyKind::Admin, &token)
+        .await?
+    {
+        return Err(ApiError::Unauthorized(
+            "unknown or revoked admin key".into(),
+        ));
     }
     Ok(next.run(request).await)
 }
@@ -60,7 +78,10 @@ pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce(&dyn Store) -> Result<T, StorageError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let store = state.store.clone();
-    tokio::task::spawn_blocking(move || f(&*store)).await.map_err(|e| ApiError::Internal(e.to_string()))?.map_err(ApiError::from)
+    tokio::task::spawn_blocking(move || f(&*store))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(ApiError::from)
 }
 
 /// Resolve `kind:value` (or `profile_id:<id>`) to a profile.
@@ -74,12 +95,20 @@ async fn resolve_profile(state: &AppState, raw: &str) -> Result<ProfileId, ApiEr
         };
     }
     let identifier: Identifier =
-        raw.parse().map_err(|e: herald_core::identity::IdentifierError| ApiError::bad_request("invalid_identifier", e.0))?;
-    blocking(state, move |s| s.profile_of(&identifier)).await?.ok_or_else(|| not_found(raw))
+        raw.parse()
+            .map_err(|e: herald_core::identity::IdentifierError| {
+                ApiError::bad_request("invalid_identifier", e.0)
+            })?;
+    blocking(state, move |s| s.profile_of(&identifier))
+        .await?
+        .ok_or_else(|| not_found(raw))
 }
 
 fn not_found(raw: &str) -> ApiError {
-    ApiError::NotFound("profile_not_found", format!("no profile has the identifier {raw}"))
+    ApiError::NotFound(
+        "profile_not_found",
+        format!("no profile has the identifier {raw}"),
+    )
 }
 
 /// A profile by any of its identifiers.
@@ -87,9 +116,14 @@ fn not_found(raw: &str) -> ApiError {
     params(("id" = String, Path, description = "An identifier written `kind:value` (`user_id:42`, `anonymous_id:abc`, `email:ana@example.com`, `phone:+14155550100`) or `profile_id:<id>`")),
     responses((status = 200, body = ProfileView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("admin_key" = [])))]
-pub async fn get_profile(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<ProfileView>, ApiError> {
+pub async fn get_profile(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ProfileView>, ApiError> {
     let profile = resolve_profile(&state, &id).await?;
-    let record = blocking(&state, move |s| s.profile(&profile)).await?.ok_or_else(|| not_found(&id))?;
+    let record = blocking(&state, move |s| s.profile(&profile))
+        .await?
+        .ok_or_else(|| not_found(&id))?;
     Ok(Json(record.into()))
 }
 
@@ -109,7 +143,14 @@ pub struct TimelineQuery {
 
 fn time_param(name: &str, raw: &Option<String>) -> Result<Option<DateTime<Utc>>, ApiError> {
     raw.as_deref()
-        .map(|s| parse_timestamp(s).ok_or_else(|| ApiError::bad_request("invalid_query", format!("`{name}` must be an RFC 3339 date-time"))))
+        .map(|s| {
+            parse_timestamp(s).ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_query",
+                    format!("`{name}` must be an RFC 3339 date-time"),
+                )
+            })
+        })
         .transpose()
 }
 
@@ -125,7 +166,10 @@ pub async fn get_timeline(
 ) -> Result<Json<TimelineView>, ApiError> {
     let limit = q.limit.unwrap_or(50);
     if !(1..=1000).contains(&limit) {
-        return Err(ApiError::bad_request("invalid_query", "`limit` must be between 1 and 1000"));
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "`limit` must be between 1 and 1000",
+        ));
     }
     let before = q
         .cursor
@@ -133,7 +177,12 @@ pub async fn get_timeline(
         .map(|c| {
             c.split_once('.')
                 .and_then(|(t, s)| Some((t.parse::<i64>().ok()?, s.parse::<u64>().ok()?)))
-                .ok_or_else(|| ApiError::bad_request("invalid_query", "`cursor` is not a cursor this API returned"))
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_query",
+                        "`cursor` is not a cursor this API returned",
+                    )
+                })
         })
         .transpose()?;
     let filter = TimelineFilter {
@@ -151,7 +200,9 @@ pub async fn get_timeline(
         Ok((page, events))
     })
     .await?;
-    let next_cursor = (page.len() == limit).then(|| page.last().map(|(t, s)| format!("{t}.{s}"))).flatten();
+    let next_cursor = (page.len() == limit)
+        .then(|| page.last().map(|(t, s)| format!("{t}.{s}")))
+        .flatten();
     let events = page
         .iter()
         .filter_map(|(_, seq)| {
@@ -162,7 +213,10 @@ pub async fn get_timeline(
             })
         })
         .collect();
-    Ok(Json(TimelineView { events, next_cursor }))
+    Ok(Json(TimelineView {
+        events,
+        next_cursor,
+    }))
 }
 
 /// A profile's identity graph and merge history.
@@ -170,10 +224,17 @@ pub async fn get_timeline(
     params(("id" = String, Path, description = "`kind:value` or `profile_id:<id>`")),
     responses((status = 200, body = IdentityGraphView), (status = 404, body = ErrorBody)),
     security(("admin_key" = [])))]
-pub async fn get_identity(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<IdentityGraphView>, ApiError> {
+pub async fn get_identity(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<IdentityGraphView>, ApiError> {
     let profile = resolve_profile(&state, &id).await?;
     let (record, merges, refusals) = blocking(&state, move |s| {
-        Ok((s.profile(&profile)?, s.merges(&profile)?, s.refusals(&profile)?))
+        Ok((
+            s.profile(&profile)?,
+            s.merges(&profile)?,
+            s.refusals(&profile)?,
+        ))
     })
     .await?;
     let record = record.ok_or_else(|| not_found(&id))?;
@@ -195,9 +256,14 @@ pub async fn get_identity(State(state): State<AppState>, Path(id): Path<String>)
     params(("merge_id" = String, Path)),
     responses((status = 200, body = MergeView), (status = 404, body = ErrorBody)),
     security(("admin_key" = [])))]
-pub async fn get_merge(State(state): State<AppState>, Path(merge_id): Path<String>) -> Result<Json<MergeView>, ApiError> {
+pub async fn get_merge(
+    State(state): State<AppState>,
+    Path(merge_id): Path<String>,
+) -> Result<Json<MergeView>, ApiError> {
     let id = merge_id.clone();
-    let row = blocking(&state, move |s| s.merge(&id)).await?.ok_or_else(|| merge_not_found(&merge_id))?;
+    let row = blocking(&state, move |s| s.merge(&id))
+        .await?
+        .ok_or_else(|| merge_not_found(&merge_id))?;
     Ok(Json(row.into()))
 }
 
@@ -211,12 +277,22 @@ fn merge_not_found(id: &str) -> ApiError {
     params(("merge_id" = String, Path)),
     responses((status = 200, body = SplitView), (status = 404, body = ErrorBody), (status = 409, description = "Already undone", body = ErrorBody)),
     security(("admin_key" = [])))]
-pub async fn undo_merge(State(state): State<AppState>, Path(merge_id): Path<String>) -> Result<Json<SplitView>, ApiError> {
-    let outcome = state.processor.unmerge(&merge_id).await.map_err(|e| match e {
-        CommandError::NotFound => merge_not_found(&merge_id),
-        CommandError::AlreadyUndone => ApiError::Conflict("merge_already_undone", format!("merge {merge_id} was already undone")),
-        other => command_error(other),
-    })?;
+pub async fn undo_merge(
+    State(state): State<AppState>,
+    Path(merge_id): Path<String>,
+) -> Result<Json<SplitView>, ApiError> {
+    let outcome = state
+        .processor
+        .unmerge(&merge_id)
+        .await
+        .map_err(|e| match e {
+            CommandError::NotFound => merge_not_found(&merge_id),
+            CommandError::AlreadyUndone => ApiError::Conflict(
+                "merge_already_undone",
+                format!("merge {merge_id} was already undone"),
+            ),
+            other => command_error(other),
+        })?;
     Ok(Json(split_view(outcome)))
 }
 
@@ -226,12 +302,19 @@ pub async fn undo_merge(State(state): State<AppState>, Path(merge_id): Path<Stri
     params(("id" = String, Path, description = "`kind:value` or `profile_id:<id>`")),
     responses((status = 200, body = SplitView), (status = 404, body = ErrorBody)),
     security(("admin_key" = [])))]
-pub async fn delete_profile(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<SplitView>, ApiError> {
+pub async fn delete_profile(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<SplitView>, ApiError> {
     let profile = resolve_profile(&state, &id).await?;
-    let outcome = state.processor.delete(&profile).await.map_err(|e| match e {
-        CommandError::NotFound => not_found(&id),
-        other => command_error(other),
-    })?;
+    let outcome = state
+        .processor
+        .delete(&profile)
+        .await
+        .map_err(|e| match e {
+            CommandError::NotFound => not_found(&id),
+            other => command_error(other),
+        })?;
     Ok(Json(split_view(outcome)))
 }
 
@@ -267,28 +350,49 @@ pub async fn create_key(
     body: Result<Json<CreateKey>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<CreatedKeyView>), ApiError> {
     let Json(req) = body.map_err(|e| ApiError::bad_request("invalid_json", e.body_text()))?;
-    let kind = KeyKind::parse(&req.kind)
-        .ok_or_else(|| ApiError::bad_request("invalid_key_kind", format!("kind must be `write` or `admin`, not {:?}", req.kind)))?;
+    let kind = KeyKind::parse(&req.kind).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_key_kind",
+            format!("kind must be `write` or `admin`, not {:?}", req.kind),
+        )
+    })?;
     if req.name.len() > 200 {
-        return Err(ApiError::bad_request("invalid_name", "name is longer than 200 characters"));
+        return Err(ApiError::bad_request(
+            "invalid_name",
+            "name is longer than 200 characters",
+        ));
     }
     let secret = crate::keys::generate(kind);
     let (s2, name) = (secret.clone(), req.name.clone());
     let key = blocking(&state, move |s| s.insert_key(kind, &name, &s2, Utc::now()))
         .await?
         .ok_or_else(|| ApiError::Internal("generated key collided".into()))?;
-    Ok((StatusCode::CREATED, Json(CreatedKeyView { key: key.into(), secret })))
+    state.keys.clear();
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedKeyView {
+            key: key.into(),
+            secret,
+        }),
+    ))
 }
 
-/// Revoke a key. It stops working at once.
+/// Revoke a key. It stops working at once on this server (on other nodes, within 5 s).
 #[utoipa::path(delete, path = "/api/v1/keys/{key_id}", tag = "keys", params(("key_id" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)), security(("admin_key" = [])))]
-pub async fn revoke_key(State(state): State<AppState>, Path(key_id): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn revoke_key(
+    State(state): State<AppState>,
+    Path(key_id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     let id = key_id.clone();
     if blocking(&state, move |s| s.revoke_key(&id, Utc::now())).await? {
+        state.keys.clear();
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ApiError::NotFound("key_not_found", format!("no live key {key_id}")))
+        Err(ApiError::NotFound(
+            "key_not_found",
+            format!("no live key {key_id}"),
+        ))
     }
 }
 

@@ -30,7 +30,10 @@ pub struct TailQuery {
 #[utoipa::path(get, path = "/api/v1/tail", tag = "operations", params(TailQuery),
     responses((status = 200, content_type = "text/event-stream", description = "Server-Sent Events")),
     security(("admin_key" = [])))]
-pub async fn tail(State(state): State<AppState>, Query(q): Query<TailQuery>) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+pub async fn tail(
+    State(state): State<AppState>,
+    Query(q): Query<TailQuery>,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let mut events = state.tail.subscribe();
     let mut shutdown = state.shutdown.clone();
     let (tx, rx) = mpsc::channel(256);
@@ -43,16 +46,25 @@ pub async fn tail(State(state): State<AppState>, Query(q): Query<TailQuery>) -> 
             let message = match next {
                 Ok(item) => {
                     let e = &item.event;
-                    if q.event_type.as_deref().is_some_and(|t| t != e.event_type.as_str())
-                        || q.event.as_deref().is_some_and(|n| e.event.as_deref() != Some(n))
+                    if q.event_type
+                        .as_deref()
+                        .is_some_and(|t| t != e.event_type.as_str())
+                        || q.event
+                            .as_deref()
+                            .is_some_and(|n| e.event.as_deref() != Some(n))
                     {
                         continue;
                     }
                     let mut v = Value::Object(e.payload.clone());
                     v["seq"] = Value::from(item.seq);
-                    SseEvent::default().event("event").id(item.seq.to_string()).data(v.to_string())
+                    SseEvent::default()
+                        .event("event")
+                        .id(item.seq.to_string())
+                        .data(v.to_string())
                 }
-                Err(RecvError::Lagged(n)) => SseEvent::default().event("lagged").data(format!("{{\"missed\":{n}}}")),
+                Err(RecvError::Lagged(n)) => SseEvent::default()
+                    .event("lagged")
+                    .data(format!("{{\"missed\":{n}}}")),
                 Err(RecvError::Closed) => break,
             };
             if tx.send(Ok(message)).await.is_err() {

@@ -107,8 +107,18 @@ pub struct MergeView {
 
 impl From<MergeRow> for MergeView {
     fn from(row: MergeRow) -> Self {
-        let MergeRecord { merge_id, seq, message_id, event_type, winner, loser, link, winner_identifiers, loser_identifiers, at } =
-            row.record;
+        let MergeRecord {
+            merge_id,
+            seq,
+            message_id,
+            event_type,
+            winner,
+            loser,
+            link,
+            winner_identifiers,
+            loser_identifiers,
+            at,
+        } = row.record;
         MergeView {
             merge_id,
             seq,
@@ -138,7 +148,10 @@ impl From<RefusalRecord> for RefusalView {
         RefusalView {
             seq: r.seq,
             identifier: r.identifier.to_string(),
-            reason: serde_json::to_value(r.reason).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+            reason: serde_json::to_value(r.reason)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
         }
     }
 }
@@ -184,7 +197,14 @@ pub struct KeyView {
 
 impl From<ApiKey> for KeyView {
     fn from(k: ApiKey) -> Self {
-        KeyView { id: k.id, kind: k.kind.as_str().to_owned(), name: k.name, prefix: k.prefix, created_at: k.created_at, revoked_at: k.revoked_at }
+        KeyView {
+            id: k.id,
+            kind: k.kind.as_str().to_owned(),
+            name: k.name,
+            prefix: k.prefix,
+            created_at: k.created_at,
+            revoked_at: k.revoked_at,
+        }
     }
 }
 

@@ -16,12 +16,19 @@ const DRAIN_LIMIT: usize = 8 * 1024 * 1024;
 /// Read the whole body, decompressing gzip, refusing anything over `limit` bytes (compressed
 /// or not).
 pub async fn read(headers: &HeaderMap, body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
-    let too_large = || ApiError::bad_request("payload_too_large", format!("request body is over the {limit}-byte limit"));
+    let too_large = || {
+        ApiError::bad_request(
+            "payload_too_large",
+            format!("request body is over the {limit}-byte limit"),
+        )
+    };
     let mut raw = Vec::new();
     let mut seen = 0usize;
     let mut frames = body.into_data_stream();
     while let Some(frame) = frames.next().await {
-        let chunk = frame.map_err(|e| ApiError::bad_request("invalid_body", format!("could not read the body: {e}")))?;
+        let chunk = frame.map_err(|e| {
+            ApiError::bad_request("invalid_body", format!("could not read the body: {e}"))
+        })?;
         seen += chunk.len();
         if seen > DRAIN_LIMIT {
             break;
@@ -45,7 +52,9 @@ pub async fn read(headers: &HeaderMap, body: Body, limit: usize) -> Result<Vec<u
             flate2::read::MultiGzDecoder::new(&raw[..])
                 .take(limit as u64 + 1)
                 .read_to_end(&mut out)
-                .map_err(|e| ApiError::bad_request("invalid_gzip", format!("body is not valid gzip: {e}")))?;
+                .map_err(|e| {
+                    ApiError::bad_request("invalid_gzip", format!("body is not valid gzip: {e}"))
+                })?;
             if out.len() > limit {
                 return Err(too_large());
             }

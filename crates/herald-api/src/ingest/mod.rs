@@ -46,8 +46,12 @@ enum Endpoint {
 }
 
 pub fn routes() -> Router<AppState> {
-    let single = |t: EventType| post(move |s: State<AppState>, h: HeaderMap, b: Body| ingest(s, h, b, Endpoint::Single(t)));
-    let batch = post(|s: State<AppState>, h: HeaderMap, b: Body| ingest(s, h, b, Endpoint::Batch(TimeMode::Live)));
+    let single = |t: EventType| {
+        post(move |s: State<AppState>, h: HeaderMap, b: Body| ingest(s, h, b, Endpoint::Single(t)))
+    };
+    let batch = post(|s: State<AppState>, h: HeaderMap, b: Body| {
+        ingest(s, h, b, Endpoint::Batch(TimeMode::Live))
+    });
     let mut router = Router::new();
     for (long, short, t) in [
         ("identify", "i", EventType::Identify),
@@ -57,12 +61,19 @@ pub fn routes() -> Router<AppState> {
         ("group", "g", EventType::Group),
         ("alias", "a", EventType::Alias),
     ] {
-        router = router.route(&format!("/v1/{long}"), single(t)).route(&format!("/v1/{short}"), single(t));
+        router = router
+            .route(&format!("/v1/{long}"), single(t))
+            .route(&format!("/v1/{short}"), single(t));
     }
     router
         .route("/v1/batch", batch.clone())
         .route("/v1/b", batch)
-        .route("/v1/import", post(|s: State<AppState>, h: HeaderMap, b: Body| ingest(s, h, b, Endpoint::Batch(TimeMode::Import))))
+        .route(
+            "/v1/import",
+            post(|s: State<AppState>, h: HeaderMap, b: Body| {
+                ingest(s, h, b, Endpoint::Batch(TimeMode::Import))
+            }),
+        )
 }
 
 #[derive(Deserialize)]
@@ -107,22 +118,34 @@ pub async fn identify_doc() {}
 )]
 pub async fn batch_doc() {}
 
-async fn ingest(State(state): State<AppState>, headers: HeaderMap, body: Body, endpoint: Endpoint) -> Result<Json<Accepted>, ApiError> {
+async fn ingest(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+    endpoint: Endpoint,
+) -> Result<Json<Accepted>, ApiError> {
     let result = ingest_inner(&state, &headers, body, endpoint).await;
     if let Err(e) = &result {
         match e {
             ApiError::InvalidEvents(problems) => {
                 for p in problems {
-                    metrics::counter!("herald_events_rejected_total", "reason" => p.code.clone()).increment(1);
+                    metrics::counter!("herald_events_rejected_total", "reason" => p.code.clone())
+                        .increment(1);
                 }
             }
-            other => metrics::counter!("herald_requests_rejected_total", "reason" => other.code()).increment(1),
+            other => metrics::counter!("herald_requests_rejected_total", "reason" => other.code())
+                .increment(1),
         }
     }
     result
 }
 
-async fn ingest_inner(state: &AppState, headers: &HeaderMap, body: Body, endpoint: Endpoint) -> Result<Json<Accepted>, ApiError> {
+async fn ingest_inner(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    endpoint: Endpoint,
+) -> Result<Json<Accepted>, ApiError> {
     let header_key = auth::from_headers(headers)?;
     if let Some(key) = &header_key {
         authenticate(state, key).await?;
@@ -143,7 +166,7 @@ async fn ingest_inner(state: &AppState, headers: &HeaderMap, body: Body, endpoin
                 batch_sent_at: None,
                 implied_type: Some(event_type),
                 time_mode: TimeMode::Live,
-                fallback_message_id: &new_message_id(),
+                fallback_message_id: new_message_id,
             };
             let event = Event::parse(value, bytes.len(), &ctx).map_err(|e| {
                 metrics::counter!("herald_events_rejected_total", "reason" => e.code).increment(1);
@@ -153,21 +176,38 @@ async fn ingest_inner(state: &AppState, headers: &HeaderMap, body: Body, endpoin
         }
         Endpoint::Batch(time_mode) => {
             let parsed: BatchBody<'_> = serde_json::from_slice(&bytes).map_err(invalid_json)?;
-            let raw_events = parsed
-                .batch
-                .ok_or_else(|| ApiError::bad_request("invalid_batch", "the body must be an object with a `batch` array"))?;
+            let raw_events = parsed.batch.ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_batch",
+                    "the body must be an object with a `batch` array",
+                )
+            })?;
             if raw_events.len() > MAX_BATCH_EVENTS {
                 return Err(ApiError::bad_request(
                     "batch_too_large",
-                    format!("the batch has {} events; the limit is {MAX_BATCH_EVENTS}", raw_events.len()),
+                    format!(
+                        "the batch has {} events; the limit is {MAX_BATCH_EVENTS}",
+                        raw_events.len()
+                    ),
                 ));
             }
             let sent_at = match &parsed.sent_at {
                 None | Some(Value::Null) => None,
                 Some(Value::String(s)) => Some(s.as_str()),
-                Some(_) => return Err(ApiError::bad_request("invalid_timestamp", "`sentAt` must be an ISO-8601 date-time")),
+                Some(_) => {
+                    return Err(ApiError::bad_request(
+                        "invalid_timestamp",
+                        "`sentAt` must be an ISO-8601 date-time",
+                    ))
+                }
             };
-            let events = parse_batch(&raw_events, sent_at, parsed.context.as_ref(), received_at, time_mode)?;
+            let events = parse_batch(
+                &raw_events,
+                sent_at,
+                parsed.context.as_ref(),
+                received_at,
+                time_mode,
+            )?;
             (events, parsed.write_key)
         }
     };
@@ -185,7 +225,8 @@ async fn ingest_inner(state: &AppState, headers: &HeaderMap, body: Body, endpoin
 
     metrics::histogram!("herald_ingest_request_events").record(events.len() as f64);
     for e in &events {
-        metrics::counter!("herald_events_received_total", "type" => e.event_type.as_str()).increment(1);
+        metrics::counter!("herald_events_received_total", "type" => e.event_type.as_str())
+            .increment(1);
     }
     if events.is_empty() {
         return Ok(Json(Accepted { success: true }));
@@ -193,7 +234,9 @@ async fn ingest_inner(state: &AppState, headers: &HeaderMap, body: Body, endpoin
     match state.ingest.submit(events).await {
         Ok(_) => Ok(Json(Accepted { success: true })),
         Err(SubmitError::Overloaded) => Err(ApiError::Overloaded),
-        Err(SubmitError::Stopped) => Err(ApiError::Unavailable("the server is shutting down".into())),
+        Err(SubmitError::Stopped) => {
+            Err(ApiError::Unavailable("the server is shutting down".into()))
+        }
         Err(SubmitError::Storage(e)) => Err(e.into()),
     }
 }
@@ -212,12 +255,18 @@ fn parse_batch(
         let mut value: Value = match serde_json::from_str(text) {
             Ok(v) => v,
             Err(e) => {
-                problems.push(EventProblem { index, code: "invalid_json".into(), message: e.to_string() });
+                problems.push(EventProblem {
+                    index,
+                    code: "invalid_json".into(),
+                    message: e.to_string(),
+                });
                 continue;
             }
         };
         if let (Some(shared), Some(obj)) = (batch_context, value.as_object_mut()) {
-            let ctx = obj.entry("context").or_insert_with(|| Value::Object(Map::new()));
+            let ctx = obj
+                .entry("context")
+                .or_insert_with(|| Value::Object(Map::new()));
             if let Value::Object(ctx) = ctx {
                 for (k, v) in shared {
                     ctx.entry(k.clone()).or_insert_with(|| v.clone());
@@ -229,11 +278,15 @@ fn parse_batch(
             batch_sent_at: sent_at,
             implied_type: None,
             time_mode,
-            fallback_message_id: &new_message_id(),
+            fallback_message_id: new_message_id,
         };
         match Event::parse(value, text.len(), &ctx) {
             Ok(e) => events.push(e),
-            Err(e) => problems.push(EventProblem { index, code: e.code.into(), message: e.message }),
+            Err(e) => problems.push(EventProblem {
+                index,
+                code: e.code.into(),
+                message: e.message,
+            }),
         }
     }
     if problems.is_empty() {
@@ -244,12 +297,13 @@ fn parse_batch(
 }
 
 async fn authenticate(state: &AppState, key: &str) -> Result<(), ApiError> {
-    let store = state.store.clone();
-    let key = key.to_owned();
-    let found = tokio::task::spawn_blocking(move || store.authenticate(KeyKind::Write, &key))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
-    found.map(|_| ()).ok_or_else(|| ApiError::Unauthorized("unknown or revoked write key".into()))
+    if state.keys.check(&state.store, KeyKind::Write, key).await? {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized(
+            "unknown or revoked write key".into(),
+        ))
+    }
 }
 
 fn invalid_json(e: serde_json::Error) -> ApiError {

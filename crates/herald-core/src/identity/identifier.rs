@@ -16,7 +16,12 @@ pub enum IdKind {
 }
 
 impl IdKind {
-    pub const ALL: [IdKind; 4] = [IdKind::UserId, IdKind::Email, IdKind::Phone, IdKind::AnonymousId];
+    pub const ALL: [IdKind; 4] = [
+        IdKind::UserId,
+        IdKind::Email,
+        IdKind::Phone,
+        IdKind::AnonymousId,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -52,7 +57,10 @@ pub struct Identifier {
 
 impl Identifier {
     pub fn new(kind: IdKind, value: impl Into<String>) -> Self {
-        Identifier { kind, value: value.into() }
+        Identifier {
+            kind,
+            value: value.into(),
+        }
     }
 }
 
@@ -66,13 +74,18 @@ impl FromStr for Identifier {
     type Err = IdentifierError;
     /// Parses `kind:value`; the value may itself contain `:`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (kind, value) = s
-            .split_once(':')
-            .ok_or_else(|| IdentifierError(format!("identifier {s:?} must be written kind:value, e.g. user_id:42")))?;
+        let (kind, value) = s.split_once(':').ok_or_else(|| {
+            IdentifierError(format!(
+                "identifier {s:?} must be written kind:value, e.g. user_id:42"
+            ))
+        })?;
         if value.is_empty() {
             return Err(IdentifierError("identifier value is empty".into()));
         }
-        Ok(Identifier { kind: kind.parse()?, value: value.to_owned() })
+        Ok(Identifier {
+            kind: kind.parse()?,
+            value: value.to_owned(),
+        })
     }
 }
 

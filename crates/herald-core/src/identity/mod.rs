@@ -11,7 +11,8 @@ use uuid::Uuid;
 
 pub use identifier::{IdKind, Identifier, IdentifierError};
 pub use resolve::{
-    resolve, Claim, IdentityView, MergeStep, ProfileIdentity, Refusal, RefusalReason, Resolution, Separation, Target,
+    resolve, Claim, IdentityView, MergeStep, ProfileIdentity, Refusal, RefusalReason, Resolution,
+    Separation, Target,
 };
 pub use rules::IdentityRules;
 
@@ -28,7 +29,11 @@ impl ProfileId {
     /// The id of a profile created by `anchor`. `attempt` > 0 only when that id is taken
     /// (the anchor created a profile before, which since moved away).
     pub fn derive(anchor: &Identifier, attempt: u32) -> ProfileId {
-        let name = if attempt == 0 { anchor.to_string() } else { format!("{anchor}#{attempt}") };
+        let name = if attempt == 0 {
+            anchor.to_string()
+        } else {
+            format!("{anchor}#{attempt}")
+        };
         ProfileId(Uuid::new_v5(&PROFILE_NAMESPACE, name.as_bytes()).to_string())
     }
 

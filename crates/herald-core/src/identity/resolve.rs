@@ -32,7 +32,8 @@ pub struct Separation {
 impl Separation {
     fn forbids(&self, a: &BTreeSet<Identifier>, b: &BTreeSet<Identifier>) -> bool {
         let hits = |side: &BTreeSet<Identifier>, set: &BTreeSet<Identifier>| !side.is_disjoint(set);
-        (hits(&self.left, a) && hits(&self.right, b)) || (hits(&self.left, b) && hits(&self.right, a))
+        (hits(&self.left, a) && hits(&self.right, b))
+            || (hits(&self.left, b) && hits(&self.right, a))
     }
 }
 
@@ -111,12 +112,20 @@ impl IdentityRules {
     /// The identifiers `event` carries, most trusted first, given which are already owned.
     /// An alias's previousId is whatever it is already known as: a user id, else an anonymous
     /// id (the common case: the anonymous id before sign-up).
-    pub fn event_identifiers(&self, event: &Event, is_owned: impl Fn(&Identifier) -> bool) -> Vec<Identifier> {
+    pub fn event_identifiers(
+        &self,
+        event: &Event,
+        is_owned: impl Fn(&Identifier) -> bool,
+    ) -> Vec<Identifier> {
         let mut ids = self.identifiers_of(event);
         if let Some(prev) = self.previous_id_of(event) {
             let as_user = Identifier::new(IdKind::UserId, prev.clone());
             let as_anon = Identifier::new(IdKind::AnonymousId, prev);
-            let previous = if is_owned(&as_user) && !is_owned(&as_anon) { as_user } else { as_anon };
+            let previous = if is_owned(&as_user) && !is_owned(&as_anon) {
+                as_user
+            } else {
+                as_anon
+            };
             if !ids.contains(&previous) {
                 ids.push(previous);
             }
@@ -151,7 +160,9 @@ pub fn resolve(event: &Event, view: &IdentityView, rules: &IdentityRules) -> Opt
         Some(owner) => Some((owner, &first)),
         None => touched
             .iter()
-            .find(|(p, _)| merge_refusal(&identity_of(p).identifiers, &first_single, view, rules).is_none())
+            .find(|(p, _)| {
+                merge_refusal(&identity_of(p).identifiers, &first_single, view, rules).is_none()
+            })
             .map(|(p, via)| (*p, *via)),
     };
     let (mut target, mut held, mut anchor_id) = match start {
@@ -168,7 +179,11 @@ pub fn resolve(event: &Event, view: &IdentityView, rules: &IdentityRules) -> Opt
             refusals.extend(
                 ids.iter()
                     .filter(|id| view.owners.get(*id) == Some(*pid))
-                    .map(|id| Refusal { identifier: id.clone(), owner: Some((*pid).clone()), reason }),
+                    .map(|id| Refusal {
+                        identifier: id.clone(),
+                        owner: Some((*pid).clone()),
+                        reason,
+                    }),
             );
             continue;
         }
@@ -181,7 +196,8 @@ pub fn resolve(event: &Event, view: &IdentityView, rules: &IdentityRules) -> Opt
             continue;
         };
         let current_identity = identity_of(&current);
-        let current_is_older = (current_identity.created_seq, &current) <= (other.created_seq, *pid);
+        let current_is_older =
+            (current_identity.created_seq, &current) <= (other.created_seq, *pid);
         let step = if current_is_older {
             MergeStep {
                 winner: current.clone(),
@@ -212,19 +228,33 @@ pub fn resolve(event: &Event, view: &IdentityView, rules: &IdentityRules) -> Opt
 
     let mut claims = Vec::new();
     if let Target::New(anchor) = &target {
-        claims.push(Claim { identifier: anchor.clone(), via: None });
+        claims.push(Claim {
+            identifier: anchor.clone(),
+            via: None,
+        });
     }
     for id in ids.iter().filter(|id| !view.owners.contains_key(*id)) {
         if claims.iter().any(|c| &c.identifier == id) {
             continue;
         }
         let single = BTreeSet::from([id.clone()]);
-        let refusal = if held.contains(id) { None } else { merge_refusal(&held, &single, view, rules) };
+        let refusal = if held.contains(id) {
+            None
+        } else {
+            merge_refusal(&held, &single, view, rules)
+        };
         match refusal {
-            Some(reason) => refusals.push(Refusal { identifier: id.clone(), owner: None, reason }),
+            Some(reason) => refusals.push(Refusal {
+                identifier: id.clone(),
+                owner: None,
+                reason,
+            }),
             None => {
                 held.insert(id.clone());
-                claims.push(Claim { identifier: id.clone(), via: Some(anchor_id.clone()) });
+                claims.push(Claim {
+                    identifier: id.clone(),
+                    via: Some(anchor_id.clone()),
+                });
             }
         }
     }
@@ -234,12 +264,21 @@ pub fn resolve(event: &Event, view: &IdentityView, rules: &IdentityRules) -> Opt
             let candidate = Identifier::new(kind, prev.clone());
             if !ids.contains(&candidate) {
                 let owner = view.owners.get(&candidate).cloned();
-                refusals.push(Refusal { identifier: candidate, owner, reason: RefusalReason::AliasAlternative });
+                refusals.push(Refusal {
+                    identifier: candidate,
+                    owner,
+                    reason: RefusalReason::AliasAlternative,
+                });
             }
         }
     }
 
-    Some(Resolution { target, merges, claims, refusals })
+    Some(Resolution {
+        target,
+        merges,
+        claims,
+        refusals,
+    })
 }
 
 /// Why `a` and `b` may not be held by one profile, if they may not.

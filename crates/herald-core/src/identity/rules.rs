@@ -31,15 +31,32 @@ impl Default for IdentityRules {
     fn default() -> Self {
         IdentityRules {
             blocked_values: [
-                "", "null", "nil", "none", "undefined", "0", "-1", "anonymous", "unknown", "n/a", "na",
-                "guest", "test", "[object object]", "nan", "false", "true",
+                "",
+                "null",
+                "nil",
+                "none",
+                "undefined",
+                "0",
+                "-1",
+                "anonymous",
+                "unknown",
+                "n/a",
+                "na",
+                "guest",
+                "test",
+                "[object object]",
+                "nan",
+                "false",
+                "true",
             ]
             .into_iter()
             .map(String::from)
             .collect(),
             link_email: true,
             link_phone: false,
-            limits: [(IdKind::UserId, 1), (IdKind::Email, 5), (IdKind::Phone, 5)].into_iter().collect(),
+            limits: [(IdKind::UserId, 1), (IdKind::Email, 5), (IdKind::Phone, 5)]
+                .into_iter()
+                .collect(),
             priority: IdKind::ALL.to_vec(),
         }
     }
@@ -65,7 +82,9 @@ impl IdentityRules {
             IdKind::Phone => {
                 let plus = trimmed.starts_with('+');
                 let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
-                let only_formatting = trimmed.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+                let only_formatting = trimmed
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || " +-().".contains(c));
                 (only_formatting && digits.len() >= 5 && !digits.chars().all(|c| c == '0'))
                     .then(|| if plus { format!("+{digits}") } else { digits })
             }
@@ -74,7 +93,10 @@ impl IdentityRules {
     }
 
     pub fn rank(&self, kind: IdKind) -> usize {
-        self.priority.iter().position(|k| *k == kind).unwrap_or(self.priority.len())
+        self.priority
+            .iter()
+            .position(|k| *k == kind)
+            .unwrap_or(self.priority.len())
     }
 
     pub fn limit(&self, kind: IdKind) -> usize {
@@ -110,7 +132,12 @@ impl IdentityRules {
     /// The `previousId` of an alias call, normalised, if usable.
     pub fn previous_id_of(&self, event: &Event) -> Option<String> {
         (event.event_type == EventType::Alias)
-            .then(|| event.previous_id.as_deref().and_then(|p| self.normalize(IdKind::AnonymousId, p)))
+            .then(|| {
+                event
+                    .previous_id
+                    .as_deref()
+                    .and_then(|p| self.normalize(IdKind::AnonymousId, p))
+            })
             .flatten()
     }
 }
@@ -122,7 +149,18 @@ mod tests {
     #[test]
     fn blocks_junk_values() {
         let rules = IdentityRules::default();
-        for junk in ["", "  ", "null", "NULL", "undefined", "0", "anonymous", "Unknown", "00000000-0000-0000-0000-000000000000", "000"] {
+        for junk in [
+            "",
+            "  ",
+            "null",
+            "NULL",
+            "undefined",
+            "0",
+            "anonymous",
+            "Unknown",
+            "00000000-0000-0000-0000-000000000000",
+            "000",
+        ] {
             assert_eq!(rules.normalize(IdKind::UserId, junk), None, "{junk:?}");
         }
         assert_eq!(rules.normalize(IdKind::UserId, " 42 "), Some("42".into()));
@@ -131,17 +169,24 @@ mod tests {
     #[test]
     fn normalises_email_and_phone() {
         let rules = IdentityRules::default();
-        assert_eq!(rules.normalize(IdKind::Email, " Ana@Example.COM "), Some("ana@example.com".into()));
+        assert_eq!(
+            rules.normalize(IdKind::Email, " Ana@Example.COM "),
+            Some("ana@example.com".into())
+        );
         assert_eq!(rules.normalize(IdKind::Email, "not-an-email"), None);
         assert_eq!(rules.normalize(IdKind::Email, "a b@x.io"), None);
-        assert_eq!(rules.normalize(IdKind::Phone, "+1 (415) 555-0100"), Some("+14155550100".into()));
+        assert_eq!(
+            rules.normalize(IdKind::Phone, "+1 (415) 555-0100"),
+            Some("+14155550100".into())
+        );
         assert_eq!(rules.normalize(IdKind::Phone, "call me"), None);
         assert_eq!(rules.normalize(IdKind::Phone, "000-000"), None);
     }
 
     #[test]
     fn rules_deserialise_with_defaults_for_missing_fields() {
-        let rules: IdentityRules = serde_json::from_str(r#"{"link_phone": true, "limits": {"user_id": 2}}"#).unwrap();
+        let rules: IdentityRules =
+            serde_json::from_str(r#"{"link_phone": true, "limits": {"user_id": 2}}"#).unwrap();
         assert!(rules.link_phone && rules.link_email);
         assert_eq!(rules.limit(IdKind::UserId), 2);
         assert_eq!(rules.limit(IdKind::Email), usize::MAX);

@@ -12,7 +12,7 @@ fn event(v: Value) -> Event {
         batch_sent_at: None,
         implied_type: None,
         time_mode: TimeMode::Import,
-        fallback_message_id: "x",
+        fallback_message_id: || "x".to_owned(),
     };
     Event::parse(v, 0, &ctx).unwrap()
 }
@@ -25,7 +25,11 @@ struct World {
 
 impl World {
     fn new() -> Self {
-        World { store: MemoryProjection::default(), rules: IdentityRules::default(), seq: 0 }
+        World {
+            store: MemoryProjection::default(),
+            rules: IdentityRules::default(),
+            seq: 0,
+        }
     }
 
     fn send(&mut self, v: Value) -> Applied {
@@ -35,7 +39,9 @@ impl World {
     }
 
     fn owner(&mut self, id: &str) -> Option<ProfileId> {
-        self.store.owner(&id.parse::<Identifier>().unwrap()).unwrap()
+        self.store
+            .owner(&id.parse::<Identifier>().unwrap())
+            .unwrap()
     }
 }
 
@@ -43,7 +49,9 @@ impl World {
 fn anonymous_then_identified_is_one_profile() {
     let mut w = World::new();
     w.send(json!({"type":"page","anonymousId":"a1"}));
-    w.send(json!({"type":"identify","anonymousId":"a1","userId":"u1","traits":{"email":"Ana@X.io"}}));
+    w.send(
+        json!({"type":"identify","anonymousId":"a1","userId":"u1","traits":{"email":"Ana@X.io"}}),
+    );
     let p = w.owner("anonymous_id:a1").unwrap();
     assert_eq!(w.owner("user_id:u1"), Some(p.clone()));
     assert_eq!(w.owner("email:ana@x.io"), Some(p.clone()));
@@ -70,7 +78,11 @@ fn alias_merges_anonymous_history_into_the_user() {
     let mut w = World::new();
     w.send(json!({"type":"track","event":"Viewed","anonymousId":"a1"}));
     w.send(json!({"type":"identify","userId":"u1","traits":{"plan":"pro"}}));
-    let Applied::Attributed { merges, .. } = w.send(json!({"type":"alias","previousId":"a1","userId":"u1"})) else { panic!() };
+    let Applied::Attributed { merges, .. } =
+        w.send(json!({"type":"alias","previousId":"a1","userId":"u1"}))
+    else {
+        panic!()
+    };
     assert_eq!(merges.len(), 1);
     // The older profile (the anonymous one) survives.
     assert_eq!(merges[0].winner, w.owner("anonymous_id:a1").unwrap());
@@ -99,12 +111,18 @@ fn blocked_values_never_link() {
     w.send(json!({"type":"identify","userId":"u2","anonymousId":"null"}));
     assert_eq!(w.owner("anonymous_id:null"), None);
     assert_ne!(w.owner("user_id:u1"), w.owner("user_id:u2"));
-    assert_eq!(w.send(json!({"type":"track","event":"x","userId":"undefined"})), Applied::Unattributable);
+    assert_eq!(
+        w.send(json!({"type":"track","event":"x","userId":"undefined"})),
+        Applied::Unattributable
+    );
 }
 
 #[test]
 fn profile_ids_are_derived_from_the_anchor() {
     let mut w = World::new();
     w.send(json!({"type":"identify","userId":"u1"}));
-    assert_eq!(w.owner("user_id:u1"), Some(ProfileId::derive(&"user_id:u1".parse().unwrap(), 0)));
+    assert_eq!(
+        w.owner("user_id:u1"),
+        Some(ProfileId::derive(&"user_id:u1".parse().unwrap(), 0))
+    );
 }

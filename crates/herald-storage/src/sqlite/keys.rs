@@ -8,18 +8,30 @@ use crate::{hash_secret, ApiKey, KeyKind, KeyStore, Result, StorageError};
 
 const COLUMNS: &str = "id, kind, name, prefix, created_at, revoked_at";
 
-fn row_to_key(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, String, String, String, Option<String>)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+fn row_to_key(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(String, String, String, String, String, Option<String>)> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
 }
 
 fn decode(row: (String, String, String, String, String, Option<String>)) -> Result<ApiKey> {
     let (id, kind, name, prefix, created_at, revoked_at) = row;
     let time = |s: &str| {
-        DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|e| StorageError::Corrupt(e.to_string()))
+        DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| StorageError::Corrupt(e.to_string()))
     };
     Ok(ApiKey {
         id,
-        kind: KeyKind::parse(&kind).ok_or_else(|| StorageError::Corrupt(format!("key kind {kind}")))?,
+        kind: KeyKind::parse(&kind)
+            .ok_or_else(|| StorageError::Corrupt(format!("key kind {kind}")))?,
         name,
         prefix,
         created_at: time(&created_at)?,
@@ -28,7 +40,13 @@ fn decode(row: (String, String, String, String, String, Option<String>)) -> Resu
 }
 
 impl KeyStore for SqliteStore {
-    fn insert_key(&self, kind: KeyKind, name: &str, secret: &str, now: DateTime<Utc>) -> Result<Option<ApiKey>> {
+    fn insert_key(
+        &self,
+        kind: KeyKind,
+        name: &str,
+        secret: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ApiKey>> {
         let key = ApiKey {
             id: format!("key_{}", uuid::Uuid::new_v4().simple()),
             kind,
@@ -47,7 +65,9 @@ impl KeyStore for SqliteStore {
 
     fn list_keys(&self) -> Result<Vec<ApiKey>> {
         let conn = self.state_readers.get()?;
-        let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM api_keys ORDER BY created_at, id"))?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM api_keys ORDER BY created_at, id"
+        ))?;
         let rows = stmt.query_map([], row_to_key)?;
         rows.map(|r| decode(r?)).collect()
     }
@@ -66,7 +86,10 @@ impl KeyStore for SqliteStore {
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM api_keys WHERE hash = ?1 AND kind = ?2 AND revoked_at IS NULL"
         ))?;
-        stmt.query_row(params![hash_secret(secret), kind.as_str()], row_to_key).optional()?.map(decode).transpose()
+        stmt.query_row(params![hash_secret(secret), kind.as_str()], row_to_key)
+            .optional()?
+            .map(decode)
+            .transpose()
     }
 
     fn count_keys(&self, kind: KeyKind) -> Result<usize> {

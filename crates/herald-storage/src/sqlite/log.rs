@@ -4,46 +4,94 @@ use herald_core::event::Event;
 use rusqlite::params;
 
 use super::{lock, SqliteStore};
-use crate::{AppendOutcome, EventLog, Result, StorageError};
+use crate::dedup::{DedupConfig, DedupWindow};
+use crate::{AppendOutcome, EncodedEvent, EventLog, Result, StorageError};
+
+/// The de-duplication window as of `now`: the newest ids of the log within it, oldest first.
+fn load_window(conn: &rusqlite::Connection, config: DedupConfig, now: i64) -> Result<DedupWindow> {
+    let since = now - config.window_ms;
+    let mut stmt = conn.prepare("SELECT message_id, received_ms FROM events ORDER BY seq DESC")?;
+    let mut rows = stmt.query([])?;
+    let mut recent = Vec::new();
+    while let Some(row) = rows.next()? {
+        let received: i64 = row.get(1)?;
+        if received < since || recent.len() >= config.max_ids {
+            break;
+        }
+        recent.push((row.get::<_, String>(0)?, received));
+    }
+    let mut window = DedupWindow::new(config);
+    for (id, received) in recent.into_iter().rev() {
+        window.insert(&id, received);
+    }
+    Ok(window)
+}
 
 fn decode(seq: i64, payload: &str) -> Result<(u64, Event)> {
     let map = serde_json::from_str(payload)?;
-    let event = Event::from_stored(map).map_err(|e| StorageError::Corrupt(format!("event {seq}: {e}")))?;
+    let event =
+        Event::from_stored(map).map_err(|e| StorageError::Corrupt(format!("event {seq}: {e}")))?;
     Ok((seq as u64, event))
 }
 
 impl EventLog for SqliteStore {
-    fn append(&self, events: &[Event]) -> Result<AppendOutcome> {
+    fn append(&self, events: &[EncodedEvent]) -> Result<AppendOutcome> {
         let mut conn = lock(&self.log_writer);
+        let mut dedup = lock(&self.dedup);
+        let now = events.iter().map(|e| e.received_ms).max().unwrap_or(0);
+        let window = match &mut *dedup {
+            Some(w) => w,
+            None => dedup.insert(load_window(&conn, self.dedup_config, now)?),
+        };
+        window.expire(now);
         let tx = conn.transaction()?;
-        let mut appended = 0;
         let mut positions = Vec::with_capacity(events.len());
+        let mut fresh = std::collections::HashSet::with_capacity(events.len());
         {
-            // Check first: an ignored INSERT would still consume an AUTOINCREMENT position.
-            let mut exists = tx.prepare_cached("SELECT 1 FROM events WHERE message_id = ?1")?;
-            let mut insert = tx.prepare_cached("INSERT INTO events (message_id, payload) VALUES (?1, ?2)")?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO events (message_id, received_ms, payload) VALUES (?1, ?2, ?3)",
+            )?;
             for event in events {
-                if exists.exists(params![event.message_id])? {
+                if window.contains(&event.message_id) || !fresh.insert(event.message_id.as_str()) {
                     positions.push(None);
                     continue;
                 }
-                let payload = serde_json::to_string(&event.payload)?;
-                insert.execute(params![event.message_id, payload])?;
+                insert.execute(params![event.message_id, event.received_ms, event.json])?;
                 positions.push(Some(tx.last_insert_rowid() as u64));
-                appended += 1;
             }
         }
         let head: i64 = tx
-            .query_row("SELECT seq FROM sqlite_sequence WHERE name = 'events'", [], |r| r.get(0))
+            .query_row(
+                "SELECT seq FROM sqlite_sequence WHERE name = 'events'",
+                [],
+                |r| r.get(0),
+            )
             .unwrap_or(0);
         tx.commit()?;
-        Ok(AppendOutcome { appended, duplicates: events.len() - appended, head: head as u64, positions })
+        // Only committed ids join the window: a failed commit leaves it as it was.
+        for (event, position) in events.iter().zip(&positions) {
+            if position.is_some() {
+                window.insert(&event.message_id, event.received_ms);
+            }
+        }
+        metrics::gauge!("herald_dedup_window_ids").set(window.len() as f64);
+        let appended = fresh.len();
+        Ok(AppendOutcome {
+            appended,
+            duplicates: events.len() - appended,
+            head: head as u64,
+            positions,
+        })
     }
 
     fn read_after(&self, after: u64, limit: usize) -> Result<Vec<(u64, Event)>> {
         let conn = self.log_readers.get()?;
-        let mut stmt = conn.prepare_cached("SELECT seq, payload FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
-        let rows = stmt.query_map(params![after as i64, limit as i64], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, payload FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![after as i64, limit as i64], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })?;
         rows.map(|row| {
             let (seq, payload) = row?;
             decode(seq, &payload)
@@ -84,8 +132,64 @@ impl EventLog for SqliteStore {
     fn head(&self) -> Result<u64> {
         let conn = self.log_readers.get()?;
         // sqlite_sequence keeps the highest position ever handed out, even if it was deleted.
-        let head: Option<i64> =
-            conn.query_row("SELECT seq FROM sqlite_sequence WHERE name = 'events'", [], |r| r.get(0)).ok();
+        let head: Option<i64> = conn
+            .query_row(
+                "SELECT seq FROM sqlite_sequence WHERE name = 'events'",
+                [],
+                |r| r.get(0),
+            )
+            .ok();
         Ok(head.unwrap_or(0) as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sqlite::SqliteOptions;
+
+    fn encoded(id: &str, received_ms: i64) -> EncodedEvent {
+        EncodedEvent {
+            message_id: id.into(),
+            received_ms,
+            json: format!(
+                r#"{{"type":"track","event":"E","userId":"u","messageId":"{id}","timestamp":"2026-01-01T00:00:00Z","receivedAt":"2026-01-01T00:00:00Z"}}"#
+            ),
+        }
+    }
+
+    #[test]
+    fn the_dedup_window_survives_a_restart_and_expires() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = SqliteOptions {
+            dedup: DedupConfig {
+                window_ms: 60_000,
+                max_ids: 100,
+            },
+            ..Default::default()
+        };
+        {
+            let store = SqliteStore::open(dir.path(), options).unwrap();
+            let out = store
+                .append(&[
+                    encoded("a", 1_000),
+                    encoded("b", 50_000),
+                    encoded("a", 50_000),
+                ])
+                .unwrap();
+            assert_eq!((out.appended, out.duplicates), (2, 1));
+        }
+        let store = SqliteStore::open(dir.path(), options).unwrap();
+        // Rebuilt from the log: both still known 10 s after b...
+        let out = store
+            .append(&[encoded("a", 60_000), encoded("b", 60_000)])
+            .unwrap();
+        assert_eq!((out.appended, out.duplicates), (0, 2));
+        // ...but `a` (received at 1 s) is forgotten once the 60 s window has passed it.
+        let out = store
+            .append(&[encoded("a", 62_000), encoded("b", 62_000)])
+            .unwrap();
+        assert_eq!((out.appended, out.duplicates), (1, 1));
+        assert_eq!(out.positions, [Some(3), None]);
     }
 }

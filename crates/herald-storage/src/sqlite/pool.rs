@@ -20,10 +20,21 @@ pub(crate) struct Pooled<'a> {
 }
 
 const MAX_IDLE: usize = 8;
+/// Readers serve point lookups and short scans; a small page cache each is plenty.
+const READER_PRAGMAS: &str = "PRAGMA query_only=ON; PRAGMA cache_size=-4096;";
 
 impl Pool {
     pub(crate) fn new(path: PathBuf, synchronous: &'static str) -> Pool {
-        Pool { path, synchronous, idle: Mutex::new(Vec::new()) }
+        Pool {
+            path,
+            synchronous,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Close the idle connections (and free their page caches).
+    pub(crate) fn clear(&self) {
+        super::lock(&self.idle).clear();
     }
 
     pub(crate) fn get(&self) -> Result<Pooled<'_>> {
@@ -32,11 +43,14 @@ impl Pool {
             Some(c) => c,
             None => {
                 let c = super::open_connection(&self.path, self.synchronous)?;
-                c.execute_batch("PRAGMA query_only=ON;")?;
+                c.execute_batch(READER_PRAGMAS)?;
                 c
             }
         };
-        Ok(Pooled { pool: self, conn: Some(conn) })
+        Ok(Pooled {
+            pool: self,
+            conn: Some(conn),
+        })
     }
 }
 

@@ -8,7 +8,9 @@ use std::collections::{BTreeSet, HashMap};
 use herald_core::event::{Event, EventType};
 use herald_core::identity::{IdKind, Identifier, ProfileId, ProfileIdentity, Separation};
 use herald_core::profile::{GroupState, ProfileState};
-use herald_core::projection::{IdentityLink, MergeRecord, ProjectionStore, RebuildStore, RefusalRecord};
+use herald_core::projection::{
+    IdentityLink, MergeRecord, ProjectionStore, RebuildStore, RefusalRecord,
+};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::{lock, SqliteStore};
@@ -24,7 +26,10 @@ impl ProjectionBackend for SqliteStore {
     fn in_transaction(&self, f: &mut dyn FnMut(&mut dyn StateTxn) -> Result<()>) -> Result<()> {
         let mut conn = lock(&self.state_writer);
         let tx = conn.transaction()?;
-        let mut txn = SqliteTxn { tx, states: HashMap::new() };
+        let mut txn = SqliteTxn {
+            tx,
+            states: HashMap::new(),
+        };
         f(&mut txn)?;
         txn.flush()?;
         txn.tx.commit()?;
@@ -50,15 +55,30 @@ impl ProjectionBackend for SqliteStore {
         tx.commit()?;
         Ok(())
     }
+
+    fn release_memory(&self) -> Result<()> {
+        for writer in [&self.state_writer, &self.log_writer] {
+            lock(writer).execute_batch("PRAGMA shrink_memory;")?;
+        }
+        if let Some(window) = lock(&self.dedup).as_mut() {
+            window.shrink();
+        }
+        self.state_readers.clear();
+        self.log_readers.clear();
+        Ok(())
+    }
 }
 
 pub(crate) fn kind_of(s: &str) -> Result<IdKind> {
-    s.parse().map_err(|e: herald_core::identity::IdentifierError| StorageError::Corrupt(e.0))
+    s.parse()
+        .map_err(|e: herald_core::identity::IdentifierError| StorageError::Corrupt(e.0))
 }
 
 impl SqliteTxn<'_> {
     fn flush(&mut self) -> Result<()> {
-        let mut stmt = self.tx.prepare_cached("UPDATE profiles SET state = ?2 WHERE profile_id = ?1")?;
+        let mut stmt = self
+            .tx
+            .prepare_cached("UPDATE profiles SET state = ?2 WHERE profile_id = ?1")?;
         for (profile, (state, dirty)) in &self.states {
             if *dirty {
                 stmt.execute(params![profile.as_str(), serde_json::to_string(state)?])?;
@@ -72,8 +92,13 @@ impl ProjectionStore for SqliteTxn<'_> {
     type Error = StorageError;
 
     fn owner(&mut self, id: &Identifier) -> Result<Option<ProfileId>> {
-        let mut stmt = self.tx.prepare_cached("SELECT profile_id FROM identities WHERE kind = ?1 AND value = ?2")?;
-        Ok(stmt.query_row(params![id.kind.as_str(), id.value], |r| r.get(0)).optional()?.map(ProfileId))
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT profile_id FROM identities WHERE kind = ?1 AND value = ?2")?;
+        Ok(stmt
+            .query_row(params![id.kind.as_str(), id.value], |r| r.get(0))
+            .optional()?
+            .map(ProfileId))
     }
 
     fn identity(&mut self, profile: &ProfileId) -> Result<Option<ProfileIdentity>> {
@@ -82,30 +107,43 @@ impl ProjectionStore for SqliteTxn<'_> {
             .prepare_cached("SELECT created_seq FROM profiles WHERE profile_id = ?1")?
             .query_row(params![profile.as_str()], |r| r.get(0))
             .optional()?;
-        let Some(created) = created else { return Ok(None) };
-        let mut stmt = self.tx.prepare_cached("SELECT kind, value FROM identities WHERE profile_id = ?1")?;
-        let rows = stmt.query_map(params![profile.as_str()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let Some(created) = created else {
+            return Ok(None);
+        };
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT kind, value FROM identities WHERE profile_id = ?1")?;
+        let rows = stmt.query_map(params![profile.as_str()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
         let mut identifiers = BTreeSet::new();
         for row in rows {
             let (kind, value) = row?;
             identifiers.insert(Identifier::new(kind_of(&kind)?, value));
         }
-        Ok(Some(ProfileIdentity { identifiers, created_seq: created as u64 }))
+        Ok(Some(ProfileIdentity {
+            identifiers,
+            created_seq: created as u64,
+        }))
     }
 
     fn separations_touching(&mut self, ids: &BTreeSet<Identifier>) -> Result<Vec<Separation>> {
         let mut found = BTreeSet::new();
         {
-            let mut stmt =
-                self.tx.prepare_cached("SELECT separation_id FROM separation_members WHERE kind = ?1 AND value = ?2")?;
+            let mut stmt = self.tx.prepare_cached(
+                "SELECT separation_id FROM separation_members WHERE kind = ?1 AND value = ?2",
+            )?;
             for id in ids {
-                let rows = stmt.query_map(params![id.kind.as_str(), id.value], |r| r.get::<_, i64>(0))?;
+                let rows =
+                    stmt.query_map(params![id.kind.as_str(), id.value], |r| r.get::<_, i64>(0))?;
                 for row in rows {
                     found.insert(row?);
                 }
             }
         }
-        let mut stmt = self.tx.prepare_cached("SELECT body FROM separations WHERE separation_id = ?1")?;
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT body FROM separations WHERE separation_id = ?1")?;
         found
             .into_iter()
             .map(|sid| {
@@ -116,19 +154,29 @@ impl ProjectionStore for SqliteTxn<'_> {
     }
 
     fn is_suppressed(&mut self, id: &Identifier) -> Result<bool> {
-        let mut stmt = self.tx.prepare_cached("SELECT 1 FROM suppressions WHERE kind = ?1 AND value = ?2")?;
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT 1 FROM suppressions WHERE kind = ?1 AND value = ?2")?;
         Ok(stmt.exists(params![id.kind.as_str(), id.value])?)
     }
 
     fn create_profile(&mut self, profile: &ProfileId, created_seq: u64) -> Result<()> {
         self.tx
-            .prepare_cached("INSERT INTO profiles (profile_id, created_seq, state) VALUES (?1, ?2, '{}')")?
+            .prepare_cached(
+                "INSERT INTO profiles (profile_id, created_seq, state) VALUES (?1, ?2, '{}')",
+            )?
             .execute(params![profile.as_str(), created_seq as i64])?;
-        self.states.insert(profile.clone(), (ProfileState::default(), true));
+        self.states
+            .insert(profile.clone(), (ProfileState::default(), true));
         Ok(())
     }
 
-    fn set_owner(&mut self, id: &Identifier, profile: &ProfileId, link: &IdentityLink) -> Result<()> {
+    fn set_owner(
+        &mut self,
+        id: &Identifier,
+        profile: &ProfileId,
+        link: &IdentityLink,
+    ) -> Result<()> {
         self.tx
             .prepare_cached(
                 "INSERT INTO identities (kind, value, profile_id, link) VALUES (?1, ?2, ?3, ?4) \
@@ -191,7 +239,9 @@ impl ProjectionStore for SqliteTxn<'_> {
         ] {
             self.tx.prepare_cached(sql)?.execute(params![w, l])?;
         }
-        self.tx.prepare_cached("DELETE FROM profiles WHERE profile_id = ?1")?.execute(params![l])?;
+        self.tx
+            .prepare_cached("DELETE FROM profiles WHERE profile_id = ?1")?
+            .execute(params![l])?;
         self.states.remove(loser);
         Ok(())
     }
@@ -221,7 +271,9 @@ impl ProjectionStore for SqliteTxn<'_> {
     }
 
     fn attribute(&mut self, seq: u64, profile: &ProfileId, event: &Event) -> Result<()> {
-        let group = (event.event_type == EventType::Group).then_some(event.group_id.as_deref()).flatten();
+        let group = (event.event_type == EventType::Group)
+            .then_some(event.group_id.as_deref())
+            .flatten();
         self.tx
             .prepare_cached(
                 "INSERT INTO event_index (seq, profile_id, name, ts, group_id) VALUES (?1, ?2, ?3, ?4, ?5) \
@@ -240,10 +292,20 @@ fn refusal_from_row(seq: i64, kind: &str, value: String, reason: &str) -> Result
     })
 }
 
-pub(crate) fn load_refusals(conn: &rusqlite::Connection, profile: &ProfileId) -> Result<Vec<RefusalRecord>> {
-    let mut stmt = conn.prepare_cached("SELECT seq, kind, value, reason FROM refusals WHERE profile_id = ?1 ORDER BY seq")?;
+pub(crate) fn load_refusals(
+    conn: &rusqlite::Connection,
+    profile: &ProfileId,
+) -> Result<Vec<RefusalRecord>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, kind, value, reason FROM refusals WHERE profile_id = ?1 ORDER BY seq",
+    )?;
     let rows = stmt.query_map(params![profile.as_str()], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+        ))
     })?;
     rows.map(|row| {
         let (seq, kind, value, reason) = row?;
@@ -252,12 +314,16 @@ pub(crate) fn load_refusals(conn: &rusqlite::Connection, profile: &ProfileId) ->
     .collect()
 }
 
-pub(crate) fn load_merge(conn: &rusqlite::Connection, merge_id: &str) -> Result<Option<(ProfileId, MergeRecord, bool)>> {
+pub(crate) fn load_merge(
+    conn: &rusqlite::Connection,
+    merge_id: &str,
+) -> Result<Option<(ProfileId, MergeRecord, bool)>> {
     let row: Option<(String, String, bool)> = conn
         .prepare_cached("SELECT profile_id, record, undone FROM merges WHERE merge_id = ?1")?
         .query_row(params![merge_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
-    row.map(|(p, record, undone)| Ok((ProfileId(p), serde_json::from_str(&record)?, undone))).transpose()
+    row.map(|(p, record, undone)| Ok((ProfileId(p), serde_json::from_str(&record)?, undone)))
+        .transpose()
 }
 
 fn seqs(tx: &Transaction<'_>, sql: &str, arg: &str) -> Result<Vec<u64>> {
@@ -272,10 +338,14 @@ impl RebuildStore for SqliteTxn<'_> {
     }
 
     fn profiles_refusing(&mut self, ids: &BTreeSet<Identifier>) -> Result<Vec<ProfileId>> {
-        let mut stmt = self.tx.prepare_cached("SELECT DISTINCT profile_id FROM refusals WHERE kind = ?1 AND value = ?2")?;
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT DISTINCT profile_id FROM refusals WHERE kind = ?1 AND value = ?2",
+        )?;
         let mut out = Vec::new();
         for id in ids {
-            let rows = stmt.query_map(params![id.kind.as_str(), id.value], |r| r.get::<_, String>(0))?;
+            let rows = stmt.query_map(params![id.kind.as_str(), id.value], |r| {
+                r.get::<_, String>(0)
+            })?;
             for row in rows {
                 out.push(ProfileId(row?));
             }
@@ -284,15 +354,25 @@ impl RebuildStore for SqliteTxn<'_> {
     }
 
     fn event_seqs(&mut self, profile: &ProfileId) -> Result<Vec<u64>> {
-        seqs(&self.tx, "SELECT seq FROM event_index WHERE profile_id = ?1 ORDER BY seq", profile.as_str())
+        seqs(
+            &self.tx,
+            "SELECT seq FROM event_index WHERE profile_id = ?1 ORDER BY seq",
+            profile.as_str(),
+        )
     }
 
     fn group_event_seqs(&mut self, group_id: &str) -> Result<Vec<u64>> {
-        seqs(&self.tx, "SELECT seq FROM event_index WHERE group_id = ?1 ORDER BY seq", group_id)
+        seqs(
+            &self.tx,
+            "SELECT seq FROM event_index WHERE group_id = ?1 ORDER BY seq",
+            group_id,
+        )
     }
 
     fn delete_group_state(&mut self, group_id: &str) -> Result<()> {
-        self.tx.prepare_cached("DELETE FROM groups WHERE group_id = ?1")?.execute(params![group_id])?;
+        self.tx
+            .prepare_cached("DELETE FROM groups WHERE group_id = ?1")?
+            .execute(params![group_id])?;
         Ok(())
     }
 
@@ -301,7 +381,9 @@ impl RebuildStore for SqliteTxn<'_> {
     }
 
     fn mark_merge_undone(&mut self, merge_id: &str) -> Result<()> {
-        self.tx.prepare_cached("UPDATE merges SET undone = 1 WHERE merge_id = ?1")?.execute(params![merge_id])?;
+        self.tx
+            .prepare_cached("UPDATE merges SET undone = 1 WHERE merge_id = ?1")?
+            .execute(params![merge_id])?;
         Ok(())
     }
 
@@ -310,7 +392,9 @@ impl RebuildStore for SqliteTxn<'_> {
             .prepare_cached("INSERT INTO separations (body) VALUES (?1)")?
             .execute(params![serde_json::to_string(separation)?])?;
         let sid = self.tx.last_insert_rowid();
-        let mut stmt = self.tx.prepare_cached("INSERT INTO separation_members (separation_id, kind, value) VALUES (?1, ?2, ?3)")?;
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO separation_members (separation_id, kind, value) VALUES (?1, ?2, ?3)",
+        )?;
         for id in separation.left.iter().chain(&separation.right) {
             stmt.execute(params![sid, id.kind.as_str(), id.value])?;
         }
@@ -319,7 +403,9 @@ impl RebuildStore for SqliteTxn<'_> {
 
     fn suppress(&mut self, id: &Identifier) -> Result<()> {
         self.tx
-            .prepare_cached("INSERT INTO suppressions (kind, value) VALUES (?1, ?2) ON CONFLICT DO NOTHING")?
+            .prepare_cached(
+                "INSERT INTO suppressions (kind, value) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            )?
             .execute(params![id.kind.as_str(), id.value])?;
         Ok(())
     }
@@ -358,8 +444,12 @@ impl StateTxn for SqliteTxn<'_> {
     }
 
     fn forget_events(&mut self, seqs: &[u64]) -> Result<()> {
-        let mut forget = self.tx.prepare_cached("DELETE FROM event_index WHERE seq = ?1")?;
-        let mut queue = self.tx.prepare_cached("INSERT INTO pending_log_deletions (seq) VALUES (?1) ON CONFLICT DO NOTHING")?;
+        let mut forget = self
+            .tx
+            .prepare_cached("DELETE FROM event_index WHERE seq = ?1")?;
+        let mut queue = self.tx.prepare_cached(
+            "INSERT INTO pending_log_deletions (seq) VALUES (?1) ON CONFLICT DO NOTHING",
+        )?;
         for seq in seqs {
             forget.execute(params![*seq as i64])?;
             queue.execute(params![*seq as i64])?;

@@ -13,8 +13,12 @@ use crate::{IdentityRow, MergeRow, ProfileRecord, Queries, Result, TimelineFilte
 impl Queries for SqliteStore {
     fn profile_of(&self, id: &Identifier) -> Result<Option<ProfileId>> {
         let conn = self.state_readers.get()?;
-        let mut stmt = conn.prepare_cached("SELECT profile_id FROM identities WHERE kind = ?1 AND value = ?2")?;
-        Ok(stmt.query_row(params![id.kind.as_str(), id.value], |r| r.get(0)).optional()?.map(ProfileId))
+        let mut stmt = conn
+            .prepare_cached("SELECT profile_id FROM identities WHERE kind = ?1 AND value = ?2")?;
+        Ok(stmt
+            .query_row(params![id.kind.as_str(), id.value], |r| r.get(0))
+            .optional()?
+            .map(ProfileId))
     }
 
     fn profile(&self, profile: &ProfileId) -> Result<Option<ProfileRecord>> {
@@ -23,31 +27,48 @@ impl Queries for SqliteStore {
             .prepare_cached("SELECT created_seq, state FROM profiles WHERE profile_id = ?1")?
             .query_row(params![profile.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        let Some((created_seq, state)) = row else { return Ok(None) };
+        let Some((created_seq, state)) = row else {
+            return Ok(None);
+        };
         let state: herald_core::profile::ProfileState = serde_json::from_str(&state)?;
 
         let mut identities = Vec::new();
-        let mut stmt = conn.prepare_cached("SELECT kind, value, link FROM identities WHERE profile_id = ?1")?;
+        let mut stmt =
+            conn.prepare_cached("SELECT kind, value, link FROM identities WHERE profile_id = ?1")?;
         let rows = stmt.query_map(params![profile.as_str()], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
         })?;
         for row in rows {
             let (kind, value, link) = row?;
-            identities.push(IdentityRow { identifier: Identifier::new(kind_of(&kind)?, value), link: serde_json::from_str(&link)? });
+            identities.push(IdentityRow {
+                identifier: Identifier::new(kind_of(&kind)?, value),
+                link: serde_json::from_str(&link)?,
+            });
         }
         identities.sort_by(|a, b| (a.link.seq, &a.identifier).cmp(&(b.link.seq, &b.identifier)));
 
         let mut groups = Vec::new();
         let mut stmt = conn.prepare_cached("SELECT state FROM groups WHERE group_id = ?1")?;
         for group_id in state.groups.keys() {
-            let body: Option<String> = stmt.query_row(params![group_id], |r| r.get(0)).optional()?;
+            let body: Option<String> =
+                stmt.query_row(params![group_id], |r| r.get(0)).optional()?;
             let group = match body {
                 Some(b) => serde_json::from_str(&b)?,
                 None => Default::default(),
             };
             groups.push((group_id.clone(), group));
         }
-        Ok(Some(ProfileRecord { profile_id: profile.clone(), created_seq: created_seq as u64, state, identities, groups }))
+        Ok(Some(ProfileRecord {
+            profile_id: profile.clone(),
+            created_seq: created_seq as u64,
+            state,
+            identities,
+            groups,
+        }))
     }
 
     fn timeline(&self, profile: &ProfileId, filter: &TimelineFilter) -> Result<Vec<(i64, u64)>> {
@@ -76,11 +97,18 @@ impl Queries for SqliteStore {
 
     fn merges(&self, profile: &ProfileId) -> Result<Vec<MergeRow>> {
         let conn = self.state_readers.get()?;
-        let mut stmt = conn.prepare_cached("SELECT record, undone FROM merges WHERE profile_id = ?1 ORDER BY seq")?;
-        let rows = stmt.query_map(params![profile.as_str()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)))?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT record, undone FROM merges WHERE profile_id = ?1 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map(params![profile.as_str()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?))
+        })?;
         rows.map(|row| {
             let (record, undone) = row?;
-            Ok(MergeRow { record: serde_json::from_str(&record)?, undone })
+            Ok(MergeRow {
+                record: serde_json::from_str(&record)?,
+                undone,
+            })
         })
         .collect()
     }
@@ -97,7 +125,8 @@ impl Queries for SqliteStore {
 
     fn is_suppressed(&self, id: &Identifier) -> Result<bool> {
         let conn = self.state_readers.get()?;
-        let mut stmt = conn.prepare_cached("SELECT 1 FROM suppressions WHERE kind = ?1 AND value = ?2")?;
+        let mut stmt =
+            conn.prepare_cached("SELECT 1 FROM suppressions WHERE kind = ?1 AND value = ?2")?;
         Ok(stmt.exists(params![id.kind.as_str(), id.value])?)
     }
 
@@ -145,13 +174,32 @@ impl SqliteStore {
         let conn = self.state_readers.get()?;
         let mut profiles = BTreeMap::new();
         let mut stmt = conn.prepare("SELECT profile_id, created_seq, state FROM profiles")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
         for row in rows {
             let (p, created, state) = row?;
-            profiles.insert(ProfileId(p), (created as u64, BTreeSet::new(), serde_json::from_str(&state)?));
+            profiles.insert(
+                ProfileId(p),
+                (
+                    created as u64,
+                    BTreeSet::new(),
+                    serde_json::from_str(&state)?,
+                ),
+            );
         }
         let mut stmt = conn.prepare("SELECT kind, value, profile_id FROM identities")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
         for row in rows {
             let (kind, value, p) = row?;
             if let Some(entry) = profiles.get_mut(&ProfileId(p)) {
@@ -167,23 +215,39 @@ impl SqliteStore {
         }
         let mut stmt = conn.prepare("SELECT seq, profile_id FROM event_index")?;
         let attributions = stmt
-            .query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, ProfileId(r.get(1)?))))?
+            .query_map([], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, ProfileId(r.get(1)?)))
+            })?
             .collect::<Result<_, _>>()?;
         let mut merges = BTreeSet::new();
-        let mut stmt = conn.prepare("SELECT merge_id, profile_id, record FROM merges WHERE undone = 0")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+        let mut stmt =
+            conn.prepare("SELECT merge_id, profile_id, record FROM merges WHERE undone = 0")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
         for row in rows {
             let (id, owner, record) = row?;
             let record: herald_core::projection::MergeRecord = serde_json::from_str(&record)?;
             merges.insert((id, ProfileId(owner), record.winner, record.loser));
         }
-        Ok(Snapshot { profiles, groups, attributions, merges })
+        Ok(Snapshot {
+            profiles,
+            groups,
+            attributions,
+            merges,
+        })
     }
 
     fn counter_row(&self, key: &str) -> Result<u64> {
         let conn = self.state_readers.get()?;
-        let v: Option<i64> =
-            conn.prepare_cached("SELECT value FROM meta WHERE key = ?1")?.query_row(params![key], |r| r.get(0)).optional()?;
+        let v: Option<i64> = conn
+            .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+            .query_row(params![key], |r| r.get(0))
+            .optional()?;
         Ok(v.unwrap_or(0) as u64)
     }
 }

@@ -74,7 +74,11 @@ impl Template {
             body.push_str("\"}}");
         }
         body.push_str("],\"sentAt\":\"2026-11-01T12:00:00.000Z\"}");
-        Template { body: body.into_bytes(), id_slots, user_slots }
+        Template {
+            body: body.into_bytes(),
+            id_slots,
+            user_slots,
+        }
     }
 
     fn render(&self, request: u64) -> Vec<u8> {
@@ -83,7 +87,10 @@ impl Template {
         for (i, (&id, &user)) in self.id_slots.iter().zip(&self.user_slots).enumerate() {
             let seq = request * n + i as u64;
             write_digits(&mut out[id..id + 12], seq);
-            write_digits(&mut out[user..user + 6], seq.wrapping_mul(2_654_435_761) % 1_000_000);
+            write_digits(
+                &mut out[user..user + 6],
+                seq.wrapping_mul(2_654_435_761) % 1_000_000,
+            );
         }
         out
     }
@@ -111,10 +118,16 @@ pub async fn run(mut args: IngestArgs) -> anyhow::Result<()> {
     }
     let data_dir = tempfile::tempdir()?;
     let (server, url, write_key, admin_key) = match &args.url {
-        Some(url) => (None, url.clone(), args.write_key.clone().unwrap_or_default(), args.admin_key.clone()),
+        Some(url) => (
+            None,
+            url.clone(),
+            args.write_key.clone().unwrap_or_default(),
+            args.admin_key.clone(),
+        ),
         None => {
             let (w, a) = ("hwk_bench_write_key", "hak_bench_admin_key");
-            let server = ServerProcess::start(data_dir.path(), w, a, &["--durability", &args.durability])?;
+            let server =
+                ServerProcess::start(data_dir.path(), w, a, &["--durability", &args.durability])?;
             let url = server.url.clone();
             (Some(server), url, w.to_owned(), Some(a.to_owned()))
         }
@@ -126,7 +139,9 @@ pub async fn run(mut args: IngestArgs) -> anyhow::Result<()> {
         args.seconds, args.connections, args.batch, event_size, args.durability
     );
 
-    let client = reqwest::Client::builder().pool_max_idle_per_host(args.connections).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.connections)
+        .build()?;
     let counters = Arc::new(Counters::default());
     let next_request = Arc::new(AtomicU64::new(0));
     let cpu_before = server.as_ref().map(|s| s.cpu_seconds()).transpose()?;
@@ -134,7 +149,12 @@ pub async fn run(mut args: IngestArgs) -> anyhow::Result<()> {
     let deadline = started + Duration::from_secs(args.seconds);
     let mut tasks = Vec::new();
     for _ in 0..args.connections {
-        let (client, template, counters, next_request) = (client.clone(), template.clone(), counters.clone(), next_request.clone());
+        let (client, template, counters, next_request) = (
+            client.clone(),
+            template.clone(),
+            counters.clone(),
+            next_request.clone(),
+        );
         let endpoint = format!("{url}/v1/batch");
         let key = write_key.clone();
         tasks.push(tokio::spawn(async move {
@@ -142,7 +162,13 @@ pub async fn run(mut args: IngestArgs) -> anyhow::Result<()> {
             while Instant::now() < deadline {
                 let body = template.render(next_request.fetch_add(1, Ordering::Relaxed));
                 let sent = Instant::now();
-                let response = client.post(&endpoint).basic_auth(&key, Some("")).header("content-type", "application/json").body(body).send().await;
+                let response = client
+                    .post(&endpoint)
+                    .basic_auth(&key, Some(""))
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await;
                 match response.map(|r| r.status().as_u16()) {
                     Ok(200) => {
                         latencies.push(sent.elapsed());
@@ -177,23 +203,51 @@ pub async fn run(mut args: IngestArgs) -> anyhow::Result<()> {
         _ => None,
     };
     latencies.sort();
-    let pct = |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1))).map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
     let ok = counters.ok.load(Ordering::Relaxed);
     let events = ok * args.batch as u64;
     println!("acknowledged events:  {events} in {elapsed:.1} s");
-    println!("throughput:           {:.0} events/s ({:.0} requests/s)", events as f64 / elapsed, ok as f64 / elapsed);
-    println!("ack latency:          p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms", pct(0.50), pct(0.99), pct(1.0));
-    println!("429 responses:        {}   failed requests: {}", counters.overloaded.load(Ordering::Relaxed), counters.failed.load(Ordering::Relaxed));
+    println!(
+        "throughput:           {:.0} events/s ({:.0} requests/s)",
+        events as f64 / elapsed,
+        ok as f64 / elapsed
+    );
+    println!(
+        "ack latency:          p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        pct(0.50),
+        pct(0.99),
+        pct(1.0)
+    );
+    println!(
+        "429 responses:        {}   failed requests: {}",
+        counters.overloaded.load(Ordering::Relaxed),
+        counters.failed.load(Ordering::Relaxed)
+    );
     if let Some(load) = cpu_load {
-        println!("server CPU:           {:.2} cores ({:.0}% of the machine)", load, load * 100.0 / num_cpus());
+        println!(
+            "server CPU:           {:.2} cores ({:.0}% of the machine)",
+            load,
+            load * 100.0 / num_cpus()
+        );
         println!("server peak RSS:      {peak_rss:.1} MiB");
     }
 
     if let Some(admin) = &admin_key {
         let drain_start = Instant::now();
         let status = loop {
-            let status: Value = client.get(format!("{url}/api/v1/status")).bearer_auth(admin).send().await?.json().await?;
-            if status["lag"].as_u64() == Some(0) || drain_start.elapsed() > Duration::from_secs(600) {
+            let status: Value = client
+                .get(format!("{url}/api/v1/status"))
+                .bearer_auth(admin)
+                .send()
+                .await?
+                .json()
+                .await?;
+            if status["lag"].as_u64() == Some(0) || drain_start.elapsed() > Duration::from_secs(600)
+            {
                 break status;
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -213,7 +267,11 @@ pub async fn run(mut args: IngestArgs) -> anyhow::Result<()> {
         let before = s.cpu_seconds()?;
         tokio::time::sleep(Duration::from_secs(args.idle_seconds)).await;
         let idle = (s.cpu_seconds()? - before) / args.idle_seconds as f64;
-        println!("idle:                 {:.2}% CPU, {:.1} MiB RSS", idle * 100.0, s.rss_mib()?);
+        println!(
+            "idle:                 {:.2}% CPU, {:.1} MiB RSS",
+            idle * 100.0,
+            s.rss_mib()?
+        );
         s.stop()?;
     }
     if ok == 0 || counters.failed.load(Ordering::Relaxed) > 0 {

@@ -12,7 +12,12 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     /// Start `herald serve` on a free loopback port with the given keys.
-    pub fn start(data_dir: &Path, write_key: &str, admin_key: &str, extra: &[&str]) -> anyhow::Result<ServerProcess> {
+    pub fn start(
+        data_dir: &Path,
+        write_key: &str,
+        admin_key: &str,
+        extra: &[&str],
+    ) -> anyhow::Result<ServerProcess> {
         let mut child = Command::new(std::env::current_exe()?)
             .arg("serve")
             .arg("--data-dir")
@@ -25,10 +30,15 @@ impl ServerProcess {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()?;
-        let stdout = child.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
         let mut lines = BufReader::new(stdout).lines();
         let url = loop {
-            let line = lines.next().ok_or_else(|| anyhow::anyhow!("server exited before listening"))??;
+            let line = lines
+                .next()
+                .ok_or_else(|| anyhow::anyhow!("server exited before listening"))??;
             if let Some(url) = line.strip_prefix("listening on ") {
                 break url.trim().to_owned();
             }
@@ -84,5 +94,8 @@ fn clock_ticks_per_second() -> f64 {
 }
 
 fn terminate(pid: u32) {
-    let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status();
 }

@@ -55,7 +55,10 @@ impl Server {
             .expect("start herald");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let url = loop {
-            let line = lines.next().expect("herald exited before listening").unwrap();
+            let line = lines
+                .next()
+                .expect("herald exited before listening")
+                .unwrap();
             if let Some(url) = line.strip_prefix("listening on ") {
                 break url.to_owned();
             }
@@ -66,7 +69,10 @@ impl Server {
             url,
             dir: dir.to_owned(),
             _tmp: None,
-            http: Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
+            http: Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
             extra: extra.iter().map(|s| s.to_string()).collect(),
         }
     }
@@ -90,13 +96,20 @@ impl Server {
     /// SIGTERM and wait for a clean exit; returns the exit status.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         let mut c = self.child.take().expect("running");
-        Command::new("kill").arg("-TERM").arg(c.id().to_string()).status().unwrap();
+        Command::new("kill")
+            .arg("-TERM")
+            .arg(c.id().to_string())
+            .status()
+            .unwrap();
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(status) = c.try_wait().unwrap() {
                 return status;
             }
-            assert!(Instant::now() < deadline, "herald did not stop after SIGTERM");
+            assert!(
+                Instant::now() < deadline,
+                "herald did not stop after SIGTERM"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -106,7 +119,12 @@ impl Server {
     }
 
     pub fn post(&self, path: &str, body: &Value) -> Response {
-        self.http.post(format!("{}{path}", self.url)).basic_auth(WRITE_KEY, Some("")).json(body).send().unwrap()
+        self.http
+            .post(format!("{}{path}", self.url))
+            .basic_auth(WRITE_KEY, Some(""))
+            .json(body)
+            .send()
+            .unwrap()
     }
 
     pub fn post_raw(&self, path: &str, body: Vec<u8>, headers: &[(&str, &str)]) -> Response {
@@ -118,7 +136,11 @@ impl Server {
     }
 
     pub fn admin_get(&self, path: &str) -> Response {
-        self.http.get(format!("{}{path}", self.url)).bearer_auth(ADMIN_KEY).send().unwrap()
+        self.http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(ADMIN_KEY)
+            .send()
+            .unwrap()
     }
 
     pub fn admin_json(&self, path: &str) -> Value {
@@ -128,11 +150,20 @@ impl Server {
     }
 
     pub fn admin_post(&self, path: &str, body: &Value) -> Response {
-        self.http.post(format!("{}{path}", self.url)).bearer_auth(ADMIN_KEY).json(body).send().unwrap()
+        self.http
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(ADMIN_KEY)
+            .json(body)
+            .send()
+            .unwrap()
     }
 
     pub fn admin_delete(&self, path: &str) -> Response {
-        self.http.delete(format!("{}{path}", self.url)).bearer_auth(ADMIN_KEY).send().unwrap()
+        self.http
+            .delete(format!("{}{path}", self.url))
+            .bearer_auth(ADMIN_KEY)
+            .send()
+            .unwrap()
     }
 
     pub fn status(&self) -> Value {
@@ -147,7 +178,10 @@ impl Server {
             if s["lag"] == 0 {
                 return s;
             }
-            assert!(Instant::now() < deadline, "processing did not catch up: {s}");
+            assert!(
+                Instant::now() < deadline,
+                "processing did not catch up: {s}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -186,7 +220,9 @@ impl Drop for Server {
 pub fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' | b'@' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' | b'@' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
