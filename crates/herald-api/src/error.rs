@@ -39,7 +39,6 @@ pub enum ApiError {
     Unauthorized(String),
     NotFound(&'static str, String),
     Conflict(&'static str, String),
-    PayloadTooLarge(String),
     UnsupportedEncoding(String),
     Overloaded,
     Unavailable(String),
@@ -57,7 +56,6 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::NotFound(..) => StatusCode::NOT_FOUND,
             ApiError::Conflict(..) => StatusCode::CONFLICT,
-            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Overloaded => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -72,7 +70,6 @@ impl ApiError {
             | ApiError::Conflict(code, _) => code,
             ApiError::InvalidEvents(_) => "invalid_events",
             ApiError::Unauthorized(_) => "unauthorized",
-            ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::UnsupportedEncoding(_) => "unsupported_encoding",
             ApiError::Overloaded => "overloaded",
             ApiError::Unavailable(_) => "unavailable",
@@ -116,7 +113,6 @@ impl IntoResponse for ApiError {
             | ApiError::Unauthorized(m)
             | ApiError::NotFound(_, m)
             | ApiError::Conflict(_, m)
-            | ApiError::PayloadTooLarge(m)
             | ApiError::UnsupportedEncoding(m)
             | ApiError::Unavailable(m) => (m, vec![]),
         };
