@@ -333,7 +333,7 @@ fn id_field(payload: &Map<String, Value>, key: &str) -> Result<Option<String>, E
     match payload.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::String(s)) => no_nul(key, s).map(Some),
         Some(Value::Number(n)) => Ok(Some(n.to_string())),
         Some(_) => Err(EventError::new(
             "invalid_field",
@@ -342,10 +342,22 @@ fn id_field(payload: &Map<String, Value>, key: &str) -> Result<Option<String>, E
     }
 }
 
+/// Identifiers and names are indexed as text; a NUL character there is never meaningful and
+/// no SQL text type (PostgreSQL's included) can hold it.
+fn no_nul(key: &str, s: &str) -> Result<String, EventError> {
+    if s.contains('\0') {
+        return Err(EventError::new(
+            "invalid_field",
+            format!("`{key}` must not contain NUL characters"),
+        ));
+    }
+    Ok(s.to_owned())
+}
+
 fn string_field(payload: &Map<String, Value>, key: &str) -> Result<Option<String>, EventError> {
     match payload.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::String(s)) => no_nul(key, s).map(Some),
         Some(_) => Err(EventError::new(
             "invalid_field",
             format!("`{key}` must be a string"),
@@ -439,6 +451,8 @@ mod tests {
                 "invalid_timestamp",
             ),
             (json!([1, 2]), "invalid_event"),
+            (json!({"type":"identify","userId":"a\0b"}), "invalid_field"),
+            (json!({"type":"track","event":"x\0","userId":"u"}), "invalid_field"),
         ];
         for (input, code) in cases {
             assert_eq!(parse(input.clone()).unwrap_err().code, code, "{input}");

@@ -307,4 +307,30 @@ mod backends {
     }
 
     conformance_suite!(sqlite, sqlite);
+
+    /// The runtime the JetStream client runs on, shared by every test of this process.
+    fn runtime() -> tokio::runtime::Handle {
+        static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+        RUNTIME
+            .get_or_init(|| {
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .enable_all()
+                    .build()
+                    .unwrap()
+            })
+            .handle()
+            .clone()
+    }
+
+    /// PostgreSQL + JetStream, each store in its own new database and stream.
+    fn cluster() -> Arc<dyn Store> {
+        let pg = std::env::var("HERALD_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let nats =
+            std::env::var("HERALD_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
+        Arc::new(crate::cluster::ClusterStore::scratch(runtime(), &pg, &nats).unwrap())
+    }
+
+    conformance_suite!(cluster, cluster);
 }

@@ -8,12 +8,15 @@
 
 #[cfg(test)]
 mod conformance;
+pub mod cluster;
 pub mod dedup;
+pub mod jetstream;
+pub mod postgres;
 pub mod sqlite;
 
 use chrono::{DateTime, Utc};
 use herald_core::event::Event;
-use herald_core::identity::{Identifier, ProfileId};
+use herald_core::identity::{IdKind, Identifier, ProfileId};
 use herald_core::profile::{GroupState, ProfileState};
 use herald_core::projection::{IdentityLink, MergeRecord, RebuildStore, RefusalRecord};
 use serde::{Deserialize, Serialize};
@@ -118,6 +121,13 @@ pub trait ProjectionBackend: Send + Sync {
     /// Give cached pages and idle connections back: called when processing has caught up, so
     /// an idle server stays small.
     fn release_memory(&self) -> Result<()>;
+    /// Whether this node may process the log now, acquiring the right if it is free. One node
+    /// of a cluster holds it at a time; an embedded store always does.
+    fn hold_processing_lease(&self) -> Result<bool> {
+        Ok(true)
+    }
+    /// Give the lease up (graceful shutdown) so that another node takes over at once.
+    fn release_processing_lease(&self) {}
 }
 
 /// An identifier on a profile, with how it got there.
@@ -232,6 +242,30 @@ pub trait KeyStore: Send + Sync {
 /// Everything a backend provides.
 pub trait Store: EventLog + ProjectionBackend + Queries + KeyStore {}
 impl<T: EventLog + ProjectionBackend + Queries + KeyStore> Store for T {}
+
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding a lock leaves no half-done transaction behind (rusqlite and
+    // postgres roll back on drop), so what it guards is still usable.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+pub(crate) fn kind_of(s: &str) -> Result<IdKind> {
+    s.parse()
+        .map_err(|e: herald_core::identity::IdentifierError| StorageError::Corrupt(e.0))
+}
+
+pub(crate) fn refusal_from_row(
+    seq: i64,
+    kind: &str,
+    value: String,
+    reason: &str,
+) -> Result<RefusalRecord> {
+    Ok(RefusalRecord {
+        seq: seq as u64,
+        identifier: Identifier::new(kind_of(kind)?, value),
+        reason: serde_json::from_value(serde_json::Value::String(reason.to_owned()))?,
+    })
+}
 
 /// SHA-256 of a key secret, hex-encoded.
 pub fn hash_secret(secret: &str) -> String {

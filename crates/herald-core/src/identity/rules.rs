@@ -67,6 +67,7 @@ impl IdentityRules {
     pub fn normalize(&self, kind: IdKind, raw: &str) -> Option<String> {
         let trimmed = raw.trim();
         if trimmed.is_empty()
+            || trimmed.contains('\0')
             || trimmed.chars().all(|c| c == '0' || c == '-')
             || self.blocked_values.contains(&trimmed.to_lowercase())
         {

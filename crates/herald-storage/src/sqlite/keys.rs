@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 
-use super::{lock, SqliteStore};
+use super::SqliteStore;
+use crate::lock;
 use crate::{hash_secret, ApiKey, KeyKind, KeyStore, Result, StorageError};
 
 const COLUMNS: &str = "id, kind, name, prefix, created_at, revoked_at";
@@ -21,7 +22,9 @@ fn row_to_key(
     ))
 }
 
-fn decode(row: (String, String, String, String, String, Option<String>)) -> Result<ApiKey> {
+pub(crate) fn decode_key(
+    row: (String, String, String, String, String, Option<String>),
+) -> Result<ApiKey> {
     let (id, kind, name, prefix, created_at, revoked_at) = row;
     let time = |s: &str| {
         DateTime::parse_from_rfc3339(s)
@@ -69,7 +72,7 @@ impl KeyStore for SqliteStore {
             "SELECT {COLUMNS} FROM api_keys ORDER BY created_at, id"
         ))?;
         let rows = stmt.query_map([], row_to_key)?;
-        rows.map(|r| decode(r?)).collect()
+        rows.map(|r| decode_key(r?)).collect()
     }
 
     fn revoke_key(&self, id: &str, now: DateTime<Utc>) -> Result<bool> {
@@ -88,7 +91,7 @@ impl KeyStore for SqliteStore {
         ))?;
         stmt.query_row(params![hash_secret(secret), kind.as_str()], row_to_key)
             .optional()?
-            .map(decode)
+            .map(decode_key)
             .transpose()
     }
 

@@ -3,7 +3,8 @@
 use herald_core::event::Event;
 use rusqlite::params;
 
-use super::{lock, SqliteStore};
+use super::SqliteStore;
+use crate::lock;
 use crate::dedup::{DedupConfig, DedupWindow};
 use crate::{AppendOutcome, EncodedEvent, EventLog, Result, StorageError};
 

@@ -7,6 +7,7 @@
 //! cursor commits atomically with the state it describes (a lost tail is simply re-applied).
 
 mod keys;
+pub(crate) use keys::decode_key;
 mod log;
 mod pool;
 mod projection;
@@ -108,8 +109,3 @@ pub(crate) fn open_connection(path: &Path, synchronous: &str) -> Result<Connecti
     Ok(conn)
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A panic while holding the lock leaves no half-done transaction behind (rusqlite rolls
-    // back on drop), so the connection is still usable.
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}

@@ -34,11 +34,11 @@ impl Pool {
 
     /// Close the idle connections (and free their page caches).
     pub(crate) fn clear(&self) {
-        super::lock(&self.idle).clear();
+        crate::lock(&self.idle).clear();
     }
 
     pub(crate) fn get(&self) -> Result<Pooled<'_>> {
-        let reused = super::lock(&self.idle).pop();
+        let reused = crate::lock(&self.idle).pop();
         let conn = match reused {
             Some(c) => c,
             None => {
@@ -64,7 +64,7 @@ impl Deref for Pooled<'_> {
 impl Drop for Pooled<'_> {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
-            let mut idle = super::lock(&self.pool.idle);
+            let mut idle = crate::lock(&self.pool.idle);
             if idle.len() < MAX_IDLE {
                 idle.push(conn);
             }

@@ -6,15 +6,16 @@
 use std::collections::{BTreeSet, HashMap};
 
 use herald_core::event::{Event, EventType};
-use herald_core::identity::{IdKind, Identifier, ProfileId, ProfileIdentity, Separation};
+use herald_core::identity::{Identifier, ProfileId, ProfileIdentity, Separation};
 use herald_core::profile::{GroupState, ProfileState};
 use herald_core::projection::{
     IdentityLink, MergeRecord, ProjectionStore, RebuildStore, RefusalRecord,
 };
 use rusqlite::{params, OptionalExtension, Transaction};
 
-use super::{lock, SqliteStore};
-use crate::{ProjectionBackend, Result, StateTxn, StorageError};
+use super::SqliteStore;
+use crate::lock;
+use crate::{kind_of, refusal_from_row, ProjectionBackend, Result, StateTxn, StorageError};
 
 struct SqliteTxn<'c> {
     tx: Transaction<'c>,
@@ -69,10 +70,6 @@ impl ProjectionBackend for SqliteStore {
     }
 }
 
-pub(crate) fn kind_of(s: &str) -> Result<IdKind> {
-    s.parse()
-        .map_err(|e: herald_core::identity::IdentifierError| StorageError::Corrupt(e.0))
-}
 
 impl SqliteTxn<'_> {
     fn flush(&mut self) -> Result<()> {
@@ -284,13 +281,6 @@ impl ProjectionStore for SqliteTxn<'_> {
     }
 }
 
-fn refusal_from_row(seq: i64, kind: &str, value: String, reason: &str) -> Result<RefusalRecord> {
-    Ok(RefusalRecord {
-        seq: seq as u64,
-        identifier: Identifier::new(kind_of(kind)?, value),
-        reason: serde_json::from_value(serde_json::Value::String(reason.to_owned()))?,
-    })
-}
 
 pub(crate) fn load_refusals(
     conn: &rusqlite::Connection,

@@ -6,9 +6,9 @@ use herald_core::identity::{Identifier, ProfileId};
 use herald_core::memory::Snapshot;
 use rusqlite::{params, OptionalExtension};
 
-use super::projection::{kind_of, load_merge, load_refusals};
+use super::projection::{load_merge, load_refusals};
 use super::SqliteStore;
-use crate::{IdentityRow, MergeRow, ProfileRecord, Queries, Result, TimelineFilter};
+use crate::{kind_of, IdentityRow, MergeRow, ProfileRecord, Queries, Result, TimelineFilter};
 
 impl Queries for SqliteStore {
     fn profile_of(&self, id: &Identifier) -> Result<Option<ProfileId>> {

@@ -1,0 +1,229 @@
+//! Cluster mode's store: the event log in JetStream, everything else in PostgreSQL.
+
+use herald_core::event::Event;
+use herald_core::identity::{Identifier, ProfileId, Separation};
+use herald_core::memory::Snapshot;
+use herald_core::projection::RefusalRecord;
+
+use crate::jetstream::{JetStreamConfig, JetStreamLog};
+use crate::postgres::PgState;
+use crate::{
+    AppendOutcome, ApiKey, EncodedEvent, EventLog, KeyKind, KeyStore, MergeRow, ProfileRecord,
+    ProjectionBackend, Queries, Result, StateTxn, TimelineFilter,
+};
+
+#[derive(Debug, Clone)]
+pub struct ClusterConfig {
+    /// `postgres://…`
+    pub database_url: String,
+    pub bus: JetStreamConfig,
+}
+
+pub struct ClusterStore {
+    pub log: JetStreamLog,
+    pub state: PgState,
+    /// Set for throwaway clusters: removes the database and the stream on drop.
+    scratch: Option<Scratch>,
+}
+
+impl ClusterStore {
+    /// Connect to both, migrating the schema and creating the stream if needed. Blocking: call
+    /// it outside the runtime's worker threads (`spawn_blocking`), passing that runtime.
+    pub fn connect(handle: tokio::runtime::Handle, config: &ClusterConfig) -> Result<ClusterStore> {
+        let state = PgState::connect(&config.database_url)?;
+        let log = JetStreamLog::connect(handle, &config.bus)?;
+        Ok(ClusterStore {
+            log,
+            state,
+            scratch: None,
+        })
+    }
+
+    /// A throwaway cluster store in its own new database and stream, removed when dropped:
+    /// for tests and benchmarks. `server_url` is a database URL on the same server (its
+    /// database is only used to create and drop the new one).
+    pub fn scratch(
+        handle: tokio::runtime::Handle,
+        server_url: &str,
+        nats_url: &str,
+    ) -> Result<ClusterStore> {
+        let scratch = Scratch::create(server_url)?;
+        let config = scratch.config(server_url, nats_url)?;
+        let mut store = ClusterStore::connect(handle, &config)?;
+        store.scratch = Some(scratch);
+        Ok(store)
+    }
+}
+
+/// A database and a stream created for one test; dropped with it.
+pub struct Scratch {
+    server_url: String,
+    pub name: String,
+}
+
+impl Scratch {
+    /// Create a new empty database named after a fresh id.
+    pub fn create(server_url: &str) -> Result<Scratch> {
+        let name = format!("herald_t_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = postgres::Client::connect(server_url, postgres::NoTls)?;
+        admin.batch_execute(&format!("CREATE DATABASE {name}"))?;
+        Ok(Scratch {
+            server_url: server_url.to_owned(),
+            name,
+        })
+    }
+
+    /// The cluster configuration of this scratch database and a stream of the same name.
+    pub fn config(&self, server_url: &str, nats_url: &str) -> Result<ClusterConfig> {
+        let mut pg: postgres::Config = server_url.parse()?;
+        pg.dbname(&self.name);
+        let database_url = database_url(&pg);
+        Ok(ClusterConfig {
+            database_url,
+            bus: JetStreamConfig {
+                url: nats_url.to_owned(),
+                name: self.name.clone(),
+                duplicate_window: std::time::Duration::from_secs(86_400),
+                replicas: 1,
+            },
+        })
+    }
+}
+
+/// A `postgres://` URL for a parsed configuration (host, port, user, database).
+fn database_url(pg: &postgres::Config) -> String {
+    let host = match pg.get_hosts().first() {
+        Some(postgres::config::Host::Tcp(h)) => h.clone(),
+        _ => "127.0.0.1".to_owned(),
+    };
+    let port = pg.get_ports().first().copied().unwrap_or(5432);
+    let user = pg.get_user().unwrap_or("postgres");
+    let db = pg.get_dbname().unwrap_or("postgres");
+    format!("postgres://{user}@{host}:{port}/{db}")
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let dropped = postgres::Client::connect(&self.server_url, postgres::NoTls).and_then(|mut c| {
+            c.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
+        });
+        if let Err(e) = dropped {
+            tracing::warn!(error = %e, database = %self.name, "could not drop a scratch database");
+        }
+    }
+}
+
+impl Drop for ClusterStore {
+    fn drop(&mut self) {
+        if self.scratch.is_some() {
+            self.state.release_idle();
+            if let Err(e) = self.log.delete_stream() {
+                tracing::warn!(error = %e, "could not delete a scratch stream");
+            }
+        }
+    }
+}
+
+impl EventLog for ClusterStore {
+    fn append(&self, events: &[EncodedEvent]) -> Result<AppendOutcome> {
+        self.log.append(events)
+    }
+    fn read_after(&self, after: u64, limit: usize) -> Result<Vec<(u64, Event)>> {
+        self.log.read_after(after, limit)
+    }
+    fn load(&self, seqs: &[u64]) -> Result<Vec<(u64, Event)>> {
+        self.log.load(seqs)
+    }
+    fn delete(&self, seqs: &[u64]) -> Result<()> {
+        self.log.delete(seqs)
+    }
+    fn head(&self) -> Result<u64> {
+        self.log.head()
+    }
+}
+
+impl ProjectionBackend for ClusterStore {
+    fn in_transaction(&self, f: &mut dyn FnMut(&mut dyn StateTxn) -> Result<()>) -> Result<()> {
+        self.state.in_transaction(f)
+    }
+    fn pending_log_deletions(&self) -> Result<Vec<u64>> {
+        self.state.pending_log_deletions()
+    }
+    fn confirm_log_deletions(&self, seqs: &[u64]) -> Result<()> {
+        self.state.confirm_log_deletions(seqs)
+    }
+    fn release_memory(&self) -> Result<()> {
+        self.state.release_memory()
+    }
+    fn hold_processing_lease(&self) -> Result<bool> {
+        self.state.hold_processing_lease()
+    }
+    fn release_processing_lease(&self) {
+        self.state.release_processing_lease()
+    }
+}
+
+impl Queries for ClusterStore {
+    fn profile_of(&self, id: &Identifier) -> Result<Option<ProfileId>> {
+        self.state.profile_of(id)
+    }
+    fn profile(&self, profile: &ProfileId) -> Result<Option<ProfileRecord>> {
+        self.state.profile(profile)
+    }
+    fn timeline(&self, profile: &ProfileId, filter: &TimelineFilter) -> Result<Vec<(i64, u64)>> {
+        self.state.timeline(profile, filter)
+    }
+    fn merges(&self, profile: &ProfileId) -> Result<Vec<MergeRow>> {
+        self.state.merges(profile)
+    }
+    fn merge(&self, merge_id: &str) -> Result<Option<MergeRow>> {
+        self.state.merge(merge_id)
+    }
+    fn refusals(&self, profile: &ProfileId) -> Result<Vec<RefusalRecord>> {
+        self.state.refusals(profile)
+    }
+    fn is_suppressed(&self, id: &Identifier) -> Result<bool> {
+        self.state.is_suppressed(id)
+    }
+    fn processed_cursor(&self) -> Result<u64> {
+        self.state.processed_cursor()
+    }
+    fn counter(&self, name: &str) -> Result<u64> {
+        self.state.counter(name)
+    }
+    /// Both the database and the bus must answer.
+    fn ping(&self) -> Result<()> {
+        self.state.ping()?;
+        self.log.ping()
+    }
+    fn admin_overrides(&self) -> Result<(Vec<Separation>, Vec<Identifier>)> {
+        self.state.admin_overrides()
+    }
+    fn snapshot(&self) -> Result<Snapshot> {
+        self.state.snapshot()
+    }
+}
+
+impl KeyStore for ClusterStore {
+    fn insert_key(
+        &self,
+        kind: KeyKind,
+        name: &str,
+        secret: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<ApiKey>> {
+        self.state.insert_key(kind, name, secret, now)
+    }
+    fn list_keys(&self) -> Result<Vec<ApiKey>> {
+        self.state.list_keys()
+    }
+    fn revoke_key(&self, id: &str, now: chrono::DateTime<chrono::Utc>) -> Result<bool> {
+        self.state.revoke_key(id, now)
+    }
+    fn authenticate(&self, kind: KeyKind, secret: &str) -> Result<Option<ApiKey>> {
+        self.state.authenticate(kind, secret)
+    }
+    fn count_keys(&self, kind: KeyKind) -> Result<usize> {
+        self.state.count_keys(kind)
+    }
+}

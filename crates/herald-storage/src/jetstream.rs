@@ -1,0 +1,262 @@
+//! [`EventLog`] on a NATS JetStream stream: the cluster's durable log.
+//!
+//! One stream per Herald cluster (`HERALD_<NAME>`, subject `herald.<name>.events`), file
+//! storage, kept until deleted. A publish is acknowledged by JetStream only once the stream
+//! has stored it (on a quorum of replicas when the stream is replicated), so ingest answers
+//! 200 only after that acknowledgment. Stream sequence numbers are the log positions: they are
+//! never reused, and deleted messages leave gaps, as in the embedded log. `messageId` is sent as
+//! `Nats-Msg-Id`, so JetStream itself drops retries within the stream's duplicate window, on
+//! whichever node they arrive.
+//!
+//! The [`EventLog`] trait is synchronous (it is called from the ingest writer and processor
+//! threads); calls are driven on the Tokio runtime the log was connected on.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, message::PublishMessage, stream};
+use bytes::Bytes;
+use futures_util::future::join_all;
+use futures_util::StreamExt;
+use herald_core::event::Event;
+use tokio::runtime::Handle;
+
+use crate::{AppendOutcome, EncodedEvent, EventLog, Result, StorageError};
+
+/// Publishes in flight at once per append; acknowledgments are awaited per window.
+const PUBLISH_WINDOW: usize = 1024;
+/// Direct reads in flight at once.
+const READ_WINDOW: usize = 512;
+
+#[derive(Debug, Clone)]
+pub struct JetStreamConfig {
+    /// `nats://host:port` (several, comma-separated, for a NATS cluster).
+    pub url: String,
+    /// Names the stream and subject, so that several Herald clusters (or tests) share a NATS.
+    pub name: String,
+    /// How long JetStream remembers a `messageId` to drop retries.
+    pub duplicate_window: Duration,
+    /// Stream replicas (3 on a production NATS cluster; 1 on a single server).
+    pub replicas: usize,
+}
+
+pub struct JetStreamLog {
+    handle: Handle,
+    client: async_nats::Client,
+    js: jetstream::Context,
+    stream: stream::Stream,
+    subject: String,
+}
+
+fn bus_err(e: impl std::fmt::Display) -> StorageError {
+    StorageError::Database(format!("jetstream: {e}"))
+}
+
+fn decode(seq: u64, payload: &[u8]) -> Result<(u64, Event)> {
+    let map = serde_json::from_slice(payload)?;
+    let event =
+        Event::from_stored(map).map_err(|e| StorageError::Corrupt(format!("event {seq}: {e}")))?;
+    Ok((seq, event))
+}
+
+/// Stream and subject names for a cluster name: letters, digits, `-` and `_` only.
+pub fn stream_names(name: &str) -> Result<(String, String)> {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(StorageError::Database(format!(
+            "cluster name {name:?} must be non-empty letters, digits, '-' or '_'"
+        )));
+    }
+    Ok((
+        format!("HERALD_{}", name.to_uppercase()),
+        format!("herald.{name}.events"),
+    ))
+}
+
+impl JetStreamLog {
+    /// Connect and create the stream if it does not exist (idempotent, safe from several
+    /// nodes at once). Must be called outside the runtime's worker threads.
+    pub fn connect(handle: Handle, config: &JetStreamConfig) -> Result<JetStreamLog> {
+        let (stream_name, subject) = stream_names(&config.name)?;
+        handle.clone().block_on(async move {
+            let client = async_nats::ConnectOptions::new()
+                .name("herald")
+                .connect(config.url.as_str())
+                .await
+                .map_err(|e| bus_err(format!("connecting to {}: {e}", config.url)))?;
+            let js = jetstream::ContextBuilder::new()
+                .timeout(Duration::from_secs(10))
+                .build(client.clone());
+            let stream = js
+                .get_or_create_stream(stream::Config {
+                    name: stream_name,
+                    subjects: vec![subject.clone()],
+                    storage: stream::StorageType::File,
+                    duplicate_window: config.duplicate_window,
+                    num_replicas: config.replicas,
+                    allow_direct: true,
+                    max_message_size: 256 * 1024,
+                    description: Some("Herald event log".into()),
+                    ..Default::default()
+                })
+                .await
+                .map_err(bus_err)?;
+            Ok(JetStreamLog {
+                handle,
+                client,
+                js,
+                stream,
+                subject,
+            })
+        })
+    }
+
+    async fn head_async(&self) -> Result<u64> {
+        Ok(self
+            .stream
+            .get_info()
+            .await
+            .map_err(bus_err)?
+            .state
+            .last_sequence)
+    }
+
+    async fn get(&self, seqs: impl Iterator<Item = u64>) -> Result<Vec<(u64, Event)>> {
+        let results = join_all(seqs.map(|s| self.stream.direct_get(s))).await;
+        let mut out = Vec::with_capacity(results.len());
+        for r in results {
+            match r {
+                Ok(m) => out.push(decode(m.sequence, &m.payload)?),
+                Err(e) if e.kind() == stream::DirectGetErrorKind::NotFound => {}
+                Err(e) => return Err(bus_err(e)),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Events committed from now on, as they arrive (the live tail of a cluster node).
+    pub fn follow(
+        &self,
+    ) -> Result<futures_util::stream::BoxStream<'static, Result<(u64, Event)>>> {
+        let stream = self.stream.clone();
+        let inbox = self.client.new_inbox();
+        let messages = self.handle.block_on(async move {
+            let consumer = stream
+                .create_consumer(jetstream::consumer::push::OrderedConfig {
+                    deliver_subject: inbox,
+                    deliver_policy: jetstream::consumer::DeliverPolicy::New,
+                    ..Default::default()
+                })
+                .await
+                .map_err(bus_err)?;
+            consumer.messages().await.map_err(bus_err)
+        })?;
+        Ok(messages
+            .map(|m| {
+                let m = m.map_err(bus_err)?;
+                let seq = m.info().map_err(bus_err)?.stream_sequence;
+                decode(seq, &m.payload)
+            })
+            .boxed())
+    }
+
+    /// Remove the stream and everything in it (tests and benchmarks clean up with this).
+    pub fn delete_stream(&self) -> Result<()> {
+        let name = self.stream.cached_info().config.name.clone();
+        self.handle
+            .block_on(self.js.delete_stream(name))
+            .map_err(bus_err)?;
+        Ok(())
+    }
+
+    pub fn ping(&self) -> Result<()> {
+        self.handle.block_on(self.head_async()).map(|_| ())
+    }
+}
+
+impl EventLog for JetStreamLog {
+    fn append(&self, events: &[EncodedEvent]) -> Result<AppendOutcome> {
+        self.handle.block_on(async {
+            let mut out = AppendOutcome {
+                positions: Vec::with_capacity(events.len()),
+                ..AppendOutcome::default()
+            };
+            for window in events.chunks(PUBLISH_WINDOW) {
+                let mut acks = Vec::with_capacity(window.len());
+                for e in window {
+                    let publish = PublishMessage::build()
+                        .payload(Bytes::copy_from_slice(e.json.as_bytes()))
+                        .message_id(&e.message_id);
+                    acks.push(
+                        self.js
+                            .send_publish(self.subject.clone(), publish)
+                            .await
+                            .map_err(bus_err)?,
+                    );
+                }
+                for ack in join_all(acks.into_iter().map(|a| async move { a.await })).await {
+                    let ack = ack.map_err(bus_err)?;
+                    out.head = out.head.max(ack.sequence);
+                    if ack.duplicate {
+                        out.duplicates += 1;
+                        out.positions.push(None);
+                    } else {
+                        out.appended += 1;
+                        out.positions.push(Some(ack.sequence));
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn read_after(&self, after: u64, limit: usize) -> Result<Vec<(u64, Event)>> {
+        self.handle.block_on(async {
+            let head = self.head_async().await?;
+            let mut out = Vec::new();
+            let mut from = after + 1;
+            // Skip over deleted stretches until something is found or the head is reached.
+            while out.len() < limit && from <= head {
+                let to = head.min(from + (limit - out.len()).min(READ_WINDOW) as u64 - 1);
+                out.extend(self.get(from..=to).await?);
+                from = to + 1;
+            }
+            Ok(out)
+        })
+    }
+
+    fn load(&self, seqs: &[u64]) -> Result<Vec<(u64, Event)>> {
+        let mut sorted = seqs.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        self.handle.block_on(async {
+            let mut out = Vec::with_capacity(sorted.len());
+            for chunk in sorted.chunks(READ_WINDOW) {
+                out.extend(self.get(chunk.iter().copied()).await?);
+            }
+            Ok(out)
+        })
+    }
+
+    fn delete(&self, seqs: &[u64]) -> Result<()> {
+        self.handle.block_on(async {
+            for result in join_all(seqs.iter().map(|s| self.stream.delete_message(*s))).await {
+                match result {
+                    Ok(_) => {}
+                    Err(e) => match e.kind() {
+                        stream::DeleteMessageErrorKind::JetStream(js)
+                            if js.error_code() == jetstream::ErrorCode::NO_MESSAGE_FOUND => {}
+                        _ => return Err(bus_err(e)),
+                    },
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn head(&self) -> Result<u64> {
+        self.handle.block_on(self.head_async())
+    }
+}

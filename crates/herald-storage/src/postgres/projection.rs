@@ -1,0 +1,434 @@
+//! [`ProjectionBackend`] on PostgreSQL: the processor's transactions, serialised cluster-wide.
+
+use std::collections::{BTreeSet, HashMap};
+
+use herald_core::event::{Event, EventType};
+use herald_core::identity::{Identifier, ProfileId, ProfileIdentity, Separation};
+use herald_core::profile::{GroupState, ProfileState};
+use herald_core::projection::{
+    IdentityLink, MergeRecord, ProjectionStore, RebuildStore, RefusalRecord,
+};
+use postgres::{Row, Transaction};
+
+use super::{exec, row, rows, Params, PgState, Stmts, STATE_LOCK};
+use crate::{kind_of, ProjectionBackend, Result, StateTxn};
+
+struct PgTxn<'c> {
+    tx: Transaction<'c>,
+    stmts: &'c mut Stmts,
+    /// Profile states read or written in this transaction; `true` when dirty.
+    states: HashMap<ProfileId, (ProfileState, bool)>,
+}
+
+impl PgTxn<'_> {
+    fn exec(&mut self, sql: &'static str, params: Params<'_>) -> Result<u64> {
+        exec(&mut self.tx, self.stmts, sql, params)
+    }
+    fn rows(&mut self, sql: &'static str, params: Params<'_>) -> Result<Vec<Row>> {
+        rows(&mut self.tx, self.stmts, sql, params)
+    }
+    fn row(&mut self, sql: &'static str, params: Params<'_>) -> Result<Option<Row>> {
+        row(&mut self.tx, self.stmts, sql, params)
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        let dirty: Vec<(String, String)> = self
+            .states
+            .iter()
+            .filter(|(_, (_, dirty))| *dirty)
+            .map(|(p, (state, _))| Ok((p.0.clone(), serde_json::to_string(state)?)))
+            .collect::<Result<_>>()?;
+        for (profile, state) in dirty {
+            self.exec(
+                "UPDATE profiles SET state = $2 WHERE profile_id = $1",
+                &[&profile, &state],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn seqs(&mut self, sql: &'static str, arg: &str) -> Result<Vec<u64>> {
+        Ok(self
+            .rows(sql, &[&arg])?
+            .iter()
+            .map(|r| r.get::<_, i64>(0) as u64)
+            .collect())
+    }
+}
+
+impl ProjectionBackend for PgState {
+    fn in_transaction(&self, f: &mut dyn FnMut(&mut dyn StateTxn) -> Result<()>) -> Result<()> {
+        let mut conn = self.pool.get()?;
+        let super::Conn { client, stmts } = &mut *conn;
+        let mut tx = client.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&STATE_LOCK])?;
+        let mut txn = PgTxn {
+            tx,
+            stmts,
+            states: HashMap::new(),
+        };
+        f(&mut txn)?;
+        txn.flush()?;
+        txn.tx.commit()?;
+        Ok(())
+    }
+
+    fn pending_log_deletions(&self) -> Result<Vec<u64>> {
+        let mut conn = self.pool.get()?;
+        Ok(conn
+            .rows("SELECT seq FROM pending_log_deletions ORDER BY seq", &[])?
+            .iter()
+            .map(|r| r.get::<_, i64>(0) as u64)
+            .collect())
+    }
+
+    fn confirm_log_deletions(&self, seqs: &[u64]) -> Result<()> {
+        let seqs: Vec<i64> = seqs.iter().map(|s| *s as i64).collect();
+        let mut conn = self.pool.get()?;
+        conn.exec(
+            "DELETE FROM pending_log_deletions WHERE seq = ANY($1)",
+            &[&seqs],
+        )?;
+        Ok(())
+    }
+
+    fn release_memory(&self) -> Result<()> {
+        self.release_idle();
+        Ok(())
+    }
+
+    fn hold_processing_lease(&self) -> Result<bool> {
+        self.hold_lease()
+    }
+
+    fn release_processing_lease(&self) {
+        self.release_lease()
+    }
+}
+
+impl ProjectionStore for PgTxn<'_> {
+    type Error = crate::StorageError;
+
+    fn owner(&mut self, id: &Identifier) -> Result<Option<ProfileId>> {
+        Ok(self
+            .row(
+                "SELECT profile_id FROM identities WHERE kind = $1 AND value = $2",
+                &[&id.kind.as_str(), &id.value],
+            )?
+            .map(|r| ProfileId(r.get(0))))
+    }
+
+    fn identity(&mut self, profile: &ProfileId) -> Result<Option<ProfileIdentity>> {
+        let Some(created) = self.row(
+            "SELECT created_seq FROM profiles WHERE profile_id = $1",
+            &[&profile.as_str()],
+        )?
+        else {
+            return Ok(None);
+        };
+        let mut identifiers = BTreeSet::new();
+        for r in self.rows(
+            "SELECT kind, value FROM identities WHERE profile_id = $1",
+            &[&profile.as_str()],
+        )? {
+            identifiers.insert(Identifier::new(kind_of(r.get(0))?, r.get::<_, String>(1)));
+        }
+        Ok(Some(ProfileIdentity {
+            identifiers,
+            created_seq: created.get::<_, i64>(0) as u64,
+        }))
+    }
+
+    fn separations_touching(&mut self, ids: &BTreeSet<Identifier>) -> Result<Vec<Separation>> {
+        let kinds: Vec<&str> = ids.iter().map(|i| i.kind.as_str()).collect();
+        let values: Vec<&str> = ids.iter().map(|i| i.value.as_str()).collect();
+        self.rows(
+            "SELECT body FROM separations WHERE separation_id IN ( \
+                 SELECT m.separation_id FROM separation_members m \
+                 JOIN unnest($1::text[], $2::text[]) AS t(kind, value) \
+                   ON m.kind = t.kind AND m.value = t.value) \
+             ORDER BY separation_id",
+            &[&kinds, &values],
+        )?
+        .iter()
+        .map(|r| Ok(serde_json::from_str(r.get(0))?))
+        .collect()
+    }
+
+    fn is_suppressed(&mut self, id: &Identifier) -> Result<bool> {
+        Ok(self
+            .row(
+                "SELECT 1 FROM suppressions WHERE kind = $1 AND value = $2",
+                &[&id.kind.as_str(), &id.value],
+            )?
+            .is_some())
+    }
+
+    fn create_profile(&mut self, profile: &ProfileId, created_seq: u64) -> Result<()> {
+        self.exec(
+            "INSERT INTO profiles (profile_id, created_seq, state) VALUES ($1, $2, '{}')",
+            &[&profile.as_str(), &(created_seq as i64)],
+        )?;
+        self.states
+            .insert(profile.clone(), (ProfileState::default(), true));
+        Ok(())
+    }
+
+    fn set_owner(
+        &mut self,
+        id: &Identifier,
+        profile: &ProfileId,
+        link: &IdentityLink,
+    ) -> Result<()> {
+        self.exec(
+            "INSERT INTO identities (kind, value, profile_id, link) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (kind, value) DO UPDATE SET profile_id = excluded.profile_id, link = excluded.link",
+            &[&id.kind.as_str(), &id.value, &profile.as_str(), &serde_json::to_string(link)?],
+        )?;
+        Ok(())
+    }
+
+    fn profile_state(&mut self, profile: &ProfileId) -> Result<ProfileState> {
+        if let Some((state, _)) = self.states.get(profile) {
+            return Ok(state.clone());
+        }
+        let state: ProfileState = match self.row(
+            "SELECT state FROM profiles WHERE profile_id = $1",
+            &[&profile.as_str()],
+        )? {
+            Some(r) => serde_json::from_str(r.get(0))?,
+            None => ProfileState::default(),
+        };
+        self.states.insert(profile.clone(), (state.clone(), false));
+        Ok(state)
+    }
+
+    fn save_profile_state(&mut self, profile: &ProfileId, state: &ProfileState) -> Result<()> {
+        self.states.insert(profile.clone(), (state.clone(), true));
+        Ok(())
+    }
+
+    fn group_state(&mut self, group_id: &str) -> Result<GroupState> {
+        Ok(
+            match self.row("SELECT state FROM groups WHERE group_id = $1", &[&group_id])? {
+                Some(r) => serde_json::from_str(r.get(0))?,
+                None => GroupState::default(),
+            },
+        )
+    }
+
+    fn save_group_state(&mut self, group_id: &str, state: &GroupState) -> Result<()> {
+        self.exec(
+            "INSERT INTO groups (group_id, state) VALUES ($1, $2) \
+             ON CONFLICT (group_id) DO UPDATE SET state = excluded.state",
+            &[&group_id, &serde_json::to_string(state)?],
+        )?;
+        Ok(())
+    }
+
+    fn absorb(&mut self, winner: &ProfileId, loser: &ProfileId) -> Result<()> {
+        let (w, l) = (winner.as_str(), loser.as_str());
+        for sql in [
+            "UPDATE identities SET profile_id = $1 WHERE profile_id = $2",
+            "UPDATE event_index SET profile_id = $1 WHERE profile_id = $2",
+            "UPDATE merges SET profile_id = $1 WHERE profile_id = $2",
+            "UPDATE refusals SET profile_id = $1 WHERE profile_id = $2",
+        ] {
+            self.exec(sql, &[&w, &l])?;
+        }
+        self.exec("DELETE FROM profiles WHERE profile_id = $1", &[&l])?;
+        self.states.remove(loser);
+        Ok(())
+    }
+
+    fn record_merge(&mut self, merge: &MergeRecord) -> Result<()> {
+        self.exec(
+            "INSERT INTO merges (merge_id, profile_id, seq, record) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (merge_id) DO UPDATE SET profile_id = excluded.profile_id, record = excluded.record, undone = FALSE",
+            &[&merge.merge_id, &merge.winner.as_str(), &(merge.seq as i64), &serde_json::to_string(merge)?],
+        )?;
+        Ok(())
+    }
+
+    fn record_refusal(&mut self, profile: &ProfileId, refusal: &RefusalRecord) -> Result<()> {
+        let reason = serde_json::to_value(refusal.reason)?;
+        self.exec(
+            "INSERT INTO refusals (profile_id, seq, kind, value, reason) VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &profile.as_str(),
+                &(refusal.seq as i64),
+                &refusal.identifier.kind.as_str(),
+                &refusal.identifier.value,
+                &reason.as_str().unwrap_or_default(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn attribute(&mut self, seq: u64, profile: &ProfileId, event: &Event) -> Result<()> {
+        let group = (event.event_type == EventType::Group)
+            .then_some(event.group_id.as_deref())
+            .flatten();
+        self.exec(
+            "INSERT INTO event_index (seq, profile_id, name, ts, group_id) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (seq) DO UPDATE SET profile_id = excluded.profile_id",
+            &[
+                &(seq as i64),
+                &profile.as_str(),
+                &event.display_name(),
+                &event.timestamp.timestamp_millis(),
+                &group,
+            ],
+        )?;
+        Ok(())
+    }
+}
+
+pub(super) fn refusal_from_row(r: &Row) -> Result<RefusalRecord> {
+    crate::refusal_from_row(r.get(0), r.get(1), r.get(2), r.get(3))
+}
+
+pub(super) const REFUSALS_OF: &str =
+    "SELECT seq, kind, value, reason FROM refusals WHERE profile_id = $1 ORDER BY seq, id";
+pub(super) const MERGE_BY_ID: &str =
+    "SELECT profile_id, record, undone FROM merges WHERE merge_id = $1";
+
+pub(super) fn merge_from_row(r: &Row) -> Result<(ProfileId, MergeRecord, bool)> {
+    Ok((
+        ProfileId(r.get(0)),
+        serde_json::from_str(r.get(1))?,
+        r.get(2),
+    ))
+}
+
+impl RebuildStore for PgTxn<'_> {
+    fn refusals_of(&mut self, profile: &ProfileId) -> Result<Vec<RefusalRecord>> {
+        self.rows(REFUSALS_OF, &[&profile.as_str()])?
+            .iter()
+            .map(refusal_from_row)
+            .collect()
+    }
+
+    fn profiles_refusing(&mut self, ids: &BTreeSet<Identifier>) -> Result<Vec<ProfileId>> {
+        let mut out = Vec::new();
+        for id in ids {
+            for r in self.rows(
+                "SELECT DISTINCT profile_id FROM refusals WHERE kind = $1 AND value = $2",
+                &[&id.kind.as_str(), &id.value],
+            )? {
+                out.push(ProfileId(r.get(0)));
+            }
+        }
+        Ok(out)
+    }
+
+    fn event_seqs(&mut self, profile: &ProfileId) -> Result<Vec<u64>> {
+        self.seqs(
+            "SELECT seq FROM event_index WHERE profile_id = $1 ORDER BY seq",
+            profile.as_str(),
+        )
+    }
+
+    fn group_event_seqs(&mut self, group_id: &str) -> Result<Vec<u64>> {
+        self.seqs(
+            "SELECT seq FROM event_index WHERE group_id = $1 ORDER BY seq",
+            group_id,
+        )
+    }
+
+    fn delete_group_state(&mut self, group_id: &str) -> Result<()> {
+        self.exec("DELETE FROM groups WHERE group_id = $1", &[&group_id])?;
+        Ok(())
+    }
+
+    fn merge_record(&mut self, merge_id: &str) -> Result<Option<(ProfileId, MergeRecord, bool)>> {
+        self.row(MERGE_BY_ID, &[&merge_id])?
+            .as_ref()
+            .map(merge_from_row)
+            .transpose()
+    }
+
+    fn mark_merge_undone(&mut self, merge_id: &str) -> Result<()> {
+        self.exec(
+            "UPDATE merges SET undone = TRUE WHERE merge_id = $1",
+            &[&merge_id],
+        )?;
+        Ok(())
+    }
+
+    fn add_separation(&mut self, separation: &Separation) -> Result<()> {
+        let sid: i64 = self
+            .row(
+                "INSERT INTO separations (body) VALUES ($1) RETURNING separation_id",
+                &[&serde_json::to_string(separation)?],
+            )?
+            .map(|r| r.get(0))
+            .unwrap_or_default();
+        for id in separation.left.iter().chain(&separation.right) {
+            self.exec(
+                "INSERT INTO separation_members (separation_id, kind, value) VALUES ($1, $2, $3)",
+                &[&sid, &id.kind.as_str(), &id.value],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn suppress(&mut self, id: &Identifier) -> Result<()> {
+        self.exec(
+            "INSERT INTO suppressions (kind, value) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            &[&id.kind.as_str(), &id.value],
+        )?;
+        Ok(())
+    }
+
+    fn clear_profile(&mut self, profile: &ProfileId) -> Result<()> {
+        let p = profile.as_str();
+        for sql in [
+            "DELETE FROM identities WHERE profile_id = $1",
+            "DELETE FROM event_index WHERE profile_id = $1",
+            "DELETE FROM merges WHERE profile_id = $1 AND NOT undone",
+            "DELETE FROM refusals WHERE profile_id = $1",
+            "DELETE FROM profiles WHERE profile_id = $1",
+        ] {
+            self.exec(sql, &[&p])?;
+        }
+        self.states.remove(profile);
+        Ok(())
+    }
+}
+
+impl StateTxn for PgTxn<'_> {
+    fn cursor(&mut self) -> Result<u64> {
+        Ok(self
+            .row("SELECT value FROM meta WHERE key = 'cursor'", &[])?
+            .map_or(0, |r| r.get::<_, i64>(0) as u64))
+    }
+
+    fn set_cursor(&mut self, seq: u64) -> Result<()> {
+        self.exec(
+            "INSERT INTO meta (key, value) VALUES ('cursor', $1) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&(seq as i64)],
+        )?;
+        Ok(())
+    }
+
+    fn forget_events(&mut self, seqs: &[u64]) -> Result<()> {
+        let seqs: Vec<i64> = seqs.iter().map(|s| *s as i64).collect();
+        self.exec("DELETE FROM event_index WHERE seq = ANY($1)", &[&seqs])?;
+        self.exec(
+            "INSERT INTO pending_log_deletions (seq) SELECT unnest($1::bigint[]) ON CONFLICT DO NOTHING",
+            &[&seqs],
+        )?;
+        Ok(())
+    }
+
+    fn add_counter(&mut self, name: &str, by: u64) -> Result<()> {
+        self.exec(
+            "INSERT INTO meta (key, value) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET value = meta.value + excluded.value",
+            &[&format!("counter:{name}"), &(by as i64)],
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,221 @@
+//! [`Queries`] on PostgreSQL.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use herald_core::identity::{Identifier, ProfileId, Separation};
+use herald_core::memory::Snapshot;
+use herald_core::projection::{MergeRecord, RefusalRecord};
+
+use super::projection::{merge_from_row, refusal_from_row, MERGE_BY_ID, REFUSALS_OF};
+use super::PgState;
+use crate::{kind_of, IdentityRow, MergeRow, ProfileRecord, Queries, Result, TimelineFilter};
+
+impl PgState {
+    fn meta(&self, key: &str) -> Result<u64> {
+        let mut conn = self.pool.get()?;
+        Ok(conn
+            .row("SELECT value FROM meta WHERE key = $1", &[&key])?
+            .map_or(0, |r| r.get::<_, i64>(0) as u64))
+    }
+}
+
+impl Queries for PgState {
+    fn profile_of(&self, id: &Identifier) -> Result<Option<ProfileId>> {
+        let mut conn = self.pool.get()?;
+        Ok(conn
+            .row(
+                "SELECT profile_id FROM identities WHERE kind = $1 AND value = $2",
+                &[&id.kind.as_str(), &id.value],
+            )?
+            .map(|r| ProfileId(r.get(0))))
+    }
+
+    fn profile(&self, profile: &ProfileId) -> Result<Option<ProfileRecord>> {
+        let mut conn = self.pool.get()?;
+        let Some(row) = conn.row(
+            "SELECT created_seq, state FROM profiles WHERE profile_id = $1",
+            &[&profile.as_str()],
+        )?
+        else {
+            return Ok(None);
+        };
+        let state: herald_core::profile::ProfileState = serde_json::from_str(row.get(1))?;
+        let mut identities = conn
+            .rows(
+                "SELECT kind, value, link FROM identities WHERE profile_id = $1",
+                &[&profile.as_str()],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(IdentityRow {
+                    identifier: Identifier::new(kind_of(r.get(0))?, r.get::<_, String>(1)),
+                    link: serde_json::from_str(r.get(2))?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        identities.sort_by(|a, b| (a.link.seq, &a.identifier).cmp(&(b.link.seq, &b.identifier)));
+        let mut groups = Vec::new();
+        for group_id in state.groups.keys() {
+            let group = match conn.row("SELECT state FROM groups WHERE group_id = $1", &[group_id])? {
+                Some(r) => serde_json::from_str(r.get(0))?,
+                None => Default::default(),
+            };
+            groups.push((group_id.clone(), group));
+        }
+        Ok(Some(ProfileRecord {
+            profile_id: profile.clone(),
+            created_seq: row.get::<_, i64>(0) as u64,
+            state,
+            identities,
+            groups,
+        }))
+    }
+
+    fn timeline(&self, profile: &ProfileId, filter: &TimelineFilter) -> Result<Vec<(i64, u64)>> {
+        let mut conn = self.pool.get()?;
+        let (before_ts, before_seq) = filter.before.unwrap_or((i64::MAX, u64::MAX));
+        Ok(conn
+            .rows(
+                "SELECT ts, seq FROM event_index WHERE profile_id = $1 \
+                   AND ($2::text IS NULL OR name = $2) AND ts >= $3 AND ts <= $4 \
+                   AND (ts < $5 OR (ts = $5 AND seq < $6)) \
+                 ORDER BY ts DESC, seq DESC LIMIT $7",
+                &[
+                    &profile.as_str(),
+                    &filter.event,
+                    &filter.since.map_or(i64::MIN, |t| t.timestamp_millis()),
+                    &filter.until.map_or(i64::MAX, |t| t.timestamp_millis()),
+                    &before_ts,
+                    &(before_seq.min(i64::MAX as u64) as i64),
+                    &(filter.limit as i64),
+                ],
+            )?
+            .iter()
+            .map(|r| (r.get::<_, i64>(0), r.get::<_, i64>(1) as u64))
+            .collect())
+    }
+
+    fn merges(&self, profile: &ProfileId) -> Result<Vec<MergeRow>> {
+        let mut conn = self.pool.get()?;
+        conn.rows(
+            "SELECT record, undone FROM merges WHERE profile_id = $1 ORDER BY seq, merge_id",
+            &[&profile.as_str()],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(MergeRow {
+                record: serde_json::from_str(r.get(0))?,
+                undone: r.get(1),
+            })
+        })
+        .collect()
+    }
+
+    fn merge(&self, merge_id: &str) -> Result<Option<MergeRow>> {
+        let mut conn = self.pool.get()?;
+        conn.row(MERGE_BY_ID, &[&merge_id])?
+            .as_ref()
+            .map(|r| merge_from_row(r).map(|(_, record, undone)| MergeRow { record, undone }))
+            .transpose()
+    }
+
+    fn refusals(&self, profile: &ProfileId) -> Result<Vec<RefusalRecord>> {
+        let mut conn = self.pool.get()?;
+        conn.rows(REFUSALS_OF, &[&profile.as_str()])?
+            .iter()
+            .map(refusal_from_row)
+            .collect()
+    }
+
+    fn is_suppressed(&self, id: &Identifier) -> Result<bool> {
+        let mut conn = self.pool.get()?;
+        Ok(conn
+            .row(
+                "SELECT 1 FROM suppressions WHERE kind = $1 AND value = $2",
+                &[&id.kind.as_str(), &id.value],
+            )?
+            .is_some())
+    }
+
+    fn processed_cursor(&self) -> Result<u64> {
+        self.meta("cursor")
+    }
+
+    fn counter(&self, name: &str) -> Result<u64> {
+        self.meta(&format!("counter:{name}"))
+    }
+
+    fn ping(&self) -> Result<()> {
+        let mut conn = self.pool.get()?;
+        conn.row("SELECT 1", &[])?;
+        Ok(())
+    }
+
+    fn admin_overrides(&self) -> Result<(Vec<Separation>, Vec<Identifier>)> {
+        let mut conn = self.pool.get()?;
+        let separations = conn
+            .rows("SELECT body FROM separations ORDER BY separation_id", &[])?
+            .iter()
+            .map(|r| Ok(serde_json::from_str(r.get(0))?))
+            .collect::<Result<Vec<_>>>()?;
+        let suppressed = conn
+            .rows("SELECT kind, value FROM suppressions ORDER BY kind, value", &[])?
+            .iter()
+            .map(|r| Ok(Identifier::new(kind_of(r.get(0))?, r.get::<_, String>(1))))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((separations, suppressed))
+    }
+
+    fn snapshot(&self) -> Result<Snapshot> {
+        let mut conn = self.pool.get()?;
+        // One consistent view of the whole projection.
+        let mut tx = conn
+            .client
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()?;
+        let mut profiles = BTreeMap::new();
+        for r in tx.query("SELECT profile_id, created_seq, state FROM profiles", &[])? {
+            profiles.insert(
+                ProfileId(r.get(0)),
+                (
+                    r.get::<_, i64>(1) as u64,
+                    BTreeSet::new(),
+                    serde_json::from_str(r.get(2))?,
+                ),
+            );
+        }
+        for r in tx.query("SELECT kind, value, profile_id FROM identities", &[])? {
+            if let Some(entry) = profiles.get_mut(&ProfileId(r.get(2))) {
+                entry
+                    .1
+                    .insert(Identifier::new(kind_of(r.get(0))?, r.get::<_, String>(1)));
+            }
+        }
+        let mut groups = BTreeMap::new();
+        for r in tx.query("SELECT group_id, state FROM groups", &[])? {
+            groups.insert(r.get(0), serde_json::from_str(r.get(1))?);
+        }
+        let attributions = tx
+            .query("SELECT seq, profile_id FROM event_index", &[])?
+            .iter()
+            .map(|r| (r.get::<_, i64>(0) as u64, ProfileId(r.get(1))))
+            .collect();
+        let mut merges = BTreeSet::new();
+        for r in tx.query(
+            "SELECT merge_id, profile_id, record FROM merges WHERE NOT undone",
+            &[],
+        )? {
+            let record: MergeRecord = serde_json::from_str(r.get(2))?;
+            merges.insert((r.get(0), ProfileId(r.get(1)), record.winner, record.loser));
+        }
+        tx.commit()?;
+        Ok(Snapshot {
+            profiles,
+            groups,
+            attributions,
+            merges,
+        })
+    }
+}

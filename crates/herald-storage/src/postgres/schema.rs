@@ -1,0 +1,90 @@
+//! Schema and migrations, versioned in `herald_schema`. Safe when several nodes start at once:
+//! every migration runs in a transaction holding an advisory lock, and re-reads the version
+//! under it.
+
+use postgres::Client;
+
+use super::MIGRATION_LOCK;
+use crate::Result;
+
+const MIGRATIONS: &[&str] = &["
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
+    CREATE TABLE profiles (
+        profile_id TEXT PRIMARY KEY,
+        created_seq BIGINT NOT NULL,
+        state TEXT NOT NULL
+    );
+    CREATE TABLE identities (
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        profile_id TEXT NOT NULL,
+        link TEXT NOT NULL,
+        PRIMARY KEY (kind, value)
+    );
+    CREATE INDEX identities_by_profile ON identities (profile_id);
+    CREATE TABLE groups (group_id TEXT PRIMARY KEY, state TEXT NOT NULL);
+    CREATE TABLE event_index (
+        seq BIGINT PRIMARY KEY,
+        profile_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        ts BIGINT NOT NULL,
+        group_id TEXT
+    );
+    CREATE INDEX event_index_by_profile ON event_index (profile_id, ts, seq);
+    CREATE INDEX event_index_by_group ON event_index (group_id) WHERE group_id IS NOT NULL;
+    CREATE TABLE merges (
+        merge_id TEXT PRIMARY KEY,
+        profile_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        record TEXT NOT NULL,
+        undone BOOLEAN NOT NULL DEFAULT FALSE
+    );
+    CREATE INDEX merges_by_profile ON merges (profile_id);
+    CREATE TABLE refusals (
+        id BIGSERIAL PRIMARY KEY,
+        profile_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        reason TEXT NOT NULL
+    );
+    CREATE INDEX refusals_by_profile ON refusals (profile_id);
+    CREATE INDEX refusals_by_identifier ON refusals (kind, value);
+    CREATE TABLE separations (separation_id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL);
+    CREATE TABLE separation_members (
+        separation_id BIGINT NOT NULL,
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL
+    );
+    CREATE INDEX separation_members_by_identifier ON separation_members (kind, value);
+    CREATE TABLE suppressions (kind TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, value));
+    CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        hash TEXT NOT NULL UNIQUE,
+        prefix TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    CREATE TABLE pending_log_deletions (seq BIGINT PRIMARY KEY);
+"];
+
+pub(super) fn migrate(client: &mut Client) -> Result<()> {
+    for (i, sql) in MIGRATIONS.iter().enumerate() {
+        let mut tx = client.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS herald_schema (version INTEGER NOT NULL); \
+             INSERT INTO herald_schema SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM herald_schema);",
+        )?;
+        let version: i32 = tx.query_one("SELECT version FROM herald_schema", &[])?.get(0);
+        if (version as usize) <= i {
+            tx.batch_execute(sql)?;
+            tx.execute("UPDATE herald_schema SET version = $1", &[&(i as i32 + 1)])?;
+            tracing::info!(version = i + 1, "migrated the PostgreSQL schema");
+        }
+        tx.commit()?;
+    }
+    Ok(())
+}
