@@ -82,6 +82,9 @@ impl From<StorageError> for ApiError {
     fn from(e: StorageError) -> Self {
         match e {
             StorageError::Busy => ApiError::Unavailable("storage is busy; retry".into()),
+            StorageError::Conflict(_) => {
+                ApiError::Unavailable("a concurrent change won; retry".into())
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

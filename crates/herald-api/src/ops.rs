@@ -8,7 +8,6 @@ use axum::{Json, Router};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::admin::blocking;
 use crate::error::ErrorBody;
 use crate::AppState;
 
@@ -30,13 +29,18 @@ pub async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-/// Storage answers and the server is not shutting down.
+/// Storage answers (in cluster mode: PostgreSQL and JetStream) and the server is not shutting
+/// down. A 503 names what failed.
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, crate::error::ApiError> {
     if *state.shutdown.borrow() {
         return Err(crate::error::ApiError::Unavailable("shutting down".into()));
     }
-    blocking(&state, |s| s.ping()).await?;
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || store.ping())
+        .await
+        .map_err(|e| crate::error::ApiError::Internal(e.to_string()))?
+        .map_err(|e| crate::error::ApiError::Unavailable(format!("not ready: {e}")))?;
     Ok(Json(Health { status: "ready" }))
 }
 

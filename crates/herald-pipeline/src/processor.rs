@@ -35,6 +35,12 @@ pub struct ProcessorConfig {
     /// Called on the processor thread when it has caught up, after the store released its
     /// caches: the binary returns the allocator's free memory to the OS here.
     pub on_idle: Option<fn()>,
+    /// How long an idle processor sleeps before looking at the log again when nothing wakes
+    /// it. The embedded writer wakes it on every commit; in a cluster, events arrive through
+    /// other nodes, so this is the pickup delay there.
+    pub idle_wait: Duration,
+    /// How often a node without the processing lease tries to take it.
+    pub lease_retry: Duration,
 }
 
 impl Default for ProcessorConfig {
@@ -43,6 +49,8 @@ impl Default for ProcessorConfig {
             rules: IdentityRules::default(),
             batch: 1000,
             on_idle: None,
+            idle_wait: Duration::from_secs(5),
+            lease_retry: Duration::from_secs(1),
         }
     }
 }
@@ -178,25 +186,40 @@ const RETRY_AFTER_ERROR: Duration = Duration::from_millis(500);
 
 impl Processor {
     fn run(&mut self) {
-        if let Err(e) = self.finish_log_deletions() {
-            tracing::error!(error = %e, "could not finish pending log deletions");
-        }
-        let mut cursor = loop {
-            match self.store.processed_cursor() {
-                Ok(c) => break c,
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot read the processor cursor");
-                    if self.stop.load(Ordering::SeqCst) {
-                        return;
-                    }
-                    thread::sleep(RETRY_AFTER_ERROR);
-                }
-            }
-        };
+        let mut cursor = 0;
+        let mut leader = false;
         let mut busy = true;
         while !self.stop.load(Ordering::SeqCst) {
             while let Ok(command) = self.commands.try_recv() {
                 self.handle(command);
+            }
+            match self.store.hold_processing_lease() {
+                Ok(true) if leader => {}
+                Ok(true) => match self.take_over() {
+                    Ok(c) => {
+                        cursor = c;
+                        leader = true;
+                        metrics::gauge!("herald_processing_lease_held").set(1.0);
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot read the processor cursor");
+                        thread::sleep(RETRY_AFTER_ERROR);
+                        continue;
+                    }
+                },
+                Ok(false) => {
+                    leader = false;
+                    metrics::gauge!("herald_processing_lease_held").set(0.0);
+                    self.notifier.wait_past(u64::MAX, self.config.lease_retry);
+                    continue;
+                }
+                Err(e) => {
+                    leader = false;
+                    metrics::gauge!("herald_processing_lease_held").set(0.0);
+                    tracing::error!(error = %e, "cannot check the processing lease");
+                    thread::sleep(RETRY_AFTER_ERROR);
+                    continue;
+                }
             }
             let seen_head = self.notifier.head();
             match self.process_batch(cursor) {
@@ -215,15 +238,27 @@ impl Processor {
                         }
                     }
                     self.notifier
-                        .wait_past(seen_head.max(cursor), Duration::from_secs(5));
+                        .wait_past(seen_head.max(cursor), self.config.idle_wait);
                 }
                 Err(e) => {
                     tracing::error!(error = %e, cursor, "processing failed; retrying");
                     thread::sleep(RETRY_AFTER_ERROR);
+                    // Another node may have moved the cursor (a lease handover).
+                    leader = false;
                 }
             }
         }
+        self.store.release_processing_lease();
         tracing::info!(cursor, "processor stopped");
+    }
+
+    /// Start processing as the lease holder: finish what a previous holder left half done and
+    /// continue from the stored cursor.
+    fn take_over(&self) -> Result<u64, StorageError> {
+        self.finish_log_deletions()?;
+        let cursor = self.store.processed_cursor()?;
+        tracing::info!(cursor, "processing the log");
+        Ok(cursor)
     }
 
     /// Apply the next batch after `cursor`. `None` when there was nothing to do.
@@ -238,6 +273,14 @@ impl Processor {
         let mut suppressed = Vec::new();
         let mut counts = [0u64; 3];
         self.store.in_transaction(&mut |txn: &mut dyn StateTxn| {
+            // Fencing: if another node applied anything since this node read its cursor, the
+            // batch is stale; roll back and start over from the stored cursor.
+            let stored = txn.cursor()?;
+            if stored != cursor {
+                return Err(StorageError::Conflict(format!(
+                    "the cursor moved from {cursor} to {stored}"
+                )));
+            }
             suppressed.clear();
             counts = [0; 3];
             for (seq, event) in &events {

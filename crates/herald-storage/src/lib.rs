@@ -31,6 +31,10 @@ pub enum StorageError {
     Corrupt(String),
     #[error("storage is busy")]
     Busy,
+    /// Another node changed the state this work was based on (it took the processing lease
+    /// over); the work was rolled back and must be redone from fresh state.
+    #[error("conflict: {0}")]
+    Conflict(String),
 }
 
 impl From<rusqlite::Error> for StorageError {

@@ -1,9 +1,11 @@
-//! `herald keys`: manage API keys directly in the data directory.
+//! `herald keys`: manage API keys directly in the data directory (or, for a cluster, in its
+//! PostgreSQL database).
 
 use std::path::Path;
 
 use chrono::Utc;
 use clap::Subcommand;
+use herald_storage::postgres::PgState;
 use herald_storage::sqlite::{SqliteOptions, SqliteStore};
 use herald_storage::{KeyKind, KeyStore};
 
@@ -22,8 +24,11 @@ pub enum KeysAction {
     Revoke { id: String },
 }
 
-pub fn run(data_dir: &Path, action: KeysAction) -> anyhow::Result<()> {
-    let store = SqliteStore::open(data_dir, SqliteOptions::default())?;
+pub fn run(data_dir: &Path, database_url: Option<&str>, action: KeysAction) -> anyhow::Result<()> {
+    let store: Box<dyn KeyStore> = match database_url {
+        Some(url) => Box::new(PgState::connect(url)?),
+        None => Box::new(SqliteStore::open(data_dir, SqliteOptions::default())?),
+    };
     match action {
         KeysAction::List => {
             println!(

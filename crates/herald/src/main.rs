@@ -39,12 +39,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the server (embedded SQLite under the data directory).
+    /// Run the server (embedded SQLite under the data directory, or a cluster node).
     Serve(serve::ServeArgs),
     /// List, create and revoke API keys (works while the server runs).
     Keys {
         #[arg(long, env = "HERALD_DATA_DIR", default_value = "herald-data")]
         data_dir: PathBuf,
+        /// In cluster mode, the keys live in this PostgreSQL database instead.
+        #[arg(long, env = "HERALD_DATABASE_URL")]
+        database_url: Option<String>,
         #[command(subcommand)]
         action: keys::KeysAction,
     },
@@ -73,7 +76,11 @@ fn main() -> anyhow::Result<()> {
                 .build()?;
             runtime.block_on(serve::run(args))
         }
-        Command::Keys { data_dir, action } => keys::run(&data_dir, action),
+        Command::Keys {
+            data_dir,
+            database_url,
+            action,
+        } => keys::run(&data_dir, database_url.as_deref(), action),
         Command::Verify {
             data_dir,
             identity_rules,

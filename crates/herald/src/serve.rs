@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use anyhow::Context;
 use chrono::Utc;
@@ -13,7 +14,10 @@ use herald_pipeline::notify::LogNotifier;
 use herald_pipeline::processor::{self, ProcessorConfig};
 use herald_pipeline::tail::Tail;
 use herald_pipeline::writer::{self, WriterConfig};
+use futures_util::StreamExt;
+use herald_storage::cluster::{ClusterConfig, ClusterStore};
 use herald_storage::dedup::DedupConfig;
+use herald_storage::jetstream::JetStreamConfig;
 use herald_storage::sqlite::{Durability, SqliteOptions, SqliteStore};
 use herald_storage::{KeyKind, Store};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -47,8 +51,59 @@ pub struct ServeArgs {
     #[arg(long, env = "HERALD_DEDUP_WINDOW_SECS", default_value_t = 86_400)]
     pub dedup_window_secs: u32,
     /// At most this many `messageId`s are remembered (about 20 bytes of memory each).
+    /// Embedded mode only: in cluster mode JetStream keeps the window.
     #[arg(long, env = "HERALD_DEDUP_MAX_IDS", default_value_t = 10_000_000)]
     pub dedup_max_ids: usize,
+    /// Cluster mode: the shared PostgreSQL database (`postgres://user@host:5432/db`). Needs
+    /// `--bus-url` too; with neither, Herald runs embedded on SQLite.
+    #[arg(long, env = "HERALD_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Cluster mode: the NATS JetStream server(s) (`nats://host:4222`, comma-separated).
+    #[arg(long, env = "HERALD_BUS_URL")]
+    pub bus_url: Option<String>,
+    /// Cluster mode: names the JetStream stream (`HERALD_<NAME>`), so several Herald clusters
+    /// can share one NATS. Every node of a cluster uses the same name.
+    #[arg(long, env = "HERALD_CLUSTER_NAME", default_value = "herald")]
+    pub cluster_name: String,
+    /// Cluster mode: replicas of the stream (3 on a NATS cluster; 1 on a single server).
+    #[arg(long, env = "HERALD_BUS_REPLICAS", default_value_t = 1)]
+    pub bus_replicas: usize,
+}
+
+/// Where state lives, from the flags.
+enum Backend {
+    Embedded,
+    Cluster(ClusterConfig),
+}
+
+impl ServeArgs {
+    fn backend(&self) -> anyhow::Result<Backend> {
+        match (&self.database_url, &self.bus_url) {
+            (None, None) => Ok(Backend::Embedded),
+            (Some(db), Some(bus)) => {
+                anyhow::ensure!(
+                    db.starts_with("postgres://") || db.starts_with("postgresql://"),
+                    "--database-url must be a postgres:// URL"
+                );
+                anyhow::ensure!(
+                    bus.split(',').all(|u| u.trim().starts_with("nats://")),
+                    "--bus-url must be nats:// URL(s)"
+                );
+                Ok(Backend::Cluster(ClusterConfig {
+                    database_url: db.clone(),
+                    bus: JetStreamConfig {
+                        url: bus.clone(),
+                        name: self.cluster_name.clone(),
+                        duplicate_window: Duration::from_secs(u64::from(self.dedup_window_secs)),
+                        replicas: self.bus_replicas,
+                    },
+                }))
+            }
+            _ => anyhow::bail!(
+                "cluster mode needs both --database-url (PostgreSQL) and --bus-url (NATS JetStream)"
+            ),
+        }
+    }
 }
 
 pub fn init_logging() {
@@ -128,27 +183,63 @@ fn ensure_keys(store: &dyn Store) -> anyhow::Result<Vec<String>> {
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let rules = load_rules(args.identity_rules.as_deref())?;
-    let durability = match args.durability {
-        DurabilityArg::Full => Durability::Full,
-        DurabilityArg::Normal => Durability::Normal,
+    let tail = Tail::new(1024);
+    let (store, cluster, banner): (Arc<dyn Store>, _, _) = match args.backend()? {
+        Backend::Embedded => {
+            let durability = match args.durability {
+                DurabilityArg::Full => Durability::Full,
+                DurabilityArg::Normal => Durability::Normal,
+            };
+            let dedup = DedupConfig {
+                window_ms: i64::from(args.dedup_window_secs) * 1000,
+                max_ids: args.dedup_max_ids,
+            };
+            let sqlite = SqliteStore::open(&args.data_dir, SqliteOptions { durability, dedup })
+                .with_context(|| {
+                    format!("opening the data directory {}", args.data_dir.display())
+                })?;
+            let banner = format!("embedded SQLite in {}", args.data_dir.display());
+            (Arc::new(sqlite), None, banner)
+        }
+        Backend::Cluster(config) => {
+            let handle = tokio::runtime::Handle::current();
+            let banner = format!(
+                "cluster mode: PostgreSQL + JetStream stream HERALD_{} on {}",
+                config.bus.name.to_uppercase(),
+                config.bus.url
+            );
+            let cluster = Arc::new(
+                tokio::task::spawn_blocking(move || ClusterStore::connect(handle, &config))
+                    .await?
+                    .context("connecting to PostgreSQL and JetStream")?,
+            );
+            (cluster.clone(), Some(cluster), banner)
+        }
     };
-    let dedup = DedupConfig {
-        window_ms: i64::from(args.dedup_window_secs) * 1000,
-        max_ids: args.dedup_max_ids,
+    let key_lines = {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || ensure_keys(&*store)).await??
     };
-    let sqlite = SqliteStore::open(&args.data_dir, SqliteOptions { durability, dedup })
-        .with_context(|| format!("opening the data directory {}", args.data_dir.display()))?;
-    let store: Arc<dyn Store> = Arc::new(sqlite);
-    let key_lines = ensure_keys(&*store)?;
     let metrics = metrics_handle()?;
 
     let notifier = Arc::new(LogNotifier::default());
-    notifier.advance(store.head()?);
-    let tail = Tail::new(1024);
+    {
+        let store = store.clone();
+        notifier.advance(tokio::task::spawn_blocking(move || store.head()).await??);
+    }
+    // Embedded, the writer feeds the live tail; in a cluster, events arrive through every
+    // node, so the tail follows the stream instead.
+    let writer_tail = match &cluster {
+        None => tail.clone(),
+        Some(cluster) => {
+            tokio::spawn(follow_stream(cluster.clone(), tail.clone()));
+            Tail::new(1)
+        }
+    };
     let (ingest, writer_thread) = writer::spawn(
         store.clone(),
         notifier.clone(),
-        tail.clone(),
+        writer_tail,
         WriterConfig {
             queue_requests: args.ingest_queue,
             ..WriterConfig::default()
@@ -160,6 +251,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         ProcessorConfig {
             rules,
             on_idle: Some(crate::release_allocator_memory),
+            idle_wait: if cluster.is_some() {
+                CLUSTER_PICKUP
+            } else {
+                ProcessorConfig::default().idle_wait
+            },
             ..ProcessorConfig::default()
         },
         vec![],
@@ -180,11 +276,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     let url = format!("http://{}", listener.local_addr()?);
-    println!(
-        "Herald {} — embedded SQLite in {}",
-        env!("CARGO_PKG_VERSION"),
-        args.data_dir.display()
-    );
+    println!("Herald {} — {banner}", env!("CARGO_PKG_VERSION"));
     println!("  Segment ingest: {url}/v1/batch (and /v1/identify, /v1/track, ...)");
     println!("  Admin API:      {url}/api/v1   docs: {url}/docs   OpenAPI: {url}/openapi.json");
     println!("  Metrics:        {url}/metrics   health: {url}/healthz");
@@ -192,7 +284,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         println!("{line}");
     }
     println!("listening on {url}");
-    tracing::info!(%url, data_dir = %args.data_dir.display(), "herald started");
+    tracing::info!(%url, backend = %banner, "herald started");
 
     let app = herald_api::router(state);
     axum::serve(listener, app)
@@ -212,6 +304,38 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     .await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How soon the processing node of a cluster notices events that other nodes appended.
+const CLUSTER_PICKUP: Duration = Duration::from_millis(20);
+
+/// Feed the live tail from the stream while someone watches it.
+async fn follow_stream(cluster: Arc<ClusterStore>, tail: Tail) {
+    loop {
+        while !tail.is_watched() {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let c = cluster.clone();
+        let feed = match tokio::task::spawn_blocking(move || c.log.follow()).await {
+            Ok(Ok(feed)) => feed,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "cannot follow the stream for the live tail");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+            Err(_) => return,
+        };
+        let mut feed = feed.take_while(|_| std::future::ready(tail.is_watched()));
+        while let Some(item) = feed.next().await {
+            match item {
+                Ok((seq, event)) => tail.publish(seq, Arc::new(event)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "live tail feed failed");
+                    break;
+                }
+            }
+        }
+    }
 }
 
 async fn shutdown_signal() {
