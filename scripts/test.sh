@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Herald's whole test suite, from a fresh clone: installs the third-party SDKs the black-box
 # tests drive (Python venv in .venv, npm packages in tests/sdk/node_modules), runs every test
-# of the workspace, then the benchmarks in their short smoke mode.
+# of the workspace (the storage conformance suite on SQLite and on PostgreSQL + JetStream), the
+# black-box suites again against cluster mode, then the benchmarks in their short smoke mode.
+# Needs the PostgreSQL (127.0.0.1:5432) and NATS JetStream (127.0.0.1:4222) servers; override
+# with HERALD_TEST_DATABASE_URL / HERALD_TEST_NATS_URL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +21,10 @@ command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 
 echo "==> tests"
 cargo nextest run --workspace --no-fail-fast
+
+echo "==> black-box suites against cluster mode (PostgreSQL + JetStream)"
+HERALD_TEST_BACKEND=cluster cargo nextest run -p herald --no-fail-fast \
+    --test ingest_api --test admin_api --test durability --test sdks
 
 echo "==> benchmark smoke runs"
 cargo run --quiet -p herald -- bench ingest --smoke

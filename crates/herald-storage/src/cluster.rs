@@ -8,7 +8,7 @@ use herald_core::projection::RefusalRecord;
 use crate::jetstream::{JetStreamConfig, JetStreamLog};
 use crate::postgres::PgState;
 use crate::{
-    AppendOutcome, ApiKey, EncodedEvent, EventLog, KeyKind, KeyStore, MergeRow, ProfileRecord,
+    AppendOutcome, ApiKey, EncodedEvent, StorageError, EventLog, KeyKind, KeyStore, MergeRow, ProfileRecord,
     ProjectionBackend, Queries, Result, StateTxn, TimelineFilter,
 };
 
@@ -47,46 +47,70 @@ impl ClusterStore {
         server_url: &str,
         nats_url: &str,
     ) -> Result<ClusterStore> {
-        let scratch = Scratch::create(server_url)?;
-        let config = scratch.config(server_url, nats_url)?;
-        let mut store = ClusterStore::connect(handle, &config)?;
+        let scratch = Scratch::create(server_url, nats_url)?;
+        let mut store = ClusterStore::connect(handle, &scratch.config()?)?;
         store.scratch = Some(scratch);
         Ok(store)
     }
 }
 
-/// A database and a stream created for one test; dropped with it.
+/// A database and a stream created for one test; both removed when it is dropped.
 pub struct Scratch {
     server_url: String,
+    nats_url: String,
     pub name: String,
 }
 
 impl Scratch {
-    /// Create a new empty database named after a fresh id.
-    pub fn create(server_url: &str) -> Result<Scratch> {
+    /// Create a new empty database named after a fresh id; the stream of the same name is
+    /// created by the first node that connects.
+    pub fn create(server_url: &str, nats_url: &str) -> Result<Scratch> {
         let name = format!("herald_t_{}", uuid::Uuid::new_v4().simple());
         let mut admin = postgres::Client::connect(server_url, postgres::NoTls)?;
         admin.batch_execute(&format!("CREATE DATABASE {name}"))?;
         Ok(Scratch {
             server_url: server_url.to_owned(),
+            nats_url: nats_url.to_owned(),
             name,
         })
     }
 
-    /// The cluster configuration of this scratch database and a stream of the same name.
-    pub fn config(&self, server_url: &str, nats_url: &str) -> Result<ClusterConfig> {
-        let mut pg: postgres::Config = server_url.parse()?;
+    /// The cluster configuration of this scratch database and stream.
+    pub fn config(&self) -> Result<ClusterConfig> {
+        let mut pg: postgres::Config = self.server_url.parse()?;
         pg.dbname(&self.name);
-        let database_url = database_url(&pg);
         Ok(ClusterConfig {
-            database_url,
+            database_url: database_url(&pg),
             bus: JetStreamConfig {
-                url: nats_url.to_owned(),
+                url: self.nats_url.clone(),
                 name: self.name.clone(),
                 duplicate_window: std::time::Duration::from_secs(86_400),
                 replicas: 1,
             },
         })
+    }
+
+    fn delete_stream(&self) -> Result<()> {
+        let (stream, _) = crate::jetstream::stream_names(&self.name)?;
+        let url = self.nats_url.clone();
+        // On a thread of its own: the caller may be inside a runtime.
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| StorageError::Database(e.to_string()))?;
+            rt.block_on(async {
+                let client = async_nats::connect(url.as_str())
+                    .await
+                    .map_err(|e| StorageError::Database(e.to_string()))?;
+                match async_nats::jetstream::new(client).delete_stream(&stream).await {
+                    Ok(_) => Ok(()),
+                    Err(e) => Err(StorageError::Database(e.to_string())),
+                }
+            })
+        })
+        .join()
+        .map_err(|_| StorageError::Database("stream deletion panicked".into()))?
     }
 }
 
@@ -104,6 +128,9 @@ fn database_url(pg: &postgres::Config) -> String {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
+        if let Err(e) = self.delete_stream() {
+            tracing::debug!(error = %e, stream = %self.name, "could not delete a scratch stream");
+        }
         let dropped = postgres::Client::connect(&self.server_url, postgres::NoTls).and_then(|mut c| {
             c.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
         });
@@ -113,16 +140,7 @@ impl Drop for Scratch {
     }
 }
 
-impl Drop for ClusterStore {
-    fn drop(&mut self) {
-        if self.scratch.is_some() {
-            self.state.release_idle();
-            if let Err(e) = self.log.delete_stream() {
-                tracing::warn!(error = %e, "could not delete a scratch stream");
-            }
-        }
-    }
-}
+
 
 impl EventLog for ClusterStore {
     fn append(&self, events: &[EncodedEvent]) -> Result<AppendOutcome> {

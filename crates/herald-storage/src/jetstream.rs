@@ -162,15 +162,6 @@ impl JetStreamLog {
             .boxed())
     }
 
-    /// Remove the stream and everything in it (tests and benchmarks clean up with this).
-    pub fn delete_stream(&self) -> Result<()> {
-        let name = self.stream.cached_info().config.name.clone();
-        self.handle
-            .block_on(self.js.delete_stream(name))
-            .map_err(bus_err)?;
-        Ok(())
-    }
-
     pub fn ping(&self) -> Result<()> {
         self.handle.block_on(self.head_async()).map(|_| ())
     }

@@ -55,6 +55,15 @@ enum Command {
     Verify {
         #[arg(long, env = "HERALD_DATA_DIR", default_value = "herald-data")]
         data_dir: PathBuf,
+        /// Verify a cluster instead: its PostgreSQL database...
+        #[arg(long, env = "HERALD_DATABASE_URL", requires = "bus_url")]
+        database_url: Option<String>,
+        /// ...its NATS JetStream server...
+        #[arg(long, env = "HERALD_BUS_URL", requires = "database_url")]
+        bus_url: Option<String>,
+        /// ...and its name.
+        #[arg(long, env = "HERALD_CLUSTER_NAME", default_value = "herald")]
+        cluster_name: String,
         /// Identity rules file (JSON), as given to `serve`.
         #[arg(long, env = "HERALD_IDENTITY_RULES")]
         identity_rules: Option<PathBuf>,
@@ -83,8 +92,14 @@ fn main() -> anyhow::Result<()> {
         } => keys::run(&data_dir, database_url.as_deref(), action),
         Command::Verify {
             data_dir,
+            database_url,
+            bus_url,
+            cluster_name,
             identity_rules,
-        } => verify::run(&data_dir, identity_rules.as_deref()),
+        } => {
+            let cluster = database_url.zip(bus_url).map(|(db, bus)| (db, bus, cluster_name));
+            verify::run(&data_dir, cluster, identity_rules.as_deref())
+        }
         Command::Bench { which } => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

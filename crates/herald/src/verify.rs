@@ -4,12 +4,38 @@ use std::path::Path;
 
 use herald_core::memory::MemoryProjection;
 use herald_core::projection::replay;
+use herald_storage::cluster::{ClusterConfig, ClusterStore};
+use herald_storage::jetstream::JetStreamConfig;
 use herald_storage::sqlite::{SqliteOptions, SqliteStore};
-use herald_storage::{EventLog, Queries};
+use herald_storage::Store;
 
-pub fn run(data_dir: &Path, rules: Option<&Path>) -> anyhow::Result<()> {
+/// `cluster`: the database URL, bus URL and cluster name of a cluster to verify instead of the
+/// data directory.
+pub fn run(
+    data_dir: &Path,
+    cluster: Option<(String, String, String)>,
+    rules: Option<&Path>,
+) -> anyhow::Result<()> {
     let rules = crate::serve::load_rules(rules)?;
-    let store = SqliteStore::open(data_dir, SqliteOptions::default())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let store: Box<dyn Store> = match cluster {
+        None => Box::new(SqliteStore::open(data_dir, SqliteOptions::default())?),
+        Some((database_url, url, name)) => Box::new(ClusterStore::connect(
+            runtime.handle().clone(),
+            &ClusterConfig {
+                database_url,
+                bus: JetStreamConfig {
+                    url,
+                    name,
+                    duplicate_window: std::time::Duration::from_secs(86_400),
+                    replicas: 1,
+                },
+            },
+        )?),
+    };
     let head = store.head()?;
     let processed = store.processed_cursor()?;
     if processed < head {

@@ -430,6 +430,7 @@ fn the_cli_manages_keys_in_the_data_directory() {
             .arg("keys")
             .arg("--data-dir")
             .arg(&s.dir)
+            .args(s.database_flags())
             .args(args)
             .output()
             .unwrap();
@@ -443,7 +444,9 @@ fn the_cli_manages_keys_in_the_data_directory() {
     let created = run(&["create", "--kind", "write", "--name", "android"]);
     let id = created.split_whitespace().nth(3).unwrap().to_owned();
     assert!(created.lines().nth(1).unwrap().starts_with("hwk_"));
-    assert!(run(&["list"]).contains("android"));
+    let listed = run(&["list"]);
+    assert!(listed.contains("android"));
+    assert!(listed.contains("from HERALD_WRITE_KEY"), "the server's own keys: {listed}");
     run(&["revoke", &id]);
     assert!(run(&["list"])
         .lines()

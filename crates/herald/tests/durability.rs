@@ -121,6 +121,7 @@ fn kill_9_during_sustained_ingest_loses_no_acknowledged_event() {
         .arg("verify")
         .arg("--data-dir")
         .arg(&s.dir)
+        .args(s.cluster_flags())
         .output()
         .unwrap();
     assert!(

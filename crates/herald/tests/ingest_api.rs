@@ -442,12 +442,22 @@ fn timestamps_are_corrected_for_client_clock_skew() {
 #[test]
 fn hostile_identifiers_are_stored_literally() {
     let s = Server::start();
-    let nasty = "'; DROP TABLE events; -- \u{0} ü 🚀 \" \\";
-    let e = json!({"type":"identify","userId": nasty, "traits": {"name": "<script>alert(1)</script>"}, "messageId": "nasty"});
+    let nasty = "'; DROP TABLE events; -- \u{1} ü 🚀 \" \\";
+    let e = json!({"type":"identify","userId": nasty, "traits": {"name": "<script>alert(1)</script>\u{0}"}, "messageId": "nasty"});
     assert_eq!(s.post("/v1/identify", &e).status(), 200);
     let p = s.profile(&format!("user_id:{nasty}"));
     assert_eq!(p["identities"][0]["value"], nasty.trim());
-    assert_eq!(p["traits"]["name"], "<script>alert(1)</script>");
+    assert_eq!(p["traits"]["name"], "<script>alert(1)</script>\u{0}");
+    // NUL cannot be part of an identifier or a name (no SQL text type holds it): refused.
+    for (field, value) in [("userId", "a\u{0}b"), ("event", "Bought\u{0}")] {
+        let mut bad = json!({"type":"track","userId":"u","event":"E","messageId":"nul"});
+        bad[field] = json!(value);
+        let r = s.post("/v1/track", &bad);
+        assert_eq!(r.status(), 400, "{field}");
+        let body: Value = r.json().unwrap();
+        assert_eq!(body["code"], "invalid_field", "{body}");
+        assert!(body.to_string().contains("NUL"), "{body}");
+    }
     assert_eq!(s.status()["log_head"], 1);
 }
 

@@ -199,3 +199,13 @@ impl PgState {
         self.pool.clear();
     }
 }
+
+impl Drop for PgState {
+    /// A `postgres::Client` owns a small runtime, which may not be dropped on an async
+    /// runtime's thread; the last owner of the store may well be one (server shutdown).
+    fn drop(&mut self) {
+        let idle = std::mem::take(&mut *lock(&self.pool.idle));
+        let lease = lock(&self.lease).take();
+        let _ = std::thread::spawn(move || drop((idle, lease))).join();
+    }
+}

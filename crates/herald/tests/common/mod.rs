@@ -1,5 +1,10 @@
 //! Black-box test harness: runs the real `herald` binary on a free loopback port with a fresh
 //! data directory, and talks to it over HTTP.
+//!
+//! With `HERALD_TEST_BACKEND=cluster`, every server is instead a cluster node on the machine's
+//! PostgreSQL and NATS JetStream (`HERALD_TEST_DATABASE_URL`, `HERALD_TEST_NATS_URL`), in a
+//! database and stream of its own that are removed afterwards: the same suite then checks
+//! that cluster mode behaves like embedded mode.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
@@ -7,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use herald_storage::cluster::Scratch;
 use reqwest::blocking::{Client, Response};
 use serde_json::{json, Value};
 
@@ -20,6 +26,35 @@ pub struct Server {
     _tmp: Option<tempfile::TempDir>,
     pub http: Client,
     extra: Vec<String>,
+    /// The cluster's database and stream, when this server owns them.
+    scratch: Option<Scratch>,
+}
+
+/// Whether the suite runs against cluster mode.
+pub fn cluster_backend() -> bool {
+    std::env::var("HERALD_TEST_BACKEND").as_deref() == Ok("cluster")
+}
+
+/// A new cluster: an empty database and stream on the machine's PostgreSQL and NATS.
+pub fn scratch_cluster() -> Scratch {
+    let pg = std::env::var("HERALD_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let nats =
+        std::env::var("HERALD_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
+    Scratch::create(&pg, &nats).expect("create a scratch database")
+}
+
+/// `serve` flags that make a node of this cluster.
+pub fn cluster_args(scratch: &Scratch) -> Vec<String> {
+    let config = scratch.config().unwrap();
+    vec![
+        "--database-url".into(),
+        config.database_url,
+        "--bus-url".into(),
+        config.bus.url,
+        "--cluster-name".into(),
+        config.bus.name,
+    ]
 }
 
 pub fn bin() -> &'static str {
@@ -34,7 +69,23 @@ impl Server {
     pub fn start_with(extra: &[&str]) -> Server {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().to_owned();
-        let mut s = Server::spawn(&dir, extra);
+        let scratch = cluster_backend().then(scratch_cluster);
+        let mut args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        if let Some(scratch) = &scratch {
+            args.extend(cluster_args(scratch));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut s = Server::spawn(&dir, &args);
+        s._tmp = Some(tmp);
+        s.scratch = scratch;
+        s
+    }
+
+    /// A node of an existing cluster (the caller keeps the [`Scratch`] alive).
+    pub fn start_node(cluster: &[String]) -> Server {
+        let tmp = tempfile::tempdir().unwrap();
+        let args: Vec<&str> = cluster.iter().map(String::as_str).collect();
+        let mut s = Server::spawn(tmp.path(), &args);
         s._tmp = Some(tmp);
         s
     }
@@ -74,6 +125,7 @@ impl Server {
                 .build()
                 .unwrap(),
             extra: extra.iter().map(|s| s.to_string()).collect(),
+            scratch: None,
         }
     }
 
@@ -112,6 +164,17 @@ impl Server {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// The cluster flags this server was started with (none when embedded), for CLI commands
+    /// that must reach the same state.
+    pub fn cluster_flags(&self) -> Vec<String> {
+        self.scratch.as_ref().map(cluster_args).unwrap_or_default()
+    }
+
+    /// Just the database flag of [`Server::cluster_flags`] (for `herald keys`).
+    pub fn database_flags(&self) -> Vec<String> {
+        self.cluster_flags().into_iter().take(2).collect()
     }
 
     pub fn pid(&self) -> u32 {
