@@ -1,0 +1,223 @@
+//! Cluster mode against its oracle, embedded mode: one recorded stream (aliases and identifies
+//! that merge profiles, out-of-order timestamps, retried `messageId`s, groups) sent to a
+//! 3-node cluster round-robin, with the processing node killed and restarted mid-stream, and
+//! to an embedded node. Every profile, identity graph and timeline must be identical.
+//! Also: a killed node's processing moves to a survivor within the documented bound.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::{json, Value};
+
+/// A small deterministic generator (the stream must be the same for both deployments).
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % n
+    }
+}
+
+/// Batches of events, with retries of earlier batches mixed in; and every identifier used.
+fn recorded_stream() -> (Vec<Vec<Value>>, BTreeSet<String>) {
+    let mut rng = Lcg(7);
+    let mut batches: Vec<Vec<Value>> = Vec::new();
+    let mut ids = BTreeSet::new();
+    let mut n = 0;
+    for _ in 0..60 {
+        if !batches.is_empty() && rng.next(6) == 0 {
+            // A client retry: an earlier batch again, same messageIds.
+            let again = batches[rng.next(batches.len() as u64) as usize].clone();
+            batches.push(again);
+            continue;
+        }
+        let mut batch = Vec::new();
+        for _ in 0..(1 + rng.next(12)) {
+            n += 1;
+            let anon = format!("anon-{}", rng.next(30));
+            let user = format!("user-{}", rng.next(12));
+            // Out of order: timestamps wander back and forth over a day.
+            let ts = format!("2026-03-01T{:02}:{:02}:00.000Z", rng.next(24), rng.next(60));
+            let plan = ["free", "pro", "team"][rng.next(3) as usize];
+            let event = ["Signed Up", "Bought"][rng.next(2) as usize];
+            let e = match rng.next(10) {
+                0..=3 => {
+                    json!({"type":"page","anonymousId":anon,"name":format!("P{}", rng.next(4)),"properties":{"n":n}})
+                }
+                4 | 5 => {
+                    json!({"type":"identify","anonymousId":anon,"userId":user,"traits":{"plan":plan,"seen":n}})
+                }
+                6 => json!({"type":"alias","previousId":anon,"userId":user}),
+                7 => {
+                    json!({"type":"group","userId":user,"groupId":format!("org-{}", rng.next(3)),"traits":{"size":n}})
+                }
+                _ => {
+                    json!({"type":"track","userId":user,"event":event,"properties":{"value":n}})
+                }
+            };
+            let mut e = e;
+            e["messageId"] = json!(format!("m-{n}"));
+            e["timestamp"] = json!(ts);
+            for key in ["anonymousId", "userId", "previousId"] {
+                if let Some(v) = e.get(key).and_then(Value::as_str) {
+                    let kind = if key == "userId" || v.starts_with("user") {
+                        "user_id"
+                    } else {
+                        "anonymous_id"
+                    };
+                    ids.insert(format!("{kind}:{v}"));
+                }
+            }
+            batch.push(e);
+        }
+        batches.push(batch);
+    }
+    (batches, ids)
+}
+
+fn send(s: &Server, batch: &[Value]) -> bool {
+    s.http
+        .post(format!("{}/v1/batch", s.url))
+        .basic_auth(WRITE_KEY, Some(""))
+        .json(&json!({ "batch": batch }))
+        .send()
+        .is_ok_and(|r| r.status() == 200)
+}
+
+fn holds_lease(s: &Server) -> bool {
+    s.http
+        .get(format!("{}/metrics", s.url))
+        .send()
+        .ok()
+        .and_then(|r| r.text().ok())
+        .is_some_and(|m| m.lines().any(|l| l == "herald_processing_lease_held 1"))
+}
+
+fn lease_holder(nodes: &[Option<Server>]) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(i) = nodes
+            .iter()
+            .position(|n| n.as_ref().is_some_and(holds_lease))
+        {
+            return i;
+        }
+        assert!(Instant::now() < deadline, "no node took the processing lease");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Drop the server's receive times (`receivedAt`, and `merged_at`, which is the merging
+/// event's): the two deployments received the stream at different moments.
+fn without_receive_times(v: Value) -> Value {
+    match v {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(k, _)| k != "receivedAt" && k != "merged_at")
+                .map(|(k, v)| (k, without_receive_times(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(without_receive_times).collect()),
+        other => other,
+    }
+}
+
+/// Everything the admin API shows about the profile an identifier belongs to.
+fn view(s: &Server, id: &str) -> Value {
+    let r = s.admin_get(&format!("/api/v1/profiles/{}", encode(id)));
+    if r.status() == 404 {
+        return Value::Null;
+    }
+    let profile: Value = r.json().unwrap();
+    let identity = s.admin_json(&format!("/api/v1/profiles/{}/identity", encode(id)));
+    without_receive_times(json!({
+        "profile": profile,
+        "identity": identity,
+        "timeline": s.timeline(id, ""),
+    }))
+}
+
+#[test]
+fn a_three_node_cluster_with_a_crash_equals_embedded_mode() {
+    let (batches, ids) = recorded_stream();
+    assert!(ids.len() > 30 && batches.len() == 60);
+
+    let embedded = Server::start_with(&[]);
+    for b in &batches {
+        assert!(send(&embedded, b));
+    }
+
+    let cluster = scratch_cluster();
+    let flags = cluster_args(&cluster);
+    let mut nodes: Vec<Option<Server>> = (0..3).map(|_| Some(Server::start_node(&flags))).collect();
+    let mut next = 0;
+    for (i, b) in batches.iter().enumerate() {
+        if i == 20 {
+            // Kill the node that is processing, mid-stream.
+            let victim = lease_holder(&nodes);
+            nodes[victim].as_mut().unwrap().kill9();
+            nodes[victim] = None;
+        }
+        if i == 40 {
+            let slot = nodes.iter().position(Option::is_none).unwrap();
+            nodes[slot] = Some(Server::start_node(&flags));
+        }
+        // Round-robin over live nodes; a refused request is retried on the next node, as a
+        // load balancer or an SDK would.
+        loop {
+            next = (next + 1) % nodes.len();
+            if let Some(node) = &nodes[next] {
+                if send(node, b) {
+                    break;
+                }
+            }
+        }
+    }
+    let live: Vec<&Server> = nodes.iter().flatten().collect();
+    assert_eq!(live.len(), 3);
+    live[0].wait_processed();
+    embedded.wait_processed();
+    assert_eq!(
+        live[1].status()["log_head"],
+        embedded.status()["log_head"],
+        "retries were de-duplicated the same way"
+    );
+    for (k, id) in ids.iter().enumerate() {
+        // Read through every node in turn: they must all show the same state.
+        let node = live[k % live.len()];
+        let (got, want) = (view(node, id), view(&embedded, id));
+        assert!(want != Value::Null, "{id} has a profile");
+        assert!(got == want, "{id} differs:\ncluster:  {got}\nembedded: {want}");
+    }
+}
+
+#[test]
+fn processing_moves_to_a_survivor_when_its_node_is_killed() {
+    let cluster = scratch_cluster();
+    let flags = cluster_args(&cluster);
+    let mut nodes: Vec<Option<Server>> = (0..2).map(|_| Some(Server::start_node(&flags))).collect();
+    let victim = lease_holder(&nodes);
+    nodes[victim].as_mut().unwrap().kill9();
+    nodes[victim] = None;
+    let killed = Instant::now();
+    let survivor = nodes.iter().flatten().next().unwrap();
+    while !holds_lease(survivor) {
+        assert!(
+            killed.elapsed() < Duration::from_secs(3),
+            "the survivor did not take over within 3 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    println!("takeover after {:?}", killed.elapsed());
+    assert_eq!(
+        survivor.post("/v1/track", &track("u", "After", "after-kill")).status(),
+        200
+    );
+    assert_eq!(survivor.profile("user_id:u")["total_events"], 1);
+}
