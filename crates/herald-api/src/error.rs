@@ -82,6 +82,7 @@ impl From<StorageError> for ApiError {
     fn from(e: StorageError) -> Self {
         match e {
             StorageError::Busy => ApiError::Unavailable("storage is busy; retry".into()),
+            StorageError::Unavailable(what) => ApiError::Unavailable(what),
             StorageError::Conflict(_) => {
                 ApiError::Unavailable("a concurrent change won; retry".into())
             }

@@ -452,7 +452,10 @@ mod tests {
             ),
             (json!([1, 2]), "invalid_event"),
             (json!({"type":"identify","userId":"a\0b"}), "invalid_field"),
-            (json!({"type":"track","event":"x\0","userId":"u"}), "invalid_field"),
+            (
+                json!({"type":"track","event":"x\0","userId":"u"}),
+                "invalid_field",
+            ),
         ];
         for (input, code) in cases {
             assert_eq!(parse(input.clone()).unwrap_err().code, code, "{input}");

@@ -8,8 +8,8 @@ use herald_core::projection::RefusalRecord;
 use crate::jetstream::{JetStreamConfig, JetStreamLog};
 use crate::postgres::PgState;
 use crate::{
-    AppendOutcome, ApiKey, EncodedEvent, StorageError, EventLog, KeyKind, KeyStore, MergeRow, ProfileRecord,
-    ProjectionBackend, Queries, Result, StateTxn, TimelineFilter,
+    ApiKey, AppendOutcome, EncodedEvent, EventLog, KeyKind, KeyStore, MergeRow, ProfileRecord,
+    ProjectionBackend, Queries, Result, StateTxn, StorageError, TimelineFilter,
 };
 
 #[derive(Debug, Clone)]
@@ -103,7 +103,10 @@ impl Scratch {
                 let client = async_nats::connect(url.as_str())
                     .await
                     .map_err(|e| StorageError::Database(e.to_string()))?;
-                match async_nats::jetstream::new(client).delete_stream(&stream).await {
+                match async_nats::jetstream::new(client)
+                    .delete_stream(&stream)
+                    .await
+                {
                     Ok(_) => Ok(()),
                     Err(e) => Err(StorageError::Database(e.to_string())),
                 }
@@ -131,16 +134,18 @@ impl Drop for Scratch {
         if let Err(e) = self.delete_stream() {
             tracing::debug!(error = %e, stream = %self.name, "could not delete a scratch stream");
         }
-        let dropped = postgres::Client::connect(&self.server_url, postgres::NoTls).and_then(|mut c| {
-            c.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
-        });
+        let dropped =
+            postgres::Client::connect(&self.server_url, postgres::NoTls).and_then(|mut c| {
+                c.batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    self.name
+                ))
+            });
         if let Err(e) = dropped {
             tracing::warn!(error = %e, database = %self.name, "could not drop a scratch database");
         }
     }
 }
-
-
 
 impl EventLog for ClusterStore {
     fn append(&self, events: &[EncodedEvent]) -> Result<AppendOutcome> {

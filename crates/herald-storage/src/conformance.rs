@@ -327,8 +327,8 @@ mod backends {
     fn cluster() -> Arc<dyn Store> {
         let pg = std::env::var("HERALD_TEST_DATABASE_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-        let nats =
-            std::env::var("HERALD_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
+        let nats = std::env::var("HERALD_TEST_NATS_URL")
+            .unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
         Arc::new(crate::cluster::ClusterStore::scratch(runtime(), &pg, &nats).unwrap())
     }
 

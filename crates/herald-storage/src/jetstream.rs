@@ -47,8 +47,10 @@ pub struct JetStreamLog {
     subject: String,
 }
 
+/// Failures talking to JetStream (timeouts, no responders, lost connection) are
+/// availability problems: the caller may retry.
 fn bus_err(e: impl std::fmt::Display) -> StorageError {
-    StorageError::Database(format!("jetstream: {e}"))
+    StorageError::Unavailable(format!("jetstream: {e}"))
 }
 
 fn decode(seq: u64, payload: &[u8]) -> Result<(u64, Event)> {
@@ -137,9 +139,7 @@ impl JetStreamLog {
     }
 
     /// Events committed from now on, as they arrive (the live tail of a cluster node).
-    pub fn follow(
-        &self,
-    ) -> Result<futures_util::stream::BoxStream<'static, Result<(u64, Event)>>> {
+    pub fn follow(&self) -> Result<futures_util::stream::BoxStream<'static, Result<(u64, Event)>>> {
         let stream = self.stream.clone();
         let inbox = self.client.new_inbox();
         let messages = self.handle.block_on(async move {

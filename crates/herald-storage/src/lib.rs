@@ -6,9 +6,9 @@
 //! admin API) and [`KeyStore`] (API keys). Every backend implements all four and passes the
 //! same conformance suite (`src/conformance.rs`).
 
+pub mod cluster;
 #[cfg(test)]
 mod conformance;
-pub mod cluster;
 pub mod dedup;
 pub mod jetstream;
 pub mod postgres;
@@ -31,6 +31,9 @@ pub enum StorageError {
     Corrupt(String),
     #[error("storage is busy")]
     Busy,
+    /// The database or the bus cannot be reached (cluster mode); retrying later may succeed.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// Another node changed the state this work was based on (it took the processing lease
     /// over); the work was rolled back and must be redone from fresh state.
     #[error("conflict: {0}")]

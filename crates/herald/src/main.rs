@@ -97,7 +97,9 @@ fn main() -> anyhow::Result<()> {
             cluster_name,
             identity_rules,
         } => {
-            let cluster = database_url.zip(bus_url).map(|(db, bus)| (db, bus, cluster_name));
+            let cluster = database_url
+                .zip(bus_url)
+                .map(|(db, bus)| (db, bus, cluster_name));
             verify::run(&data_dir, cluster, identity_rules.as_deref())
         }
         Command::Bench { which } => {

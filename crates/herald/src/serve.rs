@@ -8,13 +8,13 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::Utc;
 use clap::{Args, ValueEnum};
+use futures_util::StreamExt;
 use herald_api::AppState;
 use herald_core::identity::IdentityRules;
 use herald_pipeline::notify::LogNotifier;
 use herald_pipeline::processor::{self, ProcessorConfig};
 use herald_pipeline::tail::Tail;
 use herald_pipeline::writer::{self, WriterConfig};
-use futures_util::StreamExt;
 use herald_storage::cluster::{ClusterConfig, ClusterStore};
 use herald_storage::dedup::DedupConfig;
 use herald_storage::jetstream::JetStreamConfig;
@@ -307,7 +307,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// How soon the processing node of a cluster notices events that other nodes appended.
-const CLUSTER_PICKUP: Duration = Duration::from_millis(20);
+const CLUSTER_PICKUP: Duration = Duration::from_millis(50);
 
 /// Feed the live tail from the stream while someone watches it.
 async fn follow_stream(cluster: Arc<ClusterStore>, tail: Tail) {

@@ -446,7 +446,10 @@ fn the_cli_manages_keys_in_the_data_directory() {
     assert!(created.lines().nth(1).unwrap().starts_with("hwk_"));
     let listed = run(&["list"]);
     assert!(listed.contains("android"));
-    assert!(listed.contains("from HERALD_WRITE_KEY"), "the server's own keys: {listed}");
+    assert!(
+        listed.contains("from HERALD_WRITE_KEY"),
+        "the server's own keys: {listed}"
+    );
     run(&["revoke", &id]);
     assert!(run(&["list"])
         .lines()

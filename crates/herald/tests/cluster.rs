@@ -108,7 +108,10 @@ fn lease_holder(nodes: &[Option<Server>]) -> usize {
         {
             return i;
         }
-        assert!(Instant::now() < deadline, "no node took the processing lease");
+        assert!(
+            Instant::now() < deadline,
+            "no node took the processing lease"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -193,7 +196,10 @@ fn a_three_node_cluster_with_a_crash_equals_embedded_mode() {
         let node = live[k % live.len()];
         let (got, want) = (view(node, id), view(&embedded, id));
         assert!(want != Value::Null, "{id} has a profile");
-        assert!(got == want, "{id} differs:\ncluster:  {got}\nembedded: {want}");
+        assert!(
+            got == want,
+            "{id} differs:\ncluster:  {got}\nembedded: {want}"
+        );
     }
 }
 
@@ -216,7 +222,9 @@ fn processing_moves_to_a_survivor_when_its_node_is_killed() {
     }
     println!("takeover after {:?}", killed.elapsed());
     assert_eq!(
-        survivor.post("/v1/track", &track("u", "After", "after-kill")).status(),
+        survivor
+            .post("/v1/track", &track("u", "After", "after-kill"))
+            .status(),
         200
     );
     assert_eq!(survivor.profile("user_id:u")["total_events"], 1);

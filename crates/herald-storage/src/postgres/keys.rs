@@ -7,14 +7,7 @@ use super::PgState;
 use crate::{hash_secret, ApiKey, KeyKind, KeyStore, Result};
 
 fn decode(r: &Row) -> Result<ApiKey> {
-    crate::sqlite::decode_key((
-        r.get(0),
-        r.get(1),
-        r.get(2),
-        r.get(3),
-        r.get(4),
-        r.get(5),
-    ))
+    crate::sqlite::decode_key((r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
 }
 
 impl KeyStore for PgState {

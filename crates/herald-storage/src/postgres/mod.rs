@@ -32,10 +32,13 @@ const MAX_IDLE: usize = 16;
 
 impl From<postgres::Error> for StorageError {
     fn from(e: postgres::Error) -> Self {
-        StorageError::Database(match e.as_db_error() {
-            Some(db) => format!("postgres: {} ({})", db.message(), db.code().code()),
-            None => format!("postgres: {e}"),
-        })
+        match e.as_db_error() {
+            Some(db) => {
+                StorageError::Database(format!("postgres: {} ({})", db.message(), db.code().code()))
+            }
+            // No answer from the server: a closed connection, a timeout, a refused connect.
+            None => StorageError::Unavailable(format!("postgres: {e}")),
+        }
     }
 }
 
@@ -103,7 +106,8 @@ impl Drop for Pooled<'_> {
 }
 
 fn connect(url: &str) -> Result<Client> {
-    Client::connect(url, NoTls).map_err(|e| StorageError::Database(format!("connecting to PostgreSQL: {e}")))
+    Client::connect(url, NoTls)
+        .map_err(|e| StorageError::Unavailable(format!("connecting to PostgreSQL: {e}")))
 }
 
 fn prepare<C: GenericClient>(c: &mut C, stmts: &mut Stmts, sql: &'static str) -> Result<Statement> {
@@ -117,17 +121,32 @@ fn prepare<C: GenericClient>(c: &mut C, stmts: &mut Stmts, sql: &'static str) ->
 
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
-fn exec<C: GenericClient>(c: &mut C, stmts: &mut Stmts, sql: &'static str, params: Params<'_>) -> Result<u64> {
+fn exec<C: GenericClient>(
+    c: &mut C,
+    stmts: &mut Stmts,
+    sql: &'static str,
+    params: Params<'_>,
+) -> Result<u64> {
     let s = prepare(c, stmts, sql)?;
     Ok(c.execute(&s, params)?)
 }
 
-fn rows<C: GenericClient>(c: &mut C, stmts: &mut Stmts, sql: &'static str, params: Params<'_>) -> Result<Vec<Row>> {
+fn rows<C: GenericClient>(
+    c: &mut C,
+    stmts: &mut Stmts,
+    sql: &'static str,
+    params: Params<'_>,
+) -> Result<Vec<Row>> {
     let s = prepare(c, stmts, sql)?;
     Ok(c.query(&s, params)?)
 }
 
-fn row<C: GenericClient>(c: &mut C, stmts: &mut Stmts, sql: &'static str, params: Params<'_>) -> Result<Option<Row>> {
+fn row<C: GenericClient>(
+    c: &mut C,
+    stmts: &mut Stmts,
+    sql: &'static str,
+    params: Params<'_>,
+) -> Result<Option<Row>> {
     let s = prepare(c, stmts, sql)?;
     Ok(c.query_opt(&s, params)?)
 }
@@ -147,8 +166,14 @@ impl Conn {
 /// Projection state, queries and keys in one PostgreSQL database.
 pub struct PgState {
     pool: Pool,
-    /// The connection holding the processing lease, when this node holds it.
-    lease: Mutex<Option<Client>>,
+    /// The connection that holds, or keeps asking for, the processing lease.
+    lease: Mutex<Option<Lease>>,
+}
+
+struct Lease {
+    client: Client,
+    /// Whether this connection holds the advisory lock.
+    held: bool,
 }
 
 impl PgState {
@@ -172,22 +197,31 @@ impl PgState {
     /// PostgreSQL has already released it).
     pub fn hold_lease(&self) -> Result<bool> {
         let mut lease = lock(&self.lease);
-        if let Some(client) = lease.as_mut() {
-            if client.simple_query("SELECT 1").is_ok() {
+        if let Some(l) = lease.as_mut() {
+            if l.client.simple_query("SELECT 1").is_err() {
+                if l.held {
+                    tracing::warn!("lost the processing lease (its connection closed)");
+                }
+                *lease = None;
+            } else if l.held {
                 return Ok(true);
             }
-            *lease = None;
-            tracing::warn!("lost the processing lease (its connection closed)");
         }
-        let mut client = connect(&self.pool.url)?;
-        let won: bool = client
+        let l = match lease.as_mut() {
+            Some(l) => l,
+            None => lease.insert(Lease {
+                client: connect(&self.pool.url)?,
+                held: false,
+            }),
+        };
+        l.held = l
+            .client
             .query_one("SELECT pg_try_advisory_lock($1)", &[&PROCESSING_LEASE])?
             .get(0);
-        if won {
+        if l.held {
             tracing::info!("acquired the processing lease");
-            *lease = Some(client);
         }
-        Ok(won)
+        Ok(l.held)
     }
 
     /// Give the lease up (graceful shutdown), so another node takes over at once.

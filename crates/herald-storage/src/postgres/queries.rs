@@ -56,10 +56,11 @@ impl Queries for PgState {
         identities.sort_by(|a, b| (a.link.seq, &a.identifier).cmp(&(b.link.seq, &b.identifier)));
         let mut groups = Vec::new();
         for group_id in state.groups.keys() {
-            let group = match conn.row("SELECT state FROM groups WHERE group_id = $1", &[group_id])? {
-                Some(r) => serde_json::from_str(r.get(0))?,
-                None => Default::default(),
-            };
+            let group =
+                match conn.row("SELECT state FROM groups WHERE group_id = $1", &[group_id])? {
+                    Some(r) => serde_json::from_str(r.get(0))?,
+                    None => Default::default(),
+                };
             groups.push((group_id.clone(), group));
         }
         Ok(Some(ProfileRecord {
@@ -159,7 +160,10 @@ impl Queries for PgState {
             .map(|r| Ok(serde_json::from_str(r.get(0))?))
             .collect::<Result<Vec<_>>>()?;
         let suppressed = conn
-            .rows("SELECT kind, value FROM suppressions ORDER BY kind, value", &[])?
+            .rows(
+                "SELECT kind, value FROM suppressions ORDER BY kind, value",
+                &[],
+            )?
             .iter()
             .map(|r| Ok(Identifier::new(kind_of(r.get(0))?, r.get::<_, String>(1))))
             .collect::<Result<Vec<_>>>()?;

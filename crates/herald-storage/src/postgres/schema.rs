@@ -78,7 +78,9 @@ pub(super) fn migrate(client: &mut Client) -> Result<()> {
             "CREATE TABLE IF NOT EXISTS herald_schema (version INTEGER NOT NULL); \
              INSERT INTO herald_schema SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM herald_schema);",
         )?;
-        let version: i32 = tx.query_one("SELECT version FROM herald_schema", &[])?.get(0);
+        let version: i32 = tx
+            .query_one("SELECT version FROM herald_schema", &[])?
+            .get(0);
         if (version as usize) <= i {
             tx.batch_execute(sql)?;
             tx.execute("UPDATE herald_schema SET version = $1", &[&(i as i32 + 1)])?;

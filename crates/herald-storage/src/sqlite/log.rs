@@ -4,8 +4,8 @@ use herald_core::event::Event;
 use rusqlite::params;
 
 use super::SqliteStore;
-use crate::lock;
 use crate::dedup::{DedupConfig, DedupWindow};
+use crate::lock;
 use crate::{AppendOutcome, EncodedEvent, EventLog, Result, StorageError};
 
 /// The de-duplication window as of `now`: the newest ids of the log within it, oldest first.

@@ -108,4 +108,3 @@ pub(crate) fn open_connection(path: &Path, synchronous: &str) -> Result<Connecti
     ))?;
     Ok(conn)
 }
-

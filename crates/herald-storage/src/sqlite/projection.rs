@@ -70,7 +70,6 @@ impl ProjectionBackend for SqliteStore {
     }
 }
 
-
 impl SqliteTxn<'_> {
     fn flush(&mut self) -> Result<()> {
         let mut stmt = self
@@ -280,7 +279,6 @@ impl ProjectionStore for SqliteTxn<'_> {
         Ok(())
     }
 }
-
 
 pub(crate) fn load_refusals(
     conn: &rusqlite::Connection,

@@ -2,6 +2,8 @@
 //!
 //! By default it starts `herald serve` as a child process in a fresh temporary data
 //! directory, so the server's CPU and memory are measured apart from the load generator's.
+//! With `--nodes N` it starts N cluster nodes instead, on a scratch database and stream of the
+//! local PostgreSQL and NATS JetStream, and spreads the connections over them round-robin.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -9,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use serde_json::Value;
+
+use herald_storage::cluster::Scratch;
 
 use super::process::ServerProcess;
 
@@ -43,6 +47,15 @@ pub struct IngestArgs {
     /// A short run for CI: 2 s of load, 1 s idle; checks that it works, not how fast.
     #[arg(long)]
     pub smoke: bool,
+    /// Start this many cluster nodes (PostgreSQL + JetStream) instead of one embedded server.
+    #[arg(long, conflicts_with = "url")]
+    pub nodes: Option<usize>,
+    /// PostgreSQL server for `--nodes` (a scratch database is created on it and dropped after).
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test")]
+    pub database_url: String,
+    /// NATS JetStream server for `--nodes` (a scratch stream is created and deleted after).
+    #[arg(long, default_value = "nats://127.0.0.1:4222")]
+    pub bus_url: String,
 }
 
 /// A batch body with fixed-width slots rewritten per request, so the generator spends its CPU
@@ -117,26 +130,67 @@ pub async fn run(mut args: IngestArgs) -> anyhow::Result<()> {
         args.connections = args.connections.min(4);
     }
     let data_dir = tempfile::tempdir()?;
-    let (server, url, write_key, admin_key) = match &args.url {
+    let mut scratch = None;
+    let (servers, urls, write_key, admin_key) = match &args.url {
         Some(url) => (
-            None,
-            url.clone(),
+            vec![],
+            vec![url.clone()],
             args.write_key.clone().unwrap_or_default(),
             args.admin_key.clone(),
         ),
         None => {
             let (w, a) = ("hwk_bench_write_key", "hak_bench_admin_key");
-            let server =
-                ServerProcess::start(data_dir.path(), w, a, &["--durability", &args.durability])?;
-            let url = server.url.clone();
-            (Some(server), url, w.to_owned(), Some(a.to_owned()))
+            let mut extra = vec!["--durability".to_owned(), args.durability.clone()];
+            if args.nodes.is_some() {
+                let (db, bus) = (args.database_url.clone(), args.bus_url.clone());
+                let s = tokio::task::spawn_blocking(move || Scratch::create(&db, &bus)).await??;
+                let config = s.config()?;
+                extra.extend([
+                    "--database-url".into(),
+                    config.database_url,
+                    "--bus-url".into(),
+                    config.bus.url,
+                    "--cluster-name".into(),
+                    config.bus.name,
+                ]);
+                scratch = Some(s);
+            }
+            let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+            let mut servers = Vec::new();
+            for i in 0..args.nodes.unwrap_or(1) {
+                let dir = data_dir.path().join(format!("node-{i}"));
+                servers.push(ServerProcess::start(&dir, w, a, &extra)?);
+            }
+            let urls = servers.iter().map(|s| s.url.clone()).collect();
+            (servers, urls, w.to_owned(), Some(a.to_owned()))
         }
     };
+    let result = load(&args, &servers, &urls, &write_key, admin_key.as_deref()).await;
+    for s in servers {
+        s.stop()?;
+    }
+    // Dropping the scratch cluster talks to PostgreSQL synchronously: not on a runtime thread.
+    tokio::task::spawn_blocking(move || drop(scratch)).await?;
+    result
+}
+
+async fn load(
+    args: &IngestArgs,
+    servers: &[ServerProcess],
+    urls: &[String],
+    write_key: &str,
+    admin_key: Option<&str>,
+) -> anyhow::Result<()> {
+    let url = &urls[0];
     let template = Arc::new(Template::new(args.batch, args.event_bytes));
     let event_size = template.body.len() / args.batch;
+    let mode = match args.nodes {
+        Some(n) => format!("{n}-node cluster (PostgreSQL + JetStream)"),
+        None => format!("embedded, durability {}", args.durability),
+    };
     println!(
-        "bench ingest: {} s, {} connections, {} events/batch, ~{} bytes/event, durability {}",
-        args.seconds, args.connections, args.batch, event_size, args.durability
+        "bench ingest: {} s, {} connections, {} events/batch, ~{} bytes/event, {mode}",
+        args.seconds, args.connections, args.batch, event_size
     );
 
     let client = reqwest::Client::builder()
@@ -144,19 +198,26 @@ pub async fn run(mut args: IngestArgs) -> anyhow::Result<()> {
         .build()?;
     let counters = Arc::new(Counters::default());
     let next_request = Arc::new(AtomicU64::new(0));
-    let cpu_before = server.as_ref().map(|s| s.cpu_seconds()).transpose()?;
+    let cpu = || -> anyhow::Result<f64> { servers.iter().map(|s| s.cpu_seconds()).sum() };
+    let rss = || {
+        servers
+            .iter()
+            .map(|s| s.rss_mib().unwrap_or(0.0))
+            .sum::<f64>()
+    };
+    let cpu_before = cpu()?;
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.seconds);
     let mut tasks = Vec::new();
-    for _ in 0..args.connections {
+    for c in 0..args.connections {
         let (client, template, counters, next_request) = (
             client.clone(),
             template.clone(),
             counters.clone(),
             next_request.clone(),
         );
-        let endpoint = format!("{url}/v1/batch");
-        let key = write_key.clone();
+        let endpoint = format!("{}/v1/batch", urls[c % urls.len()]);
+        let key = write_key.to_owned();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             while Instant::now() < deadline {
@@ -187,21 +248,18 @@ pub async fn run(mut args: IngestArgs) -> anyhow::Result<()> {
         }));
     }
     let mut peak_rss = 0f64;
-    if let Some(s) = &server {
-        while Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(250)).await;
-            peak_rss = peak_rss.max(s.rss_mib().unwrap_or(0.0));
-        }
+    while !servers.is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        peak_rss = peak_rss.max(rss());
     }
     let mut latencies = Vec::new();
     for t in tasks {
         latencies.extend(t.await?);
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let cpu_load = match (&server, cpu_before) {
-        (Some(s), Some(before)) => Some((s.cpu_seconds()? - before) / elapsed),
-        _ => None,
-    };
+    let cpu_load = (!servers.is_empty())
+        .then(|| cpu().map(|now| (now - cpu_before) / elapsed))
+        .transpose()?;
     latencies.sort();
     let pct = |p: f64| {
         latencies
@@ -229,14 +287,14 @@ pub async fn run(mut args: IngestArgs) -> anyhow::Result<()> {
     );
     if let Some(load) = cpu_load {
         println!(
-            "server CPU:           {:.2} cores ({:.0}% of the machine)",
+            "server CPU:           {:.2} cores ({:.0}% of the machine; Herald processes only)",
             load,
             load * 100.0 / num_cpus()
         );
         println!("server peak RSS:      {peak_rss:.1} MiB");
     }
 
-    if let Some(admin) = &admin_key {
+    if let Some(admin) = admin_key {
         let drain_start = Instant::now();
         let status = loop {
             let status: Value = client
@@ -262,17 +320,16 @@ pub async fn run(mut args: IngestArgs) -> anyhow::Result<()> {
         }
     }
 
-    if let Some(s) = server {
+    if !servers.is_empty() {
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let before = s.cpu_seconds()?;
+        let before = cpu()?;
         tokio::time::sleep(Duration::from_secs(args.idle_seconds)).await;
-        let idle = (s.cpu_seconds()? - before) / args.idle_seconds as f64;
+        let idle = (cpu()? - before) / args.idle_seconds as f64;
         println!(
-            "idle:                 {:.2}% CPU, {:.1} MiB RSS",
+            "idle:                 {:.2}% CPU, {:.1} MiB RSS (all nodes)",
             idle * 100.0,
-            s.rss_mib()?
+            rss()
         );
-        s.stop()?;
     }
     if ok == 0 || counters.failed.load(Ordering::Relaxed) > 0 {
         anyhow::bail!("the benchmark saw failed requests or no successful request");
