@@ -90,6 +90,19 @@ impl Scratch {
         })
     }
 
+    /// The `herald serve` flags that make a node of this cluster.
+    pub fn serve_args(&self) -> Result<Vec<String>> {
+        let config = self.config()?;
+        Ok(vec![
+            "--database-url".into(),
+            config.database_url,
+            "--bus-url".into(),
+            config.bus.url,
+            "--cluster-name".into(),
+            config.bus.name,
+        ])
+    }
+
     fn delete_stream(&self) -> Result<()> {
         let (stream, _) = crate::jetstream::stream_names(&self.name)?;
         let url = self.nats_url.clone();

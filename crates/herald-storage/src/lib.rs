@@ -228,6 +228,20 @@ pub struct ApiKey {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+impl ApiKey {
+    /// A new live key with a fresh id, for the given secret.
+    pub fn new(kind: KeyKind, name: &str, secret: &str, now: DateTime<Utc>) -> ApiKey {
+        ApiKey {
+            id: format!("key_{}", uuid::Uuid::new_v4().simple()),
+            kind,
+            name: name.to_owned(),
+            prefix: secret.chars().take(8).collect(),
+            created_at: now,
+            revoked_at: None,
+        }
+    }
+}
+
 /// API keys; secrets are stored only as SHA-256 hashes.
 pub trait KeyStore: Send + Sync {
     /// Store a key with the given secret. Returns `None` if a key with that secret exists.

@@ -18,14 +18,7 @@ impl KeyStore for PgState {
         secret: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<ApiKey>> {
-        let key = ApiKey {
-            id: format!("key_{}", uuid::Uuid::new_v4().simple()),
-            kind,
-            name: name.to_owned(),
-            prefix: secret.chars().take(8).collect(),
-            created_at: now,
-            revoked_at: None,
-        };
+        let key = ApiKey::new(kind, name, secret, now);
         let mut conn = self.pool.get()?;
         let inserted = conn.exec(
             "INSERT INTO api_keys (id, kind, name, hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5, $6) \

@@ -144,15 +144,7 @@ pub async fn run(mut args: IngestArgs) -> anyhow::Result<()> {
             if args.nodes.is_some() {
                 let (db, bus) = (args.database_url.clone(), args.bus_url.clone());
                 let s = tokio::task::spawn_blocking(move || Scratch::create(&db, &bus)).await??;
-                let config = s.config()?;
-                extra.extend([
-                    "--database-url".into(),
-                    config.database_url,
-                    "--bus-url".into(),
-                    config.bus.url,
-                    "--cluster-name".into(),
-                    config.bus.name,
-                ]);
+                extra.extend(s.serve_args()?);
                 scratch = Some(s);
             }
             let extra: Vec<&str> = extra.iter().map(String::as_str).collect();

@@ -46,15 +46,7 @@ pub fn scratch_cluster() -> Scratch {
 
 /// `serve` flags that make a node of this cluster.
 pub fn cluster_args(scratch: &Scratch) -> Vec<String> {
-    let config = scratch.config().unwrap();
-    vec![
-        "--database-url".into(),
-        config.database_url,
-        "--bus-url".into(),
-        config.bus.url,
-        "--cluster-name".into(),
-        config.bus.name,
-    ]
+    scratch.serve_args().unwrap()
 }
 
 pub fn bin() -> &'static str {
