@@ -60,7 +60,9 @@ pub struct Submitted {
 #[derive(Clone)]
 pub struct IngestHandle {
     queue: mpsc::Sender<Request>,
-    tail: Tail,
+    /// The live tail this handle feeds, when committed events reach it from here (embedded);
+    /// `None` when the tail is fed from elsewhere (a cluster's stream).
+    tail: Option<Tail>,
 }
 
 impl IngestHandle {
@@ -83,7 +85,8 @@ impl IngestHandle {
             })?;
         let positions = match answer.await {
             Ok(Ok(positions)) => positions,
-            Ok(Err(e)) => return Err(SubmitError::Storage(StorageError::Database(e.to_string()))),
+            // Keep the kind: an unreachable bus must answer 503, not 500.
+            Ok(Err(e)) => return Err(SubmitError::Storage((*e).clone())),
             Err(_) => return Err(SubmitError::Stopped),
         };
         let appended = positions.iter().filter(|p| p.is_some()).count();
@@ -91,10 +94,10 @@ impl IngestHandle {
             appended,
             duplicates: events.len() - appended,
         };
-        if self.tail.is_watched() {
+        if let Some(tail) = self.tail.as_ref().filter(|t| t.is_watched()) {
             for (event, position) in events.into_iter().zip(positions) {
                 if let Some(seq) = position {
-                    self.tail.publish(seq, Arc::new(event));
+                    tail.publish(seq, Arc::new(event));
                 }
             }
         }
@@ -107,7 +110,7 @@ impl IngestHandle {
 pub fn spawn(
     log: Arc<dyn EventLog>,
     notifier: Arc<LogNotifier>,
-    tail: Tail,
+    tail: Option<Tail>,
     config: WriterConfig,
 ) -> (IngestHandle, thread::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(config.queue_requests);
@@ -167,6 +170,56 @@ fn commit_group(group: Vec<Request>, log: &dyn EventLog, notifier: &LogNotifier)
             for (reply, _) in replies {
                 let _ = reply.send(Err(e.clone()));
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A log whose bus is down.
+    struct Unreachable;
+
+    impl EventLog for Unreachable {
+        fn append(&self, _: &[EncodedEvent]) -> Result<AppendOutcome, StorageError> {
+            Err(StorageError::Unavailable("bus down".into()))
+        }
+        fn read_after(&self, _: u64, _: usize) -> Result<Vec<(u64, Event)>, StorageError> {
+            Ok(vec![])
+        }
+        fn load(&self, _: &[u64]) -> Result<Vec<(u64, Event)>, StorageError> {
+            Ok(vec![])
+        }
+        fn delete(&self, _: &[u64]) -> Result<(), StorageError> {
+            Ok(())
+        }
+        fn head(&self) -> Result<u64, StorageError> {
+            Ok(0)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_commit_keeps_its_kind_of_error() {
+        let (ingest, _join) = spawn(
+            Arc::new(Unreachable),
+            Arc::default(),
+            None,
+            WriterConfig::default(),
+        );
+        let mut payload = serde_json::Map::new();
+        payload.insert("type".into(), "track".into());
+        payload.insert("event".into(), "E".into());
+        payload.insert("userId".into(), "u".into());
+        payload.insert("messageId".into(), "m".into());
+        payload.insert("timestamp".into(), "2026-01-01T00:00:00Z".into());
+        payload.insert("receivedAt".into(), "2026-01-01T00:00:00Z".into());
+        let event = Event::from_stored(payload).unwrap();
+        match ingest.submit(vec![event]).await {
+            Err(SubmitError::Storage(StorageError::Unavailable(what))) => {
+                assert_eq!(what, "bus down")
+            }
+            other => panic!("expected an unavailable storage error, got {other:?}"),
         }
     }
 }

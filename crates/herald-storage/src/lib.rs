@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 pub use sqlite::SqliteStore;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StorageError {
     #[error("database error: {0}")]
     Database(String),

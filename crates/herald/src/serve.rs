@@ -230,10 +230,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // Embedded, the writer feeds the live tail; in a cluster, events arrive through every
     // node, so the tail follows the stream instead.
     let writer_tail = match &cluster {
-        None => tail.clone(),
+        None => Some(tail.clone()),
         Some(cluster) => {
             tokio::spawn(follow_stream(cluster.clone(), tail.clone()));
-            Tail::new(1)
+            None
         }
     };
     let (ingest, writer_thread) = writer::spawn(

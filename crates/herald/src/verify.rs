@@ -17,24 +17,28 @@ pub fn run(
     rules: Option<&Path>,
 ) -> anyhow::Result<()> {
     let rules = crate::serve::load_rules(rules)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()?;
+    // The JetStream client runs on this runtime; declared first, it outlives the store.
+    let runtime;
     let store: Box<dyn Store> = match cluster {
         None => Box::new(SqliteStore::open(data_dir, SqliteOptions::default())?),
-        Some((database_url, url, name)) => Box::new(ClusterStore::connect(
-            runtime.handle().clone(),
-            &ClusterConfig {
-                database_url,
-                bus: JetStreamConfig {
-                    url,
-                    name,
-                    duplicate_window: std::time::Duration::from_secs(86_400),
-                    replicas: 1,
+        Some((database_url, url, name)) => {
+            runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()?;
+            Box::new(ClusterStore::connect(
+                runtime.handle().clone(),
+                &ClusterConfig {
+                    database_url,
+                    bus: JetStreamConfig {
+                        url,
+                        name,
+                        duplicate_window: std::time::Duration::from_secs(86_400),
+                        replicas: 1,
+                    },
                 },
-            },
-        )?),
+            )?)
+        }
     };
     let head = store.head()?;
     let processed = store.processed_cursor()?;
