@@ -4,6 +4,7 @@
 //! [`projection::ProjectionStore`] port. That is what makes this crate fast to test, property
 //! testable, and shared by every backend.
 
+pub mod audience;
 pub mod event;
 pub mod identity;
 pub mod memory;

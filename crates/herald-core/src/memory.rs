@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::convert::Infallible;
 
+use crate::audience::{AudienceState, AudienceStore, MembershipChange};
 use crate::event::{Event, EventType};
 use crate::identity::{Identifier, ProfileId, ProfileIdentity, Separation};
 use crate::profile::{GroupState, ProfileState};
@@ -21,6 +22,11 @@ pub struct MemoryProjection {
     /// merge id → (owning profile, record, undone)
     pub merges: BTreeMap<String, (ProfileId, MergeRecord, bool)>,
     pub refusals: Vec<(ProfileId, RefusalRecord)>,
+    pub audience_states: BTreeMap<ProfileId, AudienceState>,
+    /// Audience id → its members.
+    pub audience_members: BTreeMap<String, BTreeSet<ProfileId>>,
+    /// Every membership change, in order.
+    pub membership_history: Vec<(ProfileId, MembershipChange)>,
 }
 
 /// A comparable picture of a projection, identical for any two stores holding the same state.
@@ -278,5 +284,69 @@ impl RebuildStore for MemoryProjection {
         self.refusals.retain(|(p, _)| p != profile);
         self.profiles.remove(profile);
         Ok(())
+    }
+}
+
+impl AudienceStore for MemoryProjection {
+    fn audience_state(&mut self, profile: &ProfileId) -> Result<Option<AudienceState>, Infallible> {
+        Ok(self.audience_states.get(profile).cloned())
+    }
+
+    fn save_audience_state(
+        &mut self,
+        profile: &ProfileId,
+        state: &AudienceState,
+    ) -> Result<(), Infallible> {
+        self.audience_states.insert(profile.clone(), state.clone());
+        Ok(())
+    }
+
+    fn drop_audience_state(&mut self, profile: &ProfileId) -> Result<(), Infallible> {
+        self.audience_states.remove(profile);
+        Ok(())
+    }
+
+    fn record_membership(
+        &mut self,
+        profile: &ProfileId,
+        change: &MembershipChange,
+    ) -> Result<(), Infallible> {
+        let members = self
+            .audience_members
+            .entry(change.audience.clone())
+            .or_default();
+        if change.entered {
+            members.insert(profile.clone());
+        } else {
+            members.remove(profile);
+        }
+        self.membership_history
+            .push((profile.clone(), change.clone()));
+        Ok(())
+    }
+
+    fn forget_memberships(&mut self, profile: &ProfileId) -> Result<(), Infallible> {
+        self.membership_history.retain(|(p, _)| p != profile);
+        Ok(())
+    }
+
+    fn group_members(&mut self, group_id: &str) -> Result<Vec<ProfileId>, Infallible> {
+        let members: BTreeSet<ProfileId> = self
+            .attributions
+            .values()
+            .filter(|(_, g)| g.as_deref() == Some(group_id))
+            .map(|(p, _)| p.clone())
+            .collect();
+        Ok(members.into_iter().collect())
+    }
+
+    fn due_profiles(&mut self, now: i64, limit: usize) -> Result<Vec<ProfileId>, Infallible> {
+        Ok(self
+            .audience_states
+            .iter()
+            .filter(|(_, s)| s.due.is_some_and(|d| d <= now))
+            .map(|(p, _)| p.clone())
+            .take(limit)
+            .collect())
     }
 }

@@ -25,6 +25,10 @@ impl<E> From<E> for SplitError<E> {
 pub struct SplitOutcome {
     /// Profiles that hold the replayed events now.
     pub profiles: Vec<ProfileId>,
+    /// Profiles that were cleared before the replay (some come back in `profiles`).
+    pub cleared: Vec<ProfileId>,
+    /// Groups whose state was recomputed (deletion only).
+    pub groups: Vec<String>,
     pub replayed: usize,
     /// Events removed from the log (deletion only).
     pub deleted_seqs: Vec<u64>,
@@ -52,7 +56,7 @@ where
         left: record.winner_identifiers,
         right: record.loser_identifiers,
     })?;
-    let events = clear_closure(store, &[owner], &mut load_events)?;
+    let (cleared, events) = clear_closure(store, &[owner], &mut load_events)?;
     let mut profiles = BTreeSet::new();
     for (seq, event) in &events {
         if let Applied::Attributed { profile, .. } = apply_event(store, *seq, event, rules)? {
@@ -61,6 +65,8 @@ where
     }
     Ok(SplitOutcome {
         profiles: profiles.into_iter().collect(),
+        cleared,
+        groups: vec![],
         replayed: events.len(),
         deleted_seqs: vec![],
         suppressed: vec![],
@@ -86,7 +92,7 @@ where
     for id in &suppressed {
         store.suppress(id)?;
     }
-    let events = clear_closure(store, std::slice::from_ref(profile), &mut load_events)?;
+    let (cleared, events) = clear_closure(store, std::slice::from_ref(profile), &mut load_events)?;
     let mut profiles = BTreeSet::new();
     let mut deleted_seqs = Vec::new();
     for (seq, event) in &events {
@@ -102,33 +108,38 @@ where
             }
         }
     }
-    for group_id in groups {
-        store.delete_group_state(&group_id)?;
-        let seqs = store.group_event_seqs(&group_id)?;
-        let mut state = store.group_state(&group_id)?;
+    for group_id in &groups {
+        store.delete_group_state(group_id)?;
+        let seqs = store.group_event_seqs(group_id)?;
+        let mut state = store.group_state(group_id)?;
         for (_, event) in load_events(&seqs)? {
             if event.event_type == EventType::Group {
                 state.apply(&event);
             }
         }
         if !seqs.is_empty() {
-            store.save_group_state(&group_id, &state)?;
+            store.save_group_state(group_id, &state)?;
         }
     }
     Ok(SplitOutcome {
         profiles: profiles.into_iter().collect(),
+        cleared,
+        groups: groups.into_iter().collect(),
         replayed: events.len(),
         deleted_seqs,
         suppressed,
     })
 }
 
-/// Clear the closure of `seeds` and return its events in log order.
+/// The profiles of a cleared closure and their events.
+type Cleared = (Vec<ProfileId>, Vec<(u64, Event)>);
+
+/// Clear the closure of `seeds` and return its profiles and their events in log order.
 fn clear_closure<S, L>(
     store: &mut S,
     seeds: &[ProfileId],
     load_events: &mut L,
-) -> Result<Vec<(u64, Event)>, S::Error>
+) -> Result<Cleared, S::Error>
 where
     S: RebuildStore + ?Sized,
     L: FnMut(&[u64]) -> Result<Vec<(u64, Event)>, S::Error>,
@@ -145,5 +156,5 @@ where
     }
     let mut events = load_events(&seqs)?;
     events.sort_by_key(|(seq, _)| *seq);
-    Ok(events)
+    Ok((profiles, events))
 }

@@ -91,3 +91,179 @@ pub fn parse(v: &Value) -> Event {
     };
     Event::parse(v.clone(), 0, &ctx).unwrap()
 }
+
+/// Random rules of the audience language, covering every construct, operator and odd name.
+pub mod rules {
+    use proptest::prelude::*;
+    use serde_json::{json, Value};
+
+    use crate::audience::rule::*;
+
+    fn arb_name() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            "plan",
+            "address.city",
+            "last",
+            "with space",
+            "über",
+            "a'b",
+            "_x$1",
+            "trait",
+            "in",
+        ])
+        .prop_map(str::to_owned)
+    }
+
+    fn arb_value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(json!(null)),
+            any::<bool>().prop_map(Value::from),
+            (-1000i64..1000).prop_map(Value::from),
+            (-100.0f64..100.0).prop_map(|f| json!(f)),
+            prop::sample::select(vec!["trial", "", "a \"quoted\" \\ value", "line\nbreak"])
+                .prop_map(Value::from),
+        ]
+    }
+
+    fn arb_span() -> impl Strategy<Value = Span> {
+        (1u32..500, prop::sample::select(Unit::ALL.to_vec()))
+            .prop_map(|(amount, unit)| Span { amount, unit })
+    }
+
+    fn arb_instant() -> impl Strategy<Value = Instant> {
+        prop::sample::select(vec![
+            "2026-01-01",
+            "2026-03-04T05:06:07Z",
+            "2026-02-01T00:00:00.5+02:00",
+        ])
+        .prop_map(|t| Instant::parse(t).unwrap())
+    }
+
+    pub fn arb_test(relative: bool, time_only: bool) -> BoxedStrategy<Test> {
+        let time = prop_oneof![
+            arb_instant().prop_map(Test::Before),
+            arb_instant().prop_map(Test::After),
+        ];
+        let relative_time = prop_oneof![
+            arb_span().prop_map(Test::MoreThanAgo),
+            arb_span().prop_map(Test::LessThanAgo),
+        ];
+        let time = if relative {
+            prop_oneof![time, relative_time].boxed()
+        } else {
+            time.boxed()
+        };
+        if time_only {
+            return time;
+        }
+        let list = || prop::collection::vec(arb_value(), 1..3);
+        prop_oneof![
+            arb_value().prop_map(Test::Eq),
+            arb_value().prop_map(Test::Neq),
+            list().prop_map(Test::In),
+            list().prop_map(Test::NotIn),
+            arb_value().prop_map(Test::Gt),
+            arb_value().prop_map(Test::Gte),
+            arb_value().prop_map(Test::Lt),
+            arb_value().prop_map(Test::Lte),
+            (arb_value(), arb_value()).prop_map(|(a, b)| Test::Between(a, b)),
+            "[a-z\"]{0,4}".prop_map(Test::Contains),
+            "[a-z]{0,4}".prop_map(Test::StartsWith),
+            Just(Test::Exists),
+            Just(Test::NotExists),
+            time,
+        ]
+        .boxed()
+    }
+
+    fn arb_filters() -> impl Strategy<Value = Vec<Filter>> {
+        prop::collection::vec(
+            (arb_name(), arb_test(false, false)).prop_map(|(path, test)| Filter { path, test }),
+            0..3,
+        )
+    }
+
+    fn arb_window() -> impl Strategy<Value = Window> {
+        prop_oneof![
+            Just(Window::Ever),
+            arb_span().prop_map(Window::Last),
+            Just(Window::Between(
+                Instant::parse("2026-01-01").unwrap(),
+                Instant::parse("2026-02-01T00:00:00Z").unwrap()
+            )),
+        ]
+    }
+
+    fn arb_event() -> impl Strategy<Value = String> {
+        prop::sample::select(vec!["Order Completed", "page", "with \"quotes\"", "and"])
+            .prop_map(str::to_owned)
+    }
+
+    fn arb_atom() -> impl Strategy<Value = Rule> {
+        let count = (prop::sample::select(CountOp::ALL.to_vec()), 0u64..10)
+            .prop_map(|(op, value)| Count { op, value });
+        prop_oneof![
+            (arb_name(), arb_test(true, false)).prop_map(|(path, test)| Rule::Trait { path, test }),
+            (arb_name(), arb_test(true, false))
+                .prop_map(|(path, test)| Rule::GroupTrait { path, test }),
+            ("[a-z][a-z0-9_]{0,6}", arb_test(true, false))
+                .prop_filter(
+                    "not a keyword",
+                    |(n, _)| !crate::audience::text::is_keyword(n)
+                )
+                .prop_map(|(name, test)| Rule::Computed { name, test }),
+            (arb_event(), arb_filters(), count, arb_window()).prop_map(
+                |(event, filters, count, window)| Rule::Performed {
+                    event,
+                    filters,
+                    count,
+                    window
+                }
+            ),
+            (
+                arb_event(),
+                arb_filters(),
+                arb_test(true, true),
+                any::<bool>()
+            )
+                .prop_map(|(event, filters, test, first)| if first {
+                    Rule::FirstPerformed {
+                        event,
+                        filters,
+                        test,
+                    }
+                } else {
+                    Rule::LastPerformed {
+                        event,
+                        filters,
+                        test,
+                    }
+                }),
+            (
+                prop::collection::vec(
+                    (arb_event(), arb_filters())
+                        .prop_map(|(event, filters)| Step { event, filters }),
+                    2..4
+                ),
+                arb_span(),
+                arb_window()
+            )
+                .prop_map(|(steps, within, window)| Rule::Sequence {
+                    steps,
+                    within,
+                    window
+                }),
+            "[a-z_-]{1,8}".prop_map(Rule::InAudience),
+        ]
+    }
+
+    pub fn arb_rule() -> impl Strategy<Value = Rule> {
+        arb_atom().prop_recursive(3, 16, 3, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 2..4).prop_map(Rule::And),
+                prop::collection::vec(inner.clone(), 2..4).prop_map(Rule::Or),
+                inner.prop_map(|r| Rule::Not(Box::new(r))),
+            ]
+        })
+    }
+}

@@ -1,0 +1,567 @@
+//! The catalog: every audience and computed trait, compiled for evaluation.
+//!
+//! [`Catalog::evaluate`] is the one evaluator: live processing, time-driven re-evaluation,
+//! backfills and explanations all call it on a profile's [`ProfileFacts`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{json, Map, Value};
+
+use super::facts::{fact_id, lookup, FactSpec, Hit, ProfileFacts};
+use super::rule::{Count, Filter, Rule, Test, Window};
+use super::value::{number, test_time, test_value};
+
+/// How a computed trait aggregates its events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aggregate {
+    Count,
+    Sum,
+    Average,
+    Min,
+    Max,
+    First,
+    Last,
+    Distinct,
+}
+
+impl Aggregate {
+    pub const ALL: [Aggregate; 8] = [
+        Aggregate::Count,
+        Aggregate::Sum,
+        Aggregate::Average,
+        Aggregate::Min,
+        Aggregate::Max,
+        Aggregate::First,
+        Aggregate::Last,
+        Aggregate::Distinct,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Aggregate::Count => "count",
+            Aggregate::Sum => "sum",
+            Aggregate::Average => "avg",
+            Aggregate::Min => "min",
+            Aggregate::Max => "max",
+            Aggregate::First => "first",
+            Aggregate::Last => "last",
+            Aggregate::Distinct => "distinct",
+        }
+    }
+
+    pub fn needs_property(self) -> bool {
+        self != Aggregate::Count
+    }
+}
+
+/// A computed trait: an aggregate of an event property over the profile's matching events.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComputedTrait {
+    pub name: String,
+    pub aggregate: Aggregate,
+    /// `None`: every event.
+    pub event: Option<String>,
+    pub property: Option<String>,
+    pub filters: Vec<Filter>,
+    pub window: Window,
+}
+
+impl ComputedTrait {
+    /// The value over `hits` at `now` (absent when nothing qualifies; `count` is always a
+    /// number), and when it next changes with time alone.
+    pub fn value(&self, hits: &[Hit], now: i64) -> (Option<Value>, Option<i64>) {
+        let inside: Vec<&Hit> = hits
+            .iter()
+            .filter(|h| self.window.contains(h.ts, now))
+            .collect();
+        let next = exit_time(&self.window, inside.iter().map(|h| h.ts));
+        let values = || inside.iter().filter_map(|h| h.value.as_ref());
+        let numbers = || values().filter_map(Value::as_f64);
+        let value = match self.aggregate {
+            Aggregate::Count => Some(Value::from(inside.len())),
+            Aggregate::Sum => numbers().reduce(|a, b| a + b).map(number),
+            Aggregate::Average => {
+                let n = numbers().count();
+                (n > 0).then(|| number(numbers().sum::<f64>() / n as f64))
+            }
+            Aggregate::Min => numbers().reduce(f64::min).map(number),
+            Aggregate::Max => numbers().reduce(f64::max).map(number),
+            Aggregate::First => values().find(|v| !v.is_null()).cloned(),
+            Aggregate::Last => values().rfind(|v| !v.is_null()).cloned(),
+            Aggregate::Distinct => {
+                let distinct: BTreeMap<String, &Value> = values()
+                    .filter(|v| !v.is_null())
+                    .map(|v| (v.to_string(), v))
+                    .collect();
+                (!distinct.is_empty())
+                    .then(|| Value::Array(distinct.into_values().cloned().collect()))
+            }
+        };
+        (value, next)
+    }
+}
+
+/// When the earliest of these in-window hits leaves a relative window.
+fn exit_time(window: &Window, times: impl Iterator<Item = i64>) -> Option<i64> {
+    match window {
+        Window::Last(span) => times.min().map(|t| t + span.millis()),
+        Window::Ever | Window::Between(..) => None,
+    }
+}
+
+/// An audience: an id and a rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AudienceDef {
+    pub id: String,
+    pub rule: Rule,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CatalogError {
+    #[error("audience `{audience}` refers to unknown audience `{missing}`")]
+    UnknownAudience { audience: String, missing: String },
+    #[error("audience `{audience}` refers to unknown computed trait `{missing}`")]
+    UnknownComputedTrait { audience: String, missing: String },
+    #[error("audiences refer to each other in a cycle: {}", .0.join(" → "))]
+    Cycle(Vec<String>),
+}
+
+/// A rule with its event conditions resolved to facts.
+#[derive(Debug, Clone)]
+enum Node {
+    And(Vec<Node>),
+    Or(Vec<Node>),
+    Not(Box<Node>),
+    Trait(String, Test),
+    GroupTrait(String, Test),
+    Computed(String, Test),
+    Performed {
+        fact: String,
+        count: Count,
+        window: Window,
+    },
+    First(String, Test),
+    Last(String, Test),
+    Sequence {
+        steps: Vec<String>,
+        within: i64,
+        window: Window,
+    },
+    InAudience(String),
+}
+
+/// What a profile looks like to the evaluator.
+pub struct Subject<'a> {
+    pub traits: &'a Map<String, Value>,
+    /// Traits of every group the profile belongs to.
+    pub groups: &'a [Map<String, Value>],
+    pub facts: &'a ProfileFacts,
+}
+
+/// The result of evaluating every computed trait and audience for one profile.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Outcome {
+    pub computed: BTreeMap<String, Value>,
+    /// Audiences the profile is in.
+    pub members: BTreeSet<String>,
+    /// The earliest instant (Unix ms) at which any of this can change without a new event.
+    pub next_change: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    computed: Vec<(ComputedTrait, String)>,
+    /// Audiences in dependency order: every audience after those it refers to.
+    audiences: Vec<(AudienceDef, Node)>,
+    facts: BTreeMap<String, FactSpec>,
+    fingerprint: String,
+    reads_group_traits: bool,
+}
+
+impl Catalog {
+    pub fn new(
+        computed: Vec<ComputedTrait>,
+        audiences: Vec<AudienceDef>,
+    ) -> Result<Catalog, CatalogError> {
+        let mut catalog = Catalog::default();
+        for c in computed {
+            let fact = catalog.fact(
+                c.event.as_deref(),
+                &c.filters,
+                c.property.as_deref(),
+                c.window.reach(),
+            );
+            catalog.computed.push((c, fact));
+        }
+        let names: BTreeSet<&str> = catalog
+            .computed
+            .iter()
+            .map(|(c, _)| c.name.as_str())
+            .collect();
+        let ids: BTreeSet<&str> = audiences.iter().map(|a| a.id.as_str()).collect();
+        for a in &audiences {
+            if let Some(missing) = a.rule.audiences().into_iter().find(|r| !ids.contains(r)) {
+                return Err(CatalogError::UnknownAudience {
+                    audience: a.id.clone(),
+                    missing: missing.to_owned(),
+                });
+            }
+            if let Some(missing) = a
+                .rule
+                .computed_traits()
+                .into_iter()
+                .find(|r| !names.contains(r))
+            {
+                return Err(CatalogError::UnknownComputedTrait {
+                    audience: a.id.clone(),
+                    missing: missing.to_owned(),
+                });
+            }
+        }
+        for def in dependency_order(audiences)? {
+            let node = catalog.compile(&def.rule);
+            catalog.reads_group_traits |= def.rule.reads_group_traits();
+            catalog.audiences.push((def, node));
+        }
+        let facts: Vec<(&String, Option<i64>)> =
+            catalog.facts.iter().map(|(id, f)| (id, f.reach)).collect();
+        catalog.fingerprint = format!(
+            "{:016x}",
+            xxhash_rust::xxh3::xxh3_64(
+                serde_json::to_string(&facts).unwrap_or_default().as_bytes()
+            )
+        );
+        Ok(catalog)
+    }
+
+    /// Identifies the set of facts (and how far back each reaches): profile facts built for
+    /// another fingerprint must be rebuilt from history.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    pub fn reads_group_traits(&self) -> bool {
+        self.reads_group_traits
+    }
+
+    pub fn computed_traits(&self) -> impl Iterator<Item = &ComputedTrait> {
+        self.computed.iter().map(|(c, _)| c)
+    }
+
+    pub fn facts(&self) -> &BTreeMap<String, FactSpec> {
+        &self.facts
+    }
+
+    pub fn audience_ids(&self) -> impl Iterator<Item = &str> {
+        self.audiences.iter().map(|(a, _)| a.id.as_str())
+    }
+
+    pub fn audience(&self, id: &str) -> Option<&AudienceDef> {
+        self.audiences.iter().map(|(a, _)| a).find(|a| a.id == id)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.audiences.is_empty() && self.computed.is_empty()
+    }
+
+    fn fact(
+        &mut self,
+        event: Option<&str>,
+        filters: &[Filter],
+        property: Option<&str>,
+        reach: Option<i64>,
+    ) -> String {
+        let id = fact_id(event, filters, property);
+        let spec = self.facts.entry(id.clone()).or_insert_with(|| FactSpec {
+            event: event.map(str::to_owned),
+            filters: filters.to_vec(),
+            property: property.map(str::to_owned),
+            reach,
+        });
+        spec.reach = match (spec.reach, reach) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            _ => None,
+        };
+        id
+    }
+
+    fn compile(&mut self, rule: &Rule) -> Node {
+        match rule {
+            Rule::And(rules) => Node::And(rules.iter().map(|r| self.compile(r)).collect()),
+            Rule::Or(rules) => Node::Or(rules.iter().map(|r| self.compile(r)).collect()),
+            Rule::Not(rule) => Node::Not(Box::new(self.compile(rule))),
+            Rule::Trait { path, test } => Node::Trait(path.clone(), test.clone()),
+            Rule::GroupTrait { path, test } => Node::GroupTrait(path.clone(), test.clone()),
+            Rule::Computed { name, test } => Node::Computed(name.clone(), test.clone()),
+            Rule::Performed {
+                event,
+                filters,
+                count,
+                window,
+            } => Node::Performed {
+                fact: self.fact(Some(event), filters, None, window.reach()),
+                count: *count,
+                window: window.clone(),
+            },
+            Rule::FirstPerformed {
+                event,
+                filters,
+                test,
+            } => Node::First(self.fact(Some(event), filters, None, None), test.clone()),
+            Rule::LastPerformed {
+                event,
+                filters,
+                test,
+            } => Node::Last(self.fact(Some(event), filters, None, None), test.clone()),
+            Rule::Sequence {
+                steps,
+                within,
+                window,
+            } => Node::Sequence {
+                steps: steps
+                    .iter()
+                    .map(|s| self.fact(Some(&s.event), &s.filters, None, window.reach()))
+                    .collect(),
+                within: within.millis(),
+                window: window.clone(),
+            },
+            Rule::InAudience(id) => Node::InAudience(id.clone()),
+        }
+    }
+
+    /// Evaluate every computed trait and audience for one profile at `now` (Unix ms).
+    pub fn evaluate(&self, subject: &Subject<'_>, now: i64) -> Outcome {
+        let mut outcome = Outcome::default();
+        for (computed, fact) in &self.computed {
+            let (value, next) = computed.value(subject.facts.hits(fact), now);
+            outcome.next_change = earliest(outcome.next_change, next);
+            if let Some(value) = value {
+                outcome.computed.insert(computed.name.clone(), value);
+            }
+        }
+        for (def, node) in &self.audiences {
+            let (member, next) = eval(node, subject, &outcome, now);
+            outcome.next_change = earliest(outcome.next_change, next);
+            if member {
+                outcome.members.insert(def.id.clone());
+            }
+        }
+        outcome
+    }
+
+    /// Why a profile is or is not in an audience: the rule's conditions as a tree, each with
+    /// its outcome and what it saw. `None` for an unknown audience.
+    pub fn explain(&self, audience: &str, subject: &Subject<'_>, now: i64) -> Option<Value> {
+        let outcome = self.evaluate(subject, now);
+        let (def, node) = self.audiences.iter().find(|(a, _)| a.id == audience)?;
+        Some(explain(&def.rule, node, subject, &outcome, now))
+    }
+}
+
+fn earliest(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Order audiences so that each comes after those it refers to; refuse cycles.
+fn dependency_order(audiences: Vec<AudienceDef>) -> Result<Vec<AudienceDef>, CatalogError> {
+    let mut pending: BTreeMap<String, AudienceDef> =
+        audiences.into_iter().map(|a| (a.id.clone(), a)).collect();
+    let mut done: BTreeSet<String> = BTreeSet::new();
+    let mut ordered = Vec::new();
+    while !pending.is_empty() {
+        let ready: Vec<String> = pending
+            .iter()
+            .filter(|(_, a)| a.rule.audiences().iter().all(|r| done.contains(*r)))
+            .map(|(id, _)| id.clone())
+            .collect();
+        if ready.is_empty() {
+            return Err(CatalogError::Cycle(find_cycle(&pending)));
+        }
+        for id in ready {
+            ordered.push(pending.remove(&id).expect("pending"));
+            done.insert(id);
+        }
+    }
+    Ok(ordered)
+}
+
+fn find_cycle(pending: &BTreeMap<String, AudienceDef>) -> Vec<String> {
+    let mut path: Vec<String> = Vec::new();
+    let mut current = pending.keys().next().cloned().unwrap_or_default();
+    loop {
+        if let Some(at) = path.iter().position(|p| *p == current) {
+            let mut cycle = path.split_off(at);
+            cycle.push(current);
+            return cycle;
+        }
+        path.push(current.clone());
+        let next = pending[&current]
+            .rule
+            .audiences()
+            .into_iter()
+            .find(|r| pending.contains_key(*r))
+            .map(str::to_owned);
+        match next {
+            Some(n) => current = n,
+            None => return path,
+        }
+    }
+}
+
+fn eval(node: &Node, subject: &Subject<'_>, done: &Outcome, now: i64) -> (bool, Option<i64>) {
+    match node {
+        Node::And(nodes) | Node::Or(nodes) => {
+            let is_and = matches!(node, Node::And(_));
+            let mut next = None;
+            let mut result = is_and;
+            for n in nodes {
+                let (value, change) = eval(n, subject, done, now);
+                next = earliest(next, change);
+                if is_and {
+                    result &= value;
+                } else {
+                    result |= value;
+                }
+            }
+            (result, next)
+        }
+        Node::Not(inner) => {
+            let (value, next) = eval(inner, subject, done, now);
+            (!value, next)
+        }
+        Node::Trait(path, test) => test_value(test, lookup(subject.traits, path), now),
+        Node::GroupTrait(path, test) => {
+            let mut next = None;
+            let mut any = false;
+            for group in subject.groups {
+                let (value, change) = test_value(test, lookup(group, path), now);
+                any |= value;
+                next = earliest(next, change);
+            }
+            (any, next)
+        }
+        Node::Computed(name, test) => test_value(test, done.computed.get(name), now),
+        Node::Performed {
+            fact,
+            count,
+            window,
+        } => {
+            let inside = || {
+                subject
+                    .facts
+                    .hits(fact)
+                    .iter()
+                    .filter(|h| window.contains(h.ts, now))
+            };
+            let n = inside().count() as u64;
+            (count.holds(n), exit_time(window, inside().map(|h| h.ts)))
+        }
+        Node::First(fact, test) => match subject.facts.hits(fact).first() {
+            Some(h) => test_time(test, h.ts, now),
+            None => (false, None),
+        },
+        Node::Last(fact, test) => match subject.facts.hits(fact).last() {
+            Some(h) => test_time(test, h.ts, now),
+            None => (false, None),
+        },
+        Node::Sequence {
+            steps,
+            within,
+            window,
+        } => {
+            let lists: Vec<Vec<&Hit>> = steps
+                .iter()
+                .map(|f| {
+                    subject
+                        .facts
+                        .hits(f)
+                        .iter()
+                        .filter(|h| window.contains(h.ts, now))
+                        .collect()
+                })
+                .collect();
+            let next = exit_time(window, lists.iter().flatten().map(|h| h.ts));
+            (sequence_holds(&lists, *within), next)
+        }
+        Node::InAudience(id) => (done.members.contains(id), None),
+    }
+}
+
+/// Whether some chain of hits, one per step, strictly ordered by `(time, messageId)`, spans at
+/// most `within`. For each start, taking the earliest possible hit at every later step gives
+/// the shortest chain from that start.
+pub fn sequence_holds(lists: &[Vec<&Hit>], within: i64) -> bool {
+    let key = |h: &Hit| (h.ts, h.id.clone());
+    let Some((first, rest)) = lists.split_first() else {
+        return false;
+    };
+    'starts: for start in first {
+        let mut previous = key(start);
+        for list in rest {
+            match list.iter().find(|h| key(h) > previous) {
+                Some(h) => previous = key(h),
+                None => continue 'starts,
+            }
+        }
+        if previous.0 - start.ts <= within {
+            return true;
+        }
+    }
+    false
+}
+
+fn explain(rule: &Rule, node: &Node, subject: &Subject<'_>, done: &Outcome, now: i64) -> Value {
+    let (result, _) = eval(node, subject, done, now);
+    let mut out = json!({
+        "condition": super::text::print(rule),
+        "result": result,
+    });
+    let children = match (rule, node) {
+        (Rule::And(rules), Node::And(nodes)) | (Rule::Or(rules), Node::Or(nodes)) => rules
+            .iter()
+            .zip(nodes)
+            .map(|(r, n)| explain(r, n, subject, done, now))
+            .collect(),
+        (Rule::Not(r), Node::Not(n)) => vec![explain(r, n, subject, done, now)],
+        _ => Vec::new(),
+    };
+    let seen = match node {
+        Node::Trait(path, _) => lookup(subject.traits, path).cloned(),
+        Node::Computed(name, _) => done.computed.get(name).cloned(),
+        Node::GroupTrait(path, _) => Some(Value::Array(
+            subject
+                .groups
+                .iter()
+                .filter_map(|g| lookup(g, path).cloned())
+                .collect(),
+        )),
+        Node::Performed { fact, window, .. } => Some(Value::from(
+            subject
+                .facts
+                .hits(fact)
+                .iter()
+                .filter(|h| window.contains(h.ts, now))
+                .count(),
+        )),
+        Node::First(fact, _) => subject.facts.hits(fact).first().map(|h| time_value(h.ts)),
+        Node::Last(fact, _) => subject.facts.hits(fact).last().map(|h| time_value(h.ts)),
+        _ => None,
+    };
+    let map = out.as_object_mut().expect("object");
+    if let Some(seen) = seen {
+        map.insert("seen".into(), seen);
+    }
+    if !children.is_empty() {
+        map.insert("conditions".into(), Value::Array(children));
+    }
+    out
+}
+
+fn time_value(ms: i64) -> Value {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| Value::from(crate::event::rfc3339(t)))
+        .unwrap_or(Value::Null)
+}

@@ -1,0 +1,335 @@
+//! Keeping memberships live: what happens to a profile's audience state when an event is
+//! applied, when its timer fires, and when its history is rebuilt (backfill, unmerge, deletion).
+//!
+//! Every path ends in [`refresh`]: prune the facts, run [`Catalog::evaluate`], record the
+//! difference with the stored memberships as `entered` / `exited` changes, and store the
+//! instant of the next time-driven change (the profile's durable timer).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::catalog::{Catalog, Subject};
+use super::facts::ProfileFacts;
+use crate::event::{Event, EventType};
+use crate::identity::ProfileId;
+use crate::projection::{Applied, RebuildStore};
+use crate::split::SplitOutcome;
+
+/// What a profile keeps for audiences, stored next to its profile state.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct AudienceState {
+    /// The catalog fingerprint the facts were built for; another one means the facts must be
+    /// rebuilt from the profile's history before use.
+    pub built_for: String,
+    pub facts: ProfileFacts,
+    pub members: BTreeSet<String>,
+    pub computed: BTreeMap<String, Value>,
+    /// When memberships or computed traits next change with time alone (Unix ms).
+    pub due: Option<i64>,
+}
+
+/// Why a membership changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Cause {
+    /// The event at this log position.
+    Event { seq: u64 },
+    /// Time passed (a window closed, a relative date was reached).
+    Time,
+    /// The profile was merged into another one by the event at `seq`.
+    Merged { seq: u64 },
+    /// Its history was rebuilt: an audience was created or edited (backfill).
+    Backfill,
+    /// A merge was undone or a person deleted.
+    Split,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MembershipChange {
+    pub audience: String,
+    pub entered: bool,
+    /// Unix ms.
+    pub at: i64,
+    pub cause: Cause,
+}
+
+/// The storage a live audience engine needs besides the projection.
+pub trait AudienceStore: RebuildStore {
+    fn audience_state(&mut self, profile: &ProfileId)
+        -> Result<Option<AudienceState>, Self::Error>;
+    /// Store the state (and index its `due` time for [`AudienceStore::due_profiles`]).
+    fn save_audience_state(
+        &mut self,
+        profile: &ProfileId,
+        state: &AudienceState,
+    ) -> Result<(), Self::Error>;
+    fn drop_audience_state(&mut self, profile: &ProfileId) -> Result<(), Self::Error>;
+    /// Apply one change to the member lists and append it to the profile's history.
+    fn record_membership(
+        &mut self,
+        profile: &ProfileId,
+        change: &MembershipChange,
+    ) -> Result<(), Self::Error>;
+    /// Forget a deleted person's membership history.
+    fn forget_memberships(&mut self, profile: &ProfileId) -> Result<(), Self::Error>;
+    /// Profiles that sent a `group` call for this group.
+    fn group_members(&mut self, group_id: &str) -> Result<Vec<ProfileId>, Self::Error>;
+    /// Up to `limit` profiles whose timer is due at `now`.
+    fn due_profiles(&mut self, now: i64, limit: usize) -> Result<Vec<ProfileId>, Self::Error>;
+}
+
+/// Loads events from the log by position.
+pub type LoadEvents<'a, E> = dyn FnMut(&[u64]) -> Result<Vec<(u64, Event)>, E> + 'a;
+
+/// Update audiences after `apply_event` attributed `event` (at `seq`).
+pub fn on_event<S: AudienceStore + ?Sized>(
+    store: &mut S,
+    catalog: &Catalog,
+    seq: u64,
+    event: &Event,
+    applied: &Applied,
+    now: i64,
+    load: &mut LoadEvents<'_, S::Error>,
+) -> Result<(), S::Error> {
+    let Applied::Attributed {
+        profile,
+        created,
+        merges,
+    } = applied
+    else {
+        return Ok(());
+    };
+    if catalog.is_empty() {
+        return Ok(());
+    }
+    let fingerprint = catalog.fingerprint().to_owned();
+    let mut rebuild = false;
+    let mut touched: Vec<ProfileId> = Vec::new();
+    for merge in merges {
+        let loser = store.audience_state(&merge.loser)?;
+        leave_all(store, &merge.loser, now, Cause::Merged { seq })?;
+        let winner = store.audience_state(&merge.winner)?;
+        match (winner, loser) {
+            (Some(mut w), Some(l)) if w.built_for == fingerprint && l.built_for == fingerprint => {
+                w.facts.merge(l.facts);
+                store.save_audience_state(&merge.winner, &w)?;
+            }
+            (Some(mut w), _) => {
+                // One side is stale: the winner's facts are rebuilt from its merged history.
+                w.built_for.clear();
+                store.save_audience_state(&merge.winner, &w)?;
+            }
+            (None, _) => {}
+        }
+        if !touched.contains(&merge.winner) {
+            touched.push(merge.winner.clone());
+        }
+    }
+    let mut state = match store.audience_state(profile)? {
+        Some(state) if state.built_for == fingerprint => state,
+        Some(state) => {
+            rebuild = true;
+            state
+        }
+        None if *created && merges.is_empty() => AudienceState {
+            built_for: fingerprint.clone(),
+            ..AudienceState::default()
+        },
+        None => {
+            rebuild = true;
+            AudienceState::default()
+        }
+    };
+    if rebuild {
+        state.facts = build_facts(store, catalog, profile, now, load)?;
+        state.built_for = fingerprint;
+    } else {
+        state.facts.fold(catalog.facts(), event, now);
+    }
+    refresh(
+        store,
+        catalog,
+        profile,
+        &mut state,
+        now,
+        Cause::Event { seq },
+    )?;
+    for other in touched.into_iter().filter(|p| p != profile) {
+        refresh_stored(store, catalog, &other, now, Cause::Event { seq }, load)?;
+    }
+    if let (EventType::Group, Some(group_id), true) = (
+        event.event_type,
+        &event.group_id,
+        catalog.reads_group_traits(),
+    ) {
+        for member in store.group_members(group_id)? {
+            if &member != profile {
+                refresh_stored(store, catalog, &member, now, Cause::Event { seq }, load)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Re-evaluate a stored profile (a due timer, a group change, a catalog change), rebuilding
+/// its facts first when they were built for another catalog. `cause` is recorded on changes;
+/// a rebuild records [`Cause::Backfill`].
+pub fn refresh_stored<S: AudienceStore + ?Sized>(
+    store: &mut S,
+    catalog: &Catalog,
+    profile: &ProfileId,
+    now: i64,
+    cause: Cause,
+    load: &mut LoadEvents<'_, S::Error>,
+) -> Result<(), S::Error> {
+    if store.identity(profile)?.is_none() {
+        return leave_all(store, profile, now, cause);
+    }
+    let fingerprint = catalog.fingerprint().to_owned();
+    let mut state = store.audience_state(profile)?.unwrap_or_default();
+    let cause = if state.built_for == fingerprint {
+        cause
+    } else {
+        state.facts = build_facts(store, catalog, profile, now, load)?;
+        state.built_for = fingerprint;
+        Cause::Backfill
+    };
+    refresh(store, catalog, profile, &mut state, now, cause)
+}
+
+/// After an unmerge or a deletion: the cleared profiles were forgotten and others hold the
+/// replayed events now. Those are rebuilt from history; cleared ones that did not come back
+/// leave their audiences (a deleted person's membership history is forgotten), and members of
+/// recomputed groups are re-evaluated.
+pub fn on_split<S: AudienceStore + ?Sized>(
+    store: &mut S,
+    catalog: &Catalog,
+    outcome: &SplitOutcome,
+    deleted: Option<&ProfileId>,
+    now: i64,
+    load: &mut LoadEvents<'_, S::Error>,
+) -> Result<(), S::Error> {
+    let mut affected: Vec<&ProfileId> = outcome.cleared.iter().chain(&outcome.profiles).collect();
+    affected.sort();
+    affected.dedup();
+    let fingerprint = catalog.fingerprint().to_owned();
+    for profile in affected.iter().copied() {
+        // A profile the replay did not bring back (or created and then merged away) is gone.
+        if store.identity(profile)?.is_none() {
+            leave_all(store, profile, now, Cause::Split)?;
+            if Some(profile) == deleted {
+                store.forget_memberships(profile)?;
+            }
+        } else if !catalog.is_empty() {
+            let mut state = store.audience_state(profile)?.unwrap_or_default();
+            state.facts = build_facts(store, catalog, profile, now, load)?;
+            state.built_for = fingerprint.clone();
+            refresh(store, catalog, profile, &mut state, now, Cause::Split)?;
+        }
+    }
+    if catalog.reads_group_traits() {
+        for group in &outcome.groups {
+            for member in store.group_members(group)? {
+                if !affected.contains(&&member) {
+                    refresh_stored(store, catalog, &member, now, Cause::Split, load)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A profile that no longer exists leaves every audience it was in.
+fn leave_all<S: AudienceStore + ?Sized>(
+    store: &mut S,
+    profile: &ProfileId,
+    now: i64,
+    cause: Cause,
+) -> Result<(), S::Error> {
+    if let Some(state) = store.audience_state(profile)? {
+        for audience in &state.members {
+            let change = MembershipChange {
+                audience: audience.clone(),
+                entered: false,
+                at: now,
+                cause: cause.clone(),
+            };
+            store.record_membership(profile, &change)?;
+        }
+    }
+    store.drop_audience_state(profile)
+}
+
+/// The facts of a profile, folded from its whole history: what a backfill computes, and the
+/// same fold that live processing does one event at a time.
+pub fn build_facts<S: AudienceStore + ?Sized>(
+    store: &mut S,
+    catalog: &Catalog,
+    profile: &ProfileId,
+    now: i64,
+    load: &mut LoadEvents<'_, S::Error>,
+) -> Result<ProfileFacts, S::Error> {
+    let seqs = store.event_seqs(profile)?;
+    let mut facts = ProfileFacts::default();
+    for (_, event) in load(&seqs)? {
+        facts.fold(catalog.facts(), &event, now);
+    }
+    Ok(facts)
+}
+
+/// Evaluate, record changes, store.
+pub fn refresh<S: AudienceStore + ?Sized>(
+    store: &mut S,
+    catalog: &Catalog,
+    profile: &ProfileId,
+    state: &mut AudienceState,
+    now: i64,
+    cause: Cause,
+) -> Result<(), S::Error> {
+    state.facts.prune(catalog.facts(), now);
+    // Audiences deleted from the catalog took their member lists with them.
+    state.members.retain(|a| catalog.audience(a).is_some());
+    let profile_state = store.profile_state(profile)?;
+    let traits: Map<String, Value> = profile_state.trait_values();
+    let mut groups = Vec::with_capacity(profile_state.groups.len());
+    if catalog.reads_group_traits() {
+        for group in profile_state.groups.keys() {
+            groups.push(store.group_state(group)?.trait_values());
+        }
+    }
+    let outcome = catalog.evaluate(
+        &Subject {
+            traits: &traits,
+            groups: &groups,
+            facts: &state.facts,
+        },
+        now,
+    );
+    let changes = diff(&state.members, &outcome.members);
+    for (audience, entered) in changes {
+        let change = MembershipChange {
+            audience,
+            entered,
+            at: now,
+            cause: cause.clone(),
+        };
+        store.record_membership(profile, &change)?;
+    }
+    state.members = outcome.members;
+    state.computed = outcome.computed;
+    state.due = outcome.next_change;
+    store.save_audience_state(profile, state)
+}
+
+/// Audiences entered (`true`) and exited (`false`), in audience id order.
+fn diff(before: &BTreeSet<String>, after: &BTreeSet<String>) -> Vec<(String, bool)> {
+    let mut changes: Vec<(String, bool)> = before
+        .difference(after)
+        .map(|a| (a.clone(), false))
+        .chain(after.difference(before).map(|a| (a.clone(), true)))
+        .collect();
+    changes.sort();
+    changes
+}
