@@ -7,9 +7,12 @@ use herald_core::projection::RefusalRecord;
 
 use crate::jetstream::{JetStreamConfig, JetStreamLog};
 use crate::postgres::PgState;
+use herald_core::audience::{AudienceState, MembershipChange};
+
 use crate::{
-    ApiKey, AppendOutcome, EncodedEvent, EventLog, KeyKind, KeyStore, MergeRow, ProfileRecord,
-    ProjectionBackend, Queries, Result, StateTxn, StorageError, TimelineFilter,
+    ApiKey, AppendOutcome, Audiences, Backfill, Definitions, EncodedEvent, EventLog, KeyKind,
+    KeyStore, MergeRow, ProfileRecord, ProjectionBackend, Queries, Result, StateTxn, StorageError,
+    TimelineFilter,
 };
 
 #[derive(Debug, Clone)]
@@ -261,5 +264,47 @@ impl KeyStore for ClusterStore {
     }
     fn count_keys(&self, kind: KeyKind) -> Result<usize> {
         self.state.count_keys(kind)
+    }
+}
+
+impl Audiences for ClusterStore {
+    fn definitions(&self) -> Result<Definitions> {
+        self.state.definitions()
+    }
+    fn definitions_version(&self) -> Result<u64> {
+        self.state.definitions_version()
+    }
+    fn change_definitions(
+        &self,
+        change: &mut dyn FnMut(&mut Definitions) -> bool,
+    ) -> Result<Option<u64>> {
+        self.state.change_definitions(change)
+    }
+    fn backfill_status(&self) -> Result<Option<Backfill>> {
+        self.state.backfill_status()
+    }
+    fn members(
+        &self,
+        audience: &str,
+        after: Option<&ProfileId>,
+        limit: usize,
+    ) -> Result<Vec<(ProfileId, i64)>> {
+        self.state.members(audience, after, limit)
+    }
+    fn member_count(&self, audience: &str) -> Result<u64> {
+        self.state.member_count(audience)
+    }
+    fn audience_state_of(&self, profile: &ProfileId) -> Result<Option<AudienceState>> {
+        self.state.audience_state_of(profile)
+    }
+    fn membership_history(
+        &self,
+        profile: &ProfileId,
+        limit: usize,
+    ) -> Result<Vec<MembershipChange>> {
+        self.state.membership_history(profile, limit)
+    }
+    fn size_history(&self, audience: &str) -> Result<Vec<(i64, u64, u64)>> {
+        self.state.size_history(audience)
     }
 }

@@ -5,6 +5,10 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
+use herald_core::audience::json::computed_from_json;
+use herald_core::audience::live::{on_event, on_split, refresh_stored, Cause};
+use herald_core::audience::text::parse as parse_rule;
+use herald_core::audience::{AudienceDef, AudienceStore, Catalog};
 use herald_core::event::Event;
 use herald_core::identity::{IdentityRules, ProfileId};
 use herald_core::memory::MemoryProjection;
@@ -18,6 +22,36 @@ use serde_json::json;
 use crate::{EncodedEvent, KeyKind, StateTxn, StorageError, Store, TimelineFilter};
 
 pub type Factory = dyn Fn() -> Arc<dyn Store>;
+
+/// 2026-03-01, after every generated event: the conformance suite's clock.
+const NOW: i64 = 1_772_323_200_000;
+
+/// Audiences over the generated streams: traits, group traits, counts, references, a
+/// relative time (timers) and a computed trait.
+fn catalog() -> Catalog {
+    let rule = |text: &str| parse_rule(text).unwrap();
+    let audiences = [
+        ("plan_1", r#"trait plan = 1"#),
+        ("repeat_e1", r#"performed "E1" >= 2"#),
+        ("tier_2", r#"group trait tier = 2"#),
+        (
+            "plan_1_no_pages",
+            r#"in audience "plan_1" and not performed "page""#,
+        ),
+        ("recent_e2", r#"last performed "E2" less than 20 days ago"#),
+        ("e0_counted", r#"computed e0_count > 1"#),
+    ]
+    .into_iter()
+    .map(|(id, text)| AudienceDef {
+        id: id.into(),
+        rule: rule(text),
+    })
+    .collect();
+    let computed =
+        computed_from_json(&json!({"name": "e0_count", "aggregate": "count", "event": "E0"}))
+            .unwrap();
+    Catalog::new(vec![computed], audiences).unwrap()
+}
 
 fn event(i: u32, user: &str) -> Event {
     parse(
@@ -126,6 +160,7 @@ pub fn projection_matches_reference(make: &Factory) {
             let mut rules = IdentityRules::default();
             rules.limits.insert(herald_core::IdKind::UserId, limit);
             let store = make();
+            let catalog = catalog();
             let mut reference = MemoryProjection::default();
             let mut ref_log: Vec<(u64, Event)> = Vec::new();
             for op in ops {
@@ -140,12 +175,27 @@ pub fn projection_matches_reference(make: &Factory) {
                         let mut applied = None;
                         store
                             .in_transaction(&mut |txn: &mut dyn StateTxn| {
-                                applied = Some(apply_event(txn, seq, &e, &rules)?);
+                                let a = apply_event(txn, seq, &e, &rules)?;
+                                on_event(txn, &catalog, seq, &e, &a, NOW, &mut |s: &[u64]| {
+                                    store.load(s)
+                                })?;
+                                applied = Some(a);
                                 txn.set_cursor(seq)
                             })
                             .unwrap();
                         let reference_applied =
                             apply_event(&mut reference, seq, &e, &rules).unwrap();
+                        let log = ref_log.clone();
+                        on_event(
+                            &mut reference,
+                            &catalog,
+                            seq,
+                            &e,
+                            &reference_applied,
+                            NOW,
+                            &mut |s: &[u64]| Ok(load(&log, s)),
+                        )
+                        .unwrap();
                         prop_assert_eq!(applied.as_ref(), Some(&reference_applied));
                         if reference_applied == Applied::Suppressed {
                             store.delete(&[seq]).unwrap();
@@ -165,12 +215,24 @@ pub fn projection_matches_reference(make: &Factory) {
                         }
                         let id = &open[k % open.len()];
                         let log = &ref_log;
-                        unmerge(&mut reference, id, &rules, |s| Ok(load(log, s))).unwrap();
+                        let out =
+                            unmerge(&mut reference, id, &rules, |s| Ok(load(log, s))).unwrap();
+                        on_split(
+                            &mut reference,
+                            &catalog,
+                            &out,
+                            None,
+                            NOW,
+                            &mut |s: &[u64]| Ok(load(log, s)),
+                        )
+                        .unwrap();
                         store
                             .in_transaction(&mut |txn: &mut dyn StateTxn| {
-                                unmerge(txn, id, &rules, |s| store.load(s))
-                                    .map(|_| ())
-                                    .map_err(split_err)
+                                let out = unmerge(txn, id, &rules, |s| store.load(s))
+                                    .map_err(split_err)?;
+                                on_split(txn, &catalog, &out, None, NOW, &mut |s: &[u64]| {
+                                    store.load(s)
+                                })
                             })
                             .unwrap();
                     }
@@ -185,11 +247,29 @@ pub fn projection_matches_reference(make: &Factory) {
                             delete_person(&mut reference, victim, &rules, |s| Ok(load(log, s)))
                                 .unwrap();
                         ref_log.retain(|(s, _)| !out.deleted_seqs.contains(s));
+                        let log = &ref_log;
+                        on_split(
+                            &mut reference,
+                            &catalog,
+                            &out,
+                            Some(victim),
+                            NOW,
+                            &mut |s: &[u64]| Ok(load(log, s)),
+                        )
+                        .unwrap();
                         let mut deleted = Vec::new();
                         store
                             .in_transaction(&mut |txn: &mut dyn StateTxn| {
                                 let o = delete_person(txn, victim, &rules, |s| store.load(s))
                                     .map_err(split_err)?;
+                                on_split(
+                                    txn,
+                                    &catalog,
+                                    &o,
+                                    Some(victim),
+                                    NOW,
+                                    &mut |s: &[u64]| store.load(s),
+                                )?;
                                 txn.forget_events(&o.deleted_seqs)?;
                                 deleted = o.deleted_seqs;
                                 Ok(())
@@ -207,6 +287,71 @@ pub fn projection_matches_reference(make: &Factory) {
             }
             let expected = reference.snapshot();
             prop_assert_eq!(store.snapshot().unwrap(), expected.clone());
+            // Time passes: due timers fire the same way.
+            let later = NOW + 30 * 86_400_000;
+            let due = reference.due_profiles(later, usize::MAX).unwrap();
+            let log = &ref_log;
+            for p in &due {
+                refresh_stored(
+                    &mut reference,
+                    &catalog,
+                    p,
+                    later,
+                    Cause::Time,
+                    &mut |s: &[u64]| Ok(load(log, s)),
+                )
+                .unwrap();
+            }
+            store
+                .in_transaction(&mut |txn: &mut dyn StateTxn| {
+                    let mut stored_due = txn.due_profiles(later, usize::MAX)?;
+                    stored_due.sort();
+                    let mut expected_due = due.clone();
+                    expected_due.sort();
+                    assert_eq!(stored_due, expected_due, "due timers");
+                    for p in &stored_due {
+                        refresh_stored(
+                            txn,
+                            &catalog,
+                            p,
+                            later,
+                            Cause::Time,
+                            &mut |s: &[u64]| store.load(s),
+                        )?;
+                    }
+                    Ok(())
+                })
+                .unwrap();
+            for audience in catalog.audience_ids() {
+                let stored: BTreeSet<ProfileId> = store
+                    .members(audience, None, 10_000)
+                    .unwrap()
+                    .into_iter()
+                    .map(|(p, _)| p)
+                    .collect();
+                let expected_members = reference
+                    .audience_members
+                    .get(audience)
+                    .cloned()
+                    .unwrap_or_default();
+                prop_assert_eq!(&stored, &expected_members, "members of {}", audience);
+                prop_assert_eq!(
+                    store.member_count(audience).unwrap(),
+                    expected_members.len() as u64
+                );
+            }
+            for (profile, state) in &reference.audience_states {
+                let stored_state = store.audience_state_of(profile).unwrap();
+                prop_assert_eq!(stored_state.as_ref(), Some(state));
+                let mut history: Vec<_> = reference
+                    .membership_history
+                    .iter()
+                    .filter(|(p, _)| p == profile)
+                    .map(|(_, c)| c.clone())
+                    .collect();
+                history.reverse();
+                prop_assert_eq!(store.membership_history(profile, 10_000).unwrap(), history);
+            }
             let live_seqs: BTreeSet<u64> = store
                 .read_after(0, 10_000)
                 .unwrap()
@@ -267,6 +412,81 @@ fn load(log: &[(u64, Event)], seqs: &[u64]) -> Vec<(u64, Event)> {
         .collect()
 }
 
+/// Definitions change atomically and bump the version; removing an audience removes its
+/// members; backfill bookkeeping and profile walking.
+pub fn audience_definitions_and_bookkeeping(make: &Factory) {
+    let store = make();
+    assert_eq!(store.definitions_version().unwrap(), 0);
+    let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let record = |id: &str| crate::AudienceRecord {
+        id: id.into(),
+        name: id.to_uppercase(),
+        description: None,
+        rule: json!({"trait": "plan", "op": "eq", "value": 1}),
+        created_at: at,
+        updated_at: at,
+    };
+    let v1 = store
+        .change_definitions(&mut |d| {
+            d.audiences.insert("a".into(), record("a"));
+            d.audiences.insert("b".into(), record("b"));
+            true
+        })
+        .unwrap();
+    assert_eq!(v1, Some(1));
+    assert_eq!(store.change_definitions(&mut |_| false).unwrap(), None);
+    let defs = store.definitions().unwrap();
+    assert_eq!((defs.version, defs.audiences.len()), (1, 2));
+    assert_eq!(defs.audiences["a"], record("a"));
+
+    let rules = IdentityRules::default();
+    let events: Vec<Event> = (0..5).map(|i| event(i, &format!("user{i}"))).collect();
+    let out = store.append(&encode(&events)).unwrap();
+    store
+        .in_transaction(&mut |txn: &mut dyn StateTxn| {
+            for (i, e) in events.iter().enumerate() {
+                apply_event(txn, out.positions[i].unwrap(), e, &rules)?;
+            }
+            assert_eq!(txn.profile_count()?, 5);
+            let first = txn.profiles_after(None, 3)?;
+            let rest = txn.profiles_after(first.last(), 10)?;
+            assert_eq!((first.len(), rest.len()), (3, 2));
+            assert!(first.windows(2).all(|w| w[0] < w[1]) && first[2] < rest[0]);
+            let profile = first[0].clone();
+            for audience in ["a", "b"] {
+                let change = herald_core::audience::MembershipChange {
+                    audience: audience.into(),
+                    entered: true,
+                    at: 7,
+                    cause: Cause::Backfill,
+                };
+                txn.record_membership(&profile, &change)?;
+            }
+            let backfill = crate::Backfill {
+                version: 1,
+                cursor: Some(profile),
+                done: 1,
+                total: 5,
+                started_at: at,
+                finished_at: None,
+            };
+            txn.set_backfill(&backfill)?;
+            assert_eq!(txn.backfill()?, Some(backfill));
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(store.backfill_status().unwrap().unwrap().done, 1);
+    assert_eq!(store.member_count("a").unwrap(), 1);
+    let day = store.size_history("a").unwrap();
+    assert_eq!(day, vec![(0, 1, 0)]);
+    store
+        .change_definitions(&mut |d| d.audiences.remove("a").is_some())
+        .unwrap();
+    assert_eq!(store.member_count("a").unwrap(), 0);
+    assert_eq!(store.member_count("b").unwrap(), 1);
+    assert_eq!(store.definitions_version().unwrap(), 2);
+}
+
 macro_rules! conformance_suite {
     ($backend:ident, $factory:expr) => {
         mod $backend {
@@ -278,6 +498,10 @@ macro_rules! conformance_suite {
             #[test]
             fn keys_are_hashed_listed_and_revoked() {
                 $crate::conformance::keys_are_hashed_listed_and_revoked(&$factory)
+            }
+            #[test]
+            fn audience_definitions_and_bookkeeping() {
+                $crate::conformance::audience_definitions_and_bookkeeping(&$factory)
             }
             #[test]
             fn projection_matches_reference() {

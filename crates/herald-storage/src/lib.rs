@@ -14,7 +14,10 @@ pub mod jetstream;
 pub mod postgres;
 pub mod sqlite;
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
+use herald_core::audience::{AudienceState, AudienceStore, MembershipChange};
 use herald_core::event::Event;
 use herald_core::identity::{IdKind, Identifier, ProfileId};
 use herald_core::profile::{GroupState, ProfileState};
@@ -108,7 +111,7 @@ pub trait EventLog: Send + Sync {
 }
 
 /// A transaction over the projection state, owned by the single processor.
-pub trait StateTxn: RebuildStore<Error = StorageError> {
+pub trait StateTxn: RebuildStore<Error = StorageError> + AudienceStore {
     /// Log position up to which events have been applied.
     fn cursor(&mut self) -> Result<u64>;
     fn set_cursor(&mut self, seq: u64) -> Result<()>;
@@ -116,6 +119,87 @@ pub trait StateTxn: RebuildStore<Error = StorageError> {
     /// from the log (done after commit, see [`ProjectionBackend::pending_log_deletions`]).
     fn forget_events(&mut self, seqs: &[u64]) -> Result<()>;
     fn add_counter(&mut self, name: &str, by: u64) -> Result<()>;
+    /// The audience backfill in progress or last finished.
+    fn backfill(&mut self) -> Result<Option<Backfill>>;
+    fn set_backfill(&mut self, backfill: &Backfill) -> Result<()>;
+    /// Up to `limit` profile ids after `after`, in id order (backfills walk them).
+    fn profiles_after(&mut self, after: Option<&ProfileId>, limit: usize)
+        -> Result<Vec<ProfileId>>;
+    fn profile_count(&mut self) -> Result<u64>;
+}
+
+/// Audience and computed-trait definitions as stored: one versioned document, changed
+/// atomically (so that two nodes editing at once cannot create a reference cycle).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Definitions {
+    pub version: u64,
+    pub audiences: BTreeMap<String, AudienceRecord>,
+    pub computed: BTreeMap<String, ComputedRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AudienceRecord {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// The rule in canonical JSON form.
+    pub rule: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComputedRecord {
+    pub name: String,
+    /// The definition in JSON form.
+    pub definition: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Re-evaluating every profile after the definitions changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Backfill {
+    /// The definitions version being applied.
+    pub version: u64,
+    /// The last profile done (profiles are walked in id order).
+    pub cursor: Option<ProfileId>,
+    pub done: u64,
+    /// Profiles when the backfill started.
+    pub total: u64,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// Audience definitions, memberships and their history.
+pub trait Audiences: Send + Sync {
+    fn definitions(&self) -> Result<Definitions>;
+    /// The current definitions version (cheap: the processor polls it).
+    fn definitions_version(&self) -> Result<u64>;
+    /// Read the definitions, let `change` edit them and store them under the next version, in
+    /// one transaction. `change` returns `false` to change nothing. Returns the new version.
+    fn change_definitions(
+        &self,
+        change: &mut dyn FnMut(&mut Definitions) -> bool,
+    ) -> Result<Option<u64>>;
+    fn backfill_status(&self) -> Result<Option<Backfill>>;
+    /// Members in profile id order after `after`, with the time they entered (Unix ms).
+    fn members(
+        &self,
+        audience: &str,
+        after: Option<&ProfileId>,
+        limit: usize,
+    ) -> Result<Vec<(ProfileId, i64)>>;
+    fn member_count(&self, audience: &str) -> Result<u64>;
+    fn audience_state_of(&self, profile: &ProfileId) -> Result<Option<AudienceState>>;
+    /// The profile's membership changes, newest first.
+    fn membership_history(
+        &self,
+        profile: &ProfileId,
+        limit: usize,
+    ) -> Result<Vec<MembershipChange>>;
+    /// Changes per UTC day, oldest first: (day start in Unix ms, entered, exited).
+    fn size_history(&self, audience: &str) -> Result<Vec<(i64, u64, u64)>>;
 }
 
 pub trait ProjectionBackend: Send + Sync {
@@ -261,8 +345,8 @@ pub trait KeyStore: Send + Sync {
 }
 
 /// Everything a backend provides.
-pub trait Store: EventLog + ProjectionBackend + Queries + KeyStore {}
-impl<T: EventLog + ProjectionBackend + Queries + KeyStore> Store for T {}
+pub trait Store: EventLog + ProjectionBackend + Queries + KeyStore + Audiences {}
+impl<T: EventLog + ProjectionBackend + Queries + KeyStore + Audiences> Store for T {}
 
 pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panic while holding a lock leaves no half-done transaction behind (rusqlite and
@@ -292,4 +376,9 @@ pub(crate) fn refusal_from_row(
 pub fn hash_secret(secret: &str) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(secret.as_bytes()))
+}
+
+/// A row limit for SQL (`usize::MAX` means no limit).
+pub(crate) fn sql_limit(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
 }

@@ -9,6 +9,7 @@
 //! is released by PostgreSQL the moment that connection dies, which is what moves processing
 //! to a surviving node after a crash.
 
+mod audiences;
 mod keys;
 mod projection;
 mod queries;

@@ -11,23 +11,23 @@ use herald_core::projection::{
 use postgres::{Row, Transaction};
 
 use super::{exec, row, rows, Params, PgState, Stmts, STATE_LOCK};
-use crate::{kind_of, ProjectionBackend, Result, StateTxn};
+use crate::{kind_of, Backfill, ProjectionBackend, Result, StateTxn};
 
-struct PgTxn<'c> {
-    tx: Transaction<'c>,
-    stmts: &'c mut Stmts,
+pub(super) struct PgTxn<'c> {
+    pub(super) tx: Transaction<'c>,
+    pub(super) stmts: &'c mut Stmts,
     /// Profile states read or written in this transaction; `true` when dirty.
     states: HashMap<ProfileId, (ProfileState, bool)>,
 }
 
 impl PgTxn<'_> {
-    fn exec(&mut self, sql: &'static str, params: Params<'_>) -> Result<u64> {
+    pub(super) fn exec(&mut self, sql: &'static str, params: Params<'_>) -> Result<u64> {
         exec(&mut self.tx, self.stmts, sql, params)
     }
-    fn rows(&mut self, sql: &'static str, params: Params<'_>) -> Result<Vec<Row>> {
+    pub(super) fn rows(&mut self, sql: &'static str, params: Params<'_>) -> Result<Vec<Row>> {
         rows(&mut self.tx, self.stmts, sql, params)
     }
-    fn row(&mut self, sql: &'static str, params: Params<'_>) -> Result<Option<Row>> {
+    pub(super) fn row(&mut self, sql: &'static str, params: Params<'_>) -> Result<Option<Row>> {
         row(&mut self.tx, self.stmts, sql, params)
     }
 
@@ -430,5 +430,39 @@ impl StateTxn for PgTxn<'_> {
             &[&format!("counter:{name}"), &(by as i64)],
         )?;
         Ok(())
+    }
+
+    fn backfill(&mut self) -> Result<Option<Backfill>> {
+        let row = self.row("SELECT value FROM settings WHERE key = 'backfill'", &[])?;
+        Ok(row.map(|r| serde_json::from_str(r.get(0))).transpose()?)
+    }
+
+    fn set_backfill(&mut self, backfill: &Backfill) -> Result<()> {
+        self.exec(
+            "INSERT INTO settings (key, value) VALUES ('backfill', $1) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&serde_json::to_string(backfill)?],
+        )?;
+        Ok(())
+    }
+
+    fn profiles_after(
+        &mut self,
+        after: Option<&ProfileId>,
+        limit: usize,
+    ) -> Result<Vec<ProfileId>> {
+        Ok(self
+            .rows(
+                "SELECT profile_id FROM profiles WHERE profile_id > $1 ORDER BY profile_id LIMIT $2",
+                &[&after.map_or("", |p| p.as_str()), &crate::sql_limit(limit)],
+            )?
+            .iter()
+            .map(|r| ProfileId(r.get(0)))
+            .collect())
+    }
+
+    fn profile_count(&mut self) -> Result<u64> {
+        let row = self.row("SELECT count(*) FROM profiles", &[])?;
+        Ok(row.map_or(0, |r| r.get::<_, i64>(0)) as u64)
     }
 }

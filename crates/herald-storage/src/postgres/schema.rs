@@ -7,7 +7,8 @@ use postgres::Client;
 use super::MIGRATION_LOCK;
 use crate::Result;
 
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
     CREATE TABLE profiles (
         profile_id TEXT PRIMARY KEY,
@@ -68,7 +69,33 @@ const MIGRATIONS: &[&str] = &["
         revoked_at TEXT
     );
     CREATE TABLE pending_log_deletions (seq BIGINT PRIMARY KEY);
-"];
+",
+    "
+    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE audience_state (
+        profile_id TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        due_ms BIGINT
+    );
+    CREATE INDEX audience_state_by_due ON audience_state (due_ms) WHERE due_ms IS NOT NULL;
+    CREATE TABLE audience_members (
+        audience_id TEXT NOT NULL,
+        profile_id TEXT NOT NULL,
+        since_ms BIGINT NOT NULL,
+        PRIMARY KEY (audience_id, profile_id)
+    );
+    CREATE TABLE membership_changes (
+        id BIGSERIAL PRIMARY KEY,
+        profile_id TEXT NOT NULL,
+        audience_id TEXT NOT NULL,
+        entered BOOLEAN NOT NULL,
+        at_ms BIGINT NOT NULL,
+        cause TEXT NOT NULL
+    );
+    CREATE INDEX membership_changes_by_profile ON membership_changes (profile_id, id);
+    CREATE INDEX membership_changes_by_audience ON membership_changes (audience_id, at_ms);
+",
+];
 
 pub(super) fn migrate(client: &mut Client) -> Result<()> {
     for (i, sql) in MIGRATIONS.iter().enumerate() {

@@ -6,6 +6,8 @@
 //! ingest and processing commit in parallel; state.db can use `synchronous=NORMAL` because its
 //! cursor commits atomically with the state it describes (a lost tail is simply re-applied).
 
+mod audiences;
+pub(crate) use audiences::change_from_row;
 mod keys;
 pub(crate) use keys::decode_key;
 mod log;

@@ -15,10 +15,12 @@ use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::SqliteStore;
 use crate::lock;
-use crate::{kind_of, refusal_from_row, ProjectionBackend, Result, StateTxn, StorageError};
+use crate::{
+    kind_of, refusal_from_row, Backfill, ProjectionBackend, Result, StateTxn, StorageError,
+};
 
-struct SqliteTxn<'c> {
-    tx: Transaction<'c>,
+pub(super) struct SqliteTxn<'c> {
+    pub(super) tx: Transaction<'c>,
     /// Profile states read or written in this transaction; `true` when dirty.
     states: HashMap<ProfileId, (ProfileState, bool)>,
 }
@@ -452,5 +454,36 @@ impl StateTxn for SqliteTxn<'_> {
             )?
             .execute(params![format!("counter:{name}"), by as i64])?;
         Ok(())
+    }
+
+    fn backfill(&mut self) -> Result<Option<Backfill>> {
+        super::audiences::setting(&self.tx, "backfill")
+    }
+
+    fn set_backfill(&mut self, backfill: &Backfill) -> Result<()> {
+        super::audiences::set_setting(&self.tx, "backfill", backfill)
+    }
+
+    fn profiles_after(
+        &mut self,
+        after: Option<&ProfileId>,
+        limit: usize,
+    ) -> Result<Vec<ProfileId>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT profile_id FROM profiles WHERE profile_id > ?1 ORDER BY profile_id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(
+            params![after.map_or("", |p| p.as_str()), crate::sql_limit(limit)],
+            |r| r.get::<_, String>(0),
+        )?;
+        rows.map(|r| Ok(ProfileId(r?))).collect()
+    }
+
+    fn profile_count(&mut self) -> Result<u64> {
+        let n: i64 = self
+            .tx
+            .prepare_cached("SELECT count(*) FROM profiles")?
+            .query_row([], |r| r.get(0))?;
+        Ok(n as u64)
     }
 }

@@ -79,6 +79,34 @@ const STATE_MIGRATIONS: &[&str] = &["
     -- Events the projection forgot (deletion, suppression) whose removal from log.db is not
     -- yet confirmed; finished on the next start if the process died in between.
     CREATE TABLE pending_log_deletions (seq INTEGER PRIMARY KEY);
+", "
+    -- Audiences (crates/herald-core/src/audience): definitions and the backfill in progress
+    -- are JSON documents here; the definitions version is meta 'definitions_version'.
+    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    -- Per profile: facts, memberships, computed traits, and the time of its next
+    -- time-driven change (its durable timer).
+    CREATE TABLE audience_state (
+        profile_id TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        due_ms INTEGER
+    ) WITHOUT ROWID;
+    CREATE INDEX audience_state_by_due ON audience_state (due_ms) WHERE due_ms IS NOT NULL;
+    CREATE TABLE audience_members (
+        audience_id TEXT NOT NULL,
+        profile_id TEXT NOT NULL,
+        since_ms INTEGER NOT NULL,
+        PRIMARY KEY (audience_id, profile_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE membership_changes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        profile_id TEXT NOT NULL,
+        audience_id TEXT NOT NULL,
+        entered INTEGER NOT NULL,
+        at_ms INTEGER NOT NULL,
+        cause TEXT NOT NULL
+    );
+    CREATE INDEX membership_changes_by_profile ON membership_changes (profile_id, id);
+    CREATE INDEX membership_changes_by_audience ON membership_changes (audience_id, at_ms);
 "];
 
 fn migrate(conn: &Connection, migrations: &[&str]) -> Result<()> {

@@ -1,0 +1,260 @@
+//! Audiences on `state.db`: the processor's [`AudienceStore`] inside its transactions, and the
+//! [`Audiences`] reads and definition changes for the API.
+
+use herald_core::audience::{AudienceState, AudienceStore, Cause, MembershipChange};
+use herald_core::identity::ProfileId;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::projection::SqliteTxn;
+use super::SqliteStore;
+use crate::{lock, Audiences, Backfill, Definitions, Result, StorageError};
+
+pub(super) fn setting<T: DeserializeOwned>(conn: &Connection, key: &str) -> Result<Option<T>> {
+    let value: Option<String> = conn
+        .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
+        .query_row(params![key], |r| r.get(0))
+        .optional()?;
+    Ok(value.map(|v| serde_json::from_str(&v)).transpose()?)
+}
+
+pub(super) fn set_setting<T: Serialize>(conn: &Connection, key: &str, value: &T) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(params![key, serde_json::to_string(value)?])?;
+    Ok(())
+}
+
+fn definitions_version(conn: &Connection) -> Result<u64> {
+    let v: Option<i64> = conn
+        .prepare_cached("SELECT value FROM meta WHERE key = 'definitions_version'")?
+        .query_row([], |r| r.get(0))
+        .optional()?;
+    Ok(v.unwrap_or(0) as u64)
+}
+
+fn state_of(conn: &Connection, profile: &ProfileId) -> Result<Option<AudienceState>> {
+    let state: Option<String> = conn
+        .prepare_cached("SELECT state FROM audience_state WHERE profile_id = ?1")?
+        .query_row(params![profile.as_str()], |r| r.get(0))
+        .optional()?;
+    Ok(state.map(|s| serde_json::from_str(&s)).transpose()?)
+}
+
+impl AudienceStore for SqliteTxn<'_> {
+    fn audience_state(&mut self, profile: &ProfileId) -> Result<Option<AudienceState>> {
+        state_of(&self.tx, profile)
+    }
+
+    fn save_audience_state(&mut self, profile: &ProfileId, state: &AudienceState) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO audience_state (profile_id, state, due_ms) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (profile_id) DO UPDATE SET state = excluded.state, due_ms = excluded.due_ms",
+            )?
+            .execute(params![profile.as_str(), serde_json::to_string(state)?, state.due])?;
+        Ok(())
+    }
+
+    fn drop_audience_state(&mut self, profile: &ProfileId) -> Result<()> {
+        self.tx
+            .prepare_cached("DELETE FROM audience_state WHERE profile_id = ?1")?
+            .execute(params![profile.as_str()])?;
+        Ok(())
+    }
+
+    fn record_membership(&mut self, profile: &ProfileId, change: &MembershipChange) -> Result<()> {
+        let p = profile.as_str();
+        if change.entered {
+            self.tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO audience_members (audience_id, profile_id, since_ms) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![change.audience, p, change.at])?;
+        } else {
+            self.tx
+                .prepare_cached(
+                    "DELETE FROM audience_members WHERE audience_id = ?1 AND profile_id = ?2",
+                )?
+                .execute(params![change.audience, p])?;
+        }
+        self.tx
+            .prepare_cached(
+                "INSERT INTO membership_changes (profile_id, audience_id, entered, at_ms, cause) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                p,
+                change.audience,
+                change.entered,
+                change.at,
+                serde_json::to_string(&change.cause)?
+            ])?;
+        Ok(())
+    }
+
+    fn forget_memberships(&mut self, profile: &ProfileId) -> Result<()> {
+        self.tx
+            .prepare_cached("DELETE FROM membership_changes WHERE profile_id = ?1")?
+            .execute(params![profile.as_str()])?;
+        Ok(())
+    }
+
+    fn group_members(&mut self, group_id: &str) -> Result<Vec<ProfileId>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT DISTINCT profile_id FROM event_index WHERE group_id = ?1 ORDER BY profile_id",
+        )?;
+        let rows = stmt.query_map(params![group_id], |r| r.get::<_, String>(0))?;
+        rows.map(|r| Ok(ProfileId(r?))).collect()
+    }
+
+    fn due_profiles(&mut self, now: i64, limit: usize) -> Result<Vec<ProfileId>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT profile_id FROM audience_state WHERE due_ms <= ?1 ORDER BY due_ms LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![now, crate::sql_limit(limit)], |r| {
+            r.get::<_, String>(0)
+        })?;
+        rows.map(|r| Ok(ProfileId(r?))).collect()
+    }
+}
+
+impl Audiences for SqliteStore {
+    fn definitions(&self) -> Result<Definitions> {
+        let conn = self.state_readers.get()?;
+        let mut definitions: Definitions = setting(&conn, "definitions")?.unwrap_or_default();
+        definitions.version = definitions_version(&conn)?;
+        Ok(definitions)
+    }
+
+    fn definitions_version(&self) -> Result<u64> {
+        definitions_version(&*self.state_readers.get()?)
+    }
+
+    fn change_definitions(
+        &self,
+        change: &mut dyn FnMut(&mut Definitions) -> bool,
+    ) -> Result<Option<u64>> {
+        let mut conn = lock(&self.state_writer);
+        let tx = conn.transaction()?;
+        let mut definitions: Definitions = setting(&tx, "definitions")?.unwrap_or_default();
+        definitions.version = definitions_version(&tx)?;
+        let before: Vec<String> = definitions.audiences.keys().cloned().collect();
+        if !change(&mut definitions) {
+            return Ok(None);
+        }
+        definitions.version += 1;
+        for gone in before
+            .iter()
+            .filter(|a| !definitions.audiences.contains_key(*a))
+        {
+            for sql in [
+                "DELETE FROM audience_members WHERE audience_id = ?1",
+                "DELETE FROM membership_changes WHERE audience_id = ?1",
+            ] {
+                tx.prepare_cached(sql)?.execute(params![gone])?;
+            }
+        }
+        set_setting(&tx, "definitions", &definitions)?;
+        tx.prepare_cached(
+            "INSERT INTO meta (key, value) VALUES ('definitions_version', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )?
+        .execute(params![definitions.version as i64])?;
+        tx.commit()?;
+        Ok(Some(definitions.version))
+    }
+
+    fn backfill_status(&self) -> Result<Option<Backfill>> {
+        setting(&*self.state_readers.get()?, "backfill")
+    }
+
+    fn members(
+        &self,
+        audience: &str,
+        after: Option<&ProfileId>,
+        limit: usize,
+    ) -> Result<Vec<(ProfileId, i64)>> {
+        let conn = self.state_readers.get()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT profile_id, since_ms FROM audience_members WHERE audience_id = ?1 AND profile_id > ?2 ORDER BY profile_id LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                audience,
+                after.map_or("", |p| p.as_str()),
+                crate::sql_limit(limit)
+            ],
+            |r| Ok((ProfileId(r.get(0)?), r.get(1)?)),
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn member_count(&self, audience: &str) -> Result<u64> {
+        let conn = self.state_readers.get()?;
+        let n: i64 = conn
+            .prepare_cached("SELECT count(*) FROM audience_members WHERE audience_id = ?1")?
+            .query_row(params![audience], |r| r.get(0))?;
+        Ok(n as u64)
+    }
+
+    fn audience_state_of(&self, profile: &ProfileId) -> Result<Option<AudienceState>> {
+        state_of(&*self.state_readers.get()?, profile)
+    }
+
+    fn membership_history(
+        &self,
+        profile: &ProfileId,
+        limit: usize,
+    ) -> Result<Vec<MembershipChange>> {
+        let conn = self.state_readers.get()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT audience_id, entered, at_ms, cause FROM membership_changes WHERE profile_id = ?1 ORDER BY id DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![profile.as_str(), crate::sql_limit(limit)], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, bool>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        rows.map(|r| {
+            let (audience, entered, at, cause) = r?;
+            change_from_row(audience, entered, at, &cause)
+        })
+        .collect()
+    }
+
+    fn size_history(&self, audience: &str) -> Result<Vec<(i64, u64, u64)>> {
+        let conn = self.state_readers.get()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT (at_ms / 86400000) * 86400000 AS day, sum(entered), sum(1 - entered) \
+             FROM membership_changes WHERE audience_id = ?1 GROUP BY day ORDER BY day",
+        )?;
+        let rows = stmt.query_map(params![audience], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)? as u64,
+                r.get::<_, i64>(2)? as u64,
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+pub(crate) fn change_from_row(
+    audience: String,
+    entered: bool,
+    at: i64,
+    cause: &str,
+) -> Result<MembershipChange> {
+    let cause: Cause =
+        serde_json::from_str(cause).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    Ok(MembershipChange {
+        audience,
+        entered,
+        at,
+        cause,
+    })
+}
