@@ -28,6 +28,11 @@ pub struct ErrorBody {
     pub message: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<EventProblem>,
+    /// For an invalid rule: where the problem is, `{"line", "column", "offset"}` in the text
+    /// form or `{"path"}` (a JSON pointer) in the JSON form.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub location: Option<serde_json::Value>,
 }
 
 #[derive(Debug)]
@@ -39,6 +44,8 @@ pub enum ApiError {
     Unauthorized(String),
     NotFound(&'static str, String),
     Conflict(&'static str, String),
+    /// 400 `invalid_rule`: an audience rule or computed trait that does not parse.
+    InvalidRule(herald_core::audience::RuleError),
     UnsupportedEncoding(String),
     Overloaded,
     Unavailable(String),
@@ -52,7 +59,9 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest(..) | ApiError::InvalidEvents(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest(..) | ApiError::InvalidEvents(_) | ApiError::InvalidRule(_) => {
+                StatusCode::BAD_REQUEST
+            }
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::NotFound(..) => StatusCode::NOT_FOUND,
             ApiError::Conflict(..) => StatusCode::CONFLICT,
@@ -69,6 +78,7 @@ impl ApiError {
             | ApiError::NotFound(code, _)
             | ApiError::Conflict(code, _) => code,
             ApiError::InvalidEvents(_) => "invalid_events",
+            ApiError::InvalidRule(_) => "invalid_rule",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::UnsupportedEncoding(_) => "unsupported_encoding",
             ApiError::Overloaded => "overloaded",
@@ -95,7 +105,21 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let code = self.code();
+        let mut location = None;
         let (message, errors) = match self {
+            ApiError::InvalidRule(e) => {
+                location = Some(match &e.location {
+                    herald_core::audience::Location::Text {
+                        offset,
+                        line,
+                        column,
+                    } => serde_json::json!({"line": line, "column": column, "offset": offset}),
+                    herald_core::audience::Location::Json(path) => {
+                        serde_json::json!({"path": path})
+                    }
+                });
+                (e.to_string(), vec![])
+            }
             ApiError::InvalidEvents(errors) => {
                 let message = format!(
                     "{} event(s) of the batch are invalid; nothing was stored (first: event {}: {})",
@@ -127,6 +151,7 @@ impl IntoResponse for ApiError {
                 code,
                 message,
                 errors,
+                location,
             }),
         )
             .into_response();

@@ -37,12 +37,20 @@ impl Modify for Security {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Herald API", description = "Segment-compatible ingest, identity resolution and profiles."),
+    info(title = "Herald API", description = "Segment-compatible ingest, identity resolution, profiles, live audiences and computed traits."),
     paths(
         ingest::identify_doc, ingest::batch_doc,
         admin::get_profile, admin::delete_profile, admin::get_timeline, admin::get_identity,
         admin::get_merge, admin::undo_merge, admin::list_keys, admin::create_key, admin::revoke_key,
         admin::status, admin::tail::tail,
+        admin::audiences::list_audiences, admin::audiences::create_audience,
+        admin::audiences::get_audience, admin::audiences::edit_audience,
+        admin::audiences::delete_audience, admin::audiences::preview_audience,
+        admin::audiences::list_members, admin::audiences::export_members,
+        admin::audiences::size_history, admin::audiences::profile_audiences,
+        admin::audiences::profile_audience_history, admin::audiences::list_computed,
+        admin::audiences::get_computed, admin::audiences::put_computed,
+        admin::audiences::delete_computed,
         ops::healthz, ops::readyz, ops::metrics_text,
     ),
     components(schemas(error::ErrorBody, error::EventProblem)),
@@ -52,6 +60,7 @@ impl Modify for Security {
         (name = "profiles", description = "Profiles and their timelines"),
         (name = "identity", description = "Identity graph, merges and unmerges"),
         (name = "keys", description = "API keys"),
+        (name = "audiences", description = "Audiences and computed traits: live, exact, backfilled"),
         (name = "operations", description = "Health, metrics, status, live tail"),
     )
 )]

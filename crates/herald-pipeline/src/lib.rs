@@ -8,6 +8,7 @@
 //!   that change projection state (unmerge, delete) run on it too.
 //! - [`tail`]: a broadcast of committed events for the live debugger.
 
+pub mod audiences;
 pub mod notify;
 pub mod processor;
 pub mod tail;

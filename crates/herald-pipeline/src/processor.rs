@@ -5,6 +5,7 @@ use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use herald_core::audience::live::{on_event, on_split};
 use herald_core::event::Event;
 use herald_core::identity::{IdentityRules, ProfileId};
 use herald_core::projection::{apply_event, Applied};
@@ -12,6 +13,7 @@ use herald_core::split::{delete_person, unmerge, SplitError, SplitOutcome};
 use herald_storage::{StateTxn, StorageError, Store};
 use tokio::sync::oneshot;
 
+use crate::audiences::AudienceEngine;
 use crate::notify::LogNotifier;
 
 /// A processing step that runs after identity and profile projection, inside the same
@@ -139,6 +141,7 @@ pub fn spawn(
         notifier,
         config,
         stages,
+        audiences: AudienceEngine::default(),
         commands: rx,
         stop,
     };
@@ -178,8 +181,16 @@ struct Processor {
     notifier: Arc<LogNotifier>,
     config: ProcessorConfig,
     stages: Vec<Box<dyn Stage>>,
+    audiences: AudienceEngine,
     commands: mpsc::Receiver<Command>,
     stop: Arc<AtomicBool>,
+}
+
+/// How late a durable audience timer may fire at most while the processor is idle.
+const TIMER_RESOLUTION: Duration = Duration::from_secs(1);
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }
 
 const RETRY_AFTER_ERROR: Duration = Duration::from_millis(500);
@@ -222,11 +233,18 @@ impl Processor {
                 }
             }
             let seen_head = self.notifier.head();
+            if let Err(e) = self.audiences.sync(&*self.store, now_ms()) {
+                tracing::error!(error = %e, "cannot load the audience definitions");
+                thread::sleep(RETRY_AFTER_ERROR);
+                continue;
+            }
+            let upkeep = self.audience_upkeep();
             match self.process_batch(cursor) {
                 Ok(Some(next)) => {
                     cursor = next;
                     busy = true;
                 }
+                Ok(None) if upkeep => busy = true,
                 Ok(None) => {
                     metrics::gauge!("herald_processor_lag_events").set(0.0);
                     if std::mem::take(&mut busy) {
@@ -237,8 +255,12 @@ impl Processor {
                             on_idle();
                         }
                     }
-                    self.notifier
-                        .wait_past(seen_head.max(cursor), self.config.idle_wait);
+                    let wait = if self.audiences.catalog().is_empty() {
+                        self.config.idle_wait
+                    } else {
+                        self.config.idle_wait.min(TIMER_RESOLUTION)
+                    };
+                    self.notifier.wait_past(seen_head.max(cursor), wait);
                 }
                 Err(e) => {
                     tracing::error!(error = %e, cursor, "processing failed; retrying");
@@ -250,6 +272,22 @@ impl Processor {
         }
         self.store.release_processing_lease();
         tracing::info!(cursor, "processor stopped");
+    }
+
+    /// Fire due audience timers and advance a backfill by one chunk, between batches so that
+    /// ingest keeps flowing. Returns whether a backfill chunk was done.
+    fn audience_upkeep(&mut self) -> bool {
+        let now = now_ms();
+        if let Err(e) = self.audiences.fire_timers(&self.store, now) {
+            tracing::error!(error = %e, "audience timers failed; retrying");
+        }
+        match self.audiences.backfill_step(&self.store, now) {
+            Ok(worked) => worked,
+            Err(e) => {
+                tracing::error!(error = %e, "audience backfill failed; retrying");
+                false
+            }
+        }
     }
 
     /// Start processing as the lease holder: finish what a previous holder left half done and
@@ -270,6 +308,9 @@ impl Processor {
         let started = Instant::now();
         let rules = &self.config.rules;
         let stages = &mut self.stages;
+        let catalog = self.audiences.catalog();
+        let loader = self.store.clone();
+        let now = now_ms();
         let mut suppressed = Vec::new();
         let mut counts = [0u64; 3];
         self.store.in_transaction(&mut |txn: &mut dyn StateTxn| {
@@ -290,6 +331,15 @@ impl Processor {
                     Applied::Suppressed => suppressed.push(*seq),
                     Applied::Unattributable => counts[2] += 1,
                 }
+                on_event(
+                    txn,
+                    &catalog,
+                    *seq,
+                    event,
+                    &applied,
+                    now,
+                    &mut |s: &[u64]| loader.load(s),
+                )?;
                 for stage in stages.iter_mut() {
                     stage.apply(txn, *seq, event, &applied)?;
                 }
@@ -322,12 +372,13 @@ impl Processor {
     fn handle(&mut self, command: Command) {
         match command {
             Command::Unmerge { merge_id, reply } => {
-                let result = self
-                    .split(|txn, rules, store| unmerge(txn, &merge_id, rules, |s| store.load(s)));
+                let result = self.split(None, |txn, rules, store| {
+                    unmerge(txn, &merge_id, rules, |s| store.load(s))
+                });
                 let _ = reply.send(result);
             }
             Command::Delete { profile, reply } => {
-                let result = self.split(|txn, rules, store| {
+                let result = self.split(Some(&profile), |txn, rules, store| {
                     delete_person(txn, &profile, rules, |s| store.load(s))
                 });
                 let _ = reply.send(result);
@@ -335,8 +386,10 @@ impl Processor {
         }
     }
 
+    /// Run an unmerge or a deletion (of `deleted`) and bring audiences up to date with it.
     fn split(
         &mut self,
+        deleted: Option<&ProfileId>,
         op: impl Fn(
             &mut dyn StateTxn,
             &IdentityRules,
@@ -345,12 +398,17 @@ impl Processor {
     ) -> Result<SplitOutcome, CommandError> {
         let store = self.store.clone();
         let rules = &self.config.rules;
+        let catalog = self.audiences.catalog();
+        let now = now_ms();
         let mut outcome = None;
         let mut refused = None;
         self.store
             .in_transaction(
                 &mut |txn: &mut dyn StateTxn| match op(txn, rules, &*store) {
                     Ok(o) => {
+                        on_split(txn, &catalog, &o, deleted, now, &mut |s: &[u64]| {
+                            store.load(s)
+                        })?;
                         txn.forget_events(&o.deleted_seqs)?;
                         if !o.deleted_seqs.is_empty() {
                             txn.add_counter("deleted_events", o.deleted_seqs.len() as u64)?;

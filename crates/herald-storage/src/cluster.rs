@@ -307,4 +307,7 @@ impl Audiences for ClusterStore {
     fn size_history(&self, audience: &str) -> Result<Vec<(i64, u64, u64)>> {
         self.state.size_history(audience)
     }
+    fn sample_profiles(&self, limit: usize) -> Result<(u64, Vec<ProfileId>)> {
+        self.state.sample_profiles(limit)
+    }
 }

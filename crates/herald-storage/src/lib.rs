@@ -200,6 +200,9 @@ pub trait Audiences: Send + Sync {
     ) -> Result<Vec<MembershipChange>>;
     /// Changes per UTC day, oldest first: (day start in Unix ms, entered, exited).
     fn size_history(&self, audience: &str) -> Result<Vec<(i64, u64, u64)>>;
+    /// How many profiles there are, and the first `limit` of them in id order (audience
+    /// previews evaluate a draft rule on them).
+    fn sample_profiles(&self, limit: usize) -> Result<(u64, Vec<ProfileId>)>;
 }
 
 pub trait ProjectionBackend: Send + Sync {

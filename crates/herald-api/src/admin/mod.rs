@@ -1,5 +1,6 @@
 //! The admin REST API under `/api/v1`, authenticated with an admin key as Bearer token.
 
+pub mod audiences;
 pub mod tail;
 pub mod views;
 
@@ -37,6 +38,47 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/api/v1/keys", get(list_keys).post(create_key))
         .route("/api/v1/keys/{key_id}", delete(revoke_key))
         .route("/api/v1/status", get(status))
+        .route(
+            "/api/v1/audiences",
+            get(audiences::list_audiences).post(audiences::create_audience),
+        )
+        .route(
+            "/api/v1/audiences/preview",
+            post(audiences::preview_audience),
+        )
+        .route(
+            "/api/v1/audiences/{audience_id}",
+            get(audiences::get_audience)
+                .put(audiences::edit_audience)
+                .delete(audiences::delete_audience),
+        )
+        .route(
+            "/api/v1/audiences/{audience_id}/members",
+            get(audiences::list_members),
+        )
+        .route(
+            "/api/v1/audiences/{audience_id}/members.csv",
+            get(audiences::export_members),
+        )
+        .route(
+            "/api/v1/audiences/{audience_id}/size-history",
+            get(audiences::size_history),
+        )
+        .route(
+            "/api/v1/profiles/{id}/audiences",
+            get(audiences::profile_audiences),
+        )
+        .route(
+            "/api/v1/profiles/{id}/audience-history",
+            get(audiences::profile_audience_history),
+        )
+        .route("/api/v1/computed-traits", get(audiences::list_computed))
+        .route(
+            "/api/v1/computed-traits/{name}",
+            get(audiences::get_computed)
+                .put(audiences::put_computed)
+                .delete(audiences::delete_computed),
+        )
         .route("/api/v1/tail", get(tail::tail))
         .layer(axum::middleware::from_fn_with_state(state, require_admin))
 }
@@ -121,10 +163,16 @@ pub async fn get_profile(
     Path(id): Path<String>,
 ) -> Result<Json<ProfileView>, ApiError> {
     let profile = resolve_profile(&state, &id).await?;
-    let record = blocking(&state, move |s| s.profile(&profile))
-        .await?
-        .ok_or_else(|| not_found(&id))?;
-    Ok(Json(record.into()))
+    let (record, audiences) = blocking(&state, move |s| {
+        Ok((s.profile(&profile)?, s.audience_state_of(&profile)?))
+    })
+    .await?;
+    let mut view: ProfileView = record.ok_or_else(|| not_found(&id))?.into();
+    if let Some(audiences) = audiences {
+        view.computed_traits = audiences.computed;
+        view.audiences = audiences.members.into_iter().collect();
+    }
+    Ok(Json(view))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -60,6 +60,11 @@ pub struct ProfileView {
     /// Events by name: the track event name, or the call type (`page`, `identify`, ...).
     pub event_counts: BTreeMap<String, u64>,
     pub total_events: u64,
+    /// Computed traits (`/api/v1/computed-traits`), kept live.
+    #[schema(value_type = Object)]
+    pub computed_traits: BTreeMap<String, Value>,
+    /// Ids of the audiences the profile is in.
+    pub audiences: Vec<String>,
 }
 
 impl From<ProfileRecord> for ProfileView {
@@ -84,6 +89,8 @@ impl From<ProfileRecord> for ProfileView {
             locale: r.state.locale.map(|l| l.value),
             event_counts: r.state.event_counts,
             total_events: r.state.total_events,
+            computed_traits: BTreeMap::new(),
+            audiences: Vec::new(),
         }
     }
 }

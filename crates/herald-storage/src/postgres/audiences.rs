@@ -110,7 +110,7 @@ impl Audiences for PgState {
     }
 
     fn definitions_version(&self) -> Result<u64> {
-        version(&mut self.pool.get()?.deref_mut())
+        version(self.pool.get()?.deref_mut())
     }
 
     fn change_definitions(
@@ -227,6 +227,22 @@ impl Audiences for PgState {
         .iter()
         .map(|r| change_from_row(r.get(0), r.get(1), r.get(2), r.get(3)))
         .collect()
+    }
+
+    fn sample_profiles(&self, limit: usize) -> Result<(u64, Vec<ProfileId>)> {
+        let mut conn = self.pool.get()?;
+        let total = conn
+            .row("SELECT count(*) FROM profiles", &[])?
+            .map_or(0, |r| r.get::<_, i64>(0));
+        let ids = conn
+            .rows(
+                "SELECT profile_id FROM profiles ORDER BY profile_id LIMIT $1",
+                &[&crate::sql_limit(limit)],
+            )?
+            .iter()
+            .map(|r| ProfileId(r.get(0)))
+            .collect();
+        Ok((total as u64, ids))
     }
 
     fn size_history(&self, audience: &str) -> Result<Vec<(i64, u64, u64)>> {

@@ -88,7 +88,7 @@ impl Queries for SqliteStore {
                 filter.until.map_or(i64::MAX, |t| t.timestamp_millis()),
                 before_ts,
                 before_seq.min(i64::MAX as u64) as i64,
-                filter.limit as i64
+                crate::sql_limit(filter.limit)
             ],
             |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)? as u64)),
         )?;

@@ -213,6 +213,15 @@ impl Server {
             .unwrap()
     }
 
+    pub fn admin_put(&self, path: &str, body: &Value) -> Response {
+        self.http
+            .put(format!("{}{path}", self.url))
+            .bearer_auth(ADMIN_KEY)
+            .json(body)
+            .send()
+            .unwrap()
+    }
+
     pub fn admin_delete(&self, path: &str) -> Response {
         self.http
             .delete(format!("{}{path}", self.url))
@@ -269,6 +278,18 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.kill9();
+    }
+}
+
+/// Poll `probe` until it returns `Some`, for up to `seconds`.
+pub fn eventually<T>(seconds: u64, what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    loop {
+        if let Some(v) = probe() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

@@ -1,0 +1,824 @@
+//! Audiences and computed traits: definitions, previews, members, and why a profile is in.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use herald_core::audience::facts::ProfileFacts;
+use herald_core::audience::json::{
+    computed_from_json, computed_to_json, from_json, is_identifier, to_json,
+};
+use herald_core::audience::text::{parse, print};
+use herald_core::audience::{Catalog, MembershipChange, Rule, Subject};
+use herald_core::identity::ProfileId;
+use herald_pipeline::audiences::catalog_of;
+use herald_storage::{AudienceRecord, Backfill, ComputedRecord, Definitions, TimelineFilter};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{blocking, resolve_profile};
+use crate::error::{ApiError, ErrorBody};
+use crate::AppState;
+
+/// Create or edit an audience.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AudienceInput {
+    /// Lowercase letters, digits, `_` and `-`, 1–64 characters; fixed once created. Ignored
+    /// when editing (the path names the audience).
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// The rule: its JSON form (an object) or its text form (a string).
+    #[schema(value_type = Object)]
+    pub rule: Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BackfillView {
+    /// `running` or `done`.
+    pub state: &'static str,
+    /// The definitions version being applied.
+    pub version: u64,
+    pub done: u64,
+    pub total: u64,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<Backfill> for BackfillView {
+    fn from(b: Backfill) -> Self {
+        BackfillView {
+            state: if b.finished_at.is_some() {
+                "done"
+            } else {
+                "running"
+            },
+            version: b.version,
+            done: b.done,
+            total: b.total,
+            started_at: b.started_at,
+            finished_at: b.finished_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AudienceView {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// The rule in canonical JSON form.
+    #[schema(value_type = Object)]
+    pub rule: Value,
+    /// The rule in canonical text form.
+    pub rule_text: String,
+    /// Current number of members.
+    pub size: u64,
+    /// Whether members are complete: `false` while a backfill after a change runs.
+    pub ready: bool,
+    pub backfill: Option<BackfillView>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn rule_of(value: &Value) -> Result<Rule, ApiError> {
+    match value {
+        Value::String(text) => parse(text).map_err(ApiError::InvalidRule),
+        other => from_json(other).map_err(ApiError::InvalidRule),
+    }
+}
+
+fn valid_audience_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+async fn view_of(state: &AppState, record: AudienceRecord) -> Result<AudienceView, ApiError> {
+    let id = record.id.clone();
+    let (size, backfill, version) = blocking(state, move |s| {
+        Ok((
+            s.member_count(&id)?,
+            s.backfill_status()?,
+            s.definitions_version()?,
+        ))
+    })
+    .await?;
+    let rule = from_json(&record.rule).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(AudienceView {
+        rule_text: print(&rule),
+        ready: backfill
+            .as_ref()
+            .is_some_and(|b| b.version >= version && b.finished_at.is_some()),
+        backfill: backfill.map(Into::into),
+        size,
+        id: record.id,
+        name: record.name,
+        description: record.description,
+        rule: record.rule,
+        created_at: record.created_at,
+        updated_at: record.updated_at,
+    })
+}
+
+/// Apply a change to the definitions, refusing it when the result is not a valid catalog
+/// (unknown references, cycles).
+async fn change(
+    state: &AppState,
+    edit: impl FnMut(&mut Definitions) -> Result<(), ApiError> + Send + 'static,
+) -> Result<(), ApiError> {
+    let edit = std::sync::Mutex::new(edit);
+    let refusal = blocking(state, move |s| {
+        let mut refusal = None;
+        s.change_definitions(&mut |definitions| {
+            let mut edit = edit.lock().unwrap_or_else(|p| p.into_inner());
+            if let Err(e) = edit(definitions) {
+                refusal = Some(e);
+                return false;
+            }
+            if let Err(e) = catalog_of(definitions) {
+                refusal = Some(ApiError::Conflict("invalid_definitions", e));
+                return false;
+            }
+            true
+        })?;
+        Ok(refusal)
+    })
+    .await?;
+    match refusal {
+        Some(e) => Err(e),
+        None => {
+            // Wake the processor: it reloads the definitions and starts the backfill.
+            state.notifier.poke();
+            Ok(())
+        }
+    }
+}
+
+fn audience_missing(id: &str) -> ApiError {
+    ApiError::NotFound(
+        "audience_not_found",
+        format!("no audience has the id `{id}`"),
+    )
+}
+
+/// Every audience, with its size.
+#[utoipa::path(get, path = "/api/v1/audiences", tag = "audiences",
+    responses((status = 200, body = Vec<AudienceView>)), security(("admin_key" = [])))]
+pub async fn list_audiences(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<AudienceView>>, ApiError> {
+    let definitions = blocking(&state, |s| s.definitions()).await?;
+    let mut out = Vec::new();
+    for record in definitions.audiences.into_values() {
+        out.push(view_of(&state, record).await?);
+    }
+    Ok(Json(out))
+}
+
+/// Create an audience; its members are backfilled from history.
+#[utoipa::path(post, path = "/api/v1/audiences", tag = "audiences", request_body = AudienceInput,
+    responses((status = 201, body = AudienceView), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("admin_key" = [])))]
+pub async fn create_audience(
+    State(state): State<AppState>,
+    Json(input): Json<AudienceInput>,
+) -> Result<(StatusCode, Json<AudienceView>), ApiError> {
+    let id = input
+        .id
+        .clone()
+        .ok_or_else(|| ApiError::bad_request("missing_id", "an audience needs an `id`"))?;
+    if !valid_audience_id(&id) {
+        return Err(ApiError::bad_request(
+            "invalid_id",
+            "an audience id is 1–64 lowercase letters, digits, `_` or `-`",
+        ));
+    }
+    let rule = rule_of(&input.rule)?;
+    let now = Utc::now();
+    let record = AudienceRecord {
+        name: input.name.unwrap_or_else(|| id.clone()),
+        description: input.description,
+        rule: to_json(&rule),
+        created_at: now,
+        updated_at: now,
+        id: id.clone(),
+    };
+    let stored = record.clone();
+    change(&state, move |d| {
+        if d.audiences.contains_key(&stored.id) {
+            return Err(ApiError::Conflict(
+                "audience_exists",
+                format!("an audience with the id `{}` exists", stored.id),
+            ));
+        }
+        d.audiences.insert(stored.id.clone(), stored.clone());
+        Ok(())
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(view_of(&state, record).await?)))
+}
+
+/// One audience.
+#[utoipa::path(get, path = "/api/v1/audiences/{audience_id}", tag = "audiences",
+    params(("audience_id" = String, Path)),
+    responses((status = 200, body = AudienceView), (status = 404, body = ErrorBody)), security(("admin_key" = [])))]
+pub async fn get_audience(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<AudienceView>, ApiError> {
+    let definitions = blocking(&state, |s| s.definitions()).await?;
+    let record = definitions
+        .audiences
+        .get(&id)
+        .cloned()
+        .ok_or_else(|| audience_missing(&id))?;
+    Ok(Json(view_of(&state, record).await?))
+}
+
+/// Edit an audience (name, description, rule); members are recomputed from history.
+#[utoipa::path(put, path = "/api/v1/audiences/{audience_id}", tag = "audiences", request_body = AudienceInput,
+    params(("audience_id" = String, Path)),
+    responses((status = 200, body = AudienceView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("admin_key" = [])))]
+pub async fn edit_audience(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(input): Json<AudienceInput>,
+) -> Result<Json<AudienceView>, ApiError> {
+    let rule = to_json(&rule_of(&input.rule)?);
+    let key = id.clone();
+    let updated = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let out = updated.clone();
+    change(&state, move |d| {
+        let record = d
+            .audiences
+            .get_mut(&key)
+            .ok_or_else(|| audience_missing(&key))?;
+        record.rule = rule.clone();
+        if let Some(name) = &input.name {
+            record.name = name.clone();
+        }
+        if input.description.is_some() {
+            record.description = input.description.clone();
+        }
+        record.updated_at = Utc::now();
+        *out.lock().unwrap_or_else(|p| p.into_inner()) = Some(record.clone());
+        Ok(())
+    })
+    .await?;
+    let record = updated
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take()
+        .ok_or_else(|| audience_missing(&id))?;
+    Ok(Json(view_of(&state, record).await?))
+}
+
+/// Delete an audience and its member list. Refused while another audience refers to it.
+#[utoipa::path(delete, path = "/api/v1/audiences/{audience_id}", tag = "audiences",
+    params(("audience_id" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("admin_key" = [])))]
+pub async fn delete_audience(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    change(&state, move |d| {
+        d.audiences
+            .remove(&id)
+            .map(|_| ())
+            .ok_or_else(|| audience_missing(&id))
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PreviewInput {
+    /// A draft rule (JSON object or text string); may refer to saved audiences and computed
+    /// traits.
+    #[schema(value_type = Object)]
+    pub rule: Value,
+    /// Profiles to evaluate, 1 to 10,000 (default 1,000).
+    pub sample_size: Option<usize>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PreviewView {
+    /// Estimated members: the matching share of the sample times all profiles.
+    pub estimated_size: u64,
+    pub sampled: u64,
+    pub matched: u64,
+    pub total_profiles: u64,
+    /// Up to 20 matching profile ids.
+    pub sample_members: Vec<String>,
+    pub rule_text: String,
+}
+
+const PREVIEW_ID: &str = "__preview__";
+
+/// Estimate a draft rule's size and show some members, before saving it.
+#[utoipa::path(post, path = "/api/v1/audiences/preview", tag = "audiences", request_body = PreviewInput,
+    responses((status = 200, body = PreviewView), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("admin_key" = [])))]
+pub async fn preview_audience(
+    State(state): State<AppState>,
+    Json(input): Json<PreviewInput>,
+) -> Result<Json<PreviewView>, ApiError> {
+    let rule = rule_of(&input.rule)?;
+    let sample_size = input.sample_size.unwrap_or(1000).clamp(1, 10_000);
+    let rule_text = print(&rule);
+    let view = blocking(&state, move |s| {
+        let mut definitions = s.definitions()?;
+        definitions.audiences.insert(
+            PREVIEW_ID.into(),
+            AudienceRecord {
+                id: PREVIEW_ID.into(),
+                name: String::new(),
+                description: None,
+                rule: to_json(&rule),
+                created_at: Utc::now(),
+                updated_at: Utc::now(),
+            },
+        );
+        let catalog = match catalog_of(&definitions) {
+            Ok(c) => c,
+            Err(e) => return Ok(Err(e)),
+        };
+        let now = Utc::now().timestamp_millis();
+        let (total, profiles) = s.sample_profiles(sample_size)?;
+        let mut matched = 0u64;
+        let mut members = Vec::new();
+        for profile in &profiles {
+            let Some(outcome) = evaluate_from_history(s, &catalog, profile, now)? else {
+                continue;
+            };
+            if outcome.1.members.contains(PREVIEW_ID) {
+                matched += 1;
+                if members.len() < 20 {
+                    members.push(profile.to_string());
+                }
+            }
+        }
+        let sampled = profiles.len() as u64;
+        Ok(Ok(PreviewView {
+            estimated_size: if sampled == 0 {
+                0
+            } else {
+                (matched as f64 / sampled as f64 * total as f64).round() as u64
+            },
+            sampled,
+            matched,
+            total_profiles: total,
+            sample_members: members,
+            rule_text,
+        }))
+    })
+    .await?
+    .map_err(|e| ApiError::Conflict("invalid_definitions", e))?;
+    Ok(Json(view))
+}
+
+/// Evaluate a catalog on one profile from its full history (previews): the same fold and
+/// evaluator as live processing.
+fn evaluate_from_history(
+    s: &dyn herald_storage::Store,
+    catalog: &Catalog,
+    profile: &ProfileId,
+    now: i64,
+) -> Result<Option<(ProfileFacts, herald_core::audience::Outcome)>, herald_storage::StorageError> {
+    let Some(record) = s.profile(profile)? else {
+        return Ok(None);
+    };
+    let seqs: Vec<u64> = s
+        .timeline(
+            profile,
+            &TimelineFilter {
+                limit: usize::MAX,
+                ..Default::default()
+            },
+        )?
+        .into_iter()
+        .map(|(_, seq)| seq)
+        .collect();
+    let mut facts = ProfileFacts::default();
+    for (_, event) in s.load(&seqs)? {
+        facts.fold(catalog.facts(), &event, now);
+    }
+    let traits = record.state.trait_values();
+    let groups: Vec<Map<String, Value>> = record
+        .groups
+        .iter()
+        .map(|(_, g)| g.trait_values())
+        .collect();
+    let outcome = catalog.evaluate(
+        &Subject {
+            traits: &traits,
+            groups: &groups,
+            facts: &facts,
+        },
+        now,
+    );
+    Ok(Some((facts, outcome)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct MembersQuery {
+    /// Page size, 1 to 1000 (default 100).
+    pub limit: Option<usize>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberView {
+    pub profile_id: String,
+    pub entered_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MembersPage {
+    pub members: Vec<MemberView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+async fn known_audience(state: &AppState, id: &str) -> Result<(), ApiError> {
+    let id = id.to_owned();
+    let definitions = blocking(state, |s| s.definitions()).await?;
+    if definitions.audiences.contains_key(&id) {
+        Ok(())
+    } else {
+        Err(audience_missing(&id))
+    }
+}
+
+/// Members, in profile id order.
+#[utoipa::path(get, path = "/api/v1/audiences/{audience_id}/members", tag = "audiences",
+    params(("audience_id" = String, Path), MembersQuery),
+    responses((status = 200, body = MembersPage), (status = 404, body = ErrorBody)), security(("admin_key" = [])))]
+pub async fn list_members(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<MembersQuery>,
+) -> Result<Json<MembersPage>, ApiError> {
+    known_audience(&state, &id).await?;
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_limit",
+            "limit must be between 1 and 1000",
+        ));
+    }
+    let after = query.cursor.map(ProfileId);
+    let rows = blocking(&state, move |s| s.members(&id, after.as_ref(), limit + 1)).await?;
+    let more = rows.len() > limit;
+    let members: Vec<MemberView> = rows
+        .into_iter()
+        .take(limit)
+        .map(|(p, since)| MemberView {
+            profile_id: p.to_string(),
+            entered_at: DateTime::from_timestamp_millis(since),
+        })
+        .collect();
+    Ok(Json(MembersPage {
+        next_cursor: if more {
+            members.last().map(|m| m.profile_id.clone())
+        } else {
+            None
+        },
+        members,
+    }))
+}
+
+/// All members as CSV (`profile_id,entered_at`).
+#[utoipa::path(get, path = "/api/v1/audiences/{audience_id}/members.csv", tag = "audiences",
+    params(("audience_id" = String, Path)),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 404, body = ErrorBody)), security(("admin_key" = [])))]
+pub async fn export_members(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    known_audience(&state, &id).await?;
+    let file = id.clone();
+    let csv = blocking(&state, move |s| {
+        let mut out = String::from("profile_id,entered_at\n");
+        let mut after: Option<ProfileId> = None;
+        loop {
+            let page = s.members(&id, after.as_ref(), 10_000)?;
+            for (p, since) in &page {
+                let at = DateTime::from_timestamp_millis(*since)
+                    .map(herald_core::event::rfc3339)
+                    .unwrap_or_default();
+                out.push_str(&format!("{p},{at}\n"));
+            }
+            match page.last() {
+                Some((p, _)) if page.len() == 10_000 => after = Some(p.clone()),
+                _ => return Ok(out),
+            }
+        }
+    })
+    .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}.csv\""),
+            ),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SizePoint {
+    /// The UTC day.
+    pub date: String,
+    pub entered: u64,
+    pub exited: u64,
+    /// Members at the end of the day.
+    pub size: i64,
+}
+
+/// Audience size over time, per UTC day.
+#[utoipa::path(get, path = "/api/v1/audiences/{audience_id}/size-history", tag = "audiences",
+    params(("audience_id" = String, Path)),
+    responses((status = 200, body = Vec<SizePoint>), (status = 404, body = ErrorBody)), security(("admin_key" = [])))]
+pub async fn size_history(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<SizePoint>>, ApiError> {
+    known_audience(&state, &id).await?;
+    let days = blocking(&state, move |s| s.size_history(&id)).await?;
+    let mut size = 0i64;
+    Ok(Json(
+        days.into_iter()
+            .map(|(day, entered, exited)| {
+                size += entered as i64 - exited as i64;
+                SizePoint {
+                    date: DateTime::from_timestamp_millis(day)
+                        .map(|d| d.format("%Y-%m-%d").to_string())
+                        .unwrap_or_default(),
+                    entered,
+                    exited,
+                    size,
+                }
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MembershipView {
+    pub audience_id: String,
+    pub member: bool,
+    /// The rule's conditions as a tree: each with `condition` (text form), `result`, what it
+    /// `seen` (a trait value, an event count, a time) and nested `conditions`.
+    #[schema(value_type = Object)]
+    pub reason: Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProfileAudiencesView {
+    pub profile_id: String,
+    pub audiences: Vec<MembershipView>,
+    #[schema(value_type = Object)]
+    pub computed_traits: BTreeMap<String, Value>,
+}
+
+/// A profile's memberships, each with the reason it qualifies or not.
+#[utoipa::path(get, path = "/api/v1/profiles/{id}/audiences", tag = "audiences",
+    params(("id" = String, Path, description = "An identifier `kind:value` or `profile_id:<id>`")),
+    responses((status = 200, body = ProfileAudiencesView), (status = 404, body = ErrorBody)), security(("admin_key" = [])))]
+pub async fn profile_audiences(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ProfileAudiencesView>, ApiError> {
+    let profile = resolve_profile(&state, &id).await?;
+    let view = blocking(&state, move |s| {
+        let definitions = s.definitions()?;
+        let catalog = catalog_of(&definitions).map_err(herald_storage::StorageError::Corrupt)?;
+        let stored = s.audience_state_of(&profile)?.unwrap_or_default();
+        let Some(record) = s.profile(&profile)? else {
+            return Ok(None);
+        };
+        let now = Utc::now().timestamp_millis();
+        let facts = if stored.built_for == catalog.fingerprint() {
+            stored.facts.clone()
+        } else {
+            evaluate_from_history(s, &catalog, &profile, now)?
+                .map(|(f, _)| f)
+                .unwrap_or_default()
+        };
+        let traits = record.state.trait_values();
+        let groups: Vec<Map<String, Value>> = record
+            .groups
+            .iter()
+            .map(|(_, g)| g.trait_values())
+            .collect();
+        let subject = Subject {
+            traits: &traits,
+            groups: &groups,
+            facts: &facts,
+        };
+        let audiences = catalog
+            .audience_ids()
+            .map(|a| MembershipView {
+                audience_id: a.to_owned(),
+                member: stored.members.contains(a),
+                reason: catalog.explain(a, &subject, now).unwrap_or(Value::Null),
+            })
+            .collect();
+        Ok(Some(ProfileAudiencesView {
+            profile_id: profile.to_string(),
+            audiences,
+            computed_traits: stored.computed,
+        }))
+    })
+    .await?
+    .ok_or_else(|| {
+        ApiError::NotFound(
+            "profile_not_found",
+            format!("no profile has the identifier {id}"),
+        )
+    })?;
+    Ok(Json(view))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MembershipChangeView {
+    pub audience_id: String,
+    /// `entered` or `exited`.
+    pub change: &'static str,
+    pub at: Option<DateTime<Utc>>,
+    /// Why: `{"kind": "event", "seq": …}`, `{"kind": "time"}`, `{"kind": "merged", "seq": …}`,
+    /// `{"kind": "backfill"}` or `{"kind": "split"}`.
+    #[schema(value_type = Object)]
+    pub cause: Value,
+}
+
+impl From<MembershipChange> for MembershipChangeView {
+    fn from(c: MembershipChange) -> Self {
+        MembershipChangeView {
+            audience_id: c.audience,
+            change: if c.entered { "entered" } else { "exited" },
+            at: DateTime::from_timestamp_millis(c.at),
+            cause: serde_json::to_value(&c.cause).unwrap_or(Value::Null),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct HistoryQuery {
+    /// Most recent changes to return, 1 to 1000 (default 100).
+    pub limit: Option<usize>,
+}
+
+/// A profile's membership changes, newest first.
+#[utoipa::path(get, path = "/api/v1/profiles/{id}/audience-history", tag = "audiences",
+    params(("id" = String, Path), HistoryQuery),
+    responses((status = 200, body = Vec<MembershipChangeView>), (status = 404, body = ErrorBody)), security(("admin_key" = [])))]
+pub async fn profile_audience_history(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<HistoryQuery>,
+) -> Result<Json<Vec<MembershipChangeView>>, ApiError> {
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_limit",
+            "limit must be between 1 and 1000",
+        ));
+    }
+    let profile = resolve_profile(&state, &id).await?;
+    let changes = blocking(&state, move |s| s.membership_history(&profile, limit)).await?;
+    Ok(Json(changes.into_iter().map(Into::into).collect()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ComputedTraitView {
+    pub name: String,
+    /// The definition: `aggregate` (count, sum, avg, min, max, first, last, distinct), `event`,
+    /// `property`, `where`, `window`.
+    #[schema(value_type = Object)]
+    pub definition: Value,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<ComputedRecord> for ComputedTraitView {
+    fn from(c: ComputedRecord) -> Self {
+        ComputedTraitView {
+            name: c.name,
+            definition: c.definition,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+fn computed_missing(name: &str) -> ApiError {
+    ApiError::NotFound(
+        "computed_trait_not_found",
+        format!("no computed trait is named `{name}`"),
+    )
+}
+
+/// Every computed trait.
+#[utoipa::path(get, path = "/api/v1/computed-traits", tag = "audiences",
+    responses((status = 200, body = Vec<ComputedTraitView>)), security(("admin_key" = [])))]
+pub async fn list_computed(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<ComputedTraitView>>, ApiError> {
+    let definitions = blocking(&state, |s| s.definitions()).await?;
+    Ok(Json(
+        definitions.computed.into_values().map(Into::into).collect(),
+    ))
+}
+
+/// Create or replace a computed trait (`PUT` to its name); values are backfilled from history.
+#[utoipa::path(put, path = "/api/v1/computed-traits/{name}", tag = "audiences",
+    params(("name" = String, Path)),
+    request_body(content = Object, description = "`{\"aggregate\": \"sum\", \"event\": \"Order Completed\", \"property\": \"revenue\", \"window\": {\"last\": \"90d\"}}`"),
+    responses((status = 200, body = ComputedTraitView), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("admin_key" = [])))]
+pub async fn put_computed(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Json(mut body): Json<Value>,
+) -> Result<Json<ComputedTraitView>, ApiError> {
+    if !is_identifier(&name) {
+        return Err(ApiError::bad_request(
+            "invalid_name",
+            "a computed trait name is 1–64 letters, digits and underscores, starting with a letter",
+        ));
+    }
+    if let Some(object) = body.as_object_mut() {
+        object.insert("name".into(), Value::String(name.clone()));
+    }
+    let definition = computed_to_json(&computed_from_json(&body).map_err(ApiError::InvalidRule)?);
+    let now = Utc::now();
+    let record = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let out = record.clone();
+    change(&state, move |d| {
+        let created_at = d.computed.get(&name).map_or(now, |c| c.created_at);
+        let stored = ComputedRecord {
+            name: name.clone(),
+            definition: definition.clone(),
+            created_at,
+            updated_at: now,
+        };
+        d.computed.insert(name.clone(), stored.clone());
+        *out.lock().unwrap_or_else(|p| p.into_inner()) = Some(stored);
+        Ok(())
+    })
+    .await?;
+    let stored = record
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take()
+        .ok_or_else(|| ApiError::Internal("the change was not applied".into()))?;
+    Ok(Json(stored.into()))
+}
+
+/// One computed trait.
+#[utoipa::path(get, path = "/api/v1/computed-traits/{name}", tag = "audiences",
+    params(("name" = String, Path)),
+    responses((status = 200, body = ComputedTraitView), (status = 404, body = ErrorBody)), security(("admin_key" = [])))]
+pub async fn get_computed(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<ComputedTraitView>, ApiError> {
+    let definitions = blocking(&state, |s| s.definitions()).await?;
+    definitions
+        .computed
+        .get(&name)
+        .cloned()
+        .map(|c| Json(c.into()))
+        .ok_or_else(|| computed_missing(&name))
+}
+
+/// Delete a computed trait. Refused while an audience uses it.
+#[utoipa::path(delete, path = "/api/v1/computed-traits/{name}", tag = "audiences",
+    params(("name" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("admin_key" = [])))]
+pub async fn delete_computed(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    change(&state, move |d| {
+        d.computed
+            .remove(&name)
+            .map(|_| ())
+            .ok_or_else(|| computed_missing(&name))
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,184 @@
+//! Audiences on the processor: the catalog built from the stored definitions, backfills after
+//! they change, and durable timers.
+//!
+//! The evaluator itself is `herald_core::audience`; this module decides *when* it runs: for
+//! every event inside the processing transaction (see `processor.rs`), for every profile whose
+//! timer is due, and for every profile, chunk by chunk, after the definitions changed.
+
+use std::sync::Arc;
+
+use herald_core::audience::json::{computed_from_json, from_json};
+use herald_core::audience::live::{refresh_stored, Cause};
+use herald_core::audience::{AudienceDef, Catalog};
+use herald_storage::{Backfill, Definitions, StateTxn, StorageError, Store};
+
+/// Profiles re-evaluated per backfill transaction.
+const BACKFILL_CHUNK: usize = 500;
+/// Due timers handled per transaction.
+const TIMER_CHUNK: usize = 500;
+
+/// Build the catalog of a set of definitions; an error names what is wrong.
+pub fn catalog_of(definitions: &Definitions) -> Result<Catalog, String> {
+    let computed = definitions
+        .computed
+        .values()
+        .map(|c| {
+            computed_from_json(&c.definition)
+                .map_err(|e| format!("computed trait `{}`: {e}", c.name))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let audiences = definitions
+        .audiences
+        .values()
+        .map(|a| {
+            from_json(&a.rule)
+                .map(|rule| AudienceDef {
+                    id: a.id.clone(),
+                    rule,
+                })
+                .map_err(|e| format!("audience `{}`: {e}", a.id))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Catalog::new(computed, audiences).map_err(|e| e.to_string())
+}
+
+/// The processor's view of the definitions.
+pub struct AudienceEngine {
+    version: u64,
+    catalog: Arc<Catalog>,
+}
+
+impl Default for AudienceEngine {
+    fn default() -> Self {
+        AudienceEngine {
+            version: 0,
+            catalog: Arc::new(Catalog::default()),
+        }
+    }
+}
+
+impl AudienceEngine {
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog.clone()
+    }
+
+    /// Reload the catalog when the stored definitions changed, and start a backfill for the
+    /// new version (unless one for it was already started, by this node before a restart or
+    /// by another node).
+    pub fn sync(&mut self, store: &dyn Store, now_ms: i64) -> Result<(), StorageError> {
+        let version = store.definitions_version()?;
+        if version == self.version {
+            return Ok(());
+        }
+        let definitions = store.definitions()?;
+        match catalog_of(&definitions) {
+            Ok(catalog) => self.catalog = Arc::new(catalog),
+            Err(e) => {
+                // The API validates every change, so this is a definitions document written by
+                // something else; keep the last good catalog.
+                tracing::error!(error = %e, version, "invalid audience definitions; keeping the previous ones");
+            }
+        }
+        self.version = definitions.version;
+        store.in_transaction(&mut |txn: &mut dyn StateTxn| {
+            if txn
+                .backfill()?
+                .is_some_and(|b| b.version >= definitions.version)
+            {
+                return Ok(());
+            }
+            let backfill = Backfill {
+                version: definitions.version,
+                cursor: None,
+                done: 0,
+                total: txn.profile_count()?,
+                started_at: chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default(),
+                finished_at: None,
+            };
+            tracing::info!(
+                version = backfill.version,
+                profiles = backfill.total,
+                "audience backfill started"
+            );
+            txn.set_backfill(&backfill)
+        })
+    }
+
+    /// Re-evaluate the next chunk of profiles of an unfinished backfill. Returns whether there
+    /// was anything to do.
+    pub fn backfill_step(&self, store: &Arc<dyn Store>, now_ms: i64) -> Result<bool, StorageError> {
+        let catalog = self.catalog.clone();
+        let loader = store.clone();
+        let mut worked = false;
+        store.in_transaction(&mut |txn: &mut dyn StateTxn| {
+            worked = false;
+            let Some(mut backfill) = txn.backfill()? else {
+                return Ok(());
+            };
+            if backfill.finished_at.is_some() {
+                return Ok(());
+            }
+            let profiles = txn.profiles_after(backfill.cursor.as_ref(), BACKFILL_CHUNK)?;
+            for profile in &profiles {
+                refresh_stored(
+                    txn,
+                    &catalog,
+                    profile,
+                    now_ms,
+                    Cause::Backfill,
+                    &mut |s: &[u64]| loader.load(s),
+                )?;
+            }
+            backfill.done += profiles.len() as u64;
+            backfill.total = backfill.total.max(backfill.done);
+            backfill.cursor = profiles.last().cloned().or(backfill.cursor);
+            if profiles.len() < BACKFILL_CHUNK {
+                backfill.finished_at = chrono::DateTime::from_timestamp_millis(now_ms);
+                tracing::info!(
+                    version = backfill.version,
+                    profiles = backfill.done,
+                    "audience backfill finished"
+                );
+            }
+            worked = true;
+            txn.set_backfill(&backfill)
+        })?;
+        Ok(worked)
+    }
+
+    /// Re-evaluate profiles whose timer is due. Returns how many.
+    pub fn fire_timers(&self, store: &Arc<dyn Store>, now_ms: i64) -> Result<usize, StorageError> {
+        if self.catalog.is_empty() {
+            return Ok(0);
+        }
+        let catalog = self.catalog.clone();
+        let loader = store.clone();
+        let mut fired = 0;
+        loop {
+            let mut chunk = 0;
+            store.in_transaction(&mut |txn: &mut dyn StateTxn| {
+                let due = txn.due_profiles(now_ms, TIMER_CHUNK)?;
+                chunk = due.len();
+                for profile in &due {
+                    refresh_stored(
+                        txn,
+                        &catalog,
+                        profile,
+                        now_ms,
+                        Cause::Time,
+                        &mut |s: &[u64]| loader.load(s),
+                    )?;
+                }
+                Ok(())
+            })?;
+            fired += chunk;
+            if chunk < TIMER_CHUNK {
+                break;
+            }
+        }
+        if fired > 0 {
+            metrics::counter!("herald_audience_timers_fired_total").increment(fired as u64);
+        }
+        Ok(fired)
+    }
+}

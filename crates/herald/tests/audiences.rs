@@ -1,0 +1,344 @@
+//! Audiences and computed traits over HTTP: definitions (text and JSON forms, bad input),
+//! live membership, backfill of a new audience, memberships that change with time alone, and
+//! timers that survive a crash.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use chrono::{Duration as Span, Utc};
+use common::*;
+use serde_json::{json, Value};
+
+fn member_ids(s: &Server, audience: &str) -> BTreeSet<String> {
+    let page = s.admin_json(&format!("/api/v1/audiences/{audience}/members?limit=1000"));
+    page["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["profile_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn profile_id(s: &Server, id: &str) -> String {
+    s.profile(id)["profile_id"].as_str().unwrap().to_owned()
+}
+
+fn wait_members(s: &Server, audience: &str, expected: &BTreeSet<String>) {
+    eventually(20, &format!("members of {audience} = {expected:?}"), || {
+        (member_ids(s, audience) == *expected).then_some(())
+    });
+}
+
+fn ts(offset: Span) -> String {
+    herald_core::event::rfc3339(Utc::now() + offset)
+}
+
+#[test]
+fn live_membership_reasons_exports_and_history() {
+    let s = Server::start();
+    let computed = s.admin_put(
+        "/api/v1/computed-traits/revenue_total",
+        &json!({"aggregate": "sum", "event": "Order Completed", "property": "revenue"}),
+    );
+    assert_eq!(computed.status(), 200, "{}", computed.text().unwrap());
+    let text = r#"trait plan = "trial" and performed "Checkout Started" >= 1 in last 7 days where cart_value > 50 and not performed "Order Completed" in last 7 days"#;
+    let created = s.admin_post(
+        "/api/v1/audiences",
+        &json!({"id": "abandoned_trials", "name": "Trials who abandoned a checkout", "rule": text}),
+    );
+    assert_eq!(created.status(), 201, "{}", created.text().unwrap());
+    let created: Value = created.json().unwrap();
+    assert_eq!(
+        created["rule"]["and"][0],
+        json!({"trait": "plan", "op": "eq", "value": "trial"})
+    );
+    let big = s.admin_post(
+        "/api/v1/audiences",
+        &json!({"id": "big_spenders", "rule": {"computed": "revenue_total", "op": "gte", "value": 100}}),
+    );
+    assert_eq!(big.status(), 201);
+    assert_eq!(
+        big.json::<Value>().unwrap()["rule_text"],
+        "computed revenue_total >= 100"
+    );
+
+    let events = json!({"batch": [
+        {"type": "identify", "userId": "ana", "traits": {"plan": "trial"}},
+        {"type": "track", "userId": "ana", "event": "Checkout Started", "properties": {"cart_value": 80}},
+        {"type": "identify", "userId": "bob", "traits": {"plan": "trial"}},
+        {"type": "track", "userId": "bob", "event": "Checkout Started", "properties": {"cart_value": 20}},
+        {"type": "identify", "userId": "cy", "traits": {"plan": "pro"}},
+        {"type": "track", "userId": "cy", "event": "Order Completed", "properties": {"revenue": 60}},
+        {"type": "track", "userId": "cy", "event": "Order Completed", "properties": {"revenue": 45.5}},
+    ]});
+    assert_eq!(s.post("/v1/batch", &events).status(), 200);
+    let ana = profile_id(&s, "user_id:ana");
+    let cy = profile_id(&s, "user_id:cy");
+    wait_members(&s, "abandoned_trials", &BTreeSet::from([ana.clone()]));
+    wait_members(&s, "big_spenders", &BTreeSet::from([cy.clone()]));
+    assert_eq!(
+        s.profile("user_id:cy")["computed_traits"]["revenue_total"],
+        json!(105.5)
+    );
+
+    // Ana completes the order: she leaves, live, on that event.
+    let order = json!({"type": "track", "userId": "ana", "event": "Order Completed", "properties": {"revenue": 10}});
+    assert_eq!(s.post("/v1/track", &order).status(), 200);
+    wait_members(&s, "abandoned_trials", &BTreeSet::new());
+
+    // Why is Ana not in? The reason tree says which condition failed.
+    let mine = s.admin_json("/api/v1/profiles/user_id:ana/audiences");
+    let abandoned = mine["audiences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["audience_id"] == "abandoned_trials")
+        .unwrap();
+    assert_eq!(abandoned["member"], false);
+    let conditions = abandoned["reason"]["conditions"].as_array().unwrap();
+    assert_eq!(conditions[0]["result"], true);
+    assert_eq!(conditions[0]["seen"], "trial");
+    assert_eq!(conditions[1]["seen"], 1);
+    assert_eq!(conditions[2]["result"], false);
+    assert_eq!(
+        conditions[2]["condition"],
+        r#"not performed "Order Completed" in last 7 days"#
+    );
+
+    let history = s.admin_json("/api/v1/profiles/user_id:ana/audience-history");
+    let changes: Vec<(String, String)> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["audience_id"].as_str().unwrap().to_owned(),
+                c["change"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("abandoned_trials".to_owned(), "exited".to_owned()),
+            ("abandoned_trials".to_owned(), "entered".to_owned())
+        ]
+    );
+    assert_eq!(history[0]["cause"]["kind"], "event");
+
+    let csv = s.admin_get("/api/v1/audiences/big_spenders/members.csv");
+    assert_eq!(csv.status(), 200);
+    assert!(csv.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let body = csv.text().unwrap();
+    let lines: Vec<&str> = body.lines().collect();
+    assert_eq!(lines[0], "profile_id,entered_at");
+    assert_eq!(lines.len(), 2);
+    assert!(lines[1].starts_with(&format!("{cy},")));
+
+    let sizes = s.admin_json("/api/v1/audiences/abandoned_trials/size-history");
+    let today = sizes.as_array().unwrap().last().unwrap();
+    assert_eq!(
+        (
+            today["entered"].as_u64(),
+            today["exited"].as_u64(),
+            today["size"].as_i64()
+        ),
+        (Some(1), Some(1), Some(0))
+    );
+
+    // Preview a draft rule before saving it: every trial profile matches.
+    let preview = s.admin_post(
+        "/api/v1/audiences/preview",
+        &json!({"rule": r#"trait plan = "trial""#}),
+    );
+    assert_eq!(preview.status(), 200);
+    let preview: Value = preview.json().unwrap();
+    assert_eq!(preview["matched"], 2);
+    assert_eq!(preview["estimated_size"], 2);
+    assert_eq!(preview["total_profiles"], 3);
+
+    // Deleting the computed trait an audience uses is refused; deleting the audience first works.
+    assert_eq!(
+        s.admin_delete("/api/v1/computed-traits/revenue_total")
+            .status(),
+        409
+    );
+    assert_eq!(
+        s.admin_delete("/api/v1/audiences/big_spenders").status(),
+        204
+    );
+    assert_eq!(
+        s.admin_delete("/api/v1/computed-traits/revenue_total")
+            .status(),
+        204
+    );
+    assert_eq!(
+        s.admin_get("/api/v1/audiences/big_spenders/members")
+            .status(),
+        404
+    );
+}
+
+#[test]
+fn bad_definitions_are_refused_with_the_place_of_the_problem() {
+    let s = Server::start();
+    let text_error = s.admin_post(
+        "/api/v1/audiences",
+        &json!({"id": "x", "rule": "trait plan == 1"}),
+    );
+    assert_eq!(text_error.status(), 400);
+    let body: Value = text_error.json().unwrap();
+    assert_eq!(body["code"], "invalid_rule");
+    assert_eq!(
+        body["location"],
+        json!({"line": 1, "column": 13, "offset": 12})
+    );
+
+    let json_error = s.admin_post(
+        "/api/v1/audiences",
+        &json!({"id": "x", "rule": {"or": [{"trait": "a", "op": "eq", "value": 1}, {"performed": "E", "window": {"last": "7 parsecs"}}]}}),
+    );
+    assert_eq!(json_error.status(), 400);
+    let body: Value = json_error.json().unwrap();
+    assert_eq!(body["location"], json!({"path": "/or/1/window/last"}));
+
+    let unknown = s.admin_post(
+        "/api/v1/audiences",
+        &json!({"id": "x", "rule": r#"in audience "nope""#}),
+    );
+    assert_eq!(unknown.status(), 409);
+    assert_eq!(
+        unknown.json::<Value>().unwrap()["code"],
+        "invalid_definitions"
+    );
+
+    assert_eq!(
+        s.admin_post(
+            "/api/v1/audiences",
+            &json!({"id": "a", "rule": r#"trait x = 1"#})
+        )
+        .status(),
+        201
+    );
+    assert_eq!(
+        s.admin_post(
+            "/api/v1/audiences",
+            &json!({"id": "b", "rule": r#"in audience "a""#})
+        )
+        .status(),
+        201
+    );
+    let cycle = s.admin_put(
+        "/api/v1/audiences/a",
+        &json!({"rule": r#"in audience "b""#}),
+    );
+    assert_eq!(cycle.status(), 409);
+    assert!(cycle.json::<Value>().unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .contains("cycle"));
+    let duplicate = s.admin_post(
+        "/api/v1/audiences",
+        &json!({"id": "a", "rule": r#"trait x = 2"#}),
+    );
+    assert_eq!(duplicate.status(), 409);
+    assert_eq!(
+        duplicate.json::<Value>().unwrap()["code"],
+        "audience_exists"
+    );
+    let bad_id = s.admin_post(
+        "/api/v1/audiences",
+        &json!({"id": "Robert'); DROP TABLE profiles;--", "rule": "trait x = 1"}),
+    );
+    assert_eq!(bad_id.status(), 400);
+    assert_eq!(bad_id.json::<Value>().unwrap()["code"], "invalid_id");
+    let bad_computed = s.admin_put(
+        "/api/v1/computed-traits/total",
+        &json!({"aggregate": "median", "property": "x"}),
+    );
+    assert_eq!(bad_computed.status(), 400);
+    assert_eq!(
+        bad_computed.json::<Value>().unwrap()["location"],
+        json!({"path": "/aggregate"})
+    );
+    // Nothing changed: the two valid audiences, unedited.
+    let list = s.admin_json("/api/v1/audiences");
+    let rules: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["rule_text"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, [r#"trait x = 1"#, r#"in audience "a""#]);
+}
+
+#[test]
+fn a_new_audience_is_backfilled_from_history() {
+    let s = Server::start();
+    let batch: Vec<Value> = (0..300)
+        .map(|i| json!({"type": "track", "userId": format!("u{i}"), "event": if i % 3 == 0 { "Signed Up" } else { "Visited" }}))
+        .collect();
+    assert_eq!(s.post("/v1/batch", &json!({"batch": batch})).status(), 200);
+    s.wait_processed();
+    let created = s.admin_post(
+        "/api/v1/audiences",
+        &json!({"id": "signed_up", "rule": r#"performed "Signed Up""#}),
+    );
+    assert_eq!(created.status(), 201);
+    let done = eventually(30, "the backfill", || {
+        let a = s.admin_json("/api/v1/audiences/signed_up");
+        (a["ready"] == true).then_some(a)
+    });
+    assert_eq!(done["size"], 100);
+    assert_eq!(done["backfill"]["state"], "done");
+    assert_eq!(done["backfill"]["done"], 300);
+    let history = s.admin_json("/api/v1/profiles/user_id:u0/audience-history");
+    assert_eq!(history[0]["cause"]["kind"], "backfill");
+}
+
+/// Time alone moves people, and a pending timer survives `kill -9`.
+#[test]
+fn time_moves_people_without_new_events_and_timers_survive_a_crash() {
+    let mut s = Server::start();
+    for (id, rule) in [
+        ("pinged_recently", r#"performed "Ping" in last 1 hours"#),
+        ("old_accounts", r#"trait created_at more than 1 hours ago"#),
+    ] {
+        assert_eq!(
+            s.admin_post("/api/v1/audiences", &json!({"id": id, "rule": rule}))
+                .status(),
+            201
+        );
+    }
+    // A ping 59m55s ago: inside the window now, outside it in 5 s.
+    let ping = json!({"type": "track", "userId": "ana", "event": "Ping", "timestamp": ts(Span::seconds(-3595))});
+    // An account created 59m57s ago: more than an hour old in 3 s.
+    let signup = json!({"type": "identify", "userId": "bob", "traits": {"created_at": ts(Span::seconds(-3597))}});
+    assert_eq!(
+        s.post("/v1/batch", &json!({"batch": [ping, signup]}))
+            .status(),
+        200
+    );
+    let ana = profile_id(&s, "user_id:ana");
+    let bob = profile_id(&s, "user_id:bob");
+    wait_members(&s, "pinged_recently", &BTreeSet::from([ana.clone()]));
+    assert!(
+        member_ids(&s, "old_accounts").is_empty(),
+        "bob is not an hour old yet"
+    );
+
+    // Crash before the timers are due; they fire after the restart.
+    s.crash_and_restart();
+    wait_members(&s, "old_accounts", &BTreeSet::from([bob.clone()]));
+    wait_members(&s, "pinged_recently", &BTreeSet::new());
+    let history = s.admin_json("/api/v1/profiles/user_id:ana/audience-history");
+    assert_eq!(history[0]["change"], "exited");
+    assert_eq!(history[0]["cause"]["kind"], "time");
+    let bob_history = s.admin_json("/api/v1/profiles/user_id:bob/audience-history");
+    assert_eq!(bob_history[0]["change"], "entered");
+    assert_eq!(bob_history[0]["cause"]["kind"], "time");
+}
