@@ -29,3 +29,4 @@ HERALD_TEST_BACKEND=cluster cargo nextest run -p herald --no-fail-fast \
 echo "==> benchmark smoke runs"
 cargo run --quiet -p herald -- bench ingest --smoke
 cargo run --quiet -p herald -- bench ingest --smoke --nodes 2 --connections 1
+cargo run --quiet -p herald -- bench audiences --smoke

@@ -1,5 +1,6 @@
 //! `herald bench`: reproducible benchmarks (results and method in BENCHMARKS.md).
 
+mod audiences;
 mod ingest;
 mod process;
 
@@ -9,10 +10,14 @@ use clap::Subcommand;
 pub enum BenchCommand {
     /// Sustained `/v1/batch` ingest with durable acknowledgment, from a loopback load generator.
     Ingest(ingest::IngestArgs),
+    /// Live audiences: membership latency after an acknowledged event, processing throughput
+    /// with 100 audiences, backfill speed, memory.
+    Audiences(audiences::AudiencesArgs),
 }
 
 pub async fn run(which: BenchCommand) -> anyhow::Result<()> {
     match which {
         BenchCommand::Ingest(args) => ingest::run(args).await,
+        BenchCommand::Audiences(args) => audiences::run(args).await,
     }
 }

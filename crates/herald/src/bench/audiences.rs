@@ -1,0 +1,320 @@
+//! `herald bench audiences`: what live audiences cost and how fast they move.
+//!
+//! Two embedded servers. The first processes a history with no audience defined: the
+//! baseline. On the second, the audiences exist before the same history is sent (processing
+//! throughput with audiences); then one more audience over a new event condition is created
+//! and its backfill timed; then single `Trigger` events are sent and the time from their
+//! acknowledgment to the membership being visible through the API is measured.
+
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use serde_json::{json, Value};
+
+use super::process::ServerProcess;
+
+const WRITE_KEY: &str = "hwk_bench_audiences";
+const ADMIN_KEY: &str = "hak_bench_audiences";
+
+#[derive(Args)]
+pub struct AudiencesArgs {
+    /// Audiences to define.
+    #[arg(long, default_value_t = 100)]
+    pub audiences: usize,
+    /// Profiles in the loaded history.
+    #[arg(long, default_value_t = 20_000)]
+    pub profiles: usize,
+    /// Events per profile in the loaded history.
+    #[arg(long, default_value_t = 10)]
+    pub events_per_profile: usize,
+    /// Membership latency probes.
+    #[arg(long, default_value_t = 300)]
+    pub probes: usize,
+    /// A short run for CI: a small history and a few probes; checks that it works.
+    #[arg(long)]
+    pub smoke: bool,
+}
+
+/// A mix of the rule kinds real users write; one of them (`trigger`) is what the latency
+/// probes enter.
+fn audience_rules(n: usize) -> Vec<(String, String)> {
+    let templates = [
+        r#"trait plan = "plan{k}""#,
+        r#"performed "Viewed {k}" >= 2 in last 7 days"#,
+        r#"performed "Added {k}" in last 30 days where price > 20 and not performed "Bought {k}" in last 30 days"#,
+        r#"computed spend_{c} > 100"#,
+        r#"last performed "Viewed {k}" more than 14 days ago"#,
+        r#"sequence "Viewed {k}" then "Added {k}" within 1 hour in last 7 days"#,
+        r#"trait plan in ["plan{k}", "pro"] or performed "Upgraded" ever"#,
+    ];
+    let mut rules = vec![("trigger".to_owned(), r#"performed "Trigger""#.to_owned())];
+    for i in 1..n {
+        let k = i % 10;
+        let rule = templates[i % templates.len()]
+            .replace("{k}", &k.to_string())
+            .replace("{c}", &(i % 3).to_string());
+        rules.push((format!("a{i:03}"), rule));
+    }
+    rules
+}
+
+fn history_batch(profiles: std::ops::Range<usize>, per_profile: usize) -> Vec<Value> {
+    let mut out = Vec::new();
+    for p in profiles {
+        let user = format!("user{p}");
+        out.push(json!({"type": "identify", "userId": user, "traits": {"plan": format!("plan{}", p % 10)}}));
+        for e in 1..per_profile {
+            let k = (p + e) % 10;
+            let name = ["Viewed", "Added", "Bought", "Viewed"][e % 4];
+            let days_ago = (p * 7 + e * 3) % 40;
+            out.push(json!({
+                "type": "track", "userId": user, "event": format!("{name} {k}"),
+                "properties": {"price": (p * 13 + e * 7) % 100},
+                "timestamp": herald_core::event::rfc3339(chrono::Utc::now() - chrono::Duration::days(days_ago as i64)),
+            }));
+        }
+    }
+    out
+}
+
+struct Client {
+    http: reqwest::Client,
+    url: String,
+}
+
+impl Client {
+    async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(ADMIN_KEY)
+            .json(body)
+            .send()
+            .await?;
+        anyhow::ensure!(r.status().is_success(), "POST {path}: {}", r.text().await?);
+        Ok(r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn ingest(&self, body: &Value) -> anyhow::Result<()> {
+        let r = self
+            .http
+            .post(format!("{}/v1/batch", self.url))
+            .basic_auth(WRITE_KEY, Some(""))
+            .json(body)
+            .send()
+            .await?;
+        anyhow::ensure!(r.status().is_success(), "ingest: {}", r.status());
+        Ok(())
+    }
+
+    async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> anyhow::Result<Value> {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(ADMIN_KEY);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let r = req.send().await?;
+        anyhow::ensure!(r.status().is_success(), "{path}: {}", r.text().await?);
+        Ok(r.json().await?)
+    }
+
+    async fn get(&self, path: &str) -> anyhow::Result<Value> {
+        self.admin(reqwest::Method::GET, path, None).await
+    }
+
+    async fn define(&self, audiences: &[(String, String)]) -> anyhow::Result<()> {
+        for c in 0..3 {
+            self.admin(
+                reqwest::Method::PUT,
+                &format!("/api/v1/computed-traits/spend_{c}"),
+                Some(&json!({"aggregate": "sum", "event": format!("Bought {c}"), "property": "price", "window": {"last": "90d"}})),
+            )
+            .await?;
+        }
+        for (id, rule) in audiences {
+            self.post("/api/v1/audiences", &json!({"id": id, "rule": rule}))
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn load_history(&self, profiles: usize, per_profile: usize) -> anyhow::Result<()> {
+        let chunk = (500 / per_profile).max(1);
+        for start in (0..profiles).step_by(chunk) {
+            let batch = history_batch(start..(start + chunk).min(profiles), per_profile);
+            self.ingest(&json!({"batch": batch})).await?;
+        }
+        Ok(())
+    }
+
+    /// Wait until the audience's members are complete (its backfill finished).
+    async fn wait_ready(&self, audience: &str) -> anyhow::Result<()> {
+        loop {
+            if self.get(&format!("/api/v1/audiences/{audience}")).await?["ready"] == true {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn wait_processed(&self) -> anyhow::Result<()> {
+        loop {
+            if self.get("/api/v1/status").await?["lag"] == 0 {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+pub async fn run(mut args: AudiencesArgs) -> anyhow::Result<()> {
+    if args.smoke {
+        args.profiles = args.profiles.min(200);
+        args.events_per_profile = args.events_per_profile.min(5);
+        args.probes = args.probes.min(10);
+    }
+    let rules = audience_rules(args.audiences);
+    let events = args.profiles * args.events_per_profile;
+    println!(
+        "{} audiences; history of {} profiles × {} events = {events} events",
+        rules.len(),
+        args.profiles,
+        args.events_per_profile
+    );
+    let http = reqwest::Client::builder().build()?;
+
+    // 1. The history with no audience: the baseline.
+    let dir = tempfile::tempdir()?;
+    let server = ServerProcess::start(
+        dir.path(),
+        WRITE_KEY,
+        ADMIN_KEY,
+        &["--durability", "normal"],
+    )?;
+    let client = Client {
+        http: http.clone(),
+        url: server.url.clone(),
+    };
+    let started = Instant::now();
+    client
+        .load_history(args.profiles, args.events_per_profile)
+        .await?;
+    client.wait_processed().await?;
+    let plain = started.elapsed();
+    server.stop()?;
+
+    // 2. The audiences first, then the same history: processing with audiences.
+    let dir = tempfile::tempdir()?;
+    let server = ServerProcess::start(
+        dir.path(),
+        WRITE_KEY,
+        ADMIN_KEY,
+        &["--durability", "normal"],
+    )?;
+    let client = Client {
+        http,
+        url: server.url.clone(),
+    };
+    client.define(&rules).await?;
+    client.wait_ready("trigger").await?;
+    let started = Instant::now();
+    client
+        .load_history(args.profiles, args.events_per_profile)
+        .await?;
+    client.wait_processed().await?;
+    let with_audiences = started.elapsed();
+    let sample = client.get("/api/v1/profiles/user_id:user1").await?;
+    anyhow::ensure!(
+        sample["audiences"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty()),
+        "the sample profile is in no audience: the rules do not exercise anything"
+    );
+    let rss_loaded = server.rss_mib()?;
+    let state_bytes = std::fs::metadata(dir.path().join("state.db"))?.len();
+
+    // 3. One more audience over a new event condition: a backfill that reads every profile's
+    // history from the log.
+    let started = Instant::now();
+    client
+        .post("/api/v1/audiences", &json!({"id": "backfilled", "rule": r#"performed "Viewed 3" >= 2 in last 30 days where price > 50"#}))
+        .await?;
+    client.wait_ready("backfilled").await?;
+    let backfill = started.elapsed();
+
+    let mut latencies = Vec::with_capacity(args.probes);
+    for i in 0..args.probes {
+        let user = format!("probe{i}");
+        client
+            .ingest(&json!({"batch": [{"type": "track", "userId": user, "event": "Trigger"}]}))
+            .await?;
+        let acked = Instant::now();
+        loop {
+            let r = client
+                .http
+                .get(format!("{}/api/v1/profiles/user_id:{user}", client.url))
+                .bearer_auth(ADMIN_KEY)
+                .send()
+                .await?;
+            if r.status().is_success() {
+                let p: Value = r.json().await?;
+                if p["audiences"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x == "trigger"))
+                {
+                    break;
+                }
+            }
+            anyhow::ensure!(
+                acked.elapsed() < Duration::from_secs(30),
+                "membership never became visible"
+            );
+        }
+        latencies.push(acked.elapsed());
+    }
+    latencies.sort();
+    let pct = |p: f64| {
+        latencies[((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1]
+    };
+    let rss = server.rss_mib()?;
+    server.stop()?;
+
+    let rate = |d: Duration| events as f64 / d.as_secs_f64();
+    println!(
+        "ingest + processing, no audiences:    {:>8.0} events/s ({:.2} s)",
+        rate(plain),
+        plain.as_secs_f64()
+    );
+    println!(
+        "ingest + processing, {} audiences:   {:>8.0} events/s ({:.2} s)",
+        rules.len(),
+        rate(with_audiences),
+        with_audiences.as_secs_f64()
+    );
+    println!(
+        "backfill of a new audience:            {:.2} s ({:.0} profiles/s, {:.0} events/s)",
+        backfill.as_secs_f64(),
+        args.profiles as f64 / backfill.as_secs_f64(),
+        events as f64 / backfill.as_secs_f64()
+    );
+    println!(
+        "ack → membership visible (n={}):     p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        latencies.len(),
+        pct(0.50).as_secs_f64() * 1e3,
+        pct(0.99).as_secs_f64() * 1e3,
+        latencies.last().map_or(0.0, |d| d.as_secs_f64() * 1e3)
+    );
+    println!(
+        "RSS after loading {rss_loaded:.0} MiB, after the probes {rss:.0} MiB; state.db {:.1} MiB ({:.0} bytes per profile, all state)",
+        state_bytes as f64 / 1048576.0,
+        state_bytes as f64 / args.profiles as f64
+    );
+    Ok(())
+}
