@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::DateTime;
 use herald_core::audience::catalog::{sequence_holds, Aggregate, AudienceDef, ComputedTrait};
-use herald_core::audience::facts::{event_property, lookup, Hit};
+use herald_core::audience::facts::{event_property, lookup, message_key, Hit};
 use herald_core::audience::live::{on_event, on_split, refresh_stored, Cause};
 use herald_core::audience::rule::*;
 use herald_core::audience::value::{number, test_time, test_value};
@@ -466,7 +466,7 @@ impl Oracle<'_> {
             })
             .map(|e| Hit {
                 ts: e.timestamp.timestamp_millis(),
-                id: e.message_id.clone(),
+                id: message_key(&e.message_id),
                 value: event_property(e, "value").cloned(),
             })
             .collect();

@@ -385,3 +385,42 @@ pub fn hash_secret(secret: &str) -> String {
 pub(crate) fn sql_limit(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
 }
+
+/// Audience states read or written in one processing transaction, written back once at its
+/// end: a batch that holds several events of one profile parses and stores its state once.
+#[derive(Default)]
+pub(crate) struct AudienceCache {
+    /// `None`: the profile has no state (or it was dropped). `true`: changed, to be written.
+    entries: std::collections::HashMap<ProfileId, (Option<AudienceState>, bool)>,
+}
+
+impl AudienceCache {
+    pub(crate) fn get(
+        &mut self,
+        profile: &ProfileId,
+        load: impl FnOnce() -> Result<Option<AudienceState>>,
+    ) -> Result<Option<AudienceState>> {
+        if let Some((state, _)) = self.entries.get(profile) {
+            return Ok(state.clone());
+        }
+        let state = load()?;
+        self.entries.insert(profile.clone(), (state.clone(), false));
+        Ok(state)
+    }
+
+    pub(crate) fn put(&mut self, profile: &ProfileId, state: Option<AudienceState>) {
+        self.entries.insert(profile.clone(), (state, true));
+    }
+
+    /// The changed entries, leaving the cache clean.
+    pub(crate) fn take_dirty(&mut self) -> Vec<(ProfileId, Option<AudienceState>)> {
+        self.entries
+            .iter_mut()
+            .filter(|(_, (_, dirty))| *dirty)
+            .map(|(p, (state, dirty))| {
+                *dirty = false;
+                (p.clone(), state.clone())
+            })
+            .collect()
+    }
+}

@@ -1,5 +1,6 @@
 //! The `herald` command: `serve`, `keys`, `verify`, `bench`.
 
+mod audiences;
 mod bench;
 mod keys;
 mod serve;
@@ -30,7 +31,7 @@ pub(crate) fn release_allocator_memory() {
 #[command(
     name = "herald",
     version,
-    about = "Herald: Segment-compatible ingest, identity resolution and profiles in one binary"
+    about = "Herald: Segment-compatible ingest, identity resolution, profiles and live audiences in one binary"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -73,6 +74,11 @@ enum Command {
         #[command(subcommand)]
         which: bench::BenchCommand,
     },
+    /// Audience commands against a running server.
+    Audiences {
+        #[command(subcommand)]
+        action: audiences::AudiencesAction,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -107,6 +113,12 @@ fn main() -> anyhow::Result<()> {
                 .enable_all()
                 .build()?;
             runtime.block_on(bench::run(which))
+        }
+        Command::Audiences { action } => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(audiences::run(action))
         }
     }
 }

@@ -298,6 +298,29 @@ fn a_new_audience_is_backfilled_from_history() {
     assert_eq!(done["backfill"]["done"], 300);
     let history = s.admin_json("/api/v1/profiles/user_id:u0/audience-history");
     assert_eq!(history[0]["cause"]["kind"], "backfill");
+    // The CLI follows the backfill and then lists the audiences with their sizes.
+    let watch = std::process::Command::new(bin())
+        .args([
+            "audiences",
+            "watch",
+            "--url",
+            &s.url,
+            "--admin-key",
+            ADMIN_KEY,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        watch.status.success(),
+        "{}",
+        String::from_utf8_lossy(&watch.stderr)
+    );
+    let listing = String::from_utf8(watch.stdout).unwrap();
+    let line = listing
+        .lines()
+        .find(|l| l.starts_with("signed_up"))
+        .expect(&listing);
+    assert!(line.contains(" 100 members"), "{line}");
 }
 
 /// Time alone moves people, and a pending timer survives `kill -9`.

@@ -494,7 +494,7 @@ fn eval(node: &Node, subject: &Subject<'_>, done: &Outcome, now: i64) -> (bool, 
 /// most `within`. For each start, taking the earliest possible hit at every later step gives
 /// the shortest chain from that start.
 pub fn sequence_holds(lists: &[Vec<&Hit>], within: i64) -> bool {
-    let key = |h: &Hit| (h.ts, h.id.clone());
+    let key = |h: &Hit| (h.ts, h.id);
     let Some((first, rest)) = lists.split_first() else {
         return false;
     };

@@ -78,9 +78,10 @@ pub struct Hit {
     /// Event time, Unix milliseconds.
     #[serde(rename = "t")]
     pub ts: i64,
-    /// Its `messageId`: the tie-breaker between equal times.
+    /// A hash of its `messageId` ([`message_key`]): the tie-breaker between equal times, and
+    /// what makes one event count once.
     #[serde(rename = "m")]
-    pub id: String,
+    pub id: u64,
     #[serde(rename = "v", default, skip_serializing_if = "Option::is_none")]
     pub value: Option<Value>,
 }
@@ -107,7 +108,7 @@ impl ProfileFacts {
             let hits = self.facts.entry(id.clone()).or_default();
             let hit = Hit {
                 ts,
-                id: event.message_id.clone(),
+                id: message_key(&event.message_id),
                 value,
             };
             let at = hits.partition_point(|h| (h.ts, &h.id) < (hit.ts, &hit.id));
@@ -148,6 +149,12 @@ impl ProfileFacts {
     pub fn hit_count(&self) -> usize {
         self.facts.values().map(Vec::len).sum()
     }
+}
+
+/// The compact key of a `messageId` kept in hits (64 bits of xxh3: facts stay small, and a
+/// collision between two events of one profile at the same millisecond is negligible).
+pub fn message_key(message_id: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(message_id.as_bytes())
 }
 
 /// A stable id for a fact: a hash of its canonical JSON, so that the same condition in two

@@ -12,29 +12,51 @@ use super::{PgState, STATE_LOCK};
 use crate::sqlite::change_from_row;
 use crate::{Audiences, Backfill, Definitions, Result};
 
+impl PgTxn<'_> {
+    /// Write the audience states changed in this transaction.
+    pub(super) fn flush_audiences(&mut self) -> Result<()> {
+        for (profile, state) in self.audiences.take_dirty() {
+            match state {
+                Some(state) => {
+                    self.exec(
+                        "INSERT INTO audience_state (profile_id, state, due_ms) VALUES ($1, $2, $3) \
+                         ON CONFLICT (profile_id) DO UPDATE SET state = excluded.state, due_ms = excluded.due_ms",
+                        &[&profile.as_str(), &serde_json::to_string(&state)?, &state.due],
+                    )?;
+                }
+                None => {
+                    self.exec(
+                        "DELETE FROM audience_state WHERE profile_id = $1",
+                        &[&profile.as_str()],
+                    )?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl AudienceStore for PgTxn<'_> {
     fn audience_state(&mut self, profile: &ProfileId) -> Result<Option<AudienceState>> {
-        let row = self.row(
-            "SELECT state FROM audience_state WHERE profile_id = $1",
-            &[&profile.as_str()],
-        )?;
-        Ok(row.map(|r| serde_json::from_str(r.get(0))).transpose()?)
+        let (tx, stmts) = (&mut self.tx, &mut *self.stmts);
+        self.audiences.get(profile, || {
+            let row = super::row(
+                tx,
+                stmts,
+                "SELECT state FROM audience_state WHERE profile_id = $1",
+                &[&profile.as_str()],
+            )?;
+            Ok(row.map(|r| serde_json::from_str(r.get(0))).transpose()?)
+        })
     }
 
     fn save_audience_state(&mut self, profile: &ProfileId, state: &AudienceState) -> Result<()> {
-        self.exec(
-            "INSERT INTO audience_state (profile_id, state, due_ms) VALUES ($1, $2, $3) \
-             ON CONFLICT (profile_id) DO UPDATE SET state = excluded.state, due_ms = excluded.due_ms",
-            &[&profile.as_str(), &serde_json::to_string(state)?, &state.due],
-        )?;
+        self.audiences.put(profile, Some(state.clone()));
         Ok(())
     }
 
     fn drop_audience_state(&mut self, profile: &ProfileId) -> Result<()> {
-        self.exec(
-            "DELETE FROM audience_state WHERE profile_id = $1",
-            &[&profile.as_str()],
-        )?;
+        self.audiences.put(profile, None);
         Ok(())
     }
 
@@ -86,6 +108,7 @@ impl AudienceStore for PgTxn<'_> {
     }
 
     fn due_profiles(&mut self, now: i64, limit: usize) -> Result<Vec<ProfileId>> {
+        self.flush_audiences()?;
         Ok(self
             .rows(
                 "SELECT profile_id FROM audience_state WHERE due_ms <= $1 ORDER BY due_ms LIMIT $2",

@@ -18,6 +18,7 @@ pub(super) struct PgTxn<'c> {
     pub(super) stmts: &'c mut Stmts,
     /// Profile states read or written in this transaction; `true` when dirty.
     states: HashMap<ProfileId, (ProfileState, bool)>,
+    pub(super) audiences: crate::AudienceCache,
 }
 
 impl PgTxn<'_> {
@@ -32,6 +33,7 @@ impl PgTxn<'_> {
     }
 
     fn flush(&mut self) -> Result<()> {
+        self.flush_audiences()?;
         let dirty: Vec<(String, String)> = self
             .states
             .iter()
@@ -66,6 +68,7 @@ impl ProjectionBackend for PgState {
             tx,
             stmts,
             states: HashMap::new(),
+            audiences: crate::AudienceCache::default(),
         };
         f(&mut txn)?;
         txn.flush()?;

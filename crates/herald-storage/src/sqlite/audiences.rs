@@ -43,25 +43,43 @@ fn state_of(conn: &Connection, profile: &ProfileId) -> Result<Option<AudienceSta
     Ok(state.map(|s| serde_json::from_str(&s)).transpose()?)
 }
 
+impl SqliteTxn<'_> {
+    /// Write the audience states changed in this transaction.
+    pub(super) fn flush_audiences(&mut self) -> Result<()> {
+        for (profile, state) in self.audiences.take_dirty() {
+            match state {
+                Some(state) => {
+                    self.tx
+                        .prepare_cached(
+                            "INSERT INTO audience_state (profile_id, state, due_ms) VALUES (?1, ?2, ?3) \
+                             ON CONFLICT (profile_id) DO UPDATE SET state = excluded.state, due_ms = excluded.due_ms",
+                        )?
+                        .execute(params![profile.as_str(), serde_json::to_string(&state)?, state.due])?;
+                }
+                None => {
+                    self.tx
+                        .prepare_cached("DELETE FROM audience_state WHERE profile_id = ?1")?
+                        .execute(params![profile.as_str()])?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl AudienceStore for SqliteTxn<'_> {
     fn audience_state(&mut self, profile: &ProfileId) -> Result<Option<AudienceState>> {
-        state_of(&self.tx, profile)
+        let tx = &self.tx;
+        self.audiences.get(profile, || state_of(tx, profile))
     }
 
     fn save_audience_state(&mut self, profile: &ProfileId, state: &AudienceState) -> Result<()> {
-        self.tx
-            .prepare_cached(
-                "INSERT INTO audience_state (profile_id, state, due_ms) VALUES (?1, ?2, ?3) \
-                 ON CONFLICT (profile_id) DO UPDATE SET state = excluded.state, due_ms = excluded.due_ms",
-            )?
-            .execute(params![profile.as_str(), serde_json::to_string(state)?, state.due])?;
+        self.audiences.put(profile, Some(state.clone()));
         Ok(())
     }
 
     fn drop_audience_state(&mut self, profile: &ProfileId) -> Result<()> {
-        self.tx
-            .prepare_cached("DELETE FROM audience_state WHERE profile_id = ?1")?
-            .execute(params![profile.as_str()])?;
+        self.audiences.put(profile, None);
         Ok(())
     }
 
@@ -110,6 +128,7 @@ impl AudienceStore for SqliteTxn<'_> {
     }
 
     fn due_profiles(&mut self, now: i64, limit: usize) -> Result<Vec<ProfileId>> {
+        self.flush_audiences()?;
         let mut stmt = self.tx.prepare_cached(
             "SELECT profile_id FROM audience_state WHERE due_ms <= ?1 ORDER BY due_ms LIMIT ?2",
         )?;

@@ -23,6 +23,7 @@ pub(super) struct SqliteTxn<'c> {
     pub(super) tx: Transaction<'c>,
     /// Profile states read or written in this transaction; `true` when dirty.
     states: HashMap<ProfileId, (ProfileState, bool)>,
+    pub(super) audiences: crate::AudienceCache,
 }
 
 impl ProjectionBackend for SqliteStore {
@@ -32,6 +33,7 @@ impl ProjectionBackend for SqliteStore {
         let mut txn = SqliteTxn {
             tx,
             states: HashMap::new(),
+            audiences: crate::AudienceCache::default(),
         };
         f(&mut txn)?;
         txn.flush()?;
@@ -73,7 +75,8 @@ impl ProjectionBackend for SqliteStore {
 }
 
 impl SqliteTxn<'_> {
-    fn flush(&mut self) -> Result<()> {
+    pub(super) fn flush(&mut self) -> Result<()> {
+        self.flush_audiences()?;
         let mut stmt = self
             .tx
             .prepare_cached("UPDATE profiles SET state = ?2 WHERE profile_id = ?1")?;
