@@ -229,3 +229,54 @@ fn processing_moves_to_a_survivor_when_its_node_is_killed() {
     );
     assert_eq!(survivor.profile("user_id:u")["total_events"], 1);
 }
+
+/// Audience timers live in PostgreSQL: when the node holding the processing lease is killed
+/// mid-stream, the survivor fires them, so entries and exits that only time causes still
+/// happen, and events sent to any node keep moving memberships.
+#[test]
+fn audience_timers_fire_on_the_survivor_when_the_processing_node_is_killed() {
+    let cluster = scratch_cluster();
+    let flags = cluster_args(&cluster);
+    let mut nodes: Vec<Option<Server>> = (0..2).map(|_| Some(Server::start_node(&flags))).collect();
+    let first = nodes[0].as_ref().unwrap();
+    for (id, rule) in [
+        ("pinged_recently", r#"performed "Ping" in last 1 hours"#),
+        ("old_accounts", r#"trait created_at more than 1 hours ago"#),
+    ] {
+        let created = first.admin_post("/api/v1/audiences", &json!({"id": id, "rule": rule}));
+        assert_eq!(created.status(), 201);
+    }
+    let ago = |s: i64| herald_core::event::rfc3339(chrono::Utc::now() - chrono::Duration::seconds(s));
+    let batch = json!({"batch": [
+        {"type": "track", "userId": "ana", "event": "Ping", "timestamp": ago(3595)},
+        {"type": "identify", "userId": "bob", "traits": {"created_at": ago(3596)}},
+    ]});
+    assert_eq!(nodes[1].as_ref().unwrap().post("/v1/batch", &batch).status(), 200);
+    let members = |s: &Server, audience: &str| -> Vec<Value> {
+        s.admin_json(&format!("/api/v1/audiences/{audience}/members"))["members"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    eventually(20, "ana in pinged_recently", || {
+        (members(nodes[0].as_ref().unwrap(), "pinged_recently").len() == 1).then_some(())
+    });
+    let victim = lease_holder(&nodes);
+    nodes[victim].as_mut().unwrap().kill9();
+    nodes[victim] = None;
+    let survivor = nodes.iter().flatten().next().unwrap();
+    eventually(20, "bob entering old_accounts on time alone", || {
+        (members(survivor, "old_accounts").len() == 1).then_some(())
+    });
+    eventually(20, "ana leaving pinged_recently on time alone", || {
+        members(survivor, "pinged_recently").is_empty().then_some(())
+    });
+    let history = survivor.admin_json("/api/v1/profiles/user_id:ana/audience-history");
+    assert_eq!((history[0]["change"].as_str(), history[0]["cause"]["kind"].as_str()), (Some("exited"), Some("time")));
+    // And events keep moving memberships after the takeover.
+    let ping = json!({"type": "track", "userId": "ana", "event": "Ping"});
+    assert_eq!(survivor.post("/v1/track", &ping).status(), 200);
+    eventually(20, "ana back in pinged_recently", || {
+        (members(survivor, "pinged_recently").len() == 1).then_some(())
+    });
+}
