@@ -46,13 +46,22 @@ pub fn catalog_of(definitions: &Definitions) -> Result<Catalog, String> {
 pub struct AudienceEngine {
     version: u64,
     catalog: Arc<Catalog>,
+    /// Whether a backfill may be unfinished; `None` until the stored status was read once.
+    backfill_pending: Option<bool>,
+    /// When due timers were last looked for.
+    timers_checked: Option<std::time::Instant>,
 }
+
+/// How often due timers are looked for at most (each look is a transaction).
+const TIMER_CHECK_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 impl Default for AudienceEngine {
     fn default() -> Self {
         AudienceEngine {
             version: 0,
             catalog: Arc::new(Catalog::default()),
+            backfill_pending: None,
+            timers_checked: None,
         }
     }
 }
@@ -66,10 +75,18 @@ impl AudienceEngine {
     /// new version (unless one for it was already started, by this node before a restart or
     /// by another node).
     pub fn sync(&mut self, store: &dyn Store, now_ms: i64) -> Result<(), StorageError> {
+        if self.backfill_pending.is_none() {
+            self.backfill_pending = Some(
+                store
+                    .backfill_status()?
+                    .is_some_and(|b| b.finished_at.is_none()),
+            );
+        }
         let version = store.definitions_version()?;
         if version == self.version {
             return Ok(());
         }
+        self.backfill_pending = Some(true);
         let definitions = store.definitions()?;
         match catalog_of(&definitions) {
             Ok(catalog) => self.catalog = Arc::new(catalog),
@@ -106,18 +123,24 @@ impl AudienceEngine {
 
     /// Re-evaluate the next chunk of profiles of an unfinished backfill. Returns whether there
     /// was anything to do.
-    pub fn backfill_step(&self, store: &Arc<dyn Store>, now_ms: i64) -> Result<bool, StorageError> {
+    pub fn backfill_step(&mut self, store: &Arc<dyn Store>, now_ms: i64) -> Result<bool, StorageError> {
+        if self.backfill_pending == Some(false) {
+            return Ok(false);
+        }
         let catalog = self.catalog.clone();
         let loader = store.clone();
         let mut worked = false;
+        let mut finished = false;
         store.in_transaction(&mut |txn: &mut dyn StateTxn| {
             worked = false;
+            finished = true;
             let Some(mut backfill) = txn.backfill()? else {
                 return Ok(());
             };
             if backfill.finished_at.is_some() {
                 return Ok(());
             }
+            finished = false;
             let profiles = txn.profiles_after(backfill.cursor.as_ref(), BACKFILL_CHUNK)?;
             for profile in &profiles {
                 refresh_stored(
@@ -133,6 +156,7 @@ impl AudienceEngine {
             backfill.total = backfill.total.max(backfill.done);
             backfill.cursor = profiles.last().cloned().or(backfill.cursor);
             if profiles.len() < BACKFILL_CHUNK {
+                finished = true;
                 backfill.finished_at = chrono::DateTime::from_timestamp_millis(now_ms);
                 tracing::info!(
                     version = backfill.version,
@@ -143,14 +167,22 @@ impl AudienceEngine {
             worked = true;
             txn.set_backfill(&backfill)
         })?;
+        if finished {
+            self.backfill_pending = Some(false);
+        }
         Ok(worked)
     }
 
     /// Re-evaluate profiles whose timer is due. Returns how many.
-    pub fn fire_timers(&self, store: &Arc<dyn Store>, now_ms: i64) -> Result<usize, StorageError> {
-        if self.catalog.is_empty() {
+    pub fn fire_timers(&mut self, store: &Arc<dyn Store>, now_ms: i64) -> Result<usize, StorageError> {
+        if self.catalog.is_empty()
+            || self
+                .timers_checked
+                .is_some_and(|t| t.elapsed() < TIMER_CHECK_EVERY)
+        {
             return Ok(0);
         }
+        self.timers_checked = Some(std::time::Instant::now());
         let catalog = self.catalog.clone();
         let loader = store.clone();
         let mut fired = 0;
