@@ -273,3 +273,29 @@ fn computed_traits_validate_their_definition() {
         computed_from_json(&json!({"name": "9lives", "aggregate": "count"})).unwrap_err();
     assert_eq!(bad_name.location, Location::Json("/name".into()));
 }
+
+/// Hostile nesting is refused with an error, not a stack overflow.
+#[test]
+fn deep_nesting_is_refused() {
+    let deep = format!("{}trait a = 1{}", "(".repeat(100_000), ")".repeat(100_000));
+    let error = parse(&deep).unwrap_err();
+    assert!(error.message.contains("nested more than 32"), "{error}");
+    let nots = format!("{}trait a = 1", "not ".repeat(100_000));
+    assert!(parse(&nots).unwrap_err().message.contains("nested"));
+    let mut value = json!({"trait": "a", "op": "exists"});
+    for _ in 0..200 {
+        value = json!({"not": value});
+    }
+    let error = from_json(&value).unwrap_err();
+    assert!(error.message.contains("nested more than 66"), "{error}");
+    // 32 levels are fine and round-trip through both forms.
+    let ok = format!("{}trait a = 1", "not ".repeat(31));
+    assert_eq!(print(&parse(&ok).unwrap()), ok);
+    let parens = format!(
+        "{}trait a = 1 or trait b = 2 and trait c = 3{}",
+        "(trait x = 1 and (".repeat(15),
+        "))".repeat(15)
+    );
+    let rule = parse(&parens).unwrap();
+    assert_eq!(from_json(&to_json(&rule)).unwrap(), rule);
+}

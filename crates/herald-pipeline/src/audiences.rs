@@ -123,7 +123,11 @@ impl AudienceEngine {
 
     /// Re-evaluate the next chunk of profiles of an unfinished backfill. Returns whether there
     /// was anything to do.
-    pub fn backfill_step(&mut self, store: &Arc<dyn Store>, now_ms: i64) -> Result<bool, StorageError> {
+    pub fn backfill_step(
+        &mut self,
+        store: &Arc<dyn Store>,
+        now_ms: i64,
+    ) -> Result<bool, StorageError> {
         if self.backfill_pending == Some(false) {
             return Ok(false);
         }
@@ -174,7 +178,11 @@ impl AudienceEngine {
     }
 
     /// Re-evaluate profiles whose timer is due. Returns how many.
-    pub fn fire_timers(&mut self, store: &Arc<dyn Store>, now_ms: i64) -> Result<usize, StorageError> {
+    pub fn fire_timers(
+        &mut self,
+        store: &Arc<dyn Store>,
+        now_ms: i64,
+    ) -> Result<usize, StorageError> {
         if self.catalog.is_empty()
             || self
                 .timers_checked

@@ -265,6 +265,15 @@ fn bad_definitions_are_refused_with_the_place_of_the_problem() {
         bad_computed.json::<Value>().unwrap()["location"],
         json!({"path": "/aggregate"})
     );
+    // Hostile nesting is an error, not a crash.
+    let deep = format!("{}trait a = 1{}", "(".repeat(50_000), ")".repeat(50_000));
+    let nested = s.admin_post("/api/v1/audiences", &json!({"id": "deep", "rule": deep}));
+    assert_eq!(nested.status(), 400);
+    assert!(nested.json::<Value>().unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .contains("nested"));
+    assert_eq!(s.admin_json("/healthz")["status"], "ok");
     // Nothing changed: the two valid audiences, unedited.
     let list = s.admin_json("/api/v1/audiences");
     let rules: Vec<&str> = list

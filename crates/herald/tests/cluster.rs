@@ -246,12 +246,20 @@ fn audience_timers_fire_on_the_survivor_when_the_processing_node_is_killed() {
         let created = first.admin_post("/api/v1/audiences", &json!({"id": id, "rule": rule}));
         assert_eq!(created.status(), 201);
     }
-    let ago = |s: i64| herald_core::event::rfc3339(chrono::Utc::now() - chrono::Duration::seconds(s));
+    let ago =
+        |s: i64| herald_core::event::rfc3339(chrono::Utc::now() - chrono::Duration::seconds(s));
     let batch = json!({"batch": [
         {"type": "track", "userId": "ana", "event": "Ping", "timestamp": ago(3595)},
         {"type": "identify", "userId": "bob", "traits": {"created_at": ago(3596)}},
     ]});
-    assert_eq!(nodes[1].as_ref().unwrap().post("/v1/batch", &batch).status(), 200);
+    assert_eq!(
+        nodes[1]
+            .as_ref()
+            .unwrap()
+            .post("/v1/batch", &batch)
+            .status(),
+        200
+    );
     let members = |s: &Server, audience: &str| -> Vec<Value> {
         s.admin_json(&format!("/api/v1/audiences/{audience}/members"))["members"]
             .as_array()
@@ -269,10 +277,18 @@ fn audience_timers_fire_on_the_survivor_when_the_processing_node_is_killed() {
         (members(survivor, "old_accounts").len() == 1).then_some(())
     });
     eventually(20, "ana leaving pinged_recently on time alone", || {
-        members(survivor, "pinged_recently").is_empty().then_some(())
+        members(survivor, "pinged_recently")
+            .is_empty()
+            .then_some(())
     });
     let history = survivor.admin_json("/api/v1/profiles/user_id:ana/audience-history");
-    assert_eq!((history[0]["change"].as_str(), history[0]["cause"]["kind"].as_str()), (Some("exited"), Some("time")));
+    assert_eq!(
+        (
+            history[0]["change"].as_str(),
+            history[0]["cause"]["kind"].as_str()
+        ),
+        (Some("exited"), Some("time"))
+    );
     // And events keep moving memberships after the takeover.
     let ping = json!({"type": "track", "userId": "ana", "event": "Ping"});
     assert_eq!(survivor.post("/v1/track", &ping).status(), 200);

@@ -108,7 +108,7 @@ fn with_test(mut object: Value, test: &Test) -> Value {
 
 /// Parse the JSON form.
 pub fn from_json(value: &Value) -> Result<Rule, RuleError> {
-    rule(value, &Path::root())
+    rule(value, &Path::root(), 0)
 }
 
 /// A JSON pointer under construction.
@@ -145,7 +145,13 @@ const RULE_KEYS: [&str; 10] = [
     "sequence",
 ];
 
-fn rule(value: &Value, path: &Path) -> Result<Rule, RuleError> {
+fn rule(value: &Value, path: &Path, depth: usize) -> Result<Rule, RuleError> {
+    // Each level of the text form's nesting can hold an `or` and an `and`: anything the text
+    // form accepts, this accepts.
+    let max = 2 * super::text::MAX_DEPTH + 2;
+    if depth > max {
+        return Err(path.error(format!("rules are nested more than {max} deep")));
+    }
     let object = value
         .as_object()
         .ok_or_else(|| path.error("expected a rule object"))?;
@@ -173,7 +179,7 @@ fn rule(value: &Value, path: &Path) -> Result<Rule, RuleError> {
             let mut rules = items
                 .iter()
                 .enumerate()
-                .map(|(i, v)| rule(v, &head.at(i)))
+                .map(|(i, v)| rule(v, &head.at(i), depth + 1))
                 .collect::<Result<Vec<_>, _>>()?;
             // Canonical form: a one-rule `and`/`or` is that rule.
             if rules.len() == 1 {
@@ -187,7 +193,7 @@ fn rule(value: &Value, path: &Path) -> Result<Rule, RuleError> {
         }
         "not" => {
             fields.only(&[])?;
-            Ok(Rule::Not(Box::new(rule(&object["not"], &head)?)))
+            Ok(Rule::Not(Box::new(rule(&object["not"], &head, depth + 1)?)))
         }
         "trait" | "group_trait" | "computed" => {
             fields.only(&["op", "value"])?;

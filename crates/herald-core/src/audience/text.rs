@@ -82,6 +82,10 @@ const RULE_STARTS: &[&str] = &[
     "in",
 ];
 
+/// How deeply `not` and parentheses may nest (in both forms): deeper rules are refused rather
+/// than risking the stack of the parser and the evaluator.
+pub const MAX_DEPTH: usize = 32;
+
 pub fn is_keyword(word: &str) -> bool {
     KEYWORDS.contains(&word)
 }
@@ -370,7 +374,11 @@ pub fn parse(src: &str) -> Result<Rule, RuleError> {
         }
     };
     let tokens = lex(src).map_err(|(at, m)| located(at, m))?;
-    let mut parser = Parser { tokens, pos: 0 };
+    let mut parser = Parser {
+        tokens,
+        pos: 0,
+        depth: 0,
+    };
     let rule = parser
         .rule()
         .and_then(|rule| match parser.peek() {
@@ -389,6 +397,8 @@ type Parsed<T> = Result<T, (usize, String)>;
 struct Parser {
     tokens: Vec<(usize, Tok)>,
     pos: usize,
+    /// Nesting depth of `not` and parentheses, bounded by [`MAX_DEPTH`].
+    depth: usize,
 }
 
 impl Parser {
@@ -478,6 +488,16 @@ impl Parser {
     }
 
     fn unary(&mut self) -> Parsed<Rule> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.fail(format!("conditions are nested more than {MAX_DEPTH} deep")));
+        }
+        let rule = self.unary_inner();
+        self.depth -= 1;
+        rule
+    }
+
+    fn unary_inner(&mut self) -> Parsed<Rule> {
         if self.eat_word("not") {
             return Ok(Rule::Not(Box::new(self.unary()?)));
         }

@@ -239,6 +239,26 @@ pub async fn run(mut args: AudiencesArgs) -> anyhow::Result<()> {
     );
     let rss_loaded = server.rss_mib()?;
     let state_bytes = std::fs::metadata(dir.path().join("state.db"))?.len();
+    let (audience_bytes, hits) = {
+        let db = rusqlite::Connection::open_with_flags(
+            dir.path().join("state.db"),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )?;
+        let bytes: f64 =
+            db.query_row("SELECT avg(length(state)) FROM audience_state", [], |r| {
+                r.get(0)
+            })?;
+        let states: Vec<String> = db
+            .prepare("SELECT state FROM audience_state LIMIT 1000")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let hits: usize = states
+            .iter()
+            .filter_map(|s| serde_json::from_str::<herald_core::audience::AudienceState>(s).ok())
+            .map(|s| s.facts.hit_count())
+            .sum();
+        (bytes, hits as f64 / states.len().max(1) as f64)
+    };
 
     // 3. One more audience over a new event condition: a backfill that reads every profile's
     // history from the log.
@@ -310,6 +330,9 @@ pub async fn run(mut args: AudiencesArgs) -> anyhow::Result<()> {
         pct(0.50).as_secs_f64() * 1e3,
         pct(0.99).as_secs_f64() * 1e3,
         latencies.last().map_or(0.0, |d| d.as_secs_f64() * 1e3)
+    );
+    println!(
+        "audience state per profile:            {audience_bytes:.0} bytes stored ({hits:.1} remembered events)"
     );
     println!(
         "RSS after loading {rss_loaded:.0} MiB, after the probes {rss:.0} MiB; state.db {:.1} MiB ({:.0} bytes per profile, all state)",
