@@ -12,7 +12,7 @@ use herald_core::audience::facts::{event_property, lookup, message_key, Hit};
 use herald_core::audience::live::{on_event, on_split, refresh_stored, Cause};
 use herald_core::audience::rule::*;
 use herald_core::audience::value::{number, test_time, test_value};
-use herald_core::audience::{AudienceStore, Catalog};
+use herald_core::audience::{AudienceStore, Catalog, Changes};
 use herald_core::event::{Event, ParseContext, TimeMode};
 use herald_core::identity::{IdentityRules, ProfileId};
 use herald_core::memory::MemoryProjection;
@@ -332,7 +332,7 @@ proptest! {
                     now += minutes * 60_000;
                     let due = live.due_profiles(now, usize::MAX).unwrap();
                     for p in due {
-                        refresh_stored(&mut live, catalog, &p, now, Cause::Time, &mut |s: &[u64]| Ok(load(&log, s))).unwrap();
+                        refresh_stored(&mut live, catalog, &p, now, Cause::Time, Changes::default(), &mut |s: &[u64]| Ok(load(&log, s))).unwrap();
                     }
                     prop_assert!(live.due_profiles(now, 1).unwrap().is_empty(), "a timer stayed due");
                 }
@@ -358,7 +358,7 @@ proptest! {
                     let catalog = &catalogs[current];
                     let profiles: Vec<_> = live.profiles.keys().cloned().collect();
                     for p in profiles {
-                        refresh_stored(&mut live, catalog, &p, now, Cause::Backfill, &mut |s: &[u64]| Ok(load(&log, s))).unwrap();
+                        refresh_stored(&mut live, catalog, &p, now, Cause::Backfill, Changes::all(), &mut |s: &[u64]| Ok(load(&log, s))).unwrap();
                     }
                 }
             }

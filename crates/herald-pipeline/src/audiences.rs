@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use herald_core::audience::json::{computed_from_json, from_json};
 use herald_core::audience::live::{refresh_stored, Cause};
-use herald_core::audience::{AudienceDef, Catalog};
+use herald_core::audience::{AudienceDef, Catalog, Changes};
 use herald_storage::{Backfill, Definitions, StateTxn, StorageError, Store};
 
 /// Profiles re-evaluated per backfill transaction.
@@ -153,6 +153,7 @@ impl AudienceEngine {
                     profile,
                     now_ms,
                     Cause::Backfill,
+                    Changes::all(),
                     &mut |s: &[u64]| loader.load(s),
                 )?;
             }
@@ -206,6 +207,7 @@ impl AudienceEngine {
                         profile,
                         now_ms,
                         Cause::Time,
+                        Changes::default(),
                         &mut |s: &[u64]| loader.load(s),
                     )?;
                 }

@@ -8,7 +8,7 @@ use chrono::{TimeZone, Utc};
 use herald_core::audience::json::computed_from_json;
 use herald_core::audience::live::{on_event, on_split, refresh_stored, Cause};
 use herald_core::audience::text::parse as parse_rule;
-use herald_core::audience::{AudienceDef, AudienceStore, Catalog};
+use herald_core::audience::{AudienceDef, AudienceStore, Catalog, Changes};
 use herald_core::event::Event;
 use herald_core::identity::{IdentityRules, ProfileId};
 use herald_core::memory::MemoryProjection;
@@ -298,6 +298,7 @@ pub fn projection_matches_reference(make: &Factory) {
                     p,
                     later,
                     Cause::Time,
+                    Changes::default(),
                     &mut |s: &[u64]| Ok(load(log, s)),
                 )
                 .unwrap();
@@ -316,6 +317,7 @@ pub fn projection_matches_reference(make: &Factory) {
                             p,
                             later,
                             Cause::Time,
+                            Changes::default(),
                             &mut |s: &[u64]| store.load(s),
                         )?;
                     }

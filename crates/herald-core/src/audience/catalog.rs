@@ -164,15 +164,69 @@ pub struct Outcome {
     pub computed: BTreeMap<String, Value>,
     /// Audiences the profile is in.
     pub members: BTreeSet<String>,
-    /// The earliest instant (Unix ms) at which any of this can change without a new event.
-    pub next_change: Option<i64>,
+    /// For each audience (by id) and computed trait (`computed:<name>`) whose result can change
+    /// with time alone, the instant (Unix ms) it can next change.
+    pub dues: BTreeMap<String, i64>,
+}
+
+impl Outcome {
+    /// The earliest instant at which anything can change without a new event.
+    pub fn next_change(&self) -> Option<i64> {
+        self.dues.values().copied().min()
+    }
+}
+
+/// What changed for a profile since its last evaluation; only the audiences and computed
+/// traits that read something changed (or whose time came) are evaluated again.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Changes {
+    /// Everything may have changed (a merge, a rebuild, new definitions).
+    pub all: bool,
+    /// Facts that gained a hit.
+    pub facts: BTreeSet<String>,
+    /// Profile traits may have changed (an `identify`).
+    pub traits: bool,
+    /// Group membership or group traits may have changed (a `group` call).
+    pub groups: bool,
+}
+
+impl Changes {
+    pub fn all() -> Changes {
+        Changes {
+            all: true,
+            ..Changes::default()
+        }
+    }
+
+    fn touch(&self, reads: &Reads) -> bool {
+        self.all
+            || (self.traits && reads.traits)
+            || (self.groups && reads.groups)
+            || reads.facts.iter().any(|f| self.facts.contains(f))
+    }
+}
+
+/// What an audience's result depends on, including through the computed traits and audiences
+/// it refers to.
+#[derive(Debug, Clone, Default)]
+struct Reads {
+    facts: BTreeSet<String>,
+    traits: bool,
+    groups: bool,
+    /// Audiences it refers to directly.
+    refers_to: Vec<String>,
+}
+
+/// The key of a computed trait in [`Outcome::dues`].
+fn computed_key(name: &str) -> String {
+    format!("computed:{name}")
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     computed: Vec<(ComputedTrait, String)>,
     /// Audiences in dependency order: every audience after those it refers to.
-    audiences: Vec<(AudienceDef, Node)>,
+    audiences: Vec<(AudienceDef, Node, Reads)>,
     facts: BTreeMap<String, FactSpec>,
     fingerprint: String,
     reads_group_traits: bool,
@@ -220,8 +274,9 @@ impl Catalog {
         }
         for def in dependency_order(audiences)? {
             let node = catalog.compile(&def.rule);
+            let reads = catalog.reads(&node);
             catalog.reads_group_traits |= def.rule.reads_group_traits();
-            catalog.audiences.push((def, node));
+            catalog.audiences.push((def, node, reads));
         }
         let facts: Vec<(&String, Option<i64>)> =
             catalog.facts.iter().map(|(id, f)| (id, f.reach)).collect();
@@ -253,11 +308,14 @@ impl Catalog {
     }
 
     pub fn audience_ids(&self) -> impl Iterator<Item = &str> {
-        self.audiences.iter().map(|(a, _)| a.id.as_str())
+        self.audiences.iter().map(|(a, _, _)| a.id.as_str())
     }
 
     pub fn audience(&self, id: &str) -> Option<&AudienceDef> {
-        self.audiences.iter().map(|(a, _)| a).find(|a| a.id == id)
+        self.audiences
+            .iter()
+            .map(|(a, _, _)| a)
+            .find(|a| a.id == id)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -283,6 +341,40 @@ impl Catalog {
             _ => None,
         };
         id
+    }
+
+    /// What a compiled rule reads; audiences it refers to are compiled already (dependency
+    /// order), so their reads are included.
+    fn reads(&self, node: &Node) -> Reads {
+        let mut reads = Reads::default();
+        let mut stack = vec![node];
+        while let Some(node) = stack.pop() {
+            match node {
+                Node::And(nodes) | Node::Or(nodes) => stack.extend(nodes),
+                Node::Not(inner) => stack.push(inner),
+                Node::Trait(..) => reads.traits = true,
+                Node::GroupTrait(..) => reads.groups = true,
+                Node::Computed(name, _) => {
+                    if let Some((_, fact)) = self.computed.iter().find(|(c, _)| &c.name == name) {
+                        reads.facts.insert(fact.clone());
+                    }
+                }
+                Node::Performed { fact, .. } | Node::First(fact, _) | Node::Last(fact, _) => {
+                    reads.facts.insert(fact.clone());
+                }
+                Node::Sequence { steps, .. } => reads.facts.extend(steps.iter().cloned()),
+                Node::InAudience(id) => {
+                    reads.refers_to.push(id.clone());
+                    if let Some((_, _, other)) = self.audiences.iter().find(|(a, _, _)| &a.id == id)
+                    {
+                        reads.facts.extend(other.facts.iter().cloned());
+                        reads.traits |= other.traits;
+                        reads.groups |= other.groups;
+                    }
+                }
+            }
+        }
+        reads
     }
 
     fn compile(&mut self, rule: &Rule) -> Node {
@@ -331,17 +423,64 @@ impl Catalog {
 
     /// Evaluate every computed trait and audience for one profile at `now` (Unix ms).
     pub fn evaluate(&self, subject: &Subject<'_>, now: i64) -> Outcome {
+        self.evaluate_changes(subject, now, &Outcome::default(), &Changes::all())
+    }
+
+    /// Evaluate again only what `changes` can affect, and what time has made due; everything
+    /// else keeps its `previous` result (which stays right until its due time).
+    pub fn evaluate_changes(
+        &self,
+        subject: &Subject<'_>,
+        now: i64,
+        previous: &Outcome,
+        changes: &Changes,
+    ) -> Outcome {
         let mut outcome = Outcome::default();
+        let due = |key: &str| previous.dues.get(key).is_some_and(|d| *d <= now);
+        // A computed trait whose time came counts as a change of its fact for the audiences.
+        let mut changes = std::borrow::Cow::Borrowed(changes);
         for (computed, fact) in &self.computed {
-            let (value, next) = computed.value(subject.facts.hits(fact), now);
-            outcome.next_change = earliest(outcome.next_change, next);
+            if due(&computed_key(&computed.name)) {
+                changes.to_mut().facts.insert(fact.clone());
+            }
+        }
+        for (computed, fact) in &self.computed {
+            let key = computed_key(&computed.name);
+            let (value, next) = if changes.all || changes.facts.contains(fact) {
+                computed.value(subject.facts.hits(fact), now)
+            } else {
+                (
+                    previous.computed.get(&computed.name).cloned(),
+                    previous.dues.get(&key).copied(),
+                )
+            };
+            if let Some(next) = next {
+                outcome.dues.insert(key, next);
+            }
             if let Some(value) = value {
                 outcome.computed.insert(computed.name.clone(), value);
             }
         }
-        for (def, node) in &self.audiences {
-            let (member, next) = eval(node, subject, &outcome, now);
-            outcome.next_change = earliest(outcome.next_change, next);
+        let mut evaluated: BTreeSet<&str> = BTreeSet::new();
+        for (def, node, reads) in &self.audiences {
+            let again = changes.touch(reads)
+                || due(&def.id)
+                || reads
+                    .refers_to
+                    .iter()
+                    .any(|a| evaluated.contains(a.as_str()));
+            let (member, next) = if again {
+                evaluated.insert(def.id.as_str());
+                eval(node, subject, &outcome, now)
+            } else {
+                (
+                    previous.members.contains(&def.id),
+                    previous.dues.get(&def.id).copied(),
+                )
+            };
+            if let Some(next) = next {
+                outcome.dues.insert(def.id.clone(), next);
+            }
             if member {
                 outcome.members.insert(def.id.clone());
             }
@@ -353,7 +492,7 @@ impl Catalog {
     /// its outcome and what it saw. `None` for an unknown audience.
     pub fn explain(&self, audience: &str, subject: &Subject<'_>, now: i64) -> Option<Value> {
         let outcome = self.evaluate(subject, now);
-        let (def, node) = self.audiences.iter().find(|(a, _)| a.id == audience)?;
+        let (def, node, _) = self.audiences.iter().find(|(a, _, _)| a.id == audience)?;
         Some(explain(&def.rule, node, subject, &outcome, now))
     }
 }

@@ -93,8 +93,14 @@ pub struct ProfileFacts {
 }
 
 impl ProfileFacts {
-    /// Record `event` in every fact it matches.
-    pub fn fold(&mut self, specs: &BTreeMap<String, FactSpec>, event: &Event, now: i64) {
+    /// Record `event` in every fact it matches; returns the ids of the facts that gained it.
+    pub fn fold(
+        &mut self,
+        specs: &BTreeMap<String, FactSpec>,
+        event: &Event,
+        now: i64,
+    ) -> Vec<String> {
+        let mut touched = Vec::new();
         let ts = event.timestamp.timestamp_millis();
         for (id, spec) in specs {
             if !spec.keeps(ts, now) || !spec.matches(event) {
@@ -117,8 +123,10 @@ impl ProfileFacts {
                 .is_none_or(|h| (h.ts, &h.id) != (hit.ts, &hit.id))
             {
                 hits.insert(at, hit);
+                touched.push(id.clone());
             }
         }
+        touched
     }
 
     /// Union with another profile's facts (a merge).

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::catalog::{Catalog, Subject};
+use super::catalog::{Catalog, Changes, Outcome, Subject};
 use super::facts::ProfileFacts;
 use crate::event::{Event, EventType};
 use crate::identity::ProfileId;
@@ -26,8 +26,12 @@ pub struct AudienceState {
     pub facts: ProfileFacts,
     pub members: BTreeSet<String>,
     pub computed: BTreeMap<String, Value>,
-    /// When memberships or computed traits next change with time alone (Unix ms).
+    /// When memberships or computed traits next change with time alone (Unix ms): the
+    /// earliest of `dues`.
     pub due: Option<i64>,
+    /// The same per audience and computed trait.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dues: BTreeMap<String, i64>,
 }
 
 /// Why a membership changed.
@@ -133,21 +137,29 @@ pub fn on_event<S: AudienceStore + ?Sized>(
             rebuild = true;
             state
         }
-        None if *created && merges.is_empty() => AudienceState {
-            built_for: fingerprint.clone(),
-            ..AudienceState::default()
-        },
         None => {
-            rebuild = true;
-            AudienceState::default()
+            rebuild = !(*created && merges.is_empty());
+            AudienceState {
+                built_for: fingerprint.clone(),
+                ..AudienceState::default()
+            }
         }
     };
-    if rebuild {
+    let changes = if rebuild {
         state.facts = build_facts(store, catalog, profile, now, load)?;
         state.built_for = fingerprint;
+        Changes::all()
     } else {
-        state.facts.fold(catalog.facts(), event, now);
-    }
+        let facts = state.facts.fold(catalog.facts(), event, now);
+        let fresh = state.members.is_empty() && state.dues.is_empty() && state.computed.is_empty();
+        Changes {
+            // A new profile, or one that just absorbed another, is evaluated in full.
+            all: fresh || !merges.is_empty(),
+            facts: facts.into_iter().collect(),
+            traits: event.event_type == EventType::Identify,
+            groups: event.event_type == EventType::Group,
+        }
+    };
     refresh(
         store,
         catalog,
@@ -155,9 +167,18 @@ pub fn on_event<S: AudienceStore + ?Sized>(
         &mut state,
         now,
         Cause::Event { seq },
+        &changes,
     )?;
     for other in touched.into_iter().filter(|p| p != profile) {
-        refresh_stored(store, catalog, &other, now, Cause::Event { seq }, load)?;
+        refresh_stored(
+            store,
+            catalog,
+            &other,
+            now,
+            Cause::Event { seq },
+            Changes::all(),
+            load,
+        )?;
     }
     if let (EventType::Group, Some(group_id), true) = (
         event.event_type,
@@ -166,7 +187,19 @@ pub fn on_event<S: AudienceStore + ?Sized>(
     ) {
         for member in store.group_members(group_id)? {
             if &member != profile {
-                refresh_stored(store, catalog, &member, now, Cause::Event { seq }, load)?;
+                let groups = Changes {
+                    groups: true,
+                    ..Changes::default()
+                };
+                refresh_stored(
+                    store,
+                    catalog,
+                    &member,
+                    now,
+                    Cause::Event { seq },
+                    groups,
+                    load,
+                )?;
             }
         }
     }
@@ -175,13 +208,15 @@ pub fn on_event<S: AudienceStore + ?Sized>(
 
 /// Re-evaluate a stored profile (a due timer, a group change, a catalog change), rebuilding
 /// its facts first when they were built for another catalog. `cause` is recorded on changes;
-/// a rebuild records [`Cause::Backfill`].
+/// a rebuild records [`Cause::Backfill`]. `changes` says what changed besides time (a timer:
+/// nothing).
 pub fn refresh_stored<S: AudienceStore + ?Sized>(
     store: &mut S,
     catalog: &Catalog,
     profile: &ProfileId,
     now: i64,
     cause: Cause,
+    changes: Changes,
     load: &mut LoadEvents<'_, S::Error>,
 ) -> Result<(), S::Error> {
     if store.identity(profile)?.is_none() {
@@ -189,14 +224,14 @@ pub fn refresh_stored<S: AudienceStore + ?Sized>(
     }
     let fingerprint = catalog.fingerprint().to_owned();
     let mut state = store.audience_state(profile)?.unwrap_or_default();
-    let cause = if state.built_for == fingerprint {
-        cause
+    let (cause, changes) = if state.built_for == fingerprint {
+        (cause, changes)
     } else {
         state.facts = build_facts(store, catalog, profile, now, load)?;
         state.built_for = fingerprint;
-        Cause::Backfill
+        (Cause::Backfill, Changes::all())
     };
-    refresh(store, catalog, profile, &mut state, now, cause)
+    refresh(store, catalog, profile, &mut state, now, cause, &changes)
 }
 
 /// After an unmerge or a deletion: the cleared profiles were forgotten and others hold the
@@ -226,14 +261,26 @@ pub fn on_split<S: AudienceStore + ?Sized>(
             let mut state = store.audience_state(profile)?.unwrap_or_default();
             state.facts = build_facts(store, catalog, profile, now, load)?;
             state.built_for = fingerprint.clone();
-            refresh(store, catalog, profile, &mut state, now, Cause::Split)?;
+            refresh(
+                store,
+                catalog,
+                profile,
+                &mut state,
+                now,
+                Cause::Split,
+                &Changes::all(),
+            )?;
         }
     }
     if catalog.reads_group_traits() {
         for group in &outcome.groups {
             for member in store.group_members(group)? {
                 if !affected.contains(&&member) {
-                    refresh_stored(store, catalog, &member, now, Cause::Split, load)?;
+                    let groups = Changes {
+                        groups: true,
+                        ..Changes::default()
+                    };
+                    refresh_stored(store, catalog, &member, now, Cause::Split, groups, load)?;
                 }
             }
         }
@@ -279,7 +326,7 @@ pub fn build_facts<S: AudienceStore + ?Sized>(
     Ok(facts)
 }
 
-/// Evaluate, record changes, store.
+/// Evaluate what `changes` (and time) can affect, record membership changes, store.
 pub fn refresh<S: AudienceStore + ?Sized>(
     store: &mut S,
     catalog: &Catalog,
@@ -287,6 +334,7 @@ pub fn refresh<S: AudienceStore + ?Sized>(
     state: &mut AudienceState,
     now: i64,
     cause: Cause,
+    changes: &Changes,
 ) -> Result<(), S::Error> {
     state.facts.prune(catalog.facts(), now);
     // Audiences deleted from the catalog took their member lists with them.
@@ -299,13 +347,20 @@ pub fn refresh<S: AudienceStore + ?Sized>(
             groups.push(store.group_state(group)?.trait_values());
         }
     }
-    let outcome = catalog.evaluate(
+    let previous = Outcome {
+        computed: std::mem::take(&mut state.computed),
+        members: state.members.clone(),
+        dues: std::mem::take(&mut state.dues),
+    };
+    let outcome = catalog.evaluate_changes(
         &Subject {
             traits: &traits,
             groups: &groups,
             facts: &state.facts,
         },
         now,
+        &previous,
+        changes,
     );
     let changes = diff(&state.members, &outcome.members);
     for (audience, entered) in changes {
@@ -317,9 +372,10 @@ pub fn refresh<S: AudienceStore + ?Sized>(
         };
         store.record_membership(profile, &change)?;
     }
+    state.due = outcome.next_change();
     state.members = outcome.members;
     state.computed = outcome.computed;
-    state.due = outcome.next_change;
+    state.dues = outcome.dues;
     store.save_audience_state(profile, state)
 }
 

@@ -10,7 +10,9 @@ pub mod rule;
 pub mod text;
 pub mod value;
 
-pub use catalog::{Aggregate, AudienceDef, Catalog, CatalogError, ComputedTrait, Outcome, Subject};
+pub use catalog::{
+    Aggregate, AudienceDef, Catalog, CatalogError, Changes, ComputedTrait, Outcome, Subject,
+};
 pub use facts::{FactSpec, Hit, ProfileFacts};
 pub use live::{AudienceState, AudienceStore, Cause, MembershipChange};
 pub use rule::{Location, Rule, RuleError};
