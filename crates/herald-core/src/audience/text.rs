@@ -464,26 +464,28 @@ impl Parser {
     }
 
     fn rule(&mut self) -> Parsed<Rule> {
-        let mut items = vec![self.and()?];
-        while self.eat_word("or") {
-            items.push(self.and()?);
-        }
-        Ok(if items.len() == 1 {
-            items.pop().expect("one item")
-        } else {
-            Rule::Or(items)
-        })
+        self.joined("or", Self::and, Rule::Or)
     }
 
     fn and(&mut self) -> Parsed<Rule> {
-        let mut items = vec![self.unary()?];
-        while self.eat_word("and") {
-            items.push(self.unary()?);
+        self.joined("and", Self::unary, Rule::And)
+    }
+
+    /// `item (word item)*`: one item as is, several joined with `make`.
+    fn joined(
+        &mut self,
+        word: &str,
+        item: fn(&mut Self) -> Parsed<Rule>,
+        make: fn(Vec<Rule>) -> Rule,
+    ) -> Parsed<Rule> {
+        let mut items = vec![item(self)?];
+        while self.eat_word(word) {
+            items.push(item(self)?);
         }
         Ok(if items.len() == 1 {
             items.pop().expect("one item")
         } else {
-            Rule::And(items)
+            make(items)
         })
     }
 
