@@ -396,10 +396,13 @@ impl Processor {
             &dyn Store,
         ) -> Result<SplitOutcome, SplitError<StorageError>>,
     ) -> Result<SplitOutcome, CommandError> {
+        let now = now_ms();
+        // A node without the processing lease also runs commands: its catalog must be current
+        // for the split to rebuild the affected profiles' audiences.
+        self.audiences.sync(&*self.store, now)?;
         let store = self.store.clone();
         let rules = &self.config.rules;
         let catalog = self.audiences.catalog();
-        let now = now_ms();
         let mut outcome = None;
         let mut refused = None;
         self.store

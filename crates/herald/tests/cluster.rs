@@ -296,3 +296,56 @@ fn audience_timers_fire_on_the_survivor_when_the_processing_node_is_killed() {
         (members(survivor, "pinged_recently").len() == 1).then_some(())
     });
 }
+
+/// An unmerge sent to a node that does not process still rebuilds the audiences of the
+/// profiles it splits.
+#[test]
+fn an_unmerge_on_a_follower_node_updates_audiences() {
+    let cluster = scratch_cluster();
+    let flags = cluster_args(&cluster);
+    let nodes: Vec<Option<Server>> = (0..2).map(|_| Some(Server::start_node(&flags))).collect();
+    let leader = lease_holder(&nodes);
+    let follower = nodes[1 - leader].as_ref().unwrap();
+    let created = follower.admin_post(
+        "/api/v1/audiences",
+        &json!({"id": "openers", "rule": r#"performed "Opened" and trait plan = "pro""#}),
+    );
+    assert_eq!(created.status(), 201);
+    let batch = json!({"batch": [
+        {"type": "identify", "userId": "u1", "traits": {"plan": "pro"}},
+        {"type": "track", "anonymousId": "tablet", "event": "Opened"},
+        {"type": "alias", "previousId": "tablet", "userId": "u1"},
+    ]});
+    assert_eq!(follower.post("/v1/batch", &batch).status(), 200);
+    let u1 = follower.profile("user_id:u1")["profile_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let members = |s: &Server| -> Vec<String> {
+        s.admin_json("/api/v1/audiences/openers/members")["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["profile_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    eventually(20, "the merged profile in openers", || {
+        (members(follower) == [u1.clone()]).then_some(())
+    });
+    let graph = follower.admin_json("/api/v1/profiles/user_id:u1/identity");
+    let merge_id = graph["merges"][0]["merge_id"].as_str().unwrap().to_owned();
+    let undone = follower.admin_post(&format!("/api/v1/merges/{merge_id}/undo"), &json!({}));
+    assert_eq!(undone.status(), 200);
+    // Split again, u1 has the plan but never opened; the tablet opened but has no plan.
+    eventually(20, "nobody left in openers", || {
+        members(follower).is_empty().then_some(())
+    });
+    let history = follower.admin_json("/api/v1/profiles/user_id:u1/audience-history");
+    assert_eq!(
+        (
+            history[0]["change"].as_str(),
+            history[0]["cause"]["kind"].as_str()
+        ),
+        (Some("exited"), Some("split"))
+    );
+}
