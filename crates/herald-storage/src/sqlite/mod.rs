@@ -7,6 +7,7 @@
 //! cursor commits atomically with the state it describes (a lost tail is simply re-applied).
 
 mod audiences;
+mod checkpoint;
 pub(crate) use audiences::change_from_row;
 mod keys;
 pub(crate) use keys::decode_key;
@@ -59,6 +60,8 @@ pub struct SqliteStore {
     log_readers: Pool,
     state_writer: Mutex<Connection>,
     state_readers: Pool,
+    /// Declared last: stopped after the writers are closed.
+    _checkpointer: checkpoint::Checkpointer,
 }
 
 impl SqliteStore {
@@ -78,6 +81,11 @@ impl SqliteStore {
         schema::migrate_log(&log_writer)?;
         let state_writer = open_connection(&state_path, "NORMAL")?;
         schema::migrate_state(&state_writer)?;
+        state_writer.execute_batch(&format!(
+            "PRAGMA wal_autocheckpoint={};",
+            checkpoint::WRITER_THRESHOLD
+        ))?;
+        let checkpointer = checkpoint::Checkpointer::start(&state_path)?;
         Ok(SqliteStore {
             dir: dir.to_owned(),
             log_writer: Mutex::new(log_writer),
@@ -86,6 +94,7 @@ impl SqliteStore {
             log_readers: Pool::new(log_path, sync),
             state_writer: Mutex::new(state_writer),
             state_readers: Pool::new(state_path, "NORMAL"),
+            _checkpointer: checkpointer,
         })
     }
 
