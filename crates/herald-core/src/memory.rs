@@ -344,7 +344,7 @@ impl AudienceStore for MemoryProjection {
         Ok(self
             .audience_states
             .iter()
-            .filter(|(_, s)| s.due.is_some_and(|d| d <= now))
+            .filter(|(_, s)| s.due().is_some_and(|d| d <= now))
             .map(|(p, _)| p.clone())
             .take(limit)
             .collect())

@@ -226,19 +226,9 @@ pub mod rules {
                 arb_test(true, true),
                 any::<bool>()
             )
-                .prop_map(|(event, filters, test, first)| if first {
-                    Rule::FirstPerformed {
-                        event,
-                        filters,
-                        test,
-                    }
-                } else {
-                    Rule::LastPerformed {
-                        event,
-                        filters,
-                        test,
-                    }
-                }),
+                .prop_map(|(event, filters, test, first)| Rule::performed_at(
+                    first, event, filters, test
+                )),
             (
                 prop::collection::vec(
                     (arb_event(), arb_filters())

@@ -205,19 +205,7 @@ fn arb_atom(audiences_before: usize) -> BoxedStrategy<Rule> {
             any::<bool>(),
         )
             .prop_map(|(event, filters, test, first)| {
-                if first {
-                    Rule::FirstPerformed {
-                        event,
-                        filters,
-                        test,
-                    }
-                } else {
-                    Rule::LastPerformed {
-                        event,
-                        filters,
-                        test,
-                    }
-                }
+                Rule::performed_at(first, event, filters, test)
             })
             .boxed(),
         (

@@ -375,6 +375,23 @@ pub(crate) fn refusal_from_row(
     })
 }
 
+/// A membership history row, as both backends store it.
+pub(crate) fn change_from_row(
+    audience: String,
+    entered: bool,
+    at: i64,
+    cause: &str,
+) -> Result<MembershipChange> {
+    let cause: herald_core::audience::Cause =
+        serde_json::from_str(cause).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    Ok(MembershipChange {
+        audience,
+        entered,
+        at,
+        cause,
+    })
+}
+
 /// SHA-256 of a key secret, hex-encoded.
 pub fn hash_secret(secret: &str) -> String {
     use sha2::Digest;

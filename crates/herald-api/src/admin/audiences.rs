@@ -126,38 +126,30 @@ async fn view_of(state: &AppState, record: AudienceRecord) -> Result<AudienceVie
     })
 }
 
-/// Apply a change to the definitions, refusing it when the result is not a valid catalog
-/// (unknown references, cycles).
-async fn change(
+/// Apply a change to the definitions and return what `edit` returned, refusing the change
+/// when the result is not a valid catalog (unknown references, cycles).
+async fn change<T: Send + 'static>(
     state: &AppState,
-    edit: impl FnMut(&mut Definitions) -> Result<(), ApiError> + Send + 'static,
-) -> Result<(), ApiError> {
-    let edit = std::sync::Mutex::new(edit);
-    let refusal = blocking(state, move |s| {
-        let mut refusal = None;
+    mut edit: impl FnMut(&mut Definitions) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let outcome = blocking(state, move |s| {
+        let mut outcome = None;
         s.change_definitions(&mut |definitions| {
-            let mut edit = edit.lock().unwrap_or_else(|p| p.into_inner());
-            if let Err(e) = edit(definitions) {
-                refusal = Some(e);
-                return false;
-            }
-            if let Err(e) = catalog_of(definitions) {
-                refusal = Some(ApiError::Conflict("invalid_definitions", e));
-                return false;
-            }
-            true
+            let result = edit(definitions).and_then(|value| match catalog_of(definitions) {
+                Ok(_) => Ok(value),
+                Err(e) => Err(ApiError::Conflict("invalid_definitions", e)),
+            });
+            let accepted = result.is_ok();
+            outcome = Some(result);
+            accepted
         })?;
-        Ok(refusal)
+        Ok(outcome)
     })
-    .await?;
-    match refusal {
-        Some(e) => Err(e),
-        None => {
-            // Wake the processor: it reloads the definitions and starts the backfill.
-            state.notifier.poke();
-            Ok(())
-        }
-    }
+    .await?
+    .ok_or_else(|| ApiError::Internal("the definitions were not read".into()))??;
+    // Wake the processor: it reloads the definitions and starts the backfill.
+    state.notifier.poke();
+    Ok(outcome)
 }
 
 fn audience_missing(id: &str) -> ApiError {
@@ -252,14 +244,11 @@ pub async fn edit_audience(
     Json(input): Json<AudienceInput>,
 ) -> Result<Json<AudienceView>, ApiError> {
     let rule = to_json(&rule_of(&input.rule)?);
-    let key = id.clone();
-    let updated = std::sync::Arc::new(std::sync::Mutex::new(None));
-    let out = updated.clone();
-    change(&state, move |d| {
+    let record = change(&state, move |d| {
         let record = d
             .audiences
-            .get_mut(&key)
-            .ok_or_else(|| audience_missing(&key))?;
+            .get_mut(&id)
+            .ok_or_else(|| audience_missing(&id))?;
         record.rule = rule.clone();
         if let Some(name) = &input.name {
             record.name = name.clone();
@@ -268,15 +257,9 @@ pub async fn edit_audience(
             record.description = input.description.clone();
         }
         record.updated_at = Utc::now();
-        *out.lock().unwrap_or_else(|p| p.into_inner()) = Some(record.clone());
-        Ok(())
+        Ok(record.clone())
     })
     .await?;
-    let record = updated
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .take()
-        .ok_or_else(|| audience_missing(&id))?;
     Ok(Json(view_of(&state, record).await?))
 }
 
@@ -765,9 +748,7 @@ pub async fn put_computed(
     }
     let definition = computed_to_json(&computed_from_json(&body).map_err(ApiError::InvalidRule)?);
     let now = Utc::now();
-    let record = std::sync::Arc::new(std::sync::Mutex::new(None));
-    let out = record.clone();
-    change(&state, move |d| {
+    let stored = change(&state, move |d| {
         let created_at = d.computed.get(&name).map_or(now, |c| c.created_at);
         let stored = ComputedRecord {
             name: name.clone(),
@@ -776,15 +757,9 @@ pub async fn put_computed(
             updated_at: now,
         };
         d.computed.insert(name.clone(), stored.clone());
-        *out.lock().unwrap_or_else(|p| p.into_inner()) = Some(stored);
-        Ok(())
+        Ok(stored)
     })
     .await?;
-    let stored = record
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .take()
-        .ok_or_else(|| ApiError::Internal("the change was not applied".into()))?;
     Ok(Json(stored.into()))
 }
 

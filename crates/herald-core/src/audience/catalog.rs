@@ -169,13 +169,6 @@ pub struct Outcome {
     pub dues: BTreeMap<String, i64>,
 }
 
-impl Outcome {
-    /// The earliest instant at which anything can change without a new event.
-    pub fn next_change(&self) -> Option<i64> {
-        self.dues.values().copied().min()
-    }
-}
-
 /// What changed for a profile since its last evaluation; only the audiences and computed
 /// traits that read something changed (or whose time came) are evaluated again.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -222,19 +222,12 @@ fn rule(value: &Value, path: &Path, depth: usize) -> Result<Rule, RuleError> {
             let event = name(&object[*kind], &head)?;
             let filters = filters(object.get("where"), &path.at("where"))?;
             let test = test(object, path, TestUse::Time)?;
-            Ok(if *kind == "first_performed" {
-                Rule::FirstPerformed {
-                    event,
-                    filters,
-                    test,
-                }
-            } else {
-                Rule::LastPerformed {
-                    event,
-                    filters,
-                    test,
-                }
-            })
+            Ok(Rule::performed_at(
+                *kind == "first_performed",
+                event,
+                filters,
+                test,
+            ))
         }
         "sequence" => {
             fields.only(&["within", "window"])?;

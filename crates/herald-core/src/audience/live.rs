@@ -26,12 +26,17 @@ pub struct AudienceState {
     pub facts: ProfileFacts,
     pub members: BTreeSet<String>,
     pub computed: BTreeMap<String, Value>,
-    /// When memberships or computed traits next change with time alone (Unix ms): the
-    /// earliest of `dues`.
-    pub due: Option<i64>,
-    /// The same per audience and computed trait.
+    /// When each audience and computed trait whose result depends on time next changes with
+    /// time alone (Unix ms).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub dues: BTreeMap<String, i64>,
+}
+
+impl AudienceState {
+    /// The profile's timer: when anything next changes with time alone (Unix ms).
+    pub fn due(&self) -> Option<i64> {
+        self.dues.values().copied().min()
+    }
 }
 
 /// Why a membership changed.
@@ -109,7 +114,6 @@ pub fn on_event<S: AudienceStore + ?Sized>(
         return Ok(());
     }
     let fingerprint = catalog.fingerprint().to_owned();
-    let mut rebuild = false;
     let mut touched: Vec<ProfileId> = Vec::new();
     for merge in merges {
         let loser = store.audience_state(&merge.loser)?;
@@ -131,19 +135,19 @@ pub fn on_event<S: AudienceStore + ?Sized>(
             touched.push(merge.winner.clone());
         }
     }
-    let mut state = match store.audience_state(profile)? {
-        Some(state) if state.built_for == fingerprint => state,
-        Some(state) => {
-            rebuild = true;
-            state
-        }
-        None => {
-            rebuild = !(*created && merges.is_empty());
+    // A profile without audience state is new, or was not seen since audiences existed: it is
+    // evaluated in full, like one that just absorbed another.
+    let (mut state, rebuild, whole) = match store.audience_state(profile)? {
+        Some(state) if state.built_for == fingerprint => (state, false, !merges.is_empty()),
+        Some(state) => (state, true, true),
+        None => (
             AudienceState {
                 built_for: fingerprint.clone(),
                 ..AudienceState::default()
-            }
-        }
+            },
+            !(*created && merges.is_empty()),
+            true,
+        ),
     };
     let changes = if rebuild {
         state.facts = build_facts(store, catalog, profile, now, load)?;
@@ -151,10 +155,8 @@ pub fn on_event<S: AudienceStore + ?Sized>(
         Changes::all()
     } else {
         let facts = state.facts.fold(catalog.facts(), event, now);
-        let fresh = state.members.is_empty() && state.dues.is_empty() && state.computed.is_empty();
         Changes {
-            // A new profile, or one that just absorbed another, is evaluated in full.
-            all: fresh || !merges.is_empty(),
+            all: whole,
             facts: facts.into_iter().collect(),
             traits: event.event_type == EventType::Identify,
             groups: event.event_type == EventType::Group,
@@ -372,7 +374,6 @@ pub fn refresh<S: AudienceStore + ?Sized>(
         };
         store.record_membership(profile, &change)?;
     }
-    state.due = outcome.next_change();
     state.members = outcome.members;
     state.computed = outcome.computed;
     state.dues = outcome.dues;

@@ -401,6 +401,23 @@ impl RuleError {
 }
 
 impl Rule {
+    /// `first performed` (`first == true`) or `last performed`.
+    pub fn performed_at(first: bool, event: String, filters: Vec<Filter>, test: Test) -> Rule {
+        if first {
+            Rule::FirstPerformed {
+                event,
+                filters,
+                test,
+            }
+        } else {
+            Rule::LastPerformed {
+                event,
+                filters,
+                test,
+            }
+        }
+    }
+
     /// Every rule node, depth first, with `f`.
     pub fn visit<'a>(&'a self, f: &mut impl FnMut(&'a Rule)) {
         f(self);

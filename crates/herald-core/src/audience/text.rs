@@ -581,19 +581,7 @@ impl Parser {
                 let event = self.string("an event name")?;
                 let test = self.test(TestUse::Time)?;
                 let filters = self.filters()?;
-                Ok(if word == "first" {
-                    Rule::FirstPerformed {
-                        event,
-                        filters,
-                        test,
-                    }
-                } else {
-                    Rule::LastPerformed {
-                        event,
-                        filters,
-                        test,
-                    }
-                })
+                Ok(Rule::performed_at(word == "first", event, filters, test))
             }
             "sequence" => {
                 let mut steps = Vec::new();

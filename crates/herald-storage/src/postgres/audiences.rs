@@ -9,8 +9,7 @@ use herald_core::identity::ProfileId;
 
 use super::projection::PgTxn;
 use super::{PgState, STATE_LOCK};
-use crate::sqlite::change_from_row;
-use crate::{Audiences, Backfill, Definitions, Result};
+use crate::{change_from_row, Audiences, Backfill, Definitions, Result};
 
 impl PgTxn<'_> {
     /// Write the audience states changed in this transaction.
@@ -21,7 +20,7 @@ impl PgTxn<'_> {
                     self.exec(
                         "INSERT INTO audience_state (profile_id, state, due_ms) VALUES ($1, $2, $3) \
                          ON CONFLICT (profile_id) DO UPDATE SET state = excluded.state, due_ms = excluded.due_ms",
-                        &[&profile.as_str(), &serde_json::to_string(&state)?, &state.due],
+                        &[&profile.as_str(), &serde_json::to_string(&state)?, &state.due()],
                     )?;
                 }
                 None => {

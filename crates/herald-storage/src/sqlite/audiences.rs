@@ -1,7 +1,7 @@
 //! Audiences on `state.db`: the processor's [`AudienceStore`] inside its transactions, and the
 //! [`Audiences`] reads and definition changes for the API.
 
-use herald_core::audience::{AudienceState, AudienceStore, Cause, MembershipChange};
+use herald_core::audience::{AudienceState, AudienceStore, MembershipChange};
 use herald_core::identity::ProfileId;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::projection::SqliteTxn;
 use super::SqliteStore;
-use crate::{lock, Audiences, Backfill, Definitions, Result, StorageError};
+use crate::{change_from_row, lock, Audiences, Backfill, Definitions, Result};
 
 pub(super) fn setting<T: DeserializeOwned>(conn: &Connection, key: &str) -> Result<Option<T>> {
     let value: Option<String> = conn
@@ -54,7 +54,7 @@ impl SqliteTxn<'_> {
                             "INSERT INTO audience_state (profile_id, state, due_ms) VALUES (?1, ?2, ?3) \
                              ON CONFLICT (profile_id) DO UPDATE SET state = excluded.state, due_ms = excluded.due_ms",
                         )?
-                        .execute(params![profile.as_str(), serde_json::to_string(&state)?, state.due])?;
+                        .execute(params![profile.as_str(), serde_json::to_string(&state)?, state.due()])?;
                 }
                 None => {
                     self.tx
@@ -272,20 +272,4 @@ impl Audiences for SqliteStore {
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
-}
-
-pub(crate) fn change_from_row(
-    audience: String,
-    entered: bool,
-    at: i64,
-    cause: &str,
-) -> Result<MembershipChange> {
-    let cause: Cause =
-        serde_json::from_str(cause).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-    Ok(MembershipChange {
-        audience,
-        entered,
-        at,
-        cause,
-    })
 }

@@ -8,7 +8,6 @@
 
 mod audiences;
 mod checkpoint;
-pub(crate) use audiences::change_from_row;
 mod keys;
 pub(crate) use keys::decode_key;
 mod log;
