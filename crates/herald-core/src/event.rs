@@ -1,12 +1,16 @@
 //! The Segment message model: parsing, validation and normalisation of one incoming message.
 //!
-//! Parsing is pure: the caller passes the server's receive time in. The result, [`Event`], is
-//! what the log stores; everything downstream (identity, profiles, audiences) reads only it.
+//! Parsing is pure: the caller passes the server's receive time in. Ingest's result,
+//! [`Incoming`], carries the JSON the log stores; an [`Event`] is a stored message read back,
+//! and everything downstream (identity, profiles, audiences) reads only that.
 
+use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::timestamp::{correct_for_skew, parse_timestamp};
@@ -120,29 +124,177 @@ pub struct Event {
     pub payload: Map<String, Value>,
 }
 
-impl Event {
-    /// Parse one message object. `raw_len` is its serialized size, checked against the limit.
+/// A message's top-level members, each value kept as the JSON text it was sent as: ingest
+/// validates and rewrites only the few fields it owns and copies the rest through, instead of
+/// building (and dropping) a tree for `properties` and `context` on every event.
+#[derive(Debug)]
+pub struct RawMessage<'a> {
+    /// In the order sent; when a key repeats, the last value wins (as in a JSON object).
+    fields: Vec<(Cow<'a, str>, &'a RawValue)>,
+}
+
+/// Why a text is not a [`RawMessage`].
+#[derive(Debug, thiserror::Error)]
+pub enum RawMessageError {
+    #[error("{0}")]
+    Json(serde_json::Error),
+    #[error("each event must be a JSON object")]
+    NotObject,
+    #[error("JSON nested more than {MAX_DEPTH} levels deep")]
+    TooDeep,
+}
+
+/// serde_json's own limit when the processor reads an event back as a tree: ingest copies
+/// members through without building one, so it checks the depth itself.
+const MAX_DEPTH: usize = 128;
+
+/// Whether valid JSON `text` nests arrays and objects more than `limit` levels deep.
+fn nested_deeper_than(text: &str, limit: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in text.as_bytes() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth -= 1,
+            _ => {}
+        }
+    }
+    false
+}
+
+impl<'a> RawMessage<'a> {
+    pub fn parse(text: &'a str) -> Result<RawMessage<'a>, RawMessageError> {
+        let fields: Fields<'a> = serde_json::from_str(text).map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => RawMessageError::NotObject,
+            _ => RawMessageError::Json(e),
+        })?;
+        if nested_deeper_than(text, MAX_DEPTH) {
+            return Err(RawMessageError::TooDeep);
+        }
+        Ok(RawMessage { fields: fields.0 })
+    }
+
+    pub fn get(&self, key: &str) -> Option<&'a RawValue> {
+        self.fields
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| *v)
+    }
+
+    /// A member decoded (meant for small ones: identifiers, names, times).
+    pub fn value(&self, key: &str) -> Option<Value> {
+        self.get(key)
+            .map(|raw| serde_json::from_str(raw.get()).expect("validated while parsing"))
+    }
+}
+
+struct Fields<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Fields<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
+            type Value = Fields<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut m: M,
+            ) -> Result<Fields<'a>, M::Error> {
+                let mut fields = Vec::with_capacity(m.size_hint().unwrap_or(12));
+                while let Some((k, v)) = m.next_entry::<KeyText<'de>, &'de RawValue>()? {
+                    fields.push((k.0, v));
+                }
+                Ok(Fields(fields))
+            }
+        }
+        d.deserialize_map(Visit(std::marker::PhantomData))
+    }
+}
+
+/// A key, borrowed from the input when it has no escapes.
+struct KeyText<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for KeyText<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = KeyText<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<KeyText<'de>, E> {
+                Ok(KeyText(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<KeyText<'de>, E> {
+                Ok(KeyText(Cow::Owned(s.to_owned())))
+            }
+        }
+        d.deserialize_str(Visit)
+    }
+}
+
+/// A validated message, encoded as the log stores it: ingest's output.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incoming {
+    pub message_id: String,
+    pub event_type: EventType,
+    pub received_at: DateTime<Utc>,
+    /// The stored JSON object: the message as sent (top-level members in their order), with
+    /// `messageId`, `type`, `timestamp`, `receivedAt` (and `originalTimestamp` when the message
+    /// had a time) set by the server, the batch's `context` merged in, and `writeKey` removed.
+    pub json: String,
+}
+
+impl Incoming {
+    /// Validate and normalise one message. `text` is the message as sent.
     pub fn parse(
-        value: Value,
-        raw_len: usize,
+        text: &str,
         ctx: &ParseContext<'_>,
-    ) -> Result<Event, EventError> {
-        if raw_len > MAX_EVENT_BYTES {
+        batch_context: Option<&Map<String, Value>>,
+    ) -> Result<Incoming, EventError> {
+        if text.len() > MAX_EVENT_BYTES {
             return Err(EventError::new(
                 "event_too_large",
-                format!("event is {raw_len} bytes; the limit is {MAX_EVENT_BYTES} bytes"),
+                format!(
+                    "event is {} bytes; the limit is {MAX_EVENT_BYTES} bytes",
+                    text.len()
+                ),
             ));
         }
-        let Value::Object(mut payload) = value else {
-            return Err(EventError::new(
-                "invalid_event",
-                "each event must be a JSON object",
-            ));
-        };
+        let message = RawMessage::parse(text).map_err(|e| match e {
+            RawMessageError::NotObject => EventError::new("invalid_event", e.to_string()),
+            RawMessageError::Json(_) | RawMessageError::TooDeep => {
+                EventError::new("invalid_json", e.to_string())
+            }
+        })?;
+        Incoming::from_message(&message, ctx, batch_context)
+    }
 
-        let event_type = match (payload.get("type"), ctx.implied_type) {
+    pub fn from_message(
+        message: &RawMessage<'_>,
+        ctx: &ParseContext<'_>,
+        batch_context: Option<&Map<String, Value>>,
+    ) -> Result<Incoming, EventError> {
+        let event_type = match (message.value("type"), ctx.implied_type) {
             (_, Some(implied)) => implied,
-            (Some(Value::String(s)), None) => EventType::parse(s).ok_or_else(|| {
+            (Some(Value::String(s)), None) => EventType::parse(&s).ok_or_else(|| {
                 EventError::new("invalid_type", format!("unknown event type {s:?}"))
             })?,
             (Some(_), None) => {
@@ -156,12 +308,11 @@ impl Event {
             }
         };
 
-        let user_id = id_field(&payload, "userId")?;
-        let anonymous_id = id_field(&payload, "anonymousId")?;
-        let previous_id = id_field(&payload, "previousId")?;
-        let group_id = id_field(&payload, "groupId")?;
-        let event = string_field(&payload, "event")?;
-        let name = string_field(&payload, "name")?;
+        let user_id = id_field(message.value("userId").as_ref(), "userId")?;
+        let anonymous_id = id_field(message.value("anonymousId").as_ref(), "anonymousId")?;
+        let previous_id = id_field(message.value("previousId").as_ref(), "previousId")?;
+        let group_id = id_field(message.value("groupId").as_ref(), "groupId")?;
+        let event = string_field(message.value("event").as_ref(), "event")?;
 
         if user_id.is_none() && anonymous_id.is_none() {
             return Err(EventError::new(
@@ -196,9 +347,10 @@ impl Event {
             }
             _ => {}
         }
+        string_field(message.value("name").as_ref(), "name")?;
         for key in ["traits", "properties", "context"] {
-            if let Some(v) = payload.get(key) {
-                if !v.is_object() && !v.is_null() {
+            if let Some(raw) = message.get(key) {
+                if !matches!(raw.get().trim_start().as_bytes().first(), Some(b'{' | b'n')) {
                     return Err(EventError::new(
                         "invalid_field",
                         format!("`{key}` must be an object"),
@@ -207,19 +359,19 @@ impl Event {
             }
         }
 
-        let original = match payload
-            .get("timestamp")
-            .or_else(|| payload.get("originalTimestamp"))
+        let original = match message
+            .value("timestamp")
+            .or_else(|| message.value("originalTimestamp"))
         {
             None | Some(Value::Null) => None,
-            Some(v) => Some(time_field(v, "timestamp")?),
+            Some(v) => Some(time_field(&v, "timestamp")?),
         };
-        let sent_at = match payload.get("sentAt") {
+        let sent_at = match message.value("sentAt") {
             None | Some(Value::Null) => match ctx.batch_sent_at {
                 Some(s) => Some(time_field(&Value::String(s.to_owned()), "sentAt")?),
                 None => None,
             },
-            Some(v) => Some(time_field(v, "sentAt")?),
+            Some(v) => Some(time_field(&v, "sentAt")?),
         };
         let timestamp = match (ctx.time_mode, original, sent_at) {
             (_, None, _) => ctx.received_at,
@@ -228,37 +380,111 @@ impl Event {
             }
             (_, Some(orig), _) => orig,
         };
-
-        let message_id = match id_field(&payload, "messageId")? {
+        let message_id = match id_field(message.value("messageId").as_ref(), "messageId")? {
             Some(id) => id,
             None => (ctx.fallback_message_id)(),
         };
 
-        payload.insert("messageId".into(), Value::String(message_id.clone()));
-        payload.insert("type".into(), Value::String(event_type.as_str().into()));
+        let context = merged_context(message, batch_context);
+        let mut set: Vec<(&str, String)> = vec![
+            ("messageId", json_string(&message_id)),
+            ("type", json_string(event_type.as_str())),
+        ];
         if let Some(orig) = original {
-            payload.insert("originalTimestamp".into(), Value::String(rfc3339(orig)));
+            set.push(("originalTimestamp", json_string(&rfc3339(orig))));
         }
-        payload.insert("timestamp".into(), Value::String(rfc3339(timestamp)));
-        payload.insert("receivedAt".into(), Value::String(rfc3339(ctx.received_at)));
-        payload.remove("writeKey");
+        set.push(("timestamp", json_string(&rfc3339(timestamp))));
+        set.push(("receivedAt", json_string(&rfc3339(ctx.received_at))));
+        if let Some(context) = context {
+            set.push(("context", context));
+        }
 
-        Ok(Event {
+        // Last value wins for a repeated key; the kept members stay in the order sent.
+        let mut seen: HashSet<&str> = HashSet::with_capacity(message.fields.len());
+        let mut kept: Vec<&(Cow<'_, str>, &RawValue)> = message
+            .fields
+            .iter()
+            .rev()
+            .filter(|(key, _)| {
+                let key: &str = key;
+                key != "writeKey" && !set.iter().any(|(k, _)| *k == key) && seen.insert(key)
+            })
+            .collect();
+        kept.reverse();
+        let mut json = String::with_capacity(
+            kept.iter()
+                .map(|(k, v)| k.len() + v.get().len() + 4)
+                .sum::<usize>()
+                + 160,
+        );
+        json.push('{');
+        for (key, raw) in kept {
+            match key {
+                // Borrowed keys had no escapes, and JSON text holds no raw quote, backslash or
+                // control character, so it is valid as is.
+                Cow::Borrowed(k) => {
+                    json.push('"');
+                    json.push_str(k);
+                    json.push('"');
+                }
+                Cow::Owned(k) => json.push_str(&json_string(k)),
+            }
+            json.push(':');
+            json.push_str(raw.get());
+            json.push(',');
+        }
+        for (key, value) in &set {
+            // The server's own member names need no escaping.
+            json.push('"');
+            json.push_str(key);
+            json.push_str("\":");
+            json.push_str(value);
+            json.push(',');
+        }
+        json.pop();
+        json.push('}');
+
+        Ok(Incoming {
             message_id,
             event_type,
-            user_id,
-            anonymous_id,
-            previous_id,
-            group_id,
-            event,
-            name,
-            timestamp,
             received_at: ctx.received_at,
-            payload,
+            json,
         })
     }
 
-    /// Rebuild an event from its stored payload (the output of [`Event::parse`]); the stored
+    /// The event as the processor will read it back from the log.
+    pub fn to_event(&self) -> Event {
+        let payload = serde_json::from_str(&self.json).expect("ingest writes a JSON object");
+        Event::from_stored(payload).expect("ingest writes every field the log needs")
+    }
+}
+
+/// The batch's shared `context`, merged under the message's own (the message wins per key);
+/// `None` when nothing changes.
+fn merged_context(message: &RawMessage<'_>, shared: Option<&Map<String, Value>>) -> Option<String> {
+    let shared = shared.filter(|s| !s.is_empty())?;
+    let mut own = match message.value("context") {
+        None => Map::new(),
+        Some(Value::Object(own)) => own,
+        Some(_) => return None,
+    };
+    for (k, v) in shared {
+        own.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    Some(Value::Object(own).to_string())
+}
+
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).expect("a string serializes")
+}
+
+impl Event {
+    /// Parse one message object as ingest would, and read it back as the log stores it.
+    pub fn parse(value: Value, ctx: &ParseContext<'_>) -> Result<Event, EventError> {
+        Incoming::parse(&value.to_string(), ctx, None).map(|i| i.to_event())
+    }
+
+    /// Rebuild an event from its stored payload (what [`Incoming`] writes); the stored
     /// `timestamp` is already corrected and is taken as is.
     pub fn from_stored(payload: Map<String, Value>) -> Result<Event, EventError> {
         let field = |key: &str| {
@@ -277,14 +503,14 @@ impl Event {
             .and_then(EventType::parse)
             .ok_or_else(|| EventError::new("invalid_event", "stored event lacks a type"))?;
         Ok(Event {
-            message_id: id_field(&payload, "messageId")?.unwrap_or_default(),
+            message_id: id_field(payload.get("messageId"), "messageId")?.unwrap_or_default(),
             event_type,
-            user_id: id_field(&payload, "userId")?,
-            anonymous_id: id_field(&payload, "anonymousId")?,
-            previous_id: id_field(&payload, "previousId")?,
-            group_id: id_field(&payload, "groupId")?,
-            event: string_field(&payload, "event")?,
-            name: string_field(&payload, "name")?,
+            user_id: id_field(payload.get("userId"), "userId")?,
+            anonymous_id: id_field(payload.get("anonymousId"), "anonymousId")?,
+            previous_id: id_field(payload.get("previousId"), "previousId")?,
+            group_id: id_field(payload.get("groupId"), "groupId")?,
+            event: string_field(payload.get("event"), "event")?,
+            name: string_field(payload.get("name"), "name")?,
             timestamp,
             received_at,
             payload,
@@ -329,8 +555,8 @@ pub fn rfc3339(t: DateTime<Utc>) -> String {
 
 /// Identifier fields accept strings and numbers (SDKs send numeric user ids); numbers are
 /// stringified. Empty strings count as absent.
-fn id_field(payload: &Map<String, Value>, key: &str) -> Result<Option<String>, EventError> {
-    match payload.get(key) {
+fn id_field(value: Option<&Value>, key: &str) -> Result<Option<String>, EventError> {
+    match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.is_empty() => Ok(None),
         Some(Value::String(s)) => no_nul(key, s).map(Some),
@@ -354,8 +580,8 @@ fn no_nul(key: &str, s: &str) -> Result<String, EventError> {
     Ok(s.to_owned())
 }
 
-fn string_field(payload: &Map<String, Value>, key: &str) -> Result<Option<String>, EventError> {
-    match payload.get(key) {
+fn string_field(value: Option<&Value>, key: &str) -> Result<Option<String>, EventError> {
+    match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => no_nul(key, s).map(Some),
         Some(_) => Err(EventError::new(
@@ -390,8 +616,7 @@ mod tests {
     }
 
     fn parse(v: Value) -> Result<Event, EventError> {
-        let len = v.to_string().len();
-        Event::parse(v, len, &ctx("2026-01-01T12:00:10Z"))
+        Event::parse(v, &ctx("2026-01-01T12:00:10Z"))
     }
 
     #[test]
@@ -416,7 +641,7 @@ mod tests {
         let mut c = ctx("2026-01-01T12:00:10Z");
         c.time_mode = TimeMode::Import;
         let v = json!({"type":"track","event":"A","userId":"u","timestamp":"2020-01-01T00:00:00Z","sentAt":"2026-01-01T13:00:05Z"});
-        let e = Event::parse(v, 10, &c).unwrap();
+        let e = Event::parse(v, &c).unwrap();
         assert_eq!(rfc3339(e.timestamp), "2020-01-01T00:00:00.000Z");
     }
 
@@ -464,15 +689,103 @@ mod tests {
 
     #[test]
     fn oversized_event_is_refused() {
-        let err =
-            Event::parse(json!({}), MAX_EVENT_BYTES + 1, &ctx("2026-01-01T00:00:00Z")).unwrap_err();
+        let text = format!(
+            r#"{{"type":"track","event":"A","userId":"u","properties":{{"p":"{}"}}}}"#,
+            "x".repeat(MAX_EVENT_BYTES)
+        );
+        let err = Incoming::parse(&text, &ctx("2026-01-01T00:00:00Z"), None).unwrap_err();
         assert_eq!(err.code, "event_too_large");
     }
 
     #[test]
-    fn stored_round_trip() {
-        let e = parse(json!({"type":"track","event":"A","userId":"u","messageId":"m1","timestamp":"2026-01-01T13:00:00Z","sentAt":"2026-01-01T13:00:05Z","properties":{"x":1}})).unwrap();
-        let back = Event::from_stored(e.payload.clone()).unwrap();
-        assert_eq!(back, e);
+    fn not_json_or_not_an_object() {
+        let c = ctx("2026-01-01T00:00:00Z");
+        assert_eq!(
+            Incoming::parse("{\"a\":", &c, None).unwrap_err().code,
+            "invalid_json"
+        );
+        assert_eq!(
+            Incoming::parse("[1]", &c, None).unwrap_err().code,
+            "invalid_event"
+        );
+        assert_eq!(
+            Incoming::parse("\"x\"", &c, None).unwrap_err().code,
+            "invalid_event"
+        );
+    }
+
+    #[test]
+    fn stored_text_keeps_what_was_sent() {
+        let c = ctx("2026-01-01T12:00:10Z");
+        let text = r#"{"writeKey":"secret","userId":"u","type":"track","event":"A","properties":{"b":1, "a":[true,null]},"type":"track","e\u0301":2,"userId":"v","messageId":"m1"}"#;
+        let incoming = Incoming::parse(text, &c, None).unwrap();
+        let stored: Map<String, Value> = serde_json::from_str(&incoming.json).unwrap();
+        // The last of repeated keys wins, `writeKey` is dropped, escaped keys stay the same key.
+        assert_eq!(stored["userId"], "v");
+        assert!(!stored.contains_key("writeKey"));
+        assert_eq!(stored["e\u{301}"], 2);
+        assert_eq!(stored["properties"], json!({"b":1,"a":[true,null]}));
+        assert_eq!(stored["receivedAt"], "2026-01-01T12:00:10.000Z");
+        // Members the server does not own are copied as sent, in the order sent.
+        let expected = "{\"event\":\"A\",\"properties\":{\"b\":1, \"a\":[true,null]},\"e\u{301}\":2,\"userId\":\"v\",\"messageId\":\"m1\",\"type\":\"track\",";
+        assert!(incoming.json.starts_with(expected), "{}", incoming.json);
+        assert_eq!(incoming.json.matches("\"userId\"").count(), 1);
+        let event = incoming.to_event();
+        assert_eq!(
+            (event.user_id.as_deref(), event.message_id.as_str()),
+            (Some("v"), "m1")
+        );
+    }
+
+    #[test]
+    fn batch_context_is_merged_under_the_message_context() {
+        let c = ctx("2026-01-01T12:00:10Z");
+        let shared = json!({"library":{"name":"batch"},"ip":"1.2.3.4"});
+        let shared = shared.as_object();
+        let own = Incoming::parse(
+            r#"{"type":"page","anonymousId":"a","context":{"library":{"name":"own"}}}"#,
+            &c,
+            shared,
+        )
+        .unwrap()
+        .to_event();
+        assert_eq!(own.context().unwrap()["library"]["name"], "own");
+        assert_eq!(own.context().unwrap()["ip"], "1.2.3.4");
+        let none = Incoming::parse(r#"{"type":"page","anonymousId":"a"}"#, &c, shared)
+            .unwrap()
+            .to_event();
+        assert_eq!(none.context().unwrap()["library"]["name"], "batch");
+        let null = Incoming::parse(
+            r#"{"type":"page","anonymousId":"a","context":null}"#,
+            &c,
+            shared,
+        )
+        .unwrap()
+        .to_event();
+        assert_eq!(null.payload["context"], Value::Null);
+    }
+
+    #[test]
+    fn what_ingest_computes_is_what_the_processor_reads_back() {
+        let c = ctx("2026-01-01T12:00:10Z");
+        let text = r#"{"type":"track","event":"A","userId":"u","messageId":"m1","timestamp":"2026-01-01T13:00:00Z","sentAt":"2026-01-01T13:00:05Z","properties":{"x":1}}"#;
+        let incoming = Incoming::parse(text, &c, None).unwrap();
+        let event = incoming.to_event();
+        assert_eq!(
+            (
+                event.message_id.as_str(),
+                event.event_type,
+                event.received_at
+            ),
+            (
+                incoming.message_id.as_str(),
+                incoming.event_type,
+                incoming.received_at
+            )
+        );
+        // The corrected time is stored, so a replay does not correct it twice.
+        assert_eq!(rfc3339(event.timestamp), "2026-01-01T12:00:05.000Z");
+        assert_eq!(event.payload["sentAt"], "2026-01-01T13:00:05Z");
+        assert_eq!(event.payload["properties"], json!({"x": 1}));
     }
 }

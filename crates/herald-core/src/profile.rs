@@ -213,7 +213,7 @@ mod tests {
             time_mode: TimeMode::Import,
             fallback_message_id: || "x".to_owned(),
         };
-        Event::parse(v, 0, &ctx).unwrap()
+        Event::parse(v, &ctx).unwrap()
     }
 
     #[test]

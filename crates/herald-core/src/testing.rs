@@ -89,7 +89,7 @@ pub fn parse(v: &Value) -> Event {
         time_mode: TimeMode::Import,
         fallback_message_id: || "x".to_owned(),
     };
-    Event::parse(v.clone(), 0, &ctx).unwrap()
+    Event::parse(v.clone(), &ctx).unwrap()
 }
 
 /// Random rules of the audience language, covering every construct, operator and odd name.

@@ -596,7 +596,7 @@ fn parse(v: &Value, now: i64, offset_minutes: i64) -> Event {
         time_mode: TimeMode::Import,
         fallback_message_id: || "x".to_owned(),
     };
-    Event::parse(v, 0, &ctx).unwrap()
+    Event::parse(v, &ctx).unwrap()
 }
 
 fn load(log: &[(u64, Event)], seqs: &[u64]) -> Vec<(u64, Event)> {

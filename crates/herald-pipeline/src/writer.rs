@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Instant;
 
-use herald_core::event::Event;
+use herald_core::event::{Event, Incoming};
 use herald_storage::{AppendOutcome, EncodedEvent, EventLog, StorageError};
 use tokio::sync::{mpsc, oneshot};
 
@@ -68,11 +68,14 @@ pub struct IngestHandle {
 impl IngestHandle {
     /// Append `events` durably; returns once they are committed. Encoding and the tail happen
     /// here, on the caller's task, so the one writer thread only commits.
-    pub async fn submit(&self, events: Vec<Event>) -> Result<Submitted, SubmitError> {
-        let encoded = events
-            .iter()
-            .map(EncodedEvent::of)
-            .collect::<Result<Vec<_>, _>>()?;
+    pub async fn submit(&self, events: Vec<Incoming>) -> Result<Submitted, SubmitError> {
+        let count = events.len();
+        let watched = self.tail.as_ref().filter(|t| t.is_watched());
+        let for_tail: Vec<Event> = match watched {
+            Some(_) => events.iter().map(Incoming::to_event).collect(),
+            None => Vec::new(),
+        };
+        let encoded: Vec<EncodedEvent> = events.into_iter().map(EncodedEvent::from).collect();
         let (reply, answer) = oneshot::channel();
         self.queue
             .try_send(Request {
@@ -92,10 +95,10 @@ impl IngestHandle {
         let appended = positions.iter().filter(|p| p.is_some()).count();
         let submitted = Submitted {
             appended,
-            duplicates: events.len() - appended,
+            duplicates: count - appended,
         };
-        if let Some(tail) = self.tail.as_ref().filter(|t| t.is_watched()) {
-            for (event, position) in events.into_iter().zip(positions) {
+        if let Some(tail) = watched {
+            for (event, position) in for_tail.into_iter().zip(positions) {
                 if let Some(seq) = position {
                     tail.publish(seq, Arc::new(event));
                 }
@@ -177,6 +180,7 @@ fn commit_group(group: Vec<Request>, log: &dyn EventLog, notifier: &LogNotifier)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use herald_core::event::EventType;
 
     /// A log whose bus is down.
     struct Unreachable;
@@ -207,14 +211,12 @@ mod tests {
             None,
             WriterConfig::default(),
         );
-        let mut payload = serde_json::Map::new();
-        payload.insert("type".into(), "track".into());
-        payload.insert("event".into(), "E".into());
-        payload.insert("userId".into(), "u".into());
-        payload.insert("messageId".into(), "m".into());
-        payload.insert("timestamp".into(), "2026-01-01T00:00:00Z".into());
-        payload.insert("receivedAt".into(), "2026-01-01T00:00:00Z".into());
-        let event = Event::from_stored(payload).unwrap();
+        let event = Incoming {
+            message_id: "m".into(),
+            event_type: EventType::Track,
+            received_at: chrono::Utc::now(),
+            json: r#"{"type":"track","event":"E","userId":"u","messageId":"m"}"#.into(),
+        };
         match ingest.submit(vec![event]).await {
             Err(SubmitError::Storage(StorageError::Unavailable(what))) => {
                 assert_eq!(what, "bus down")

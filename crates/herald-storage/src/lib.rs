@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use herald_core::audience::{AudienceState, AudienceStore, MembershipChange};
-use herald_core::event::Event;
+use herald_core::event::{Event, Incoming};
 use herald_core::identity::{IdKind, Identifier, ProfileId};
 use herald_core::profile::{GroupState, ProfileState};
 use herald_core::projection::{IdentityLink, MergeRecord, RebuildStore, RefusalRecord};
@@ -79,6 +79,16 @@ impl EncodedEvent {
             received_ms: event.received_at.timestamp_millis(),
             json: serde_json::to_string(&event.payload)?,
         })
+    }
+}
+
+impl From<Incoming> for EncodedEvent {
+    fn from(event: Incoming) -> EncodedEvent {
+        EncodedEvent {
+            message_id: event.message_id,
+            received_ms: event.received_at.timestamp_millis(),
+            json: event.json,
+        }
     }
 }
 

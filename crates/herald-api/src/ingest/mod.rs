@@ -15,7 +15,9 @@ use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::{Json, Router};
 use chrono::Utc;
-use herald_core::event::{Event, EventType, ParseContext, TimeMode};
+use herald_core::event::{
+    EventType, Incoming, ParseContext, RawMessage, RawMessageError, TimeMode,
+};
 use herald_pipeline::writer::SubmitError;
 use herald_storage::KeyKind;
 use serde::{Deserialize, Serialize};
@@ -159,8 +161,15 @@ async fn ingest_inner(
 
     let (events, body_key) = match endpoint {
         Endpoint::Single(event_type) => {
-            let value: Value = serde_json::from_slice(&bytes).map_err(invalid_json)?;
-            let body_key = value.get("writeKey").cloned();
+            let text = std::str::from_utf8(&bytes).map_err(|e| {
+                ApiError::bad_request("invalid_json", format!("body is not valid JSON: {e}"))
+            })?;
+            let message = RawMessage::parse(text).map_err(|e| match e {
+                RawMessageError::Json(e) => invalid_json(e),
+                RawMessageError::TooDeep => ApiError::BadRequest("invalid_json", e.to_string()),
+                RawMessageError::NotObject => ApiError::BadRequest("invalid_event", e.to_string()),
+            })?;
+            let body_key = message.value("writeKey");
             let ctx = ParseContext {
                 received_at,
                 batch_sent_at: None,
@@ -168,7 +177,7 @@ async fn ingest_inner(
                 time_mode: TimeMode::Live,
                 fallback_message_id: new_message_id,
             };
-            let event = Event::parse(value, bytes.len(), &ctx).map_err(|e| {
+            let event = Incoming::from_message(&message, &ctx, None).map_err(|e| {
                 metrics::counter!("herald_events_rejected_total", "reason" => e.code).increment(1);
                 ApiError::BadRequest(e.code, e.message)
             })?;
@@ -247,40 +256,18 @@ fn parse_batch(
     batch_context: Option<&Map<String, Value>>,
     received_at: chrono::DateTime<Utc>,
     time_mode: TimeMode,
-) -> Result<Vec<Event>, ApiError> {
+) -> Result<Vec<Incoming>, ApiError> {
     let mut events = Vec::with_capacity(raw_events.len());
     let mut problems = Vec::new();
+    let ctx = ParseContext {
+        received_at,
+        batch_sent_at: sent_at,
+        implied_type: None,
+        time_mode,
+        fallback_message_id: new_message_id,
+    };
     for (index, raw) in raw_events.iter().enumerate() {
-        let text = raw.get();
-        let mut value: Value = match serde_json::from_str(text) {
-            Ok(v) => v,
-            Err(e) => {
-                problems.push(EventProblem {
-                    index,
-                    code: "invalid_json".into(),
-                    message: e.to_string(),
-                });
-                continue;
-            }
-        };
-        if let (Some(shared), Some(obj)) = (batch_context, value.as_object_mut()) {
-            let ctx = obj
-                .entry("context")
-                .or_insert_with(|| Value::Object(Map::new()));
-            if let Value::Object(ctx) = ctx {
-                for (k, v) in shared {
-                    ctx.entry(k.clone()).or_insert_with(|| v.clone());
-                }
-            }
-        }
-        let ctx = ParseContext {
-            received_at,
-            batch_sent_at: sent_at,
-            implied_type: None,
-            time_mode,
-            fallback_message_id: new_message_id,
-        };
-        match Event::parse(value, text.len(), &ctx) {
+        match Incoming::parse(raw.get(), &ctx, batch_context) {
             Ok(e) => events.push(e),
             Err(e) => problems.push(EventProblem {
                 index,

@@ -14,7 +14,7 @@ fn event(v: Value) -> Event {
         time_mode: TimeMode::Import,
         fallback_message_id: || "x".to_owned(),
     };
-    Event::parse(v, 0, &ctx).unwrap()
+    Event::parse(v, &ctx).unwrap()
 }
 
 struct World {
