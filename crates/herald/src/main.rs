@@ -27,6 +27,17 @@ pub(crate) fn release_allocator_memory() {
     }
 }
 
+/// Keep the server's memory in 4 KiB pages. With transparent huge pages, one live allocation
+/// keeps a whole 2 MiB page resident, so memory freed after a burst cannot go back to the OS:
+/// measured idle RSS after 300k events, 67.6 MiB with them, 42.4 MiB without (BENCHMARKS.md).
+fn disable_transparent_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: a plain syscall setting a flag of this process.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
 #[derive(Parser)]
 #[command(
     name = "herald",
@@ -85,6 +96,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => {
+            disable_transparent_huge_pages();
             serve::init_logging();
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
