@@ -8,8 +8,15 @@
 //!
 //! Fingerprints are 64-bit xxh3 hashes: with 10 million ids in the window, the chance that a new
 //! event is mistaken for a duplicate is about 5 × 10⁻¹³.
+//!
+//! Memory is 12 bytes per remembered id (plus a fixed 256 KiB), about half of a hash set with
+//! per-second lists: fingerprints live in one array sorted by value, each with the low 32 bits
+//! of its insertion ordinal, next to a small hash map of the ids added since the array was last
+//! merged. The ordinal says whether an id is still remembered: the window is a range of
+//! ordinals (`cutoff..next`), moved by time (the first ordinal of the oldest second still in
+//! the window) and by count (`next − max_ids`). Forgotten ids leave the array at the next merge.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -29,87 +36,226 @@ impl Default for DedupConfig {
     }
 }
 
+/// Larger windows would let a stale ordinal's low 32 bits wrap into the live range.
+const MAX_IDS_LIMIT: usize = 1 << 31;
+
+/// The recent map is merged into the sorted array once it holds this many ids, or an eighth of
+/// the array, whichever is more: merging costs a pass over the array, so this keeps the
+/// amortised cost per insert constant and the map's share of memory small.
+const MIN_MERGE: usize = 4096;
+
 pub fn fingerprint(message_id: &str) -> u64 {
     xxh3_64(message_id.as_bytes())
 }
 
-/// Fingerprints received within the window, bucketed by the second they arrived in (the
-/// window is kept to the second).
+/// Whether an id whose ordinal has these low 32 bits is still remembered, given the window
+/// `cutoff..next`. Stored ids are never older than `max_ids` plus one merge interval
+/// (`< 2³²` ordinals), so the low bits identify them.
+fn remembered(next: u64, cutoff: u64, low: u32) -> bool {
+    let age = u64::from((next as u32).wrapping_sub(low));
+    next.checked_sub(age)
+        .is_some_and(|ordinal| ordinal >= cutoff)
+}
+
+/// The top `bits` bits of a fingerprint.
+fn prefix_of(fp: u64, bits: u32) -> usize {
+    fp.checked_shr(64 - bits).unwrap_or(0) as usize
+}
+
+/// Fingerprints received within the window.
 #[derive(Debug)]
 pub struct DedupWindow {
     config: DedupConfig,
-    seen: HashSet<u64>,
-    /// Oldest first: (received second, fingerprints received in it).
-    buckets: VecDeque<(i64, Vec<u64>)>,
+    /// Ordinal of the next id inserted (the count of ids ever inserted).
+    next: u64,
+    /// Ids with a smaller ordinal are forgotten.
+    cutoff: u64,
+    /// Oldest first: (second, ordinal of the first id received in it). Seconds never go back:
+    /// an id received with an earlier clock reading counts in the latest second.
+    seconds: VecDeque<(i64, u64)>,
+    /// Merged fingerprints in ascending order, and the low 32 bits of their ordinals.
+    sorted: Vec<u64>,
+    ordinals: Vec<u32>,
+    /// `prefix[p]..prefix[p + 1]` is the range of `sorted` whose top `prefix_bits` bits are
+    /// `p`: about 16 fingerprints each, for a short binary search.
+    prefix: Vec<u32>,
+    prefix_bits: u32,
+    /// Fingerprints inserted since the last merge → low 32 bits of their ordinals. SipHash
+    /// with a random key: `messageId`s come from clients holding public write keys.
+    recent: HashMap<u64, u32>,
+    /// [`MIN_MERGE`]; smaller in tests, to exercise merges.
+    min_merge: usize,
 }
 
 impl DedupWindow {
     pub fn new(config: DedupConfig) -> DedupWindow {
+        DedupWindow::starting_at(config, MIN_MERGE, 0)
+    }
+
+    fn starting_at(config: DedupConfig, min_merge: usize, first_ordinal: u64) -> DedupWindow {
+        assert!(
+            config.max_ids <= MAX_IDS_LIMIT,
+            "a de-duplication window holds at most {MAX_IDS_LIMIT} ids"
+        );
         DedupWindow {
             config,
-            seen: HashSet::new(),
-            buckets: VecDeque::new(),
+            next: first_ordinal,
+            cutoff: first_ordinal,
+            seconds: VecDeque::new(),
+            sorted: Vec::new(),
+            ordinals: Vec::new(),
+            prefix: vec![0, 0],
+            prefix_bits: 0,
+            recent: HashMap::new(),
+            min_merge,
         }
     }
 
-    pub fn contains(&self, message_id: &str) -> bool {
-        self.seen.contains(&fingerprint(message_id))
+    fn remembered(&self, low: u32) -> bool {
+        remembered(self.next, self.cutoff, low)
+    }
+
+    pub fn contains_fingerprint(&self, fp: u64) -> bool {
+        if self
+            .recent
+            .get(&fp)
+            .is_some_and(|&low| self.remembered(low))
+        {
+            return true;
+        }
+        let p = prefix_of(fp, self.prefix_bits);
+        let range = self.prefix[p] as usize..self.prefix[p + 1] as usize;
+        let start = range.start;
+        self.sorted[range]
+            .binary_search(&fp)
+            .is_ok_and(|i| self.remembered(self.ordinals[start + i]))
+    }
+
+    #[cfg(test)]
+    fn contains(&self, message_id: &str) -> bool {
+        self.contains_fingerprint(fingerprint(message_id))
     }
 
     /// Remember an id received at `received_ms`. Returns `false` if it was already known.
     pub fn insert(&mut self, message_id: &str, received_ms: i64) -> bool {
         let fp = fingerprint(message_id);
-        if !self.seen.insert(fp) {
+        if self.contains_fingerprint(fp) {
             return false;
         }
-        let second = received_ms.div_euclid(1000);
-        match self.buckets.back_mut() {
-            Some((s, ids)) if *s >= second => ids.push(fp),
-            _ => self.buckets.push_back((second, vec![fp])),
-        }
-        self.expire(received_ms);
+        self.remember(fp, received_ms);
         true
+    }
+
+    /// Remember a fingerprint the caller found absent with [`Self::contains_fingerprint`] (under
+    /// the same lock), received at `received_ms`: [`Self::insert`] without looking it up again.
+    pub fn remember(&mut self, fp: u64, received_ms: i64) {
+        debug_assert!(!self.contains_fingerprint(fp), "remembered twice");
+        let second = received_ms.div_euclid(1000);
+        if self.seconds.back().is_none_or(|&(s, _)| s < second) {
+            self.seconds.push_back((second, self.next));
+        }
+        self.recent.insert(fp, self.next as u32);
+        self.next += 1;
+        self.expire(received_ms);
+        if self.recent.len() >= self.min_merge.max(self.sorted.len() / 8) {
+            self.merge();
+        }
     }
 
     /// Forget ids older than the window before `now_ms`, and the oldest beyond `max_ids`.
     pub fn expire(&mut self, now_ms: i64) {
         let oldest_kept = (now_ms - self.config.window_ms).div_euclid(1000);
-        while let Some((second, ids)) = self.buckets.front_mut() {
-            let over = self.seen.len().saturating_sub(self.config.max_ids);
-            if *second < oldest_kept {
-                for fp in ids.drain(..) {
-                    self.seen.remove(&fp);
-                }
-            } else if over > 0 {
-                let n = over.min(ids.len());
-                for fp in ids.drain(..n) {
-                    self.seen.remove(&fp);
-                }
-            } else {
-                break;
+        while self.seconds.front().is_some_and(|&(s, _)| s < oldest_kept) {
+            self.seconds.pop_front();
+        }
+        let by_time = self.seconds.front().map_or(self.next, |&(_, first)| first);
+        let by_count = self.next.saturating_sub(self.config.max_ids as u64);
+        self.cutoff = self.cutoff.max(by_time).max(by_count);
+        // A second whose successor starts at or below the cutoff holds no remembered id.
+        while self
+            .seconds
+            .get(1)
+            .is_some_and(|&(_, first)| first <= self.cutoff)
+        {
+            self.seconds.pop_front();
+        }
+    }
+
+    /// Move the recent ids into the sorted array, dropping the forgotten ones from both.
+    fn merge(&mut self) {
+        let (next, cutoff) = (self.next, self.cutoff);
+        let mut recent: Vec<(u64, u32)> = self
+            .recent
+            .drain()
+            .filter(|&(_, low)| remembered(next, cutoff, low))
+            .collect();
+        recent.sort_unstable_by_key(|&(fp, _)| fp);
+        let kept = self
+            .ordinals
+            .iter()
+            .filter(|&&low| self.remembered(low))
+            .count();
+        let mut sorted = Vec::with_capacity(kept + recent.len());
+        let mut ordinals = Vec::with_capacity(kept + recent.len());
+        let mut old = self
+            .sorted
+            .iter()
+            .zip(&self.ordinals)
+            .map(|(&fp, &low)| (fp, low))
+            .filter(|&(_, low)| self.remembered(low))
+            .peekable();
+        let mut new = recent.into_iter().peekable();
+        // A fingerprint is in both only if its old entry was forgotten before it came again,
+        // and forgotten entries were filtered out: the two streams are disjoint.
+        loop {
+            let take_old = match (old.peek(), new.peek()) {
+                (Some(a), Some(b)) => a.0 < b.0,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            let (fp, low) = if take_old { old.next() } else { new.next() }.expect("peeked above");
+            sorted.push(fp);
+            ordinals.push(low);
+        }
+        self.sorted = sorted;
+        self.ordinals = ordinals;
+        self.rebuild_prefix();
+    }
+
+    fn rebuild_prefix(&mut self) {
+        let n = self.sorted.len();
+        self.prefix_bits = (usize::BITS - n.leading_zeros()).saturating_sub(4).min(16);
+        let ranges = 1usize << self.prefix_bits;
+        self.prefix.clear();
+        self.prefix.reserve_exact(ranges + 1);
+        let mut at = 0usize;
+        for p in 0..=ranges {
+            while at < n && prefix_of(self.sorted[at], self.prefix_bits) < p {
+                at += 1;
             }
-            if ids.is_empty() {
-                self.buckets.pop_front();
-            }
+            self.prefix.push(at as u32);
         }
     }
 
     pub fn len(&self) -> usize {
-        self.seen.len()
+        (self.next - self.cutoff) as usize
     }
 
     pub fn is_empty(&self) -> bool {
-        self.seen.is_empty()
+        self.len() == 0
     }
 
     pub fn config(&self) -> DedupConfig {
         self.config
     }
 
-    /// Release spare capacity (after a burst, or once idle).
+    /// Release spare capacity (after a burst, or once idle): everything goes to the sorted
+    /// array, which is allocated to size.
     pub fn shrink(&mut self) {
-        self.seen.shrink_to_fit();
-        self.buckets.shrink_to_fit();
+        self.merge();
+        self.recent.shrink_to_fit();
+        self.seconds.shrink_to_fit();
     }
 }
 
@@ -154,18 +300,26 @@ mod tests {
 
     proptest! {
         /// Oracle: an id is a duplicate iff it was stored within the window and is among the
-        /// newest `max_ids` distinct ids stored.
+        /// newest `max_ids` distinct ids stored. Runs with small merge thresholds, shrinks at
+        /// random and ordinals that start just below a multiple of 2³², so merges and the wrap
+        /// of the stored low bits are covered.
         #[test]
         fn agrees_with_a_naive_window(
-            ops in prop::collection::vec((0u8..20, 0i64..3_000), 1..200),
+            ops in prop::collection::vec((0u8..20, 0i64..3_000, any::<bool>()), 1..200),
             window_ms in 500i64..5_000,
             max_ids in 1usize..15,
+            min_merge in 1usize..6,
+            first_ordinal in prop_oneof![Just(0u64), (1u64 << 32) - 50..(1u64 << 32), (5u64 << 32) - 50..(5u64 << 32)],
         ) {
-            let mut w = DedupWindow::new(DedupConfig { window_ms, max_ids });
+            let config = DedupConfig { window_ms, max_ids };
+            let mut w = DedupWindow::starting_at(config, min_merge, first_ordinal);
             let mut stored: Vec<(String, i64)> = Vec::new();
             let mut now = 0i64;
-            for (id, step) in ops {
+            for (id, step, shrink) in ops {
                 now += step;
+                if shrink {
+                    w.shrink();
+                }
                 let id = format!("m{id}");
                 let oldest_kept = (now - window_ms).div_euclid(1000);
                 let live: Vec<&(String, i64)> = stored.iter().filter(|(_, t)| t.div_euclid(1000) >= oldest_kept).collect();

@@ -38,6 +38,20 @@ fn disable_transparent_huge_pages() {
     }
 }
 
+/// mimalloc's `mi_option_purge_delay` (the same index in its v2 and v3 headers; the Rust
+/// bindings leave it out).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Return freed pages to the OS when they are freed instead of 10 ms later. A delayed purge
+/// only happens on the owning thread's next allocation, which an idle thread (a Tokio worker
+/// after a burst) never makes: measured idle anonymous RSS after 370k events, 35.0 MiB with
+/// the delay, 23.4 MiB without; the extra page faults under load cost about 1.2% of the
+/// server's CPU samples (BENCHMARKS.md).
+fn purge_freed_memory_at_once() {
+    // SAFETY: sets one of mimalloc's runtime options; options are read on every purge.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) }
+}
+
 #[derive(Parser)]
 #[command(
     name = "herald",
@@ -97,6 +111,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => {
             disable_transparent_huge_pages();
+            purge_freed_memory_at_once();
             serve::init_logging();
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

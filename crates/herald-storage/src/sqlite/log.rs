@@ -4,7 +4,7 @@ use herald_core::event::Event;
 use rusqlite::params;
 
 use super::SqliteStore;
-use crate::dedup::{DedupConfig, DedupWindow};
+use crate::dedup::{fingerprint, DedupConfig, DedupWindow};
 use crate::lock;
 use crate::{AppendOutcome, EncodedEvent, EventLog, Result, StorageError};
 
@@ -47,13 +47,14 @@ impl EventLog for SqliteStore {
         window.expire(now);
         let tx = conn.transaction()?;
         let mut positions = Vec::with_capacity(events.len());
+        let fingerprints: Vec<u64> = events.iter().map(|e| fingerprint(&e.message_id)).collect();
         let mut fresh = std::collections::HashSet::with_capacity(events.len());
         {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO events (message_id, received_ms, payload) VALUES (?1, ?2, ?3)",
             )?;
-            for event in events {
-                if window.contains(&event.message_id) || !fresh.insert(event.message_id.as_str()) {
+            for (event, &fp) in events.iter().zip(&fingerprints) {
+                if window.contains_fingerprint(fp) || !fresh.insert(fp) {
                     positions.push(None);
                     continue;
                 }
@@ -70,9 +71,9 @@ impl EventLog for SqliteStore {
             .unwrap_or(0);
         tx.commit()?;
         // Only committed ids join the window: a failed commit leaves it as it was.
-        for (event, position) in events.iter().zip(&positions) {
+        for ((event, position), &fp) in events.iter().zip(&positions).zip(&fingerprints) {
             if position.is_some() {
-                window.insert(&event.message_id, event.received_ms);
+                window.remember(fp, event.received_ms);
             }
         }
         metrics::gauge!("herald_dedup_window_ids").set(window.len() as f64);
