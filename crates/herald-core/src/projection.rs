@@ -179,7 +179,7 @@ pub fn apply_event<S: ProjectionStore + ?Sized>(
         Target::New(anchor) => {
             let mut attempt = 0;
             let profile = loop {
-                let candidate = ProfileId::derive(&anchor, attempt);
+                let candidate = ProfileId::derive(seq, &anchor, attempt);
                 if store.identity(&candidate)?.is_none() {
                     break candidate;
                 }

@@ -118,11 +118,26 @@ fn blocked_values_never_link() {
 }
 
 #[test]
-fn profile_ids_are_derived_from_the_anchor() {
+fn profile_ids_are_derived_from_the_creating_event_and_sort_by_creation() {
     let mut w = World::new();
     w.send(json!({"type":"identify","userId":"u1"}));
-    assert_eq!(
-        w.owner("user_id:u1"),
-        Some(ProfileId::derive(&"user_id:u1".parse().unwrap(), 0))
+    w.send(json!({"type":"identify","userId":"u2"}));
+    let (u1, u2) = (w.owner("user_id:u1").unwrap(), w.owner("user_id:u2").unwrap());
+    assert_eq!(u1, ProfileId::derive(1, &"user_id:u1".parse().unwrap(), 0));
+    assert_eq!(u2, ProfileId::derive(2, &"user_id:u2".parse().unwrap(), 0));
+    assert!(u1 < u2, "{u1} sorts before {u2}");
+    let anchor: Identifier = "anonymous_id:a".parse().unwrap();
+    let ids: Vec<ProfileId> = [9u64, 255, 256, 65_536, 1 << 40]
+        .iter()
+        .map(|&seq| ProfileId::derive(seq, &anchor, 0))
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    let parsed = uuid::Uuid::parse_str(ids[0].as_str()).unwrap();
+    assert_eq!(parsed.get_version_num(), 8);
+    assert_eq!(parsed.get_variant(), uuid::Variant::RFC4122);
+    assert_ne!(
+        ProfileId::derive(9, &anchor, 0),
+        ProfileId::derive(9, &anchor, 1),
+        "a retry gives another id"
     );
 }
