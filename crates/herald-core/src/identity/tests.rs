@@ -122,7 +122,10 @@ fn profile_ids_are_derived_from_the_creating_event_and_sort_by_creation() {
     let mut w = World::new();
     w.send(json!({"type":"identify","userId":"u1"}));
     w.send(json!({"type":"identify","userId":"u2"}));
-    let (u1, u2) = (w.owner("user_id:u1").unwrap(), w.owner("user_id:u2").unwrap());
+    let (u1, u2) = (
+        w.owner("user_id:u1").unwrap(),
+        w.owner("user_id:u2").unwrap(),
+    );
     assert_eq!(u1, ProfileId::derive(1, &"user_id:u1".parse().unwrap(), 0));
     assert_eq!(u2, ProfileId::derive(2, &"user_id:u2".parse().unwrap(), 0));
     assert!(u1 < u2, "{u1} sorts before {u2}");

@@ -1,6 +1,8 @@
 //! [`EventLog`] on `log.db`.
 
 use herald_core::event::Event;
+use std::sync::LazyLock;
+
 use rusqlite::params;
 
 use super::SqliteStore;
@@ -28,6 +30,43 @@ fn load_window(conn: &rusqlite::Connection, config: DedupConfig, now: i64) -> Re
     Ok(window)
 }
 
+/// Events inserted by one statement: statement overhead (including the `sqlite_sequence`
+/// update of AUTOINCREMENT) is paid once per statement, not per event. Measured: the writer's
+/// CPU per event 5.9–6.0 → 4.9–5.0 µs (BENCHMARKS.md).
+const INSERT_ROWS: usize = 64;
+const INSERT_ROW_SQL: &str =
+    "INSERT INTO events (message_id, received_ms, payload) VALUES (?, ?, ?)";
+static INSERT_ROWS_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO events (message_id, received_ms, payload) VALUES {}",
+        vec!["(?, ?, ?)"; INSERT_ROWS].join(", ")
+    )
+});
+
+/// Insert `events[i]` for each `i` of `rows` with one statement and record their positions.
+fn insert_rows(
+    tx: &rusqlite::Transaction<'_>,
+    sql: &str,
+    rows: &[usize],
+    events: &[EncodedEvent],
+    positions: &mut [Option<u64>],
+) -> Result<()> {
+    let mut insert = tx.prepare_cached(sql)?;
+    for (k, &i) in rows.iter().enumerate() {
+        let event = &events[i];
+        insert.raw_bind_parameter(3 * k + 1, &event.message_id)?;
+        insert.raw_bind_parameter(3 * k + 2, event.received_ms)?;
+        insert.raw_bind_parameter(3 * k + 3, &event.json)?;
+    }
+    insert.raw_execute()?;
+    // The rows of one statement get consecutive positions (AUTOINCREMENT, a single writer).
+    let last = tx.last_insert_rowid() as u64;
+    for (k, &i) in rows.iter().enumerate() {
+        positions[i] = Some(last + 1 + k as u64 - rows.len() as u64);
+    }
+    Ok(())
+}
+
 fn decode(seq: i64, payload: &str) -> Result<(u64, Event)> {
     let map = serde_json::from_str(payload)?;
     let event =
@@ -46,20 +85,22 @@ impl EventLog for SqliteStore {
         };
         window.expire(now);
         let tx = conn.transaction()?;
-        let mut positions = Vec::with_capacity(events.len());
         let fingerprints: Vec<u64> = events.iter().map(|e| fingerprint(&e.message_id)).collect();
         let mut fresh = std::collections::HashSet::with_capacity(events.len());
-        {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO events (message_id, received_ms, payload) VALUES (?1, ?2, ?3)",
-            )?;
-            for (event, &fp) in events.iter().zip(&fingerprints) {
-                if window.contains_fingerprint(fp) || !fresh.insert(fp) {
-                    positions.push(None);
-                    continue;
+        let new: Vec<usize> = (0..events.len())
+            .filter(|&i| {
+                let fp = fingerprints[i];
+                !window.contains_fingerprint(fp) && fresh.insert(fp)
+            })
+            .collect();
+        let mut positions = vec![None; events.len()];
+        for chunk in new.chunks(INSERT_ROWS) {
+            if chunk.len() == INSERT_ROWS {
+                insert_rows(&tx, &INSERT_ROWS_SQL, chunk, events, &mut positions)?;
+            } else {
+                for row in chunk.chunks(1) {
+                    insert_rows(&tx, INSERT_ROW_SQL, row, events, &mut positions)?;
                 }
-                insert.execute(params![event.message_id, event.received_ms, event.json])?;
-                positions.push(Some(tx.last_insert_rowid() as u64));
             }
         }
         let head: i64 = tx
