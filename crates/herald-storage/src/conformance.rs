@@ -107,6 +107,21 @@ pub fn log_appends_dedups_and_orders(make: &Factory) {
             .collect::<Vec<_>>(),
         [4]
     );
+    // A large group (several multi-row statements and a remainder) with repeats inside it:
+    // each new event gets the next position, in the group's order, and repeats get none.
+    let group: Vec<Event> = (10..210)
+        .chain([15, 100, 209])
+        .map(|i| event(i, "v"))
+        .collect();
+    let out = store.append(&encode(&group)).unwrap();
+    assert_eq!((out.appended, out.duplicates, out.head), (200, 3, 204));
+    let stored = store.read_after(4, 1000).unwrap();
+    assert_eq!(stored.len(), 200);
+    let expected: Vec<Option<u64>> = (5..205).map(Some).chain([None; 3]).collect();
+    assert_eq!(out.positions, expected);
+    for ((seq, e), want) in stored.iter().zip(&group) {
+        assert_eq!(e.message_id, want.message_id, "position {seq}");
+    }
 }
 
 pub fn keys_are_hashed_listed_and_revoked(make: &Factory) {
