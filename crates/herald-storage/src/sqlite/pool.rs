@@ -21,7 +21,7 @@ pub(crate) struct Pooled<'a> {
 
 const MAX_IDLE: usize = 8;
 /// Readers serve point lookups and short scans; a small page cache each is plenty.
-const READER_PRAGMAS: &str = "PRAGMA query_only=ON; PRAGMA cache_size=-4096;";
+const READER_CACHE_KIB: u32 = 4096;
 
 impl Pool {
     pub(crate) fn new(path: PathBuf, synchronous: &'static str) -> Pool {
@@ -42,8 +42,8 @@ impl Pool {
         let conn = match reused {
             Some(c) => c,
             None => {
-                let c = super::open_connection(&self.path, self.synchronous)?;
-                c.execute_batch(READER_PRAGMAS)?;
+                let c = super::open_connection(&self.path, self.synchronous, READER_CACHE_KIB)?;
+                c.execute_batch("PRAGMA query_only=ON;")?;
                 c
             }
         };
