@@ -36,8 +36,9 @@ impl Default for DedupConfig {
     }
 }
 
-/// Larger windows would let a stale ordinal's low 32 bits wrap into the live range.
-const MAX_IDS_LIMIT: usize = 1 << 31;
+/// Larger windows would let a stale ordinal's low 32 bits wrap into the live range
+/// (`herald serve --dedup-max-ids` refuses more).
+pub const MAX_IDS_LIMIT: usize = 1 << 31;
 
 /// The recent map is merged into the sorted array once it holds this many ids, or an eighth of
 /// the array, whichever is more: merging costs a pass over the array, so this keeps the

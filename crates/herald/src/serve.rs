@@ -50,10 +50,11 @@ pub struct ServeArgs {
     /// How long a `messageId` is remembered for de-duplication, in seconds.
     #[arg(long, env = "HERALD_DEDUP_WINDOW_SECS", default_value_t = 86_400)]
     pub dedup_window_secs: u32,
-    /// At most this many `messageId`s are remembered (about 20 bytes of memory each).
+    /// At most this many `messageId`s are remembered (12 bytes of memory each; up to 2^31).
     /// Embedded mode only: in cluster mode JetStream keeps the window.
-    #[arg(long, env = "HERALD_DEDUP_MAX_IDS", default_value_t = 10_000_000)]
-    pub dedup_max_ids: usize,
+    #[arg(long, env = "HERALD_DEDUP_MAX_IDS", default_value_t = 10_000_000,
+          value_parser = clap::value_parser!(u32).range(1..=1 << 31))]
+    pub dedup_max_ids: u32,
     /// Cluster mode: the shared PostgreSQL database (`postgres://user@host:5432/db`). Needs
     /// `--bus-url` too; with neither, Herald runs embedded on SQLite.
     #[arg(long, env = "HERALD_DATABASE_URL")]
@@ -192,7 +193,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             };
             let dedup = DedupConfig {
                 window_ms: i64::from(args.dedup_window_secs) * 1000,
-                max_ids: args.dedup_max_ids,
+                max_ids: args.dedup_max_ids as usize,
             };
             let sqlite = SqliteStore::open(&args.data_dir, SqliteOptions { durability, dedup })
                 .with_context(|| {
