@@ -1,8 +1,8 @@
 //! [`EventLog`] on `log.db`.
 
-use herald_core::event::Event;
 use std::sync::LazyLock;
 
+use herald_core::event::Event;
 use rusqlite::params;
 
 use super::SqliteStore;
