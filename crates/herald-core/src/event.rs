@@ -144,6 +144,16 @@ pub enum RawMessageError {
     TooDeep,
 }
 
+impl RawMessageError {
+    /// The stable error code ingest answers with.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RawMessageError::NotObject => "invalid_event",
+            RawMessageError::Json(_) | RawMessageError::TooDeep => "invalid_json",
+        }
+    }
+}
+
 /// serde_json's own limit when the processor reads an event back as a tree: ingest copies
 /// members through without building one, so it checks the depth itself.
 const MAX_DEPTH: usize = 128;
@@ -278,12 +288,8 @@ impl Incoming {
                 ),
             ));
         }
-        let message = RawMessage::parse(text).map_err(|e| match e {
-            RawMessageError::NotObject => EventError::new("invalid_event", e.to_string()),
-            RawMessageError::Json(_) | RawMessageError::TooDeep => {
-                EventError::new("invalid_json", e.to_string())
-            }
-        })?;
+        let message =
+            RawMessage::parse(text).map_err(|e| EventError::new(e.code(), e.to_string()))?;
         Incoming::from_message(&message, ctx, batch_context)
     }
 

@@ -9,8 +9,8 @@
 //! Fingerprints are 64-bit xxh3 hashes: with 10 million ids in the window, the chance that a new
 //! event is mistaken for a duplicate is about 5 × 10⁻¹³.
 //!
-//! Memory is 12 bytes per remembered id (plus a fixed 256 KiB), about half of a hash set with
-//! per-second lists: fingerprints live in one array sorted by value, each with the low 32 bits
+//! Memory is 12 bytes per remembered id (plus at most 256 KiB of index), roughly half of the
+//! hash set with per-second lists it replaced: fingerprints live in one array sorted by value, each with the low 32 bits
 //! of its insertion ordinal, next to a small hash map of the ids added since the array was last
 //! merged. The ordinal says whether an id is still remembered: the window is a range of
 //! ordinals (`cutoff..next`), moved by time (the first ordinal of the oldest second still in

@@ -53,7 +53,7 @@ pub struct ServeArgs {
     /// At most this many `messageId`s are remembered (12 bytes of memory each; up to 2^31).
     /// Embedded mode only: in cluster mode JetStream keeps the window.
     #[arg(long, env = "HERALD_DEDUP_MAX_IDS", default_value_t = 10_000_000,
-          value_parser = clap::value_parser!(u32).range(1..=1 << 31))]
+          value_parser = clap::value_parser!(u32).range(1..=herald_storage::dedup::MAX_IDS_LIMIT as i64))]
     pub dedup_max_ids: u32,
     /// Cluster mode: the shared PostgreSQL database (`postgres://user@host:5432/db`). Needs
     /// `--bus-url` too; with neither, Herald runs embedded on SQLite.

@@ -166,8 +166,7 @@ async fn ingest_inner(
             })?;
             let message = RawMessage::parse(text).map_err(|e| match e {
                 RawMessageError::Json(e) => invalid_json(e),
-                RawMessageError::TooDeep => ApiError::BadRequest("invalid_json", e.to_string()),
-                RawMessageError::NotObject => ApiError::BadRequest("invalid_event", e.to_string()),
+                other => ApiError::bad_request(other.code(), other.to_string()),
             })?;
             let body_key = message.value("writeKey");
             let ctx = ParseContext {

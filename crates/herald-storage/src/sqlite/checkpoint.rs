@@ -11,7 +11,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::{open_connection, SMALL_CACHE_KIB};
+use super::{open_connection, CHECKPOINTER_CACHE_KIB};
 use crate::{lock, Result, StorageError};
 
 const EVERY: Duration = Duration::from_millis(200);
@@ -25,7 +25,7 @@ pub(crate) struct Checkpointer {
 
 impl Checkpointer {
     pub(crate) fn start(path: &Path) -> Result<Checkpointer> {
-        let conn = open_connection(path, "NORMAL", SMALL_CACHE_KIB)?;
+        let conn = open_connection(path, "NORMAL", CHECKPOINTER_CACHE_KIB)?;
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let signal = stop.clone();
         let thread = std::thread::Builder::new()

@@ -108,7 +108,9 @@ impl SqliteStore {
 /// ingest run was 414–418 MiB, mostly these caches (glibc arenas in `/proc/<pid>/smaps`).
 const STATE_WRITER_CACHE_KIB: u32 = 65_536;
 const LOG_WRITER_CACHE_KIB: u32 = 8_192;
-pub(crate) const SMALL_CACHE_KIB: u32 = 2_048;
+pub(crate) const CHECKPOINTER_CACHE_KIB: u32 = 2_048;
+/// Readers serve point lookups and short scans.
+pub(crate) const READER_CACHE_KIB: u32 = 4_096;
 
 pub(crate) fn open_connection(
     path: &Path,

@@ -20,8 +20,6 @@ pub(crate) struct Pooled<'a> {
 }
 
 const MAX_IDLE: usize = 8;
-/// Readers serve point lookups and short scans; a small page cache each is plenty.
-const READER_CACHE_KIB: u32 = 4096;
 
 impl Pool {
     pub(crate) fn new(path: PathBuf, synchronous: &'static str) -> Pool {
@@ -42,7 +40,8 @@ impl Pool {
         let conn = match reused {
             Some(c) => c,
             None => {
-                let c = super::open_connection(&self.path, self.synchronous, READER_CACHE_KIB)?;
+                let c =
+                    super::open_connection(&self.path, self.synchronous, super::READER_CACHE_KIB)?;
                 c.execute_batch("PRAGMA query_only=ON;")?;
                 c
             }
