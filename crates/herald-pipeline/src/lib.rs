@@ -6,10 +6,13 @@
 //!   each event (identity, profile, group, timeline, then every [`processor::Stage`]) and moves
 //!   its cursor in the same transaction, so every event is applied exactly once. Admin commands
 //!   that change projection state (unmerge, delete) run on it too.
+//! - [`surge`]: when the processor steps back so that acknowledging an ingest surge gets the
+//!   CPU first.
 //! - [`tail`]: a broadcast of committed events for the live debugger.
 
 pub mod audiences;
 pub mod notify;
 pub mod processor;
+pub mod surge;
 pub mod tail;
 pub mod writer;

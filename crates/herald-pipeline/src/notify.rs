@@ -1,12 +1,14 @@
 //! Wakes the processor when the log grows or a command arrives, without polling.
 
 use std::sync::{Condvar, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[derive(Default)]
 struct State {
     head: u64,
     pokes: u64,
+    /// When the head last moved: how the processor tells that ingest is still flowing.
+    advanced_at: Option<Instant>,
 }
 
 #[derive(Default)]
@@ -22,7 +24,10 @@ impl LogNotifier {
 
     pub fn advance(&self, head: u64) {
         let mut s = self.lock();
-        s.head = s.head.max(head);
+        if head > s.head {
+            s.head = head;
+            s.advanced_at = Some(Instant::now());
+        }
         self.changed.notify_all();
     }
 
@@ -45,5 +50,10 @@ impl LogNotifier {
 
     pub fn head(&self) -> u64 {
         self.lock().head
+    }
+
+    /// How long ago the head last moved; `None` if it never did.
+    pub fn since_advance(&self) -> Option<Duration> {
+        self.lock().advanced_at.map(|t| t.elapsed())
     }
 }

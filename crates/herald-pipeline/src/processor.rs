@@ -15,6 +15,7 @@ use tokio::sync::oneshot;
 
 use crate::audiences::AudienceEngine;
 use crate::notify::LogNotifier;
+use crate::surge;
 
 /// A processing step that runs after identity and profile projection, inside the same
 /// transaction, for every event in log order. Audiences and journeys plug in here; because the
@@ -239,10 +240,24 @@ impl Processor {
                 continue;
             }
             let upkeep = self.audience_upkeep();
+            let (started, waited_before) = (Instant::now(), surge::run_queue_wait());
             match self.process_batch(cursor) {
                 Ok(Some(next)) => {
                     cursor = next;
                     busy = true;
+                    let observed = surge::Observed {
+                        lag: self.notifier.head().saturating_sub(cursor),
+                        since_ingest: self.notifier.since_advance(),
+                        batch: started.elapsed(),
+                        waited: waited_before
+                            .zip(surge::run_queue_wait())
+                            .map(|(before, after)| after.saturating_sub(before)),
+                    };
+                    if let Some(pause) = surge::pause(&observed) {
+                        metrics::histogram!("herald_processor_surge_pause_seconds")
+                            .record(pause.as_secs_f64());
+                        thread::sleep(pause);
+                    }
                 }
                 Ok(None) if upkeep => busy = true,
                 Ok(None) => {
