@@ -6,13 +6,14 @@
 //! share one fsync, which is where the throughput comes from. When the queue is full the
 //! request is refused with [`SubmitError::Overloaded`] (HTTP 429), never dropped silently.
 
+use std::sync::mpsc::{self, RecvTimeoutError, TrySendError};
 use std::sync::Arc;
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use herald_core::event::{Event, Incoming};
 use herald_storage::{AppendOutcome, EncodedEvent, EventLog, StorageError};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use crate::notify::LogNotifier;
 use crate::tail::Tail;
@@ -23,6 +24,9 @@ pub struct WriterConfig {
     pub queue_requests: usize,
     /// Events committed together at most.
     pub max_batch_events: usize,
+    /// After this long without a request the log is told to let go of what it can rebuild
+    /// ([`EventLog::quiesce`]).
+    pub quiet_after: Duration,
 }
 
 impl Default for WriterConfig {
@@ -30,6 +34,7 @@ impl Default for WriterConfig {
         WriterConfig {
             queue_requests: 1024,
             max_batch_events: 20_000,
+            quiet_after: Duration::from_secs(30),
         }
     }
 }
@@ -59,7 +64,7 @@ pub struct Submitted {
 
 #[derive(Clone)]
 pub struct IngestHandle {
-    queue: mpsc::Sender<Request>,
+    queue: mpsc::SyncSender<Request>,
     /// The live tail this handle feeds, when committed events reach it from here (embedded);
     /// `None` when the tail is fed from elsewhere (a cluster's stream).
     tail: Option<Tail>,
@@ -83,8 +88,8 @@ impl IngestHandle {
                 reply,
             })
             .map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => SubmitError::Overloaded,
-                mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
+                TrySendError::Full(_) => SubmitError::Overloaded,
+                TrySendError::Disconnected(_) => SubmitError::Stopped,
             })?;
         let positions = match answer.await {
             Ok(Ok(positions)) => positions,
@@ -116,7 +121,7 @@ pub fn spawn(
     tail: Option<Tail>,
     config: WriterConfig,
 ) -> (IngestHandle, thread::JoinHandle<()>) {
-    let (tx, rx) = mpsc::channel(config.queue_requests);
+    let (tx, rx) = mpsc::sync_channel(config.queue_requests);
     let join = thread::Builder::new()
         .name("herald-ingest-writer".into())
         .spawn(move || run(rx, log, notifier, config))
@@ -125,12 +130,30 @@ pub fn spawn(
 }
 
 fn run(
-    mut rx: mpsc::Receiver<Request>,
+    rx: mpsc::Receiver<Request>,
     log: Arc<dyn EventLog>,
     notifier: Arc<LogNotifier>,
     config: WriterConfig,
 ) {
-    while let Some(first) = rx.blocking_recv() {
+    let mut quiet = false;
+    loop {
+        let next = if quiet {
+            rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
+        } else {
+            rx.recv_timeout(config.quiet_after)
+        };
+        let first = match next {
+            Ok(request) => request,
+            Err(RecvTimeoutError::Timeout) => {
+                quiet = true;
+                if let Err(e) = log.quiesce() {
+                    tracing::warn!(error = %e, "could not release the log's memory");
+                }
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        quiet = false;
         let mut group = vec![first];
         let mut events = group[0].events.len();
         while events < config.max_batch_events {

@@ -260,6 +260,93 @@ impl DedupWindow {
     }
 }
 
+/// A snapshot of a window, written when ingest goes quiet so an idle server does not hold it in
+/// memory (`SqliteStore` drops it after writing). Little-endian: magic, the log head it was
+/// taken at, the config, `next`, `cutoff`, the seconds, the sorted fingerprints and their
+/// ordinals, then an xxh3 checksum of all of it. It is a cache: any doubt (another head, config
+/// or format, a bad checksum) and the window is rebuilt from the log instead.
+const SNAPSHOT_MAGIC: &[u8; 8] = b"HRLDDW01";
+
+impl DedupWindow {
+    /// The snapshot of this window as of log head `head` (merges the recent ids first).
+    pub fn snapshot(&mut self, head: u64) -> Vec<u8> {
+        self.merge();
+        let n = self.sorted.len();
+        let mut out = Vec::with_capacity(72 + 16 * self.seconds.len() + 12 * n);
+        out.extend_from_slice(SNAPSHOT_MAGIC);
+        for word in [
+            head,
+            self.config.window_ms as u64,
+            self.config.max_ids as u64,
+            self.next,
+            self.cutoff,
+            self.seconds.len() as u64,
+        ] {
+            out.extend_from_slice(&word.to_le_bytes());
+        }
+        for &(second, first) in &self.seconds {
+            out.extend_from_slice(&second.to_le_bytes());
+            out.extend_from_slice(&first.to_le_bytes());
+        }
+        out.extend_from_slice(&(n as u64).to_le_bytes());
+        for fp in &self.sorted {
+            out.extend_from_slice(&fp.to_le_bytes());
+        }
+        for low in &self.ordinals {
+            out.extend_from_slice(&low.to_le_bytes());
+        }
+        let sum = xxh3_64(&out);
+        out.extend_from_slice(&sum.to_le_bytes());
+        out
+    }
+
+    /// The window a snapshot holds, if it was taken at log head `head` with `config`.
+    pub fn restore(bytes: &[u8], config: DedupConfig, head: u64) -> Option<DedupWindow> {
+        let (body, sum) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
+        if xxh3_64(body) != u64::from_le_bytes(sum.try_into().ok()?) {
+            return None;
+        }
+        let mut r = Reader(body.strip_prefix(SNAPSHOT_MAGIC.as_slice())?);
+        let fields = [r.u64()?, r.u64()?, r.u64()?];
+        if fields != [head, config.window_ms as u64, config.max_ids as u64] {
+            return None;
+        }
+        let mut w = DedupWindow::new(config);
+        (w.next, w.cutoff) = (r.u64()?, r.u64()?);
+        for _ in 0..r.u64()? {
+            w.seconds.push_back((r.u64()? as i64, r.u64()?));
+        }
+        let n = usize::try_from(r.u64()?).ok()?;
+        if r.0.len() != n.checked_mul(12)? {
+            return None;
+        }
+        let (fps, lows) = r.0.split_at(8 * n);
+        w.sorted = fps
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect();
+        w.ordinals = lows
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .collect();
+        if !w.sorted.is_sorted() {
+            return None;
+        }
+        w.rebuild_prefix();
+        Some(w)
+    }
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl Reader<'_> {
+    fn u64(&mut self) -> Option<u64> {
+        let (word, rest) = self.0.split_first_chunk::<8>()?;
+        self.0 = rest;
+        Some(u64::from_le_bytes(*word))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,14 +386,62 @@ mod tests {
         assert!(w.contains("c") && w.contains("d") && w.contains("e"));
     }
 
+    #[test]
+    fn a_snapshot_restores_the_same_window_only_for_its_head_and_config() {
+        let config = DedupConfig {
+            window_ms: 10_000,
+            max_ids: 100,
+        };
+        let mut w = DedupWindow::starting_at(config, 2, 0);
+        for i in 0..7 {
+            assert!(w.insert(&format!("m{i}"), 1_000 * i));
+        }
+        let bytes = w.snapshot(42);
+        let mut back = DedupWindow::restore(&bytes, config, 42).expect("valid snapshot");
+        for i in 0..7 {
+            assert!(back.contains(&format!("m{i}")), "m{i}");
+        }
+        assert!(!back.contains("m7"));
+        assert_eq!(back.len(), w.len());
+        // It keeps moving like the original: m0 (second 0) leaves at 11 s, new ids join.
+        back.expire(10_999);
+        assert!(back.contains("m0"));
+        back.expire(11_000);
+        assert!(!back.contains("m0") && back.contains("m1"));
+        assert!(back.insert("m7", 11_000) && !back.insert("m7", 11_001));
+
+        assert!(
+            DedupWindow::restore(&bytes, config, 43).is_none(),
+            "another head"
+        );
+        let other = DedupConfig {
+            max_ids: 99,
+            ..config
+        };
+        assert!(
+            DedupWindow::restore(&bytes, other, 42).is_none(),
+            "another config"
+        );
+        for at in [0, 9, bytes.len() / 2, bytes.len() - 1] {
+            let mut bad = bytes.clone();
+            bad[at] ^= 1;
+            assert!(
+                DedupWindow::restore(&bad, config, 42).is_none(),
+                "flipped byte {at}"
+            );
+        }
+        assert!(DedupWindow::restore(&bytes[..bytes.len() - 3], config, 42).is_none());
+        assert!(DedupWindow::restore(&[], config, 42).is_none());
+    }
+
     proptest! {
         /// Oracle: an id is a duplicate iff it was stored within the window and is among the
-        /// newest `max_ids` distinct ids stored. Runs with small merge thresholds, shrinks at
-        /// random and ordinals that start just below a multiple of 2³², so merges and the wrap
+        /// newest `max_ids` distinct ids stored. Runs with small merge thresholds, shrinks and
+        /// snapshot round trips at random and ordinals that start just below a multiple of 2³², so merges and the wrap
         /// of the stored low bits are covered.
         #[test]
         fn agrees_with_a_naive_window(
-            ops in prop::collection::vec((0u8..20, 0i64..3_000, any::<bool>()), 1..200),
+            ops in prop::collection::vec((0u8..20, 0i64..3_000, any::<bool>(), prop::bool::weighted(0.1)), 1..200),
             window_ms in 500i64..5_000,
             max_ids in 1usize..15,
             min_merge in 1usize..6,
@@ -316,10 +451,14 @@ mod tests {
             let mut w = DedupWindow::starting_at(config, min_merge, first_ordinal);
             let mut stored: Vec<(String, i64)> = Vec::new();
             let mut now = 0i64;
-            for (id, step, shrink) in ops {
+            for (id, step, shrink, snapshot) in ops {
                 now += step;
                 if shrink {
                     w.shrink();
+                }
+                if snapshot {
+                    w = DedupWindow::restore(&w.snapshot(7), config, 7).expect("own snapshot");
+                    w.min_merge = min_merge;
                 }
                 let id = format!("m{id}");
                 let oldest_kept = (now - window_ms).div_euclid(1000);

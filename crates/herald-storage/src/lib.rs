@@ -118,6 +118,11 @@ pub trait EventLog: Send + Sync {
     fn delete(&self, seqs: &[u64]) -> Result<()>;
     /// Position of the last event appended.
     fn head(&self) -> Result<u64>;
+    /// Nothing was appended for a while: let go of memory that the next append can rebuild
+    /// (the embedded log writes its de-duplication window to disk and drops it).
+    fn quiesce(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// A transaction over the projection state, owned by the single processor.

@@ -3,7 +3,7 @@
 use std::sync::LazyLock;
 
 use herald_core::event::Event;
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 
 use super::SqliteStore;
 use crate::dedup::{fingerprint, DedupConfig, DedupWindow};
@@ -74,6 +74,38 @@ fn decode(seq: i64, payload: &str) -> Result<(u64, Event)> {
     Ok((seq as u64, event))
 }
 
+/// Where a quiet log keeps its de-duplication window (see [`DedupWindow::snapshot`]).
+const WINDOW_SNAPSHOT: &str = "dedup-window.bin";
+
+fn log_head(conn: &rusqlite::Connection) -> Result<u64> {
+    // sqlite_sequence keeps the highest position ever handed out, even if it was deleted.
+    let head: Option<i64> = conn
+        .query_row(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'events'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(head.unwrap_or(0) as u64)
+}
+
+impl SqliteStore {
+    /// The window as the quiet log left it, if its snapshot matches the log; else rebuilt from
+    /// the log.
+    fn open_window(&self, conn: &rusqlite::Connection, now: i64) -> Result<DedupWindow> {
+        let path = self.dir.join(WINDOW_SNAPSHOT);
+        if let Ok(bytes) = std::fs::read(&path) {
+            if let Some(w) = DedupWindow::restore(&bytes, self.dedup_config, log_head(conn)?) {
+                return Ok(w);
+            }
+            tracing::info!(
+                "the de-duplication window snapshot is stale; rebuilding it from the log"
+            );
+        }
+        load_window(conn, self.dedup_config, now)
+    }
+}
+
 impl EventLog for SqliteStore {
     fn append(&self, events: &[EncodedEvent]) -> Result<AppendOutcome> {
         let mut conn = lock(&self.log_writer);
@@ -81,7 +113,7 @@ impl EventLog for SqliteStore {
         let now = events.iter().map(|e| e.received_ms).max().unwrap_or(0);
         let window = match &mut *dedup {
             Some(w) => w,
-            None => dedup.insert(load_window(&conn, self.dedup_config, now)?),
+            None => dedup.insert(self.open_window(&conn, now)?),
         };
         window.expire(now);
         let tx = conn.transaction()?;
@@ -103,13 +135,7 @@ impl EventLog for SqliteStore {
                 }
             }
         }
-        let head: i64 = tx
-            .query_row(
-                "SELECT seq FROM sqlite_sequence WHERE name = 'events'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap_or(0);
+        let head = log_head(&tx)?;
         tx.commit()?;
         // Only committed ids join the window: a failed commit leaves it as it was.
         for ((event, position), &fp) in events.iter().zip(&positions).zip(&fingerprints) {
@@ -122,7 +148,7 @@ impl EventLog for SqliteStore {
         Ok(AppendOutcome {
             appended,
             duplicates: events.len() - appended,
-            head: head as u64,
+            head,
             positions,
         })
     }
@@ -173,16 +199,33 @@ impl EventLog for SqliteStore {
     }
 
     fn head(&self) -> Result<u64> {
-        let conn = self.log_readers.get()?;
-        // sqlite_sequence keeps the highest position ever handed out, even if it was deleted.
-        let head: Option<i64> = conn
-            .query_row(
-                "SELECT seq FROM sqlite_sequence WHERE name = 'events'",
-                [],
-                |r| r.get(0),
-            )
-            .ok();
-        Ok(head.unwrap_or(0) as u64)
+        log_head(&*self.log_readers.get()?)
+    }
+
+    /// Writes the window to `dedup-window.bin` (not synced: a torn or stale file fails its
+    /// checks and the window is rebuilt from the log) and drops it: 12 bytes per remembered id
+    /// leave the idle server's memory, and the next append reads them back (tens of ms for
+    /// millions of ids) instead of scanning the log.
+    fn quiesce(&self) -> Result<()> {
+        let conn = lock(&self.log_writer);
+        let mut dedup = lock(&self.dedup);
+        let Some(window) = dedup.as_mut() else {
+            return Ok(());
+        };
+        let bytes = window.snapshot(log_head(&conn)?);
+        let (path, partial) = (
+            self.dir.join(WINDOW_SNAPSHOT),
+            self.dir.join(format!("{WINDOW_SNAPSHOT}.partial")),
+        );
+        let written =
+            std::fs::write(&partial, &bytes).and_then(|()| std::fs::rename(&partial, &path));
+        if let Err(e) = written {
+            // Keep the window in memory: nothing is lost, the server just stays larger.
+            tracing::warn!(error = %e, "could not write the de-duplication window snapshot");
+            return Ok(());
+        }
+        *dedup = None;
+        Ok(())
     }
 }
 
@@ -234,5 +277,45 @@ mod tests {
             .unwrap();
         assert_eq!((out.appended, out.duplicates), (1, 1));
         assert_eq!(out.positions, [Some(3), None]);
+    }
+
+    fn dups(store: &SqliteStore, ids: &[&str], at: i64) -> usize {
+        let events: Vec<_> = ids.iter().map(|id| encoded(id, at)).collect();
+        store.append(&events).unwrap().duplicates
+    }
+
+    #[test]
+    fn a_quiet_log_keeps_its_window_on_disk_and_reads_it_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let snapshot = dir.path().join(WINDOW_SNAPSHOT);
+        let store = SqliteStore::open(dir.path(), SqliteOptions::default()).unwrap();
+        assert_eq!(dups(&store, &["a", "b"], 1_000), 0);
+        // Deleted from the log, `a` is still in the window (as in memory): only a window that
+        // really came back from the snapshot knows it.
+        store.delete(&[1]).unwrap();
+        store.quiesce().unwrap();
+        assert!(lock(&store.dedup).is_none(), "the window left memory");
+        assert!(snapshot.exists());
+        assert_eq!(dups(&store, &["a", "b", "c"], 2_000), 2, "read back");
+        store.quiesce().unwrap();
+
+        // A snapshot that does not match the log is not used: here the log moved on after it
+        // (a crash before the next quiet spell), and the window comes from the log itself,
+        // which no longer holds `a`.
+        let stale = std::fs::read(&snapshot).unwrap();
+        assert_eq!(dups(&store, &["d"], 3_000), 0);
+        drop(store);
+        std::fs::write(&snapshot, &stale).unwrap();
+        let store = SqliteStore::open(dir.path(), SqliteOptions::default()).unwrap();
+        assert_eq!(dups(&store, &["b", "c", "d", "e"], 4_000), 3);
+        assert_eq!(dups(&store, &["a"], 4_000), 0, "rebuilt from the log");
+        store.quiesce().unwrap();
+        drop(store);
+
+        // A torn snapshot neither: the log again (`a` is back in it, `e` too).
+        let whole = std::fs::read(&snapshot).unwrap();
+        std::fs::write(&snapshot, &whole[..whole.len() / 2]).unwrap();
+        let store = SqliteStore::open(dir.path(), SqliteOptions::default()).unwrap();
+        assert_eq!(dups(&store, &["a", "e", "f"], 5_000), 2);
     }
 }
