@@ -26,7 +26,7 @@ pub struct ClusterStore {
     pub log: JetStreamLog,
     pub state: PgState,
     /// Set for throwaway clusters: removes the database and the stream on drop.
-    scratch: Option<Scratch>,
+    pub(crate) scratch: Option<Scratch>,
 }
 
 impl ClusterStore {

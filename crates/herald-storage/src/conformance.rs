@@ -566,12 +566,42 @@ mod backends {
 
     /// PostgreSQL + JetStream, each store in its own new database and stream.
     fn cluster() -> Arc<dyn Store> {
+        Arc::new(cluster_store())
+    }
+
+    fn cluster_store() -> crate::cluster::ClusterStore {
         let pg = std::env::var("HERALD_TEST_DATABASE_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
         let nats = std::env::var("HERALD_TEST_NATS_URL")
             .unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
-        Arc::new(crate::cluster::ClusterStore::scratch(runtime(), &pg, &nats).unwrap())
+        crate::cluster::ClusterStore::scratch(runtime(), &pg, &nats).unwrap()
     }
 
     conformance_suite!(cluster, cluster);
+
+    #[test]
+    fn an_append_on_one_node_announces_the_new_head_to_the_others() {
+        use crate::EventLog;
+        use futures_util::StreamExt;
+        let watcher = cluster_store();
+        let config = watcher.scratch.as_ref().unwrap().config().unwrap();
+        let other = crate::jetstream::JetStreamLog::connect(runtime(), &config.bus).unwrap();
+        let mut heads = watcher.log.watch_head().unwrap();
+        let mut next_head = || {
+            runtime().block_on(async {
+                tokio::time::timeout(std::time::Duration::from_secs(10), heads.next())
+                    .await
+                    .expect("a head announcement within 10 s")
+                    .expect("the subscription is open")
+            })
+        };
+        let first = other.append(&encode(&[event(1, "a")])).unwrap();
+        assert_eq!(next_head(), first.head);
+        let second = watcher
+            .log
+            .append(&encode(&[event(2, "b"), event(3, "c")]))
+            .unwrap();
+        assert_eq!(next_head(), second.head);
+        assert_eq!(second.head, first.head + 2);
+    }
 }

@@ -8,6 +8,11 @@
 //! `Nats-Msg-Id`, so JetStream itself drops retries within the stream's duplicate window, on
 //! whichever node they arrive.
 //!
+//! After each append the node also publishes the new head on the plain NATS subject
+//! `herald.<name>.head` ([`JetStreamLog::watch_head`]): the processing node wakes on it instead
+//! of polling the stream. It is only a hint (core NATS delivers at most once); a slow poll
+//! covers a lost one.
+//!
 //! The [`EventLog`] trait is synchronous (it is called from the ingest writer and processor
 //! threads); calls are driven on the Tokio runtime the log was connected on.
 
@@ -45,6 +50,8 @@ pub struct JetStreamLog {
     js: jetstream::Context,
     stream: stream::Stream,
     subject: String,
+    /// Where appends announce the new head (not captured by the stream).
+    head_subject: String,
 }
 
 /// Failures talking to JetStream (timeouts, no responders, lost connection) are
@@ -111,6 +118,7 @@ impl JetStreamLog {
                 js,
                 stream,
                 subject,
+                head_subject: format!("herald.{}.head", config.name),
             })
         })
     }
@@ -162,6 +170,24 @@ impl JetStreamLog {
             .boxed())
     }
 
+    /// Log heads announced by the appends of every node, as they happen (at most once each:
+    /// a hint to wake up, not a record).
+    pub fn watch_head(&self) -> Result<futures_util::stream::BoxStream<'static, u64>> {
+        let (client, subject) = (self.client.clone(), self.head_subject.clone());
+        let subscriber = self.handle.block_on(async move {
+            let subscriber = client.subscribe(subject).await.map_err(bus_err)?;
+            // Once the server answers the flush it has the subscription: no later head is missed.
+            client.flush().await.map_err(bus_err)?;
+            Ok::<_, StorageError>(subscriber)
+        })?;
+        Ok(subscriber
+            .filter_map(|m| {
+                let head = m.payload.as_ref().try_into().ok().map(u64::from_le_bytes);
+                std::future::ready(head)
+            })
+            .boxed())
+    }
+
     pub fn ping(&self) -> Result<()> {
         self.handle.block_on(self.head_async()).map(|_| ())
     }
@@ -197,6 +223,14 @@ impl EventLog for JetStreamLog {
                         out.appended += 1;
                         out.positions.push(Some(ack.sequence));
                     }
+                }
+            }
+            if out.appended > 0 {
+                // A hint only: the processing node polls slowly as well, so a lost or failed
+                // announcement delays processing, never loses an event.
+                let head = Bytes::copy_from_slice(&out.head.to_le_bytes());
+                if let Err(e) = self.client.publish(self.head_subject.clone(), head).await {
+                    tracing::debug!(error = %e, "could not announce the log head");
                 }
             }
             Ok(out)

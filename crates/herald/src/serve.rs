@@ -234,6 +234,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         None => Some(tail.clone()),
         Some(cluster) => {
             tokio::spawn(follow_stream(cluster.clone(), tail.clone()));
+            tokio::spawn(follow_head(cluster.clone(), notifier.clone()));
             None
         }
     };
@@ -307,8 +308,26 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// How soon the processing node of a cluster notices events that other nodes appended.
-const CLUSTER_PICKUP: Duration = Duration::from_millis(50);
+/// How soon the processing node of a cluster notices events that other nodes appended when
+/// their announcement of the new head (`follow_head`) was lost; announced ones wake it at once.
+const CLUSTER_PICKUP: Duration = Duration::from_secs(1);
+
+/// Wake the processor when any node of the cluster appends (its announcement of the new head).
+async fn follow_head(cluster: Arc<ClusterStore>, notifier: Arc<LogNotifier>) {
+    loop {
+        let c = cluster.clone();
+        match tokio::task::spawn_blocking(move || c.log.watch_head()).await {
+            Ok(Ok(mut heads)) => {
+                while let Some(head) = heads.next().await {
+                    notifier.advance(head);
+                }
+            }
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot watch the log head"),
+            Err(_) => return,
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
 
 /// Feed the live tail from the stream while someone watches it.
 async fn follow_stream(cluster: Arc<ClusterStore>, tail: Tail) {
