@@ -163,6 +163,80 @@ pub fn keys_are_hashed_listed_and_revoked(make: &Factory) {
 
 /// Random streams with merges, unmerges and deletions give the same projection in the backend
 /// as in the in-memory reference; queries agree with it.
+/// As the processor does: several events per transaction, their identifiers prefetched first
+/// ([`StateTxn::prefetch_identifiers`]); merges inside a batch must see the writes before them.
+pub fn batched_projection_matches_reference(make: &Factory) {
+    let mut runner = TestRunner::new(Config {
+        cases: 32,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let strategy = (prop::collection::vec(arb_op(), 1..40), 1usize..3, 1usize..8);
+    runner
+        .run(&strategy, |(ops, limit, batch)| {
+            let mut rules = IdentityRules::default();
+            rules.limits.insert(herald_core::IdKind::UserId, limit);
+            let store = make();
+            let catalog = catalog();
+            let mut reference = MemoryProjection::default();
+            let mut ref_log: Vec<(u64, Event)> = Vec::new();
+            let sends: Vec<Event> = ops
+                .into_iter()
+                .filter_map(|op| match op {
+                    Op::Send(v) => Some(parse(&v)),
+                    _ => None,
+                })
+                .collect();
+            for group in sends.chunks(batch) {
+                let out = store.append(&encode(group)).unwrap();
+                let appended: Vec<(u64, Event)> = out
+                    .positions
+                    .iter()
+                    .zip(group)
+                    .filter_map(|(p, e)| p.map(|seq| (seq, e.clone())))
+                    .collect();
+                let mut applied = Vec::new();
+                store
+                    .in_transaction(&mut |txn: &mut dyn StateTxn| {
+                        applied.clear();
+                        let ids: Vec<_> = appended
+                            .iter()
+                            .flat_map(|(_, e)| rules.lookup_keys(e))
+                            .collect();
+                        txn.prefetch_identifiers(&ids)?;
+                        for (seq, e) in &appended {
+                            let a = apply_event(txn, *seq, e, &rules)?;
+                            on_event(txn, &catalog, *seq, e, &a, NOW, &mut |s: &[u64]| {
+                                store.load(s)
+                            })?;
+                            applied.push(a);
+                        }
+                        txn.set_cursor(out.head)
+                    })
+                    .unwrap();
+                for ((seq, e), got) in appended.iter().zip(&applied) {
+                    let expected = apply_event(&mut reference, *seq, e, &rules).unwrap();
+                    ref_log.push((*seq, e.clone()));
+                    let log = ref_log.clone();
+                    on_event(
+                        &mut reference,
+                        &catalog,
+                        *seq,
+                        e,
+                        &expected,
+                        NOW,
+                        &mut |s: &[u64]| Ok(load(&log, s)),
+                    )
+                    .unwrap();
+                    prop_assert_eq!(got, &expected);
+                }
+            }
+            prop_assert_eq!(store.snapshot().unwrap(), reference.snapshot());
+            Ok(())
+        })
+        .unwrap();
+}
+
 pub fn projection_matches_reference(make: &Factory) {
     let mut runner = TestRunner::new(Config {
         cases: 48,
@@ -523,6 +597,10 @@ macro_rules! conformance_suite {
             #[test]
             fn projection_matches_reference() {
                 $crate::conformance::projection_matches_reference(&$factory)
+            }
+            #[test]
+            fn batched_projection_matches_reference() {
+                $crate::conformance::batched_projection_matches_reference(&$factory)
             }
         }
     };

@@ -127,6 +127,12 @@ pub trait EventLog: Send + Sync {
 
 /// A transaction over the projection state, owned by the single processor.
 pub trait StateTxn: RebuildStore<Error = StorageError> + AudienceStore {
+    /// The processor is about to apply events carrying these identifiers: a backend whose
+    /// every lookup is a round trip may read their owners and suppressions at once. Only a
+    /// hint: lookups of identifiers not named here must work as well.
+    fn prefetch_identifiers(&mut self, _ids: &[Identifier]) -> Result<()> {
+        Ok(())
+    }
     /// Log position up to which events have been applied.
     fn cursor(&mut self) -> Result<u64>;
     fn set_cursor(&mut self, seq: u64) -> Result<()>;

@@ -18,6 +18,11 @@ pub(super) struct PgTxn<'c> {
     pub(super) stmts: &'c mut Stmts,
     /// Profile states read or written in this transaction; `true` when dirty.
     states: HashMap<ProfileId, (ProfileState, bool)>,
+    /// Owners and suppression of identifiers, read for a whole batch at once
+    /// ([`StateTxn::prefetch_identifiers`]) and kept current by this transaction's own writes,
+    /// so that resolving an event does not cost a round trip per identifier.
+    owners: HashMap<Identifier, Option<ProfileId>>,
+    suppressed: HashMap<Identifier, bool>,
     pub(super) audiences: crate::AudienceCache,
 }
 
@@ -49,6 +54,16 @@ impl PgTxn<'_> {
         Ok(())
     }
 
+    /// Keep the known owners current after identities of `from` moved to `to` (a merge) or
+    /// were removed (`None`).
+    fn reassign_known_owners(&mut self, from: &ProfileId, to: Option<&ProfileId>) {
+        for owner in self.owners.values_mut() {
+            if owner.as_ref() == Some(from) {
+                *owner = to.cloned();
+            }
+        }
+    }
+
     fn seqs(&mut self, sql: &'static str, arg: &str) -> Result<Vec<u64>> {
         Ok(self
             .rows(sql, &[&arg])?
@@ -68,6 +83,8 @@ impl ProjectionBackend for PgState {
             tx,
             stmts,
             states: HashMap::new(),
+            owners: HashMap::new(),
+            suppressed: HashMap::new(),
             audiences: crate::AudienceCache::default(),
         };
         f(&mut txn)?;
@@ -113,12 +130,17 @@ impl ProjectionStore for PgTxn<'_> {
     type Error = crate::StorageError;
 
     fn owner(&mut self, id: &Identifier) -> Result<Option<ProfileId>> {
-        Ok(self
+        if let Some(known) = self.owners.get(id) {
+            return Ok(known.clone());
+        }
+        let owner = self
             .row(
                 "SELECT profile_id FROM identities WHERE kind = $1 AND value = $2",
                 &[&id.kind.as_str(), &id.value],
             )?
-            .map(|r| ProfileId(r.get(0))))
+            .map(|r| ProfileId(r.get(0)));
+        self.owners.insert(id.clone(), owner.clone());
+        Ok(owner)
     }
 
     fn identity(&mut self, profile: &ProfileId) -> Result<Option<ProfileIdentity>> {
@@ -159,12 +181,17 @@ impl ProjectionStore for PgTxn<'_> {
     }
 
     fn is_suppressed(&mut self, id: &Identifier) -> Result<bool> {
-        Ok(self
+        if let Some(&known) = self.suppressed.get(id) {
+            return Ok(known);
+        }
+        let suppressed = self
             .row(
                 "SELECT 1 FROM suppressions WHERE kind = $1 AND value = $2",
                 &[&id.kind.as_str(), &id.value],
             )?
-            .is_some())
+            .is_some();
+        self.suppressed.insert(id.clone(), suppressed);
+        Ok(suppressed)
     }
 
     fn create_profile(&mut self, profile: &ProfileId, created_seq: u64) -> Result<()> {
@@ -188,6 +215,7 @@ impl ProjectionStore for PgTxn<'_> {
              ON CONFLICT (kind, value) DO UPDATE SET profile_id = excluded.profile_id, link = excluded.link",
             &[&id.kind.as_str(), &id.value, &profile.as_str(), &serde_json::to_string(link)?],
         )?;
+        self.owners.insert(id.clone(), Some(profile.clone()));
         Ok(())
     }
 
@@ -241,6 +269,7 @@ impl ProjectionStore for PgTxn<'_> {
         }
         self.exec("DELETE FROM profiles WHERE profile_id = $1", &[&l])?;
         self.states.remove(loser);
+        self.reassign_known_owners(loser, Some(winner));
         Ok(())
     }
 
@@ -381,6 +410,7 @@ impl RebuildStore for PgTxn<'_> {
             "INSERT INTO suppressions (kind, value) VALUES ($1, $2) ON CONFLICT DO NOTHING",
             &[&id.kind.as_str(), &id.value],
         )?;
+        self.suppressed.insert(id.clone(), true);
         Ok(())
     }
 
@@ -396,11 +426,38 @@ impl RebuildStore for PgTxn<'_> {
             self.exec(sql, &[&p])?;
         }
         self.states.remove(profile);
+        self.reassign_known_owners(profile, None);
         Ok(())
     }
 }
 
 impl StateTxn for PgTxn<'_> {
+    fn prefetch_identifiers(&mut self, ids: &[Identifier]) -> Result<()> {
+        let unknown: BTreeSet<&Identifier> = ids
+            .iter()
+            .filter(|id| !self.owners.contains_key(*id) || !self.suppressed.contains_key(*id))
+            .collect();
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        let kinds: Vec<&str> = unknown.iter().map(|i| i.kind.as_str()).collect();
+        let values: Vec<&str> = unknown.iter().map(|i| i.value.as_str()).collect();
+        let rows = self.rows(
+            "SELECT t.kind, t.value, i.profile_id, s.kind IS NOT NULL \
+             FROM unnest($1::text[], $2::text[]) AS t(kind, value) \
+             LEFT JOIN identities i ON i.kind = t.kind AND i.value = t.value \
+             LEFT JOIN suppressions s ON s.kind = t.kind AND s.value = t.value",
+            &[&kinds, &values],
+        )?;
+        for r in rows {
+            let id = Identifier::new(kind_of(r.get(0))?, r.get::<_, String>(1));
+            let owner = r.get::<_, Option<String>>(2).map(ProfileId);
+            self.owners.entry(id.clone()).or_insert(owner);
+            self.suppressed.entry(id).or_insert(r.get(3));
+        }
+        Ok(())
+    }
+
     fn cursor(&mut self) -> Result<u64> {
         Ok(self
             .row("SELECT value FROM meta WHERE key = 'cursor'", &[])?
