@@ -14,22 +14,31 @@ use crate::{change_from_row, Audiences, Backfill, Definitions, Result};
 impl PgTxn<'_> {
     /// Write the audience states changed in this transaction.
     pub(super) fn flush_audiences(&mut self) -> Result<()> {
+        let (mut ids, mut states, mut dues, mut gone) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for (profile, state) in self.audiences.take_dirty() {
             match state {
                 Some(state) => {
-                    self.exec(
-                        "INSERT INTO audience_state (profile_id, state, due_ms) VALUES ($1, $2, $3) \
-                         ON CONFLICT (profile_id) DO UPDATE SET state = excluded.state, due_ms = excluded.due_ms",
-                        &[&profile.as_str(), &serde_json::to_string(&state)?, &state.due()],
-                    )?;
+                    ids.push(profile.0);
+                    states.push(serde_json::to_string(&state)?);
+                    dues.push(state.due());
                 }
-                None => {
-                    self.exec(
-                        "DELETE FROM audience_state WHERE profile_id = $1",
-                        &[&profile.as_str()],
-                    )?;
-                }
+                None => gone.push(profile.0),
             }
+        }
+        if !ids.is_empty() {
+            self.exec(
+                "INSERT INTO audience_state (profile_id, state, due_ms) \
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) \
+                 ON CONFLICT (profile_id) DO UPDATE SET state = excluded.state, due_ms = excluded.due_ms",
+                &[&ids, &states, &dues],
+            )?;
+        }
+        if !gone.is_empty() {
+            self.exec(
+                "DELETE FROM audience_state WHERE profile_id = ANY($1)",
+                &[&gone],
+            )?;
         }
         Ok(())
     }
@@ -96,6 +105,7 @@ impl AudienceStore for PgTxn<'_> {
     }
 
     fn group_members(&mut self, group_id: &str) -> Result<Vec<ProfileId>> {
+        self.flush_timeline()?;
         Ok(self
             .rows(
                 "SELECT DISTINCT profile_id FROM event_index WHERE group_id = $1 ORDER BY profile_id",

@@ -23,7 +23,21 @@ pub(super) struct PgTxn<'c> {
     /// so that resolving an event does not cost a round trip per identifier.
     owners: HashMap<Identifier, Option<ProfileId>>,
     suppressed: HashMap<Identifier, bool>,
+    /// Profiles created in this transaction and not yet inserted (their creating position):
+    /// inserted with their final state by one statement at commit, or before a statement
+    /// that reads the profiles table.
+    new_profiles: HashMap<ProfileId, u64>,
+    /// Timeline rows not yet written, by position (the last attribution of a position wins):
+    /// one multi-row statement at commit, or before a statement that touches the timeline.
+    timeline: HashMap<u64, TimelineRow>,
     pub(super) audiences: crate::AudienceCache,
+}
+
+struct TimelineRow {
+    profile: String,
+    name: String,
+    ts: i64,
+    group: Option<String>,
 }
 
 impl PgTxn<'_> {
@@ -39,18 +53,82 @@ impl PgTxn<'_> {
 
     fn flush(&mut self) -> Result<()> {
         self.flush_audiences()?;
-        let dirty: Vec<(String, String)> = self
+        self.flush_timeline()?;
+        self.flush_new_profiles()?;
+        let (ids, states): (Vec<String>, Vec<String>) = self
             .states
             .iter()
             .filter(|(_, (_, dirty))| *dirty)
             .map(|(p, (state, _))| Ok((p.0.clone(), serde_json::to_string(state)?)))
-            .collect::<Result<_>>()?;
-        for (profile, state) in dirty {
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .unzip();
+        if !ids.is_empty() {
             self.exec(
-                "UPDATE profiles SET state = $2 WHERE profile_id = $1",
-                &[&profile, &state],
+                "UPDATE profiles p SET state = t.state \
+                 FROM unnest($1::text[], $2::text[]) AS t(profile_id, state) \
+                 WHERE p.profile_id = t.profile_id",
+                &[&ids, &states],
             )?;
         }
+        Ok(())
+    }
+
+    /// Insert the profiles created so far, with their current state (later changes are
+    /// written as updates).
+    fn flush_new_profiles(&mut self) -> Result<()> {
+        if self.new_profiles.is_empty() {
+            return Ok(());
+        }
+        let mut ids = Vec::with_capacity(self.new_profiles.len());
+        let mut created = Vec::with_capacity(ids.capacity());
+        let mut states = Vec::with_capacity(ids.capacity());
+        for (profile, seq) in std::mem::take(&mut self.new_profiles) {
+            let state = match self.states.get_mut(&profile) {
+                Some((state, dirty)) => {
+                    *dirty = false;
+                    serde_json::to_string(state)?
+                }
+                None => "{}".to_owned(),
+            };
+            ids.push(profile.0);
+            created.push(seq as i64);
+            states.push(state);
+        }
+        self.exec(
+            "INSERT INTO profiles (profile_id, created_seq, state) \
+             SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[])",
+            &[&ids, &created, &states],
+        )?;
+        Ok(())
+    }
+
+    /// Write the pending timeline rows.
+    pub(super) fn flush_timeline(&mut self) -> Result<()> {
+        if self.timeline.is_empty() {
+            return Ok(());
+        }
+        let rows = std::mem::take(&mut self.timeline);
+        let (mut seqs, mut profiles, mut names, mut ts, mut groups) = (
+            Vec::with_capacity(rows.len()),
+            Vec::with_capacity(rows.len()),
+            Vec::with_capacity(rows.len()),
+            Vec::with_capacity(rows.len()),
+            Vec::with_capacity(rows.len()),
+        );
+        for (seq, row) in rows {
+            seqs.push(seq as i64);
+            profiles.push(row.profile);
+            names.push(row.name);
+            ts.push(row.ts);
+            groups.push(row.group);
+        }
+        self.exec(
+            "INSERT INTO event_index (seq, profile_id, name, ts, group_id) \
+             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[]) \
+             ON CONFLICT (seq) DO UPDATE SET profile_id = excluded.profile_id",
+            &[&seqs, &profiles, &names, &ts, &groups],
+        )?;
         Ok(())
     }
 
@@ -85,6 +163,8 @@ impl ProjectionBackend for PgState {
             states: HashMap::new(),
             owners: HashMap::new(),
             suppressed: HashMap::new(),
+            new_profiles: HashMap::new(),
+            timeline: HashMap::new(),
             audiences: crate::AudienceCache::default(),
         };
         f(&mut txn)?;
@@ -144,12 +224,15 @@ impl ProjectionStore for PgTxn<'_> {
     }
 
     fn identity(&mut self, profile: &ProfileId) -> Result<Option<ProfileIdentity>> {
-        let Some(created) = self.row(
-            "SELECT created_seq FROM profiles WHERE profile_id = $1",
-            &[&profile.as_str()],
-        )?
-        else {
-            return Ok(None);
+        let created = match self.new_profiles.get(profile) {
+            Some(&seq) => seq,
+            None => match self.row(
+                "SELECT created_seq FROM profiles WHERE profile_id = $1",
+                &[&profile.as_str()],
+            )? {
+                Some(r) => r.get::<_, i64>(0) as u64,
+                None => return Ok(None),
+            },
         };
         let mut identifiers = BTreeSet::new();
         for r in self.rows(
@@ -160,7 +243,7 @@ impl ProjectionStore for PgTxn<'_> {
         }
         Ok(Some(ProfileIdentity {
             identifiers,
-            created_seq: created.get::<_, i64>(0) as u64,
+            created_seq: created,
         }))
     }
 
@@ -195,10 +278,7 @@ impl ProjectionStore for PgTxn<'_> {
     }
 
     fn create_profile(&mut self, profile: &ProfileId, created_seq: u64) -> Result<()> {
-        self.exec(
-            "INSERT INTO profiles (profile_id, created_seq, state) VALUES ($1, $2, '{}')",
-            &[&profile.as_str(), &(created_seq as i64)],
-        )?;
+        self.new_profiles.insert(profile.clone(), created_seq);
         self.states
             .insert(profile.clone(), (ProfileState::default(), true));
         Ok(())
@@ -258,6 +338,8 @@ impl ProjectionStore for PgTxn<'_> {
     }
 
     fn absorb(&mut self, winner: &ProfileId, loser: &ProfileId) -> Result<()> {
+        self.flush_timeline()?;
+        self.new_profiles.remove(loser);
         let (w, l) = (winner.as_str(), loser.as_str());
         for sql in [
             "UPDATE identities SET profile_id = $1 WHERE profile_id = $2",
@@ -301,17 +383,19 @@ impl ProjectionStore for PgTxn<'_> {
         let group = (event.event_type == EventType::Group)
             .then_some(event.group_id.as_deref())
             .flatten();
-        self.exec(
-            "INSERT INTO event_index (seq, profile_id, name, ts, group_id) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (seq) DO UPDATE SET profile_id = excluded.profile_id",
-            &[
-                &(seq as i64),
-                &profile.as_str(),
-                &event.display_name(),
-                &event.timestamp.timestamp_millis(),
-                &group,
-            ],
-        )?;
+        let row = TimelineRow {
+            profile: profile.0.clone(),
+            name: event.display_name().to_owned(),
+            ts: event.timestamp.timestamp_millis(),
+            group: group.map(str::to_owned),
+        };
+        match self.timeline.get_mut(&seq) {
+            // As `ON CONFLICT (seq)` would: a re-attribution moves the row, nothing else.
+            Some(pending) => pending.profile = row.profile,
+            None => {
+                self.timeline.insert(seq, row);
+            }
+        }
         Ok(())
     }
 }
@@ -355,6 +439,7 @@ impl RebuildStore for PgTxn<'_> {
     }
 
     fn event_seqs(&mut self, profile: &ProfileId) -> Result<Vec<u64>> {
+        self.flush_timeline()?;
         self.seqs(
             "SELECT seq FROM event_index WHERE profile_id = $1 ORDER BY seq",
             profile.as_str(),
@@ -362,6 +447,7 @@ impl RebuildStore for PgTxn<'_> {
     }
 
     fn group_event_seqs(&mut self, group_id: &str) -> Result<Vec<u64>> {
+        self.flush_timeline()?;
         self.seqs(
             "SELECT seq FROM event_index WHERE group_id = $1 ORDER BY seq",
             group_id,
@@ -415,6 +501,8 @@ impl RebuildStore for PgTxn<'_> {
     }
 
     fn clear_profile(&mut self, profile: &ProfileId) -> Result<()> {
+        self.flush_timeline()?;
+        self.new_profiles.remove(profile);
         let p = profile.as_str();
         for sql in [
             "DELETE FROM identities WHERE profile_id = $1",
@@ -474,6 +562,7 @@ impl StateTxn for PgTxn<'_> {
     }
 
     fn forget_events(&mut self, seqs: &[u64]) -> Result<()> {
+        self.flush_timeline()?;
         let seqs: Vec<i64> = seqs.iter().map(|s| *s as i64).collect();
         self.exec("DELETE FROM event_index WHERE seq = ANY($1)", &[&seqs])?;
         self.exec(
@@ -511,6 +600,7 @@ impl StateTxn for PgTxn<'_> {
         after: Option<&ProfileId>,
         limit: usize,
     ) -> Result<Vec<ProfileId>> {
+        self.flush_new_profiles()?;
         Ok(self
             .rows(
                 "SELECT profile_id FROM profiles WHERE profile_id > $1 ORDER BY profile_id LIMIT $2",
@@ -522,6 +612,7 @@ impl StateTxn for PgTxn<'_> {
     }
 
     fn profile_count(&mut self) -> Result<u64> {
+        self.flush_new_profiles()?;
         let row = self.row("SELECT count(*) FROM profiles", &[])?;
         Ok(row.map_or(0, |r| r.get::<_, i64>(0)) as u64)
     }
