@@ -163,6 +163,14 @@ pub fn keys_are_hashed_listed_and_revoked(make: &Factory) {
 
 /// Random streams with merges, unmerges and deletions give the same projection in the backend
 /// as in the in-memory reference; queries agree with it.
+/// The rules (at most `limit` user ids per profile), a fresh store and the audience catalog
+/// of a projection property test.
+fn setup(make: &Factory, limit: usize) -> (IdentityRules, Arc<dyn Store>, Catalog) {
+    let mut rules = IdentityRules::default();
+    rules.limits.insert(herald_core::IdKind::UserId, limit);
+    (rules, make(), catalog())
+}
+
 /// As the processor does: several events per transaction, their identifiers prefetched first
 /// ([`StateTxn::prefetch_identifiers`]); merges inside a batch must see the writes before them.
 pub fn batched_projection_matches_reference(make: &Factory) {
@@ -174,10 +182,7 @@ pub fn batched_projection_matches_reference(make: &Factory) {
     let strategy = (prop::collection::vec(arb_op(), 1..40), 1usize..3, 1usize..8);
     runner
         .run(&strategy, |(ops, limit, batch)| {
-            let mut rules = IdentityRules::default();
-            rules.limits.insert(herald_core::IdKind::UserId, limit);
-            let store = make();
-            let catalog = catalog();
+            let (rules, store, catalog) = setup(make, limit);
             let mut reference = MemoryProjection::default();
             let mut ref_log: Vec<(u64, Event)> = Vec::new();
             let sends: Vec<Event> = ops
@@ -246,10 +251,7 @@ pub fn projection_matches_reference(make: &Factory) {
     let strategy = (prop::collection::vec(arb_op(), 1..30), 1usize..3);
     runner
         .run(&strategy, |(ops, limit)| {
-            let mut rules = IdentityRules::default();
-            rules.limits.insert(herald_core::IdKind::UserId, limit);
-            let store = make();
-            let catalog = catalog();
+            let (rules, store, catalog) = setup(make, limit);
             let mut reference = MemoryProjection::default();
             let mut ref_log: Vec<(u64, Event)> = Vec::new();
             for op in ops {
