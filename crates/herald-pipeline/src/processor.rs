@@ -339,11 +339,7 @@ impl Processor {
             }
             suppressed.clear();
             counts = [0; 3];
-            let ids: Vec<_> = events
-                .iter()
-                .flat_map(|(_, e)| rules.lookup_keys(e))
-                .collect();
-            txn.prefetch_identifiers(&ids)?;
+            herald_storage::prefetch_batch(txn, &events, rules)?;
             for (seq, event) in &events {
                 let applied = apply_event(txn, *seq, event, rules)?;
                 match &applied {

@@ -161,8 +161,6 @@ pub fn keys_are_hashed_listed_and_revoked(make: &Factory) {
     assert_eq!(store.list_keys().unwrap()[0].revoked_at, Some(now));
 }
 
-/// Random streams with merges, unmerges and deletions give the same projection in the backend
-/// as in the in-memory reference; queries agree with it.
 /// The rules (at most `limit` user ids per profile), a fresh store and the audience catalog
 /// of a projection property test.
 fn setup(make: &Factory, limit: usize) -> (IdentityRules, Arc<dyn Store>, Catalog) {
@@ -204,11 +202,7 @@ pub fn batched_projection_matches_reference(make: &Factory) {
                 store
                     .in_transaction(&mut |txn: &mut dyn StateTxn| {
                         applied.clear();
-                        let ids: Vec<_> = appended
-                            .iter()
-                            .flat_map(|(_, e)| rules.lookup_keys(e))
-                            .collect();
-                        txn.prefetch_identifiers(&ids)?;
+                        crate::prefetch_batch(txn, &appended, &rules)?;
                         for (seq, e) in &appended {
                             let a = apply_event(txn, *seq, e, &rules)?;
                             on_event(txn, &catalog, *seq, e, &a, NOW, &mut |s: &[u64]| {
@@ -242,6 +236,8 @@ pub fn batched_projection_matches_reference(make: &Factory) {
         .unwrap();
 }
 
+/// Random streams with merges, unmerges and deletions give the same projection in the backend
+/// as in the in-memory reference; queries agree with it.
 pub fn projection_matches_reference(make: &Factory) {
     let mut runner = TestRunner::new(Config {
         cases: 48,

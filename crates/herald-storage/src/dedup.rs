@@ -437,8 +437,8 @@ mod tests {
     proptest! {
         /// Oracle: an id is a duplicate iff it was stored within the window and is among the
         /// newest `max_ids` distinct ids stored. Runs with small merge thresholds, shrinks and
-        /// snapshot round trips at random and ordinals that start just below a multiple of 2³², so merges and the wrap
-        /// of the stored low bits are covered.
+        /// snapshot round trips at random, and ordinals that start just below a multiple of
+        /// 2³², so merges, snapshots and the wrap of the stored low bits are covered.
         #[test]
         fn agrees_with_a_naive_window(
             ops in prop::collection::vec((0u8..20, 0i64..3_000, any::<bool>(), prop::bool::weighted(0.1)), 1..200),

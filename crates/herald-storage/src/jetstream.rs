@@ -9,9 +9,9 @@
 //! whichever node they arrive.
 //!
 //! After each append the node also publishes the new head on the plain NATS subject
-//! `herald.<name>.head` ([`JetStreamLog::watch_head`]): the processing node wakes on it instead
-//! of polling the stream. It is only a hint (core NATS delivers at most once); a slow poll
-//! covers a lost one.
+//! `herald.<name>.head` ([`JetStreamLog::watch_head`]): the processing node wakes on it as soon
+//! as another node appends. It is only a hint (core NATS delivers at most once); the processing
+//! node's own poll of the stream head covers a lost one.
 //!
 //! The [`EventLog`] trait is synchronous (it is called from the ingest writer and processor
 //! threads); calls are driven on the Tokio runtime the log was connected on.
@@ -226,7 +226,7 @@ impl EventLog for JetStreamLog {
                 }
             }
             if out.appended > 0 {
-                // A hint only: the processing node polls slowly as well, so a lost or failed
+                // A hint only: the processing node polls the head as well, so a lost or failed
                 // announcement delays processing, never loses an event.
                 let head = Bytes::copy_from_slice(&out.head.to_le_bytes());
                 if let Err(e) = self.client.publish(self.head_subject.clone(), head).await {

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use herald_core::audience::{AudienceState, AudienceStore, MembershipChange};
 use herald_core::event::{Event, Incoming};
-use herald_core::identity::{IdKind, Identifier, ProfileId};
+use herald_core::identity::{IdKind, Identifier, IdentityRules, ProfileId};
 use herald_core::profile::{GroupState, ProfileState};
 use herald_core::projection::{IdentityLink, MergeRecord, RebuildStore, RefusalRecord};
 use serde::{Deserialize, Serialize};
@@ -123,6 +123,20 @@ pub trait EventLog: Send + Sync {
     fn quiesce(&self) -> Result<()> {
         Ok(())
     }
+}
+
+/// Tell `txn` which identifiers resolving `events` will look up
+/// ([`StateTxn::prefetch_identifiers`]).
+pub fn prefetch_batch(
+    txn: &mut dyn StateTxn,
+    events: &[(u64, Event)],
+    rules: &IdentityRules,
+) -> Result<()> {
+    let ids: Vec<Identifier> = events
+        .iter()
+        .flat_map(|(_, e)| rules.lookup_keys(e))
+        .collect();
+    txn.prefetch_identifiers(&ids)
 }
 
 /// A transaction over the projection state, owned by the single processor.
