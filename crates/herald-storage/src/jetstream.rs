@@ -188,6 +188,24 @@ impl JetStreamLog {
             .boxed())
     }
 
+    /// Publish a new head on `herald.<name>.head`, off the acknowledgment's path. A hint only:
+    /// the processing node polls the head as well, so a lost or failed announcement delays
+    /// processing, never loses an event. The flush makes the client send it now rather than
+    /// with its next write.
+    fn announce(&self, head: u64) {
+        let (client, subject) = (self.client.clone(), self.head_subject.clone());
+        self.handle.spawn(async move {
+            let head = Bytes::copy_from_slice(&head.to_le_bytes());
+            let sent = match client.publish(subject, head).await {
+                Ok(()) => client.flush().await.map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(e) = sent {
+                tracing::debug!(error = %e, "could not announce the log head");
+            }
+        });
+    }
+
     pub fn ping(&self) -> Result<()> {
         self.handle.block_on(self.head_async()).map(|_| ())
     }
@@ -226,12 +244,7 @@ impl EventLog for JetStreamLog {
                 }
             }
             if out.appended > 0 {
-                // A hint only: the processing node polls the head as well, so a lost or failed
-                // announcement delays processing, never loses an event.
-                let head = Bytes::copy_from_slice(&out.head.to_le_bytes());
-                if let Err(e) = self.client.publish(self.head_subject.clone(), head).await {
-                    tracing::debug!(error = %e, "could not announce the log head");
-                }
+                self.announce(out.head);
             }
             Ok(out)
         })
