@@ -37,13 +37,20 @@ impl LogNotifier {
         self.changed.notify_all();
     }
 
-    /// Wait until the head passes `seen`, a poke, or `timeout`; returns the head.
-    pub fn wait_past(&self, seen: u64, timeout: Duration) -> u64 {
+    /// How many pokes there were so far: read it before looking for work, and pass it to
+    /// [`LogNotifier::wait_past`], so that a poke that arrives while the waiter is busy is not
+    /// lost.
+    pub fn pokes(&self) -> u64 {
+        self.lock().pokes
+    }
+
+    /// Wait until the head passes `seen`, there were more pokes than `seen_pokes`, or
+    /// `timeout`; returns the head.
+    pub fn wait_past(&self, seen: u64, seen_pokes: u64, timeout: Duration) -> u64 {
         let s = self.lock();
-        let pokes = s.pokes;
         let (s, _) = self
             .changed
-            .wait_timeout_while(s, timeout, |s| s.head <= seen && s.pokes == pokes)
+            .wait_timeout_while(s, timeout, |s| s.head <= seen && s.pokes == seen_pokes)
             .unwrap_or_else(|p| p.into_inner());
         s.head
     }
@@ -55,5 +62,51 @@ impl LogNotifier {
     /// How long ago the head last moved; `None` if it never did.
     pub fn since_advance(&self) -> Option<Duration> {
         self.lock().advanced_at.map(|t| t.elapsed())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LONG: Duration = Duration::from_secs(30);
+
+    #[test]
+    fn a_poke_while_the_waiter_was_busy_is_not_lost() {
+        let n = LogNotifier::default();
+        let seen = n.pokes();
+        n.poke();
+        let started = Instant::now();
+        n.wait_past(0, seen, LONG);
+        assert!(
+            started.elapsed() < LONG / 2,
+            "the earlier poke must end the wait"
+        );
+    }
+
+    #[test]
+    fn a_head_past_the_seen_one_ends_the_wait_and_an_old_one_does_not() {
+        let n = LogNotifier::default();
+        n.advance(5);
+        assert_eq!(n.wait_past(4, n.pokes(), LONG), 5);
+        let started = Instant::now();
+        assert_eq!(n.wait_past(5, n.pokes(), Duration::from_millis(50)), 5);
+        assert!(started.elapsed() >= Duration::from_millis(50));
+        assert!(n.since_advance().is_some());
+    }
+
+    #[test]
+    fn a_poke_from_another_thread_wakes_a_waiter() {
+        let n = std::sync::Arc::new(LogNotifier::default());
+        let seen = n.pokes();
+        let poker = n.clone();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            poker.poke();
+        });
+        let started = Instant::now();
+        n.wait_past(0, seen, LONG);
+        assert!(started.elapsed() < LONG / 2);
+        t.join().unwrap();
     }
 }

@@ -202,6 +202,8 @@ impl Processor {
         let mut leader = false;
         let mut busy = true;
         while !self.stop.load(Ordering::SeqCst) {
+            // Read before looking for work: a poke from here on ends the next wait.
+            let pokes = self.notifier.pokes();
             while let Ok(command) = self.commands.try_recv() {
                 self.handle(command);
             }
@@ -222,7 +224,8 @@ impl Processor {
                 Ok(false) => {
                     leader = false;
                     metrics::gauge!("herald_processing_lease_held").set(0.0);
-                    self.notifier.wait_past(u64::MAX, self.config.lease_retry);
+                    self.notifier
+                        .wait_past(u64::MAX, pokes, self.config.lease_retry);
                     continue;
                 }
                 Err(e) => {
@@ -275,7 +278,7 @@ impl Processor {
                     } else {
                         self.config.idle_wait.min(TIMER_RESOLUTION)
                     };
-                    self.notifier.wait_past(seen_head.max(cursor), wait);
+                    self.notifier.wait_past(seen_head.max(cursor), pokes, wait);
                 }
                 Err(e) => {
                     tracing::error!(error = %e, cursor, "processing failed; retrying");

@@ -91,7 +91,10 @@ impl Server {
             .args(extra)
             .env("HERALD_WRITE_KEY", WRITE_KEY)
             .env("HERALD_ADMIN_KEY", ADMIN_KEY)
-            .env("HERALD_LOG", "warn")
+            .env(
+                "HERALD_LOG",
+                std::env::var("HERALD_TEST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
