@@ -19,6 +19,8 @@ pub struct MemoryProjection {
     pub suppressed: BTreeSet<Identifier>,
     /// seq → (profile, group id of a group call)
     pub attributions: BTreeMap<u64, (ProfileId, Option<String>)>,
+    /// seq → the event's timeline name (an event's name never changes).
+    pub event_names: BTreeMap<u64, String>,
     /// merge id → (owning profile, record, undone)
     pub merges: BTreeMap<String, (ProfileId, MergeRecord, bool)>,
     pub refusals: Vec<(ProfileId, RefusalRecord)>,
@@ -203,6 +205,8 @@ impl ProjectionStore for MemoryProjection {
             .then(|| event.group_id.clone())
             .flatten();
         self.attributions.insert(seq, (profile.clone(), group));
+        self.event_names
+            .insert(seq, event.display_name().to_owned());
         Ok(())
     }
 }
@@ -347,6 +351,21 @@ impl AudienceStore for MemoryProjection {
             .filter(|(_, s)| s.due().is_some_and(|d| d <= now))
             .map(|(p, _)| p.clone())
             .take(limit)
+            .collect())
+    }
+
+    fn event_seqs_named(
+        &mut self,
+        profile: &ProfileId,
+        names: &BTreeSet<String>,
+    ) -> Result<Vec<u64>, Infallible> {
+        Ok(self
+            .attributions
+            .iter()
+            .filter(|(seq, (p, _))| {
+                p == profile && self.event_names.get(seq).is_some_and(|n| names.contains(n))
+            })
+            .map(|(s, _)| *s)
             .collect())
     }
 }

@@ -12,7 +12,7 @@ use herald_core::audience::facts::{event_property, lookup, message_key, Hit};
 use herald_core::audience::live::{on_event, on_split, refresh_stored, Cause};
 use herald_core::audience::rule::*;
 use herald_core::audience::value::{number, test_time, test_value};
-use herald_core::audience::{AudienceStore, Catalog, Changes};
+use herald_core::audience::{changed_definitions, AudienceStore, Catalog, Changes, FactReaches};
 use herald_core::event::{Event, ParseContext, TimeMode};
 use herald_core::identity::{IdentityRules, ProfileId};
 use herald_core::memory::MemoryProjection;
@@ -30,8 +30,9 @@ enum Op {
     Advance(i64),
     Unmerge(usize),
     Delete(usize),
-    /// Replace the catalog with the alternative one and backfill.
-    Redefine,
+    /// Replace the catalog with another one (the current index plus this) and backfill; with
+    /// a message, that message arrives first, on profiles built for the previous catalog.
+    Redefine(usize, Option<(Value, i64)>),
 }
 
 fn arb_message() -> impl Strategy<Value = Value> {
@@ -82,7 +83,8 @@ fn arb_op() -> impl Strategy<Value = Op> {
         4 => prop::sample::select(vec![1i64, 30, 59, 60, 61, 600, 1440, 2880]).prop_map(Op::Advance),
         1 => (0usize..8).prop_map(Op::Unmerge),
         1 => (0usize..8).prop_map(Op::Delete),
-        1 => Just(Op::Redefine),
+        1 => (1usize..3, prop::option::of((arb_message(), -3000i64..60)))
+            .prop_map(|(next, early)| Op::Redefine(next, early)),
     ]
 }
 
@@ -291,11 +293,24 @@ proptest! {
         second in arb_catalog(),
     ) {
         let rules = IdentityRules::default();
-        let catalogs = [
-            Catalog::new(first.0.clone(), first.1.clone()).unwrap(),
-            Catalog::new(second.0.clone(), second.1.clone()).unwrap(),
-        ];
-        let definitions = [first, second];
+        // A third catalog that shares the first one's facts and adds an audience: switching to
+        // it keeps most facts and rebuilds only the new ones.
+        let mut extended = first.clone();
+        extended.1.push(AudienceDef { id: "b0".into(), rule: second.1[0].rule.clone() });
+        let definitions = [first, second, extended];
+        let mut catalogs: Vec<Catalog> = definitions
+            .iter()
+            .map(|(computed, audiences)| Catalog::new(computed.clone(), audiences.clone()).unwrap())
+            .collect();
+        // Each catalog knows the fact sets of the others, as a backfill record tells it: a
+        // profile built for one of them rebuilds only the facts it lacks.
+        let builds: BTreeMap<String, FactReaches> = catalogs
+            .iter()
+            .map(|c| (c.fingerprint().to_owned(), c.fact_reaches()))
+            .collect();
+        for catalog in &mut catalogs {
+            catalog.set_earlier_builds(&builds);
+        }
         let mut current = 0;
         let mut now = T0;
         let mut live = MemoryProjection::default();
@@ -309,12 +324,7 @@ proptest! {
                     let e = parse(&v, now, offset);
                     if !seen_ids.insert(e.message_id.clone()) { continue; }
                     seq += 1;
-                    let applied = apply_event(&mut live, seq, &e, &rules).unwrap();
-                    if !matches!(applied, Applied::Suppressed) {
-                        log.push((seq, e.clone()));
-                    }
-                    let log_ref = log.clone();
-                    on_event(&mut live, catalog, seq, &e, &applied, now, &mut |s: &[u64]| Ok(load(&log_ref, s))).unwrap();
+                    send(&mut live, &mut log, seq, &e, &rules, catalog, now);
                 }
                 Op::Advance(minutes) => {
                     now += minutes * 60_000;
@@ -341,18 +351,59 @@ proptest! {
                     let log_ref = log.clone();
                     on_split(&mut live, catalog, &out, Some(&victim), now, &mut |s: &[u64]| Ok(load(&log_ref, s))).unwrap();
                 }
-                Op::Redefine => {
-                    current = 1 - current;
+                Op::Redefine(next, early) => {
+                    let previous = current;
+                    current = (current + next) % catalogs.len();
                     let catalog = &catalogs[current];
+                    // As a backfill does: evaluate again only what changed (and what reads the
+                    // facts rebuilt, and what is due).
+                    let changes = Changes {
+                        definitions: changed_definitions(
+                            &catalogs[previous].definition_hashes(),
+                            &catalog.definition_hashes(),
+                        ),
+                        ..Changes::default()
+                    };
+                    // Deleting an audience deletes its members and history (as the API does).
+                    let kept: BTreeSet<&str> = catalog.audience_ids().collect();
+                    live.membership_history.retain(|(_, c)| kept.contains(c.audience.as_str()));
+                    live.audience_members.retain(|a, _| kept.contains(a.as_str()));
+                    if let Some((v, offset)) = early {
+                        let e = parse(&v, now, offset);
+                        if seen_ids.insert(e.message_id.clone()) {
+                            seq += 1;
+                            send(&mut live, &mut log, seq, &e, &rules, catalog, now);
+                        }
+                    }
                     let profiles: Vec<_> = live.profiles.keys().cloned().collect();
                     for p in profiles {
-                        refresh_stored(&mut live, catalog, &p, now, Cause::Backfill, Changes::all(), &mut |s: &[u64]| Ok(load(&log, s))).unwrap();
+                        refresh_stored(&mut live, catalog, &p, now, Cause::Backfill, changes.clone(), &mut |s: &[u64]| Ok(load(&log, s))).unwrap();
                     }
                 }
             }
             check(&mut live, &log, &definitions[current], now)?;
         }
     }
+}
+
+/// Apply one event and update audiences, as the processor does.
+fn send(
+    live: &mut MemoryProjection,
+    log: &mut Vec<(u64, Event)>,
+    seq: u64,
+    e: &Event,
+    rules: &IdentityRules,
+    catalog: &Catalog,
+    now: i64,
+) {
+    let applied = apply_event(live, seq, e, rules).unwrap();
+    if !matches!(applied, Applied::Suppressed) {
+        log.push((seq, e.clone()));
+    }
+    on_event(live, catalog, seq, e, &applied, now, &mut |s: &[u64]| {
+        Ok(load(log, s))
+    })
+    .unwrap();
 }
 
 /// Compare every profile's live audience state with the oracle.

@@ -5,11 +5,12 @@
 //! every event inside the processing transaction (see `processor.rs`), for every profile whose
 //! timer is due, and for every profile, chunk by chunk, after the definitions changed.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use herald_core::audience::json::{computed_from_json, from_json};
 use herald_core::audience::live::{refresh_stored, Cause};
-use herald_core::audience::{AudienceDef, Catalog, Changes};
+use herald_core::audience::{changed_definitions, AudienceDef, Catalog, Changes};
 use herald_storage::{Backfill, Definitions, StateTxn, StorageError, Store};
 
 /// Profiles re-evaluated per backfill transaction.
@@ -88,22 +89,41 @@ impl AudienceEngine {
         }
         self.backfill_pending = Some(true);
         let definitions = store.definitions()?;
-        match catalog_of(&definitions) {
-            Ok(catalog) => self.catalog = Arc::new(catalog),
+        let mut catalog = match catalog_of(&definitions) {
+            Ok(catalog) => catalog,
             Err(e) => {
                 // The API validates every change, so this is a definitions document written by
                 // something else; keep the last good catalog.
                 tracing::error!(error = %e, version, "invalid audience definitions; keeping the previous ones");
+                (*self.catalog).clone()
             }
-        }
+        };
         self.version = definitions.version;
+        let own = (catalog.fingerprint().to_owned(), catalog.fact_reaches());
+        let hashes = catalog.definition_hashes();
+        let mut builds = BTreeMap::new();
         store.in_transaction(&mut |txn: &mut dyn StateTxn| {
-            if txn
-                .backfill()?
-                .is_some_and(|b| b.version >= definitions.version)
+            let previous = txn.backfill()?;
+            if let Some(started) = previous
+                .as_ref()
+                .filter(|b| b.version >= definitions.version)
             {
+                builds = started.builds.clone();
                 return Ok(());
             }
+            // What changed since profiles were last evaluated: since the previous definitions,
+            // and while the previous backfill is unfinished, what it had still to apply.
+            let changed = previous.as_ref().and_then(|p| {
+                let before = p.definitions.as_ref()?;
+                let unapplied = match p.finished_at {
+                    Some(_) => BTreeSet::new(),
+                    None => p.changed.clone()?,
+                };
+                Some(&unapplied | &changed_definitions(before, &hashes))
+            });
+            // Profiles may still be built for the catalogs the previous backfill knew of.
+            builds = previous.map(|b| b.builds).unwrap_or_default();
+            builds.insert(own.0.clone(), own.1.clone());
             let backfill = Backfill {
                 version: definitions.version,
                 cursor: None,
@@ -111,6 +131,9 @@ impl AudienceEngine {
                 total: txn.profile_count()?,
                 started_at: chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default(),
                 finished_at: None,
+                builds: builds.clone(),
+                definitions: Some(hashes.clone()),
+                changed,
             };
             tracing::info!(
                 version = backfill.version,
@@ -118,7 +141,10 @@ impl AudienceEngine {
                 "audience backfill started"
             );
             txn.set_backfill(&backfill)
-        })
+        })?;
+        catalog.set_earlier_builds(&builds);
+        self.catalog = Arc::new(catalog);
+        Ok(())
     }
 
     /// Re-evaluate the next chunk of profiles of an unfinished backfill. Returns whether there
@@ -146,6 +172,13 @@ impl AudienceEngine {
             }
             finished = false;
             let profiles = txn.profiles_after(backfill.cursor.as_ref(), BACKFILL_CHUNK)?;
+            let changes = match &backfill.changed {
+                Some(definitions) => Changes {
+                    definitions: definitions.clone(),
+                    ..Changes::default()
+                },
+                None => Changes::all(),
+            };
             for profile in &profiles {
                 refresh_stored(
                     txn,
@@ -153,7 +186,7 @@ impl AudienceEngine {
                     profile,
                     now_ms,
                     Cause::Backfill,
-                    Changes::all(),
+                    changes.clone(),
                     &mut |s: &[u64]| loader.load(s),
                 )?;
             }
@@ -163,6 +196,10 @@ impl AudienceEngine {
             if profiles.len() < BACKFILL_CHUNK {
                 finished = true;
                 backfill.finished_at = chrono::DateTime::from_timestamp_millis(now_ms);
+                // Every profile is built for this catalog now.
+                backfill
+                    .builds
+                    .retain(|fingerprint, _| fingerprint == catalog.fingerprint());
                 tracing::info!(
                     version = backfill.version,
                     profiles = backfill.done,

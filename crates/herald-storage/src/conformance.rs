@@ -1,7 +1,7 @@
 //! The storage conformance suite: every backend must behave like the in-memory reference.
 //! `conformance_suite!(name, factory)` instantiates it for one backend.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
@@ -190,6 +190,7 @@ pub fn batched_projection_matches_reference(make: &Factory) {
                     _ => None,
                 })
                 .collect();
+            let mut names: BTreeMap<u64, String> = BTreeMap::new();
             for group in sends.chunks(batch) {
                 let out = store.append(&encode(group)).unwrap();
                 let appended: Vec<(u64, Event)> = out
@@ -198,10 +199,17 @@ pub fn batched_projection_matches_reference(make: &Factory) {
                     .zip(group)
                     .filter_map(|(p, e)| p.map(|seq| (seq, e.clone())))
                     .collect();
+                for (seq, e) in &appended {
+                    names.insert(*seq, e.display_name().to_owned());
+                }
                 let mut applied = Vec::new();
+                // Each profile's positions filtered by name, both ways, inside the transaction
+                // that wrote them: (all, wanted, got).
+                let mut named = Vec::new();
                 store
                     .in_transaction(&mut |txn: &mut dyn StateTxn| {
                         applied.clear();
+                        named.clear();
                         crate::prefetch_batch(txn, &appended, &rules)?;
                         for (seq, e) in &appended {
                             let a = apply_event(txn, *seq, e, &rules)?;
@@ -210,9 +218,28 @@ pub fn batched_projection_matches_reference(make: &Factory) {
                             })?;
                             applied.push(a);
                         }
+                        for (_, e) in &appended {
+                            let wanted: BTreeSet<String> = [e.display_name().to_owned()].into();
+                            for a in &applied {
+                                if let Applied::Attributed { profile, .. } = a {
+                                    // Named first: it must see this transaction's writes.
+                                    let got = txn.event_seqs_named(profile, &wanted)?;
+                                    let all = txn.event_seqs(profile)?;
+                                    named.push((all, wanted.clone(), got));
+                                }
+                            }
+                        }
                         txn.set_cursor(out.head)
                     })
                     .unwrap();
+                for (all, wanted, got) in &named {
+                    let expected: Vec<u64> = all
+                        .iter()
+                        .copied()
+                        .filter(|s| wanted.contains(&names[s]))
+                        .collect();
+                    prop_assert_eq!(got, &expected, "positions named {:?}", wanted);
+                }
                 for ((seq, e), got) in appended.iter().zip(&applied) {
                     let expected = apply_event(&mut reference, *seq, e, &rules).unwrap();
                     ref_log.push((*seq, e.clone()));
@@ -558,6 +585,13 @@ pub fn audience_definitions_and_bookkeeping(make: &Factory) {
                 total: 5,
                 started_at: at,
                 finished_at: None,
+                builds: [(
+                    "f1".to_owned(),
+                    [("x".to_owned(), Some(60_000)), ("y".to_owned(), None)].into(),
+                )]
+                .into(),
+                definitions: Some([("a".to_owned(), 7), ("computed:c".to_owned(), 9)].into()),
+                changed: Some(["a".to_owned()].into()),
             };
             txn.set_backfill(&backfill)?;
             assert_eq!(txn.backfill()?, Some(backfill));

@@ -14,10 +14,12 @@ pub mod jetstream;
 pub mod postgres;
 pub mod sqlite;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
-use herald_core::audience::{AudienceState, AudienceStore, MembershipChange};
+use herald_core::audience::{
+    AudienceState, AudienceStore, DefinitionHashes, FactReaches, MembershipChange,
+};
 use herald_core::event::{Event, Incoming};
 use herald_core::identity::{IdKind, Identifier, IdentityRules, ProfileId};
 use herald_core::profile::{GroupState, ProfileState};
@@ -204,6 +206,20 @@ pub struct Backfill {
     pub total: u64,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// The fact sets (fact id → reach) of the catalogs that profiles may still have their
+    /// facts built for, by catalog fingerprint: this backfill's own, and while it is
+    /// unfinished those of earlier ones. A profile built for one of them rebuilds only the
+    /// facts it lacks.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub builds: BTreeMap<String, FactReaches>,
+    /// Hashes of the definitions being applied (what the next backfill compares with).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub definitions: Option<DefinitionHashes>,
+    /// The audiences and computed traits whose definitions changed since profiles were last
+    /// evaluated: the only ones this backfill evaluates again, with those whose facts it
+    /// rebuilds. `None`: unknown, every one is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed: Option<BTreeSet<String>>,
 }
 
 /// Audience definitions, memberships and their history.

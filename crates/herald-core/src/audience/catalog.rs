@@ -181,6 +181,9 @@ pub struct Changes {
     pub traits: bool,
     /// Group membership or group traits may have changed (a `group` call).
     pub groups: bool,
+    /// Audiences (by id) and computed traits (by `computed:` key) whose definitions changed
+    /// ([`changed_definitions`]).
+    pub definitions: BTreeSet<String>,
 }
 
 impl Changes {
@@ -210,6 +213,23 @@ struct Reads {
     refers_to: Vec<String>,
 }
 
+/// Hashes of definitions, by audience id and `computed:` key ([`Catalog::definition_hashes`]).
+pub type DefinitionHashes = BTreeMap<String, u64>;
+
+/// The audiences and computed traits of `after` that are new or different in it: the only ones
+/// a profile evaluated under `before` must evaluate again (with those reading facts that
+/// changed, and those due).
+pub fn changed_definitions(
+    before: &DefinitionHashes,
+    after: &DefinitionHashes,
+) -> BTreeSet<String> {
+    after
+        .iter()
+        .filter(|(key, hash)| before.get(*key) != Some(hash))
+        .map(|(key, _)| key.clone())
+        .collect()
+}
+
 /// The key of a computed trait in [`Outcome::dues`].
 fn computed_key(name: &str) -> String {
     format!("computed:{name}")
@@ -223,6 +243,23 @@ pub struct Catalog {
     facts: BTreeMap<String, FactSpec>,
     fingerprint: String,
     reads_group_traits: bool,
+    /// For profiles whose facts were built for an earlier catalog (by its fingerprint): what
+    /// they must rebuild (see [`Catalog::set_earlier_builds`]).
+    earlier: BTreeMap<String, Rebuild>,
+}
+
+/// The fact sets of catalogs, by fingerprint: each fact id with how far back it reaches
+/// (`None`: forever). What [`Catalog::fact_reaches`] returns, persisted with a backfill.
+pub type FactReaches = BTreeMap<String, Option<i64>>;
+
+/// What a profile whose facts were built for one earlier catalog must rebuild to match this
+/// one: the facts that catalog did not have or kept for less long. The others it already
+/// holds, maintained event by event exactly as a rebuild would produce them.
+#[derive(Debug, Clone, Default)]
+pub struct Rebuild {
+    pub facts: BTreeMap<String, FactSpec>,
+    /// The event names those facts can match; `None` when one of them matches any event.
+    pub names: Option<BTreeSet<String>>,
 }
 
 impl Catalog {
@@ -271,6 +308,7 @@ impl Catalog {
             catalog.reads_group_traits |= def.rule.reads_group_traits();
             catalog.audiences.push((def, node, reads));
         }
+        // As a list of pairs: the form fingerprints stored on profiles were computed from.
         let facts: Vec<(&String, Option<i64>)> =
             catalog.facts.iter().map(|(id, f)| (id, f.reach)).collect();
         catalog.fingerprint = format!(
@@ -286,6 +324,67 @@ impl Catalog {
     /// another fingerprint must be rebuilt from history.
     pub fn fingerprint(&self) -> &str {
         &self.fingerprint
+    }
+
+    /// A hash of each audience's rule (by id) and computed trait's definition (by `computed:`
+    /// key): what [`changed_definitions`] compares.
+    pub fn definition_hashes(&self) -> DefinitionHashes {
+        let hash = |v: Value| xxhash_rust::xxh3::xxh3_64(v.to_string().as_bytes());
+        let computed = self.computed.iter().map(|(c, _)| {
+            (
+                computed_key(&c.name),
+                hash(super::json::computed_to_json(c)),
+            )
+        });
+        let audiences = self
+            .audiences
+            .iter()
+            .map(|(a, _, _)| (a.id.clone(), hash(super::json::to_json(&a.rule))));
+        computed.chain(audiences).collect()
+    }
+
+    /// Every fact id with how far back it reaches: what the fingerprint identifies.
+    pub fn fact_reaches(&self) -> FactReaches {
+        self.facts
+            .iter()
+            .map(|(id, f)| (id.clone(), f.reach))
+            .collect()
+    }
+
+    /// Tell the catalog the fact sets of earlier catalogs that profiles may still be built
+    /// for, so that such a profile rebuilds only the facts it lacks ([`Catalog::rebuild_from`])
+    /// instead of all of them. This catalog's own fingerprint is ignored.
+    pub fn set_earlier_builds(&mut self, builds: &BTreeMap<String, FactReaches>) {
+        self.earlier = builds
+            .iter()
+            .filter(|(fingerprint, _)| **fingerprint != self.fingerprint)
+            .map(|(fingerprint, built)| (fingerprint.clone(), self.rebuild_for(built)))
+            .collect();
+    }
+
+    fn rebuild_for(&self, built: &FactReaches) -> Rebuild {
+        let covers = |had: Option<i64>, needs: Option<i64>| match (had, needs) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(had), Some(needs)) => had >= needs,
+        };
+        let facts: BTreeMap<String, FactSpec> = self
+            .facts
+            .iter()
+            .filter(|(id, spec)| !built.get(*id).is_some_and(|had| covers(*had, spec.reach)))
+            .map(|(id, spec)| (id.clone(), spec.clone()))
+            .collect();
+        let names = facts
+            .values()
+            .map(|f| f.event.clone())
+            .collect::<Option<BTreeSet<String>>>();
+        Rebuild { facts, names }
+    }
+
+    /// What a profile whose facts were built for `fingerprint` must rebuild; `None` when that
+    /// catalog is unknown (everything must be rebuilt).
+    pub fn rebuild_from(&self, fingerprint: &str) -> Option<&Rebuild> {
+        self.earlier.get(fingerprint)
     }
 
     pub fn reads_group_traits(&self) -> bool {
@@ -433,7 +532,8 @@ impl Catalog {
         // A computed trait whose time came counts as a change of its fact for the audiences.
         let mut changes = std::borrow::Cow::Borrowed(changes);
         for (computed, fact) in &self.computed {
-            if due(&computed_key(&computed.name)) {
+            let key = computed_key(&computed.name);
+            if due(&key) || changes.definitions.contains(&key) {
                 changes.to_mut().facts.insert(fact.clone());
             }
         }
@@ -457,6 +557,7 @@ impl Catalog {
         let mut evaluated: BTreeSet<&str> = BTreeSet::new();
         for (def, node, reads) in &self.audiences {
             let again = changes.touch(reads)
+                || changes.definitions.contains(&def.id)
                 || due(&def.id)
                 || reads
                     .refers_to
@@ -696,4 +797,66 @@ fn time_value(ms: i64) -> Value {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| Value::from(crate::event::rfc3339(t)))
         .unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog(rules: &[&str]) -> Catalog {
+        let audiences = rules
+            .iter()
+            .enumerate()
+            .map(|(i, text)| AudienceDef {
+                id: format!("a{i}"),
+                rule: super::super::text::parse(text).unwrap(),
+            })
+            .collect();
+        Catalog::new(Vec::new(), audiences).unwrap()
+    }
+
+    /// Which facts of `to` a profile built for `from` rebuilds, as the events they match.
+    fn rebuilt(
+        from: &Catalog,
+        to: &mut Catalog,
+    ) -> (Vec<Option<String>>, Option<BTreeSet<String>>) {
+        to.set_earlier_builds(&[(from.fingerprint().to_owned(), from.fact_reaches())].into());
+        let plan = to.rebuild_from(from.fingerprint()).unwrap();
+        let events = plan.facts.values().map(|f| f.event.clone()).collect();
+        (events, plan.names.clone())
+    }
+
+    #[test]
+    fn a_profile_built_for_an_earlier_catalog_rebuilds_only_new_or_longer_facts() {
+        let hour = catalog(&[r#"performed "A" in last 1 hours"#, r#"performed "B" ever"#]);
+        // The same facts, kept for less long or as long: nothing to rebuild.
+        let mut shorter = catalog(&[
+            r#"performed "A" in last 10 minutes"#,
+            r#"performed "B" in last 2 days"#,
+        ]);
+        assert_eq!(
+            rebuilt(&hour, &mut shorter),
+            (vec![], Some(BTreeSet::new()))
+        );
+        // A longer window, or forever, needs the hits the shorter one pruned.
+        let mut longer = catalog(&[r#"performed "A" in last 7 days"#, r#"performed "B" ever"#]);
+        assert_eq!(
+            rebuilt(&hour, &mut longer),
+            (vec![Some("A".into())], Some(["A".into()].into()))
+        );
+        let mut forever = catalog(&[r#"performed "A" ever"#]);
+        assert_eq!(rebuilt(&hour, &mut forever).0, vec![Some("A".into())]);
+        // A new condition is rebuilt; one on any event needs every event read.
+        let mut added = catalog(&[r#"performed "A" in last 1 hours"#, r#"performed "C" ever"#]);
+        assert_eq!(
+            rebuilt(&hour, &mut added),
+            (vec![Some("C".into())], Some(["C".into()].into()))
+        );
+        // The catalog's own fingerprint is never an earlier build, and unknown ones are
+        // rebuilt in full.
+        let mut same = catalog(&[r#"performed "A" in last 1 hours"#, r#"performed "B" ever"#]);
+        same.set_earlier_builds(&[(hour.fingerprint().to_owned(), hour.fact_reaches())].into());
+        assert!(same.rebuild_from(same.fingerprint()).is_none());
+        assert!(added.rebuild_from("unknown").is_none());
+    }
 }

@@ -87,6 +87,13 @@ pub trait AudienceStore: RebuildStore {
     fn group_members(&mut self, group_id: &str) -> Result<Vec<ProfileId>, Self::Error>;
     /// Up to `limit` profiles whose timer is due at `now`.
     fn due_profiles(&mut self, now: i64, limit: usize) -> Result<Vec<ProfileId>, Self::Error>;
+    /// Log positions of the profile's events (as [`RebuildStore::event_seqs`]) whose timeline
+    /// name is one of `names`, in order.
+    fn event_seqs_named(
+        &mut self,
+        profile: &ProfileId,
+        names: &BTreeSet<String>,
+    ) -> Result<Vec<u64>, Self::Error>;
 }
 
 /// Loads events from the log by position.
@@ -117,7 +124,7 @@ pub fn on_event<S: AudienceStore + ?Sized>(
     let mut touched: Vec<ProfileId> = Vec::new();
     for merge in merges {
         let loser = store.audience_state(&merge.loser)?;
-        leave_all(store, &merge.loser, now, Cause::Merged { seq })?;
+        leave_all(store, catalog, &merge.loser, now, Cause::Merged { seq })?;
         let winner = store.audience_state(&merge.winner)?;
         match (winner, loser) {
             (Some(mut w), Some(l)) if w.built_for == fingerprint && l.built_for == fingerprint => {
@@ -150,8 +157,10 @@ pub fn on_event<S: AudienceStore + ?Sized>(
         ),
     };
     let changes = if rebuild {
-        state.facts = build_facts(store, catalog, profile, now, load)?;
-        state.built_for = fingerprint;
+        rebuild_facts(store, catalog, profile, &mut state, now, load)?;
+        // Facts kept from an earlier build have not seen this event yet (folding is
+        // idempotent, so the rebuilt ones are unchanged by it).
+        state.facts.fold(catalog.facts(), event, now);
         Changes::all()
     } else {
         let facts = state.facts.fold(catalog.facts(), event, now);
@@ -160,6 +169,7 @@ pub fn on_event<S: AudienceStore + ?Sized>(
             facts: facts.into_iter().collect(),
             traits: event.event_type == EventType::Identify,
             groups: event.event_type == EventType::Group,
+            definitions: BTreeSet::new(),
         }
     };
     refresh(
@@ -222,16 +232,20 @@ pub fn refresh_stored<S: AudienceStore + ?Sized>(
     load: &mut LoadEvents<'_, S::Error>,
 ) -> Result<(), S::Error> {
     if store.identity(profile)?.is_none() {
-        return leave_all(store, profile, now, cause);
+        return leave_all(store, catalog, profile, now, cause);
     }
-    let fingerprint = catalog.fingerprint().to_owned();
     let mut state = store.audience_state(profile)?.unwrap_or_default();
-    let (cause, changes) = if state.built_for == fingerprint {
+    let (cause, changes) = if state.built_for == catalog.fingerprint() {
         (cause, changes)
     } else {
-        state.facts = build_facts(store, catalog, profile, now, load)?;
-        state.built_for = fingerprint;
-        (Cause::Backfill, Changes::all())
+        let changes = match rebuild_facts(store, catalog, profile, &mut state, now, load)? {
+            Some(rebuilt) => Changes {
+                facts: changes.facts.into_iter().chain(rebuilt).collect(),
+                ..changes
+            },
+            None => Changes::all(),
+        };
+        (Cause::Backfill, changes)
     };
     refresh(store, catalog, profile, &mut state, now, cause, &changes)
 }
@@ -255,7 +269,7 @@ pub fn on_split<S: AudienceStore + ?Sized>(
     for profile in affected.iter().copied() {
         // A profile the replay did not bring back (or created and then merged away) is gone.
         if store.identity(profile)?.is_none() {
-            leave_all(store, profile, now, Cause::Split)?;
+            leave_all(store, catalog, profile, now, Cause::Split)?;
             if Some(profile) == deleted {
                 store.forget_memberships(profile)?;
             }
@@ -290,15 +304,21 @@ pub fn on_split<S: AudienceStore + ?Sized>(
     Ok(())
 }
 
-/// A profile that no longer exists leaves every audience it was in.
+/// A profile that no longer exists leaves every audience it was in (those deleted since it
+/// was last evaluated took their members and history with them).
 fn leave_all<S: AudienceStore + ?Sized>(
     store: &mut S,
+    catalog: &Catalog,
     profile: &ProfileId,
     now: i64,
     cause: Cause,
 ) -> Result<(), S::Error> {
     if let Some(state) = store.audience_state(profile)? {
-        for audience in &state.members {
+        for audience in state
+            .members
+            .iter()
+            .filter(|a| catalog.audience(a).is_some())
+        {
             let change = MembershipChange {
                 audience: audience.clone(),
                 entered: false,
@@ -309,6 +329,46 @@ fn leave_all<S: AudienceStore + ?Sized>(
         }
     }
     store.drop_audience_state(profile)
+}
+
+/// Bring a profile's facts, built for another catalog, up to `catalog`. When the catalog knows
+/// the one they were built for ([`Catalog::rebuild_from`]), only the facts that one lacked are
+/// folded again, from the events whose names they can match; otherwise all of them, from the
+/// whole history. Returns the facts rebuilt, `None` for all of them.
+fn rebuild_facts<S: AudienceStore + ?Sized>(
+    store: &mut S,
+    catalog: &Catalog,
+    profile: &ProfileId,
+    state: &mut AudienceState,
+    now: i64,
+    load: &mut LoadEvents<'_, S::Error>,
+) -> Result<Option<Vec<String>>, S::Error> {
+    let rebuilt = match catalog.rebuild_from(&state.built_for) {
+        Some(plan) => {
+            state
+                .facts
+                .facts
+                .retain(|id, _| catalog.facts().contains_key(id) && !plan.facts.contains_key(id));
+            if !plan.facts.is_empty() {
+                let seqs = match &plan.names {
+                    Some(names) => store.event_seqs_named(profile, names)?,
+                    None => store.event_seqs(profile)?,
+                };
+                if !seqs.is_empty() {
+                    for (_, event) in load(&seqs)? {
+                        state.facts.fold(&plan.facts, &event, now);
+                    }
+                }
+            }
+            Some(plan.facts.keys().cloned().collect())
+        }
+        None => {
+            state.facts = build_facts(store, catalog, profile, now, load)?;
+            None
+        }
+    };
+    state.built_for = catalog.fingerprint().to_owned();
+    Ok(rebuilt)
 }
 
 /// The facts of a profile, folded from its whole history: what a backfill computes, and the

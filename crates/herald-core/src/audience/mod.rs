@@ -11,7 +11,8 @@ pub mod text;
 pub mod value;
 
 pub use catalog::{
-    Aggregate, AudienceDef, Catalog, CatalogError, Changes, ComputedTrait, Outcome, Subject,
+    changed_definitions, Aggregate, AudienceDef, Catalog, CatalogError, Changes, ComputedTrait,
+    DefinitionHashes, FactReaches, Outcome, Rebuild, Subject,
 };
 pub use facts::{FactSpec, Hit, ProfileFacts};
 pub use live::{AudienceState, AudienceStore, Cause, MembershipChange};

@@ -127,6 +127,23 @@ impl AudienceStore for PgTxn<'_> {
             .map(|r| ProfileId(r.get(0)))
             .collect())
     }
+
+    fn event_seqs_named(
+        &mut self,
+        profile: &ProfileId,
+        names: &std::collections::BTreeSet<String>,
+    ) -> Result<Vec<u64>> {
+        self.flush_timeline()?;
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        Ok(self
+            .rows(
+                "SELECT seq FROM event_index WHERE profile_id = $1 AND name = ANY($2) ORDER BY seq",
+                &[&profile.as_str(), &names],
+            )?
+            .iter()
+            .map(|r| r.get::<_, i64>(0) as u64)
+            .collect())
+    }
 }
 
 impl Audiences for PgState {

@@ -137,6 +137,24 @@ impl AudienceStore for SqliteTxn<'_> {
         })?;
         rows.map(|r| Ok(ProfileId(r?))).collect()
     }
+
+    fn event_seqs_named(
+        &mut self,
+        profile: &ProfileId,
+        names: &std::collections::BTreeSet<String>,
+    ) -> Result<Vec<u64>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT seq, name FROM event_index WHERE profile_id = ?1 ORDER BY seq",
+        )?;
+        let mut rows = stmt.query(params![profile.as_str()])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            if names.contains(&row.get::<_, String>(1)?) {
+                out.push(row.get::<_, i64>(0)? as u64);
+            }
+        }
+        Ok(out)
+    }
 }
 
 impl Audiences for SqliteStore {

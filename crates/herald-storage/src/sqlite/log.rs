@@ -170,18 +170,24 @@ impl EventLog for SqliteStore {
 
     fn load(&self, seqs: &[u64]) -> Result<Vec<(u64, Event)>> {
         let conn = self.log_readers.get()?;
-        let mut stmt = conn.prepare_cached("SELECT payload FROM events WHERE seq = ?1")?;
-        let mut sorted = seqs.to_vec();
-        sorted.sort_unstable();
-        sorted.dedup();
-        let mut out = Vec::with_capacity(sorted.len());
-        for seq in sorted {
-            let mut rows = stmt.query(params![seq as i64])?;
-            if let Some(row) = rows.next()? {
-                let payload: String = row.get(0)?;
-                out.push(decode(seq as i64, &payload)?);
+        // One read transaction for all of them, not one (with its file locking) per read.
+        let tx =
+            rusqlite::Transaction::new_unchecked(&conn, rusqlite::TransactionBehavior::Deferred)?;
+        let mut out = Vec::with_capacity(seqs.len());
+        {
+            let mut stmt = tx.prepare_cached("SELECT payload FROM events WHERE seq = ?1")?;
+            let mut sorted = seqs.to_vec();
+            sorted.sort_unstable();
+            sorted.dedup();
+            for seq in sorted {
+                let mut rows = stmt.query(params![seq as i64])?;
+                if let Some(row) = rows.next()? {
+                    let payload: String = row.get(0)?;
+                    out.push(decode(seq as i64, &payload)?);
+                }
             }
         }
+        tx.commit()?;
         Ok(out)
     }
 
