@@ -128,17 +128,24 @@ pub trait EventLog: Send + Sync {
 }
 
 /// Tell `txn` which identifiers resolving `events` will look up
-/// ([`StateTxn::prefetch_identifiers`]).
+/// ([`StateTxn::prefetch_identifiers`]) and which profiles it may create
+/// ([`StateTxn::prefetch_profiles`]: a new profile is derived from its event's position and
+/// one of its identifiers).
 pub fn prefetch_batch(
     txn: &mut dyn StateTxn,
     events: &[(u64, Event)],
     rules: &IdentityRules,
 ) -> Result<()> {
-    let ids: Vec<Identifier> = events
-        .iter()
-        .flat_map(|(_, e)| rules.lookup_keys(e))
-        .collect();
-    txn.prefetch_identifiers(&ids)
+    let mut ids = Vec::new();
+    let mut candidates = Vec::new();
+    for (seq, e) in events {
+        for key in rules.lookup_keys(e) {
+            candidates.push(ProfileId::derive(*seq, &key, 0));
+            ids.push(key);
+        }
+    }
+    txn.prefetch_identifiers(&ids)?;
+    txn.prefetch_profiles(&candidates)
 }
 
 /// A transaction over the projection state, owned by the single processor.
@@ -147,6 +154,11 @@ pub trait StateTxn: RebuildStore<Error = StorageError> + AudienceStore {
     /// every lookup is a round trip may read their owners and suppressions at once. Only a
     /// hint: lookups of identifiers not named here must work as well.
     fn prefetch_identifiers(&mut self, _ids: &[Identifier]) -> Result<()> {
+        Ok(())
+    }
+    /// The processor may create some of these profiles: a backend may learn at once which of
+    /// them exist. Only a hint, like [`StateTxn::prefetch_identifiers`].
+    fn prefetch_profiles(&mut self, _candidates: &[ProfileId]) -> Result<()> {
         Ok(())
     }
     /// Log position up to which events have been applied.

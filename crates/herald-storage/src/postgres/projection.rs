@@ -1,6 +1,6 @@
 //! [`ProjectionBackend`] on PostgreSQL: the processor's transactions, serialised cluster-wide.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use herald_core::event::{Event, EventType};
 use herald_core::identity::{Identifier, ProfileId, ProfileIdentity, Separation};
@@ -27,6 +27,15 @@ pub(super) struct PgTxn<'c> {
     /// inserted with their final state by one statement at commit, or before a statement
     /// that reads the profiles table.
     new_profiles: HashMap<ProfileId, u64>,
+    /// Profiles known not to exist (read for a batch at once, [`StateTxn::prefetch_profiles`];
+    /// only this transaction's `create_profile` can make one exist).
+    absent: HashSet<ProfileId>,
+    /// Identifier owners set and not yet written (the last one set wins): one multi-row upsert
+    /// at commit, or before a statement that reads or moves identities.
+    pending_owners: HashMap<Identifier, (ProfileId, String)>,
+    /// Whether any separation (a merge undone) exists; while none does, resolving an event
+    /// needs no separations lookup. Read once per transaction.
+    separations_exist: Option<bool>,
     /// Timeline rows not yet written, by position (the last attribution of a position wins):
     /// one multi-row statement at commit, or before a statement that touches the timeline.
     timeline: HashMap<u64, TimelineRow>,
@@ -52,6 +61,7 @@ impl PgTxn<'_> {
     }
 
     fn flush(&mut self) -> Result<()> {
+        self.flush_owners()?;
         self.flush_audiences()?;
         self.flush_timeline()?;
         self.flush_new_profiles()?;
@@ -99,6 +109,33 @@ impl PgTxn<'_> {
             "INSERT INTO profiles (profile_id, created_seq, state) \
              SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[])",
             &[&ids, &created, &states],
+        )?;
+        Ok(())
+    }
+
+    /// Write the pending identifier owners.
+    fn flush_owners(&mut self) -> Result<()> {
+        if self.pending_owners.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending_owners);
+        let (mut kinds, mut values, mut profiles, mut links) = (
+            Vec::with_capacity(pending.len()),
+            Vec::with_capacity(pending.len()),
+            Vec::with_capacity(pending.len()),
+            Vec::with_capacity(pending.len()),
+        );
+        for (id, (profile, link)) in pending {
+            kinds.push(id.kind.as_str());
+            values.push(id.value);
+            profiles.push(profile.0);
+            links.push(link);
+        }
+        self.exec(
+            "INSERT INTO identities (kind, value, profile_id, link) \
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) \
+             ON CONFLICT (kind, value) DO UPDATE SET profile_id = excluded.profile_id, link = excluded.link",
+            &[&kinds, &values, &profiles, &links],
         )?;
         Ok(())
     }
@@ -164,6 +201,9 @@ impl ProjectionBackend for PgState {
             owners: HashMap::new(),
             suppressed: HashMap::new(),
             new_profiles: HashMap::new(),
+            absent: HashSet::new(),
+            pending_owners: HashMap::new(),
+            separations_exist: None,
             timeline: HashMap::new(),
             audiences: crate::AudienceCache::default(),
         };
@@ -224,6 +264,9 @@ impl ProjectionStore for PgTxn<'_> {
     }
 
     fn identity(&mut self, profile: &ProfileId) -> Result<Option<ProfileIdentity>> {
+        if self.absent.contains(profile) {
+            return Ok(None);
+        }
         let created = match self.new_profiles.get(profile) {
             Some(&seq) => seq,
             None => match self.row(
@@ -234,13 +277,27 @@ impl ProjectionStore for PgTxn<'_> {
                 None => return Ok(None),
             },
         };
+        // The stored identifiers, with the owners this transaction set and has not written.
         let mut identifiers = BTreeSet::new();
         for r in self.rows(
             "SELECT kind, value FROM identities WHERE profile_id = $1",
             &[&profile.as_str()],
         )? {
-            identifiers.insert(Identifier::new(kind_of(r.get(0))?, r.get::<_, String>(1)));
+            let id = Identifier::new(kind_of(r.get(0))?, r.get::<_, String>(1));
+            if self
+                .pending_owners
+                .get(&id)
+                .is_none_or(|(owner, _)| owner == profile)
+            {
+                identifiers.insert(id);
+            }
         }
+        identifiers.extend(
+            self.pending_owners
+                .iter()
+                .filter(|(_, (owner, _))| owner == profile)
+                .map(|(id, _)| id.clone()),
+        );
         Ok(Some(ProfileIdentity {
             identifiers,
             created_seq: created,
@@ -248,6 +305,15 @@ impl ProjectionStore for PgTxn<'_> {
     }
 
     fn separations_touching(&mut self, ids: &BTreeSet<Identifier>) -> Result<Vec<Separation>> {
+        if self.separations_exist.is_none() {
+            let any = self
+                .row("SELECT EXISTS (SELECT 1 FROM separations)", &[])?
+                .is_some_and(|r| r.get::<_, bool>(0));
+            self.separations_exist = Some(any);
+        }
+        if self.separations_exist == Some(false) {
+            return Ok(Vec::new());
+        }
         let kinds: Vec<&str> = ids.iter().map(|i| i.kind.as_str()).collect();
         let values: Vec<&str> = ids.iter().map(|i| i.value.as_str()).collect();
         self.rows(
@@ -278,6 +344,7 @@ impl ProjectionStore for PgTxn<'_> {
     }
 
     fn create_profile(&mut self, profile: &ProfileId, created_seq: u64) -> Result<()> {
+        self.absent.remove(profile);
         self.new_profiles.insert(profile.clone(), created_seq);
         self.states
             .insert(profile.clone(), (ProfileState::default(), true));
@@ -290,11 +357,8 @@ impl ProjectionStore for PgTxn<'_> {
         profile: &ProfileId,
         link: &IdentityLink,
     ) -> Result<()> {
-        self.exec(
-            "INSERT INTO identities (kind, value, profile_id, link) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (kind, value) DO UPDATE SET profile_id = excluded.profile_id, link = excluded.link",
-            &[&id.kind.as_str(), &id.value, &profile.as_str(), &serde_json::to_string(link)?],
-        )?;
+        self.pending_owners
+            .insert(id.clone(), (profile.clone(), serde_json::to_string(link)?));
         self.owners.insert(id.clone(), Some(profile.clone()));
         Ok(())
     }
@@ -339,6 +403,7 @@ impl ProjectionStore for PgTxn<'_> {
 
     fn absorb(&mut self, winner: &ProfileId, loser: &ProfileId) -> Result<()> {
         self.flush_timeline()?;
+        self.flush_owners()?;
         self.new_profiles.remove(loser);
         let (w, l) = (winner.as_str(), loser.as_str());
         for sql in [
@@ -475,6 +540,7 @@ impl RebuildStore for PgTxn<'_> {
     }
 
     fn add_separation(&mut self, separation: &Separation) -> Result<()> {
+        self.separations_exist = Some(true);
         let sid: i64 = self
             .row(
                 "INSERT INTO separations (body) VALUES ($1) RETURNING separation_id",
@@ -502,6 +568,7 @@ impl RebuildStore for PgTxn<'_> {
 
     fn clear_profile(&mut self, profile: &ProfileId) -> Result<()> {
         self.flush_timeline()?;
+        self.flush_owners()?;
         self.new_profiles.remove(profile);
         let p = profile.as_str();
         for sql in [
@@ -542,6 +609,31 @@ impl StateTxn for PgTxn<'_> {
             let owner = r.get::<_, Option<String>>(2).map(ProfileId);
             self.owners.entry(id.clone()).or_insert(owner);
             self.suppressed.entry(id).or_insert(r.get(3));
+        }
+        Ok(())
+    }
+
+    fn prefetch_profiles(&mut self, candidates: &[ProfileId]) -> Result<()> {
+        let unknown: Vec<&str> = candidates
+            .iter()
+            .filter(|p| !self.new_profiles.contains_key(*p) && !self.absent.contains(*p))
+            .map(ProfileId::as_str)
+            .collect();
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        let existing: HashSet<String> = self
+            .rows(
+                "SELECT profile_id FROM profiles WHERE profile_id = ANY($1)",
+                &[&unknown],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        for p in unknown {
+            if !existing.contains(p) {
+                self.absent.insert(ProfileId(p.to_owned()));
+            }
         }
         Ok(())
     }
