@@ -610,6 +610,49 @@ pub fn audience_definitions_and_bookkeeping(make: &Factory) {
     assert_eq!(store.definitions_version().unwrap(), 2);
 }
 
+/// A reader of the definitions always gets a document and the version it was stored under,
+/// even while another node keeps changing them (each change names its audience after the
+/// version it creates, so a document paired with another version shows).
+pub fn definitions_are_read_whole_while_they_change(make: &Factory) {
+    let store = make();
+    let changes = 200;
+    let writer = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+            for _ in 0..changes {
+                store
+                    .change_definitions(&mut |d| {
+                        let record = crate::AudienceRecord {
+                            id: "x".into(),
+                            name: (d.version + 1).to_string(),
+                            description: None,
+                            rule: json!({"trait": "plan", "op": "eq", "value": 1}),
+                            created_at: at,
+                            updated_at: at,
+                        };
+                        d.audiences.insert("x".into(), record);
+                        true
+                    })
+                    .unwrap();
+            }
+        })
+    };
+    let mut reads = 0;
+    loop {
+        let d = store.definitions().unwrap();
+        let named = d.audiences.get("x").map(|a| a.name.clone());
+        let expected = (d.version > 0).then(|| d.version.to_string());
+        assert_eq!(named, expected, "a document read with another version");
+        reads += 1;
+        if d.version == changes {
+            break;
+        }
+    }
+    writer.join().unwrap();
+    assert!(reads > 1);
+}
+
 macro_rules! conformance_suite {
     ($backend:ident, $factory:expr) => {
         mod $backend {
@@ -625,6 +668,10 @@ macro_rules! conformance_suite {
             #[test]
             fn audience_definitions_and_bookkeeping() {
                 $crate::conformance::audience_definitions_and_bookkeeping(&$factory)
+            }
+            #[test]
+            fn definitions_are_read_whole_while_they_change() {
+                $crate::conformance::definitions_are_read_whole_while_they_change(&$factory)
             }
             #[test]
             fn projection_matches_reference() {

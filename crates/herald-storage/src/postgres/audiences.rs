@@ -148,13 +148,21 @@ impl AudienceStore for PgTxn<'_> {
 
 impl Audiences for PgState {
     fn definitions(&self) -> Result<Definitions> {
-        let mut conn = self.pool.get()?;
-        let mut definitions: Definitions = conn
-            .row("SELECT value FROM settings WHERE key = 'definitions'", &[])?
-            .map(|r| serde_json::from_str(r.get(0)))
+        // One statement, so one snapshot: read apart, a change committed in between paired the
+        // old document with the new version, and the processor then kept the old catalog.
+        let row = self.pool.get()?.row(
+            "SELECT (SELECT value FROM settings WHERE key = 'definitions'), \
+                    (SELECT value FROM meta WHERE key = 'definitions_version')",
+            &[],
+        )?;
+        let (document, version) = row
+            .map(|r| (r.get::<_, Option<String>>(0), r.get::<_, Option<i64>>(1)))
+            .unwrap_or_default();
+        let mut definitions: Definitions = document
+            .map(|d| serde_json::from_str(&d))
             .transpose()?
             .unwrap_or_default();
-        definitions.version = version(&mut conn)?;
+        definitions.version = version.unwrap_or(0) as u64;
         Ok(definitions)
     }
 

@@ -160,8 +160,12 @@ impl AudienceStore for SqliteTxn<'_> {
 impl Audiences for SqliteStore {
     fn definitions(&self) -> Result<Definitions> {
         let conn = self.state_readers.get()?;
-        let mut definitions: Definitions = setting(&conn, "definitions")?.unwrap_or_default();
-        definitions.version = definitions_version(&conn)?;
+        // One read transaction: the document and its version from the same snapshot.
+        let tx =
+            rusqlite::Transaction::new_unchecked(&conn, rusqlite::TransactionBehavior::Deferred)?;
+        let mut definitions: Definitions = setting(&tx, "definitions")?.unwrap_or_default();
+        definitions.version = definitions_version(&tx)?;
+        tx.commit()?;
         Ok(definitions)
     }
 
