@@ -101,12 +101,13 @@ fn valid_audience_id(id: &str) -> bool {
 
 async fn view_of(state: &AppState, record: AudienceRecord) -> Result<AudienceView, ApiError> {
     let id = record.id.clone();
-    let (size, backfill, version) = blocking(state, move |s| {
-        Ok((
-            s.member_count(&id)?,
-            s.backfill_status()?,
-            s.definitions_version()?,
-        ))
+    // Read in this order, each after the one before: once `ready` is seen true, the size is
+    // at least as new as the finished backfill (read the other way round, a backfill that
+    // committed in between showed `ready` with the size from before it).
+    let (version, backfill, size) = blocking(state, move |s| {
+        let version = s.definitions_version()?;
+        let backfill = s.backfill_status()?;
+        Ok((version, backfill, s.member_count(&id)?))
     })
     .await?;
     let rule = from_json(&record.rule).map_err(|e| ApiError::Internal(e.to_string()))?;
