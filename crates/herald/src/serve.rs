@@ -308,12 +308,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// How often the processing node of a cluster looks at the stream head by itself; the
-/// announcements of new heads (`follow_head`) wake it sooner. A 1 s interval cut a 2-node
-/// cluster's idle CPU from 2.0% to 0.4%, but changed when audience definitions and events
-/// reach the processor relative to each other, and a timer-after-crash test then failed about
-/// once in fifteen runs (BENCHMARKS.md): kept at 50 ms until that is understood.
-const CLUSTER_PICKUP: Duration = Duration::from_millis(50);
+/// How often the processing node of a cluster looks at the stream head by itself. The
+/// announcements of new heads (`follow_head`) wake it at once; this only bounds how late an
+/// append is picked up when its announcement was lost (core NATS publishes are at most once).
+const CLUSTER_PICKUP: Duration = Duration::from_secs(1);
 
 /// Wake the processor when any node of the cluster appends (its announcement of the new head).
 async fn follow_head(cluster: Arc<ClusterStore>, notifier: Arc<LogNotifier>) {
