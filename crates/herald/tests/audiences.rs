@@ -420,9 +420,8 @@ fn time_moves_people_without_new_events_and_timers_survive_a_crash() {
         );
     }
     // The margins leave processing up to 8 s after the request, which a loaded CI machine
-    // (every suite in parallel on two cores) can need. With 3 s, processing bob later than
-    // that makes him enter live, with no timer left to survive the crash: the likely cause of
-    // the rare cluster-mode failure seen with a slower stream-head poll (BENCHMARKS.md).
+    // (every suite in parallel on two cores) can need: processed later than that, bob would
+    // enter live, with no timer left to survive the crash.
     // A ping 59m50s ago: inside the window now, outside it in 10 s.
     let ping = json!({"type": "track", "userId": "ana", "event": "Ping", "timestamp": ts(Span::seconds(-3590))});
     // An account created 59m52s ago: more than an hour old in 8 s.
