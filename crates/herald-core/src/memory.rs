@@ -359,13 +359,8 @@ impl AudienceStore for MemoryProjection {
         profile: &ProfileId,
         names: &BTreeSet<String>,
     ) -> Result<Vec<u64>, Infallible> {
-        Ok(self
-            .attributions
-            .iter()
-            .filter(|(seq, (p, _))| {
-                p == profile && self.event_names.get(seq).is_some_and(|n| names.contains(n))
-            })
-            .map(|(s, _)| *s)
-            .collect())
+        let mut seqs = self.event_seqs(profile)?;
+        seqs.retain(|s| self.event_names.get(s).is_some_and(|n| names.contains(n)));
+        Ok(seqs)
     }
 }

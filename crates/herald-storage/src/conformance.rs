@@ -169,8 +169,9 @@ fn setup(make: &Factory, limit: usize) -> (IdentityRules, Arc<dyn Store>, Catalo
     (rules, make(), catalog())
 }
 
-/// As the processor does: several events per transaction, their identifiers prefetched first
-/// ([`StateTxn::prefetch_identifiers`]); merges inside a batch must see the writes before them.
+/// As the processor does: several events per transaction, their identifiers and the profiles
+/// they may create prefetched first ([`crate::prefetch_batch`]); merges inside a batch must see
+/// the writes before them, and so must a profile's positions filtered by name.
 pub fn batched_projection_matches_reference(make: &Factory) {
     let mut runner = TestRunner::new(Config {
         cases: 32,
