@@ -174,6 +174,10 @@ impl ProjectionStore for MemoryProjection {
         self.refusals
             .iter_mut()
             .for_each(|(p, _)| move_to_winner(p));
+        Ok(())
+    }
+
+    fn retire(&mut self, loser: &ProfileId) -> Result<(), Infallible> {
         self.profiles.remove(loser);
         Ok(())
     }

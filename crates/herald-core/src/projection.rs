@@ -99,9 +99,12 @@ pub trait ProjectionStore {
     ) -> Result<(), Self::Error>;
     fn group_state(&mut self, group_id: &str) -> Result<GroupState, Self::Error>;
     fn save_group_state(&mut self, group_id: &str, state: &GroupState) -> Result<(), Self::Error>;
-    /// Move everything of `loser` (identifiers, events, refusals, merge history) to `winner`
-    /// and delete `loser`. State is merged by the caller.
+    /// Move everything of `loser`'s identity (identifiers, events, refusals, merge history) to
+    /// `winner`. Its profile and state stay until [`ProjectionStore::retire`]: in a partitioned
+    /// cluster the loser's partition may still be applying events to that state.
     fn absorb(&mut self, winner: &ProfileId, loser: &ProfileId) -> Result<(), Self::Error>;
+    /// Delete an absorbed profile, once its state was merged into the winner's.
+    fn retire(&mut self, loser: &ProfileId) -> Result<(), Self::Error>;
     fn record_merge(&mut self, merge: &MergeRecord) -> Result<(), Self::Error>;
     fn record_refusal(
         &mut self,
@@ -142,9 +145,26 @@ pub trait RebuildStore: ProjectionStore {
     fn clear_profile(&mut self, profile: &ProfileId) -> Result<(), Self::Error>;
 }
 
-/// Apply one logged event: resolve its identity, apply merges, claim identifiers, update the
-/// profile and group states and the timeline.
+/// Apply one logged event: resolve its identity ([`resolve_event`]), then apply it to the
+/// profile and group states ([`apply_states`]).
 pub fn apply_event<S: ProjectionStore + ?Sized>(
+    store: &mut S,
+    seq: u64,
+    event: &Event,
+    rules: &IdentityRules,
+) -> Result<Applied, S::Error> {
+    let applied = resolve_event(store, seq, event, rules)?;
+    apply_states(store, event, &applied)?;
+    Ok(applied)
+}
+
+/// The identity half of [`apply_event`]: resolve the event's identity, create its profile,
+/// move merged profiles' identities to their winners, claim identifiers, record refusals and
+/// attribute the event to its profile's timeline. Profile and group states are not touched,
+/// and merged losers keep their profile (with its state) until [`apply_states`] retires them.
+/// It depends only on the identity graph, so a cluster runs it in one global order while the
+/// state half runs per partition.
+pub fn resolve_event<S: ProjectionStore + ?Sized>(
     store: &mut S,
     seq: u64,
     event: &Event,
@@ -192,10 +212,7 @@ pub fn apply_event<S: ProjectionStore + ?Sized>(
 
     let mut merges = Vec::new();
     for step in resolution.merges {
-        let mut winner_state = store.profile_state(&step.winner)?;
-        winner_state.merge(store.profile_state(&step.loser)?);
         store.absorb(&step.winner, &step.loser)?;
-        store.save_profile_state(&step.winner, &winner_state)?;
         let record = MergeRecord {
             merge_id: MergeRecord::id_for(seq, &step.loser),
             seq,
@@ -227,21 +244,45 @@ pub fn apply_event<S: ProjectionStore + ?Sized>(
         };
         store.record_refusal(&profile, &record)?;
     }
-
-    let mut state = store.profile_state(&profile)?;
-    state.apply(event);
-    store.save_profile_state(&profile, &state)?;
-    if let (EventType::Group, Some(group_id)) = (event.event_type, &event.group_id) {
-        let mut group = store.group_state(group_id)?;
-        group.apply(event);
-        store.save_group_state(group_id, &group)?;
-    }
     store.attribute(seq, &profile, event)?;
     Ok(Applied::Attributed {
         profile,
         created,
         merges,
     })
+}
+
+/// The state half of [`apply_event`], for an event [`resolve_event`] attributed: fold each
+/// merged loser's state into its winner's (in merge order, so a chain of merges in one event
+/// folds like it resolved) and retire the loser, then apply the event to its profile's state
+/// and, for a `group` call, to the group's. The caller guarantees that every earlier event of
+/// the profiles involved was applied already.
+pub fn apply_states<S: ProjectionStore + ?Sized>(
+    store: &mut S,
+    event: &Event,
+    applied: &Applied,
+) -> Result<(), S::Error> {
+    let Applied::Attributed {
+        profile, merges, ..
+    } = applied
+    else {
+        return Ok(());
+    };
+    for merge in merges {
+        let mut winner_state = store.profile_state(&merge.winner)?;
+        winner_state.merge(store.profile_state(&merge.loser)?);
+        store.retire(&merge.loser)?;
+        store.save_profile_state(&merge.winner, &winner_state)?;
+    }
+    let mut state = store.profile_state(profile)?;
+    state.apply(event);
+    store.save_profile_state(profile, &state)?;
+    if let (EventType::Group, Some(group_id)) = (event.event_type, &event.group_id) {
+        let mut group = store.group_state(group_id)?;
+        group.apply(event);
+        store.save_group_state(group_id, &group)?;
+    }
+    Ok(())
 }
 
 /// Every profile whose history is tied to `seeds` through merges or refused links: the set

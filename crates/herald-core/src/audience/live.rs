@@ -99,8 +99,29 @@ pub trait AudienceStore: RebuildStore {
 /// Loads events from the log by position.
 pub type LoadEvents<'a, E> = dyn FnMut(&[u64]) -> Result<Vec<(u64, Event)>, E> + 'a;
 
-/// Update audiences after `apply_event` attributed `event` (at `seq`).
+/// Update audiences after `apply_event` attributed `event` (at `seq`): the event's profile
+/// ([`on_profile_event`]) and, for a `group` call, the group's other members
+/// ([`on_group_event`]).
 pub fn on_event<S: AudienceStore + ?Sized>(
+    store: &mut S,
+    catalog: &Catalog,
+    seq: u64,
+    event: &Event,
+    applied: &Applied,
+    now: i64,
+    load: &mut LoadEvents<'_, S::Error>,
+) -> Result<(), S::Error> {
+    on_profile_event(store, catalog, seq, event, applied, now, load)?;
+    if let Applied::Attributed { profile, .. } = applied {
+        for member in group_members_to_refresh(store, catalog, event, profile)? {
+            on_group_event(store, catalog, seq, &member, now, load)?;
+        }
+    }
+    Ok(())
+}
+
+/// The audiences of the profiles an event touched: its own and those it merged.
+pub fn on_profile_event<S: AudienceStore + ?Sized>(
     store: &mut S,
     catalog: &Catalog,
     seq: u64,
@@ -192,30 +213,53 @@ pub fn on_event<S: AudienceStore + ?Sized>(
             load,
         )?;
     }
-    if let (EventType::Group, Some(group_id), true) = (
-        event.event_type,
-        &event.group_id,
-        catalog.reads_group_traits(),
-    ) {
-        for member in store.group_members(group_id)? {
-            if &member != profile {
-                let groups = Changes {
-                    groups: true,
-                    ..Changes::default()
-                };
-                refresh_stored(
-                    store,
-                    catalog,
-                    &member,
-                    now,
-                    Cause::Event { seq },
-                    groups,
-                    load,
-                )?;
-            }
-        }
-    }
     Ok(())
+}
+
+/// The other profiles whose audiences a `group` call by `profile` can change: the group's
+/// members, when some definition reads group traits.
+pub fn group_members_to_refresh<S: AudienceStore + ?Sized>(
+    store: &mut S,
+    catalog: &Catalog,
+    event: &Event,
+    profile: &ProfileId,
+) -> Result<Vec<ProfileId>, S::Error> {
+    match (event.event_type, &event.group_id) {
+        (EventType::Group, Some(group_id)) if catalog.reads_group_traits() => Ok(store
+            .group_members(group_id)?
+            .into_iter()
+            .filter(|member| member != profile)
+            .collect()),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// Re-evaluate what reads group traits for `member`, after the `group` call at `seq` changed
+/// one of its groups.
+pub fn on_group_event<S: AudienceStore + ?Sized>(
+    store: &mut S,
+    catalog: &Catalog,
+    seq: u64,
+    member: &ProfileId,
+    now: i64,
+    load: &mut LoadEvents<'_, S::Error>,
+) -> Result<(), S::Error> {
+    if catalog.is_empty() {
+        return Ok(());
+    }
+    let groups = Changes {
+        groups: true,
+        ..Changes::default()
+    };
+    refresh_stored(
+        store,
+        catalog,
+        member,
+        now,
+        Cause::Event { seq },
+        groups,
+        load,
+    )
 }
 
 /// Re-evaluate a stored profile (a due timer, a group change, a catalog change), rebuilding

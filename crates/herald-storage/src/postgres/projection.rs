@@ -404,7 +404,6 @@ impl ProjectionStore for PgTxn<'_> {
     fn absorb(&mut self, winner: &ProfileId, loser: &ProfileId) -> Result<()> {
         self.flush_timeline()?;
         self.flush_owners()?;
-        self.new_profiles.remove(loser);
         let (w, l) = (winner.as_str(), loser.as_str());
         for sql in [
             "UPDATE identities SET profile_id = $1 WHERE profile_id = $2",
@@ -414,9 +413,19 @@ impl ProjectionStore for PgTxn<'_> {
         ] {
             self.exec(sql, &[&w, &l])?;
         }
-        self.exec("DELETE FROM profiles WHERE profile_id = $1", &[&l])?;
-        self.states.remove(loser);
         self.reassign_known_owners(loser, Some(winner));
+        Ok(())
+    }
+
+    fn retire(&mut self, loser: &ProfileId) -> Result<()> {
+        // One created in this transaction was never inserted.
+        if self.new_profiles.remove(loser).is_none() {
+            self.exec(
+                "DELETE FROM profiles WHERE profile_id = $1",
+                &[&loser.as_str()],
+            )?;
+        }
+        self.states.remove(loser);
         Ok(())
     }
 

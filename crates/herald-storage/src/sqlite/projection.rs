@@ -240,9 +240,13 @@ impl ProjectionStore for SqliteTxn<'_> {
         ] {
             self.tx.prepare_cached(sql)?.execute(params![w, l])?;
         }
+        Ok(())
+    }
+
+    fn retire(&mut self, loser: &ProfileId) -> Result<()> {
         self.tx
             .prepare_cached("DELETE FROM profiles WHERE profile_id = ?1")?
-            .execute(params![l])?;
+            .execute(params![loser.as_str()])?;
         self.states.remove(loser);
         Ok(())
     }
