@@ -174,6 +174,20 @@ pub struct GroupState {
 }
 
 impl GroupState {
+    /// Join another state of the same group into this one (the result does not depend on
+    /// the order the two saw their events in).
+    pub fn merge(&mut self, other: GroupState) {
+        for (key, value) in other.traits {
+            join_traits(&mut self.traits, key, value);
+        }
+        if let Some(t) = other.first_seen {
+            join_min(&mut self.first_seen, t);
+        }
+        if let Some(t) = other.last_seen {
+            join_max(&mut self.last_seen, t);
+        }
+    }
+
     pub fn apply(&mut self, event: &Event) {
         if let Some(traits) = event.traits() {
             for (key, value) in traits {

@@ -5,12 +5,16 @@ use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use herald_core::audience::live::{on_event, on_split};
+use std::collections::{BTreeSet, HashMap, VecDeque};
+
+use herald_core::audience::live::{
+    group_members_to_refresh, on_event, on_group_event, on_profile_event, on_split,
+};
 use herald_core::event::Event;
 use herald_core::identity::{IdentityRules, ProfileId};
-use herald_core::projection::{apply_event, Applied};
+use herald_core::projection::{apply_event, apply_states, resolve_event, Applied};
 use herald_core::split::{delete_person, unmerge, SplitError, SplitOutcome};
-use herald_storage::{StateTxn, StorageError, Store};
+use herald_storage::{partition_of, Partitioned, Routed, StateTxn, StorageError, Store, Work};
 use tokio::sync::oneshot;
 
 use crate::audiences::AudienceEngine;
@@ -81,6 +85,16 @@ enum Command {
     },
 }
 
+impl Command {
+    fn refuse(self, error: CommandError) {
+        match self {
+            Command::Unmerge { reply, .. } | Command::Delete { reply, .. } => {
+                let _ = reply.send(Err(error));
+            }
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct ProcessorHandle {
     commands: mpsc::Sender<Command>,
@@ -144,6 +158,7 @@ pub fn spawn(
         stages,
         audiences: AudienceEngine::default(),
         commands: rx,
+        held: VecDeque::new(),
         stop,
     };
     let join = thread::Builder::new()
@@ -184,8 +199,28 @@ struct Processor {
     stages: Vec<Box<dyn Stage>>,
     audiences: AudienceEngine,
     commands: mpsc::Receiver<Command>,
+    /// Commands waiting for the partitions to apply everything routed (a partitioned store
+    /// runs an unmerge or a deletion only then), with when they gave up waiting.
+    held: VecDeque<(Command, Instant)>,
     stop: Arc<AtomicBool>,
 }
+
+/// What one pass over a partition did.
+#[derive(Debug, PartialEq, Eq)]
+enum PartitionPass {
+    /// It had nothing routed.
+    Idle,
+    /// It applied work.
+    Applied,
+    /// Its next piece of work waits for another partition.
+    Blocked,
+}
+
+/// How long a partition waiting for another one sleeps before it looks again (progress
+/// announcements wake it sooner).
+const BLOCKED_WAIT: Duration = Duration::from_millis(10);
+/// How long an unmerge or a deletion waits for the partitions to drain at most.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How late a durable audience timer may fire at most while the processor is idle.
 const TIMER_RESOLUTION: Duration = Duration::from_secs(1);
@@ -198,6 +233,15 @@ const RETRY_AFTER_ERROR: Duration = Duration::from_millis(500);
 
 impl Processor {
     fn run(&mut self) {
+        let store = self.store.clone();
+        match store.partitioned() {
+            Some(parts) => self.run_partitioned(parts),
+            None => self.run_single(),
+        }
+        self.store.release_processing_lease();
+    }
+
+    fn run_single(&mut self) {
         let mut cursor = 0;
         let mut leader = false;
         let mut busy = true;
@@ -288,8 +332,357 @@ impl Processor {
                 }
             }
         }
-        self.store.release_processing_lease();
         tracing::info!(cursor, "processor stopped");
+    }
+
+    /// A cluster's processing: the lease holder sequences (resolves identities in log order
+    /// and routes events to the partitions of their profiles) and runs audience timers and
+    /// backfills; every node applies the work of the partitions it owns.
+    fn run_partitioned(&mut self, parts: &dyn Partitioned) {
+        let mut cursor = 0;
+        let mut leader = false;
+        let mut busy = true;
+        let mut owned: Vec<u32> = Vec::new();
+        let mut balanced: Option<Instant> = None;
+        while !self.stop.load(Ordering::SeqCst) {
+            let pokes = self.notifier.pokes();
+            while let Ok(command) = self.commands.try_recv() {
+                self.held
+                    .push_back((command, Instant::now() + DRAIN_TIMEOUT));
+            }
+            self.run_held_commands(parts);
+            let seen_head = self.notifier.head();
+            let mut worked = false;
+            match self.store.hold_processing_lease() {
+                Ok(true) if leader => {}
+                Ok(true) => match self.take_over_sequencing(parts) {
+                    Ok(c) => {
+                        cursor = c;
+                        leader = true;
+                        metrics::gauge!("herald_processing_lease_held").set(1.0);
+                    }
+                    Err(e) => tracing::error!(error = %e, "cannot read the sequencer cursor"),
+                },
+                Ok(false) => {
+                    leader = false;
+                    metrics::gauge!("herald_processing_lease_held").set(0.0);
+                }
+                Err(e) => {
+                    leader = false;
+                    metrics::gauge!("herald_processing_lease_held").set(0.0);
+                    tracing::error!(error = %e, "cannot check the processing lease");
+                }
+            }
+            if let Err(e) = self.audiences.sync(&*self.store, now_ms()) {
+                tracing::error!(error = %e, "cannot load the audience definitions");
+                thread::sleep(RETRY_AFTER_ERROR);
+                continue;
+            }
+            if leader {
+                worked |= self.audience_upkeep();
+                match self.sequence_batch(parts, cursor) {
+                    Ok(Some(next)) => {
+                        cursor = next;
+                        worked = true;
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::error!(error = %e, cursor, "sequencing failed; retrying");
+                        // Another node may have moved the cursor (a lease handover).
+                        leader = false;
+                        thread::sleep(RETRY_AFTER_ERROR);
+                    }
+                }
+            }
+            if balanced.is_none_or(|at| at.elapsed() >= self.config.lease_retry) {
+                match parts.balance_partitions() {
+                    Ok(now_owned) => {
+                        owned = now_owned;
+                        metrics::gauge!("herald_partitions_owned").set(owned.len() as f64);
+                        self.report_backlog(parts, &owned);
+                    }
+                    Err(e) => {
+                        owned.clear();
+                        tracing::error!(error = %e, "cannot balance the partitions");
+                    }
+                }
+                balanced = Some(Instant::now());
+            }
+            let mut blocked = false;
+            for &partition in &owned {
+                match self.apply_partition(parts, partition) {
+                    Ok(PartitionPass::Applied) => worked = true,
+                    Ok(PartitionPass::Blocked) => blocked = true,
+                    Ok(PartitionPass::Idle) => {}
+                    // Another node applied it first (a handover): nothing was changed.
+                    Err(StorageError::Conflict(e)) => {
+                        tracing::debug!(partition, error = %e, "partition work was already applied")
+                    }
+                    Err(e) => {
+                        tracing::error!(partition, error = %e, "applying a partition failed; retrying");
+                        thread::sleep(RETRY_AFTER_ERROR);
+                    }
+                }
+            }
+            if worked {
+                busy = true;
+                continue;
+            }
+            if std::mem::take(&mut busy) {
+                if let Err(e) = self.store.release_memory() {
+                    tracing::warn!(error = %e, "could not release cached memory");
+                }
+                if let Some(on_idle) = self.config.on_idle {
+                    on_idle();
+                }
+            }
+            let mut wait = self.config.idle_wait.min(self.config.lease_retry);
+            if leader && !self.audiences.catalog().is_empty() {
+                wait = wait.min(TIMER_RESOLUTION);
+            }
+            if blocked || !self.held.is_empty() {
+                wait = BLOCKED_WAIT;
+            }
+            self.notifier.wait_past(seen_head.max(cursor), pokes, wait);
+        }
+        parts.release_partitions();
+        tracing::info!(cursor, "processor stopped");
+    }
+
+    fn take_over_sequencing(&self, parts: &dyn Partitioned) -> Result<u64, StorageError> {
+        self.finish_log_deletions()?;
+        let cursor = parts.sequenced()?;
+        tracing::info!(cursor, "sequencing the log");
+        Ok(cursor)
+    }
+
+    /// Resolve the identities of the next batch after `cursor`, in log order, and route each
+    /// event to its profile's partition. `None` when there was nothing to do.
+    fn sequence_batch(
+        &mut self,
+        parts: &dyn Partitioned,
+        cursor: u64,
+    ) -> Result<Option<u64>, StorageError> {
+        // An unmerge or a deletion is waiting for the partitions to drain.
+        if parts.sequencer_held_until()? > now_ms() {
+            return Ok(None);
+        }
+        let events = self.store.read_after(cursor, self.config.batch)?;
+        let Some(last) = events.last().map(|(s, _)| *s) else {
+            metrics::gauge!("herald_processor_lag_events").set(0.0);
+            return Ok(None);
+        };
+        let started = Instant::now();
+        let rules = &self.config.rules;
+        let catalog = self.audiences.catalog();
+        let count = parts.partition_count();
+        let mut suppressed = Vec::new();
+        let mut counts = [0u64; 3];
+        parts.in_sequencer_transaction(&mut |txn, routed| {
+            let stored = txn.cursor()?;
+            if stored != cursor {
+                return Err(StorageError::Conflict(format!(
+                    "the cursor moved from {cursor} to {stored}"
+                )));
+            }
+            suppressed.clear();
+            counts = [0; 3];
+            herald_storage::prefetch_batch(txn, &events, rules)?;
+            for (seq, event) in &events {
+                let applied = resolve_event(txn, *seq, event, rules)?;
+                let (profile, created, merges) = match applied {
+                    Applied::Attributed {
+                        profile,
+                        created,
+                        merges,
+                    } => (profile, created, merges),
+                    Applied::Suppressed => {
+                        suppressed.push(*seq);
+                        continue;
+                    }
+                    Applied::Unattributable => {
+                        counts[2] += 1;
+                        continue;
+                    }
+                };
+                counts[0] += merges.len() as u64;
+                let partition = partition_of(&profile, count);
+                // A merge waits until the absorbed profiles' partitions applied everything
+                // before it: their states are complete then, and never change again.
+                let waits: BTreeSet<u32> = merges
+                    .iter()
+                    .map(|m| partition_of(&m.loser, count))
+                    .filter(|p| *p != partition)
+                    .collect();
+                for member in group_members_to_refresh(txn, &catalog, event, &profile)? {
+                    let theirs = partition_of(&member, count);
+                    routed.push(Routed {
+                        seq: *seq,
+                        partition: theirs,
+                        profile: member,
+                        work: Work::GroupChange,
+                        // After the `group` call itself was applied to the group's state.
+                        waits: if theirs == partition {
+                            vec![]
+                        } else {
+                            vec![partition]
+                        },
+                        before: seq + 1,
+                    });
+                }
+                routed.push(Routed {
+                    seq: *seq,
+                    partition,
+                    profile,
+                    work: Work::Event { created, merges },
+                    waits: waits.into_iter().collect(),
+                    before: *seq,
+                });
+            }
+            counts[1] = suppressed.len() as u64;
+            if !suppressed.is_empty() {
+                txn.forget_events(&suppressed)?;
+                txn.add_counter("suppressed_events", counts[1])?;
+            }
+            if counts[2] > 0 {
+                txn.add_counter("unattributable_events", counts[2])?;
+            }
+            txn.set_cursor(last)
+        })?;
+        if !suppressed.is_empty() {
+            self.store.delete(&suppressed)?;
+            self.store.confirm_log_deletions(&suppressed)?;
+        }
+        metrics::counter!("herald_events_sequenced_total").increment(events.len() as u64);
+        metrics::counter!("herald_profile_merges_total").increment(counts[0]);
+        metrics::counter!("herald_events_suppressed_total").increment(counts[1]);
+        metrics::counter!("herald_events_unattributable_total").increment(counts[2]);
+        metrics::histogram!("herald_sequencer_batch_seconds")
+            .record(started.elapsed().as_secs_f64());
+        metrics::gauge!("herald_processor_lag_events")
+            .set(self.notifier.head().saturating_sub(last) as f64);
+        Ok(Some(last))
+    }
+
+    /// Apply the next batch of work routed to `partition`, in order, stopping before a piece
+    /// that waits for another partition to catch up.
+    fn apply_partition(
+        &mut self,
+        parts: &dyn Partitioned,
+        partition: u32,
+    ) -> Result<PartitionPass, StorageError> {
+        let mut work = parts.routed(partition, self.config.batch)?;
+        if work.is_empty() {
+            return Ok(PartitionPass::Idle);
+        }
+        if let Some(blocked) = first_blocked(parts, &work)? {
+            work.truncate(blocked);
+            if work.is_empty() {
+                return Ok(PartitionPass::Blocked);
+            }
+        }
+        let started = Instant::now();
+        let seqs: Vec<u64> = work
+            .iter()
+            .filter(|w| matches!(w.work, Work::Event { .. }))
+            .map(|w| w.seq)
+            .collect();
+        let events: HashMap<u64, Event> = self.store.load(&seqs)?.into_iter().collect();
+        let catalog = self.audiences.catalog();
+        let stages = &mut self.stages;
+        let loader = self.store.clone();
+        let now = now_ms();
+        parts.in_partition_transaction(&work, &mut |txn: &mut dyn StateTxn| {
+            for w in &work {
+                let Work::Event { created, merges } = &w.work else {
+                    on_group_event(txn, &catalog, w.seq, &w.profile, now, &mut |s: &[u64]| {
+                        loader.load(s)
+                    })?;
+                    continue;
+                };
+                let Some(event) = events.get(&w.seq) else {
+                    tracing::warn!(seq = w.seq, "a routed event is no longer in the log");
+                    continue;
+                };
+                let applied = Applied::Attributed {
+                    profile: w.profile.clone(),
+                    created: *created,
+                    merges: merges.clone(),
+                };
+                apply_states(txn, event, &applied)?;
+                on_profile_event(
+                    txn,
+                    &catalog,
+                    w.seq,
+                    event,
+                    &applied,
+                    now,
+                    &mut |s: &[u64]| loader.load(s),
+                )?;
+                for stage in stages.iter_mut() {
+                    stage.apply(txn, w.seq, event, &applied)?;
+                }
+            }
+            Ok(())
+        })?;
+        metrics::counter!("herald_events_processed_total").increment(seqs.len() as u64);
+        metrics::histogram!("herald_processor_batch_seconds")
+            .record(started.elapsed().as_secs_f64());
+        Ok(PartitionPass::Applied)
+    }
+
+    /// Per-partition backlog of the partitions this node owns, for `/metrics`.
+    fn report_backlog(&self, parts: &dyn Partitioned, owned: &[u32]) {
+        match parts.backlog() {
+            Ok(backlog) => {
+                let backlog: HashMap<u32, u64> = backlog.into_iter().collect();
+                for p in owned {
+                    metrics::gauge!("herald_partition_backlog", "partition" => p.to_string())
+                        .set(backlog.get(p).copied().unwrap_or(0) as f64);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot read the partitions' backlog"),
+        }
+    }
+
+    /// Run the unmerges and deletions that were waiting, once every routed piece of work is
+    /// applied: they replay profiles from the log, which must not race a partition applying
+    /// one of those events. The sequencer pauses meanwhile.
+    fn run_held_commands(&mut self, parts: &dyn Partitioned) {
+        if self.held.is_empty() {
+            return;
+        }
+        let result = parts
+            .hold_sequencer(Some(now_ms() + DRAIN_TIMEOUT.as_millis() as i64))
+            .and_then(|()| parts.pending());
+        match result {
+            Ok(false) => {
+                while let Some((command, until)) = self.held.pop_front() {
+                    // Work routed since the check: wait for it as well.
+                    if let Some(again) = self.try_command(command) {
+                        self.held.push_front((again, until));
+                        return;
+                    }
+                }
+                if let Err(e) = parts.hold_sequencer(None) {
+                    tracing::error!(error = %e, "cannot resume the sequencer");
+                }
+            }
+            Ok(true) => {
+                let now = Instant::now();
+                while self.held.front().is_some_and(|(_, until)| *until <= now) {
+                    if let Some((command, _)) = self.held.pop_front() {
+                        command.refuse(CommandError::Storage(StorageError::Unavailable(
+                            "the partitions did not drain in time".into(),
+                        )));
+                    }
+                }
+                if self.held.is_empty() {
+                    let _ = parts.hold_sequencer(None);
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot pause the sequencer"),
+        }
     }
 
     /// Fire due audience timers and advance a backfill by one chunk, between batches so that
@@ -389,20 +782,35 @@ impl Processor {
     }
 
     fn handle(&mut self, command: Command) {
+        if let Some(again) = self.try_command(command) {
+            again.refuse(CommandError::Storage(StorageError::Conflict(
+                "routed work is not applied yet".into(),
+            )));
+        }
+    }
+
+    /// Run a command and reply, or give it back when routed work must be applied first.
+    fn try_command(&mut self, command: Command) -> Option<Command> {
+        let result = match &command {
+            Command::Unmerge { merge_id, .. } => self.split(None, |txn, rules, store| {
+                unmerge(txn, merge_id, rules, |s| store.load(s))
+            }),
+            Command::Delete { profile, .. } => self.split(Some(profile), |txn, rules, store| {
+                delete_person(txn, profile, rules, |s| store.load(s))
+            }),
+        };
+        if matches!(
+            result,
+            Err(CommandError::Storage(StorageError::Conflict(_)))
+        ) {
+            return Some(command);
+        }
         match command {
-            Command::Unmerge { merge_id, reply } => {
-                let result = self.split(None, |txn, rules, store| {
-                    unmerge(txn, &merge_id, rules, |s| store.load(s))
-                });
-                let _ = reply.send(result);
-            }
-            Command::Delete { profile, reply } => {
-                let result = self.split(Some(&profile), |txn, rules, store| {
-                    delete_person(txn, &profile, rules, |s| store.load(s))
-                });
+            Command::Unmerge { reply, .. } | Command::Delete { reply, .. } => {
                 let _ = reply.send(result);
             }
         }
+        None
     }
 
     /// Run an unmerge or a deletion (of `deleted`) and bring audiences up to date with it.
@@ -425,8 +833,13 @@ impl Processor {
         let mut outcome = None;
         let mut refused = None;
         self.store
-            .in_transaction(
-                &mut |txn: &mut dyn StateTxn| match op(txn, rules, &*store) {
+            .in_transaction(&mut |txn: &mut dyn StateTxn| {
+                if txn.routed_pending()? {
+                    return Err(StorageError::Conflict(
+                        "routed work is not applied yet".into(),
+                    ));
+                }
+                match op(txn, rules, &*store) {
                     Ok(o) => {
                         on_split(txn, &catalog, &o, deleted, now, &mut |s: &[u64]| {
                             store.load(s)
@@ -444,8 +857,8 @@ impl Processor {
                         // Roll back: nothing was changed, but the transaction must not commit halfway.
                         Err(StorageError::Database("refused".into()))
                     }
-                },
-            )
+                }
+            })
             .or_else(|e| if refused.is_some() { Ok(()) } else { Err(e) })?;
         match (refused, outcome) {
             (Some(SplitError::NotFound), _) => Err(CommandError::NotFound),
@@ -466,4 +879,14 @@ impl Processor {
         }
         Ok(())
     }
+}
+
+/// The index of the first piece of work that waits for a partition still behind, if any.
+fn first_blocked(parts: &dyn Partitioned, work: &[Routed]) -> Result<Option<usize>, StorageError> {
+    for (i, w) in work.iter().enumerate() {
+        if !w.waits.is_empty() && parts.pending_before(&w.waits, w.before)? {
+            return Ok(Some(i));
+        }
+    }
+    Ok(None)
 }

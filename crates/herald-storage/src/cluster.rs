@@ -11,8 +11,8 @@ use herald_core::audience::{AudienceState, MembershipChange};
 
 use crate::{
     ApiKey, AppendOutcome, Audiences, Backfill, Definitions, EncodedEvent, EventLog, KeyKind,
-    KeyStore, MergeRow, ProfileRecord, ProjectionBackend, Queries, Result, StateTxn, StorageError,
-    TimelineFilter,
+    KeyStore, MergeRow, Partitioned, ProfileRecord, ProjectionBackend, Queries, Result, Routed,
+    SequencerWork, StateTxn, StorageError, TimelineFilter,
 };
 
 #[derive(Debug, Clone)]
@@ -20,7 +20,12 @@ pub struct ClusterConfig {
     /// `postgres://…`
     pub database_url: String,
     pub bus: JetStreamConfig,
+    /// Partitions of a new cluster; an existing one keeps the count it was created with.
+    pub partitions: u32,
 }
+
+/// Partitions of a new cluster unless configured: a multiple of 1, 2, 3, 4 and 6 nodes.
+pub const DEFAULT_PARTITIONS: u32 = 12;
 
 pub struct ClusterStore {
     pub log: JetStreamLog,
@@ -33,7 +38,8 @@ impl ClusterStore {
     /// Connect to both, migrating the schema and creating the stream if needed. Blocking: call
     /// it outside the runtime's worker threads (`spawn_blocking`), passing that runtime.
     pub fn connect(handle: tokio::runtime::Handle, config: &ClusterConfig) -> Result<ClusterStore> {
-        let state = PgState::connect(&config.database_url)?;
+        let mut state = PgState::connect(&config.database_url)?;
+        state.claim_partition_count(config.partitions)?;
         let log = JetStreamLog::connect(handle, &config.bus)?;
         Ok(ClusterStore {
             log,
@@ -90,6 +96,7 @@ impl Scratch {
                 duplicate_window: std::time::Duration::from_secs(86_400),
                 replicas: 1,
             },
+            partitions: DEFAULT_PARTITIONS,
         })
     }
 
@@ -199,6 +206,64 @@ impl ProjectionBackend for ClusterStore {
     }
     fn release_processing_lease(&self) {
         self.state.release_processing_lease()
+    }
+    fn partitioned(&self) -> Option<&dyn Partitioned> {
+        Some(self)
+    }
+}
+
+/// The state's, announcing on the bus what wakes other nodes' partitions.
+impl Partitioned for ClusterStore {
+    fn partition_count(&self) -> u32 {
+        self.state.partition_count()
+    }
+    fn balance_partitions(&self) -> Result<Vec<u32>> {
+        self.state.balance_partitions()
+    }
+    fn release_partitions(&self) {
+        self.state.release_partitions()
+    }
+    fn in_sequencer_transaction(&self, f: &mut SequencerWork<'_>) -> Result<()> {
+        let mut routed = false;
+        self.state.in_sequencer_transaction(&mut |txn, out| {
+            f(txn, out)?;
+            routed = !out.is_empty();
+            Ok(())
+        })?;
+        if routed {
+            self.log.announce_progress();
+        }
+        Ok(())
+    }
+    fn routed(&self, partition: u32, limit: usize) -> Result<Vec<Routed>> {
+        self.state.routed(partition, limit)
+    }
+    fn pending_before(&self, partitions: &[u32], before: u64) -> Result<bool> {
+        self.state.pending_before(partitions, before)
+    }
+    fn pending(&self) -> Result<bool> {
+        self.state.pending()
+    }
+    fn in_partition_transaction(
+        &self,
+        done: &[Routed],
+        f: &mut dyn FnMut(&mut dyn StateTxn) -> Result<()>,
+    ) -> Result<()> {
+        self.state.in_partition_transaction(done, f)?;
+        self.log.announce_progress();
+        Ok(())
+    }
+    fn hold_sequencer(&self, until_ms: Option<i64>) -> Result<()> {
+        self.state.hold_sequencer(until_ms)
+    }
+    fn sequencer_held_until(&self) -> Result<i64> {
+        self.state.sequencer_held_until()
+    }
+    fn sequenced(&self) -> Result<u64> {
+        self.state.sequenced()
+    }
+    fn backlog(&self) -> Result<Vec<(u32, u64)>> {
+        self.state.backlog()
     }
 }
 

@@ -52,6 +52,9 @@ pub struct JetStreamLog {
     subject: String,
     /// Where appends announce the new head (not captured by the stream).
     head_subject: String,
+    /// Where the sequencer and partitions announce that they applied work (a hint that a
+    /// partition may have work, or that one waiting for another may go on).
+    progress_subject: String,
 }
 
 /// Failures talking to JetStream (timeouts, no responders, lost connection) are
@@ -119,6 +122,7 @@ impl JetStreamLog {
                 stream,
                 subject,
                 head_subject: format!("herald.{}.head", config.name),
+                progress_subject: format!("herald.{}.progress", config.name),
             })
         })
     }
@@ -173,14 +177,8 @@ impl JetStreamLog {
     /// Log heads announced by the appends of every node, as they happen (at most once each:
     /// a hint to wake up, not a record).
     pub fn watch_head(&self) -> Result<futures_util::stream::BoxStream<'static, u64>> {
-        let (client, subject) = (self.client.clone(), self.head_subject.clone());
-        let subscriber = self.handle.block_on(async move {
-            let subscriber = client.subscribe(subject).await.map_err(bus_err)?;
-            // Once the server answers the flush it has the subscription: no later head is missed.
-            client.flush().await.map_err(bus_err)?;
-            Ok::<_, StorageError>(subscriber)
-        })?;
-        Ok(subscriber
+        Ok(self
+            .subscribe(self.head_subject.clone())?
             .filter_map(|m| {
                 let head = m.payload.as_ref().try_into().ok().map(u64::from_le_bytes);
                 std::future::ready(head)
@@ -188,20 +186,49 @@ impl JetStreamLog {
             .boxed())
     }
 
+    /// Progress announced by the sequencer and partitions of every node (at most once each).
+    pub fn watch_progress(&self) -> Result<futures_util::stream::BoxStream<'static, ()>> {
+        Ok(self
+            .subscribe(self.progress_subject.clone())?
+            .map(|_| ())
+            .boxed())
+    }
+
+    /// Announce that routed work was added or applied, off the caller's path.
+    pub fn announce_progress(&self) {
+        self.publish(self.progress_subject.clone(), Bytes::new());
+    }
+
+    fn subscribe(&self, subject: String) -> Result<async_nats::Subscriber> {
+        let client = self.client.clone();
+        self.handle.block_on(async move {
+            let subscriber = client.subscribe(subject).await.map_err(bus_err)?;
+            // Once the server answers the flush it has the subscription: no later head is missed.
+            client.flush().await.map_err(bus_err)?;
+            Ok::<_, StorageError>(subscriber)
+        })
+    }
+
     /// Publish a new head on `herald.<name>.head`, off the acknowledgment's path. A hint only:
     /// the processing node polls the head as well, so a lost or failed announcement delays
     /// processing, never loses an event. The flush makes the client send it now rather than
     /// with its next write.
     fn announce(&self, head: u64) {
-        let (client, subject) = (self.client.clone(), self.head_subject.clone());
+        self.publish(
+            self.head_subject.clone(),
+            Bytes::copy_from_slice(&head.to_le_bytes()),
+        );
+    }
+
+    fn publish(&self, subject: String, payload: Bytes) {
+        let client = self.client.clone();
         self.handle.spawn(async move {
-            let head = Bytes::copy_from_slice(&head.to_le_bytes());
-            let sent = match client.publish(subject, head).await {
+            let sent = match client.publish(subject, payload).await {
                 Ok(()) => client.flush().await.map_err(|e| e.to_string()),
                 Err(e) => Err(e.to_string()),
             };
             if let Err(e) = sent {
-                tracing::debug!(error = %e, "could not announce the log head");
+                tracing::debug!(error = %e, "could not publish an announcement");
             }
         });
     }

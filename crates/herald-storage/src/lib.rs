@@ -161,6 +161,11 @@ pub trait StateTxn: RebuildStore<Error = StorageError> + AudienceStore {
     fn prefetch_profiles(&mut self, _candidates: &[ProfileId]) -> Result<()> {
         Ok(())
     }
+    /// Whether a partitioned store has routed work no partition applied yet (an unmerge or a
+    /// deletion must wait for it).
+    fn routed_pending(&mut self) -> Result<bool> {
+        Ok(false)
+    }
     /// Log position up to which events have been applied.
     fn cursor(&mut self) -> Result<u64>;
     fn set_cursor(&mut self, seq: u64) -> Result<()>;
@@ -285,6 +290,107 @@ pub trait ProjectionBackend: Send + Sync {
     }
     /// Give the lease up (graceful shutdown) so that another node takes over at once.
     fn release_processing_lease(&self) {}
+    /// Processing partitioned by profile (a cluster), or `None` when one processor applies
+    /// everything (embedded).
+    fn partitioned(&self) -> Option<&dyn Partitioned> {
+        None
+    }
+}
+
+/// What a partition does at one routed position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Work {
+    /// Apply the event at this position to its profile's state and audiences (the sequencer
+    /// has resolved its identity); `merges` are the merges it made.
+    Event {
+        created: bool,
+        merges: Vec<MergeRecord>,
+    },
+    /// Re-evaluate what reads group traits: the `group` call at this position, by another
+    /// profile, changed one of this profile's groups.
+    GroupChange,
+}
+
+/// One piece of work the sequencer routed to the partition of its profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Routed {
+    pub seq: u64,
+    pub partition: u32,
+    pub profile: ProfileId,
+    pub work: Work,
+    /// Partitions that must have applied everything routed to them before position `before`
+    /// first: those of the profiles a merge absorbed (their states must be complete), or the
+    /// partition applying the `group` call a group change follows.
+    pub waits: Vec<u32>,
+    pub before: u64,
+}
+
+impl Routed {
+    /// Rows are applied in this order within a partition: by position, an event before the
+    /// group changes it causes.
+    pub fn key(&self) -> (u64, u8, &str) {
+        let kind = match self.work {
+            Work::Event { .. } => 0,
+            Work::GroupChange => 1,
+        };
+        (self.seq, kind, self.profile.as_str())
+    }
+}
+
+/// The partition a profile's events are applied in: FNV-1a of its id. Stable for the life of
+/// a cluster, since the partition count is fixed when the cluster is created.
+pub fn partition_of(profile: &ProfileId, count: u32) -> u32 {
+    let hash = profile
+        .as_str()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+    (hash % u64::from(count.max(1))) as u32
+}
+
+/// The body of a sequencer transaction: it resolves events and pushes what it routes.
+pub type SequencerWork<'a> = dyn FnMut(&mut dyn StateTxn, &mut Vec<Routed>) -> Result<()> + 'a;
+
+/// Processing partitioned by profile, in a cluster. The sequencer (the holder of the
+/// processing lease) resolves identities in log order and routes each event to the partition
+/// of its profile; each partition is owned by one node at a time, which applies its work in
+/// order. Transactions of the sequencer and of partitions run concurrently with each other and
+/// one at a time with every other state transaction ([`ProjectionBackend::in_transaction`]).
+pub trait Partitioned: Send + Sync {
+    /// How many partitions the cluster has (fixed when it was created).
+    fn partition_count(&self) -> u32;
+    /// Take free partitions up to this node's share of the live nodes' and give up those
+    /// beyond it; returns the partitions this node owns now.
+    fn balance_partitions(&self) -> Result<Vec<u32>>;
+    /// Give every partition up (graceful shutdown).
+    fn release_partitions(&self);
+    /// Run `f` as a sequencer transaction; what it pushes to the routing list is routed when
+    /// it commits.
+    fn in_sequencer_transaction(&self, f: &mut SequencerWork<'_>) -> Result<()>;
+    /// The first `limit` pieces of work routed to `partition`, in order.
+    fn routed(&self, partition: u32, limit: usize) -> Result<Vec<Routed>>;
+    /// Whether one of `partitions` still has work routed before position `before`.
+    fn pending_before(&self, partitions: &[u32], before: u64) -> Result<bool>;
+    /// Whether any work is routed and not yet applied.
+    fn pending(&self) -> Result<bool>;
+    /// Apply routed work: removes `done` from the routing table and runs `f`, in one
+    /// transaction; fails with [`StorageError::Conflict`], changing nothing, if some of it was
+    /// already done (another node owned the partition meanwhile).
+    fn in_partition_transaction(
+        &self,
+        done: &[Routed],
+        f: &mut dyn FnMut(&mut dyn StateTxn) -> Result<()>,
+    ) -> Result<()>;
+    /// Pause the sequencer until `until_ms` (wall clock), or resume it (`None`): an unmerge or
+    /// a deletion needs every routed piece of work applied first.
+    fn hold_sequencer(&self, until_ms: Option<i64>) -> Result<()>;
+    /// Until when the sequencer is paused (0: it is not).
+    fn sequencer_held_until(&self) -> Result<i64>;
+    /// The sequencer's position: events up to it are resolved and routed.
+    fn sequenced(&self) -> Result<u64>;
+    /// Routed work not yet applied, per partition (those with none left out).
+    fn backlog(&self) -> Result<Vec<(u32, u64)>>;
 }
 
 /// An identifier on a profile, with how it got there.

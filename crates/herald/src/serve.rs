@@ -69,6 +69,11 @@ pub struct ServeArgs {
     /// Cluster mode: replicas of the stream (3 on a NATS cluster; 1 on a single server).
     #[arg(long, env = "HERALD_BUS_REPLICAS", default_value_t = 1)]
     pub bus_replicas: usize,
+    /// Cluster mode: processing partitions of a new cluster (an existing one keeps the count
+    /// it was created with). More partitions than nodes lets every node take a share.
+    #[arg(long, env = "HERALD_PARTITIONS", default_value_t = herald_storage::cluster::DEFAULT_PARTITIONS,
+          value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub partitions: u32,
 }
 
 /// Where state lives, from the flags.
@@ -98,6 +103,7 @@ impl ServeArgs {
                         duplicate_window: Duration::from_secs(u64::from(self.dedup_window_secs)),
                         replicas: self.bus_replicas,
                     },
+                    partitions: self.partitions,
                 }))
             }
             _ => anyhow::bail!(
@@ -235,6 +241,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         Some(cluster) => {
             tokio::spawn(follow_stream(cluster.clone(), tail.clone()));
             tokio::spawn(follow_head(cluster.clone(), notifier.clone()));
+            tokio::spawn(follow_progress(cluster.clone(), notifier.clone()));
             None
         }
     };
@@ -324,6 +331,24 @@ async fn follow_head(cluster: Arc<ClusterStore>, notifier: Arc<LogNotifier>) {
                 }
             }
             Ok(Err(e)) => tracing::warn!(error = %e, "cannot watch the log head"),
+            Err(_) => return,
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Wake the processor when a sequencer or partition of any node applied work: a partition
+/// of this node may have work now, or may stop waiting for another one.
+async fn follow_progress(cluster: Arc<ClusterStore>, notifier: Arc<LogNotifier>) {
+    loop {
+        let c = cluster.clone();
+        match tokio::task::spawn_blocking(move || c.log.watch_progress()).await {
+            Ok(Ok(mut progress)) => {
+                while progress.next().await.is_some() {
+                    notifier.poke();
+                }
+            }
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot watch the partitions' progress"),
             Err(_) => return,
         }
         tokio::time::sleep(Duration::from_secs(1)).await;

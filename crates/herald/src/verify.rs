@@ -36,6 +36,7 @@ pub fn run(
                         duplicate_window: std::time::Duration::from_secs(86_400),
                         replicas: 1,
                     },
+                    partitions: herald_storage::cluster::DEFAULT_PARTITIONS,
                 },
             )?)
         }

@@ -99,6 +99,38 @@ fn holds_lease(s: &Server) -> bool {
         .is_some_and(|m| m.lines().any(|l| l == "herald_processing_lease_held 1"))
 }
 
+/// How many processing partitions the node owns, from its `/metrics`.
+fn partitions_owned(s: &Server) -> Option<u64> {
+    let metrics = s
+        .http
+        .get(format!("{}/metrics", s.url))
+        .send()
+        .ok()?
+        .text()
+        .ok()?;
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("herald_partitions_owned "))
+        .and_then(|n| n.trim().parse().ok())
+}
+
+/// Wait until the nodes own these many partitions each (every partition owned exactly once,
+/// shared evenly); how long that took.
+fn wait_for_shares(nodes: &[&Server], share: u64, within: Duration) -> Duration {
+    let started = Instant::now();
+    loop {
+        let owned: Vec<Option<u64>> = nodes.iter().map(|n| partitions_owned(n)).collect();
+        if owned.iter().all(|o| *o == Some(share)) {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < within,
+            "partitions owned per node: {owned:?}, wanted {share} each"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn lease_holder(nodes: &[Option<Server>]) -> usize {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -159,10 +191,14 @@ fn a_three_node_cluster_with_a_crash_equals_embedded_mode() {
     let cluster = scratch_cluster();
     let flags = cluster_args(&cluster);
     let mut nodes: Vec<Option<Server>> = (0..3).map(|_| Some(Server::start_node(&flags))).collect();
+    // Processing is partitioned by profile over all three nodes, so most merges in the stream
+    // join profiles of partitions that different nodes apply.
+    let all: Vec<&Server> = nodes.iter().flatten().collect();
+    wait_for_shares(&all, PARTITIONS / 3, Duration::from_secs(10));
     let mut next = 0;
     for (i, b) in batches.iter().enumerate() {
         if i == 20 {
-            // Kill the node that is processing, mid-stream.
+            // Kill the node that sequences (and owns partitions), mid-stream.
             let victim = lease_holder(&nodes);
             nodes[victim].as_mut().unwrap().kill9();
             nodes[victim] = None;
@@ -228,6 +264,50 @@ fn processing_moves_to_a_survivor_when_its_node_is_killed() {
         200
     );
     assert_eq!(survivor.profile("user_id:u")["total_events"], 1);
+}
+
+/// The partitions a new cluster gets by default (`--partitions`).
+const PARTITIONS: u64 = 12;
+
+/// Each partition is owned by one node at a time, shared evenly; a killed node's partitions
+/// move to the survivors within the documented bound, a new node takes its share, and events
+/// sent meanwhile are all applied.
+#[test]
+fn partitions_are_shared_by_the_nodes_and_move_when_one_dies_or_joins() {
+    let cluster = scratch_cluster();
+    let flags = cluster_args(&cluster);
+    let mut nodes: Vec<Option<Server>> = (0..3).map(|_| Some(Server::start_node(&flags))).collect();
+    let all: Vec<&Server> = nodes.iter().flatten().collect();
+    wait_for_shares(&all, PARTITIONS / 3, Duration::from_secs(10));
+    for (i, node) in all.iter().enumerate() {
+        for u in 0..20 {
+            let body = track(&format!("u{u}"), "Before", &format!("before-{i}-{u}"));
+            assert_eq!(node.post("/v1/track", &body).status(), 200);
+        }
+    }
+    // Kill a node that does not sequence: only its partitions have to move.
+    let sequencer = lease_holder(&nodes);
+    let victim = (sequencer + 1) % 3;
+    nodes[victim].as_mut().unwrap().kill9();
+    nodes[victim] = None;
+    let survivors: Vec<&Server> = nodes.iter().flatten().collect();
+    let moved = wait_for_shares(&survivors, PARTITIONS / 2, Duration::from_secs(3));
+    println!("partitions taken over {moved:?} after the kill");
+    for u in 0..20 {
+        let body = track(&format!("u{u}"), "After", &format!("after-{u}"));
+        assert_eq!(survivors[u % 2].post("/v1/track", &body).status(), 200);
+    }
+    survivors[0].wait_processed();
+    for u in 0..20 {
+        assert_eq!(
+            survivors[1].profile(&format!("user_id:u{u}"))["total_events"],
+            4
+        );
+    }
+    nodes[victim] = Some(Server::start_node(&flags));
+    let all: Vec<&Server> = nodes.iter().flatten().collect();
+    let joined = wait_for_shares(&all, PARTITIONS / 3, Duration::from_secs(10));
+    println!("a new node got its share {joined:?} after it started");
 }
 
 /// Audience timers live in PostgreSQL: when the node holding the processing lease is killed

@@ -11,6 +11,7 @@
 
 mod audiences;
 mod keys;
+mod partitions;
 mod projection;
 mod queries;
 mod schema;
@@ -167,14 +168,32 @@ impl Conn {
 /// Projection state, queries and keys in one PostgreSQL database.
 pub struct PgState {
     pool: Pool,
-    /// The connection that holds, or keeps asking for, the processing lease.
+    /// The connection that holds, or keeps asking for, the processing lease, this node's
+    /// partitions and its presence.
     lease: Mutex<Option<Lease>>,
+    /// The cluster's partition count ([`PgState::claim_partition_count`]).
+    partitions: u32,
 }
 
 struct Lease {
     client: Client,
-    /// Whether this connection holds the advisory lock.
+    /// Whether this connection holds the processing lease (the sequencer's).
     held: bool,
+    /// The partitions it holds.
+    partitions: std::collections::BTreeSet<u32>,
+    /// Whether it holds this node's presence lock.
+    present: bool,
+}
+
+impl Lease {
+    fn new(client: Client) -> Lease {
+        Lease {
+            client,
+            held: false,
+            partitions: Default::default(),
+            present: false,
+        }
+    }
 }
 
 impl PgState {
@@ -189,6 +208,7 @@ impl PgState {
                 idle: Mutex::new(vec![]),
             },
             lease: Mutex::new(None),
+            partitions: 1,
         };
         Ok(state)
     }
@@ -197,30 +217,16 @@ impl PgState {
     /// the processor before each batch; a dead lease connection means the lease is lost (and
     /// PostgreSQL has already released it).
     pub fn hold_lease(&self) -> Result<bool> {
-        let mut lease = lock(&self.lease);
-        if let Some(l) = lease.as_mut() {
-            if l.client.simple_query("SELECT 1").is_err() {
-                if l.held {
-                    tracing::warn!("lost the processing lease (its connection closed)");
-                }
-                *lease = None;
-            } else if l.held {
-                return Ok(true);
+        let mut guard = lock(&self.lease);
+        let l = self.live_lease(&mut guard)?;
+        if !l.held {
+            l.held = l
+                .client
+                .query_one("SELECT pg_try_advisory_lock($1)", &[&PROCESSING_LEASE])?
+                .get(0);
+            if l.held {
+                tracing::info!("acquired the processing lease");
             }
-        }
-        let l = match lease.as_mut() {
-            Some(l) => l,
-            None => lease.insert(Lease {
-                client: connect(&self.pool.url)?,
-                held: false,
-            }),
-        };
-        l.held = l
-            .client
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&PROCESSING_LEASE])?
-            .get(0);
-        if l.held {
-            tracing::info!("acquired the processing lease");
         }
         Ok(l.held)
     }

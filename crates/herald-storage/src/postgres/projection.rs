@@ -188,12 +188,35 @@ impl PgTxn<'_> {
     }
 }
 
-impl ProjectionBackend for PgState {
-    fn in_transaction(&self, f: &mut dyn FnMut(&mut dyn StateTxn) -> Result<()>) -> Result<()> {
+/// How a state transaction takes the state lock.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum LockMode {
+    /// One at a time with every other state transaction: admin commands, timers, backfills,
+    /// and the processing of an unpartitioned store.
+    Exclusive,
+    /// Concurrently with other shared ones (the sequencer and partitions, which never write
+    /// the same rows but group states, which they lock), one at a time with exclusive ones.
+    Shared,
+}
+
+impl PgState {
+    /// Run `f` in one state transaction, flushing what it buffered before committing.
+    pub(super) fn transaction(
+        &self,
+        mode: LockMode,
+        f: &mut dyn FnMut(&mut PgTxn<'_>) -> Result<()>,
+    ) -> Result<()> {
         let mut conn = self.pool.get()?;
         let super::Conn { client, stmts } = &mut *conn;
         let mut tx = client.transaction()?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&STATE_LOCK])?;
+        match mode {
+            LockMode::Exclusive => {
+                tx.execute("SELECT pg_advisory_xact_lock($1)", &[&STATE_LOCK])?
+            }
+            LockMode::Shared => {
+                tx.execute("SELECT pg_advisory_xact_lock_shared($1)", &[&STATE_LOCK])?
+            }
+        };
         let mut txn = PgTxn {
             tx,
             stmts,
@@ -211,6 +234,12 @@ impl ProjectionBackend for PgState {
         txn.flush()?;
         txn.tx.commit()?;
         Ok(())
+    }
+}
+
+impl ProjectionBackend for PgState {
+    fn in_transaction(&self, f: &mut dyn FnMut(&mut dyn StateTxn) -> Result<()>) -> Result<()> {
+        self.transaction(LockMode::Exclusive, &mut |txn| f(txn))
     }
 
     fn pending_log_deletions(&self) -> Result<Vec<u64>> {
@@ -392,13 +421,32 @@ impl ProjectionStore for PgTxn<'_> {
         )
     }
 
+    /// Joined with the stored state under a row lock: partitions of a cluster apply `group`
+    /// calls of different profiles concurrently, and a group state is a join, so joining
+    /// what another partition committed meanwhile gives the same state in any order.
     fn save_group_state(&mut self, group_id: &str, state: &GroupState) -> Result<()> {
-        self.exec(
-            "INSERT INTO groups (group_id, state) VALUES ($1, $2) \
-             ON CONFLICT (group_id) DO UPDATE SET state = excluded.state",
-            &[&group_id, &serde_json::to_string(state)?],
-        )?;
-        Ok(())
+        let mut state = state.clone();
+        loop {
+            let stored = self.row(
+                "SELECT state FROM groups WHERE group_id = $1 FOR UPDATE",
+                &[&group_id],
+            )?;
+            if let Some(r) = stored {
+                state.merge(serde_json::from_str(r.get(0))?);
+                self.exec(
+                    "UPDATE groups SET state = $2 WHERE group_id = $1",
+                    &[&group_id, &serde_json::to_string(&state)?],
+                )?;
+                return Ok(());
+            }
+            let inserted = self.exec(
+                "INSERT INTO groups (group_id, state) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[&group_id, &serde_json::to_string(&state)?],
+            )?;
+            if inserted == 1 {
+                return Ok(());
+            }
+        }
     }
 
     fn absorb(&mut self, winner: &ProfileId, loser: &ProfileId) -> Result<()> {
@@ -645,6 +693,12 @@ impl StateTxn for PgTxn<'_> {
             }
         }
         Ok(())
+    }
+
+    fn routed_pending(&mut self) -> Result<bool> {
+        Ok(self
+            .row("SELECT EXISTS (SELECT 1 FROM routed)", &[])?
+            .is_some_and(|r| r.get(0)))
     }
 
     fn cursor(&mut self) -> Result<u64> {

@@ -11,7 +11,7 @@ use super::PgState;
 use crate::{kind_of, IdentityRow, MergeRow, ProfileRecord, Queries, Result, TimelineFilter};
 
 impl PgState {
-    fn meta(&self, key: &str) -> Result<u64> {
+    pub(super) fn meta(&self, key: &str) -> Result<u64> {
         let mut conn = self.pool.get()?;
         Ok(conn
             .row("SELECT value FROM meta WHERE key = $1", &[&key])?
@@ -138,8 +138,16 @@ impl Queries for PgState {
             .is_some())
     }
 
+    /// Everything up to it is applied: the sequencer's position, or just before the first
+    /// routed piece of work no partition has applied yet.
     fn processed_cursor(&self) -> Result<u64> {
-        self.meta("cursor")
+        let mut conn = self.pool.get()?;
+        Ok(conn
+            .row(
+                "SELECT LEAST(COALESCE((SELECT value FROM meta WHERE key = 'cursor'), 0),                               (SELECT min(seq) - 1 FROM routed))",
+                &[],
+            )?
+            .map_or(0, |r| r.get::<_, i64>(0) as u64))
     }
 
     fn counter(&self, name: &str) -> Result<u64> {

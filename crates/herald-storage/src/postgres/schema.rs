@@ -95,6 +95,19 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX membership_changes_by_profile ON membership_changes (profile_id, id);
     CREATE INDEX membership_changes_by_audience ON membership_changes (audience_id, at_ms);
 ",
+    "
+    CREATE TABLE routed (
+        seq BIGINT NOT NULL,
+        kind SMALLINT NOT NULL,
+        profile_id TEXT NOT NULL,
+        partition INTEGER NOT NULL,
+        work TEXT NOT NULL,
+        waits INTEGER[] NOT NULL,
+        before BIGINT NOT NULL,
+        PRIMARY KEY (seq, kind, profile_id)
+    );
+    CREATE INDEX routed_by_partition ON routed (partition, seq, kind, profile_id);
+",
 ];
 
 pub(super) fn migrate(client: &mut Client) -> Result<()> {
