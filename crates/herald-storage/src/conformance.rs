@@ -727,7 +727,7 @@ mod backends {
         Arc::new(cluster_store())
     }
 
-    fn cluster_store() -> crate::cluster::ClusterStore {
+    pub(super) fn cluster_store() -> crate::cluster::ClusterStore {
         let pg = std::env::var("HERALD_TEST_DATABASE_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
         let nats = std::env::var("HERALD_TEST_NATS_URL")
@@ -761,5 +761,228 @@ mod backends {
             .unwrap();
         assert_eq!(next_head(), second.head);
         assert_eq!(second.head, first.head + 2);
+    }
+}
+
+/// The partitioned processing contract of the cluster store ([`crate::Partitioned`]).
+mod partitioned {
+    use std::time::{Duration, Instant};
+
+    use herald_core::profile::GroupState;
+
+    use super::backends::cluster_store;
+    use super::*;
+    use crate::postgres::PgState;
+    use crate::{Partitioned, ProjectionBackend, Queries, Routed, Work};
+
+    fn work(seq: u64, profile: &str, partition: u32, waits: Vec<u32>) -> Routed {
+        Routed {
+            seq,
+            partition,
+            profile: ProfileId(profile.into()),
+            work: Work::Event {
+                created: seq == 1,
+                merges: vec![],
+            },
+            waits,
+            before: seq,
+        }
+    }
+
+    fn route(store: &dyn Partitioned, cursor: u64, rows: &[Routed]) {
+        store
+            .in_sequencer_transaction(&mut |txn, routed| {
+                routed.extend(rows.iter().cloned());
+                txn.set_cursor(cursor)
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn routed_work_is_read_in_order_and_applied_exactly_once() {
+        let store = cluster_store();
+        let parts: &dyn Partitioned = store.partitioned().unwrap();
+        assert_eq!(parts.partition_count(), crate::cluster::DEFAULT_PARTITIONS);
+        let group_change = Routed {
+            seq: 2,
+            partition: 0,
+            profile: ProfileId("b".into()),
+            work: Work::GroupChange,
+            waits: vec![3],
+            before: 3,
+        };
+        // Pushed out of order: a partition reads by position, events before group changes.
+        route(
+            parts,
+            3,
+            &[
+                work(3, "a", 0, vec![]),
+                group_change.clone(),
+                work(2, "c", 0, vec![1]),
+                work(1, "a", 1, vec![]),
+            ],
+        );
+        let first = parts.routed(0, 10).unwrap();
+        assert_eq!(
+            first,
+            vec![
+                work(2, "c", 0, vec![1]),
+                group_change,
+                work(3, "a", 0, vec![])
+            ]
+        );
+        assert!(parts.pending().unwrap());
+        assert!(parts.pending_before(&[1], 2).unwrap());
+        assert!(!parts.pending_before(&[1], 1).unwrap());
+        assert!(!parts.pending_before(&[2, 3], 100).unwrap());
+        assert_eq!(parts.backlog().unwrap(), vec![(0, 3), (1, 1)]);
+        // Processed: everything before the first work no partition applied yet.
+        assert_eq!(store.processed_cursor().unwrap(), 0);
+        assert_eq!(parts.sequenced().unwrap(), 3);
+
+        let apply = |done: &[Routed]| {
+            parts.in_partition_transaction(done, &mut |txn| txn.add_counter("applied", 1))
+        };
+        apply(&parts.routed(1, 10).unwrap()).unwrap();
+        assert_eq!(store.processed_cursor().unwrap(), 1);
+        assert!(!parts.pending_before(&[1], 2).unwrap());
+        // The same work again (a second owner during a handover) changes nothing.
+        let again = apply(&[work(1, "a", 1, vec![])]);
+        assert!(matches!(again, Err(StorageError::Conflict(_))), "{again:?}");
+        // Partly done work is refused whole.
+        let mixed = apply(&[work(1, "a", 1, vec![]), first[0].clone()]);
+        assert!(matches!(mixed, Err(StorageError::Conflict(_))), "{mixed:?}");
+        assert_eq!(parts.routed(0, 10).unwrap(), first);
+        assert_eq!(store.counter("applied").unwrap(), 1);
+
+        apply(&first).unwrap();
+        assert!(!parts.pending().unwrap());
+        assert_eq!(store.processed_cursor().unwrap(), 3);
+        assert_eq!(store.counter("applied").unwrap(), 2);
+        assert!(parts.backlog().unwrap().is_empty());
+    }
+
+    #[test]
+    fn two_owners_racing_for_the_same_work_apply_it_once() {
+        let store = Arc::new(cluster_store());
+        let rows: Vec<Routed> = (1..=50).map(|s| work(s, "p", 4, vec![])).collect();
+        route(store.partitioned().unwrap(), 50, &rows);
+        let racers: Vec<_> = (0..2)
+            .map(|_| {
+                let (store, rows) = (store.clone(), rows.clone());
+                std::thread::spawn(move || {
+                    store
+                        .partitioned()
+                        .unwrap()
+                        .in_partition_transaction(&rows, &mut |txn| {
+                            // Long enough for the other one to start meanwhile.
+                            std::thread::sleep(Duration::from_millis(100));
+                            txn.add_counter("applied", 1)
+                        })
+                        .is_ok()
+                })
+            })
+            .collect();
+        let won: usize = racers.into_iter().map(|r| r.join().unwrap() as usize).sum();
+        assert_eq!(won, 1);
+        assert_eq!(store.counter("applied").unwrap(), 1);
+    }
+
+    #[test]
+    fn group_states_saved_by_concurrent_partitions_are_joined() {
+        let store = Arc::new(cluster_store());
+        let event = |n: u64, key: &str| {
+            parse(&json!({
+                "type": "group", "userId": format!("u{n}"), "groupId": "g",
+                "traits": { key: n }, "messageId": format!("m{n}"),
+                "timestamp": format!("2026-02-0{n}T00:00:00Z"),
+            }))
+        };
+        let writers: Vec<_> = [(1, "a"), (2, "b")]
+            .into_iter()
+            .map(|(n, key)| {
+                let (store, event) = (store.clone(), event(n, key));
+                std::thread::spawn(move || {
+                    let routed = work(n, &format!("u{n}"), n as u32, vec![]);
+                    route(
+                        store.partitioned().unwrap(),
+                        n,
+                        std::slice::from_ref(&routed),
+                    );
+                    store
+                        .partitioned()
+                        .unwrap()
+                        .in_partition_transaction(&[routed], &mut |txn| {
+                            let mut group = txn.group_state("g")?;
+                            // Both read before either wrote.
+                            std::thread::sleep(Duration::from_millis(200));
+                            group.apply(&event);
+                            txn.save_group_state("g", &group)
+                        })
+                        .unwrap();
+                })
+            })
+            .collect();
+        writers.into_iter().for_each(|w| w.join().unwrap());
+        let mut stored = GroupState::default();
+        store
+            .in_transaction(&mut |txn| {
+                stored = txn.group_state("g")?;
+                Ok(())
+            })
+            .unwrap();
+        let mut want = GroupState::default();
+        want.apply(&event(1, "a"));
+        want.apply(&event(2, "b"));
+        assert_eq!(stored, want);
+    }
+
+    #[test]
+    fn partitions_are_shared_by_the_live_nodes() {
+        let first = cluster_store();
+        let url = first
+            .scratch
+            .as_ref()
+            .unwrap()
+            .config()
+            .unwrap()
+            .database_url;
+        let node = || {
+            let mut state = PgState::connect(&url).unwrap();
+            state.claim_partition_count(5).unwrap();
+            state
+        };
+        let nodes = [node(), node(), node()];
+        assert_eq!(nodes[0].partition_count(), 12, "the first count stays");
+        let shares = |nodes: &[&PgState]| -> Vec<Vec<u32>> {
+            // Some rounds: a node gives up what is beyond its share, another takes it.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                let owned: Vec<Vec<u32>> = nodes
+                    .iter()
+                    .map(|n| n.balance_partitions().unwrap())
+                    .collect();
+                let mut all: Vec<u32> = owned.iter().flatten().copied().collect();
+                all.sort_unstable();
+                let even = owned.iter().all(|o| o.len() == 12 / nodes.len());
+                if even && all == (0..12).collect::<Vec<_>>() {
+                    return owned;
+                }
+                assert!(Instant::now() < deadline, "never balanced: {owned:?}");
+            }
+        };
+        // One node alone owns everything.
+        assert_eq!(shares(&[&nodes[0]]), vec![(0..12).collect::<Vec<_>>()]);
+        let three = shares(&[&nodes[0], &nodes[1], &nodes[2]]);
+        assert!(three.iter().all(|o| o.len() == 4));
+        // A node that goes away leaves its partitions to the others at once.
+        let [a, b, c] = nodes;
+        drop(c);
+        let two = shares(&[&a, &b]);
+        assert!(two.iter().all(|o| o.len() == 6));
+        a.release_partitions();
+        assert_eq!(b.balance_partitions().unwrap().len(), 6, "a is still alive");
+        drop(a);
+        assert_eq!(shares(&[&b]), vec![(0..12).collect::<Vec<_>>()]);
     }
 }
