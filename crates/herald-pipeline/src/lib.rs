@@ -6,12 +6,15 @@
 //!   each event (identity, profile, group, timeline, then every [`processor::Stage`]) and moves
 //!   its cursor in the same transaction, so every event is applied exactly once. Admin commands
 //!   that change projection state (unmerge, delete) run on it too.
+//!   In a cluster it sequences (identity, in log order) and a partition thread applies the
+//!   rest per partition (`partitions.rs`).
 //! - [`surge`]: when the processor steps back so that acknowledging an ingest surge gets the
 //!   CPU first.
 //! - [`tail`]: a broadcast of committed events for the live debugger.
 
 pub mod audiences;
 pub mod notify;
+mod partitions;
 pub mod processor;
 pub mod surge;
 pub mod tail;

@@ -5,20 +5,19 @@ use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 
-use herald_core::audience::live::{
-    group_members_to_refresh, on_event, on_group_event, on_profile_event, on_split,
-};
+use herald_core::audience::live::{group_members_to_refresh, on_event, on_split};
 use herald_core::event::Event;
 use herald_core::identity::{IdentityRules, ProfileId};
-use herald_core::projection::{apply_event, apply_states, resolve_event, Applied};
+use herald_core::projection::{apply_event, resolve_event, Applied};
 use herald_core::split::{delete_person, unmerge, SplitError, SplitOutcome};
 use herald_storage::{partition_of, Partitioned, Routed, StateTxn, StorageError, Store, Work};
 use tokio::sync::oneshot;
 
 use crate::audiences::AudienceEngine;
 use crate::notify::LogNotifier;
+use crate::partitions::{PartitionWorker, RecentEvents};
 use crate::surge;
 
 /// A processing step that runs after identity and profile projection, inside the same
@@ -151,6 +150,29 @@ pub fn spawn(
         notifier: notifier.clone(),
         stop: stop.clone(),
     };
+    let recent = Arc::new(RecentEvents::default());
+    // A cluster applies events on the partition thread; the processor thread sequences.
+    let (stages, partition_thread) = if store.partitioned().is_some() {
+        let mut worker = PartitionWorker {
+            store: store.clone(),
+            notifier: notifier.clone(),
+            config: config.clone(),
+            stages,
+            audiences: AudienceEngine::default(),
+            recent: recent.clone(),
+            stop: stop.clone(),
+        };
+        let join = thread::Builder::new()
+            .name("herald-partitions".into())
+            .spawn(move || {
+                lower_priority();
+                worker.run()
+            })
+            .expect("spawn partition thread");
+        (Vec::new(), Some(join))
+    } else {
+        (stages, None)
+    };
     let mut processor = Processor {
         store,
         notifier,
@@ -159,13 +181,17 @@ pub fn spawn(
         audiences: AudienceEngine::default(),
         commands: rx,
         held: VecDeque::new(),
+        recent,
         stop,
     };
     let join = thread::Builder::new()
         .name("herald-processor".into())
         .spawn(move || {
             lower_priority();
-            processor.run()
+            processor.run();
+            if let Some(partitions) = partition_thread {
+                let _ = partitions.join();
+            }
         })
         .expect("spawn processor thread");
     (handle, join)
@@ -177,7 +203,7 @@ pub fn spawn(
 /// 58–99k events/s with it, ~63k without (BENCHMARKS.md).
 const PROCESSOR_NICE: i32 = 5;
 
-fn lower_priority() {
+pub(crate) fn lower_priority() {
     #[cfg(target_os = "linux")]
     {
         // SAFETY: plain syscalls on the calling thread; on Linux `setpriority(PRIO_PROCESS, tid)`
@@ -202,34 +228,39 @@ struct Processor {
     /// Commands waiting for the partitions to apply everything routed (a partitioned store
     /// runs an unmerge or a deletion only then), with when they gave up waiting.
     held: VecDeque<(Command, Instant)>,
+    /// What this node's sequencer routed lately, for its partition thread.
+    recent: Arc<RecentEvents>,
     stop: Arc<AtomicBool>,
 }
 
-/// What one pass over a partition did.
-#[derive(Debug, PartialEq, Eq)]
-enum PartitionPass {
-    /// It had nothing routed.
-    Idle,
-    /// It applied work.
-    Applied,
-    /// Its next piece of work waits for another partition.
-    Blocked,
+/// What one sequencer pass did.
+enum Sequenced {
+    /// It routed the events up to this position.
+    Batch(u64),
+    /// There was nothing to sequence, or it is paused for an unmerge or a deletion.
+    Nothing,
+    /// The partitions are behind: it waits for them.
+    Backpressure,
 }
 
-/// How long a partition waiting for another one sleeps before it looks again (progress
-/// announcements wake it sooner).
-const BLOCKED_WAIT: Duration = Duration::from_millis(10);
+/// The sequencer stops routing while this many batches of routed work are not applied yet: the
+/// routing table stays small, and the events a node's partitions apply are still in its
+/// [`RecentEvents`] when its own sequencer routed them.
+const MAX_BACKLOG_BATCHES: usize = 8;
+
+/// How long a waiting sequencer sleeps before it looks again (progress wakes it sooner).
+pub(crate) const BLOCKED_WAIT: Duration = Duration::from_millis(10);
 /// How long an unmerge or a deletion waits for the partitions to drain at most.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How late a durable audience timer may fire at most while the processor is idle.
 const TIMER_RESOLUTION: Duration = Duration::from_secs(1);
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-const RETRY_AFTER_ERROR: Duration = Duration::from_millis(500);
+pub(crate) const RETRY_AFTER_ERROR: Duration = Duration::from_millis(500);
 
 impl Processor {
     fn run(&mut self) {
@@ -335,15 +366,14 @@ impl Processor {
         tracing::info!(cursor, "processor stopped");
     }
 
-    /// A cluster's processing: the lease holder sequences (resolves identities in log order
-    /// and routes events to the partitions of their profiles) and runs audience timers and
-    /// backfills; every node applies the work of the partitions it owns.
+    /// A cluster's processing, this thread's part: the lease holder sequences (resolves
+    /// identities in log order and routes events to the partitions of their profiles) and runs
+    /// audience timers and backfills; every node runs admin commands. The partitions this node
+    /// owns are applied by its partition thread ([`crate::partitions`]).
     fn run_partitioned(&mut self, parts: &dyn Partitioned) {
         let mut cursor = 0;
         let mut leader = false;
         let mut busy = true;
-        let mut owned: Vec<u32> = Vec::new();
-        let mut balanced: Option<Instant> = None;
         while !self.stop.load(Ordering::SeqCst) {
             let pokes = self.notifier.pokes();
             while let Ok(command) = self.commands.try_recv() {
@@ -353,6 +383,7 @@ impl Processor {
             self.run_held_commands(parts);
             let seen_head = self.notifier.head();
             let mut worked = false;
+            let mut backpressure = false;
             match self.store.hold_processing_lease() {
                 Ok(true) if leader => {}
                 Ok(true) => match self.take_over_sequencing(parts) {
@@ -381,45 +412,16 @@ impl Processor {
             if leader {
                 worked |= self.audience_upkeep();
                 match self.sequence_batch(parts, cursor) {
-                    Ok(Some(next)) => {
+                    Ok(Sequenced::Batch(next)) => {
                         cursor = next;
                         worked = true;
                     }
-                    Ok(None) => {}
+                    Ok(Sequenced::Nothing) => {}
+                    Ok(Sequenced::Backpressure) => backpressure = true,
                     Err(e) => {
                         tracing::error!(error = %e, cursor, "sequencing failed; retrying");
                         // Another node may have moved the cursor (a lease handover).
                         leader = false;
-                        thread::sleep(RETRY_AFTER_ERROR);
-                    }
-                }
-            }
-            if balanced.is_none_or(|at| at.elapsed() >= self.config.lease_retry) {
-                match parts.balance_partitions() {
-                    Ok(now_owned) => {
-                        owned = now_owned;
-                        metrics::gauge!("herald_partitions_owned").set(owned.len() as f64);
-                        self.report_backlog(parts, &owned);
-                    }
-                    Err(e) => {
-                        owned.clear();
-                        tracing::error!(error = %e, "cannot balance the partitions");
-                    }
-                }
-                balanced = Some(Instant::now());
-            }
-            let mut blocked = false;
-            for &partition in &owned {
-                match self.apply_partition(parts, partition) {
-                    Ok(PartitionPass::Applied) => worked = true,
-                    Ok(PartitionPass::Blocked) => blocked = true,
-                    Ok(PartitionPass::Idle) => {}
-                    // Another node applied it first (a handover): nothing was changed.
-                    Err(StorageError::Conflict(e)) => {
-                        tracing::debug!(partition, error = %e, "partition work was already applied")
-                    }
-                    Err(e) => {
-                        tracing::error!(partition, error = %e, "applying a partition failed; retrying");
                         thread::sleep(RETRY_AFTER_ERROR);
                     }
                 }
@@ -440,13 +442,12 @@ impl Processor {
             if leader && !self.audiences.catalog().is_empty() {
                 wait = wait.min(TIMER_RESOLUTION);
             }
-            if blocked || !self.held.is_empty() {
+            if backpressure || !self.held.is_empty() {
                 wait = BLOCKED_WAIT;
             }
             self.notifier.wait_past(seen_head.max(cursor), pokes, wait);
         }
-        parts.release_partitions();
-        tracing::info!(cursor, "processor stopped");
+        tracing::info!(cursor, "sequencer stopped");
     }
 
     fn take_over_sequencing(&self, parts: &dyn Partitioned) -> Result<u64, StorageError> {
@@ -457,20 +458,24 @@ impl Processor {
     }
 
     /// Resolve the identities of the next batch after `cursor`, in log order, and route each
-    /// event to its profile's partition. `None` when there was nothing to do.
+    /// event to its profile's partition.
     fn sequence_batch(
         &mut self,
         parts: &dyn Partitioned,
         cursor: u64,
-    ) -> Result<Option<u64>, StorageError> {
+    ) -> Result<Sequenced, StorageError> {
         // An unmerge or a deletion is waiting for the partitions to drain.
         if parts.sequencer_held_until()? > now_ms() {
-            return Ok(None);
+            return Ok(Sequenced::Nothing);
+        }
+        let routed: u64 = parts.backlog()?.iter().map(|(_, n)| n).sum();
+        if routed >= (MAX_BACKLOG_BATCHES * self.config.batch) as u64 {
+            return Ok(Sequenced::Backpressure);
         }
         let events = self.store.read_after(cursor, self.config.batch)?;
         let Some(last) = events.last().map(|(s, _)| *s) else {
             metrics::gauge!("herald_processor_lag_events").set(0.0);
-            return Ok(None);
+            return Ok(Sequenced::Nothing);
         };
         let started = Instant::now();
         let rules = &self.config.rules;
@@ -561,88 +566,10 @@ impl Processor {
             .record(started.elapsed().as_secs_f64());
         metrics::gauge!("herald_processor_lag_events")
             .set(self.notifier.head().saturating_sub(last) as f64);
-        Ok(Some(last))
-    }
-
-    /// Apply the next batch of work routed to `partition`, in order, stopping before a piece
-    /// that waits for another partition to catch up.
-    fn apply_partition(
-        &mut self,
-        parts: &dyn Partitioned,
-        partition: u32,
-    ) -> Result<PartitionPass, StorageError> {
-        let mut work = parts.routed(partition, self.config.batch)?;
-        if work.is_empty() {
-            return Ok(PartitionPass::Idle);
-        }
-        if let Some(blocked) = first_blocked(parts, &work)? {
-            work.truncate(blocked);
-            if work.is_empty() {
-                return Ok(PartitionPass::Blocked);
-            }
-        }
-        let started = Instant::now();
-        let seqs: Vec<u64> = work
-            .iter()
-            .filter(|w| matches!(w.work, Work::Event { .. }))
-            .map(|w| w.seq)
-            .collect();
-        let events: HashMap<u64, Event> = self.store.load(&seqs)?.into_iter().collect();
-        let catalog = self.audiences.catalog();
-        let stages = &mut self.stages;
-        let loader = self.store.clone();
-        let now = now_ms();
-        parts.in_partition_transaction(&work, &mut |txn: &mut dyn StateTxn| {
-            for w in &work {
-                let Work::Event { created, merges } = &w.work else {
-                    on_group_event(txn, &catalog, w.seq, &w.profile, now, &mut |s: &[u64]| {
-                        loader.load(s)
-                    })?;
-                    continue;
-                };
-                let Some(event) = events.get(&w.seq) else {
-                    tracing::warn!(seq = w.seq, "a routed event is no longer in the log");
-                    continue;
-                };
-                let applied = Applied::Attributed {
-                    profile: w.profile.clone(),
-                    created: *created,
-                    merges: merges.clone(),
-                };
-                apply_states(txn, event, &applied)?;
-                on_profile_event(
-                    txn,
-                    &catalog,
-                    w.seq,
-                    event,
-                    &applied,
-                    now,
-                    &mut |s: &[u64]| loader.load(s),
-                )?;
-                for stage in stages.iter_mut() {
-                    stage.apply(txn, w.seq, event, &applied)?;
-                }
-            }
-            Ok(())
-        })?;
-        metrics::counter!("herald_events_processed_total").increment(seqs.len() as u64);
-        metrics::histogram!("herald_processor_batch_seconds")
-            .record(started.elapsed().as_secs_f64());
-        Ok(PartitionPass::Applied)
-    }
-
-    /// Per-partition backlog of the partitions this node owns, for `/metrics`.
-    fn report_backlog(&self, parts: &dyn Partitioned, owned: &[u32]) {
-        match parts.backlog() {
-            Ok(backlog) => {
-                let backlog: HashMap<u32, u64> = backlog.into_iter().collect();
-                for p in owned {
-                    metrics::gauge!("herald_partition_backlog", "partition" => p.to_string())
-                        .set(backlog.get(p).copied().unwrap_or(0) as f64);
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "cannot read the partitions' backlog"),
-        }
+        // Wake this node's partition thread now; others hear the progress announcement.
+        self.recent.remember(events);
+        self.notifier.poke();
+        Ok(Sequenced::Batch(last))
     }
 
     /// Run the unmerges and deletions that were waiting, once every routed piece of work is
@@ -879,14 +806,4 @@ impl Processor {
         }
         Ok(())
     }
-}
-
-/// The index of the first piece of work that waits for a partition still behind, if any.
-fn first_blocked(parts: &dyn Partitioned, work: &[Routed]) -> Result<Option<usize>, StorageError> {
-    for (i, w) in work.iter().enumerate() {
-        if !w.waits.is_empty() && parts.pending_before(&w.waits, w.before)? {
-            return Ok(Some(i));
-        }
-    }
-    Ok(None)
 }

@@ -235,8 +235,8 @@ impl Partitioned for ClusterStore {
         }
         Ok(())
     }
-    fn routed(&self, partition: u32, limit: usize) -> Result<Vec<Routed>> {
-        self.state.routed(partition, limit)
+    fn routed(&self, partitions: &[u32], limit: usize) -> Result<Vec<Routed>> {
+        self.state.routed(partitions, limit)
     }
     fn pending_before(&self, partitions: &[u32], before: u64) -> Result<bool> {
         self.state.pending_before(partitions, before)

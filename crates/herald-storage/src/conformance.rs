@@ -822,7 +822,7 @@ mod partitioned {
                 work(1, "a", 1, vec![]),
             ],
         );
-        let first = parts.routed(0, 10).unwrap();
+        let first = parts.routed(&[0], 10).unwrap();
         assert_eq!(
             first,
             vec![
@@ -831,6 +831,10 @@ mod partitioned {
                 work(3, "a", 0, vec![])
             ]
         );
+        let both = parts.routed(&[0, 1], 10).unwrap();
+        assert_eq!(both[0], work(1, "a", 1, vec![]));
+        assert_eq!(&both[1..], &first[..]);
+        assert_eq!(parts.routed(&[0, 1], 2).unwrap(), &both[..2]);
         assert!(parts.pending().unwrap());
         assert!(parts.pending_before(&[1], 2).unwrap());
         assert!(!parts.pending_before(&[1], 1).unwrap());
@@ -843,7 +847,7 @@ mod partitioned {
         let apply = |done: &[Routed]| {
             parts.in_partition_transaction(done, &mut |txn| txn.add_counter("applied", 1))
         };
-        apply(&parts.routed(1, 10).unwrap()).unwrap();
+        apply(&parts.routed(&[1], 10).unwrap()).unwrap();
         assert_eq!(store.processed_cursor().unwrap(), 1);
         assert!(!parts.pending_before(&[1], 2).unwrap());
         // The same work again (a second owner during a handover) changes nothing.
@@ -852,7 +856,7 @@ mod partitioned {
         // Partly done work is refused whole.
         let mixed = apply(&[work(1, "a", 1, vec![]), first[0].clone()]);
         assert!(matches!(mixed, Err(StorageError::Conflict(_))), "{mixed:?}");
-        assert_eq!(parts.routed(0, 10).unwrap(), first);
+        assert_eq!(parts.routed(&[0], 10).unwrap(), first);
         assert_eq!(store.counter("applied").unwrap(), 1);
 
         apply(&first).unwrap();

@@ -161,6 +161,11 @@ pub trait StateTxn: RebuildStore<Error = StorageError> + AudienceStore {
     fn prefetch_profiles(&mut self, _candidates: &[ProfileId]) -> Result<()> {
         Ok(())
     }
+    /// A partition is about to apply events of these profiles: a backend may read their
+    /// profile and audience states at once. Only a hint, like the other prefetches.
+    fn prefetch_states(&mut self, _profiles: &[ProfileId]) -> Result<()> {
+        Ok(())
+    }
     /// Whether a partitioned store has routed work no partition applied yet (an unmerge or a
     /// deletion must wait for it).
     fn routed_pending(&mut self) -> Result<bool> {
@@ -368,8 +373,9 @@ pub trait Partitioned: Send + Sync {
     /// Run `f` as a sequencer transaction; what it pushes to the routing list is routed when
     /// it commits.
     fn in_sequencer_transaction(&self, f: &mut SequencerWork<'_>) -> Result<()>;
-    /// The first `limit` pieces of work routed to `partition`, in order.
-    fn routed(&self, partition: u32, limit: usize) -> Result<Vec<Routed>>;
+    /// The first `limit` pieces of work routed to these partitions, in position order (which
+    /// keeps each partition's order).
+    fn routed(&self, partitions: &[u32], limit: usize) -> Result<Vec<Routed>>;
     /// Whether one of `partitions` still has work routed before position `before`.
     fn pending_before(&self, partitions: &[u32], before: u64) -> Result<bool>;
     /// Whether any work is routed and not yet applied.
@@ -592,6 +598,11 @@ impl AudienceCache {
         let state = load()?;
         self.entries.insert(profile.clone(), (state.clone(), false));
         Ok(state)
+    }
+
+    /// Remember a state read with others, unless this transaction has one already.
+    pub(crate) fn preload(&mut self, profile: ProfileId, state: Option<AudienceState>) {
+        self.entries.entry(profile).or_insert((state, false));
     }
 
     pub(crate) fn put(&mut self, profile: &ProfileId, state: Option<AudienceState>) {

@@ -201,12 +201,13 @@ impl Partitioned for PgState {
         })
     }
 
-    fn routed(&self, partition: u32, limit: usize) -> Result<Vec<Routed>> {
+    fn routed(&self, partitions: &[u32], limit: usize) -> Result<Vec<Routed>> {
+        let partitions: Vec<i32> = partitions.iter().map(|p| *p as i32).collect();
         let mut conn = self.pool.get()?;
         conn.rows(
             "SELECT seq, profile_id, partition, work, waits, before FROM routed \
-             WHERE partition = $1 ORDER BY seq, kind, profile_id LIMIT $2",
-            &[&(partition as i32), &crate::sql_limit(limit)],
+             WHERE partition = ANY($1) ORDER BY seq, kind, profile_id LIMIT $2",
+            &[&partitions, &crate::sql_limit(limit)],
         )?
         .iter()
         .map(routed_from_row)

@@ -695,6 +695,34 @@ impl StateTxn for PgTxn<'_> {
         Ok(())
     }
 
+    fn prefetch_states(&mut self, profiles: &[ProfileId]) -> Result<()> {
+        let wanted: Vec<&str> = profiles
+            .iter()
+            .filter(|p| !self.states.contains_key(*p))
+            .map(|p| p.as_str())
+            .collect();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let rows = self.rows(
+            "SELECT p.profile_id, p.state, a.state FROM profiles p \
+             LEFT JOIN audience_state a ON a.profile_id = p.profile_id \
+             WHERE p.profile_id = ANY($1)",
+            &[&wanted],
+        )?;
+        for r in rows {
+            let profile = ProfileId(r.get(0));
+            let state: ProfileState = serde_json::from_str(r.get(1))?;
+            let audience = r
+                .get::<_, Option<&str>>(2)
+                .map(serde_json::from_str)
+                .transpose()?;
+            self.audiences.preload(profile.clone(), audience);
+            self.states.entry(profile).or_insert((state, false));
+        }
+        Ok(())
+    }
+
     fn routed_pending(&mut self) -> Result<bool> {
         Ok(self
             .row("SELECT EXISTS (SELECT 1 FROM routed)", &[])?
