@@ -18,11 +18,19 @@ use crate::audiences::AudienceEngine;
 use crate::notify::LogNotifier;
 use crate::processor::{now_ms, ProcessorConfig, Stage, BLOCKED_WAIT, RETRY_AFTER_ERROR};
 
-/// Events this node's sequencer routed lately, so that this node's partitions need not read
-/// them back from the log. A cache only: a miss reads the log.
+/// Events this node's sequencer routed lately to partitions this node owns, so that its
+/// partition thread need not read them back from the log. A cache only: a miss reads the log.
 #[derive(Default)]
 pub(crate) struct RecentEvents {
-    events: Mutex<BTreeMap<u64, Event>>,
+    kept: Mutex<Kept>,
+}
+
+#[derive(Default)]
+struct Kept {
+    /// By position, with the partition each was routed to.
+    events: BTreeMap<u64, (u32, Event)>,
+    /// The partitions this node owns (as its partition thread last balanced them).
+    owned: Vec<u32>,
 }
 
 /// Events kept at most (more than the sequencer's backlog limit, so that a node sequencing
@@ -30,22 +38,41 @@ pub(crate) struct RecentEvents {
 const RECENT_EVENTS: usize = 16_384;
 
 impl RecentEvents {
-    pub(crate) fn remember(&self, events: Vec<(u64, Event)>) {
-        let mut kept = self.events.lock().unwrap_or_else(|p| p.into_inner());
-        kept.extend(events);
-        while kept.len() > RECENT_EVENTS {
-            kept.pop_first();
+    fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
+        self.kept.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Keep the events routed to a partition this node owns (`partitions`: where each was
+    /// routed).
+    pub(crate) fn remember(&self, events: Vec<(u64, Event)>, partitions: &HashMap<u64, u32>) {
+        let mut kept = self.lock();
+        for (seq, event) in events {
+            if let Some(&p) = partitions.get(&seq) {
+                if kept.owned.contains(&p) {
+                    kept.events.insert(seq, (p, event));
+                }
+            }
         }
+        while kept.events.len() > RECENT_EVENTS {
+            kept.events.pop_first();
+        }
+    }
+
+    /// This node owns these partitions now: forget events of the others.
+    fn owned(&self, owned: &[u32]) {
+        let mut kept = self.lock();
+        kept.owned = owned.to_vec();
+        kept.events.retain(|_, (p, _)| owned.contains(p));
     }
 
     /// The events at these positions that are here, and the positions that are not.
     fn take(&self, seqs: &[u64]) -> (HashMap<u64, Event>, Vec<u64>) {
-        let mut kept = self.events.lock().unwrap_or_else(|p| p.into_inner());
+        let mut kept = self.lock();
         let mut found = HashMap::with_capacity(seqs.len());
         let mut missing = Vec::new();
         for &seq in seqs {
-            match kept.remove(&seq) {
-                Some(event) => {
+            match kept.events.remove(&seq) {
+                Some((_, event)) => {
                     found.insert(seq, event);
                 }
                 None => missing.push(seq),
@@ -91,11 +118,13 @@ impl PartitionWorker {
                 match parts.balance_partitions() {
                     Ok(now_owned) => {
                         owned = now_owned;
+                        self.recent.owned(&owned);
                         metrics::gauge!("herald_partitions_owned").set(owned.len() as f64);
                         self.report_backlog(parts, &owned);
                     }
                     Err(e) => {
                         owned.clear();
+                        self.recent.owned(&owned);
                         tracing::error!(error = %e, "cannot balance the partitions");
                     }
                 }

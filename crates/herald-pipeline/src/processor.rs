@@ -5,7 +5,7 @@ use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use herald_core::audience::live::{group_members_to_refresh, on_event, on_split};
 use herald_core::event::Event;
@@ -483,6 +483,7 @@ impl Processor {
         let count = parts.partition_count();
         let mut suppressed = Vec::new();
         let mut counts = [0u64; 3];
+        let mut partitions = HashMap::new();
         parts.in_sequencer_transaction(&mut |txn, routed| {
             let stored = txn.cursor()?;
             if stored != cursor {
@@ -492,6 +493,7 @@ impl Processor {
             }
             suppressed.clear();
             counts = [0; 3];
+            partitions.clear();
             herald_storage::prefetch_batch(txn, &events, rules)?;
             for (seq, event) in &events {
                 let applied = resolve_event(txn, *seq, event, rules)?;
@@ -512,6 +514,7 @@ impl Processor {
                 };
                 counts[0] += merges.len() as u64;
                 let partition = partition_of(&profile, count);
+                partitions.insert(*seq, partition);
                 // A merge waits until the absorbed profiles' partitions applied everything
                 // before it: their states are complete then, and never change again.
                 let waits: BTreeSet<u32> = merges
@@ -567,7 +570,7 @@ impl Processor {
         metrics::gauge!("herald_processor_lag_events")
             .set(self.notifier.head().saturating_sub(last) as f64);
         // Wake this node's partition thread now; others hear the progress announcement.
-        self.recent.remember(events);
+        self.recent.remember(events, &partitions);
         self.notifier.poke();
         Ok(Sequenced::Batch(last))
     }
