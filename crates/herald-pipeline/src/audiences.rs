@@ -157,7 +157,7 @@ impl AudienceEngine {
         if self.backfill_pending == Some(false) {
             return Ok(false);
         }
-        let catalog = self.catalog.clone();
+        let (catalog, version) = (self.catalog.clone(), self.version);
         let loader = store.clone();
         let mut worked = false;
         let mut finished = false;
@@ -171,6 +171,11 @@ impl AudienceEngine {
                 return Ok(());
             }
             finished = false;
+            // Started for newer definitions by another engine (the partition thread, another
+            // node): it must be run with their catalog, which the next `sync` loads.
+            if backfill.version != version {
+                return Ok(());
+            }
             let profiles = txn.profiles_after(backfill.cursor.as_ref(), BACKFILL_CHUNK)?;
             let changes = match &backfill.changed {
                 Some(definitions) => Changes {
@@ -259,5 +264,60 @@ impl AudienceEngine {
             metrics::counter!("herald_audience_timers_fired_total").increment(fired as u64);
         }
         Ok(fired)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use herald_core::audience::json::to_json;
+    use herald_core::audience::text::parse;
+    use herald_storage::{AudienceRecord, SqliteStore};
+
+    use super::*;
+
+    fn define(store: &dyn Store, id: &str, rule: &str) {
+        let now = chrono::Utc::now();
+        store
+            .change_definitions(&mut |d| {
+                let record = AudienceRecord {
+                    id: id.into(),
+                    name: id.into(),
+                    description: None,
+                    rule: to_json(&parse(rule).unwrap()),
+                    created_at: now,
+                    updated_at: now,
+                };
+                d.audiences.insert(id.into(), record);
+                true
+            })
+            .unwrap();
+    }
+
+    /// Two engines share a store (a cluster node's sequencer and partition threads, or two
+    /// nodes): one that has not loaded the newest definitions must not run, and so finish,
+    /// the backfill the other started for them, since it lacks their catalog.
+    #[test]
+    fn a_backfill_runs_only_with_the_catalog_it_was_started_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(dir.path(), Default::default()).unwrap());
+        let (mut behind, mut ahead) = (AudienceEngine::default(), AudienceEngine::default());
+        // `behind` loads the first definitions and starts their backfill...
+        define(&*store, "a", r#"trait plan = "pro""#);
+        behind.sync(&*store, 0).unwrap();
+        assert_eq!(store.backfill_status().unwrap().unwrap().version, 1);
+        // ...while `ahead` already loads the next ones.
+        define(&*store, "b", r#"trait plan = "free""#);
+        ahead.sync(&*store, 0).unwrap();
+        let started = store.backfill_status().unwrap().unwrap();
+        assert_eq!(started.version, 2);
+        assert!(!behind.backfill_step(&store, 0).unwrap());
+        assert_eq!(store.backfill_status().unwrap().unwrap(), started);
+
+        behind.sync(&*store, 0).unwrap();
+        while behind.backfill_step(&store, 0).unwrap() {}
+        let finished = store.backfill_status().unwrap().unwrap();
+        assert_eq!(finished.version, 2);
+        assert!(finished.finished_at.is_some());
     }
 }

@@ -252,6 +252,9 @@ const MAX_BACKLOG_BATCHES: usize = 8;
 pub(crate) const BLOCKED_WAIT: Duration = Duration::from_millis(10);
 /// How long an unmerge or a deletion waits for the partitions to drain at most.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long one pause of the sequencer lasts; the node waiting renews it while it waits, so
+/// a node that dies waiting holds sequencing back this long at most.
+const SEQUENCER_HOLD: Duration = Duration::from_secs(5);
 
 /// How late a durable audience timer may fire at most while the processor is idle.
 const TIMER_RESOLUTION: Duration = Duration::from_secs(1);
@@ -482,7 +485,7 @@ impl Processor {
         let catalog = self.audiences.catalog();
         let count = parts.partition_count();
         let mut suppressed = Vec::new();
-        let mut counts = [0u64; 3];
+        let mut counts = [0u64; 2];
         let mut partitions = HashMap::new();
         parts.in_sequencer_transaction(&mut |txn, routed| {
             let stored = txn.cursor()?;
@@ -492,7 +495,7 @@ impl Processor {
                 )));
             }
             suppressed.clear();
-            counts = [0; 3];
+            counts = [0; 2];
             partitions.clear();
             herald_storage::prefetch_batch(txn, &events, rules)?;
             for (seq, event) in &events {
@@ -508,7 +511,7 @@ impl Processor {
                         continue;
                     }
                     Applied::Unattributable => {
-                        counts[2] += 1;
+                        counts[1] += 1;
                         continue;
                     }
                 };
@@ -547,28 +550,13 @@ impl Processor {
                     before: *seq,
                 });
             }
-            counts[1] = suppressed.len() as u64;
-            if !suppressed.is_empty() {
-                txn.forget_events(&suppressed)?;
-                txn.add_counter("suppressed_events", counts[1])?;
-            }
-            if counts[2] > 0 {
-                txn.add_counter("unattributable_events", counts[2])?;
-            }
-            txn.set_cursor(last)
+            finish_batch(txn, &suppressed, counts[1], last)
         })?;
-        if !suppressed.is_empty() {
-            self.store.delete(&suppressed)?;
-            self.store.confirm_log_deletions(&suppressed)?;
-        }
+        self.delete_suppressed(&suppressed)?;
         metrics::counter!("herald_events_sequenced_total").increment(events.len() as u64);
-        metrics::counter!("herald_profile_merges_total").increment(counts[0]);
-        metrics::counter!("herald_events_suppressed_total").increment(counts[1]);
-        metrics::counter!("herald_events_unattributable_total").increment(counts[2]);
         metrics::histogram!("herald_sequencer_batch_seconds")
             .record(started.elapsed().as_secs_f64());
-        metrics::gauge!("herald_processor_lag_events")
-            .set(self.notifier.head().saturating_sub(last) as f64);
+        self.record_batch(counts[0], suppressed.len(), counts[1], last);
         // Wake this node's partition thread now; others hear the progress announcement.
         self.recent.remember(events, &partitions);
         self.notifier.poke();
@@ -583,7 +571,7 @@ impl Processor {
             return;
         }
         let result = parts
-            .hold_sequencer(Some(now_ms() + DRAIN_TIMEOUT.as_millis() as i64))
+            .hold_sequencer(Some(now_ms() + SEQUENCER_HOLD.as_millis() as i64))
             .and_then(|()| parts.pending());
         match result {
             Ok(false) => {
@@ -653,7 +641,7 @@ impl Processor {
         let loader = self.store.clone();
         let now = now_ms();
         let mut suppressed = Vec::new();
-        let mut counts = [0u64; 3];
+        let mut counts = [0u64; 2];
         self.store.in_transaction(&mut |txn: &mut dyn StateTxn| {
             // Fencing: if another node applied anything since this node read its cursor, the
             // batch is stale; roll back and start over from the stored cursor.
@@ -664,14 +652,14 @@ impl Processor {
                 )));
             }
             suppressed.clear();
-            counts = [0; 3];
+            counts = [0; 2];
             herald_storage::prefetch_batch(txn, &events, rules)?;
             for (seq, event) in &events {
                 let applied = apply_event(txn, *seq, event, rules)?;
                 match &applied {
                     Applied::Attributed { merges, .. } => counts[0] += merges.len() as u64,
                     Applied::Suppressed => suppressed.push(*seq),
-                    Applied::Unattributable => counts[2] += 1,
+                    Applied::Unattributable => counts[1] += 1,
                 }
                 on_event(
                     txn,
@@ -686,28 +674,13 @@ impl Processor {
                     stage.apply(txn, *seq, event, &applied)?;
                 }
             }
-            counts[1] = suppressed.len() as u64;
-            if !suppressed.is_empty() {
-                txn.forget_events(&suppressed)?;
-                txn.add_counter("suppressed_events", counts[1])?;
-            }
-            if counts[2] > 0 {
-                txn.add_counter("unattributable_events", counts[2])?;
-            }
-            txn.set_cursor(last)
+            finish_batch(txn, &suppressed, counts[1], last)
         })?;
-        if !suppressed.is_empty() {
-            self.store.delete(&suppressed)?;
-            self.store.confirm_log_deletions(&suppressed)?;
-        }
+        self.delete_suppressed(&suppressed)?;
         metrics::counter!("herald_events_processed_total").increment(events.len() as u64);
-        metrics::counter!("herald_profile_merges_total").increment(counts[0]);
-        metrics::counter!("herald_events_suppressed_total").increment(counts[1]);
-        metrics::counter!("herald_events_unattributable_total").increment(counts[2]);
         metrics::histogram!("herald_processor_batch_seconds")
             .record(started.elapsed().as_secs_f64());
-        metrics::gauge!("herald_processor_lag_events")
-            .set(self.notifier.head().saturating_sub(last) as f64);
+        self.record_batch(counts[0], suppressed.len(), counts[1], last);
         Ok(Some(last))
     }
 
@@ -801,6 +774,24 @@ impl Processor {
         }
     }
 
+    /// Remove the events of deleted people a batch met from the log (their state was already
+    /// forgotten with the batch).
+    fn delete_suppressed(&self, suppressed: &[u64]) -> Result<(), StorageError> {
+        if !suppressed.is_empty() {
+            self.store.delete(suppressed)?;
+            self.store.confirm_log_deletions(suppressed)?;
+        }
+        Ok(())
+    }
+
+    fn record_batch(&self, merges: u64, suppressed: usize, unattributable: u64, last: u64) {
+        metrics::counter!("herald_profile_merges_total").increment(merges);
+        metrics::counter!("herald_events_suppressed_total").increment(suppressed as u64);
+        metrics::counter!("herald_events_unattributable_total").increment(unattributable);
+        metrics::gauge!("herald_processor_lag_events")
+            .set(self.notifier.head().saturating_sub(last) as f64);
+    }
+
     fn finish_log_deletions(&self) -> Result<(), StorageError> {
         let pending = self.store.pending_log_deletions()?;
         if !pending.is_empty() {
@@ -809,4 +800,22 @@ impl Processor {
         }
         Ok(())
     }
+}
+
+/// The end of a batch's transaction: forget the events of deleted people it met, count them
+/// and the unattributable ones, and move the cursor.
+fn finish_batch(
+    txn: &mut dyn StateTxn,
+    suppressed: &[u64],
+    unattributable: u64,
+    last: u64,
+) -> Result<(), StorageError> {
+    if !suppressed.is_empty() {
+        txn.forget_events(suppressed)?;
+        txn.add_counter("suppressed_events", suppressed.len() as u64)?;
+    }
+    if unattributable > 0 {
+        txn.add_counter("unattributable_events", unattributable)?;
+    }
+    txn.set_cursor(last)
 }
