@@ -72,6 +72,11 @@ impl AudienceEngine {
         self.catalog.clone()
     }
 
+    /// The definitions version the catalog was built from.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
     /// Reload the catalog when the stored definitions changed, and start a backfill for the
     /// new version (unless one for it was already started, by this node before a restart or
     /// by another node).

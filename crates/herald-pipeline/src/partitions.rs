@@ -144,9 +144,10 @@ impl PartitionWorker {
                 Ok(PartitionPass::Applied) => continue,
                 Ok(PartitionPass::Blocked) => BLOCKED_WAIT,
                 Ok(PartitionPass::Idle) => self.config.idle_wait.min(self.config.lease_retry),
-                // Another node applied it first (a handover): nothing was changed.
+                // Another node applied it first (a handover), or the audience definitions
+                // changed: nothing was changed; look again with the current catalog.
                 Err(StorageError::Conflict(e)) => {
-                    tracing::debug!(error = %e, "partition work was already applied");
+                    tracing::debug!(error = %e, "partition work refused; looking again");
                     continue;
                 }
                 Err(e) => {
@@ -201,7 +202,8 @@ impl PartitionWorker {
         }
         profiles.sort_unstable();
         profiles.dedup();
-        parts.in_partition_transaction(&work, &mut |txn: &mut dyn StateTxn| {
+        let definitions = self.audiences.version();
+        parts.in_partition_transaction(&work, definitions, &mut |txn: &mut dyn StateTxn| {
             txn.prefetch_states(&profiles)?;
             for w in &work {
                 let Work::Event { created, merges } = &w.work else {

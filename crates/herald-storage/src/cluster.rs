@@ -247,9 +247,10 @@ impl Partitioned for ClusterStore {
     fn in_partition_transaction(
         &self,
         done: &[Routed],
+        definitions: u64,
         f: &mut dyn FnMut(&mut dyn StateTxn) -> Result<()>,
     ) -> Result<()> {
-        self.state.in_partition_transaction(done, f)?;
+        self.state.in_partition_transaction(done, definitions, f)?;
         self.log.announce_progress();
         Ok(())
     }

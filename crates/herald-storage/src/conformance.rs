@@ -845,7 +845,7 @@ mod partitioned {
         assert_eq!(parts.sequenced().unwrap(), 3);
 
         let apply = |done: &[Routed]| {
-            parts.in_partition_transaction(done, &mut |txn| txn.add_counter("applied", 1))
+            parts.in_partition_transaction(done, 0, &mut |txn| txn.add_counter("applied", 1))
         };
         apply(&parts.routed(&[1], 10).unwrap()).unwrap();
         assert_eq!(store.processed_cursor().unwrap(), 1);
@@ -858,6 +858,12 @@ mod partitioned {
         assert!(matches!(mixed, Err(StorageError::Conflict(_))), "{mixed:?}");
         assert_eq!(parts.routed(&[0], 10).unwrap(), first);
         assert_eq!(store.counter("applied").unwrap(), 1);
+
+        // Work evaluated with another version of the audience definitions is refused.
+        let stale =
+            parts.in_partition_transaction(&first, 1, &mut |txn| txn.add_counter("applied", 1));
+        assert!(matches!(stale, Err(StorageError::Conflict(_))), "{stale:?}");
+        assert_eq!(parts.routed(&[0], 10).unwrap(), first);
 
         apply(&first).unwrap();
         assert!(!parts.pending().unwrap());
@@ -878,7 +884,7 @@ mod partitioned {
                     store
                         .partitioned()
                         .unwrap()
-                        .in_partition_transaction(&rows, &mut |txn| {
+                        .in_partition_transaction(&rows, 0, &mut |txn| {
                             // Long enough for the other one to start meanwhile.
                             std::thread::sleep(Duration::from_millis(100));
                             txn.add_counter("applied", 1)
@@ -916,7 +922,7 @@ mod partitioned {
                     store
                         .partitioned()
                         .unwrap()
-                        .in_partition_transaction(&[routed], &mut |txn| {
+                        .in_partition_transaction(&[routed], 0, &mut |txn| {
                             let mut group = txn.group_state("g")?;
                             // Both read before either wrote.
                             std::thread::sleep(Duration::from_millis(200));

@@ -382,10 +382,13 @@ pub trait Partitioned: Send + Sync {
     fn pending(&self) -> Result<bool>;
     /// Apply routed work: removes `done` from the routing table and runs `f`, in one
     /// transaction; fails with [`StorageError::Conflict`], changing nothing, if some of it was
-    /// already done (another node owned the partition meanwhile).
+    /// already done (another node owned the partition meanwhile), or if the audience
+    /// definitions are no longer at `definitions` (the version of the catalog `f` evaluates
+    /// with: applying work with an older one could undo a backfill of the newer one).
     fn in_partition_transaction(
         &self,
         done: &[Routed],
+        definitions: u64,
         f: &mut dyn FnMut(&mut dyn StateTxn) -> Result<()>,
     ) -> Result<()>;
     /// Pause the sequencer until `until_ms` (wall clock), or resume it (`None`): an unmerge or

@@ -235,6 +235,7 @@ impl Partitioned for PgState {
     fn in_partition_transaction(
         &self,
         done: &[Routed],
+        definitions: u64,
         f: &mut dyn FnMut(&mut dyn StateTxn) -> Result<()>,
     ) -> Result<()> {
         let (mut seqs, mut kinds, mut profiles) = (Vec::new(), Vec::new(), Vec::new());
@@ -257,6 +258,19 @@ impl Partitioned for PgState {
                     "{} of {} routed pieces of work were already applied",
                     done.len() as u64 - removed,
                     done.len()
+                )));
+            }
+            // Definitions change under the exclusive state lock: what this reads holds until
+            // the commit.
+            let stored = txn
+                .row(
+                    "SELECT value FROM meta WHERE key = 'definitions_version'",
+                    &[],
+                )?
+                .map_or(0, |r| r.get::<_, i64>(0) as u64);
+            if stored != definitions {
+                return Err(StorageError::Conflict(format!(
+                    "the audience definitions moved from version {definitions} to {stored}"
                 )));
             }
             f(txn)
