@@ -488,12 +488,7 @@ impl Processor {
         let mut counts = [0u64; 2];
         let mut partitions = HashMap::new();
         parts.in_sequencer_transaction(&mut |txn, routed| {
-            let stored = txn.cursor()?;
-            if stored != cursor {
-                return Err(StorageError::Conflict(format!(
-                    "the cursor moved from {cursor} to {stored}"
-                )));
-            }
+            check_cursor(txn, cursor)?;
             suppressed.clear();
             counts = [0; 2];
             partitions.clear();
@@ -643,14 +638,7 @@ impl Processor {
         let mut suppressed = Vec::new();
         let mut counts = [0u64; 2];
         self.store.in_transaction(&mut |txn: &mut dyn StateTxn| {
-            // Fencing: if another node applied anything since this node read its cursor, the
-            // batch is stale; roll back and start over from the stored cursor.
-            let stored = txn.cursor()?;
-            if stored != cursor {
-                return Err(StorageError::Conflict(format!(
-                    "the cursor moved from {cursor} to {stored}"
-                )));
-            }
+            check_cursor(txn, cursor)?;
             suppressed.clear();
             counts = [0; 2];
             herald_storage::prefetch_batch(txn, &events, rules)?;
@@ -818,4 +806,16 @@ fn finish_batch(
         txn.add_counter("unattributable_events", unattributable)?;
     }
     txn.set_cursor(last)
+}
+
+/// Fencing: if another node applied anything since this node read its cursor, the batch is
+/// stale; it rolls back and starts over from the stored cursor.
+fn check_cursor(txn: &mut dyn StateTxn, cursor: u64) -> Result<(), StorageError> {
+    let stored = txn.cursor()?;
+    if stored != cursor {
+        return Err(StorageError::Conflict(format!(
+            "the cursor moved from {cursor} to {stored}"
+        )));
+    }
+    Ok(())
 }
