@@ -322,33 +322,44 @@ const CLUSTER_PICKUP: Duration = Duration::from_secs(1);
 
 /// Wake the processor when any node of the cluster appends (its announcement of the new head).
 async fn follow_head(cluster: Arc<ClusterStore>, notifier: Arc<LogNotifier>) {
-    loop {
-        let c = cluster.clone();
-        match tokio::task::spawn_blocking(move || c.log.watch_head()).await {
-            Ok(Ok(mut heads)) => {
-                while let Some(head) = heads.next().await {
-                    notifier.advance(head);
-                }
-            }
-            Ok(Err(e)) => tracing::warn!(error = %e, "cannot watch the log head"),
-            Err(_) => return,
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
+    follow(
+        cluster,
+        "the log head",
+        |c| c.log.watch_head(),
+        move |head| notifier.advance(head),
+    )
+    .await
 }
 
 /// Wake the processor when a sequencer or partition of any node applied work: a partition
 /// of this node may have work now, or may stop waiting for another one.
 async fn follow_progress(cluster: Arc<ClusterStore>, notifier: Arc<LogNotifier>) {
+    follow(
+        cluster,
+        "the partitions' progress",
+        |c| c.log.watch_progress(),
+        move |()| notifier.poke(),
+    )
+    .await
+}
+
+/// Feed `on` with the announcements `watch` subscribes to, subscribing again a second after
+/// the subscription fails or ends.
+async fn follow<T: Send + 'static>(
+    cluster: Arc<ClusterStore>,
+    what: &'static str,
+    watch: fn(&ClusterStore) -> herald_storage::Result<futures_util::stream::BoxStream<'static, T>>,
+    mut on: impl FnMut(T),
+) {
     loop {
         let c = cluster.clone();
-        match tokio::task::spawn_blocking(move || c.log.watch_progress()).await {
-            Ok(Ok(mut progress)) => {
-                while progress.next().await.is_some() {
-                    notifier.poke();
+        match tokio::task::spawn_blocking(move || watch(&c)).await {
+            Ok(Ok(mut announcements)) => {
+                while let Some(item) = announcements.next().await {
+                    on(item);
                 }
             }
-            Ok(Err(e)) => tracing::warn!(error = %e, "cannot watch the partitions' progress"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot watch {what}"),
             Err(_) => return,
         }
         tokio::time::sleep(Duration::from_secs(1)).await;

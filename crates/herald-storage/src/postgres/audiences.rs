@@ -2,8 +2,6 @@
 //! [`Audiences`] reads and definition changes for the API (serialised with processing by the
 //! state lock).
 
-use std::ops::DerefMut;
-
 use herald_core::audience::{AudienceState, AudienceStore, MembershipChange};
 use herald_core::identity::ProfileId;
 
@@ -167,7 +165,9 @@ impl Audiences for PgState {
     }
 
     fn definitions_version(&self) -> Result<u64> {
-        version(self.pool.get()?.deref_mut())
+        let mut conn = self.pool.get()?;
+        let super::Conn { client, stmts } = &mut *conn;
+        definitions_version(client, stmts)
     }
 
     fn change_definitions(
@@ -175,19 +175,15 @@ impl Audiences for PgState {
         change: &mut dyn FnMut(&mut Definitions) -> bool,
     ) -> Result<Option<u64>> {
         let mut conn = self.pool.get()?;
-        let mut tx = conn.client.transaction()?;
+        let super::Conn { client, stmts } = &mut *conn;
+        let mut tx = client.transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&STATE_LOCK])?;
         let mut definitions: Definitions = tx
             .query_opt("SELECT value FROM settings WHERE key = 'definitions'", &[])?
             .map(|r| serde_json::from_str(r.get(0)))
             .transpose()?
             .unwrap_or_default();
-        definitions.version = tx
-            .query_opt(
-                "SELECT value FROM meta WHERE key = 'definitions_version'",
-                &[],
-            )?
-            .map_or(0, |r| r.get::<_, i64>(0)) as u64;
+        definitions.version = definitions_version(&mut tx, stmts)?;
         let before: Vec<String> = definitions.audiences.keys().cloned().collect();
         if !change(&mut definitions) {
             return Ok(None);
@@ -323,11 +319,16 @@ impl Audiences for PgState {
     }
 }
 
-fn version(conn: &mut super::Conn) -> Result<u64> {
-    Ok(conn
-        .row(
-            "SELECT value FROM meta WHERE key = 'definitions_version'",
-            &[],
-        )?
-        .map_or(0, |r| r.get::<_, i64>(0)) as u64)
+/// The stored definitions version, on a connection or inside a transaction.
+pub(super) fn definitions_version<C: postgres::GenericClient>(
+    c: &mut C,
+    stmts: &mut super::Stmts,
+) -> Result<u64> {
+    Ok(super::row(
+        c,
+        stmts,
+        "SELECT value FROM meta WHERE key = 'definitions_version'",
+        &[],
+    )?
+    .map_or(0, |r| r.get::<_, i64>(0)) as u64)
 }

@@ -19,6 +19,9 @@ use crate::{lock, Partitioned, Result, Routed, SequencerWork, StateTxn, StorageE
 const PARTITION_CLASS: i32 = 0x4852;
 const PRESENCE_CLASS: i32 = 0x4853;
 
+/// Whether any routed work waits (asked outside and inside state transactions).
+pub(super) const ANY_ROUTED: &str = "SELECT EXISTS (SELECT 1 FROM routed)";
+
 impl PgState {
     /// Record the partition count of a new cluster, or learn the one it was created with.
     pub fn claim_partition_count(&mut self, wanted: u32) -> Result<u32> {
@@ -227,9 +230,7 @@ impl Partitioned for PgState {
 
     fn pending(&self) -> Result<bool> {
         let mut conn = self.pool.get()?;
-        Ok(conn
-            .row("SELECT EXISTS (SELECT 1 FROM routed)", &[])?
-            .is_some_and(|r| r.get(0)))
+        Ok(conn.row(ANY_ROUTED, &[])?.is_some_and(|r| r.get(0)))
     }
 
     fn in_partition_transaction(
@@ -262,12 +263,7 @@ impl Partitioned for PgState {
             }
             // Definitions change under the exclusive state lock: what this reads holds until
             // the commit.
-            let stored = txn
-                .row(
-                    "SELECT value FROM meta WHERE key = 'definitions_version'",
-                    &[],
-                )?
-                .map_or(0, |r| r.get::<_, i64>(0) as u64);
+            let stored = super::audiences::definitions_version(&mut txn.tx, txn.stmts)?;
             if stored != definitions {
                 return Err(StorageError::Conflict(format!(
                     "the audience definitions moved from version {definitions} to {stored}"

@@ -725,7 +725,7 @@ impl StateTxn for PgTxn<'_> {
 
     fn routed_pending(&mut self) -> Result<bool> {
         Ok(self
-            .row("SELECT EXISTS (SELECT 1 FROM routed)", &[])?
+            .row(super::partitions::ANY_ROUTED, &[])?
             .is_some_and(|r| r.get(0)))
     }
 

@@ -144,7 +144,8 @@ impl Queries for PgState {
         let mut conn = self.pool.get()?;
         Ok(conn
             .row(
-                "SELECT LEAST(COALESCE((SELECT value FROM meta WHERE key = 'cursor'), 0),                               (SELECT min(seq) - 1 FROM routed))",
+                "SELECT LEAST(COALESCE((SELECT value FROM meta WHERE key = 'cursor'), 0), \
+                              (SELECT min(seq) - 1 FROM routed))",
                 &[],
             )?
             .map_or(0, |r| r.get::<_, i64>(0) as u64))
