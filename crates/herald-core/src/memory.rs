@@ -367,4 +367,36 @@ impl AudienceStore for MemoryProjection {
         seqs.retain(|s| self.event_names.get(s).is_some_and(|n| names.contains(n)));
         Ok(seqs)
     }
+
+    fn named_events_after(
+        &mut self,
+        names: &BTreeSet<String>,
+        after: Option<&ProfileId>,
+        limit: usize,
+    ) -> Result<Vec<(ProfileId, Vec<u64>)>, Infallible> {
+        let mut found: BTreeMap<ProfileId, Vec<u64>> = BTreeMap::new();
+        for (seq, (profile, _)) in &self.attributions {
+            if after.is_none_or(|a| profile > a)
+                && self.event_names.get(seq).is_some_and(|n| names.contains(n))
+            {
+                found.entry(profile.clone()).or_default().push(*seq);
+            }
+        }
+        Ok(found.into_iter().take(limit).collect())
+    }
+
+    fn members_after(
+        &mut self,
+        audiences: &BTreeSet<String>,
+        after: Option<&ProfileId>,
+        limit: usize,
+    ) -> Result<Vec<ProfileId>, Infallible> {
+        let members: BTreeSet<&ProfileId> = audiences
+            .iter()
+            .filter_map(|a| self.audience_members.get(a))
+            .flatten()
+            .filter(|p| after.is_none_or(|a| *p > a))
+            .collect();
+        Ok(members.into_iter().take(limit).cloned().collect())
+    }
 }

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::DateTime;
 use herald_core::audience::catalog::{sequence_holds, Aggregate, AudienceDef, ComputedTrait};
 use herald_core::audience::facts::{event_property, lookup, message_key, Hit};
-use herald_core::audience::live::{on_event, on_split, refresh_stored, Cause};
+use herald_core::audience::live::{backfill_scoped, on_event, on_split, refresh_stored, Cause};
 use herald_core::audience::rule::*;
 use herald_core::audience::value::{number, test_time, test_value};
 use herald_core::audience::{changed_definitions, AudienceStore, Catalog, Changes, FactReaches};
@@ -32,7 +32,8 @@ enum Op {
     Delete(usize),
     /// Replace the catalog with another one (the current index plus this) and backfill; with
     /// a message, that message arrives first, on profiles built for the previous catalog.
-    Redefine(usize, Option<(Value, i64)>),
+    /// The backfill, when it can be limited, looks at this many profiles per step.
+    Redefine(usize, Option<(Value, i64)>, usize),
 }
 
 fn arb_message() -> impl Strategy<Value = Value> {
@@ -83,8 +84,8 @@ fn arb_op() -> impl Strategy<Value = Op> {
         4 => prop::sample::select(vec![1i64, 30, 59, 60, 61, 600, 1440, 2880]).prop_map(Op::Advance),
         1 => (0usize..8).prop_map(Op::Unmerge),
         1 => (0usize..8).prop_map(Op::Delete),
-        1 => (1usize..3, prop::option::of((arb_message(), -3000i64..60)))
-            .prop_map(|(next, early)| Op::Redefine(next, early)),
+        2 => (1usize..5, prop::option::of((arb_message(), -3000i64..60)), 1usize..4)
+            .prop_map(|(next, early, chunk)| Op::Redefine(next, early, chunk)),
     ]
 }
 
@@ -297,20 +298,24 @@ proptest! {
         // it keeps most facts and rebuilds only the new ones.
         let mut extended = first.clone();
         extended.1.push(AudienceDef { id: "b0".into(), rule: second.1[0].rule.clone() });
-        let definitions = [first, second, extended];
-        let mut catalogs: Vec<Catalog> = definitions
+        // Two more that only add: an audience made stricter (its members are re-evaluated,
+        // the others cannot enter), and a new computed trait. With `extended`, these are the
+        // changes a backfill may limit to the profiles they can affect.
+        let mut stricter = first.clone();
+        stricter.1[0].rule = Rule::And(vec![first.1[0].rule.clone(), second.1[0].rule.clone()]);
+        let mut computed = first.clone();
+        computed.0.push(ComputedTrait { name: "c2".into(), ..second.0[0].clone() });
+        let definitions = [first, second, extended, stricter, computed];
+        let catalogs: Vec<Catalog> = definitions
             .iter()
             .map(|(computed, audiences)| Catalog::new(computed.clone(), audiences.clone()).unwrap())
             .collect();
-        // Each catalog knows the fact sets of the others, as a backfill record tells it: a
-        // profile built for one of them rebuilds only the facts it lacks.
-        let builds: BTreeMap<String, FactReaches> = catalogs
-            .iter()
-            .map(|c| (c.fingerprint().to_owned(), c.fact_reaches()))
-            .collect();
-        for catalog in &mut catalogs {
-            catalog.set_earlier_builds(&builds);
-        }
+        // What a backfill record tells the catalog in use: the fact sets of the catalogs
+        // profiles may still be built for (a profile built for one of them rebuilds only the
+        // facts it lacks).
+        let mut builds: BTreeMap<String, FactReaches> =
+            [(catalogs[0].fingerprint().to_owned(), catalogs[0].fact_reaches())].into();
+        let mut active = catalogs[0].clone();
         let mut current = 0;
         let mut now = T0;
         let mut live = MemoryProjection::default();
@@ -318,7 +323,7 @@ proptest! {
         let mut seen_ids = BTreeSet::new();
         let mut seq = 0;
         for op in ops {
-            let catalog = &catalogs[current];
+            let catalog = &active;
             match op {
                 Op::Send(v, offset) => {
                     let e = parse(&v, now, offset);
@@ -351,19 +356,22 @@ proptest! {
                     let log_ref = log.clone();
                     on_split(&mut live, catalog, &out, Some(&victim), now, &mut |s: &[u64]| Ok(load(&log_ref, s))).unwrap();
                 }
-                Op::Redefine(next, early) => {
+                Op::Redefine(next, early, chunk) => {
                     let previous = current;
                     current = (current + next) % catalogs.len();
-                    let catalog = &catalogs[current];
+                    let mut next = catalogs[current].clone();
+                    builds.insert(next.fingerprint().to_owned(), next.fact_reaches());
+                    next.set_earlier_builds(&builds);
+                    let catalog = &next;
                     // As a backfill does: evaluate again only what changed (and what reads the
-                    // facts rebuilt, and what is due).
+                    // facts rebuilt, and what is due), and only on the profiles it can affect
+                    // when it can tell.
+                    let before = catalogs[previous].definition_hashes();
                     let changes = Changes {
-                        definitions: changed_definitions(
-                            &catalogs[previous].definition_hashes(),
-                            &catalog.definition_hashes(),
-                        ),
+                        definitions: changed_definitions(&before, &catalog.definition_hashes()),
                         ..Changes::default()
                     };
+                    let scope = catalog.backfill_scope(&before, &changes.definitions);
                     // Deleting an audience deletes its members and history (as the API does).
                     let kept: BTreeSet<&str> = catalog.audience_ids().collect();
                     live.membership_history.retain(|(_, c)| kept.contains(c.audience.as_str()));
@@ -375,10 +383,32 @@ proptest! {
                             send(&mut live, &mut log, seq, &e, &rules, catalog, now);
                         }
                     }
-                    let profiles: Vec<_> = live.profiles.keys().cloned().collect();
-                    for p in profiles {
-                        refresh_stored(&mut live, catalog, &p, now, Cause::Backfill, changes.clone(), &mut |s: &[u64]| Ok(load(&log, s))).unwrap();
+                    match &scope {
+                        Some(scope) => {
+                            let mut after = None;
+                            loop {
+                                let step = backfill_scoped(&mut live, catalog, scope, after.as_ref(), chunk, now, &changes, &mut |s: &[u64]| Ok(load(&log, s))).unwrap();
+                                prop_assert!(step.looked_at.len() <= chunk && (step.finished || !step.looked_at.is_empty()));
+                                after = step.looked_at.last().cloned().or(after);
+                                if step.finished { break; }
+                            }
+                            // The profiles it did not visit hold what a build for this catalog
+                            // holds.
+                            let own = catalog.fact_reaches();
+                            for reaches in builds.values_mut() {
+                                reaches.clone_from(&own);
+                            }
+                        }
+                        None => {
+                            let profiles: Vec<_> = live.profiles.keys().cloned().collect();
+                            for p in profiles {
+                                refresh_stored(&mut live, catalog, &p, now, Cause::Backfill, changes.clone(), &mut |s: &[u64]| Ok(load(&log, s))).unwrap();
+                            }
+                            builds.retain(|fingerprint, _| fingerprint == catalog.fingerprint());
+                        }
                     }
+                    next.set_earlier_builds(&builds);
+                    active = next;
                 }
             }
             check(&mut live, &log, &definitions[current], now)?;

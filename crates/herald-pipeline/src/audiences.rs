@@ -9,12 +9,18 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use herald_core::audience::json::{computed_from_json, from_json};
-use herald_core::audience::live::{refresh_stored, Cause};
+use herald_core::audience::live::{backfill_scoped, refresh_stored, Cause};
 use herald_core::audience::{changed_definitions, AudienceDef, Catalog, Changes};
 use herald_storage::{Backfill, Definitions, StateTxn, StorageError, Store};
 
 /// Profiles re-evaluated per backfill transaction.
 const BACKFILL_CHUNK: usize = 500;
+/// Profiles of a scoped backfill looked at per transaction (most need no re-evaluation).
+const SCOPED_CHUNK: usize = 500;
+/// Earlier catalogs a backfill record keeps at most: a scoped backfill keeps those of the
+/// profiles it did not visit, so past this many the next one visits every profile (and
+/// forgets them).
+const MAX_BUILDS: usize = 32;
 /// Due timers handled per transaction.
 const TIMER_CHUNK: usize = 500;
 
@@ -127,22 +133,46 @@ impl AudienceEngine {
                 Some(&unapplied | &changed_definitions(before, &hashes))
             });
             // Profiles may still be built for the catalogs the previous backfill knew of.
-            builds = previous.map(|b| b.builds).unwrap_or_default();
+            builds = previous
+                .as_ref()
+                .map(|b| b.builds.clone())
+                .unwrap_or_default();
             builds.insert(own.0.clone(), own.1.clone());
+            // Whether the change can affect only some profiles: then only those are visited
+            // (with what an unfinished previous backfill still had to visit).
+            let scope = changed
+                .as_ref()
+                .filter(|_| builds.len() <= MAX_BUILDS)
+                .and_then(|changed| {
+                    let previous = previous.as_ref()?;
+                    let mut probe = catalog.clone();
+                    probe.set_earlier_builds(&builds);
+                    let scope = probe.backfill_scope(previous.definitions.as_ref()?, changed)?;
+                    match previous.finished_at {
+                        Some(_) => Some(scope),
+                        None => Some(previous.scope.clone()?.union(scope)),
+                    }
+                });
+            let total = match &scope {
+                Some(scope) => txn.scope_size(scope)?,
+                None => txn.profile_count()?,
+            };
             let backfill = Backfill {
                 version: definitions.version,
                 cursor: None,
                 done: 0,
-                total: txn.profile_count()?,
+                total,
                 started_at: chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default(),
                 finished_at: None,
                 builds: builds.clone(),
                 definitions: Some(hashes.clone()),
                 changed,
+                scope,
             };
             tracing::info!(
                 version = backfill.version,
                 profiles = backfill.total,
+                scoped = backfill.scope.is_some(),
                 "audience backfill started"
             );
             txn.set_backfill(&backfill)
@@ -166,6 +196,7 @@ impl AudienceEngine {
         let loader = store.clone();
         let mut worked = false;
         let mut finished = false;
+        let mut builds = None;
         store.in_transaction(&mut |txn: &mut dyn StateTxn| {
             worked = false;
             finished = true;
@@ -181,7 +212,6 @@ impl AudienceEngine {
             if backfill.version != version {
                 return Ok(());
             }
-            let profiles = txn.profiles_after(backfill.cursor.as_ref(), BACKFILL_CHUNK)?;
             let changes = match &backfill.changed {
                 Some(definitions) => Changes {
                     definitions: definitions.clone(),
@@ -189,27 +219,59 @@ impl AudienceEngine {
                 },
                 None => Changes::all(),
             };
-            for profile in &profiles {
-                refresh_stored(
-                    txn,
-                    &catalog,
-                    profile,
-                    now_ms,
-                    Cause::Backfill,
-                    changes.clone(),
-                    &mut |s: &[u64]| loader.load(s),
-                )?;
-            }
+            let load = &mut |s: &[u64]| loader.load(s);
+            let (profiles, last) = match &backfill.scope {
+                Some(scope) => {
+                    let step = backfill_scoped(
+                        txn,
+                        &catalog,
+                        scope,
+                        backfill.cursor.as_ref(),
+                        SCOPED_CHUNK,
+                        now_ms,
+                        &changes,
+                        load,
+                    )?;
+                    (step.looked_at, step.finished)
+                }
+                None => {
+                    let profiles = txn.profiles_after(backfill.cursor.as_ref(), BACKFILL_CHUNK)?;
+                    for profile in &profiles {
+                        refresh_stored(
+                            txn,
+                            &catalog,
+                            profile,
+                            now_ms,
+                            Cause::Backfill,
+                            changes.clone(),
+                            load,
+                        )?;
+                    }
+                    let last = profiles.len() < BACKFILL_CHUNK;
+                    (profiles, last)
+                }
+            };
             backfill.done += profiles.len() as u64;
             backfill.total = backfill.total.max(backfill.done);
             backfill.cursor = profiles.last().cloned().or(backfill.cursor);
-            if profiles.len() < BACKFILL_CHUNK {
+            if last {
                 finished = true;
                 backfill.finished_at = chrono::DateTime::from_timestamp_millis(now_ms);
-                // Every profile is built for this catalog now.
-                backfill
-                    .builds
-                    .retain(|fingerprint, _| fingerprint == catalog.fingerprint());
+                backfill.total = backfill.done;
+                if backfill.scope.is_some() {
+                    // The profiles it did not visit hold what a build for this catalog holds
+                    // (see `Catalog::backfill_scope`), whichever catalog they were built for.
+                    let own = catalog.fact_reaches();
+                    for reaches in backfill.builds.values_mut() {
+                        reaches.clone_from(&own);
+                    }
+                } else {
+                    // Every profile is built for this catalog now.
+                    backfill
+                        .builds
+                        .retain(|fingerprint, _| fingerprint == catalog.fingerprint());
+                }
+                builds = Some(backfill.builds.clone());
                 tracing::info!(
                     version = backfill.version,
                     profiles = backfill.done,
@@ -221,6 +283,11 @@ impl AudienceEngine {
         })?;
         if finished {
             self.backfill_pending = Some(false);
+        }
+        if let Some(builds) = builds {
+            let mut catalog = (*self.catalog).clone();
+            catalog.set_earlier_builds(&builds);
+            self.catalog = Arc::new(catalog);
         }
         Ok(worked)
     }

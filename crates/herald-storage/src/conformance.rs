@@ -257,11 +257,73 @@ pub fn batched_projection_matches_reference(make: &Factory) {
                     .unwrap();
                     prop_assert_eq!(got, &expected);
                 }
+                // What a scoped backfill walks, page by page, as the reference has it.
+                let all: BTreeSet<String> = names.values().cloned().collect();
+                let some: BTreeSet<String> = all.iter().take(2).cloned().collect();
+                let audiences: BTreeSet<String> =
+                    catalog.audience_ids().map(str::to_owned).collect();
+                for names in [&all, &some] {
+                    let scope = herald_core::audience::BackfillScope {
+                        names: names.clone(),
+                        members_of: audiences.clone(),
+                        ..Default::default()
+                    };
+                    let expected_named = reference
+                        .named_events_after(names, None, usize::MAX)
+                        .unwrap();
+                    let expected_members = reference
+                        .members_after(&audiences, None, usize::MAX)
+                        .unwrap();
+                    let union: BTreeSet<&ProfileId> = expected_named
+                        .iter()
+                        .map(|(p, _)| p)
+                        .chain(&expected_members)
+                        .collect();
+                    let (mut named, mut members, mut size) = (Vec::new(), Vec::new(), 0);
+                    store
+                        .in_transaction(&mut |txn: &mut dyn StateTxn| {
+                            named = walk(
+                                batch,
+                                |after, page| txn.named_events_after(names, after, page),
+                                |(p, _)| p,
+                            )?;
+                            members = walk(
+                                batch,
+                                |after, page| txn.members_after(&audiences, after, page),
+                                |p| p,
+                            )?;
+                            size = txn.scope_size(&scope)?;
+                            Ok(())
+                        })
+                        .unwrap();
+                    prop_assert_eq!(&named, &expected_named);
+                    prop_assert_eq!(&members, &expected_members);
+                    prop_assert_eq!(size, union.len() as u64);
+                }
             }
             prop_assert_eq!(store.snapshot().unwrap(), reference.snapshot());
             Ok(())
         })
         .unwrap();
+}
+
+/// Every item of a paginated query, `page` at a time, continuing after the last id; a short
+/// page is the last.
+fn walk<T>(
+    page: usize,
+    mut next: impl FnMut(Option<&ProfileId>, usize) -> crate::Result<Vec<T>>,
+    id: impl Fn(&T) -> &ProfileId,
+) -> crate::Result<Vec<T>> {
+    let mut all: Vec<T> = Vec::new();
+    loop {
+        let got = next(all.last().map(&id), page)?;
+        assert!(got.len() <= page, "a page holds at most its limit");
+        let done = got.len() < page;
+        all.extend(got);
+        if done {
+            return Ok(all);
+        }
+    }
 }
 
 /// Random streams with merges, unmerges and deletions give the same projection in the backend
@@ -593,6 +655,11 @@ pub fn audience_definitions_and_bookkeeping(make: &Factory) {
                 .into(),
                 definitions: Some([("a".to_owned(), 7), ("computed:c".to_owned(), 9)].into()),
                 changed: Some(["a".to_owned()].into()),
+                scope: Some(herald_core::audience::BackfillScope {
+                    names: ["E1".to_owned()].into(),
+                    facts: ["x".to_owned()].into(),
+                    members_of: ["a".to_owned()].into(),
+                }),
             };
             txn.set_backfill(&backfill)?;
             assert_eq!(txn.backfill()?, Some(backfill));

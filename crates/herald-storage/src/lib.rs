@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use herald_core::audience::{
-    AudienceState, AudienceStore, DefinitionHashes, FactReaches, MembershipChange,
+    AudienceState, AudienceStore, BackfillScope, DefinitionHashes, FactReaches, MembershipChange,
 };
 use herald_core::event::{Event, Incoming};
 use herald_core::identity::{IdKind, Identifier, IdentityRules, ProfileId};
@@ -185,6 +185,9 @@ pub trait StateTxn: RebuildStore<Error = StorageError> + AudienceStore {
     fn profiles_after(&mut self, after: Option<&ProfileId>, limit: usize)
         -> Result<Vec<ProfileId>>;
     fn profile_count(&mut self) -> Result<u64>;
+    /// How many profiles a backfill limited to `scope` visits at most: those with an event of
+    /// its names, and the members of its audiences.
+    fn scope_size(&mut self, scope: &BackfillScope) -> Result<u64>;
 }
 
 /// Audience and computed-trait definitions as stored: one versioned document, changed
@@ -242,6 +245,11 @@ pub struct Backfill {
     /// rebuilds. `None`: unknown, every one is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changed: Option<BTreeSet<String>>,
+    /// When the change cannot affect most profiles: the only ones this backfill visits
+    /// ([`herald_core::audience::Catalog::backfill_scope`]), walked in id order by `cursor`
+    /// (`total` counts them). `None`: every profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<BackfillScope>,
 }
 
 /// Audience definitions, memberships and their history.
@@ -577,6 +585,51 @@ pub fn hash_secret(secret: &str) -> String {
 }
 
 /// A row limit for SQL (`usize::MAX` means no limit).
+/// The first `limit` ids of the union of sets, given the first `limit` of each (any id
+/// among the union's first `limit` is among its own set's first `limit`).
+pub(crate) fn first_of_union(lists: Vec<Vec<String>>, limit: usize) -> Vec<String> {
+    let mut all: Vec<String> = lists.into_iter().flatten().collect();
+    all.sort_unstable();
+    all.dedup();
+    all.truncate(limit);
+    all
+}
+
+/// [`AudienceStore::named_events_after`] from two per-name queries, so that each reads its
+/// name's slice of the timeline index in order: `profiles(name, after, limit)` (the distinct
+/// profiles after `after`, in order) and `events(name, after, last)` (`(profile, seq)` of
+/// the profiles in `(after, last]`).
+pub(crate) fn named_events_after(
+    names: &BTreeSet<String>,
+    after: Option<&ProfileId>,
+    limit: usize,
+    mut profiles: impl FnMut(&str, &str, usize) -> Result<Vec<String>>,
+    mut events: impl FnMut(&str, &str, &str) -> Result<Vec<(String, u64)>>,
+) -> Result<Vec<(ProfileId, Vec<u64>)>> {
+    let after = after.map_or("", ProfileId::as_str);
+    let lists = names
+        .iter()
+        .map(|name| profiles(name, after, limit))
+        .collect::<Result<Vec<_>>>()?;
+    let chosen = first_of_union(lists, limit);
+    let Some(last) = chosen.last() else {
+        return Ok(Vec::new());
+    };
+    let mut found: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for name in names {
+        for (profile, seq) in events(name, after, last)? {
+            found.entry(profile).or_default().push(seq);
+        }
+    }
+    Ok(found
+        .into_iter()
+        .map(|(profile, mut seqs)| {
+            seqs.sort_unstable();
+            (ProfileId(profile), seqs)
+        })
+        .collect())
+}
+
 pub(crate) fn sql_limit(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
 }

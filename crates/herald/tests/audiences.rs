@@ -382,9 +382,17 @@ fn adding_and_editing_definitions_on_a_loaded_server_keeps_every_audience_exact(
 
     create("pro", r#"trait plan = "pro""#);
     assert_eq!(ready_members(&s, "pro", &users), which(&|i| i % 2 == 0));
-    // A new event condition on profiles that already have audience state.
+    // A new event condition on profiles that already have audience state. Only the profiles
+    // with a `Bought` event can enter it, so only those are visited.
     create("buyers", r#"performed "Bought""#);
     assert_eq!(ready_members(&s, "buyers", &users), which(&|i| i % 5 == 0));
+    let backfill = &s.admin_json("/api/v1/audiences/buyers")["backfill"];
+    let buyers = which(&|i| i % 5 == 0).len();
+    assert_eq!(
+        (backfill["done"].as_u64(), backfill["total"].as_u64()),
+        (Some(buyers as u64), Some(buyers as u64)),
+        "{backfill}"
+    );
     assert_eq!(ready_members(&s, "pro", &users), which(&|i| i % 2 == 0));
     // An edited rule over the same facts: nothing to rebuild, but it must be evaluated again.
     edit("pro", r#"trait plan = "free""#);

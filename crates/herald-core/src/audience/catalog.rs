@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::facts::{fact_id, lookup, FactSpec, Hit, ProfileFacts};
@@ -193,13 +194,6 @@ impl Changes {
             ..Changes::default()
         }
     }
-
-    fn touch(&self, reads: &Reads) -> bool {
-        self.all
-            || (self.traits && reads.traits)
-            || (self.groups && reads.groups)
-            || reads.facts.iter().any(|f| self.facts.contains(f))
-    }
 }
 
 /// What an audience's result depends on, including through the computed traits and audiences
@@ -211,6 +205,9 @@ struct Reads {
     groups: bool,
     /// Audiences it refers to directly.
     refers_to: Vec<String>,
+    /// Facts of which a profile needs some hit for the rule to hold ([`Catalog::requirement`]);
+    /// `None` when it can hold without any (`not`, traits, `count < 1`).
+    requires: Option<BTreeSet<String>>,
 }
 
 /// Hashes of definitions, by audience id and `computed:` key ([`Catalog::definition_hashes`]).
@@ -246,6 +243,19 @@ pub struct Catalog {
     /// For profiles whose facts were built for an earlier catalog (by its fingerprint): what
     /// they must rebuild (see [`Catalog::set_earlier_builds`]).
     earlier: BTreeMap<String, Rebuild>,
+    /// Positions in `audiences`, so that an evaluation visits only what a change touches.
+    index: Index,
+}
+
+/// Where each audience is, and which audiences read what.
+#[derive(Debug, Clone, Default)]
+struct Index {
+    position: BTreeMap<String, usize>,
+    by_fact: BTreeMap<String, Vec<usize>>,
+    reading_traits: Vec<usize>,
+    reading_groups: Vec<usize>,
+    /// For each audience, those that refer to it directly (all later in the order).
+    referred_by: Vec<Vec<usize>>,
 }
 
 /// The fact sets of catalogs, by fingerprint: each fact id with how far back it reaches
@@ -260,6 +270,30 @@ pub struct Rebuild {
     pub facts: BTreeMap<String, FactSpec>,
     /// The event names those facts can match; `None` when one of them matches any event.
     pub names: Option<BTreeSet<String>>,
+    /// That catalog had facts this one has not (a profile built for it may hold their hits).
+    pub dropped: bool,
+}
+
+/// The profiles a backfill must visit when a change cannot affect the others (see
+/// [`Catalog::backfill_scope`]): those with an event of one of `names` that some fact of
+/// `facts` keeps, and the members of `members_of`. Persisted with the backfill.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct BackfillScope {
+    /// Event names as timelines show them.
+    pub names: BTreeSet<String>,
+    /// Fact ids: a profile whose events of `names` are hits of none of them is not affected.
+    pub facts: BTreeSet<String>,
+    /// Audiences whose current members must be visited (edited ones).
+    pub members_of: BTreeSet<String>,
+}
+
+impl BackfillScope {
+    pub fn union(mut self, other: BackfillScope) -> BackfillScope {
+        self.names.extend(other.names);
+        self.facts.extend(other.facts);
+        self.members_of.extend(other.members_of);
+        self
+    }
 }
 
 impl Catalog {
@@ -304,10 +338,12 @@ impl Catalog {
         }
         for def in dependency_order(audiences)? {
             let node = catalog.compile(&def.rule);
-            let reads = catalog.reads(&node);
+            let mut reads = catalog.reads(&node);
+            reads.requires = catalog.requirement(&node);
             catalog.reads_group_traits |= def.rule.reads_group_traits();
             catalog.audiences.push((def, node, reads));
         }
+        catalog.index = Index::of(&catalog.audiences);
         // As a list of pairs: the form fingerprints stored on profiles were computed from.
         let facts: Vec<(&String, Option<i64>)> =
             catalog.facts.iter().map(|(id, f)| (id, f.reach)).collect();
@@ -378,7 +414,108 @@ impl Catalog {
             .values()
             .map(|f| f.event.clone())
             .collect::<Option<BTreeSet<String>>>();
-        Rebuild { facts, names }
+        let dropped = built.keys().any(|id| !self.facts.contains_key(id));
+        Rebuild {
+            facts,
+            names,
+            dropped,
+        }
+    }
+
+    /// Whether facts built for `fingerprint` serve this catalog as they are: its own, or an
+    /// earlier build that lacks nothing this catalog keeps (what it had and this one has not
+    /// is pruned by the next evaluation).
+    pub fn is_built_for(&self, fingerprint: &str) -> bool {
+        fingerprint == self.fingerprint
+            || self
+                .earlier
+                .get(fingerprint)
+                .is_some_and(|plan| plan.facts.is_empty())
+    }
+
+    /// Which profiles a backfill from definitions hashed `before` to these ones must visit,
+    /// `changed` being what it must evaluate again; `None` when it must visit every profile.
+    ///
+    /// A profile outside the scope is provably unaffected: every changed audience is new or
+    /// edited (nothing was deleted), and needs a hit of some fact for its rule to hold
+    /// ([`Catalog::requirement`]) so it is false without one, as it was before (a new
+    /// audience had no members; an edited one's members are visited); every changed computed
+    /// trait is new and absent without a hit; and the facts profiles rebuild are empty for a
+    /// profile without an event they match. So a profile whose events of `names` match none
+    /// of `facts` keeps its results, and its facts are those of a build for this catalog.
+    pub fn backfill_scope(
+        &self,
+        before: &DefinitionHashes,
+        changed: &BTreeSet<String>,
+    ) -> Option<BackfillScope> {
+        let now = self.definition_hashes();
+        if before.keys().any(|key| !now.contains_key(key)) {
+            return None;
+        }
+        let mut scope = BackfillScope::default();
+        for plan in self.earlier.values() {
+            if plan.dropped {
+                return None;
+            }
+            scope.names.extend(plan.names.clone()?);
+            scope.facts.extend(plan.facts.keys().cloned());
+        }
+        for key in changed {
+            let requires = match self.audiences.iter().find(|(a, _, _)| a.id == *key) {
+                Some((_, _, reads)) => {
+                    if before.contains_key(key) {
+                        scope.members_of.insert(key.clone());
+                    }
+                    reads.requires.clone()?
+                }
+                None => {
+                    let name = key.strip_prefix("computed:")?;
+                    let (computed, fact) = self.computed.iter().find(|(c, _)| c.name == name)?;
+                    if before.contains_key(key) || computed.aggregate == Aggregate::Count {
+                        return None;
+                    }
+                    [fact.clone()].into()
+                }
+            };
+            for fact in requires {
+                scope.names.insert(self.facts.get(&fact)?.event.clone()?);
+                scope.facts.insert(fact);
+            }
+        }
+        Some(scope)
+    }
+
+    /// Facts of which a profile needs at least one hit for `node` to hold: without a hit in
+    /// any of them it is false, whatever the traits and the time. `None` when no such set
+    /// exists.
+    fn requirement(&self, node: &Node) -> Option<BTreeSet<String>> {
+        match node {
+            Node::Performed { fact, count, .. } => (!count.holds(0)).then(|| [fact.clone()].into()),
+            Node::First(fact, _) | Node::Last(fact, _) => Some([fact.clone()].into()),
+            Node::Sequence { steps, .. } => steps.first().map(|f| [f.clone()].into()),
+            Node::Computed(name, test) => {
+                let (computed, fact) = self.computed.iter().find(|(c, _)| &c.name == name)?;
+                // Without a hit the value is absent (`count` excepted: it is 0).
+                (computed.aggregate != Aggregate::Count && !test_value(test, None, 0).0)
+                    .then(|| [fact.clone()].into())
+            }
+            Node::InAudience(id) => self
+                .audiences
+                .iter()
+                .find(|(a, _, _)| &a.id == id)
+                .and_then(|(_, _, reads)| reads.requires.clone()),
+            // One required conjunct suffices: take the narrowest.
+            Node::And(nodes) => nodes
+                .iter()
+                .filter_map(|n| self.requirement(n))
+                .min_by_key(BTreeSet::len),
+            // Every alternative must need a hit.
+            Node::Or(nodes) => nodes.iter().try_fold(BTreeSet::new(), |mut all, n| {
+                all.extend(self.requirement(n)?);
+                Some(all)
+            }),
+            Node::Not(_) | Node::Trait(..) | Node::GroupTrait(..) => None,
+        }
     }
 
     /// What a profile whose facts were built for `fingerprint` must rebuild; `None` when that
@@ -404,10 +541,8 @@ impl Catalog {
     }
 
     pub fn audience(&self, id: &str) -> Option<&AudienceDef> {
-        self.audiences
-            .iter()
-            .map(|(a, _, _)| a)
-            .find(|a| a.id == id)
+        let &i = self.index.position.get(id)?;
+        Some(&self.audiences[i].0)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -519,7 +654,8 @@ impl Catalog {
     }
 
     /// Evaluate again only what `changes` can affect, and what time has made due; everything
-    /// else keeps its `previous` result (which stays right until its due time).
+    /// else keeps its `previous` result (which stays right until its due time). Results of
+    /// definitions the catalog no longer has are dropped.
     pub fn evaluate_changes(
         &self,
         subject: &Subject<'_>,
@@ -527,7 +663,68 @@ impl Catalog {
         previous: &Outcome,
         changes: &Changes,
     ) -> Outcome {
-        let mut outcome = Outcome::default();
+        let mut outcome = previous.clone();
+        outcome
+            .members
+            .retain(|a| self.index.position.contains_key(a));
+        outcome
+            .computed
+            .retain(|name, _| self.computed.iter().any(|(c, _)| c.name == *name));
+        outcome
+            .dues
+            .retain(|key, _| match key.strip_prefix("computed:") {
+                Some(name) => self.computed.iter().any(|(c, _)| c.name == name),
+                None => self.index.position.contains_key(key),
+            });
+        let (changes, again) = self.to_evaluate(previous, changes, now);
+        for (computed, fact) in &self.computed {
+            if !(changes.all || changes.facts.contains(fact)) {
+                continue;
+            }
+            let key = computed_key(&computed.name);
+            let (value, next) = computed.value(subject.facts.hits(fact), now);
+            match next {
+                Some(next) => outcome.dues.insert(key, next),
+                None => outcome.dues.remove(&key),
+            };
+            match value {
+                Some(value) => outcome.computed.insert(computed.name.clone(), value),
+                None => outcome.computed.remove(&computed.name),
+            };
+        }
+        for ((def, node, _), _) in self.audiences.iter().zip(&again).filter(|(_, a)| **a) {
+            let (member, next) = eval(node, subject, &outcome, now);
+            match next {
+                Some(next) => outcome.dues.insert(def.id.clone(), next),
+                None => outcome.dues.remove(&def.id),
+            };
+            if member {
+                outcome.members.insert(def.id.clone());
+            } else {
+                outcome.members.remove(&def.id);
+            }
+        }
+        outcome
+    }
+
+    /// Whether [`Catalog::evaluate_changes`] with these arguments reads the profile's or its
+    /// groups' traits (when not, the caller need not load them).
+    pub fn reads_traits(&self, previous: &Outcome, changes: &Changes, now: i64) -> bool {
+        let (_, again) = self.to_evaluate(previous, changes, now);
+        self.audiences
+            .iter()
+            .zip(again)
+            .any(|((_, _, reads), again)| again && (reads.traits || reads.groups))
+    }
+
+    /// What changed, with the facts of computed traits whose time came or whose definition
+    /// changed, and which audiences must be evaluated again.
+    fn to_evaluate<'c>(
+        &self,
+        previous: &Outcome,
+        changes: &'c Changes,
+        now: i64,
+    ) -> (std::borrow::Cow<'c, Changes>, Vec<bool>) {
         let due = |key: &str| previous.dues.get(key).is_some_and(|d| *d <= now);
         // A computed trait whose time came counts as a change of its fact for the audiences.
         let mut changes = std::borrow::Cow::Borrowed(changes);
@@ -537,49 +734,35 @@ impl Catalog {
                 changes.to_mut().facts.insert(fact.clone());
             }
         }
-        for (computed, fact) in &self.computed {
-            let key = computed_key(&computed.name);
-            let (value, next) = if changes.all || changes.facts.contains(fact) {
-                computed.value(subject.facts.hits(fact), now)
-            } else {
-                (
-                    previous.computed.get(&computed.name).cloned(),
-                    previous.dues.get(&key).copied(),
-                )
-            };
-            if let Some(next) = next {
-                outcome.dues.insert(key, next);
+        let mut again = vec![changes.all; self.audiences.len()];
+        if !changes.all {
+            let mut mark = |positions: &[usize]| positions.iter().for_each(|&i| again[i] = true);
+            for fact in &changes.facts {
+                mark(self.index.by_fact.get(fact).map_or(&[], Vec::as_slice));
             }
-            if let Some(value) = value {
-                outcome.computed.insert(computed.name.clone(), value);
+            if changes.traits {
+                mark(&self.index.reading_traits);
             }
-        }
-        let mut evaluated: BTreeSet<&str> = BTreeSet::new();
-        for (def, node, reads) in &self.audiences {
-            let again = changes.touch(reads)
-                || changes.definitions.contains(&def.id)
-                || due(&def.id)
-                || reads
-                    .refers_to
-                    .iter()
-                    .any(|a| evaluated.contains(a.as_str()));
-            let (member, next) = if again {
-                evaluated.insert(def.id.as_str());
-                eval(node, subject, &outcome, now)
-            } else {
-                (
-                    previous.members.contains(&def.id),
-                    previous.dues.get(&def.id).copied(),
-                )
-            };
-            if let Some(next) = next {
-                outcome.dues.insert(def.id.clone(), next);
+            if changes.groups {
+                mark(&self.index.reading_groups);
             }
-            if member {
-                outcome.members.insert(def.id.clone());
+            let named = changes.definitions.iter().map(String::as_str);
+            let due = previous.dues.iter().filter(|(_, d)| **d <= now);
+            for id in named.chain(due.map(|(key, _)| key.as_str())) {
+                if let Some(&i) = self.index.position.get(id) {
+                    again[i] = true;
+                }
+            }
+            // Those referring to one evaluated again come later in the order.
+            for i in 0..again.len() {
+                if again[i] {
+                    for &j in &self.index.referred_by[i] {
+                        again[j] = true;
+                    }
+                }
             }
         }
-        outcome
+        (changes, again)
     }
 
     /// Why a profile is or is not in an audience: the rule's conditions as a tree, each with
@@ -588,6 +771,33 @@ impl Catalog {
         let outcome = self.evaluate(subject, now);
         let (def, node, _) = self.audiences.iter().find(|(a, _, _)| a.id == audience)?;
         Some(explain(&def.rule, node, subject, &outcome, now))
+    }
+}
+
+impl Index {
+    fn of(audiences: &[(AudienceDef, Node, Reads)]) -> Index {
+        let mut index = Index {
+            referred_by: vec![Vec::new(); audiences.len()],
+            ..Index::default()
+        };
+        for (i, (def, _, reads)) in audiences.iter().enumerate() {
+            index.position.insert(def.id.clone(), i);
+            for fact in &reads.facts {
+                index.by_fact.entry(fact.clone()).or_default().push(i);
+            }
+            if reads.traits {
+                index.reading_traits.push(i);
+            }
+            if reads.groups {
+                index.reading_groups.push(i);
+            }
+            for other in &reads.refers_to {
+                if let Some(&j) = index.position.get(other) {
+                    index.referred_by[j].push(i);
+                }
+            }
+        }
+        index
     }
 }
 
@@ -858,5 +1068,87 @@ mod tests {
         same.set_earlier_builds(&[(hour.fingerprint().to_owned(), hour.fact_reaches())].into());
         assert!(same.rebuild_from(same.fingerprint()).is_none());
         assert!(added.rebuild_from("unknown").is_none());
+    }
+
+    /// The event names of the profiles a backfill visits and the audiences whose members it
+    /// visits; `None`: all profiles.
+    type Scope = Option<(Vec<String>, Vec<String>)>;
+
+    /// The scope of a backfill from `before` (audiences `a0…`) to `after`.
+    fn scope(before: &[&str], after: &[&str]) -> Scope {
+        let (from, mut to) = (catalog(before), catalog(after));
+        to.set_earlier_builds(&[(from.fingerprint().to_owned(), from.fact_reaches())].into());
+        let hashes = from.definition_hashes();
+        let changed = changed_definitions(&hashes, &to.definition_hashes());
+        let scope = to.backfill_scope(&hashes, &changed)?;
+        Some((
+            scope.names.into_iter().collect(),
+            scope.members_of.into_iter().collect(),
+        ))
+    }
+
+    #[test]
+    fn a_backfill_visits_only_the_profiles_a_change_can_affect() {
+        let base = r#"trait plan = "pro""#;
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let cases: &[(&[&str], &[&str], Scope)] = &[
+            // A new audience that needs an event: the profiles with such an event.
+            (
+                &[base],
+                &[base, r#"performed "A" >= 2 where x > 1"#],
+                Some((names(&["A"]), vec![])),
+            ),
+            (
+                &[base],
+                &[base, r#"first performed "A" before "2026-01-01""#],
+                Some((names(&["A"]), vec![])),
+            ),
+            // (Profiles with only `B` events cannot enter, but must keep their new hits.)
+            (
+                &[base],
+                &[base, r#"sequence "A" then "B" within 1 hours"#],
+                Some((names(&["A", "B"]), vec![])),
+            ),
+            // And: one conjunct that needs an event suffices; or: every alternative must.
+            (
+                &[base],
+                &[base, r#"trait plan = "pro" and performed "A""#],
+                Some((names(&["A"]), vec![])),
+            ),
+            (
+                &[base],
+                &[base, r#"performed "A" or performed "B" in last 2 days"#],
+                Some((names(&["A", "B"]), vec![])),
+            ),
+            (
+                &[base],
+                &[base, r#"performed "A" or trait plan = "pro""#],
+                None,
+            ),
+            // What can hold without any event: every profile.
+            (&[base], &[base, r#"not performed "A""#], None),
+            (&[base], &[base, r#"performed "A" < 2"#], None),
+            (&[base], &[base, r#"trait plan = "free""#], None),
+            // An edited rule: its members too, and what it now needs.
+            (
+                &[r#"performed "A""#],
+                &[r#"performed "A" >= 3"#],
+                Some((names(&["A"]), names(&["a0"]))),
+            ),
+            // A condition the previous catalog had and this one has not: every profile (their
+            // memory of it must go).
+            (&[r#"performed "A""#], &[r#"performed "B""#], None),
+            // A deleted audience: every profile.
+            (&[base, r#"performed "A""#], &[base], None),
+            // Membership of an audience needs what that audience needs.
+            (
+                &[r#"performed "A""#],
+                &[r#"performed "A""#, r#"in audience "a0""#],
+                Some((names(&["A"]), vec![])),
+            ),
+        ];
+        for (before, after, expected) in cases {
+            assert_eq!(&scope(before, after), expected, "{before:?} → {after:?}");
+        }
     }
 }

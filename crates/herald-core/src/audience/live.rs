@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::catalog::{Catalog, Changes, Outcome, Subject};
-use super::facts::ProfileFacts;
+use super::catalog::{BackfillScope, Catalog, Changes, Outcome, Subject};
+use super::facts::{FactSpec, ProfileFacts};
 use crate::event::{Event, EventType};
 use crate::identity::ProfileId;
 use crate::projection::{Applied, RebuildStore};
@@ -94,6 +94,21 @@ pub trait AudienceStore: RebuildStore {
         profile: &ProfileId,
         names: &BTreeSet<String>,
     ) -> Result<Vec<u64>, Self::Error>;
+    /// The first `limit` profiles after `after` (in id order) with an event whose timeline
+    /// name is one of `names`, each with the log positions of those events, in order.
+    fn named_events_after(
+        &mut self,
+        names: &BTreeSet<String>,
+        after: Option<&ProfileId>,
+        limit: usize,
+    ) -> Result<Vec<(ProfileId, Vec<u64>)>, Self::Error>;
+    /// The first `limit` members of any of `audiences` after `after`, in id order.
+    fn members_after(
+        &mut self,
+        audiences: &BTreeSet<String>,
+        after: Option<&ProfileId>,
+        limit: usize,
+    ) -> Result<Vec<ProfileId>, Self::Error>;
 }
 
 /// Loads events from the log by position.
@@ -148,8 +163,11 @@ pub fn on_profile_event<S: AudienceStore + ?Sized>(
         leave_all(store, catalog, &merge.loser, now, Cause::Merged { seq })?;
         let winner = store.audience_state(&merge.winner)?;
         match (winner, loser) {
-            (Some(mut w), Some(l)) if w.built_for == fingerprint && l.built_for == fingerprint => {
+            (Some(mut w), Some(l))
+                if catalog.is_built_for(&w.built_for) && catalog.is_built_for(&l.built_for) =>
+            {
                 w.facts.merge(l.facts);
+                w.built_for = fingerprint.clone();
                 store.save_audience_state(&merge.winner, &w)?;
             }
             (Some(mut w), _) => {
@@ -166,7 +184,10 @@ pub fn on_profile_event<S: AudienceStore + ?Sized>(
     // A profile without audience state is new, or was not seen since audiences existed: it is
     // evaluated in full, like one that just absorbed another.
     let (mut state, rebuild, whole) = match store.audience_state(profile)? {
-        Some(state) if state.built_for == fingerprint => (state, false, !merges.is_empty()),
+        Some(mut state) if catalog.is_built_for(&state.built_for) => {
+            state.built_for = fingerprint.clone();
+            (state, false, !merges.is_empty())
+        }
         Some(state) => (state, true, true),
         None => (
             AudienceState {
@@ -279,7 +300,8 @@ pub fn refresh_stored<S: AudienceStore + ?Sized>(
         return leave_all(store, catalog, profile, now, cause);
     }
     let mut state = store.audience_state(profile)?.unwrap_or_default();
-    let (cause, changes) = if state.built_for == catalog.fingerprint() {
+    let (cause, changes) = if catalog.is_built_for(&state.built_for) {
+        state.built_for = catalog.fingerprint().to_owned();
         (cause, changes)
     } else {
         let changes = match rebuild_facts(store, catalog, profile, &mut state, now, load)? {
@@ -292,6 +314,92 @@ pub fn refresh_stored<S: AudienceStore + ?Sized>(
         (Cause::Backfill, changes)
     };
     refresh(store, catalog, profile, &mut state, now, cause, &changes)
+}
+
+/// What one step of a scoped backfill did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopedStep {
+    /// The profiles of the scope it went through (each re-evaluated, or found unaffected), in
+    /// id order: the walk continues after the last one.
+    pub looked_at: Vec<ProfileId>,
+    /// Of those, the ones re-evaluated.
+    pub refreshed: usize,
+    /// No profile of the scope is left after these.
+    pub finished: bool,
+}
+
+/// Advance a backfill limited to `scope` ([`Catalog::backfill_scope`]) by up to `limit`
+/// profiles after `after`: the members of the edited audiences, and the profiles with events
+/// of the scope's names, are re-evaluated as [`refresh_stored`] does, except those whose
+/// events are hits of none of the scope's facts (read once here, from the log): the change
+/// cannot affect those.
+#[allow(clippy::too_many_arguments)]
+pub fn backfill_scoped<S: AudienceStore + ?Sized>(
+    store: &mut S,
+    catalog: &Catalog,
+    scope: &BackfillScope,
+    after: Option<&ProfileId>,
+    limit: usize,
+    now: i64,
+    changes: &Changes,
+    load: &mut LoadEvents<'_, S::Error>,
+) -> Result<ScopedStep, S::Error> {
+    let named = store.named_events_after(&scope.names, after, limit)?;
+    let members = store.members_after(&scope.members_of, after, limit)?;
+    // The first `limit` of the union are among the first `limit` of each list; when neither
+    // list was cut and the union fits, the scope is done.
+    let mut ids: Vec<&ProfileId> = named.iter().map(|(p, _)| p).chain(&members).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let finished = named.len() < limit && members.len() < limit && ids.len() <= limit;
+    let bound = ids.get(limit.saturating_sub(1)).map(|p| (*p).clone());
+    let within = |p: &ProfileId| bound.as_ref().is_none_or(|b| p <= b);
+    let named: Vec<(ProfileId, Vec<u64>)> = named.into_iter().filter(|(p, _)| within(p)).collect();
+    let mut seqs: Vec<u64> = named.iter().flat_map(|(_, s)| s.iter().copied()).collect();
+    seqs.sort_unstable();
+    let mut events: BTreeMap<u64, Event> = if seqs.is_empty() {
+        BTreeMap::new()
+    } else {
+        load(&seqs)?.into_iter().collect()
+    };
+    let specs: Vec<&FactSpec> = scope
+        .facts
+        .iter()
+        .filter_map(|id| catalog.facts().get(id))
+        .collect();
+    let hit = |e: &Event| {
+        let ts = e.timestamp.timestamp_millis();
+        specs.iter().any(|s| s.keeps(ts, now) && s.matches(e))
+    };
+    let mut visit: BTreeSet<ProfileId> = members.into_iter().filter(|p| within(p)).collect();
+    let mut looked_at = visit.clone();
+    for (profile, seqs) in named {
+        if seqs.iter().filter_map(|s| events.get(s)).any(hit) {
+            visit.insert(profile.clone());
+        }
+        looked_at.insert(profile);
+    }
+    // A visited profile's rebuild reads some of the events just read: they are not read twice.
+    let mut load_once = |seqs: &[u64]| match seqs.iter().all(|s| events.contains_key(s)) {
+        true => Ok(seqs.iter().filter_map(|s| events.remove_entry(s)).collect()),
+        false => load(seqs),
+    };
+    for profile in &visit {
+        refresh_stored(
+            store,
+            catalog,
+            profile,
+            now,
+            Cause::Backfill,
+            changes.clone(),
+            &mut load_once,
+        )?;
+    }
+    Ok(ScopedStep {
+        looked_at: looked_at.into_iter().collect(),
+        refreshed: visit.len(),
+        finished,
+    })
 }
 
 /// After an unmerge or a deletion: the cleared profiles were forgotten and others hold the
@@ -445,19 +553,22 @@ pub fn refresh<S: AudienceStore + ?Sized>(
     state.facts.prune(catalog.facts(), now);
     // Audiences deleted from the catalog took their member lists with them.
     state.members.retain(|a| catalog.audience(a).is_some());
-    let profile_state = store.profile_state(profile)?;
-    let traits: Map<String, Value> = profile_state.trait_values();
-    let mut groups = Vec::with_capacity(profile_state.groups.len());
-    if catalog.reads_group_traits() {
-        for group in profile_state.groups.keys() {
-            groups.push(store.group_state(group)?.trait_values());
-        }
-    }
     let previous = Outcome {
         computed: std::mem::take(&mut state.computed),
         members: state.members.clone(),
         dues: std::mem::take(&mut state.dues),
     };
+    let mut traits = Map::new();
+    let mut groups = Vec::new();
+    if catalog.reads_traits(&previous, changes, now) {
+        let profile_state = store.profile_state(profile)?;
+        traits = profile_state.trait_values();
+        if catalog.reads_group_traits() {
+            for group in profile_state.groups.keys() {
+                groups.push(store.group_state(group)?.trait_values());
+            }
+        }
+    }
     let outcome = catalog.evaluate_changes(
         &Subject {
             traits: &traits,

@@ -11,8 +11,8 @@ pub mod text;
 pub mod value;
 
 pub use catalog::{
-    changed_definitions, Aggregate, AudienceDef, Catalog, CatalogError, Changes, ComputedTrait,
-    DefinitionHashes, FactReaches, Outcome, Rebuild, Subject,
+    changed_definitions, Aggregate, AudienceDef, BackfillScope, Catalog, CatalogError, Changes,
+    ComputedTrait, DefinitionHashes, FactReaches, Outcome, Rebuild, Subject,
 };
 pub use facts::{FactSpec, Hit, ProfileFacts};
 pub use live::{AudienceState, AudienceStore, Cause, MembershipChange};

@@ -142,6 +142,72 @@ impl AudienceStore for PgTxn<'_> {
             .map(|r| r.get::<_, i64>(0) as u64)
             .collect())
     }
+
+    fn named_events_after(
+        &mut self,
+        names: &std::collections::BTreeSet<String>,
+        after: Option<&ProfileId>,
+        limit: usize,
+    ) -> Result<Vec<(ProfileId, Vec<u64>)>> {
+        self.flush_timeline()?;
+        let this = std::cell::RefCell::new(self);
+        crate::named_events_after(
+            names,
+            after,
+            limit,
+            |name, after, limit| {
+                Ok(this
+                    .borrow_mut()
+                    .rows(
+                        "SELECT DISTINCT profile_id FROM event_index WHERE name = $1 AND profile_id > $2 \
+                         ORDER BY profile_id LIMIT $3",
+                        &[&name, &after, &crate::sql_limit(limit)],
+                    )?
+                    .iter()
+                    .map(|r| r.get(0))
+                    .collect())
+            },
+            |name, after, last| {
+                Ok(this
+                    .borrow_mut()
+                    .rows(
+                        "SELECT profile_id, seq FROM event_index \
+                         WHERE name = $1 AND profile_id > $2 AND profile_id <= $3",
+                        &[&name, &after, &last],
+                    )?
+                    .iter()
+                    .map(|r| (r.get(0), r.get::<_, i64>(1) as u64))
+                    .collect())
+            },
+        )
+    }
+
+    fn members_after(
+        &mut self,
+        audiences: &std::collections::BTreeSet<String>,
+        after: Option<&ProfileId>,
+        limit: usize,
+    ) -> Result<Vec<ProfileId>> {
+        let after = after.map_or("", ProfileId::as_str);
+        let lists = audiences
+            .iter()
+            .map(|a| {
+                Ok(self
+                    .rows(
+                        "SELECT profile_id FROM audience_members WHERE audience_id = $1 AND profile_id > $2 \
+                         ORDER BY profile_id LIMIT $3",
+                        &[a, &after, &crate::sql_limit(limit)],
+                    )?
+                    .iter()
+                    .map(|r| r.get(0))
+                    .collect())
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(crate::first_of_union(lists, limit)
+            .into_iter()
+            .map(ProfileId)
+            .collect())
+    }
 }
 
 impl Audiences for PgState {

@@ -799,4 +799,17 @@ impl StateTxn for PgTxn<'_> {
         let row = self.row("SELECT count(*) FROM profiles", &[])?;
         Ok(row.map_or(0, |r| r.get::<_, i64>(0)) as u64)
     }
+
+    fn scope_size(&mut self, scope: &crate::BackfillScope) -> Result<u64> {
+        self.flush_timeline()?;
+        let names: Vec<&str> = scope.names.iter().map(String::as_str).collect();
+        let audiences: Vec<&str> = scope.members_of.iter().map(String::as_str).collect();
+        let row = self.row(
+            "SELECT count(*) FROM ( \
+               SELECT profile_id FROM event_index WHERE name = ANY($1) \
+               UNION SELECT profile_id FROM audience_members WHERE audience_id = ANY($2)) s",
+            &[&names, &audiences],
+        )?;
+        Ok(row.map_or(0, |r| r.get::<_, i64>(0)) as u64)
+    }
 }

@@ -108,6 +108,10 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX routed_by_partition ON routed (partition, seq, kind, profile_id);
 ",
+    "
+    -- A backfill visits the profiles with events of the names a change reads.
+    CREATE INDEX event_index_by_name ON event_index (name, profile_id);
+",
 ];
 
 pub(super) fn migrate(client: &mut Client) -> Result<()> {

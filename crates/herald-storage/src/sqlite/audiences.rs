@@ -1,6 +1,8 @@
 //! Audiences on `state.db`: the processor's [`AudienceStore`] inside its transactions, and the
 //! [`Audiences`] reads and definition changes for the API.
 
+use std::collections::BTreeSet;
+
 use herald_core::audience::{AudienceState, AudienceStore, MembershipChange};
 use herald_core::identity::ProfileId;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -141,7 +143,7 @@ impl AudienceStore for SqliteTxn<'_> {
     fn event_seqs_named(
         &mut self,
         profile: &ProfileId,
-        names: &std::collections::BTreeSet<String>,
+        names: &BTreeSet<String>,
     ) -> Result<Vec<u64>> {
         let mut stmt = self.tx.prepare_cached(
             "SELECT seq, name FROM event_index WHERE profile_id = ?1 ORDER BY seq",
@@ -154,6 +156,66 @@ impl AudienceStore for SqliteTxn<'_> {
             }
         }
         Ok(out)
+    }
+
+    fn named_events_after(
+        &mut self,
+        names: &BTreeSet<String>,
+        after: Option<&ProfileId>,
+        limit: usize,
+    ) -> Result<Vec<(ProfileId, Vec<u64>)>> {
+        let tx = &self.tx;
+        crate::named_events_after(
+            names,
+            after,
+            limit,
+            |name, after, limit| {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT DISTINCT profile_id FROM event_index WHERE name = ?1 AND profile_id > ?2 \
+                     ORDER BY profile_id LIMIT ?3",
+                )?;
+                let rows = stmt.query_map(params![name, after, crate::sql_limit(limit)], |r| {
+                    r.get::<_, String>(0)
+                })?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            },
+            |name, after, last| {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT profile_id, seq FROM event_index \
+                     WHERE name = ?1 AND profile_id > ?2 AND profile_id <= ?3",
+                )?;
+                let rows = stmt.query_map(params![name, after, last], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+                })?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            },
+        )
+    }
+
+    fn members_after(
+        &mut self,
+        audiences: &BTreeSet<String>,
+        after: Option<&ProfileId>,
+        limit: usize,
+    ) -> Result<Vec<ProfileId>> {
+        let after = after.map_or("", ProfileId::as_str);
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT profile_id FROM audience_members WHERE audience_id = ?1 AND profile_id > ?2 \
+             ORDER BY profile_id LIMIT ?3",
+        )?;
+        let lists = audiences
+            .iter()
+            .map(|a| {
+                let rows = stmt.query_map(params![a, after, crate::sql_limit(limit)], |r| {
+                    r.get::<_, String>(0)
+                })?;
+                rows.collect::<rusqlite::Result<Vec<String>>>()
+            })
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(crate::first_of_union(lists, limit)
+            .into_iter()
+            .map(ProfileId)
+            .collect())
     }
 }
 

@@ -493,4 +493,23 @@ impl StateTxn for SqliteTxn<'_> {
             .query_row([], |r| r.get(0))?;
         Ok(n as u64)
     }
+
+    fn scope_size(&mut self, scope: &crate::BackfillScope) -> Result<u64> {
+        let n: i64 = self
+            .tx
+            .prepare_cached(
+                "SELECT count(*) FROM ( \
+                   SELECT profile_id FROM event_index WHERE name IN (SELECT value FROM json_each(?1)) \
+                   UNION SELECT profile_id FROM audience_members \
+                   WHERE audience_id IN (SELECT value FROM json_each(?2)))",
+            )?
+            .query_row(
+                params![
+                    serde_json::to_string(&scope.names)?,
+                    serde_json::to_string(&scope.members_of)?
+                ],
+                |r| r.get(0),
+            )?;
+        Ok(n as u64)
+    }
 }

@@ -107,6 +107,9 @@ const STATE_MIGRATIONS: &[&str] = &["
     );
     CREATE INDEX membership_changes_by_profile ON membership_changes (profile_id, id);
     CREATE INDEX membership_changes_by_audience ON membership_changes (audience_id, at_ms);
+", "
+    -- A backfill visits the profiles with events of the names a change reads.
+    CREATE INDEX event_index_by_name ON event_index (name, profile_id);
 "];
 
 fn migrate(conn: &Connection, migrations: &[&str]) -> Result<()> {

@@ -26,7 +26,11 @@ impl ServerProcess {
             .args(extra)
             .env("HERALD_WRITE_KEY", write_key)
             .env("HERALD_ADMIN_KEY", admin_key)
-            .env("HERALD_LOG", "warn")
+            // Quiet unless asked for (`HERALD_LOG=info herald bench …` shows what servers do).
+            .env(
+                "HERALD_LOG",
+                std::env::var("HERALD_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()?;
