@@ -16,7 +16,7 @@ use herald_storage::{Backfill, Definitions, StateTxn, StorageError, Store};
 /// Profiles re-evaluated per backfill transaction.
 const BACKFILL_CHUNK: usize = 500;
 /// Profiles of a scoped backfill looked at per transaction (most need no re-evaluation).
-const SCOPED_CHUNK: usize = 500;
+const SCOPED_CHUNK: usize = 2000;
 /// Earlier catalogs a backfill record keeps at most: a scoped backfill keeps those of the
 /// profiles it did not visit, so past this many the next one visits every profile (and
 /// forgets them).

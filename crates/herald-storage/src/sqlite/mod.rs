@@ -112,6 +112,9 @@ pub(crate) const CHECKPOINTER_CACHE_KIB: u32 = 2_048;
 /// Readers serve point lookups and short scans.
 pub(crate) const READER_CACHE_KIB: u32 = 4_096;
 
+/// How much of `log.db` its readers map (SQLite's limit).
+pub(crate) const LOG_MMAP_BYTES: u64 = 0x7fff_0000;
+
 pub(crate) fn open_connection(
     path: &Path,
     synchronous: &str,

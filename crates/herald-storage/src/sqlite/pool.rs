@@ -43,6 +43,11 @@ impl Pool {
                 let c =
                     super::open_connection(&self.path, self.synchronous, super::READER_CACHE_KIB)?;
                 c.execute_batch("PRAGMA query_only=ON;")?;
+                if self.path.ends_with("log.db") {
+                    // Events are read at scattered positions (timelines, rebuilds, backfills):
+                    // through a shared map of the file, not a system call and a copy per page.
+                    c.execute_batch(&format!("PRAGMA mmap_size={};", super::LOG_MMAP_BYTES))?;
+                }
                 c
             }
         };
