@@ -81,6 +81,24 @@ fn history_batch(profiles: std::ops::Range<usize>, per_profile: usize) -> Vec<Va
     out
 }
 
+/// An embedded server on a fresh data directory, and a client of it.
+fn start(
+    dir: &tempfile::TempDir,
+    http: &reqwest::Client,
+) -> anyhow::Result<(ServerProcess, Client)> {
+    let server = ServerProcess::start(
+        dir.path(),
+        WRITE_KEY,
+        ADMIN_KEY,
+        &["--durability", "normal"],
+    )?;
+    let client = Client {
+        http: http.clone(),
+        url: server.url.clone(),
+    };
+    Ok((server, client))
+}
+
 struct Client {
     http: reqwest::Client,
     url: String,
@@ -199,16 +217,7 @@ pub async fn run(mut args: AudiencesArgs) -> anyhow::Result<()> {
         None
     } else {
         let dir = tempfile::tempdir()?;
-        let server = ServerProcess::start(
-            dir.path(),
-            WRITE_KEY,
-            ADMIN_KEY,
-            &["--durability", "normal"],
-        )?;
-        let client = Client {
-            http: http.clone(),
-            url: server.url.clone(),
-        };
+        let (server, client) = start(&dir, &http)?;
         let started = Instant::now();
         client
             .load_history(args.profiles, args.events_per_profile)
@@ -220,16 +229,7 @@ pub async fn run(mut args: AudiencesArgs) -> anyhow::Result<()> {
 
     // 2. The audiences first, then the same history: processing with audiences.
     let dir = tempfile::tempdir()?;
-    let server = ServerProcess::start(
-        dir.path(),
-        WRITE_KEY,
-        ADMIN_KEY,
-        &["--durability", "normal"],
-    )?;
-    let client = Client {
-        http,
-        url: server.url.clone(),
-    };
+    let (server, client) = start(&dir, &http)?;
     client.define(&rules).await?;
     client.wait_ready("trigger").await?;
     let started = Instant::now();
