@@ -322,8 +322,6 @@ pub struct ScopedStep {
     /// The profiles of the scope it went through (each re-evaluated, or found unaffected), in
     /// id order: the walk continues after the last one.
     pub looked_at: Vec<ProfileId>,
-    /// Of those, the ones re-evaluated.
-    pub refreshed: usize,
     /// No profile of the scope is left after these.
     pub finished: bool,
 }
@@ -397,7 +395,6 @@ pub fn backfill_scoped<S: AudienceStore + ?Sized>(
     }
     Ok(ScopedStep {
         looked_at: looked_at.into_iter().collect(),
-        refreshed: visit.len(),
         finished,
     })
 }
