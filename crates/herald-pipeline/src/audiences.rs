@@ -5,7 +5,7 @@
 //! every event inside the processing transaction (see `processor.rs`), for every profile whose
 //! timer is due, and for every profile, chunk by chunk, after the definitions changed.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use herald_core::audience::json::{computed_from_json, from_json};
@@ -112,14 +112,13 @@ impl AudienceEngine {
         self.version = definitions.version;
         let own = (catalog.fingerprint().to_owned(), catalog.fact_reaches());
         let hashes = catalog.definition_hashes();
-        let mut builds = BTreeMap::new();
         store.in_transaction(&mut |txn: &mut dyn StateTxn| {
             let previous = txn.backfill()?;
             if let Some(started) = previous
                 .as_ref()
                 .filter(|b| b.version >= definitions.version)
             {
-                builds = started.builds.clone();
+                catalog.set_earlier_builds(&started.builds);
                 return Ok(());
             }
             // What changed since profiles were last evaluated: since the previous definitions,
@@ -133,11 +132,12 @@ impl AudienceEngine {
                 Some(&unapplied | &changed_definitions(before, &hashes))
             });
             // Profiles may still be built for the catalogs the previous backfill knew of.
-            builds = previous
+            let mut builds = previous
                 .as_ref()
                 .map(|b| b.builds.clone())
                 .unwrap_or_default();
             builds.insert(own.0.clone(), own.1.clone());
+            catalog.set_earlier_builds(&builds);
             // Whether the change can affect only some profiles: then only those are visited
             // (with what an unfinished previous backfill still had to visit).
             let scope = changed
@@ -145,9 +145,7 @@ impl AudienceEngine {
                 .filter(|_| builds.len() <= MAX_BUILDS)
                 .and_then(|changed| {
                     let previous = previous.as_ref()?;
-                    let mut probe = catalog.clone();
-                    probe.set_earlier_builds(&builds);
-                    let scope = probe.backfill_scope(previous.definitions.as_ref()?, changed)?;
+                    let scope = catalog.backfill_scope(previous.definitions.as_ref()?, changed)?;
                     match previous.finished_at {
                         Some(_) => Some(scope),
                         None => Some(previous.scope.clone()?.union(scope)),
@@ -164,7 +162,7 @@ impl AudienceEngine {
                 total,
                 started_at: chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default(),
                 finished_at: None,
-                builds: builds.clone(),
+                builds,
                 definitions: Some(hashes.clone()),
                 changed,
                 scope,
@@ -177,7 +175,6 @@ impl AudienceEngine {
             );
             txn.set_backfill(&backfill)
         })?;
-        catalog.set_earlier_builds(&builds);
         self.catalog = Arc::new(catalog);
         Ok(())
     }

@@ -258,6 +258,13 @@ struct Index {
     referred_by: Vec<Vec<usize>>,
 }
 
+/// What one evaluation covers ([`Catalog::to_evaluate`]).
+pub struct Evaluation<'c> {
+    changes: std::borrow::Cow<'c, Changes>,
+    /// By position in the catalog's audiences.
+    again: Vec<bool>,
+}
+
 /// The fact sets of catalogs, by fingerprint: each fact id with how far back it reaches
 /// (`None`: forever). What [`Catalog::fact_reaches`] returns, persisted with a backfill.
 pub type FactReaches = BTreeMap<String, Option<i64>>;
@@ -461,7 +468,7 @@ impl Catalog {
             scope.facts.extend(plan.facts.keys().cloned());
         }
         for key in changed {
-            let requires = match self.audiences.iter().find(|(a, _, _)| a.id == *key) {
+            let requires = match self.index.position.get(key).map(|&i| &self.audiences[i]) {
                 Some((_, _, reads)) => {
                     if before.contains_key(key) {
                         scope.members_of.insert(key.clone());
@@ -470,7 +477,7 @@ impl Catalog {
                 }
                 None => {
                     let name = key.strip_prefix("computed:")?;
-                    let (computed, fact) = self.computed.iter().find(|(c, _)| c.name == name)?;
+                    let (computed, fact) = self.computed_named(name)?;
                     if before.contains_key(key) || computed.aggregate == Aggregate::Count {
                         return None;
                     }
@@ -494,7 +501,7 @@ impl Catalog {
             Node::First(fact, _) | Node::Last(fact, _) => Some([fact.clone()].into()),
             Node::Sequence { steps, .. } => steps.first().map(|f| [f.clone()].into()),
             Node::Computed(name, test) => {
-                let (computed, fact) = self.computed.iter().find(|(c, _)| &c.name == name)?;
+                let (computed, fact) = self.computed_named(name)?;
                 // Without a hit the value is absent (`count` excepted: it is 0).
                 (computed.aggregate != Aggregate::Count && !test_value(test, None, 0).0)
                     .then(|| [fact.clone()].into())
@@ -582,7 +589,7 @@ impl Catalog {
                 Node::Trait(..) => reads.traits = true,
                 Node::GroupTrait(..) => reads.groups = true,
                 Node::Computed(name, _) => {
-                    if let Some((_, fact)) = self.computed.iter().find(|(c, _)| &c.name == name) {
+                    if let Some((_, fact)) = self.computed_named(name) {
                         reads.facts.insert(fact.clone());
                     }
                 }
@@ -663,20 +670,36 @@ impl Catalog {
         previous: &Outcome,
         changes: &Changes,
     ) -> Outcome {
+        self.evaluate_planned(
+            subject,
+            now,
+            previous,
+            &self.to_evaluate(previous, changes, now),
+        )
+    }
+
+    /// [`Catalog::evaluate_changes`] with what to evaluate worked out already.
+    pub fn evaluate_planned(
+        &self,
+        subject: &Subject<'_>,
+        now: i64,
+        previous: &Outcome,
+        plan: &Evaluation<'_>,
+    ) -> Outcome {
         let mut outcome = previous.clone();
         outcome
             .members
             .retain(|a| self.index.position.contains_key(a));
         outcome
             .computed
-            .retain(|name, _| self.computed.iter().any(|(c, _)| c.name == *name));
+            .retain(|name, _| self.computed_named(name).is_some());
         outcome
             .dues
             .retain(|key, _| match key.strip_prefix("computed:") {
-                Some(name) => self.computed.iter().any(|(c, _)| c.name == name),
+                Some(name) => self.computed_named(name).is_some(),
                 None => self.index.position.contains_key(key),
             });
-        let (changes, again) = self.to_evaluate(previous, changes, now);
+        let Evaluation { changes, again } = plan;
         for (computed, fact) in &self.computed {
             if !(changes.all || changes.facts.contains(fact)) {
                 continue;
@@ -692,7 +715,7 @@ impl Catalog {
                 None => outcome.computed.remove(&computed.name),
             };
         }
-        for ((def, node, _), _) in self.audiences.iter().zip(&again).filter(|(_, a)| **a) {
+        for ((def, node, _), _) in self.audiences.iter().zip(again).filter(|(_, a)| **a) {
             let (member, next) = eval(node, subject, &outcome, now);
             match next {
                 Some(next) => outcome.dues.insert(def.id.clone(), next),
@@ -707,24 +730,24 @@ impl Catalog {
         outcome
     }
 
-    /// Whether [`Catalog::evaluate_changes`] with these arguments reads the profile's or its
-    /// groups' traits (when not, the caller need not load them).
-    pub fn reads_traits(&self, previous: &Outcome, changes: &Changes, now: i64) -> bool {
-        let (_, again) = self.to_evaluate(previous, changes, now);
+    /// Whether evaluating `plan` reads the profile's or its groups' traits (when not, the
+    /// caller need not load them).
+    pub fn reads_traits(&self, plan: &Evaluation<'_>) -> bool {
         self.audiences
             .iter()
-            .zip(again)
-            .any(|((_, _, reads), again)| again && (reads.traits || reads.groups))
+            .zip(&plan.again)
+            .any(|((_, _, reads), again)| *again && (reads.traits || reads.groups))
     }
 
-    /// What changed, with the facts of computed traits whose time came or whose definition
-    /// changed, and which audiences must be evaluated again.
-    fn to_evaluate<'c>(
+    /// What an evaluation after `changes` (and time) covers: what changed, with the facts of
+    /// computed traits whose time came or whose definition changed, and which audiences must
+    /// be evaluated again.
+    pub fn to_evaluate<'c>(
         &self,
         previous: &Outcome,
         changes: &'c Changes,
         now: i64,
-    ) -> (std::borrow::Cow<'c, Changes>, Vec<bool>) {
+    ) -> Evaluation<'c> {
         let due = |key: &str| previous.dues.get(key).is_some_and(|d| *d <= now);
         // A computed trait whose time came counts as a change of its fact for the audiences.
         let mut changes = std::borrow::Cow::Borrowed(changes);
@@ -762,7 +785,11 @@ impl Catalog {
                 }
             }
         }
-        (changes, again)
+        Evaluation { changes, again }
+    }
+
+    fn computed_named(&self, name: &str) -> Option<&(ComputedTrait, String)> {
+        self.computed.iter().find(|(c, _)| c.name == name)
     }
 
     /// Why a profile is or is not in an audience: the rule's conditions as a tree, each with

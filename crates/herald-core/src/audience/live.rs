@@ -557,7 +557,8 @@ pub fn refresh<S: AudienceStore + ?Sized>(
     };
     let mut traits = Map::new();
     let mut groups = Vec::new();
-    if catalog.reads_traits(&previous, changes, now) {
+    let plan = catalog.to_evaluate(&previous, changes, now);
+    if catalog.reads_traits(&plan) {
         let profile_state = store.profile_state(profile)?;
         traits = profile_state.trait_values();
         if catalog.reads_group_traits() {
@@ -566,7 +567,7 @@ pub fn refresh<S: AudienceStore + ?Sized>(
             }
         }
     }
-    let outcome = catalog.evaluate_changes(
+    let outcome = catalog.evaluate_planned(
         &Subject {
             traits: &traits,
             groups: &groups,
@@ -574,7 +575,7 @@ pub fn refresh<S: AudienceStore + ?Sized>(
         },
         now,
         &previous,
-        changes,
+        &plan,
     );
     let changes = diff(&state.members, &outcome.members);
     for (audience, entered) in changes {

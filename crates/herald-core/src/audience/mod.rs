@@ -12,7 +12,7 @@ pub mod value;
 
 pub use catalog::{
     changed_definitions, Aggregate, AudienceDef, BackfillScope, Catalog, CatalogError, Changes,
-    ComputedTrait, DefinitionHashes, FactReaches, Outcome, Rebuild, Subject,
+    ComputedTrait, DefinitionHashes, Evaluation, FactReaches, Outcome, Rebuild, Subject,
 };
 pub use facts::{FactSpec, Hit, ProfileFacts};
 pub use live::{AudienceState, AudienceStore, Cause, MembershipChange};
