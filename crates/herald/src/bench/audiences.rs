@@ -6,6 +6,7 @@
 //! and its backfill timed; then single `Trigger` events are sent and the time from their
 //! acknowledgment to the membership being visible through the API is measured.
 
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -37,6 +38,11 @@ pub struct AudiencesArgs {
     /// again; for large runs that measure the backfill).
     #[arg(long)]
     pub skip_baseline: bool,
+    /// Keep the loaded history (with the audiences defined) in this directory, and on later
+    /// runs with the same sizes reuse it instead of loading it again: each run measures the
+    /// backfill and the latency on a fresh copy of it.
+    #[arg(long)]
+    pub history_dir: Option<PathBuf>,
 }
 
 /// A mix of the rule kinds real users write; one of them (`trigger`) is what the latency
@@ -82,16 +88,8 @@ fn history_batch(profiles: std::ops::Range<usize>, per_profile: usize) -> Vec<Va
 }
 
 /// An embedded server on a fresh data directory, and a client of it.
-fn start(
-    dir: &tempfile::TempDir,
-    http: &reqwest::Client,
-) -> anyhow::Result<(ServerProcess, Client)> {
-    let server = ServerProcess::start(
-        dir.path(),
-        WRITE_KEY,
-        ADMIN_KEY,
-        &["--durability", "normal"],
-    )?;
+fn start(dir: &Path, http: &reqwest::Client) -> anyhow::Result<(ServerProcess, Client)> {
+    let server = ServerProcess::start(dir, WRITE_KEY, ADMIN_KEY, &["--durability", "normal"])?;
     let client = Client {
         http: http.clone(),
         url: server.url.clone(),
@@ -176,6 +174,21 @@ impl Client {
         Ok(())
     }
 
+    /// Define the audiences, then send the history: returns how long it took to process.
+    async fn load_with_audiences(
+        &self,
+        rules: &[(String, String)],
+        args: &AudiencesArgs,
+    ) -> anyhow::Result<Duration> {
+        self.define(rules).await?;
+        self.wait_ready("trigger").await?;
+        let started = Instant::now();
+        self.load_history(args.profiles, args.events_per_profile)
+            .await?;
+        self.wait_processed().await?;
+        Ok(started.elapsed())
+    }
+
     /// Wait until the audience's members are complete (its backfill finished).
     async fn wait_ready(&self, audience: &str) -> anyhow::Result<()> {
         loop {
@@ -217,7 +230,7 @@ pub async fn run(mut args: AudiencesArgs) -> anyhow::Result<()> {
         None
     } else {
         let dir = tempfile::tempdir()?;
-        let (server, client) = start(&dir, &http)?;
+        let (server, client) = start(dir.path(), &http)?;
         let started = Instant::now();
         client
             .load_history(args.profiles, args.events_per_profile)
@@ -229,15 +242,42 @@ pub async fn run(mut args: AudiencesArgs) -> anyhow::Result<()> {
 
     // 2. The audiences first, then the same history: processing with audiences.
     let dir = tempfile::tempdir()?;
-    let (server, client) = start(&dir, &http)?;
-    client.define(&rules).await?;
-    client.wait_ready("trigger").await?;
-    let started = Instant::now();
-    client
-        .load_history(args.profiles, args.events_per_profile)
-        .await?;
-    client.wait_processed().await?;
-    let with_audiences = started.elapsed();
+    let (server, client, with_audiences) = match &args.history_dir {
+        None => {
+            let (server, client) = start(dir.path(), &http)?;
+            let loaded = client.load_with_audiences(&rules, &args).await?;
+            (server, client, Some(loaded))
+        }
+        Some(kept) => {
+            let sizes = json!({"audiences": rules.len(), "profiles": args.profiles, "events_per_profile": args.events_per_profile});
+            let marker = kept.join("bench-history.json");
+            let loaded = if marker.exists() {
+                let earlier: Value = serde_json::from_slice(&std::fs::read(&marker)?)?;
+                anyhow::ensure!(
+                    earlier == sizes,
+                    "{} holds a history of other sizes: {earlier}",
+                    kept.display()
+                );
+                println!("history loaded earlier, in {}", kept.display());
+                None
+            } else {
+                std::fs::create_dir_all(kept)?;
+                let (server, client) = start(kept, &http)?;
+                let loaded = client.load_with_audiences(&rules, &args).await?;
+                server.stop()?;
+                std::fs::write(&marker, sizes.to_string())?;
+                Some(loaded)
+            };
+            for file in std::fs::read_dir(kept)? {
+                let file = file?;
+                if file.file_type()?.is_file() {
+                    std::fs::copy(file.path(), dir.path().join(file.file_name()))?;
+                }
+            }
+            let (server, client) = start(dir.path(), &http)?;
+            (server, client, loaded)
+        }
+    };
     let sample = client.get("/api/v1/profiles/user_id:user1").await?;
     anyhow::ensure!(
         sample["audiences"]
@@ -322,12 +362,14 @@ pub async fn run(mut args: AudiencesArgs) -> anyhow::Result<()> {
             plain.as_secs_f64()
         );
     }
-    println!(
-        "ingest + processing, {} audiences:   {:>8.0} events/s ({:.2} s)",
-        rules.len(),
-        rate(with_audiences),
-        with_audiences.as_secs_f64()
-    );
+    if let Some(with_audiences) = with_audiences {
+        println!(
+            "ingest + processing, {} audiences:   {:>8.0} events/s ({:.2} s)",
+            rules.len(),
+            rate(with_audiences),
+            with_audiences.as_secs_f64()
+        );
+    }
     println!(
         "backfill of a new audience:            {:.2} s ({:.0} profiles/s, {:.0} events/s)",
         backfill.as_secs_f64(),
