@@ -110,6 +110,25 @@ fn exit_time(window: &Window, times: impl Iterator<Item = i64>) -> Option<i64> {
     }
 }
 
+/// When time alone first makes `changed(left)` true, `left` being how many of the hits at
+/// `times` inside `window` have left it: hits leave a `last` window oldest first (hits at
+/// one instant together) and nothing enters one by time alone, so that is the only way a
+/// count over it changes. `None`: it never does.
+fn departure(window: &Window, times: &mut [i64], changed: impl Fn(u64) -> bool) -> Option<i64> {
+    let Window::Last(span) = window else {
+        return None;
+    };
+    times.sort_unstable();
+    let mut left = 0;
+    while let Some(&t) = times.get(left) {
+        left += times[left..].iter().take_while(|&&u| u == t).count();
+        if changed(left as u64) {
+            return Some(t + span.millis());
+        }
+    }
+    None
+}
+
 /// An audience: an id and a rule.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AudienceDef {
@@ -926,8 +945,11 @@ fn eval(node: &Node, subject: &Subject<'_>, done: &Outcome, now: i64) -> (bool, 
                     .iter()
                     .filter(|h| window.contains(h.ts, now))
             };
-            let n = inside().count() as u64;
-            (count.holds(n), exit_time(window, inside().map(|h| h.ts)))
+            let mut times: Vec<i64> = inside().map(|h| h.ts).collect();
+            let n = times.len() as u64;
+            let holds = count.holds(n);
+            let next = departure(window, &mut times, |left| count.holds(n - left) != holds);
+            (holds, next)
         }
         Node::First(fact, test) => match subject.facts.hits(fact).first() {
             Some(h) => test_time(test, h.ts, now),
@@ -1039,6 +1061,37 @@ fn time_value(ms: i64) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A windowed count's due time is the first instant time alone changes its result
+        /// (found by trying every instant a hit leaves the window), and never one where it
+        /// does not change.
+        #[test]
+        fn a_count_is_due_exactly_when_time_changes_it(
+            op in prop::sample::select(vec!["=", "!=", ">", ">=", "<", "<="]),
+            value in 0u64..4,
+            minutes in 1u32..60,
+            times in prop::collection::vec(0i64..120, 0..6),
+            now in 0i64..120,
+        ) {
+            let minute = 60_000;
+            let catalog = catalog(&[&format!(r#"performed "E" {op} {value} in last {minutes} minutes"#)]);
+            let (_, node, _) = &catalog.audiences[0];
+            let Node::Performed { fact, count, window } = node else { panic!("{node:?}") };
+            let mut facts = ProfileFacts::default();
+            let hits = times.iter().enumerate().map(|(i, t)| Hit { ts: t * minute, id: i as u64, value: None });
+            facts.facts.insert(fact.clone(), hits.collect());
+            let (traits, groups) = (Map::new(), Vec::new());
+            let subject = Subject { traits: &traits, groups: &groups, facts: &facts };
+            let now = now * minute;
+            let result = |at: i64| count.holds(times.iter().filter(|t| window.contains(*t * minute, at)).count() as u64);
+            let mut instants: Vec<i64> = times.iter().map(|t| t * minute + i64::from(minutes) * minute).filter(|c| *c > now).collect();
+            instants.sort_unstable();
+            let expected = instants.into_iter().find(|c| result(*c) != result(now));
+            prop_assert_eq!(eval(node, &subject, &Outcome::default(), now), (result(now), expected));
+        }
+    }
 
     fn catalog(rules: &[&str]) -> Catalog {
         let audiences = rules
