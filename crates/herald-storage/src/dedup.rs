@@ -251,10 +251,14 @@ impl DedupWindow {
         self.config
     }
 
-    /// Release spare capacity (after a burst, or once idle): everything goes to the sorted
-    /// array, which is allocated to size.
+    /// Release spare capacity (after a burst, or once idle): the recent ids go to the sorted
+    /// array, which is allocated to size, unless they are too few to matter (merging copies
+    /// the whole array, ~100 ms at 10M ids, which a server going idle after each of a few
+    /// events must not pay each time).
     pub fn shrink(&mut self) {
-        self.merge();
+        if self.recent.len() >= self.min_merge {
+            self.merge();
+        }
         self.recent.shrink_to_fit();
         self.seconds.shrink_to_fit();
     }
