@@ -89,6 +89,9 @@ fn log_head(conn: &rusqlite::Connection) -> Result<u64> {
     Ok(head.unwrap_or(0) as u64)
 }
 
+/// Events each thread of a parallel [`EventLog::load`] reads at least.
+const PARALLEL_LOAD: usize = 256;
+
 impl SqliteStore {
     /// The window as the quiet log left it, if its snapshot matches the log; else rebuilt from
     /// the log.
@@ -169,26 +172,25 @@ impl EventLog for SqliteStore {
     }
 
     fn load(&self, seqs: &[u64]) -> Result<Vec<(u64, Event)>> {
-        let conn = self.log_readers.get()?;
-        // One read transaction for all of them, not one (with its file locking) per read.
-        let tx =
-            rusqlite::Transaction::new_unchecked(&conn, rusqlite::TransactionBehavior::Deferred)?;
-        let mut out = Vec::with_capacity(seqs.len());
-        {
-            let mut stmt = tx.prepare_cached("SELECT payload FROM events WHERE seq = ?1")?;
-            let mut sorted = seqs.to_vec();
-            sorted.sort_unstable();
-            sorted.dedup();
-            for seq in sorted {
-                let mut rows = stmt.query(params![seq as i64])?;
-                if let Some(row) = rows.next()? {
-                    let payload: String = row.get(0)?;
-                    out.push(decode(seq as i64, &payload)?);
+        let mut sorted = seqs.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        // Many events (a backfill's chunk, a replay) are read and parsed on every core. An
+        // event never changes once written, and only the caller's thread deletes any, so the
+        // parts' snapshots agree on the ones asked for.
+        self.log_readers
+            .read_in_parallel(&sorted, PARALLEL_LOAD, |conn, part| {
+                let mut stmt = conn.prepare_cached("SELECT payload FROM events WHERE seq = ?1")?;
+                let mut out = Vec::with_capacity(part.len());
+                for &seq in part {
+                    let mut rows = stmt.query(params![seq as i64])?;
+                    if let Some(row) = rows.next()? {
+                        let payload: String = row.get(0)?;
+                        out.push(decode(seq as i64, &payload)?);
+                    }
                 }
-            }
-        }
-        tx.commit()?;
-        Ok(out)
+                Ok(out)
+            })
     }
 
     fn delete(&self, seqs: &[u64]) -> Result<()> {

@@ -75,3 +75,55 @@ impl Drop for Pooled<'_> {
         }
     }
 }
+
+impl Pool {
+    /// `read` over `items` split into parts of at least `min_part`, one per core, each part
+    /// inside one read transaction of its own connection; the results in the items' order.
+    /// Each part sees the last committed state, as of when it starts.
+    pub(crate) fn read_in_parallel<T: Sync, R: Send>(
+        &self,
+        items: &[T],
+        min_part: usize,
+        read: impl Fn(&Connection, &[T]) -> Result<Vec<R>> + Sync,
+    ) -> Result<Vec<R>> {
+        let in_one = |part: &[T]| -> Result<Vec<R>> {
+            let conn = self.get()?;
+            // One read transaction for the part, not one (with its file locking) per read.
+            let tx = rusqlite::Transaction::new_unchecked(
+                &conn,
+                rusqlite::TransactionBehavior::Deferred,
+            )?;
+            let out = read(&tx, part)?;
+            tx.commit()?;
+            Ok(out)
+        };
+        let parts = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(items.len() / min_part.max(1))
+            .max(1);
+        if parts == 1 {
+            return in_one(items);
+        }
+        let chunks: Vec<&[T]> = items.chunks(items.len().div_ceil(parts)).collect();
+        let read: Vec<Result<Vec<R>>> = std::thread::scope(|scope| {
+            let others: Vec<_> = chunks[1..]
+                .iter()
+                .map(|chunk| scope.spawn(|| in_one(chunk)))
+                .collect();
+            let mut read = vec![in_one(chunks[0])];
+            for other in others {
+                read.push(
+                    other
+                        .join()
+                        .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                );
+            }
+            read
+        });
+        let mut out = Vec::with_capacity(items.len());
+        for part in read {
+            out.extend(part?);
+        }
+        Ok(out)
+    }
+}
