@@ -309,6 +309,25 @@ impl AudienceStore for MemoryProjection {
         Ok(())
     }
 
+    /// Exactly what the contract allows: the stored state gains `built_for` and the rebuilt
+    /// facts, nothing else (so a caller that moved anything else is caught by the tests).
+    fn save_audience_facts(
+        &mut self,
+        profile: &ProfileId,
+        mut state: AudienceState,
+        rebuilt: &BTreeSet<String>,
+    ) -> Result<(), Infallible> {
+        let stored = self.audience_states.entry(profile.clone()).or_default();
+        stored.built_for = state.built_for;
+        for id in rebuilt {
+            match state.facts.facts.remove(id) {
+                Some(hits) => stored.facts.facts.insert(id.clone(), hits),
+                None => stored.facts.facts.remove(id),
+            };
+        }
+        Ok(())
+    }
+
     fn drop_audience_state(&mut self, profile: &ProfileId) -> Result<(), Infallible> {
         self.audience_states.remove(profile);
         Ok(())

@@ -78,6 +78,11 @@ pub trait ProjectionStore {
 
     fn owner(&mut self, id: &Identifier) -> Result<Option<ProfileId>, Self::Error>;
     fn identity(&mut self, profile: &ProfileId) -> Result<Option<ProfileIdentity>, Self::Error>;
+    /// Whether the profile exists: [`ProjectionStore::identity`] is `Some` (a backend may tell
+    /// without reading the identifiers).
+    fn profile_exists(&mut self, profile: &ProfileId) -> Result<bool, Self::Error> {
+        Ok(self.identity(profile)?.is_some())
+    }
     fn separations_touching(
         &mut self,
         ids: &BTreeSet<Identifier>,
@@ -200,7 +205,7 @@ pub fn resolve_event<S: ProjectionStore + ?Sized>(
             let mut attempt = 0;
             let profile = loop {
                 let candidate = ProfileId::derive(seq, &anchor, attempt);
-                if store.identity(&candidate)?.is_none() {
+                if !store.profile_exists(&candidate)? {
                     break candidate;
                 }
                 attempt += 1;

@@ -678,6 +678,191 @@ pub fn audience_definitions_and_bookkeeping(make: &Factory) {
     assert_eq!(store.definitions_version().unwrap(), 2);
 }
 
+/// A state saved as its rebuilt facts ([`AudienceStore::save_audience_facts`]) reads back as
+/// the whole state the caller had, through every later save, whole or not, and a drop; the
+/// reference stores exactly what the contract allows, so the backend must read the same.
+pub fn audience_facts_saved_apart_read_whole(make: &Factory) {
+    use herald_core::audience::facts::Hit;
+    use herald_core::audience::AudienceState;
+    let store = make();
+    let mut reference = MemoryProjection::default();
+    let (p, q) = (ProfileId("p1".into()), ProfileId("p2".into()));
+    let hits = |ts: &[i64]| -> Vec<Hit> {
+        ts.iter()
+            .map(|&ts| Hit {
+                ts,
+                id: ts as u64,
+                value: (ts % 2 == 0).then(|| json!(ts)),
+            })
+            .collect()
+    };
+    let mut state = AudienceState {
+        built_for: "f1".into(),
+        members: ["a".to_owned()].into(),
+        dues: [("a".to_owned(), 5_000)].into(),
+        ..AudienceState::default()
+    };
+    state.facts.facts.insert("x".into(), hits(&[1, 2]));
+    state.facts.facts.insert("y".into(), hits(&[3]));
+    let names = |ids: &[&str]| -> BTreeSet<String> { ids.iter().map(|s| s.to_string()).collect() };
+    // (state, `None`: saved whole, or the facts it rebuilt)
+    let mut steps: Vec<(AudienceState, Option<BTreeSet<String>>)> = vec![(state.clone(), None)];
+    // A new fact and a changed one.
+    state.built_for = "f2".into();
+    state.facts.facts.insert("z".into(), hits(&[4, 5]));
+    state.facts.facts.insert("x".into(), hits(&[2]));
+    steps.push((state.clone(), Some(names(&["x", "z"]))));
+    // Again apart: what was apart before stays; a fact left with no hits is gone.
+    state.built_for = "f3".into();
+    state.facts.facts.remove("y");
+    steps.push((state.clone(), Some(names(&["y"]))));
+    // Whole, without `z`: nothing held apart shows any more.
+    state.facts.facts.remove("z");
+    state.members.clear();
+    steps.push((state.clone(), None));
+    state.built_for = "f4".into();
+    state.facts.facts.insert("w".into(), hits(&[6]));
+    steps.push((state.clone(), Some(names(&["w"]))));
+    let mut only_facts = AudienceState {
+        built_for: steps[1].0.built_for.clone(),
+        ..AudienceState::default()
+    };
+    for id in ["x", "z"] {
+        only_facts
+            .facts
+            .facts
+            .insert(id.into(), steps[1].0.facts.hits(id).to_vec());
+    }
+    for (i, (state, rebuilt)) in steps.iter().enumerate() {
+        save_step(&mut reference, &p, state, rebuilt.as_ref()).unwrap();
+        store
+            .in_transaction(&mut |txn: &mut dyn StateTxn| {
+                let read = txn.audience_state(&p)?;
+                assert_eq!(
+                    read.as_ref().map(|s| s.built_for.as_str()),
+                    (i > 0).then(|| steps[i - 1].0.built_for.as_str())
+                );
+                save_step(txn, &p, state, rebuilt.as_ref())?;
+                // Read back in the same transaction, also once written back (a timer
+                // query writes pending states) and read ahead, and a second profile with no
+                // stored state at all saved apart.
+                assert_eq!(txn.audience_state(&p)?.as_ref(), Some(state));
+                txn.due_profiles(0, 1)?;
+                txn.read_ahead_audience_states(&[&p])?;
+                assert_eq!(txn.audience_state(&p)?.as_ref(), Some(state), "step {i}");
+                if i == 1 {
+                    assert_eq!(txn.audience_state(&q)?, None);
+                    txn.save_audience_facts(&q, only_facts.clone(), &names(&["x", "z"]))?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        let expected = reference.audience_state(&p).unwrap();
+        assert_eq!(expected.as_ref(), Some(state), "step {i}: the reference");
+        assert_eq!(store.audience_state_of(&p).unwrap(), expected, "step {i}");
+        store
+            .in_transaction(&mut |txn: &mut dyn StateTxn| {
+                // Read ahead, then read twice.
+                txn.read_ahead_audience_states(&[&p, &q])?;
+                for _ in 0..2 {
+                    assert_eq!(
+                        txn.audience_state(&p)?,
+                        expected,
+                        "step {i}, next transaction"
+                    );
+                }
+                // The timer is the whole state's: saving apart never moves it.
+                assert_eq!(txn.due_profiles(10_000, 10)?, vec![p.clone()], "step {i}");
+                Ok(())
+            })
+            .unwrap();
+    }
+    assert_eq!(store.audience_state_of(&q).unwrap(), Some(only_facts));
+    store
+        .in_transaction(&mut |txn: &mut dyn StateTxn| {
+            txn.audience_state(&p)?;
+            txn.drop_audience_state(&p)?;
+            txn.audience_state(&q)?;
+            txn.drop_audience_state(&q)?;
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(store.audience_state_of(&p).unwrap(), None);
+    assert_eq!(store.audience_state_of(&q).unwrap(), None);
+}
+
+/// A read ahead of audience states ([`AudienceStore::read_ahead_audience_states`]) never
+/// makes a transaction see other states or profiles than it would without it: not after it
+/// wrote states back, retired or cleared a profile, or created one.
+pub fn read_ahead_agrees_with_the_transaction(make: &Factory) {
+    use herald_core::audience::AudienceState;
+    let store = make();
+    let ids: Vec<ProfileId> = (0..4).map(|i| ProfileId(format!("p{i}"))).collect();
+    let state = |built_for: &str| AudienceState {
+        built_for: built_for.into(),
+        ..AudienceState::default()
+    };
+    store
+        .in_transaction(&mut |txn: &mut dyn StateTxn| {
+            for (seq, p) in ids[..3].iter().enumerate() {
+                txn.create_profile(p, seq as u64 + 1)?;
+                txn.save_audience_state(p, &state("old"))?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let all: Vec<&ProfileId> = ids.iter().collect();
+    store
+        .in_transaction(&mut |txn: &mut dyn StateTxn| {
+            // A state written back (a timer query writes pending states) before it.
+            txn.audience_state(&ids[2])?;
+            txn.save_audience_state(&ids[2], &state("new"))?;
+            txn.due_profiles(0, 1)?;
+            txn.read_ahead_audience_states(&all)?;
+            assert_eq!(txn.audience_state(&ids[2])?, Some(state("new")));
+            Ok(())
+        })
+        .unwrap();
+    store
+        .in_transaction(&mut |txn: &mut dyn StateTxn| {
+            // Profiles removed and created before it.
+            txn.retire(&ids[0])?;
+            txn.clear_profile(&ids[1])?;
+            txn.create_profile(&ids[3], 9)?;
+            txn.read_ahead_audience_states(&all)?;
+            let exist: Vec<bool> = ids
+                .iter()
+                .map(|p| txn.profile_exists(p))
+                .collect::<Result<_, _>>()?;
+            assert_eq!(exist, [false, false, true, true]);
+            Ok(())
+        })
+        .unwrap();
+    store
+        .in_transaction(&mut |txn: &mut dyn StateTxn| {
+            // Removed after the read ahead.
+            txn.read_ahead_audience_states(&all)?;
+            txn.retire(&ids[2])?;
+            assert!(!txn.profile_exists(&ids[2])?);
+            assert!(txn.profile_exists(&ids[3])?);
+            assert_eq!(txn.audience_state(&ids[2])?, Some(state("new")));
+            Ok(())
+        })
+        .unwrap();
+}
+
+fn save_step<S: AudienceStore + ?Sized>(
+    store: &mut S,
+    profile: &ProfileId,
+    state: &herald_core::audience::AudienceState,
+    rebuilt: Option<&BTreeSet<String>>,
+) -> Result<(), S::Error> {
+    match rebuilt {
+        Some(rebuilt) => store.save_audience_facts(profile, state.clone(), rebuilt),
+        None => store.save_audience_state(profile, state),
+    }
+}
+
 /// A reader of the definitions always gets a document and the version it was stored under,
 /// even while another node keeps changing them (each change names its audience after the
 /// version it creates, so a document paired with another version shows).
@@ -736,6 +921,14 @@ macro_rules! conformance_suite {
             #[test]
             fn audience_definitions_and_bookkeeping() {
                 $crate::conformance::audience_definitions_and_bookkeeping(&$factory)
+            }
+            #[test]
+            fn audience_facts_saved_apart_read_whole() {
+                $crate::conformance::audience_facts_saved_apart_read_whole(&$factory)
+            }
+            #[test]
+            fn read_ahead_agrees_with_the_transaction() {
+                $crate::conformance::read_ahead_agrees_with_the_transaction(&$factory)
             }
             #[test]
             fn definitions_are_read_whole_while_they_change() {

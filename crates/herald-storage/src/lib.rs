@@ -638,42 +638,156 @@ pub(crate) fn sql_limit(limit: usize) -> i64 {
 /// end: a batch that holds several events of one profile parses and stores its state once.
 #[derive(Default)]
 pub(crate) struct AudienceCache {
-    /// `None`: the profile has no state (or it was dropped). `true`: changed, to be written.
-    entries: std::collections::HashMap<ProfileId, (Option<AudienceState>, bool)>,
+    entries: std::collections::HashMap<ProfileId, Cached>,
+    flushed: bool,
+}
+
+struct Cached {
+    /// `Some(None)`: the profile has no state (or it was dropped). `None`: not kept (it was
+    /// only read, and is read again if asked for).
+    state: Option<Option<AudienceState>>,
+    /// What is to be written.
+    pending: Option<Pending>,
+    /// The facts the backend holds apart from the stored state (`None`: nothing apart).
+    apart: Option<BTreeSet<String>>,
+}
+
+enum Pending {
+    Whole,
+    /// Only `built_for` and these facts ([`AudienceStore::save_audience_facts`]).
+    Facts(BTreeSet<String>),
+}
+
+/// A state as read: with the facts the backend held apart from it, if any.
+pub(crate) type Loaded = (Option<AudienceState>, Option<BTreeSet<String>>);
+
+/// A changed state to write back.
+pub(crate) struct Dirty {
+    pub profile: ProfileId,
+    pub state: Option<AudienceState>,
+    pub write: Write,
+}
+
+pub(crate) enum Write {
+    /// The whole state; `apart` says whether facts held apart are to be deleted.
+    Whole { apart: bool },
+    /// `built_for` and these facts, apart from the stored state (the ones held apart before
+    /// included).
+    Apart(BTreeSet<String>),
 }
 
 impl AudienceCache {
     pub(crate) fn get(
         &mut self,
         profile: &ProfileId,
-        load: impl FnOnce() -> Result<Option<AudienceState>>,
+        load: impl FnOnce() -> Result<Loaded>,
     ) -> Result<Option<AudienceState>> {
-        if let Some((state, _)) = self.entries.get(profile) {
-            return Ok(state.clone());
+        if let Some(cached) = self.entries.get_mut(profile) {
+            match (&mut cached.state, &cached.pending) {
+                // Read ahead and not changed since: handed over (a later read reads it again).
+                (state @ Some(_), None) => return Ok(state.take().flatten()),
+                (Some(state), Some(_)) => return Ok(state.clone()),
+                (None, _) => {}
+            }
         }
-        let state = load()?;
-        self.entries.insert(profile.clone(), (state.clone(), false));
+        let (state, apart) = load()?;
+        // Only what is held apart is remembered: a state read is usually saved next, so no
+        // copy is kept of it.
+        let cached = self.entries.entry(profile.clone()).or_insert(Cached {
+            state: None,
+            pending: None,
+            apart: None,
+        });
+        cached.apart = apart;
         Ok(state)
     }
 
     /// Remember a state read with others, unless this transaction has one already.
-    pub(crate) fn preload(&mut self, profile: ProfileId, state: Option<AudienceState>) {
-        self.entries.entry(profile).or_insert((state, false));
+    pub(crate) fn preload(&mut self, profile: ProfileId, (state, apart): Loaded) {
+        self.entries.entry(profile).or_insert(Cached {
+            state: Some(state),
+            pending: None,
+            apart,
+        });
+    }
+
+    /// Whether this transaction read or changed the profile's state already.
+    pub(crate) fn holds(&self, profile: &ProfileId) -> bool {
+        self.entries.contains_key(profile)
+    }
+
+    /// Whether this transaction has written any state back yet.
+    pub(crate) fn flushed(&self) -> bool {
+        self.flushed
     }
 
     pub(crate) fn put(&mut self, profile: &ProfileId, state: Option<AudienceState>) {
-        self.entries.insert(profile.clone(), (state, true));
+        let cached = self.entry(profile);
+        cached.state = Some(state);
+        cached.pending = Some(Pending::Whole);
     }
 
-    /// The changed entries, leaving the cache clean.
-    pub(crate) fn take_dirty(&mut self) -> Vec<(ProfileId, Option<AudienceState>)> {
-        self.entries
-            .iter_mut()
-            .filter(|(_, (_, dirty))| *dirty)
-            .map(|(p, (state, dirty))| {
-                *dirty = false;
-                (p.clone(), state.clone())
-            })
-            .collect()
+    /// Store `state`, which differs from the one stored only in `built_for` and `rebuilt`.
+    pub(crate) fn put_facts(
+        &mut self,
+        profile: &ProfileId,
+        state: AudienceState,
+        rebuilt: &BTreeSet<String>,
+    ) {
+        if !self.entries.contains_key(profile) {
+            // Not read first: what is held apart is unknown, so the whole state is written.
+            return self.put(profile, Some(state));
+        }
+        let cached = self.entry(profile);
+        cached.state = Some(Some(state));
+        cached.pending = match cached.pending.take() {
+            None => Some(Pending::Facts(rebuilt.clone())),
+            Some(Pending::Facts(earlier)) => {
+                Some(Pending::Facts(earlier.union(rebuilt).cloned().collect()))
+            }
+            Some(Pending::Whole) => Some(Pending::Whole),
+        };
+    }
+
+    fn entry(&mut self, profile: &ProfileId) -> &mut Cached {
+        self.entries.entry(profile.clone()).or_insert(Cached {
+            state: None,
+            pending: None,
+            // Not read first: whatever is held apart must go with a whole write.
+            apart: Some(BTreeSet::new()),
+        })
+    }
+
+    /// The changed entries, leaving the cache clean (written states are not kept: a later
+    /// read in the transaction reads what was written).
+    pub(crate) fn take_dirty(&mut self) -> Vec<Dirty> {
+        let dirty: Vec<ProfileId> = self
+            .entries
+            .iter()
+            .filter(|(_, c)| c.pending.is_some())
+            .map(|(p, _)| p.clone())
+            .collect();
+        let mut out = Vec::with_capacity(dirty.len());
+        for profile in dirty {
+            let Some(cached) = self.entries.remove(&profile) else {
+                continue;
+            };
+            let write = match cached.pending {
+                Some(Pending::Facts(rebuilt)) => {
+                    let apart = cached.apart.unwrap_or_default();
+                    Write::Apart(apart.union(&rebuilt).cloned().collect())
+                }
+                _ => Write::Whole {
+                    apart: cached.apart.is_some(),
+                },
+            };
+            out.push(Dirty {
+                profile,
+                state: cached.state.flatten(),
+                write,
+            });
+        }
+        self.flushed |= !out.is_empty();
+        out
     }
 }

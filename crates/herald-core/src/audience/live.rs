@@ -74,6 +74,25 @@ pub trait AudienceStore: RebuildStore {
         profile: &ProfileId,
         state: &AudienceState,
     ) -> Result<(), Self::Error>;
+    /// Store a state that differs from the one stored only in `built_for` and in the facts
+    /// `rebuilt` (a rebuild that moved no membership, computed value or timer): a backend may
+    /// write just those, apart from the rest. [`AudienceStore::audience_state`] returns the
+    /// state with them.
+    fn save_audience_facts(
+        &mut self,
+        profile: &ProfileId,
+        state: AudienceState,
+        rebuilt: &BTreeSet<String>,
+    ) -> Result<(), Self::Error> {
+        let _ = rebuilt;
+        self.save_audience_state(profile, &state)
+    }
+    /// These profiles' states are about to be read one by one: a backend may read them
+    /// together (on several cores) now.
+    fn read_ahead_audience_states(&mut self, profiles: &[&ProfileId]) -> Result<(), Self::Error> {
+        let _ = profiles;
+        Ok(())
+    }
     fn drop_audience_state(&mut self, profile: &ProfileId) -> Result<(), Self::Error>;
     /// Apply one change to the member lists and append it to the profile's history.
     fn record_membership(
@@ -199,7 +218,7 @@ pub fn on_profile_event<S: AudienceStore + ?Sized>(
         ),
     };
     let changes = if rebuild {
-        rebuild_facts(store, catalog, profile, &mut state, now, load)?;
+        rebuild_facts(store, catalog, profile, &mut state, now, load, None)?;
         // Facts kept from an earlier build have not seen this event yet (folding is
         // idempotent, so the rebuilt ones are unchanged by it).
         state.facts.fold(catalog.facts(), event, now);
@@ -296,24 +315,65 @@ pub fn refresh_stored<S: AudienceStore + ?Sized>(
     changes: Changes,
     load: &mut LoadEvents<'_, S::Error>,
 ) -> Result<(), S::Error> {
-    if store.identity(profile)?.is_none() {
+    refresh_known(store, catalog, profile, now, cause, changes, load, None)
+}
+
+/// Events of one profile already found: the seqs of all its events with these names.
+#[derive(Clone, Copy)]
+struct Known<'a> {
+    names: &'a BTreeSet<String>,
+    seqs: &'a [u64],
+}
+
+/// [`refresh_stored`], with the profile's events of some names already found.
+#[allow(clippy::too_many_arguments)]
+fn refresh_known<S: AudienceStore + ?Sized>(
+    store: &mut S,
+    catalog: &Catalog,
+    profile: &ProfileId,
+    now: i64,
+    cause: Cause,
+    changes: Changes,
+    load: &mut LoadEvents<'_, S::Error>,
+    known: Option<Known<'_>>,
+) -> Result<(), S::Error> {
+    if !store.profile_exists(profile)? {
         return leave_all(store, catalog, profile, now, cause);
     }
     let mut state = store.audience_state(profile)?.unwrap_or_default();
-    let (cause, changes) = if catalog.is_built_for(&state.built_for) {
+    let (cause, changes, rebuilt) = if catalog.is_built_for(&state.built_for) {
         state.built_for = catalog.fingerprint().to_owned();
-        (cause, changes)
+        (cause, changes, Some(BTreeSet::new()))
     } else {
-        let changes = match rebuild_facts(store, catalog, profile, &mut state, now, load)? {
-            Some(rebuilt) => Changes {
-                facts: changes.facts.into_iter().chain(rebuilt).collect(),
-                ..changes
-            },
-            None => Changes::all(),
-        };
-        (Cause::Backfill, changes)
+        match rebuild_facts(store, catalog, profile, &mut state, now, load, known)? {
+            Some(rebuilt) => {
+                let changes = Changes {
+                    facts: changes.facts.into_iter().chain(rebuilt.clone()).collect(),
+                    ..changes
+                };
+                (
+                    Cause::Backfill,
+                    changes,
+                    Some(rebuilt.into_iter().collect()),
+                )
+            }
+            None => (Cause::Backfill, Changes::all(), None),
+        }
     };
-    refresh(store, catalog, profile, &mut state, now, cause, &changes)
+    let kept = Stored::Facts(rebuilt.as_ref());
+    evaluate_and_store(
+        store, catalog, profile, &mut state, now, cause, &changes, kept,
+    )
+}
+
+/// How a refreshed state is stored.
+#[derive(Clone, Copy)]
+enum Stored<'a> {
+    /// Whole.
+    Whole,
+    /// When nothing moved, as its `built_for` and these rebuilt facts
+    /// ([`AudienceStore::save_audience_facts`]); `None`: every fact was rebuilt.
+    Facts(Option<&'a BTreeSet<String>>),
 }
 
 /// What one step of a scoped backfill did.
@@ -369,11 +429,16 @@ pub fn backfill_scoped<S: AudienceStore + ?Sized>(
         let ts = e.timestamp.timestamp_millis();
         specs.iter().any(|s| s.keeps(ts, now) && s.matches(e))
     };
-    let mut visit: BTreeSet<ProfileId> = members.into_iter().filter(|p| within(p)).collect();
-    let mut looked_at = visit.clone();
+    // Each visited profile, with its events of the scope's names when it has any.
+    let mut visit: BTreeMap<ProfileId, Option<Vec<u64>>> = members
+        .into_iter()
+        .filter(|p| within(p))
+        .map(|p| (p, None))
+        .collect();
+    let mut looked_at: BTreeSet<ProfileId> = visit.keys().cloned().collect();
     for (profile, seqs) in named {
         if seqs.iter().filter_map(|s| events.get(s)).any(hit) {
-            visit.insert(profile.clone());
+            visit.insert(profile.clone(), Some(seqs));
         }
         looked_at.insert(profile);
     }
@@ -382,8 +447,13 @@ pub fn backfill_scoped<S: AudienceStore + ?Sized>(
         true => Ok(seqs.iter().filter_map(|s| events.remove_entry(s)).collect()),
         false => load(seqs),
     };
-    for profile in &visit {
-        refresh_stored(
+    store.read_ahead_audience_states(&visit.keys().collect::<Vec<_>>())?;
+    for (profile, seqs) in &visit {
+        let known = seqs.as_deref().map(|seqs| Known {
+            names: &scope.names,
+            seqs,
+        });
+        refresh_known(
             store,
             catalog,
             profile,
@@ -391,6 +461,7 @@ pub fn backfill_scoped<S: AudienceStore + ?Sized>(
             Cause::Backfill,
             changes.clone(),
             &mut load_once,
+            known,
         )?;
     }
     Ok(ScopedStep {
@@ -417,7 +488,7 @@ pub fn on_split<S: AudienceStore + ?Sized>(
     let fingerprint = catalog.fingerprint().to_owned();
     for profile in affected.iter().copied() {
         // A profile the replay did not bring back (or created and then merged away) is gone.
-        if store.identity(profile)?.is_none() {
+        if !store.profile_exists(profile)? {
             leave_all(store, catalog, profile, now, Cause::Split)?;
             if Some(profile) == deleted {
                 store.forget_memberships(profile)?;
@@ -483,7 +554,8 @@ fn leave_all<S: AudienceStore + ?Sized>(
 /// Bring a profile's facts, built for another catalog, up to `catalog`. When the catalog knows
 /// the one they were built for ([`Catalog::rebuild_from`]), only the facts that one lacked are
 /// folded again, from the events whose names they can match; otherwise all of them, from the
-/// whole history. Returns the facts rebuilt, `None` for all of them.
+/// whole history (`known` spares looking the events up when it holds all their names).
+/// Returns the facts rebuilt, `None` for all of them.
 fn rebuild_facts<S: AudienceStore + ?Sized>(
     store: &mut S,
     catalog: &Catalog,
@@ -491,6 +563,7 @@ fn rebuild_facts<S: AudienceStore + ?Sized>(
     state: &mut AudienceState,
     now: i64,
     load: &mut LoadEvents<'_, S::Error>,
+    known: Option<Known<'_>>,
 ) -> Result<Option<Vec<String>>, S::Error> {
     let rebuilt = match catalog.rebuild_from(&state.built_for) {
         Some(plan) => {
@@ -499,9 +572,12 @@ fn rebuild_facts<S: AudienceStore + ?Sized>(
                 .facts
                 .retain(|id, _| catalog.facts().contains_key(id) && !plan.facts.contains_key(id));
             if !plan.facts.is_empty() {
-                let seqs = match &plan.names {
-                    Some(names) => store.event_seqs_named(profile, names)?,
-                    None => store.event_seqs(profile)?,
+                let seqs = match (&plan.names, known) {
+                    (Some(names), Some(known)) if names.is_subset(known.names) => {
+                        known.seqs.to_vec()
+                    }
+                    (Some(names), _) => store.event_seqs_named(profile, names)?,
+                    (None, _) => store.event_seqs(profile)?,
                 };
                 if !seqs.is_empty() {
                     for (_, event) in load(&seqs)? {
@@ -547,9 +623,36 @@ pub fn refresh<S: AudienceStore + ?Sized>(
     cause: Cause,
     changes: &Changes,
 ) -> Result<(), S::Error> {
+    evaluate_and_store(
+        store,
+        catalog,
+        profile,
+        state,
+        now,
+        cause,
+        changes,
+        Stored::Whole,
+    )
+}
+
+/// [`refresh`], storing the state as `stored` says (with [`Stored::Facts`], moved out of
+/// `state` when nothing else moved).
+#[allow(clippy::too_many_arguments)]
+fn evaluate_and_store<S: AudienceStore + ?Sized>(
+    store: &mut S,
+    catalog: &Catalog,
+    profile: &ProfileId,
+    state: &mut AudienceState,
+    now: i64,
+    cause: Cause,
+    changes: &Changes,
+    stored: Stored<'_>,
+) -> Result<(), S::Error> {
     state.facts.prune(catalog.facts(), now);
     // Audiences deleted from the catalog took their member lists with them.
+    let listed = state.members.len();
     state.members.retain(|a| catalog.audience(a).is_some());
+    let mut moved = state.members.len() != listed;
     let previous = Outcome {
         computed: std::mem::take(&mut state.computed),
         members: state.members.clone(),
@@ -578,6 +681,9 @@ pub fn refresh<S: AudienceStore + ?Sized>(
         &plan,
     );
     let changes = diff(&state.members, &outcome.members);
+    moved |= !changes.is_empty()
+        || outcome.computed != previous.computed
+        || outcome.dues != previous.dues;
     for (audience, entered) in changes {
         let change = MembershipChange {
             audience,
@@ -590,7 +696,12 @@ pub fn refresh<S: AudienceStore + ?Sized>(
     state.members = outcome.members;
     state.computed = outcome.computed;
     state.dues = outcome.dues;
-    store.save_audience_state(profile, state)
+    match stored {
+        Stored::Facts(Some(rebuilt)) if !moved => {
+            store.save_audience_facts(profile, std::mem::take(state), rebuilt)
+        }
+        _ => store.save_audience_state(profile, state),
+    }
 }
 
 /// Audiences entered (`true`) and exited (`false`), in audience id order.

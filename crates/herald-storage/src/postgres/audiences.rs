@@ -14,7 +14,8 @@ impl PgTxn<'_> {
     pub(super) fn flush_audiences(&mut self) -> Result<()> {
         let (mut ids, mut states, mut dues, mut gone) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for (profile, state) in self.audiences.take_dirty() {
+        // Nothing is held apart here: every write is whole.
+        for crate::Dirty { profile, state, .. } in self.audiences.take_dirty() {
             match state {
                 Some(state) => {
                     ids.push(profile.0);
@@ -52,7 +53,8 @@ impl AudienceStore for PgTxn<'_> {
                 "SELECT state FROM audience_state WHERE profile_id = $1",
                 &[&profile.as_str()],
             )?;
-            Ok(row.map(|r| serde_json::from_str(r.get(0))).transpose()?)
+            let state = row.map(|r| serde_json::from_str(r.get(0))).transpose()?;
+            Ok((state, None))
         })
     }
 

@@ -717,7 +717,7 @@ impl StateTxn for PgTxn<'_> {
                 .get::<_, Option<&str>>(2)
                 .map(serde_json::from_str)
                 .transpose()?;
-            self.audiences.preload(profile.clone(), audience);
+            self.audiences.preload(profile.clone(), (audience, None));
             self.states.entry(profile).or_insert((state, false));
         }
         Ok(())

@@ -1,8 +1,9 @@
 //! Audiences on `state.db`: the processor's [`AudienceStore`] inside its transactions, and the
 //! [`Audiences`] reads and definition changes for the API.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
+use herald_core::audience::facts::Hit;
 use herald_core::audience::{AudienceState, AudienceStore, MembershipChange};
 use herald_core::identity::ProfileId;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -11,7 +12,7 @@ use serde::Serialize;
 
 use super::projection::SqliteTxn;
 use super::SqliteStore;
-use crate::{change_from_row, lock, Audiences, Backfill, Definitions, Result};
+use crate::{change_from_row, lock, Audiences, Backfill, Definitions, Result, Write};
 
 pub(super) fn setting<T: DeserializeOwned>(conn: &Connection, key: &str) -> Result<Option<T>> {
     let value: Option<String> = conn
@@ -37,31 +38,80 @@ fn definitions_version(conn: &Connection) -> Result<u64> {
     Ok(v.unwrap_or(0) as u64)
 }
 
-fn state_of(conn: &Connection, profile: &ProfileId) -> Result<Option<AudienceState>> {
+/// States each thread of a parallel read ahead reads at least.
+const READ_AHEAD_PART: usize = 64;
+
+/// The profile's audience state, with the facts held apart from it laid over it.
+fn state_of(conn: &Connection, profile: &ProfileId) -> Result<crate::Loaded> {
     let state: Option<String> = conn
         .prepare_cached("SELECT state FROM audience_state WHERE profile_id = ?1")?
         .query_row(params![profile.as_str()], |r| r.get(0))
         .optional()?;
-    Ok(state.map(|s| serde_json::from_str(&s)).transpose()?)
+    let mut state: Option<AudienceState> = state.map(|s| serde_json::from_str(&s)).transpose()?;
+    let apart: Option<(String, String)> = conn
+        .prepare_cached("SELECT built_for, facts FROM audience_facts_apart WHERE profile_id = ?1")?
+        .query_row(params![profile.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((built_for, facts)) = apart else {
+        return Ok((state, None));
+    };
+    let facts: BTreeMap<String, Vec<Hit>> = serde_json::from_str(&facts)?;
+    let over = state.get_or_insert_with(AudienceState::default);
+    over.built_for = built_for;
+    let ids = facts.keys().cloned().collect();
+    for (id, hits) in facts {
+        match hits.is_empty() {
+            true => over.facts.facts.remove(&id),
+            false => over.facts.facts.insert(id, hits),
+        };
+    }
+    Ok((state, Some(ids)))
 }
 
 impl SqliteTxn<'_> {
     /// Write the audience states changed in this transaction.
     pub(super) fn flush_audiences(&mut self) -> Result<()> {
-        for (profile, state) in self.audiences.take_dirty() {
-            match state {
-                Some(state) => {
+        for crate::Dirty {
+            profile,
+            state,
+            write,
+        } in self.audiences.take_dirty()
+        {
+            let p = profile.as_str();
+            match (state, write) {
+                (Some(state), Write::Apart(ids)) => {
+                    // Each rebuilt fact, an empty list for one with no hits left (it hides
+                    // what the stored state may still hold of it).
+                    let facts: BTreeMap<&String, &[Hit]> =
+                        ids.iter().map(|id| (id, state.facts.hits(id))).collect();
                     self.tx
                         .prepare_cached(
-                            "INSERT INTO audience_state (profile_id, state, due_ms) VALUES (?1, ?2, ?3) \
-                             ON CONFLICT (profile_id) DO UPDATE SET state = excluded.state, due_ms = excluded.due_ms",
+                            "INSERT INTO audience_facts_apart (profile_id, built_for, facts) VALUES (?1, ?2, ?3) \
+                             ON CONFLICT (profile_id) DO UPDATE SET built_for = excluded.built_for, facts = excluded.facts",
                         )?
-                        .execute(params![profile.as_str(), serde_json::to_string(&state)?, state.due()])?;
+                        .execute(params![p, state.built_for, serde_json::to_string(&facts)?])?;
                 }
-                None => {
-                    self.tx
-                        .prepare_cached("DELETE FROM audience_state WHERE profile_id = ?1")?
-                        .execute(params![profile.as_str()])?;
+                (state, write) => {
+                    match state {
+                        Some(state) => self
+                            .tx
+                            .prepare_cached(
+                                "INSERT INTO audience_state (profile_id, state, due_ms) VALUES (?1, ?2, ?3) \
+                                 ON CONFLICT (profile_id) DO UPDATE SET state = excluded.state, due_ms = excluded.due_ms",
+                            )?
+                            .execute(params![p, serde_json::to_string(&state)?, state.due()])?,
+                        None => self
+                            .tx
+                            .prepare_cached("DELETE FROM audience_state WHERE profile_id = ?1")?
+                            .execute(params![p])?,
+                    };
+                    if matches!(write, Write::Whole { apart: true }) {
+                        self.tx
+                            .prepare_cached(
+                                "DELETE FROM audience_facts_apart WHERE profile_id = ?1",
+                            )?
+                            .execute(params![p])?;
+                    }
                 }
             }
         }
@@ -77,6 +127,47 @@ impl AudienceStore for SqliteTxn<'_> {
 
     fn save_audience_state(&mut self, profile: &ProfileId, state: &AudienceState) -> Result<()> {
         self.audiences.put(profile, Some(state.clone()));
+        Ok(())
+    }
+
+    fn save_audience_facts(
+        &mut self,
+        profile: &ProfileId,
+        state: AudienceState,
+        rebuilt: &BTreeSet<String>,
+    ) -> Result<()> {
+        self.audiences.put_facts(profile, state, rebuilt);
+        Ok(())
+    }
+
+    /// Reads the states and whether the profiles exist (what refreshing them asks first).
+    fn read_ahead_audience_states(&mut self, profiles: &[&ProfileId]) -> Result<()> {
+        // Readers see the last commit: what this transaction sees too, for every profile
+        // while it has written no audience state back and removed no profile (the profiles it
+        // created the readers do not see, and are looked up in the transaction).
+        if self.audiences.flushed() || self.removed_profiles {
+            return Ok(());
+        }
+        let unread: Vec<&ProfileId> = profiles
+            .iter()
+            .copied()
+            .filter(|p| !self.audiences.holds(p))
+            .collect();
+        let read = self
+            .readers
+            .read_in_parallel(&unread, READ_AHEAD_PART, |conn, part| {
+                let mut exists =
+                    conn.prepare_cached("SELECT 1 FROM profiles WHERE profile_id = ?1")?;
+                part.iter()
+                    .map(|p| Ok((exists.exists(params![p.as_str()])?, state_of(conn, p)?)))
+                    .collect()
+            })?;
+        for (profile, (exists, loaded)) in unread.into_iter().zip(read) {
+            if exists {
+                self.existing.insert(profile.clone());
+            }
+            self.audiences.preload(profile.clone(), loaded);
+        }
         Ok(())
     }
 
@@ -302,7 +393,7 @@ impl Audiences for SqliteStore {
     }
 
     fn audience_state_of(&self, profile: &ProfileId) -> Result<Option<AudienceState>> {
-        state_of(&*self.state_readers.get()?, profile)
+        Ok(state_of(&*self.state_readers.get()?, profile)?.0)
     }
 
     fn membership_history(

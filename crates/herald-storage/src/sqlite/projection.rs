@@ -3,7 +3,7 @@
 //! Profile states are cached for the length of a transaction and written once at commit, so a
 //! batch of events for one busy profile costs one read and one write of its state.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use herald_core::event::{Event, EventType};
 use herald_core::identity::{Identifier, ProfileId, ProfileIdentity, Separation};
@@ -24,6 +24,14 @@ pub(super) struct SqliteTxn<'c> {
     /// Profile states read or written in this transaction; `true` when dirty.
     states: HashMap<ProfileId, (ProfileState, bool)>,
     pub(super) audiences: crate::AudienceCache,
+    /// The store's `state.db` readers.
+    pub(super) readers: &'c super::pool::Pool,
+    /// Profiles a read ahead found (`read_ahead_audience_states`), less those retired or
+    /// cleared since.
+    pub(super) existing: HashSet<ProfileId>,
+    /// Whether this transaction retired or cleared a profile: its readers' view of which
+    /// profiles exist is then out of date.
+    pub(super) removed_profiles: bool,
 }
 
 impl ProjectionBackend for SqliteStore {
@@ -34,6 +42,9 @@ impl ProjectionBackend for SqliteStore {
             tx,
             states: HashMap::new(),
             audiences: crate::AudienceCache::default(),
+            readers: &self.state_readers,
+            existing: HashSet::new(),
+            removed_profiles: false,
         };
         f(&mut txn)?;
         txn.flush()?;
@@ -126,6 +137,16 @@ impl ProjectionStore for SqliteTxn<'_> {
             identifiers,
             created_seq: created as u64,
         }))
+    }
+
+    fn profile_exists(&mut self, profile: &ProfileId) -> Result<bool> {
+        if self.existing.contains(profile) {
+            return Ok(true);
+        }
+        Ok(self
+            .tx
+            .prepare_cached("SELECT 1 FROM profiles WHERE profile_id = ?1")?
+            .exists(params![profile.as_str()])?)
     }
 
     fn separations_touching(&mut self, ids: &BTreeSet<Identifier>) -> Result<Vec<Separation>> {
@@ -248,6 +269,8 @@ impl ProjectionStore for SqliteTxn<'_> {
             .prepare_cached("DELETE FROM profiles WHERE profile_id = ?1")?
             .execute(params![loser.as_str()])?;
         self.states.remove(loser);
+        self.existing.remove(loser);
+        self.removed_profiles = true;
         Ok(())
     }
 
@@ -419,6 +442,8 @@ impl RebuildStore for SqliteTxn<'_> {
             self.tx.prepare_cached(sql)?.execute(params![p])?;
         }
         self.states.remove(profile);
+        self.existing.remove(profile);
+        self.removed_profiles = true;
         Ok(())
     }
 }

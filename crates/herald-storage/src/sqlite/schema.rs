@@ -110,6 +110,15 @@ const STATE_MIGRATIONS: &[&str] = &["
 ", "
     -- A backfill visits the profiles with events of the names a change reads.
     CREATE INDEX event_index_by_name ON event_index (name, profile_id);
+", "
+    -- Facts a backfill rebuilt for a profile while moving nothing else, written apart from
+    -- its audience_state (a small row, in id order, instead of the whole state): read over
+    -- it, deleted when the whole state is next written. `facts`: fact id -> hits (JSON).
+    CREATE TABLE audience_facts_apart (
+        profile_id TEXT PRIMARY KEY,
+        built_for TEXT NOT NULL,
+        facts TEXT NOT NULL
+    ) WITHOUT ROWID;
 "];
 
 fn migrate(conn: &Connection, migrations: &[&str]) -> Result<()> {
