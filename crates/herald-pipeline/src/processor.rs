@@ -41,6 +41,9 @@ pub struct ProcessorConfig {
     /// Called on the processor thread when it has caught up, after the store released its
     /// caches: the binary returns the allocator's free memory to the OS here.
     pub on_idle: Option<fn()>,
+    /// Called on the processor thread after each chunk of an audience backfill, until it next
+    /// goes idle: the binary lets the allocator keep freed memory for reuse here.
+    pub on_backfill: Option<fn()>,
     /// How long an idle processor sleeps before looking at the log again when nothing wakes
     /// it. The embedded writer wakes it on every commit; in a cluster, events arrive through
     /// other nodes, so this is the pickup delay there.
@@ -55,6 +58,7 @@ impl Default for ProcessorConfig {
             rules: IdentityRules::default(),
             batch: 1000,
             on_idle: None,
+            on_backfill: None,
             idle_wait: Duration::from_secs(5),
             lease_retry: Duration::from_secs(1),
         }
@@ -606,7 +610,12 @@ impl Processor {
             tracing::error!(error = %e, "audience timers failed; retrying");
         }
         match self.audiences.backfill_step(&self.store, now) {
-            Ok(worked) => worked,
+            Ok(worked) => {
+                if let Some(on_backfill) = self.config.on_backfill.filter(|_| worked) {
+                    on_backfill();
+                }
+                worked
+            }
             Err(e) => {
                 tracing::error!(error = %e, "audience backfill failed; retrying");
                 false

@@ -19,6 +19,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// on the calling thread's next allocations, which an idle thread never makes; SQLite allocates
 /// with the C library's malloc, whose freed page cache glibc keeps until trimmed.
 pub(crate) fn release_allocator_memory() {
+    purge_freed_memory_at_once();
     // SAFETY: both calls only walk and release the allocators' own free lists.
     unsafe {
         libmimalloc_sys::mi_collect(true);
@@ -42,14 +43,24 @@ fn disable_transparent_huge_pages() {
 /// bindings leave it out).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
-/// Return freed pages to the OS when they are freed instead of 10 ms later. A delayed purge
-/// only happens on the owning thread's next allocation, which an idle thread (a Tokio worker
-/// after a burst) never makes: measured idle anonymous RSS after 370k events, 35.0 MiB with
-/// the delay, 23.4 MiB without; the extra page faults under load cost about 1.2% of the
-/// server's CPU samples (BENCHMARKS.md).
+/// Return freed pages to the OS when they are freed instead of up to a second later (mimalloc
+/// v3's default delay). A delayed purge only happens on the owning thread's next allocation,
+/// which an idle thread (a Tokio worker after a burst) never makes: measured idle anonymous
+/// RSS after 370k events, 35.0 MiB with the delay, 23.4 MiB without; the extra page faults
+/// under load cost about 1.2% of the server's CPU samples (BENCHMARKS.md).
 fn purge_freed_memory_at_once() {
     // SAFETY: sets one of mimalloc's runtime options; options are read on every purge.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) }
+}
+
+/// While the processor works through a backfill, keep freed pages for a second (mimalloc
+/// v3's default) instead: its chunks allocate and free the same tens of MiB over and over,
+/// and purging them at once made page faults and zeroing 15–20% of a backfill's time (a 10
+/// ms delay saved little; BENCHMARKS.md). The processor's next idle turn
+/// ([`release_allocator_memory`]) purges at once again.
+pub(crate) fn reuse_freed_memory() {
+    // SAFETY: as in `purge_freed_memory_at_once`.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 1000) }
 }
 
 #[derive(Parser)]

@@ -260,6 +260,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         ProcessorConfig {
             rules,
             on_idle: Some(crate::release_allocator_memory),
+            on_backfill: Some(crate::reuse_freed_memory),
             idle_wait: if cluster.is_some() {
                 CLUSTER_PICKUP
             } else {
