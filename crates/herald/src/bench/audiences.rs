@@ -262,6 +262,11 @@ pub async fn run(mut args: AudiencesArgs) -> anyhow::Result<()> {
                 None
             } else {
                 std::fs::create_dir_all(kept)?;
+                anyhow::ensure!(
+                    std::fs::read_dir(kept)?.next().is_none(),
+                    "{} holds an unfinished history: remove it",
+                    kept.display()
+                );
                 let (server, client) = start(kept, &http)?;
                 let loaded = client.load_with_audiences(&rules, &args).await?;
                 server.stop()?;
