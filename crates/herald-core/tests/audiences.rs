@@ -404,6 +404,15 @@ proptest! {
                             for p in profiles {
                                 refresh_stored(&mut live, catalog, &p, now, Cause::Backfill, changes.clone(), &mut |s: &[u64]| Ok(load(&log, s))).unwrap();
                             }
+                            // What is stored, however it was saved, holds no fact of a
+                            // condition the catalog dropped and no hit its windows dropped.
+                            for (p, state) in &live.audience_states {
+                                for (id, hits) in &state.facts.facts {
+                                    let spec = catalog.facts().get(id);
+                                    prop_assert!(spec.is_some(), "{} keeps the dropped fact {}", p, id);
+                                    prop_assert!(hits.iter().all(|h| spec.is_some_and(|s| s.keeps(h.ts, now))), "{} keeps pruned hits of {}", p, id);
+                                }
+                            }
                             builds.retain(|fingerprint, _| fingerprint == catalog.fingerprint());
                         }
                     }

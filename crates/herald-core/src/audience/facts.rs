@@ -139,15 +139,22 @@ impl ProfileFacts {
         }
     }
 
-    /// Drop hits no window can see any more, and facts the catalog no longer has.
-    pub fn prune(&mut self, specs: &BTreeMap<String, FactSpec>, now: i64) {
-        self.facts.retain(|id, hits| match specs.get(id) {
-            None => false,
-            Some(spec) => {
-                hits.retain(|h| spec.keeps(h.ts, now));
-                !hits.is_empty()
+    /// Drop hits no window can see any more, and facts the catalog no longer has. Returns the
+    /// ids of the facts it changed.
+    pub fn prune(&mut self, specs: &BTreeMap<String, FactSpec>, now: i64) -> Vec<String> {
+        let mut changed = Vec::new();
+        self.facts.retain(|id, hits| {
+            let before = hits.len();
+            match specs.get(id) {
+                None => hits.clear(),
+                Some(spec) => hits.retain(|h| spec.keeps(h.ts, now)),
             }
+            if hits.len() != before || hits.is_empty() {
+                changed.push(id.clone());
+            }
+            !hits.is_empty()
         });
+        changed
     }
 
     pub fn hits(&self, id: &str) -> &[Hit] {

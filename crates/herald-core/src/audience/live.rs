@@ -555,7 +555,8 @@ fn leave_all<S: AudienceStore + ?Sized>(
 /// the one they were built for ([`Catalog::rebuild_from`]), only the facts that one lacked are
 /// folded again, from the events whose names they can match; otherwise all of them, from the
 /// whole history (`known` spares looking the events up when it holds all their names).
-/// Returns the facts rebuilt, `None` for all of them.
+/// Returns the facts rebuilt and those dropped (the catalog has them no more), `None` for all
+/// of them.
 fn rebuild_facts<S: AudienceStore + ?Sized>(
     store: &mut S,
     catalog: &Catalog,
@@ -567,10 +568,14 @@ fn rebuild_facts<S: AudienceStore + ?Sized>(
 ) -> Result<Option<Vec<String>>, S::Error> {
     let rebuilt = match catalog.rebuild_from(&state.built_for) {
         Some(plan) => {
-            state
-                .facts
-                .facts
-                .retain(|id, _| catalog.facts().contains_key(id) && !plan.facts.contains_key(id));
+            let mut dropped = Vec::new();
+            state.facts.facts.retain(|id, _| {
+                let kept = catalog.facts().contains_key(id);
+                if !kept {
+                    dropped.push(id.clone());
+                }
+                kept && !plan.facts.contains_key(id)
+            });
             if !plan.facts.is_empty() {
                 let seqs = match (&plan.names, known) {
                     (Some(names), Some(known)) if names.is_subset(known.names) => {
@@ -585,7 +590,7 @@ fn rebuild_facts<S: AudienceStore + ?Sized>(
                     }
                 }
             }
-            Some(plan.facts.keys().cloned().collect())
+            Some(plan.facts.keys().cloned().chain(dropped).collect())
         }
         None => {
             state.facts = build_facts(store, catalog, profile, now, load)?;
@@ -648,7 +653,7 @@ fn evaluate_and_store<S: AudienceStore + ?Sized>(
     changes: &Changes,
     stored: Stored<'_>,
 ) -> Result<(), S::Error> {
-    state.facts.prune(catalog.facts(), now);
+    let pruned = state.facts.prune(catalog.facts(), now);
     // Audiences deleted from the catalog took their member lists with them.
     let listed = state.members.len();
     state.members.retain(|a| catalog.audience(a).is_some());
@@ -698,7 +703,16 @@ fn evaluate_and_store<S: AudienceStore + ?Sized>(
     state.dues = outcome.dues;
     match stored {
         Stored::Facts(Some(rebuilt)) if !moved => {
-            store.save_audience_facts(profile, std::mem::take(state), rebuilt)
+            // The facts pruned changed too.
+            let changed: BTreeSet<String>;
+            let written = match pruned.is_empty() {
+                true => rebuilt,
+                false => {
+                    changed = rebuilt.iter().cloned().chain(pruned).collect();
+                    &changed
+                }
+            };
+            store.save_audience_facts(profile, std::mem::take(state), written)
         }
         _ => store.save_audience_state(profile, state),
     }

@@ -393,7 +393,13 @@ impl Audiences for SqliteStore {
     }
 
     fn audience_state_of(&self, profile: &ProfileId) -> Result<Option<AudienceState>> {
-        Ok(state_of(&*self.state_readers.get()?, profile)?.0)
+        let conn = self.state_readers.get()?;
+        // One snapshot for the state and the facts held apart from it.
+        let tx =
+            rusqlite::Transaction::new_unchecked(&conn, rusqlite::TransactionBehavior::Deferred)?;
+        let state = state_of(&tx, profile)?.0;
+        tx.commit()?;
+        Ok(state)
     }
 
     fn membership_history(
