@@ -341,6 +341,7 @@ fn refresh_known<S: AudienceStore + ?Sized>(
         return leave_all(store, catalog, profile, now, cause);
     }
     let mut state = store.audience_state(profile)?.unwrap_or_default();
+    // The facts rebuilt, when not all of them.
     let (cause, changes, rebuilt) = if catalog.is_built_for(&state.built_for) {
         state.built_for = catalog.fingerprint().to_owned();
         (cause, changes, Some(BTreeSet::new()))
@@ -348,32 +349,17 @@ fn refresh_known<S: AudienceStore + ?Sized>(
         match rebuild_facts(store, catalog, profile, &mut state, now, load, known)? {
             Some(rebuilt) => {
                 let changes = Changes {
-                    facts: changes.facts.into_iter().chain(rebuilt.clone()).collect(),
+                    facts: &changes.facts | &rebuilt,
                     ..changes
                 };
-                (
-                    Cause::Backfill,
-                    changes,
-                    Some(rebuilt.into_iter().collect()),
-                )
+                (Cause::Backfill, changes, Some(rebuilt))
             }
             None => (Cause::Backfill, Changes::all(), None),
         }
     };
-    let kept = Stored::Facts(rebuilt.as_ref());
     evaluate_and_store(
-        store, catalog, profile, &mut state, now, cause, &changes, kept,
+        store, catalog, profile, &mut state, now, cause, &changes, rebuilt,
     )
-}
-
-/// How a refreshed state is stored.
-#[derive(Clone, Copy)]
-enum Stored<'a> {
-    /// Whole.
-    Whole,
-    /// When nothing moved, as its `built_for` and these rebuilt facts
-    /// ([`AudienceStore::save_audience_facts`]); `None`: every fact was rebuilt.
-    Facts(Option<&'a BTreeSet<String>>),
 }
 
 /// What one step of a scoped backfill did.
@@ -555,8 +541,8 @@ fn leave_all<S: AudienceStore + ?Sized>(
 /// the one they were built for ([`Catalog::rebuild_from`]), only the facts that one lacked are
 /// folded again, from the events whose names they can match; otherwise all of them, from the
 /// whole history (`known` spares looking the events up when it holds all their names).
-/// Returns the facts rebuilt and those dropped (the catalog has them no more), `None` for all
-/// of them.
+/// Returns the facts rebuilt and those dropped (the catalog has them no more), `None` when it
+/// rebuilt all of them.
 fn rebuild_facts<S: AudienceStore + ?Sized>(
     store: &mut S,
     catalog: &Catalog,
@@ -565,14 +551,14 @@ fn rebuild_facts<S: AudienceStore + ?Sized>(
     now: i64,
     load: &mut LoadEvents<'_, S::Error>,
     known: Option<Known<'_>>,
-) -> Result<Option<Vec<String>>, S::Error> {
+) -> Result<Option<BTreeSet<String>>, S::Error> {
     let rebuilt = match catalog.rebuild_from(&state.built_for) {
         Some(plan) => {
-            let mut dropped = Vec::new();
+            let mut dropped = BTreeSet::new();
             state.facts.facts.retain(|id, _| {
                 let kept = catalog.facts().contains_key(id);
                 if !kept {
-                    dropped.push(id.clone());
+                    dropped.insert(id.clone());
                 }
                 kept && !plan.facts.contains_key(id)
             });
@@ -590,7 +576,8 @@ fn rebuild_facts<S: AudienceStore + ?Sized>(
                     }
                 }
             }
-            Some(plan.facts.keys().cloned().chain(dropped).collect())
+            dropped.extend(plan.facts.keys().cloned());
+            Some(dropped)
         }
         None => {
             state.facts = build_facts(store, catalog, profile, now, load)?;
@@ -628,20 +615,12 @@ pub fn refresh<S: AudienceStore + ?Sized>(
     cause: Cause,
     changes: &Changes,
 ) -> Result<(), S::Error> {
-    evaluate_and_store(
-        store,
-        catalog,
-        profile,
-        state,
-        now,
-        cause,
-        changes,
-        Stored::Whole,
-    )
+    evaluate_and_store(store, catalog, profile, state, now, cause, changes, None)
 }
 
-/// [`refresh`], storing the state as `stored` says (with [`Stored::Facts`], moved out of
-/// `state` when nothing else moved).
+/// [`refresh`]. With `facts_only`, facts that changed (besides those pruned here) while the
+/// rest was kept, a state in which nothing else moved is stored as just its `built_for` and
+/// those facts ([`AudienceStore::save_audience_facts`]), moved out of `state`.
 #[allow(clippy::too_many_arguments)]
 fn evaluate_and_store<S: AudienceStore + ?Sized>(
     store: &mut S,
@@ -651,7 +630,7 @@ fn evaluate_and_store<S: AudienceStore + ?Sized>(
     now: i64,
     cause: Cause,
     changes: &Changes,
-    stored: Stored<'_>,
+    facts_only: Option<BTreeSet<String>>,
 ) -> Result<(), S::Error> {
     let pruned = state.facts.prune(catalog.facts(), now);
     // Audiences deleted from the catalog took their member lists with them.
@@ -701,18 +680,10 @@ fn evaluate_and_store<S: AudienceStore + ?Sized>(
     state.members = outcome.members;
     state.computed = outcome.computed;
     state.dues = outcome.dues;
-    match stored {
-        Stored::Facts(Some(rebuilt)) if !moved => {
-            // The facts pruned changed too.
-            let changed: BTreeSet<String>;
-            let written = match pruned.is_empty() {
-                true => rebuilt,
-                false => {
-                    changed = rebuilt.iter().cloned().chain(pruned).collect();
-                    &changed
-                }
-            };
-            store.save_audience_facts(profile, std::mem::take(state), written)
+    match facts_only {
+        Some(mut changed) if !moved => {
+            changed.extend(pruned);
+            store.save_audience_facts(profile, std::mem::take(state), &changed)
         }
         _ => store.save_audience_state(profile, state),
     }

@@ -10,7 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::projection::SqliteTxn;
+use super::projection::{profile_exists, SqliteTxn};
 use super::SqliteStore;
 use crate::{change_from_row, lock, Audiences, Backfill, Definitions, Result, Write};
 
@@ -156,10 +156,8 @@ impl AudienceStore for SqliteTxn<'_> {
         let read = self
             .readers
             .read_in_parallel(&unread, READ_AHEAD_PART, |conn, part| {
-                let mut exists =
-                    conn.prepare_cached("SELECT 1 FROM profiles WHERE profile_id = ?1")?;
                 part.iter()
-                    .map(|p| Ok((exists.exists(params![p.as_str()])?, state_of(conn, p)?)))
+                    .map(|p| Ok((profile_exists(conn, p)?, state_of(conn, p)?)))
                     .collect()
             })?;
         for (profile, (exists, loaded)) in unread.into_iter().zip(read) {
@@ -312,14 +310,12 @@ impl AudienceStore for SqliteTxn<'_> {
 
 impl Audiences for SqliteStore {
     fn definitions(&self) -> Result<Definitions> {
-        let conn = self.state_readers.get()?;
-        // One read transaction: the document and its version from the same snapshot.
-        let tx =
-            rusqlite::Transaction::new_unchecked(&conn, rusqlite::TransactionBehavior::Deferred)?;
-        let mut definitions: Definitions = setting(&tx, "definitions")?.unwrap_or_default();
-        definitions.version = definitions_version(&tx)?;
-        tx.commit()?;
-        Ok(definitions)
+        // The document and its version from the same snapshot.
+        self.state_readers.read(|conn| {
+            let mut definitions: Definitions = setting(conn, "definitions")?.unwrap_or_default();
+            definitions.version = definitions_version(conn)?;
+            Ok(definitions)
+        })
     }
 
     fn definitions_version(&self) -> Result<u64> {
@@ -393,13 +389,8 @@ impl Audiences for SqliteStore {
     }
 
     fn audience_state_of(&self, profile: &ProfileId) -> Result<Option<AudienceState>> {
-        let conn = self.state_readers.get()?;
         // One snapshot for the state and the facts held apart from it.
-        let tx =
-            rusqlite::Transaction::new_unchecked(&conn, rusqlite::TransactionBehavior::Deferred)?;
-        let state = state_of(&tx, profile)?.0;
-        tx.commit()?;
-        Ok(state)
+        Ok(self.state_readers.read(|conn| state_of(conn, profile))?.0)
     }
 
     fn membership_history(

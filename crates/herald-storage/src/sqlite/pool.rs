@@ -77,6 +77,17 @@ impl Drop for Pooled<'_> {
 }
 
 impl Pool {
+    /// `read` on one connection inside one read transaction: one snapshot for all it reads,
+    /// and one file lock instead of one per statement.
+    pub(crate) fn read<R>(&self, read: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
+        let conn = self.get()?;
+        let tx =
+            rusqlite::Transaction::new_unchecked(&conn, rusqlite::TransactionBehavior::Deferred)?;
+        let out = read(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
     /// `read` over `items` split into parts of at least `min_part`, one per core, each part
     /// inside one read transaction of its own connection; the results in the items' order.
     /// Each part sees the last committed state, as of when it starts.
@@ -86,17 +97,7 @@ impl Pool {
         min_part: usize,
         read: impl Fn(&Connection, &[T]) -> Result<Vec<R>> + Sync,
     ) -> Result<Vec<R>> {
-        let in_one = |part: &[T]| -> Result<Vec<R>> {
-            let conn = self.get()?;
-            // One read transaction for the part, not one (with its file locking) per read.
-            let tx = rusqlite::Transaction::new_unchecked(
-                &conn,
-                rusqlite::TransactionBehavior::Deferred,
-            )?;
-            let out = read(&tx, part)?;
-            tx.commit()?;
-            Ok(out)
-        };
+        let in_one = |part: &[T]| self.read(|conn| read(conn, part));
         let parts = std::thread::available_parallelism()
             .map_or(1, usize::from)
             .min(items.len() / min_part.max(1))

@@ -11,7 +11,7 @@ use herald_core::profile::{GroupState, ProfileState};
 use herald_core::projection::{
     IdentityLink, MergeRecord, ProjectionStore, RebuildStore, RefusalRecord,
 };
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::SqliteStore;
 use crate::lock;
@@ -32,6 +32,12 @@ pub(super) struct SqliteTxn<'c> {
     /// Whether this transaction retired or cleared a profile: its readers' view of which
     /// profiles exist is then out of date.
     pub(super) removed_profiles: bool,
+}
+
+pub(super) fn profile_exists(conn: &Connection, profile: &ProfileId) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM profiles WHERE profile_id = ?1")?
+        .exists(params![profile.as_str()])?)
 }
 
 impl ProjectionBackend for SqliteStore {
@@ -140,13 +146,7 @@ impl ProjectionStore for SqliteTxn<'_> {
     }
 
     fn profile_exists(&mut self, profile: &ProfileId) -> Result<bool> {
-        if self.existing.contains(profile) {
-            return Ok(true);
-        }
-        Ok(self
-            .tx
-            .prepare_cached("SELECT 1 FROM profiles WHERE profile_id = ?1")?
-            .exists(params![profile.as_str()])?)
+        Ok(self.existing.contains(profile) || profile_exists(&self.tx, profile)?)
     }
 
     fn separations_touching(&mut self, ids: &BTreeSet<Identifier>) -> Result<Vec<Separation>> {
