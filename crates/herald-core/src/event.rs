@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use crate::timestamp::{correct_for_skew, parse_timestamp};
+use crate::timestamp::{correct_for_skew, in_range, parse_timestamp};
 
 /// Largest accepted serialized size of a single message, in bytes (Segment's limit).
 pub const MAX_EVENT_BYTES: usize = 32 * 1024;
@@ -187,6 +187,10 @@ fn nested_deeper_than(text: &str, limit: usize) -> bool {
 }
 
 impl<'a> RawMessage<'a> {
+    /// Split a message into its members, after checking that the processor's reader (a
+    /// `serde_json::Value` tree) can read every one of them back: members are copied through as
+    /// raw text, and serde_json's raw values accept what a tree refuses (lone UTF-16 surrogate
+    /// escapes such as `"\ud800"`, numbers beyond the range of a double such as `1e400`).
     pub fn parse(text: &'a str) -> Result<RawMessage<'a>, RawMessageError> {
         let fields: Fields<'a> = serde_json::from_str(text).map_err(|e| match e.classify() {
             serde_json::error::Category::Data => RawMessageError::NotObject,
@@ -195,6 +199,7 @@ impl<'a> RawMessage<'a> {
         if nested_deeper_than(text, MAX_DEPTH) {
             return Err(RawMessageError::TooDeep);
         }
+        serde_json::from_str::<Readable>(text).map_err(RawMessageError::Json)?;
         Ok(RawMessage { fields: fields.0 })
     }
 
@@ -210,6 +215,50 @@ impl<'a> RawMessage<'a> {
     pub fn value(&self, key: &str) -> Option<Value> {
         self.get(key)
             .map(|raw| serde_json::from_str(raw.get()).expect("validated while parsing"))
+    }
+}
+
+/// Any JSON value that reads back as a `serde_json::Value`: deserializing it runs the same
+/// parser with the same checks (every string and key decoded, every number converted), without
+/// building the tree.
+struct Readable;
+
+impl<'de> Deserialize<'de> for Readable {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Readable;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Readable, E> {
+                Ok(Readable)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Readable, E> {
+                Ok(Readable)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Readable, E> {
+                Ok(Readable)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Readable, E> {
+                Ok(Readable)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Readable, E> {
+                Ok(Readable)
+            }
+            fn visit_unit<E>(self) -> Result<Readable, E> {
+                Ok(Readable)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Readable, A::Error> {
+                while a.next_element::<Readable>()?.is_some() {}
+                Ok(Readable)
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut m: M) -> Result<Readable, M::Error> {
+                while m.next_entry::<Readable, Readable>()?.is_some() {}
+                Ok(Readable)
+            }
+        }
+        d.deserialize_any(Visit)
     }
 }
 
@@ -382,7 +431,17 @@ impl Incoming {
         let timestamp = match (ctx.time_mode, original, sent_at) {
             (_, None, _) => ctx.received_at,
             (TimeMode::Live, Some(orig), Some(sent)) => {
-                correct_for_skew(ctx.received_at, sent, orig)
+                correct_for_skew(ctx.received_at, sent, orig).ok_or_else(|| {
+                    EventError::new(
+                        "timestamp_out_of_range",
+                        format!(
+                            "`timestamp` corrected for clock skew (receivedAt − (sentAt − timestamp) \
+                             with sentAt {} and timestamp {}) falls outside the years 0001–9999",
+                            rfc3339(sent),
+                            rfc3339(orig)
+                        ),
+                    )
+                })?
             }
             (_, Some(orig), _) => orig,
         };
@@ -458,11 +517,21 @@ impl Incoming {
         })
     }
 
-    /// The event as the processor will read it back from the log.
-    pub fn to_event(&self) -> Event {
-        let payload = serde_json::from_str(&self.json).expect("ingest writes a JSON object");
-        Event::from_stored(payload).expect("ingest writes every field the log needs")
+    /// The event as the processor will read it back from the log, with the processor's reader.
+    /// Whatever [`Incoming::parse`] accepts reads back (the property test
+    /// `accepted_events_read_back` in `tests/ingest.rs` checks exactly that); an error here is a
+    /// bug, which the processor would quarantine.
+    pub fn to_event(&self) -> Result<Event, EventError> {
+        read_stored(&self.json)
     }
+}
+
+/// Read an event from its stored text: the one reader the processor uses on every log.
+pub fn read_stored(text: &str) -> Result<Event, EventError> {
+    let payload = serde_json::from_str(text).map_err(|e| {
+        EventError::new("invalid_event", format!("stored event is not a JSON object: {e}"))
+    })?;
+    Event::from_stored(payload)
 }
 
 /// The batch's shared `context`, merged under the message's own (the message wins per key);
@@ -487,7 +556,7 @@ fn json_string(s: &str) -> String {
 impl Event {
     /// Parse one message object as ingest would, and read it back as the log stores it.
     pub fn parse(value: Value, ctx: &ParseContext<'_>) -> Result<Event, EventError> {
-        Incoming::parse(&value.to_string(), ctx, None).map(|i| i.to_event())
+        Incoming::parse(&value.to_string(), ctx, None).and_then(|i| i.to_event())
     }
 
     /// Rebuild an event from its stored payload (what [`Incoming`] writes); the stored
@@ -598,12 +667,19 @@ fn string_field(value: Option<&Value>, key: &str) -> Result<Option<String>, Even
 }
 
 fn time_field(v: &Value, key: &str) -> Result<DateTime<Utc>, EventError> {
-    v.as_str().and_then(parse_timestamp).ok_or_else(|| {
+    let t = v.as_str().and_then(parse_timestamp).ok_or_else(|| {
         EventError::new(
             "invalid_timestamp",
             format!("`{key}` must be an ISO-8601 date-time"),
         )
-    })
+    })?;
+    if !in_range(t) {
+        return Err(EventError::new(
+            "timestamp_out_of_range",
+            format!("`{key}` must fall within the years 0001–9999 (UTC)"),
+        ));
+    }
+    Ok(t)
 }
 
 #[cfg(test)]
@@ -736,7 +812,7 @@ mod tests {
         let expected = "{\"event\":\"A\",\"properties\":{\"b\":1, \"a\":[true,null]},\"e\u{301}\":2,\"userId\":\"v\",\"messageId\":\"m1\",\"type\":\"track\",";
         assert!(incoming.json.starts_with(expected), "{}", incoming.json);
         assert_eq!(incoming.json.matches("\"userId\"").count(), 1);
-        let event = incoming.to_event();
+        let event = incoming.to_event().unwrap();
         assert_eq!(
             (event.user_id.as_deref(), event.message_id.as_str()),
             (Some("v"), "m1")
@@ -754,12 +830,14 @@ mod tests {
             shared,
         )
         .unwrap()
-        .to_event();
+        .to_event()
+        .unwrap();
         assert_eq!(own.context().unwrap()["library"]["name"], "own");
         assert_eq!(own.context().unwrap()["ip"], "1.2.3.4");
         let none = Incoming::parse(r#"{"type":"page","anonymousId":"a"}"#, &c, shared)
             .unwrap()
-            .to_event();
+            .to_event()
+            .unwrap();
         assert_eq!(none.context().unwrap()["library"]["name"], "batch");
         let null = Incoming::parse(
             r#"{"type":"page","anonymousId":"a","context":null}"#,
@@ -767,7 +845,8 @@ mod tests {
             shared,
         )
         .unwrap()
-        .to_event();
+        .to_event()
+        .unwrap();
         assert_eq!(null.payload["context"], Value::Null);
     }
 
@@ -776,7 +855,7 @@ mod tests {
         let c = ctx("2026-01-01T12:00:10Z");
         let text = r#"{"type":"track","event":"A","userId":"u","messageId":"m1","timestamp":"2026-01-01T13:00:00Z","sentAt":"2026-01-01T13:00:05Z","properties":{"x":1}}"#;
         let incoming = Incoming::parse(text, &c, None).unwrap();
-        let event = incoming.to_event();
+        let event = incoming.to_event().unwrap();
         assert_eq!(
             (
                 event.message_id.as_str(),

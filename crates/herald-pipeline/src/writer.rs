@@ -76,8 +76,10 @@ impl IngestHandle {
     pub async fn submit(&self, events: Vec<Incoming>) -> Result<Submitted, SubmitError> {
         let count = events.len();
         let watched = self.tail.as_ref().filter(|t| t.is_watched());
-        let for_tail: Vec<Event> = match watched {
-            Some(_) => events.iter().map(Incoming::to_event).collect(),
+        // Accepted events always read back (`Incoming::to_event`); one that did not would be
+        // quarantined by the processor, and the tail leaves it out.
+        let for_tail: Vec<Option<Event>> = match watched {
+            Some(_) => events.iter().map(|e| e.to_event().ok()).collect(),
             None => Vec::new(),
         };
         let encoded: Vec<EncodedEvent> = events.into_iter().map(EncodedEvent::from).collect();
@@ -104,7 +106,7 @@ impl IngestHandle {
         };
         if let Some(tail) = watched {
             for (event, position) in for_tail.into_iter().zip(positions) {
-                if let Some(seq) = position {
+                if let (Some(event), Some(seq)) = (event, position) {
                     tail.publish(seq, Arc::new(event));
                 }
             }

@@ -504,3 +504,65 @@ fn overload_is_answered_with_429_and_retry_after_never_dropped() {
     let acked: std::collections::BTreeSet<String> = acked.into_iter().collect();
     assert_eq!(stored, acked, "exactly the acknowledged events are stored");
 }
+
+/// What an outside fuzzer found: each of these was acknowledged and then stopped processing
+/// for good, or panicked the handler (no response at all). Each must now get a JSON 400 with a
+/// stable code, store nothing, and leave processing (and a live tail) going.
+#[test]
+fn poison_inputs_are_refused_and_processing_goes_on() {
+    let s = Server::start();
+    // A live-tail client: reading the accepted events back for it once panicked the handler.
+    let mut tail = s
+        .http
+        .get(format!("{}/api/v1/tail", s.url))
+        .bearer_auth(ADMIN_KEY)
+        .send()
+        .unwrap();
+    assert_eq!(tail.status(), 200);
+    let huge = "1".repeat(400);
+    let single: Vec<(&str, String, &str)> = vec![
+        ("/v1/track", r#"{"userId":"u","event":"A","timestamp":"0001-01-01T00:00:00Z","sentAt":"9999-12-31T23:59:59Z"}"#.into(), "timestamp_out_of_range"),
+        ("/v1/track", r#"{"userId":"u","event":"A","timestamp":"9999-12-31T23:59:59Z","sentAt":"0001-01-01T00:00:00Z"}"#.into(), "timestamp_out_of_range"),
+        ("/v1/track", r#"{"userId":"u","event":"A","properties":{"p":"\ud800"}}"#.into(), "invalid_json"),
+        ("/v1/identify", r#"{"userId":"u","traits":{"\ud800":1}}"#.into(), "invalid_json"),
+        ("/v1/track", r#"{"userId":"u","event":"A","context":{"ip":"\udfff"}}"#.into(), "invalid_json"),
+        ("/v1/track", r#"{"userId":"u","event":"A","unknown":"\ud800"}"#.into(), "invalid_json"),
+        ("/v1/track", r#"{"userId":"u","event":"\ud800"}"#.into(), "invalid_json"),
+        ("/v1/identify", r#"{"userId":"\ud800"}"#.into(), "invalid_json"),
+        ("/v1/track", r#"{"userId":"u","event":"A","properties":{"n":1e400}}"#.into(), "invalid_json"),
+        ("/v1/identify", r#"{"userId":1e400}"#.into(), "invalid_json"),
+        ("/v1/identify", r#"{"userId":-1e400}"#.into(), "invalid_json"),
+        ("/v1/identify", format!(r#"{{"userId":{huge}}}"#), "invalid_json"),
+        ("/v1/identify", r#"{"userId":"u","timestamp":1e400}"#.into(), "invalid_json"),
+        ("/v1/identify", r#"{"userId":"u","sentAt":-1e400}"#.into(), "invalid_json"),
+        ("/v1/identify", format!(r#"{{"userId":"u","traits":{{"n":{huge}}}}}"#), "invalid_json"),
+    ];
+    let auth = format!("Bearer {WRITE_KEY}");
+    let headers = [("content-type", "application/json"), ("authorization", auth.as_str())];
+    for (path, body, code) in &single {
+        let (status, err) = error_code(s.post_raw(path, body.clone().into_bytes(), &headers));
+        assert_eq!((status, err["code"].as_str()), (400, Some(*code)), "{path} {body}: {err}");
+    }
+    // The same in a batch, and a batch-level `sentAt` that makes the correction overflow.
+    let batch = r#"{"sentAt":"9999-12-31T23:59:59Z","batch":[{"type":"track","userId":"u","event":"A","timestamp":"0001-01-01T00:00:00Z"}]}"#;
+    let (status, err) = error_code(s.post_raw("/v1/batch", batch.into(), &headers));
+    assert_eq!((status, err["errors"][0]["code"].as_str()), (400, Some("timestamp_out_of_range")), "{err}");
+    let batch = r#"{"batch":[{"type":"track","userId":"u","event":"A","properties":{"p":"\ud800"}}]}"#;
+    let (status, err) = error_code(s.post_raw("/v1/batch", batch.into(), &headers));
+    assert_eq!((status, err["errors"][0]["code"].as_str()), (400, Some("invalid_json")), "{err}");
+
+    // Nothing was stored, and an event sent after all that is processed.
+    let r = s.post("/v1/track", &track("after", "Still Working", "after-poison"));
+    assert_eq!(r.status(), 200);
+    let status = s.wait_processed();
+    assert_eq!(status["log_head"], 1, "{status}");
+    assert_eq!(s.profile("user_id:after")["event_counts"]["Still Working"], 1);
+    // The tail saw the good event, and only it.
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    while !seen.contains("after-poison") {
+        let n = std::io::Read::read(&mut tail, &mut buf).unwrap();
+        assert!(n > 0, "tail closed: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+}
