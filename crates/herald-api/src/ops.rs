@@ -23,6 +23,20 @@ pub struct Health {
     pub status: &'static str,
 }
 
+/// Readiness: `ready`, or `degraded` with what needs an operator's attention.
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready` or `degraded`.
+    pub status: &'static str,
+    /// What makes it degraded (absent when ready).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
+}
+
+/// How long processing must keep failing before readiness reports it as stuck (a failure
+/// that a retry fixes, such as a lease handover, is not worth an alert).
+const STUCK_AFTER_MS: i64 = 10_000;
+
 /// The process is up.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
 pub async fn healthz() -> Json<Health> {
@@ -30,18 +44,40 @@ pub async fn healthz() -> Json<Health> {
 }
 
 /// Storage answers (in cluster mode: PostgreSQL and JetStream) and the server is not shutting
-/// down. A 503 names what failed.
-#[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
-pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, crate::error::ApiError> {
+/// down; a 503 names what failed. A 200 says `degraded`, with the problems, while events are
+/// quarantined or this node's processor has kept failing for 10 s: the node still accepts
+/// events (taking it out of a load balancer would lose them), but an operator must look.
+#[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, body = Readiness), (status = 503, body = ErrorBody)))]
+pub async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, crate::error::ApiError> {
     if *state.shutdown.borrow() {
         return Err(crate::error::ApiError::Unavailable("shutting down".into()));
     }
     let store = state.store.clone();
-    tokio::task::spawn_blocking(move || store.ping())
-        .await
-        .map_err(|e| crate::error::ApiError::Internal(e.to_string()))?
-        .map_err(|e| crate::error::ApiError::Unavailable(format!("not ready: {e}")))?;
-    Ok(Json(Health { status: "ready" }))
+    let quarantined = tokio::task::spawn_blocking(move || {
+        store.ping()?;
+        store.quarantined_count()
+    })
+    .await
+    .map_err(|e| crate::error::ApiError::Internal(e.to_string()))?
+    .map_err(|e| crate::error::ApiError::Unavailable(format!("not ready: {e}")))?;
+    metrics::gauge!("herald_quarantined_events").set(quarantined as f64);
+    let mut problems = Vec::new();
+    if quarantined > 0 {
+        problems.push(format!(
+            "{quarantined} event(s) quarantined: see /api/v1/quarantine"
+        ));
+    }
+    let now = chrono::Utc::now().timestamp_millis();
+    if let Some(since) = state.processor.health().failing_since_ms() {
+        if now - since >= STUCK_AFTER_MS {
+            problems.push(format!(
+                "processing has kept failing for {} s: see the logs",
+                (now - since) / 1000
+            ));
+        }
+    }
+    let status = if problems.is_empty() { "ready" } else { "degraded" };
+    Ok(Json(Readiness { status, problems }))
 }
 
 /// Prometheus text exposition.

@@ -15,6 +15,7 @@
 pub mod audiences;
 pub mod notify;
 mod partitions;
+pub mod quarantine;
 pub mod processor;
 pub mod surge;
 pub mod tail;

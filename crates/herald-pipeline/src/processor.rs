@@ -12,12 +12,15 @@ use herald_core::event::Event;
 use herald_core::identity::{IdentityRules, ProfileId};
 use herald_core::projection::{apply_event, resolve_event, Applied};
 use herald_core::split::{delete_person, unmerge, SplitError, SplitOutcome};
-use herald_storage::{partition_of, Partitioned, Routed, StateTxn, StorageError, Store, Work};
+use herald_storage::{
+    partition_of, Partitioned, Quarantined, Routed, StateTxn, StorageError, Store, Unreadable, Work,
+};
 use tokio::sync::oneshot;
 
 use crate::audiences::AudienceEngine;
 use crate::notify::LogNotifier;
 use crate::partitions::{PartitionWorker, RecentEvents};
+use crate::quarantine::{guarded, Isolation, ProcessorHealth};
 use crate::surge;
 
 /// A processing step that runs after identity and profile projection, inside the same
@@ -71,27 +74,34 @@ pub enum CommandError {
     NotFound,
     #[error("that merge was already undone")]
     AlreadyUndone,
+    /// Retrying a quarantined event failed again, for this reason; it stays quarantined.
+    #[error("the event still cannot be applied: {0}")]
+    StillFailing(String),
     #[error("the processor has stopped")]
     Stopped,
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
 
+type SplitReply = oneshot::Sender<Result<SplitOutcome, CommandError>>;
+type DoneReply = oneshot::Sender<Result<(), CommandError>>;
+
 enum Command {
-    Unmerge {
-        merge_id: String,
-        reply: oneshot::Sender<Result<SplitOutcome, CommandError>>,
-    },
-    Delete {
-        profile: ProfileId,
-        reply: oneshot::Sender<Result<SplitOutcome, CommandError>>,
-    },
+    Unmerge { merge_id: String, reply: SplitReply },
+    Delete { profile: ProfileId, reply: SplitReply },
+    /// Apply a quarantined event now (after an upgrade fixed what made it fail).
+    Retry { seq: u64, reply: DoneReply },
+    /// Drop a quarantined event from the log for good.
+    Discard { seq: u64, reply: DoneReply },
 }
 
 impl Command {
     fn refuse(self, error: CommandError) {
         match self {
             Command::Unmerge { reply, .. } | Command::Delete { reply, .. } => {
+                let _ = reply.send(Err(error));
+            }
+            Command::Retry { reply, .. } | Command::Discard { reply, .. } => {
                 let _ = reply.send(Err(error));
             }
         }
@@ -103,6 +113,7 @@ pub struct ProcessorHandle {
     commands: mpsc::Sender<Command>,
     notifier: Arc<LogNotifier>,
     stop: Arc<AtomicBool>,
+    health: Arc<ProcessorHealth>,
 }
 
 impl ProcessorHandle {
@@ -124,6 +135,25 @@ impl ProcessorHandle {
             reply,
         })?;
         answer.await.map_err(|_| CommandError::Stopped)?
+    }
+
+    /// Apply a quarantined event now; it leaves the quarantine only if that succeeds.
+    pub async fn retry_quarantined(&self, seq: u64) -> Result<(), CommandError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Command::Retry { seq, reply })?;
+        answer.await.map_err(|_| CommandError::Stopped)?
+    }
+
+    /// Remove a quarantined event from the quarantine and from the log.
+    pub async fn discard_quarantined(&self, seq: u64) -> Result<(), CommandError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Command::Discard { seq, reply })?;
+        answer.await.map_err(|_| CommandError::Stopped)?
+    }
+
+    /// Whether this node's processor keeps failing (see [`ProcessorHealth`]).
+    pub fn health(&self) -> &ProcessorHealth {
+        &self.health
     }
 
     fn send(&self, command: Command) -> Result<(), CommandError> {
@@ -149,10 +179,12 @@ pub fn spawn(
 ) -> (ProcessorHandle, thread::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
+    let health = Arc::new(ProcessorHealth::default());
     let handle = ProcessorHandle {
         commands: tx,
         notifier: notifier.clone(),
         stop: stop.clone(),
+        health: health.clone(),
     };
     let recent = Arc::new(RecentEvents::default());
     // A cluster applies events on the partition thread; the processor thread sequences.
@@ -187,6 +219,9 @@ pub fn spawn(
         held: VecDeque::new(),
         recent,
         stop,
+        health,
+        isolation: Isolation::default(),
+        attempted: None,
     };
     let join = thread::Builder::new()
         .name("herald-processor".into())
@@ -235,6 +270,11 @@ struct Processor {
     /// What this node's sequencer routed lately, for its partition thread.
     recent: Arc<RecentEvents>,
     stop: Arc<AtomicBool>,
+    health: Arc<ProcessorHealth>,
+    /// Finding the one event at fault in a batch that failed for good.
+    isolation: Isolation,
+    /// The first and last positions of the batch being applied or sequenced.
+    attempted: Option<(u64, u64)>,
 }
 
 /// What one sequencer pass did.
@@ -326,7 +366,12 @@ impl Processor {
             }
             let upkeep = self.audience_upkeep();
             let (started, waited_before) = (Instant::now(), surge::run_queue_wait());
-            match self.process_batch(cursor) {
+            let result = self.process_batch(cursor);
+            match &result {
+                Ok(_) => self.health.succeeded(),
+                Err(_) => self.health.failed(now_ms()),
+            }
+            match result {
                 Ok(Some(next)) => {
                     cursor = next;
                     busy = true;
@@ -363,6 +408,15 @@ impl Processor {
                     self.notifier.wait_past(seen_head.max(cursor), pokes, wait);
                 }
                 Err(e) => {
+                    if let Some(seq) = self.poison_at(&e) {
+                        match self.quarantine_single(cursor, seq, &e) {
+                            Ok(()) => {
+                                cursor = seq;
+                                continue;
+                            }
+                            Err(q) => tracing::error!(error = %q, seq, "cannot quarantine"),
+                        }
+                    }
                     tracing::error!(error = %e, cursor, "processing failed; retrying");
                     thread::sleep(RETRY_AFTER_ERROR);
                     // Another node may have moved the cursor (a lease handover).
@@ -418,7 +472,12 @@ impl Processor {
             }
             if leader {
                 worked |= self.audience_upkeep();
-                match self.sequence_batch(parts, cursor) {
+                let result = self.sequence_batch(parts, cursor);
+                match &result {
+                    Ok(_) => self.health.succeeded(),
+                    Err(_) => self.health.failed(now_ms()),
+                }
+                match result {
                     Ok(Sequenced::Batch(next)) => {
                         cursor = next;
                         worked = true;
@@ -426,6 +485,15 @@ impl Processor {
                     Ok(Sequenced::Nothing) => {}
                     Ok(Sequenced::Backpressure) => backpressure = true,
                     Err(e) => {
+                        if let Some(seq) = self.poison_at(&e) {
+                            match self.quarantine_sequenced(parts, cursor, seq, &e) {
+                                Ok(()) => {
+                                    cursor = seq;
+                                    continue;
+                                }
+                                Err(q) => tracing::error!(error = %q, seq, "cannot quarantine"),
+                            }
+                        }
                         tracing::error!(error = %e, cursor, "sequencing failed; retrying");
                         // Another node may have moved the cursor (a lease handover).
                         leader = false;
@@ -479,11 +547,14 @@ impl Processor {
         if routed >= (MAX_BACKLOG_BATCHES * self.config.batch) as u64 {
             return Ok(Sequenced::Backpressure);
         }
-        let events = self.store.read_after(cursor, self.config.batch)?;
-        let Some(last) = events.last().map(|(s, _)| *s) else {
+        let limit = self.isolation.limit(cursor, self.config.batch);
+        let read = self.store.read_after(cursor, limit)?;
+        let Some(last) = read.last() else {
             metrics::gauge!("herald_processor_lag_events").set(0.0);
             return Ok(Sequenced::Nothing);
         };
+        self.attempted = Some((cursor + 1, last));
+        let (events, unreadable) = (read.events, read.unreadable);
         let started = Instant::now();
         let rules = &self.config.rules;
         let catalog = self.audiences.catalog();
@@ -496,9 +567,10 @@ impl Processor {
             suppressed.clear();
             counts = [0; 2];
             partitions.clear();
+            quarantine_unreadable(txn, &unreadable)?;
             herald_storage::prefetch_batch(txn, &events, rules)?;
             for (seq, event) in &events {
-                let applied = resolve_event(txn, *seq, event, rules)?;
+                let applied = guarded(*seq, || resolve_event(txn, *seq, event, rules))?;
                 let (profile, created, merges) = match applied {
                     Applied::Attributed {
                         profile,
@@ -524,7 +596,9 @@ impl Processor {
                     .map(|m| partition_of(&m.loser, count))
                     .filter(|p| *p != partition)
                     .collect();
-                for member in group_members_to_refresh(txn, &catalog, event, &profile)? {
+                let members =
+                    guarded(*seq, || group_members_to_refresh(txn, &catalog, event, &profile))?;
+                for member in members {
                     let theirs = partition_of(&member, count);
                     routed.push(Routed {
                         seq: *seq,
@@ -552,6 +626,7 @@ impl Processor {
             finish_batch(txn, &suppressed, counts[1], last)
         })?;
         self.delete_suppressed(&suppressed)?;
+        report_quarantined(&unreadable);
         metrics::counter!("herald_events_sequenced_total").increment(events.len() as u64);
         metrics::histogram!("herald_sequencer_batch_seconds")
             .record(started.elapsed().as_secs_f64());
@@ -634,10 +709,13 @@ impl Processor {
 
     /// Apply the next batch after `cursor`. `None` when there was nothing to do.
     fn process_batch(&mut self, cursor: u64) -> Result<Option<u64>, StorageError> {
-        let events = self.store.read_after(cursor, self.config.batch)?;
-        let Some(last) = events.last().map(|(s, _)| *s) else {
+        let limit = self.isolation.limit(cursor, self.config.batch);
+        let read = self.store.read_after(cursor, limit)?;
+        let Some(last) = read.last() else {
             return Ok(None);
         };
+        self.attempted = Some((cursor + 1, last));
+        let (events, unreadable) = (read.events, read.unreadable);
         let started = Instant::now();
         let rules = &self.config.rules;
         let stages = &mut self.stages;
@@ -650,30 +728,22 @@ impl Processor {
             check_cursor(txn, cursor)?;
             suppressed.clear();
             counts = [0; 2];
+            quarantine_unreadable(txn, &unreadable)?;
             herald_storage::prefetch_batch(txn, &events, rules)?;
             for (seq, event) in &events {
-                let applied = apply_event(txn, *seq, event, rules)?;
+                let applied = guarded(*seq, || {
+                    apply_one(txn, &catalog, &mut **stages, *seq, event, rules, now, &*loader)
+                })?;
                 match &applied {
                     Applied::Attributed { merges, .. } => counts[0] += merges.len() as u64,
                     Applied::Suppressed => suppressed.push(*seq),
                     Applied::Unattributable => counts[1] += 1,
                 }
-                on_event(
-                    txn,
-                    &catalog,
-                    *seq,
-                    event,
-                    &applied,
-                    now,
-                    &mut |s: &[u64]| loader.load(s),
-                )?;
-                for stage in stages.iter_mut() {
-                    stage.apply(txn, *seq, event, &applied)?;
-                }
             }
             finish_batch(txn, &suppressed, counts[1], last)
         })?;
         self.delete_suppressed(&suppressed)?;
+        report_quarantined(&unreadable);
         metrics::counter!("herald_events_processed_total").increment(events.len() as u64);
         metrics::histogram!("herald_processor_batch_seconds")
             .record(started.elapsed().as_secs_f64());
@@ -691,26 +761,149 @@ impl Processor {
 
     /// Run a command and reply, or give it back when routed work must be applied first.
     fn try_command(&mut self, command: Command) -> Option<Command> {
-        let result = match &command {
-            Command::Unmerge { merge_id, .. } => self.split(None, |txn, rules, store| {
-                unmerge(txn, merge_id, rules, |s| store.load(s))
-            }),
-            Command::Delete { profile, .. } => self.split(Some(profile), |txn, rules, store| {
-                delete_person(txn, profile, rules, |s| store.load(s))
-            }),
-        };
-        if matches!(
-            result,
-            Err(CommandError::Storage(StorageError::Conflict(_)))
-        ) {
-            return Some(command);
+        fn conflict<T>(result: &Result<T, CommandError>) -> bool {
+            matches!(result, Err(CommandError::Storage(StorageError::Conflict(_))))
         }
         match command {
-            Command::Unmerge { reply, .. } | Command::Delete { reply, .. } => {
+            Command::Unmerge { merge_id, reply } => {
+                let result = self.split(None, |txn, rules, store| {
+                    unmerge(txn, &merge_id, rules, |s| store.load(s))
+                });
+                if conflict(&result) {
+                    return Some(Command::Unmerge { merge_id, reply });
+                }
+                let _ = reply.send(result);
+            }
+            Command::Delete { profile, reply } => {
+                let result = self.split(Some(&profile), |txn, rules, store| {
+                    delete_person(txn, &profile, rules, |s| store.load(s))
+                });
+                if conflict(&result) {
+                    return Some(Command::Delete { profile, reply });
+                }
+                let _ = reply.send(result);
+            }
+            Command::Retry { seq, reply } => {
+                let result = self.retry(seq);
+                if conflict(&result) {
+                    return Some(Command::Retry { seq, reply });
+                }
+                let _ = reply.send(result);
+            }
+            Command::Discard { seq, reply } => {
+                let result = self.discard(seq);
+                if conflict(&result) {
+                    return Some(Command::Discard { seq, reply });
+                }
                 let _ = reply.send(result);
             }
         }
         None
+    }
+
+    /// The position to quarantine after a batch failed with `error`, if the failure was the
+    /// event's own and the batch was that one event (else the next batches isolate it).
+    fn poison_at(&mut self, error: &StorageError) -> Option<u64> {
+        let (first, last) = self.attempted.take()?;
+        self.isolation.failed(first, last, error)
+    }
+
+    /// Set the event at `seq` (the one after `cursor`) aside and move past it.
+    fn quarantine_single(&mut self, cursor: u64, seq: u64, error: &StorageError) -> Result<(), StorageError> {
+        let entry = poison_entry(seq, error);
+        self.store.in_transaction(&mut |txn: &mut dyn StateTxn| {
+            check_cursor(txn, cursor)?;
+            txn.quarantine(&entry)?;
+            txn.set_cursor(seq)
+        })?;
+        report_quarantined(&[Unreadable { seq, reason: entry.reason }]);
+        Ok(())
+    }
+
+    /// [`Processor::quarantine_single`] for the sequencer of a cluster.
+    fn quarantine_sequenced(
+        &mut self,
+        parts: &dyn Partitioned,
+        cursor: u64,
+        seq: u64,
+        error: &StorageError,
+    ) -> Result<(), StorageError> {
+        let entry = poison_entry(seq, error);
+        parts.in_sequencer_transaction(&mut |txn, _routed| {
+            check_cursor(txn, cursor)?;
+            txn.quarantine(&entry)?;
+            finish_batch(txn, &[], 0, seq)
+        })?;
+        report_quarantined(&[Unreadable { seq, reason: entry.reason }]);
+        Ok(())
+    }
+
+    /// Apply a quarantined event, in one transaction with taking it out of quarantine.
+    fn retry(&mut self, seq: u64) -> Result<(), CommandError> {
+        if !self.is_quarantined(seq)? {
+            return Err(CommandError::NotFound);
+        }
+        let event = match self.store.load(&[seq]) {
+            Ok(mut found) => found.pop().map(|(_, e)| e).ok_or(CommandError::NotFound)?,
+            Err(StorageError::Corrupt(reason)) => return Err(CommandError::StillFailing(reason)),
+            Err(e) => return Err(e.into()),
+        };
+        let now = now_ms();
+        self.audiences.sync(&*self.store, now)?;
+        let rules = &self.config.rules;
+        let catalog = self.audiences.catalog();
+        let stages = &mut self.stages;
+        let loader = self.store.clone();
+        let mut suppressed = false;
+        let result = self.store.in_transaction(&mut |txn: &mut dyn StateTxn| {
+            if txn.routed_pending()? {
+                return Err(StorageError::Conflict("routed work is not applied yet".into()));
+            }
+            if !txn.release_quarantined(seq)? {
+                return Err(StorageError::Conflict("released meanwhile".into()));
+            }
+            let applied = guarded(seq, || {
+                apply_one(txn, &catalog, &mut **stages, seq, &event, rules, now, &*loader)
+            })?;
+            suppressed = matches!(applied, Applied::Suppressed);
+            if suppressed {
+                txn.forget_events(&[seq])?;
+                txn.add_counter("suppressed_events", 1)?;
+            }
+            Ok(())
+        });
+        match result {
+            Ok(()) if suppressed => self.finish_log_deletions().map_err(CommandError::from),
+            Ok(()) => Ok(()),
+            Err(StorageError::Corrupt(reason)) => Err(CommandError::StillFailing(reason)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Remove a quarantined event from the quarantine and the log.
+    fn discard(&mut self, seq: u64) -> Result<(), CommandError> {
+        let mut found = false;
+        self.store.in_transaction(&mut |txn: &mut dyn StateTxn| {
+            found = txn.release_quarantined(seq)?;
+            if found {
+                txn.forget_events(&[seq])?;
+                txn.add_counter("discarded_events", 1)?;
+            }
+            Ok(())
+        })?;
+        if !found {
+            return Err(CommandError::NotFound);
+        }
+        self.finish_log_deletions()?;
+        Ok(())
+    }
+
+    fn is_quarantined(&self, seq: u64) -> Result<bool, StorageError> {
+        Ok(self
+            .store
+            .quarantined(seq.saturating_sub(1), 1)?
+            .first()
+            .is_some_and(|q| q.seq == seq))
     }
 
     /// Run an unmerge or a deletion (of `deleted`) and bring audiences up to date with it.
@@ -797,6 +990,55 @@ impl Processor {
         }
         Ok(())
     }
+}
+
+/// Apply one event (identity, profile, audiences, stages): what a batch does per event.
+#[allow(clippy::too_many_arguments)]
+fn apply_one(
+    txn: &mut dyn StateTxn,
+    catalog: &herald_core::audience::Catalog,
+    stages: &mut [Box<dyn Stage>],
+    seq: u64,
+    event: &Event,
+    rules: &IdentityRules,
+    now: i64,
+    loader: &dyn Store,
+) -> Result<Applied, StorageError> {
+    let applied = apply_event(txn, seq, event, rules)?;
+    on_event(txn, catalog, seq, event, &applied, now, &mut |s: &[u64]| loader.load(s))?;
+    for stage in stages.iter_mut() {
+        stage.apply(txn, seq, event, &applied)?;
+    }
+    Ok(applied)
+}
+
+/// Set aside, in the batch's transaction, the events of the batch that did not read back.
+fn quarantine_unreadable(txn: &mut dyn StateTxn, unreadable: &[Unreadable]) -> Result<(), StorageError> {
+    let at_ms = now_ms();
+    for u in unreadable {
+        txn.quarantine(&Quarantined {
+            seq: u.seq,
+            reason: u.reason.clone(),
+            at_ms,
+        })?;
+    }
+    Ok(())
+}
+
+fn poison_entry(seq: u64, error: &StorageError) -> Quarantined {
+    Quarantined {
+        seq,
+        reason: error.to_string(),
+        at_ms: now_ms(),
+    }
+}
+
+/// Log and count events just quarantined (after their transaction committed).
+fn report_quarantined(quarantined: &[Unreadable]) {
+    for q in quarantined {
+        tracing::error!(seq = q.seq, reason = %q.reason, "event quarantined; processing goes on");
+    }
+    metrics::counter!("herald_events_quarantined_total").increment(quarantined.len() as u64);
 }
 
 /// The end of a batch's transaction: forget the events of deleted people it met, count them

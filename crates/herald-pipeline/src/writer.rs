@@ -214,8 +214,11 @@ mod tests {
         fn append(&self, _: &[EncodedEvent]) -> Result<AppendOutcome, StorageError> {
             Err(StorageError::Unavailable("bus down".into()))
         }
-        fn read_after(&self, _: u64, _: usize) -> Result<Vec<(u64, Event)>, StorageError> {
-            Ok(vec![])
+        fn read_after(&self, _: u64, _: usize) -> Result<herald_storage::LogRead, StorageError> {
+            Ok(herald_storage::LogRead::default())
+        }
+        fn stored_text(&self, _: u64) -> Result<Option<String>, StorageError> {
+            Ok(None)
         }
         fn load(&self, _: &[u64]) -> Result<Vec<(u64, Event)>, StorageError> {
             Ok(vec![])

@@ -11,8 +11,8 @@ use herald_core::audience::{AudienceState, MembershipChange};
 
 use crate::{
     ApiKey, AppendOutcome, Audiences, Backfill, Definitions, EncodedEvent, EventLog, KeyKind,
-    KeyStore, MergeRow, Partitioned, ProfileRecord, ProjectionBackend, Queries, Result, Routed,
-    SequencerWork, StateTxn, StorageError, TimelineFilter,
+    KeyStore, LogRead, MergeRow, Partitioned, ProfileRecord, ProjectionBackend, Quarantined,
+    Queries, Result, Routed, SequencerWork, StateTxn, StorageError, TimelineFilter,
 };
 
 #[derive(Debug, Clone)]
@@ -113,6 +113,32 @@ impl Scratch {
         ])
     }
 
+    /// Append bytes to the stream as they are, bypassing ingest's checks: tests use it to put
+    /// an event the processor cannot read into the log. Returns its position.
+    pub fn publish_raw(&self, payload: &[u8]) -> Result<u64> {
+        let (_, subject) = crate::jetstream::stream_names(&self.name)?;
+        let (url, payload) = (self.nats_url.clone(), payload.to_vec());
+        let err = |e: &dyn std::fmt::Display| StorageError::Database(e.to_string());
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| err(&e))?;
+            rt.block_on(async {
+                let client = async_nats::connect(url.as_str()).await.map_err(|e| err(&e))?;
+                let ack = async_nats::jetstream::new(client)
+                    .publish(subject, payload.into())
+                    .await
+                    .map_err(|e| err(&e))?
+                    .await
+                    .map_err(|e| err(&e))?;
+                Ok(ack.sequence)
+            })
+        })
+        .join()
+        .map_err(|_| StorageError::Database("publishing panicked".into()))?
+    }
+
     fn delete_stream(&self) -> Result<()> {
         let (stream, _) = crate::jetstream::stream_names(&self.name)?;
         let url = self.nats_url.clone();
@@ -174,8 +200,11 @@ impl EventLog for ClusterStore {
     fn append(&self, events: &[EncodedEvent]) -> Result<AppendOutcome> {
         self.log.append(events)
     }
-    fn read_after(&self, after: u64, limit: usize) -> Result<Vec<(u64, Event)>> {
+    fn read_after(&self, after: u64, limit: usize) -> Result<LogRead> {
         self.log.read_after(after, limit)
+    }
+    fn stored_text(&self, seq: u64) -> Result<Option<String>> {
+        self.log.stored_text(seq)
     }
     fn load(&self, seqs: &[u64]) -> Result<Vec<(u64, Event)>> {
         self.log.load(seqs)
@@ -295,6 +324,12 @@ impl Queries for ClusterStore {
     }
     fn counter(&self, name: &str) -> Result<u64> {
         self.state.counter(name)
+    }
+    fn quarantined(&self, after: u64, limit: usize) -> Result<Vec<Quarantined>> {
+        self.state.quarantined(after, limit)
+    }
+    fn quarantined_count(&self) -> Result<u64> {
+        self.state.quarantined_count()
     }
     /// Both the database and the bus must answer.
     fn ping(&self) -> Result<()> {

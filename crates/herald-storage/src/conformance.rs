@@ -19,7 +19,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::json;
 
-use crate::{EncodedEvent, KeyKind, StateTxn, StorageError, Store, TimelineFilter};
+use crate::{EncodedEvent, KeyKind, Quarantined, StateTxn, StorageError, Store, TimelineFilter};
 
 pub type Factory = dyn Fn() -> Arc<dyn Store>;
 
@@ -77,13 +77,15 @@ pub fn log_appends_dedups_and_orders(make: &Factory) {
         .unwrap();
     assert_eq!((again.appended, again.duplicates, again.head), (1, 1, 3));
     let all = store.read_after(0, 10).unwrap();
+    assert_eq!(all.unreadable, []);
     assert_eq!(
-        all.iter()
+        all.events
+            .iter()
             .map(|(s, e)| (*s, e.message_id.as_str()))
             .collect::<Vec<_>>(),
         [(1, "m1"), (2, "m2"), (3, "m3")]
     );
-    assert_eq!(store.read_after(1, 1).unwrap().len(), 1);
+    assert_eq!(store.read_after(1, 1).unwrap().events.len(), 1);
     assert_eq!(
         store
             .load(&[3, 1, 99])
@@ -102,6 +104,7 @@ pub fn log_appends_dedups_and_orders(make: &Factory) {
         store
             .read_after(2, 10)
             .unwrap()
+            .events
             .iter()
             .map(|(s, _)| *s)
             .collect::<Vec<_>>(),
@@ -115,7 +118,7 @@ pub fn log_appends_dedups_and_orders(make: &Factory) {
         .collect();
     let out = store.append(&encode(&group)).unwrap();
     assert_eq!((out.appended, out.duplicates, out.head), (200, 3, 204));
-    let stored = store.read_after(4, 1000).unwrap();
+    let stored = store.read_after(4, 1000).unwrap().events;
     assert_eq!(stored.len(), 200);
     let expected: Vec<Option<u64>> = (5..205).map(Some).chain([None; 3]).collect();
     assert_eq!(out.positions, expected);
@@ -534,6 +537,7 @@ pub fn projection_matches_reference(make: &Factory) {
             let live_seqs: BTreeSet<u64> = store
                 .read_after(0, 10_000)
                 .unwrap()
+                .events
                 .into_iter()
                 .map(|(s, _)| s)
                 .collect();
@@ -906,6 +910,51 @@ pub fn definitions_are_read_whole_while_they_change(make: &Factory) {
     assert!(reads > 1);
 }
 
+/// Quarantined events: set aside in a transaction (nothing when it rolls back), listed in log
+/// order with paging, counted, re-quarantined with a new reason, released once; and the stored
+/// text of an event can be read for inspection.
+pub fn quarantine_bookkeeping(make: &Factory) {
+    let store = make();
+    store.append(&encode(&[event(1, "u"), event(2, "u")])).unwrap();
+    let entry = |seq: u64, reason: &str| Quarantined {
+        seq,
+        reason: reason.to_owned(),
+        at_ms: 1_000 + seq as i64,
+    };
+    let rolled_back = store.in_transaction(&mut |txn| {
+        txn.quarantine(&entry(1, "first"))?;
+        Err(StorageError::Conflict("roll back".into()))
+    });
+    assert!(rolled_back.is_err());
+    assert_eq!(store.quarantined_count().unwrap(), 0);
+    store
+        .in_transaction(&mut |txn| {
+            txn.quarantine(&entry(2, "second"))?;
+            txn.quarantine(&entry(1, "first"))?;
+            txn.quarantine(&entry(2, "second, again"))
+        })
+        .unwrap();
+    assert_eq!(store.quarantined_count().unwrap(), 2);
+    assert_eq!(
+        store.quarantined(0, 10).unwrap(),
+        [entry(1, "first"), entry(2, "second, again")]
+    );
+    assert_eq!(store.quarantined(1, 10).unwrap(), [entry(2, "second, again")]);
+    assert_eq!(store.quarantined(0, 1).unwrap(), [entry(1, "first")]);
+    let mut released = Vec::new();
+    store
+        .in_transaction(&mut |txn| {
+            released = vec![txn.release_quarantined(1)?, txn.release_quarantined(1)?];
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(released, [true, false]);
+    assert_eq!(store.quarantined(0, 10).unwrap(), [entry(2, "second, again")]);
+    let text = store.stored_text(1).unwrap().expect("event 1 is stored");
+    assert_eq!(herald_core::event::read_stored(&text).unwrap().message_id, "m1");
+    assert_eq!(store.stored_text(99).unwrap(), None);
+}
+
 macro_rules! conformance_suite {
     ($backend:ident, $factory:expr) => {
         mod $backend {
@@ -913,6 +962,10 @@ macro_rules! conformance_suite {
             #[test]
             fn log_appends_dedups_and_orders() {
                 $crate::conformance::log_appends_dedups_and_orders(&$factory)
+            }
+            #[test]
+            fn quarantine_bookkeeping() {
+                $crate::conformance::quarantine_bookkeeping(&$factory)
             }
             #[test]
             fn keys_are_hashed_listed_and_revoked() {

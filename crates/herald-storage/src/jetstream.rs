@@ -25,7 +25,7 @@ use futures_util::StreamExt;
 use herald_core::event::Event;
 use tokio::runtime::Handle;
 
-use crate::{AppendOutcome, EncodedEvent, EventLog, Result, StorageError};
+use crate::{decode, AppendOutcome, EncodedEvent, EventLog, LogRead, Result, StorageError};
 
 /// Publishes in flight at once per append; acknowledgments are awaited per window.
 const PUBLISH_WINDOW: usize = 1024;
@@ -63,12 +63,6 @@ fn bus_err(e: impl std::fmt::Display) -> StorageError {
     StorageError::Unavailable(format!("jetstream: {e}"))
 }
 
-fn decode(seq: u64, payload: &[u8]) -> Result<(u64, Event)> {
-    let map = serde_json::from_slice(payload)?;
-    let event =
-        Event::from_stored(map).map_err(|e| StorageError::Corrupt(format!("event {seq}: {e}")))?;
-    Ok((seq, event))
-}
 
 /// Stream and subject names for a cluster name: letters, digits, `-` and `_` only.
 pub fn stream_names(name: &str) -> Result<(String, String)> {
@@ -137,17 +131,17 @@ impl JetStreamLog {
             .last_sequence)
     }
 
-    async fn get(&self, seqs: impl Iterator<Item = u64>) -> Result<Vec<(u64, Event)>> {
+    /// The events at these positions (missing ones skipped), each read back or not.
+    async fn get(&self, seqs: impl Iterator<Item = u64>, out: &mut LogRead) -> Result<()> {
         let results = join_all(seqs.map(|s| self.stream.direct_get(s))).await;
-        let mut out = Vec::with_capacity(results.len());
         for r in results {
             match r {
-                Ok(m) => out.push(decode(m.sequence, &m.payload)?),
+                Ok(m) => out.push(m.sequence, decode(&m.payload)),
                 Err(e) if e.kind() == stream::DirectGetErrorKind::NotFound => {}
                 Err(e) => return Err(bus_err(e)),
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Events committed from now on, as they arrive (the live tail of a cluster node).
@@ -169,7 +163,9 @@ impl JetStreamLog {
             .map(|m| {
                 let m = m.map_err(bus_err)?;
                 let seq = m.info().map_err(bus_err)?.stream_sequence;
-                decode(seq, &m.payload)
+                let event = decode(&m.payload)
+                    .map_err(|e| StorageError::Corrupt(format!("event {seq}: {e}")))?;
+                Ok((seq, event))
             })
             .boxed())
     }
@@ -277,18 +273,29 @@ impl EventLog for JetStreamLog {
         })
     }
 
-    fn read_after(&self, after: u64, limit: usize) -> Result<Vec<(u64, Event)>> {
+    fn read_after(&self, after: u64, limit: usize) -> Result<LogRead> {
         self.handle.block_on(async {
             let head = self.head_async().await?;
-            let mut out = Vec::new();
+            let mut out = LogRead::default();
             let mut from = after + 1;
+            let found = |out: &LogRead| out.events.len() + out.unreadable.len();
             // Skip over deleted stretches until something is found or the head is reached.
-            while out.len() < limit && from <= head {
-                let to = head.min(from + (limit - out.len()).min(READ_WINDOW) as u64 - 1);
-                out.extend(self.get(from..=to).await?);
+            while found(&out) < limit && from <= head {
+                let to = head.min(from + (limit - found(&out)).min(READ_WINDOW) as u64 - 1);
+                self.get(from..=to, &mut out).await?;
                 from = to + 1;
             }
             Ok(out)
+        })
+    }
+
+    fn stored_text(&self, seq: u64) -> Result<Option<String>> {
+        self.handle.block_on(async {
+            match self.stream.direct_get(seq).await {
+                Ok(m) => Ok(Some(String::from_utf8_lossy(&m.payload).into_owned())),
+                Err(e) if e.kind() == stream::DirectGetErrorKind::NotFound => Ok(None),
+                Err(e) => Err(bus_err(e)),
+            }
         })
     }
 
@@ -297,11 +304,14 @@ impl EventLog for JetStreamLog {
         sorted.sort_unstable();
         sorted.dedup();
         self.handle.block_on(async {
-            let mut out = Vec::with_capacity(sorted.len());
+            let mut out = LogRead::default();
             for chunk in sorted.chunks(READ_WINDOW) {
-                out.extend(self.get(chunk.iter().copied()).await?);
+                self.get(chunk.iter().copied(), &mut out).await?;
             }
-            Ok(out)
+            match out.unreadable.first() {
+                Some(u) => Err(StorageError::Corrupt(format!("event {}: {}", u.seq, u.reason))),
+                None => Ok(out.events),
+            }
         })
     }
 

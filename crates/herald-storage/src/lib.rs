@@ -106,14 +106,70 @@ pub struct AppendOutcome {
     pub positions: Vec<Option<u64>>,
 }
 
+/// A log position whose stored text does not read back as an [`Event`] (a bug of an older
+/// version, or a disk fault): the processor quarantines it instead of stopping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    pub seq: u64,
+    pub reason: String,
+}
+
+/// An event read back from its stored bytes with the processor's one reader
+/// ([`herald_core::event::read_stored`]), or why it cannot be.
+pub(crate) fn decode(payload: &[u8]) -> std::result::Result<Event, String> {
+    std::str::from_utf8(payload)
+        .map_err(|e| format!("stored event is not UTF-8: {e}"))
+        .and_then(|text| herald_core::event::read_stored(text).map_err(|e| e.to_string()))
+}
+
+/// What [`EventLog::read_after`] found: the events that read back, and the positions that did
+/// not, each in log order.
+#[derive(Debug, Clone, Default)]
+pub struct LogRead {
+    pub events: Vec<(u64, Event)>,
+    pub unreadable: Vec<Unreadable>,
+}
+
+impl LogRead {
+    /// The last position read, readable or not.
+    pub fn last(&self) -> Option<u64> {
+        let events = self.events.last().map(|(s, _)| *s);
+        let unreadable = self.unreadable.last().map(|u| u.seq);
+        events.max(unreadable)
+    }
+
+    /// Sort one stored event into the read or the unreadable ones.
+    pub fn push(&mut self, seq: u64, event: std::result::Result<Event, String>) {
+        match event {
+            Ok(event) => self.events.push((seq, event)),
+            Err(reason) => self.unreadable.push(Unreadable { seq, reason }),
+        }
+    }
+}
+
+/// An event the processor set aside instead of applying: it could not be read back, or
+/// applying it failed in a way retrying cannot fix (see `herald_pipeline::processor`). It stays
+/// in the log until an admin discards it, or retries it (after an upgrade that fixed the cause).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quarantined {
+    pub seq: u64,
+    pub reason: String,
+    /// When it was set aside (Unix ms).
+    pub at_ms: i64,
+}
+
 /// The durable event log: the source of truth every projection is rebuilt from.
 pub trait EventLog: Send + Sync {
     /// Append in one atomic, durable commit. Events whose `messageId` the log already holds
     /// within its de-duplication window (see [`dedup`]) are skipped, as are repeats within
     /// `events`. When this returns `Ok`, the events survive a crash.
     fn append(&self, events: &[EncodedEvent]) -> Result<AppendOutcome>;
-    /// Up to `limit` events after position `after`, in log order.
-    fn read_after(&self, after: u64, limit: usize) -> Result<Vec<(u64, Event)>>;
+    /// Up to `limit` events after position `after`, in log order; those that do not read back
+    /// are reported apart, not as an error (an error means the log itself could not be read).
+    fn read_after(&self, after: u64, limit: usize) -> Result<LogRead>;
+    /// The stored text of the event at `seq` as it is in the log (for inspecting a quarantined
+    /// event), or `None` when there is none.
+    fn stored_text(&self, seq: u64) -> Result<Option<String>>;
     /// The events at these positions (missing ones are skipped), in log order.
     fn load(&self, seqs: &[u64]) -> Result<Vec<(u64, Event)>>;
     /// Remove events (GDPR deletion, suppressed events).
@@ -178,6 +234,11 @@ pub trait StateTxn: RebuildStore<Error = StorageError> + AudienceStore {
     /// from the log (done after commit, see [`ProjectionBackend::pending_log_deletions`]).
     fn forget_events(&mut self, seqs: &[u64]) -> Result<()>;
     fn add_counter(&mut self, name: &str, by: u64) -> Result<()>;
+    /// Set an event aside (see [`Quarantined`]); setting the same position aside again
+    /// replaces its reason.
+    fn quarantine(&mut self, entry: &Quarantined) -> Result<()>;
+    /// Take an event out of quarantine; `false` when it was not in it.
+    fn release_quarantined(&mut self, seq: u64) -> Result<bool>;
     /// The audience backfill in progress or last finished.
     fn backfill(&mut self) -> Result<Option<Backfill>>;
     fn set_backfill(&mut self, backfill: &Backfill) -> Result<()>;
@@ -454,6 +515,9 @@ pub trait Queries: Send + Sync {
     fn is_suppressed(&self, id: &Identifier) -> Result<bool>;
     fn processed_cursor(&self) -> Result<u64>;
     fn counter(&self, name: &str) -> Result<u64>;
+    /// Quarantined events after position `after`, in log order.
+    fn quarantined(&self, after: u64, limit: usize) -> Result<Vec<Quarantined>>;
+    fn quarantined_count(&self) -> Result<u64>;
     /// Check the backend answers (for `/readyz`).
     fn ping(&self) -> Result<()>;
     /// Admin decisions a rebuild must respect: separations (undone merges) and suppressed

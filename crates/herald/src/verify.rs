@@ -51,15 +51,27 @@ pub fn run(
     let (separations, suppressed) = store.admin_overrides()?;
     rebuilt.separations = separations;
     rebuilt.suppressed = suppressed.into_iter().collect();
+    // Quarantined events were never applied: the rebuild leaves them out too.
+    let mut quarantined = std::collections::HashSet::new();
+    let mut after = 0;
+    while let Some(last) = {
+        let page = store.quarantined(after, 10_000)?;
+        quarantined.extend(page.iter().map(|q| q.seq));
+        page.last().map(|q| q.seq)
+    } {
+        after = last;
+    }
     let mut after = 0;
     let mut total = 0;
     loop {
         let batch = store.read_after(after, 10_000)?;
-        let Some(last) = batch.last().map(|(s, _)| *s) else {
+        let Some(last) = batch.last() else {
             break;
         };
-        let Ok(_) = replay(&mut rebuilt, &batch, &rules);
-        total += batch.len();
+        let mut events = batch.events;
+        events.retain(|(seq, _)| !quarantined.contains(seq));
+        let Ok(_) = replay(&mut rebuilt, &events, &rules);
+        total += events.len();
         after = last;
     }
     let rebuilt = rebuilt.snapshot();

@@ -1,6 +1,7 @@
 //! The admin REST API under `/api/v1`, authenticated with an admin key as Bearer token.
 
 pub mod audiences;
+pub mod quarantine;
 pub mod tail;
 pub mod views;
 
@@ -38,6 +39,15 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/api/v1/keys", get(list_keys).post(create_key))
         .route("/api/v1/keys/{key_id}", delete(revoke_key))
         .route("/api/v1/status", get(status))
+        .route("/api/v1/quarantine", get(quarantine::list_quarantined))
+        .route(
+            "/api/v1/quarantine/{seq}",
+            get(quarantine::get_quarantined).delete(quarantine::discard_quarantined),
+        )
+        .route(
+            "/api/v1/quarantine/{seq}/retry",
+            post(quarantine::retry_quarantined),
+        )
         .route(
             "/api/v1/audiences",
             get(audiences::list_audiences).post(audiences::create_audience),
@@ -457,6 +467,8 @@ pub async fn status(State(state): State<AppState>) -> Result<Json<StatusView>, A
             suppressed_events: s.counter("suppressed_events")?,
             unattributable_events: s.counter("unattributable_events")?,
             deleted_events: s.counter("deleted_events")?,
+            quarantined_events: s.quarantined_count()?,
+            discarded_events: s.counter("discarded_events")?,
         })
     })
     .await?;

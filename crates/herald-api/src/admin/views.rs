@@ -245,4 +245,8 @@ pub struct StatusView {
     pub unattributable_events: u64,
     /// Events removed by person deletions.
     pub deleted_events: u64,
+    /// Events the processor set aside instead of applying (`/api/v1/quarantine`).
+    pub quarantined_events: u64,
+    /// Quarantined events an admin discarded.
+    pub discarded_events: u64,
 }

@@ -11,7 +11,7 @@ use herald_core::projection::{
 use postgres::{Row, Transaction};
 
 use super::{exec, row, rows, Params, PgState, Stmts, STATE_LOCK};
-use crate::{kind_of, Backfill, ProjectionBackend, Result, StateTxn};
+use crate::{kind_of, Backfill, ProjectionBackend, Quarantined, Result, StateTxn};
 
 pub(super) struct PgTxn<'c> {
     pub(super) tx: Transaction<'c>,
@@ -762,6 +762,19 @@ impl StateTxn for PgTxn<'_> {
             &[&format!("counter:{name}"), &(by as i64)],
         )?;
         Ok(())
+    }
+
+    fn quarantine(&mut self, entry: &Quarantined) -> Result<()> {
+        self.exec(
+            "INSERT INTO quarantine (seq, reason, at_ms) VALUES ($1, $2, $3) \
+             ON CONFLICT (seq) DO UPDATE SET reason = excluded.reason, at_ms = excluded.at_ms",
+            &[&(entry.seq as i64), &entry.reason, &entry.at_ms],
+        )?;
+        Ok(())
+    }
+
+    fn release_quarantined(&mut self, seq: u64) -> Result<bool> {
+        Ok(self.exec("DELETE FROM quarantine WHERE seq = $1", &[&(seq as i64)])? > 0)
     }
 
     fn backfill(&mut self) -> Result<Option<Backfill>> {

@@ -8,7 +8,9 @@ use herald_core::projection::{MergeRecord, RefusalRecord};
 
 use super::projection::{merge_from_row, refusal_from_row, MERGE_BY_ID, REFUSALS_OF};
 use super::PgState;
-use crate::{kind_of, IdentityRow, MergeRow, ProfileRecord, Queries, Result, TimelineFilter};
+use crate::{
+    kind_of, IdentityRow, MergeRow, ProfileRecord, Quarantined, Queries, Result, TimelineFilter,
+};
 
 impl PgState {
     pub(super) fn meta(&self, key: &str) -> Result<u64> {
@@ -159,6 +161,29 @@ impl Queries for PgState {
         let mut conn = self.pool.get()?;
         conn.row("SELECT 1", &[])?;
         Ok(())
+    }
+
+    fn quarantined(&self, after: u64, limit: usize) -> Result<Vec<Quarantined>> {
+        let mut conn = self.pool.get()?;
+        let rows = conn.rows(
+            "SELECT seq, reason, at_ms FROM quarantine WHERE seq > $1 ORDER BY seq LIMIT $2",
+            &[&(after as i64), &(limit as i64)],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| Quarantined {
+                seq: r.get::<_, i64>(0) as u64,
+                reason: r.get(1),
+                at_ms: r.get(2),
+            })
+            .collect())
+    }
+
+    fn quarantined_count(&self) -> Result<u64> {
+        let mut conn = self.pool.get()?;
+        Ok(conn
+            .row("SELECT count(*) FROM quarantine", &[])?
+            .map_or(0, |r| r.get::<_, i64>(0) as u64))
     }
 
     fn admin_overrides(&self) -> Result<(Vec<Separation>, Vec<Identifier>)> {

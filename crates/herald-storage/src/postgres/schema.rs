@@ -112,6 +112,10 @@ const MIGRATIONS: &[&str] = &[
     -- A backfill visits the profiles with events of the names a change reads.
     CREATE INDEX event_index_by_name ON event_index (name, profile_id);
 ",
+    "
+    -- Events the processor set aside instead of applying (herald_storage::Quarantined).
+    CREATE TABLE quarantine (seq BIGINT PRIMARY KEY, reason TEXT NOT NULL, at_ms BIGINT NOT NULL);
+",
 ];
 
 pub(super) fn migrate(client: &mut Client) -> Result<()> {

@@ -8,7 +8,7 @@ use rusqlite::{params, OptionalExtension};
 use super::SqliteStore;
 use crate::dedup::{fingerprint, DedupConfig, DedupWindow};
 use crate::lock;
-use crate::{AppendOutcome, EncodedEvent, EventLog, Result, StorageError};
+use crate::{decode, AppendOutcome, EncodedEvent, EventLog, LogRead, Result, StorageError};
 
 /// The de-duplication window as of `now`: the newest ids of the log within it, oldest first.
 fn load_window(conn: &rusqlite::Connection, config: DedupConfig, now: i64) -> Result<DedupWindow> {
@@ -67,12 +67,6 @@ fn insert_rows(
     Ok(())
 }
 
-fn decode(seq: i64, payload: &str) -> Result<(u64, Event)> {
-    let map = serde_json::from_str(payload)?;
-    let event =
-        Event::from_stored(map).map_err(|e| StorageError::Corrupt(format!("event {seq}: {e}")))?;
-    Ok((seq as u64, event))
-}
 
 /// Where a quiet log keeps its de-duplication window (see [`DedupWindow::snapshot`]).
 const WINDOW_SNAPSHOT: &str = "dedup-window.bin";
@@ -156,19 +150,26 @@ impl EventLog for SqliteStore {
         })
     }
 
-    fn read_after(&self, after: u64, limit: usize) -> Result<Vec<(u64, Event)>> {
+    fn read_after(&self, after: u64, limit: usize) -> Result<LogRead> {
         let conn = self.log_readers.get()?;
+        // The payload as bytes: text that is not UTF-8 is an unreadable event, not a failed read.
         let mut stmt = conn.prepare_cached(
-            "SELECT seq, payload FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            "SELECT seq, CAST(payload AS BLOB) FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
         )?;
-        let rows = stmt.query_map(params![after as i64, limit as i64], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-        })?;
-        rows.map(|row| {
-            let (seq, payload) = row?;
-            decode(seq, &payload)
-        })
-        .collect()
+        let mut rows = stmt.query(params![after as i64, limit as i64])?;
+        let mut read = LogRead::default();
+        while let Some(row) = rows.next()? {
+            let (seq, payload): (i64, Vec<u8>) = (row.get(0)?, row.get(1)?);
+            read.push(seq as u64, decode(&payload));
+        }
+        Ok(read)
+    }
+
+    fn stored_text(&self, seq: u64) -> Result<Option<String>> {
+        let conn = self.log_readers.get()?;
+        let mut stmt = conn.prepare_cached("SELECT CAST(payload AS BLOB) FROM events WHERE seq = ?1")?;
+        let bytes: Option<Vec<u8>> = stmt.query_row(params![seq as i64], |r| r.get(0)).optional()?;
+        Ok(bytes.map(|b| String::from_utf8_lossy(&b).into_owned()))
     }
 
     fn load(&self, seqs: &[u64]) -> Result<Vec<(u64, Event)>> {
@@ -180,13 +181,17 @@ impl EventLog for SqliteStore {
         // parts' snapshots agree on the ones asked for.
         self.log_readers
             .read_in_parallel(&sorted, PARALLEL_LOAD, |conn, part| {
-                let mut stmt = conn.prepare_cached("SELECT payload FROM events WHERE seq = ?1")?;
+                let mut stmt = conn.prepare_cached(
+                    "SELECT CAST(payload AS BLOB) FROM events WHERE seq = ?1",
+                )?;
                 let mut out = Vec::with_capacity(part.len());
                 for &seq in part {
                     let mut rows = stmt.query(params![seq as i64])?;
                     if let Some(row) = rows.next()? {
-                        let payload: String = row.get(0)?;
-                        out.push(decode(seq as i64, &payload)?);
+                        let payload: Vec<u8> = row.get(0)?;
+                        let event = decode(&payload)
+                            .map_err(|e| StorageError::Corrupt(format!("event {seq}: {e}")))?;
+                        out.push((seq, event));
                     }
                 }
                 Ok(out)

@@ -16,7 +16,8 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use super::SqliteStore;
 use crate::lock;
 use crate::{
-    kind_of, refusal_from_row, Backfill, ProjectionBackend, Result, StateTxn, StorageError,
+    kind_of, refusal_from_row, Backfill, ProjectionBackend, Quarantined, Result, StateTxn,
+    StorageError,
 };
 
 pub(super) struct SqliteTxn<'c> {
@@ -486,6 +487,24 @@ impl StateTxn for SqliteTxn<'_> {
             )?
             .execute(params![format!("counter:{name}"), by as i64])?;
         Ok(())
+    }
+
+    fn quarantine(&mut self, entry: &Quarantined) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO quarantine (seq, reason, at_ms) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (seq) DO UPDATE SET reason = excluded.reason, at_ms = excluded.at_ms",
+            )?
+            .execute(params![entry.seq as i64, entry.reason, entry.at_ms])?;
+        Ok(())
+    }
+
+    fn release_quarantined(&mut self, seq: u64) -> Result<bool> {
+        let removed = self
+            .tx
+            .prepare_cached("DELETE FROM quarantine WHERE seq = ?1")?
+            .execute(params![seq as i64])?;
+        Ok(removed > 0)
     }
 
     fn backfill(&mut self) -> Result<Option<Backfill>> {

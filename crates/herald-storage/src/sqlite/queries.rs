@@ -8,7 +8,9 @@ use rusqlite::{params, OptionalExtension};
 
 use super::projection::{load_merge, load_refusals};
 use super::SqliteStore;
-use crate::{kind_of, IdentityRow, MergeRow, ProfileRecord, Queries, Result, TimelineFilter};
+use crate::{
+    kind_of, IdentityRow, MergeRow, ProfileRecord, Quarantined, Queries, Result, TimelineFilter,
+};
 
 impl Queries for SqliteStore {
     fn profile_of(&self, id: &Identifier) -> Result<Option<ProfileId>> {
@@ -136,6 +138,29 @@ impl Queries for SqliteStore {
 
     fn counter(&self, name: &str) -> Result<u64> {
         self.counter_row(&format!("counter:{name}"))
+    }
+
+    fn quarantined(&self, after: u64, limit: usize) -> Result<Vec<Quarantined>> {
+        let conn = self.state_readers.get()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, reason, at_ms FROM quarantine WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![after as i64, limit as i64], |r| {
+            Ok(Quarantined {
+                seq: r.get::<_, i64>(0)? as u64,
+                reason: r.get(1)?,
+                at_ms: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn quarantined_count(&self) -> Result<u64> {
+        let conn = self.state_readers.get()?;
+        let n: i64 = conn
+            .prepare_cached("SELECT count(*) FROM quarantine")?
+            .query_row([], |r| r.get(0))?;
+        Ok(n as u64)
     }
 
     fn admin_overrides(&self) -> Result<(Vec<herald_core::identity::Separation>, Vec<Identifier>)> {

@@ -119,6 +119,9 @@ const STATE_MIGRATIONS: &[&str] = &["
         built_for TEXT NOT NULL,
         facts TEXT NOT NULL
     ) WITHOUT ROWID;
+", "
+    -- Events the processor set aside instead of applying (herald_storage::Quarantined).
+    CREATE TABLE quarantine (seq INTEGER PRIMARY KEY, reason TEXT NOT NULL, at_ms INTEGER NOT NULL);
 "];
 
 fn migrate(conn: &Connection, migrations: &[&str]) -> Result<()> {

@@ -172,6 +172,22 @@ impl Server {
         self.cluster_flags().into_iter().take(2).collect()
     }
 
+    /// Put `payload` into the log as it is, bypassing ingest (an event the processor cannot
+    /// read back, as a bug or a disk fault would leave). Returns its position.
+    pub fn inject_raw_event(&self, payload: &[u8]) -> u64 {
+        if let Some(scratch) = &self.scratch {
+            return scratch.publish_raw(payload).unwrap();
+        }
+        let log = rusqlite::Connection::open(self.dir.join("log.db")).unwrap();
+        log.busy_timeout(Duration::from_secs(10)).unwrap();
+        log.execute(
+            "INSERT INTO events (message_id, received_ms, payload) VALUES (?1, 0, ?2)",
+            rusqlite::params![uuid::Uuid::new_v4().to_string(), payload],
+        )
+        .unwrap();
+        log.last_insert_rowid() as u64
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.as_ref().unwrap().id()
     }
