@@ -2,10 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use chrono::{DateTime, Utc};
 use herald_core::audience::facts::ProfileFacts;
 use herald_core::audience::json::{
@@ -22,6 +21,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{blocking, resolve_profile};
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Json, Path, Query};
 use crate::AppState;
 
 /// Create or edit an audience.
@@ -412,6 +412,7 @@ fn evaluate_from_history(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MembersQuery {
     /// Page size, 1 to 1000 (default 100).
     pub limit: Option<usize>,
@@ -660,6 +661,7 @@ impl From<MembershipChange> for MembershipChangeView {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// Most recent changes to return, 1 to 1000 (default 100).
     pub limit: Option<usize>,

@@ -6,12 +6,12 @@ pub mod views;
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::Router;
 use chrono::{DateTime, Utc};
 use herald_core::identity::{Identifier, ProfileId};
 use herald_core::timestamp::parse_timestamp;
@@ -22,6 +22,7 @@ use serde_json::Value;
 use utoipa::IntoParams;
 
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Json, Path, Query};
 use crate::AppState;
 use views::*;
 
@@ -122,7 +123,14 @@ pub(crate) async fn blocking<T: Send + 'static>(
     let store = state.store.clone();
     tokio::task::spawn_blocking(move || f(&*store))
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| {
+            if e.is_panic() {
+                tracing::error!(error = %e, "a storage call panicked; answered 500 internal_panic");
+                ApiError::Panicked
+            } else {
+                ApiError::Internal(e.to_string())
+            }
+        })?
         .map_err(ApiError::from)
 }
 
@@ -176,6 +184,7 @@ pub async fn get_profile(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TimelineQuery {
     /// Only events with this name (track event name, or `page`, `identify`, ...).
     pub event: Option<String>,
@@ -395,9 +404,8 @@ pub async fn list_keys(State(state): State<AppState>) -> Result<Json<Vec<KeyView
     responses((status = 201, body = CreatedKeyView), (status = 400, body = ErrorBody)), security(("admin_key" = [])))]
 pub async fn create_key(
     State(state): State<AppState>,
-    body: Result<Json<CreateKey>, axum::extract::rejection::JsonRejection>,
+    Json(req): Json<CreateKey>,
 ) -> Result<(StatusCode, Json<CreatedKeyView>), ApiError> {
-    let Json(req) = body.map_err(|e| ApiError::bad_request("invalid_json", e.body_text()))?;
     let kind = KeyKind::parse(&req.kind).ok_or_else(|| {
         ApiError::bad_request(
             "invalid_key_kind",
