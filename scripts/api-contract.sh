@@ -3,7 +3,8 @@
 # checks that the OpenAPI document it serves at /openapi.json validates
 # (openapi-spec-validator), then runs a bounded, deterministic schemathesis run over every
 # operation, admin and ingest, with every check (configuration: scripts/schemathesis.toml).
-# Any failure fails the script. Called by scripts/test.sh, after the Python venv is installed.
+# Any failure fails the script. Called by scripts/test.sh, after the Python venv (with the
+# pinned schemathesis and openapi-spec-validator of tests/sdk/requirements.txt) is installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +25,7 @@ trap cleanup EXIT
 
 export HERALD_WRITE_KEY="hwk_contract_write"
 export HERALD_ADMIN_KEY="hak_contract_admin"
+touch "$work/stdout"
 HERALD_LOG="${HERALD_LOG:-warn}" "$bin" serve --data-dir "$work/data" --listen 127.0.0.1:0 \
     >"$work/stdout" 2>"$work/server.log" &
 server=$!

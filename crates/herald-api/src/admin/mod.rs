@@ -164,7 +164,7 @@ fn not_found(raw: &str) -> ApiError {
 /// A profile by any of its identifiers.
 #[utoipa::path(get, path = "/api/v1/profiles/{id}", tag = "profiles",
     params(("id" = String, Path, description = "An identifier written `kind:value` (`user_id:42`, `anonymous_id:abc`, `email:ana@example.com`, `phone:+14155550100`) or `profile_id:<id>`")),
-    responses((status = 200, body = ProfileView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = ProfileView), (status = 400, description = "`invalid_identifier`: not `kind:value`, or a value its kind does not accept", body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("admin_key" = [])))]
 pub async fn get_profile(
     State(state): State<AppState>,
@@ -189,12 +189,16 @@ pub struct TimelineQuery {
     /// Only events with this name (track event name, or `page`, `identify`, ...).
     pub event: Option<String>,
     /// Only events at or after this time (RFC 3339).
+    #[param(format = DateTime)]
     pub since: Option<String>,
     /// Only events at or before this time (RFC 3339).
+    #[param(format = DateTime)]
     pub until: Option<String>,
     /// Page size, 1 to 1000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = r"^-?[0-9]+\.[0-9]+$")]
     pub cursor: Option<String>,
 }
 
@@ -214,7 +218,7 @@ fn time_param(name: &str, raw: &Option<String>) -> Result<Option<DateTime<Utc>>,
 /// A profile's event timeline, newest first.
 #[utoipa::path(get, path = "/api/v1/profiles/{id}/events", tag = "profiles",
     params(("id" = String, Path, description = "`kind:value` or `profile_id:<id>`"), TimelineQuery),
-    responses((status = 200, body = TimelineView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = TimelineView), (status = 400, description = "`invalid_identifier` (see the profile), or `invalid_query`: a parameter out of range or of the wrong shape", body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("admin_key" = [])))]
 pub async fn get_timeline(
     State(state): State<AppState>,
@@ -279,7 +283,7 @@ pub async fn get_timeline(
 /// A profile's identity graph and merge history.
 #[utoipa::path(get, path = "/api/v1/profiles/{id}/identity", tag = "identity",
     params(("id" = String, Path, description = "`kind:value` or `profile_id:<id>`")),
-    responses((status = 200, body = IdentityGraphView), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = IdentityGraphView), (status = 400, description = "`invalid_identifier`: not `kind:value`, or a value its kind does not accept", body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("admin_key" = [])))]
 pub async fn get_identity(
     State(state): State<AppState>,
@@ -357,7 +361,7 @@ pub async fn undo_merge(
 /// identifiers are suppressed so later events for them are dropped (and counted).
 #[utoipa::path(delete, path = "/api/v1/profiles/{id}", tag = "profiles",
     params(("id" = String, Path, description = "`kind:value` or `profile_id:<id>`")),
-    responses((status = 200, body = SplitView), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = SplitView), (status = 400, description = "`invalid_identifier`: not `kind:value`, or a value its kind does not accept", body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("admin_key" = [])))]
 pub async fn delete_profile(
     State(state): State<AppState>,
@@ -401,7 +405,7 @@ pub async fn list_keys(State(state): State<AppState>) -> Result<Json<Vec<KeyView
 
 /// Create a key; the response holds its secret, shown only this once.
 #[utoipa::path(post, path = "/api/v1/keys", tag = "keys", request_body = CreateKey,
-    responses((status = 201, body = CreatedKeyView), (status = 400, body = ErrorBody)), security(("admin_key" = [])))]
+    responses((status = 201, body = CreatedKeyView), (status = 400, description = "`invalid_json`, `invalid_key_kind` or `invalid_name`", body = ErrorBody)), security(("admin_key" = [])))]
 pub async fn create_key(
     State(state): State<AppState>,
     Json(req): Json<CreateKey>,
