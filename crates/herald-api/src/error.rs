@@ -149,8 +149,7 @@ impl IntoResponse for ApiError {
                 vec![],
             ),
             ApiError::MethodNotAllowed => (
-                "this route does not take this method; see the `Allow` header and /docs"
-                    .to_owned(),
+                "this route does not take this method; see the `Allow` header and /docs".to_owned(),
                 vec![],
             ),
             ApiError::Overloaded => (

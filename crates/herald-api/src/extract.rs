@@ -90,9 +90,11 @@ impl From<JsonRejection> for ApiError {
         let message = rejection.body_text();
         match rejection {
             JsonRejection::JsonSyntaxError(_) => ApiError::BadRequest("invalid_json", message),
-            JsonRejection::JsonDataError(_) => {
-                ApiError::Rejected(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable_body", message)
-            }
+            JsonRejection::JsonDataError(_) => ApiError::Rejected(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unprocessable_body",
+                message,
+            ),
             JsonRejection::MissingJsonContentType(_) => ApiError::Rejected(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
@@ -145,9 +147,18 @@ mod tests {
 
     fn app() -> Router {
         Router::new()
-            .route("/json", post(|Json(_): Json<Input>| async { StatusCode::NO_CONTENT }))
-            .route("/query", get(|Query(_): Query<Input>| async { StatusCode::NO_CONTENT }))
-            .route("/path/{n}", get(|Path(_): Path<u32>| async { StatusCode::NO_CONTENT }))
+            .route(
+                "/json",
+                post(|Json(_): Json<Input>| async { StatusCode::NO_CONTENT }),
+            )
+            .route(
+                "/query",
+                get(|Query(_): Query<Input>| async { StatusCode::NO_CONTENT }),
+            )
+            .route(
+                "/path/{n}",
+                get(|Path(_): Path<u32>| async { StatusCode::NO_CONTENT }),
+            )
     }
 
     async fn call(method: Method, uri: &str, body: Option<&str>) -> (StatusCode, Value) {
@@ -176,9 +187,21 @@ mod tests {
         let cases = [
             (Method::POST, "/json", Some("{"), 400, "invalid_json"),
             (Method::POST, "/json", Some("{}"), 422, "unprocessable_body"),
-            (Method::POST, "/json", Some(r#"{"name": 1}"#), 422, "unprocessable_body"),
+            (
+                Method::POST,
+                "/json",
+                Some(r#"{"name": 1}"#),
+                422,
+                "unprocessable_body",
+            ),
             (Method::POST, "/json", None, 415, "unsupported_media_type"),
-            (Method::GET, "/query?limit=x&name=a", None, 400, "invalid_query"),
+            (
+                Method::GET,
+                "/query?limit=x&name=a",
+                None,
+                400,
+                "invalid_query",
+            ),
             (Method::GET, "/query", None, 400, "invalid_query"),
             (Method::GET, "/path/abc", None, 400, "invalid_path"),
         ];

@@ -16,6 +16,7 @@ use std::any::Any;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use herald_pipeline::notify::LogNotifier;
 use herald_pipeline::processor::ProcessorHandle;
@@ -23,7 +24,6 @@ use herald_pipeline::tail::Tail;
 use herald_pipeline::writer::IngestHandle;
 use herald_storage::Store;
 use metrics_exporter_prometheus::PrometheusHandle;
-use axum::response::{IntoResponse, Response};
 use tokio::sync::watch;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::CorsLayer;
@@ -76,7 +76,10 @@ fn panic_response(payload: Box<dyn Any + Send + 'static>) -> Response {
         .copied()
         .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("(a panic without a message)");
-    tracing::error!(panic = message, "a request handler panicked; answered 500 internal_panic");
+    tracing::error!(
+        panic = message,
+        "a request handler panicked; answered 500 internal_panic"
+    );
     metrics::counter!("herald_http_panics_total").increment(1);
     error::ApiError::Panicked.into_response()
 }
@@ -119,7 +122,11 @@ mod tests {
         let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
             .await
             .unwrap();
-        (status, allow, serde_json::from_slice(&bytes).expect("a JSON body"))
+        (
+            status,
+            allow,
+            serde_json::from_slice(&bytes).expect("a JSON body"),
+        )
     }
 
     #[tokio::test]
@@ -127,7 +134,10 @@ mod tests {
         let (status, _, body) = call("GET", "/boom").await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(body["code"], "internal_panic");
-        assert!(!body["message"].as_str().unwrap().contains("boom"), "{body}");
+        assert!(
+            !body["message"].as_str().unwrap().contains("boom"),
+            "{body}"
+        );
     }
 
     #[tokio::test]

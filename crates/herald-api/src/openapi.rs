@@ -79,7 +79,11 @@ impl Modify for CommonErrors {
             let admin = path.starts_with("/api/");
             for operation in operations(item) {
                 if admin {
-                    add_error(operation, "401", "`unauthorized`: no admin key, or an unknown or revoked one");
+                    add_error(
+                        operation,
+                        "401",
+                        "`unauthorized`: no admin key, or an unknown or revoked one",
+                    );
                 }
                 let json_body = operation
                     .request_body
@@ -87,11 +91,19 @@ impl Modify for CommonErrors {
                     .is_some_and(|b| b.content.contains_key("application/json"));
                 if admin && json_body {
                     add_error(operation, "400", "`invalid_json`: the body is not JSON");
-                    add_error(operation, "415", "`unsupported_media_type`: no `Content-Type: application/json`");
+                    add_error(
+                        operation,
+                        "415",
+                        "`unsupported_media_type`: no `Content-Type: application/json`",
+                    );
                     add_error(operation, "422", "`unprocessable_body`: JSON of the wrong shape (a missing or mistyped field)");
                 }
                 if operation.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
-                    add_error(operation, "400", "`invalid_query` or `invalid_path`: a parameter of the wrong shape");
+                    add_error(
+                        operation,
+                        "400",
+                        "`invalid_query` or `invalid_path`: a parameter of the wrong shape",
+                    );
                 }
             }
         }
