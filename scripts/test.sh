@@ -2,7 +2,9 @@
 # Herald's whole test suite, from a fresh clone: installs the third-party SDKs the black-box
 # tests drive (Python venv in .venv, npm packages in tests/sdk/node_modules), runs every test
 # of the workspace (the storage conformance suite on SQLite and on PostgreSQL + JetStream), the
-# black-box suites again against cluster mode, then the benchmarks in their short smoke mode.
+# black-box suites again against cluster mode, the API contract (scripts/api-contract.sh: the
+# OpenAPI document validates, and a bounded schemathesis run over the whole API passes), then
+# the benchmarks in their short smoke mode.
 # Needs the PostgreSQL (127.0.0.1:5432) and NATS JetStream (127.0.0.1:4222) servers; override
 # with HERALD_TEST_DATABASE_URL / HERALD_TEST_NATS_URL.
 set -euo pipefail
@@ -25,6 +27,9 @@ cargo nextest run --workspace --no-fail-fast
 echo "==> black-box suites against cluster mode (PostgreSQL + JetStream)"
 HERALD_TEST_BACKEND=cluster cargo nextest run -p herald --no-fail-fast \
     --test ingest_api --test admin_api --test durability --test sdks --test audiences
+
+echo "==> the API contract (OpenAPI validation, schemathesis)"
+scripts/api-contract.sh
 
 echo "==> benchmark smoke runs"
 cargo run --quiet -p herald -- bench ingest --smoke

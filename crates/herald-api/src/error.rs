@@ -43,13 +43,19 @@ pub enum ApiError {
     InvalidEvents(Vec<EventProblem>),
     Unauthorized(String),
     NotFound(&'static str, String),
+    /// 405 `method_not_allowed`: the route exists, the method does not.
+    MethodNotAllowed,
     Conflict(&'static str, String),
     /// 400 `invalid_rule`: an audience rule or computed trait that does not parse.
     InvalidRule(herald_core::audience::RuleError),
     UnsupportedEncoding(String),
+    /// A request the extractors could not read (see `crate::extract`), with its own status.
+    Rejected(StatusCode, &'static str, String),
     Overloaded,
     Unavailable(String),
     Internal(String),
+    /// 500 `internal_panic`: a handler panicked (already logged where it was caught).
+    Panicked,
 }
 
 impl ApiError {
@@ -64,11 +70,13 @@ impl ApiError {
             }
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::NotFound(..) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(..) => StatusCode::CONFLICT,
             ApiError::UnsupportedEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Rejected(status, ..) => *status,
             ApiError::Overloaded => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Internal(_) | ApiError::Panicked => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -76,7 +84,9 @@ impl ApiError {
         match self {
             ApiError::BadRequest(code, _)
             | ApiError::NotFound(code, _)
-            | ApiError::Conflict(code, _) => code,
+            | ApiError::Conflict(code, _)
+            | ApiError::Rejected(_, code, _) => code,
+            ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::InvalidEvents(_) => "invalid_events",
             ApiError::InvalidRule(_) => "invalid_rule",
             ApiError::Unauthorized(_) => "unauthorized",
@@ -84,6 +94,7 @@ impl ApiError {
             ApiError::Overloaded => "overloaded",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
+            ApiError::Panicked => "internal_panic",
         }
     }
 }
@@ -133,6 +144,14 @@ impl IntoResponse for ApiError {
                 tracing::error!(detail, "internal error");
                 ("internal error; see the server log".to_owned(), vec![])
             }
+            ApiError::Panicked => (
+                "the server failed on this request; see the server log".to_owned(),
+                vec![],
+            ),
+            ApiError::MethodNotAllowed => (
+                "this route does not take this method; see the `Allow` header and /docs".to_owned(),
+                vec![],
+            ),
             ApiError::Overloaded => (
                 "ingest is at capacity; retry after the Retry-After delay".to_owned(),
                 vec![],
@@ -142,6 +161,7 @@ impl IntoResponse for ApiError {
             | ApiError::NotFound(_, m)
             | ApiError::Conflict(_, m)
             | ApiError::UnsupportedEncoding(m)
+            | ApiError::Rejected(_, _, m)
             | ApiError::Unavailable(m) => (m, vec![]),
         };
         metrics::counter!("herald_http_errors_total", "code" => code).increment(1);

@@ -3,7 +3,10 @@
 
 use axum::routing::get;
 use axum::{Json, Router};
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use utoipa_scalar::{Scalar, Servable};
 
@@ -35,6 +38,136 @@ impl Modify for Security {
     }
 }
 
+/// The other ingest paths take the same request as `/v1/identify` (single events) or
+/// `/v1/batch`: each gets a copy of that operation under its own operationId.
+struct IngestPaths;
+
+impl Modify for IngestPaths {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let copies = [
+            ("/v1/identify", "/v1/track", "track"),
+            ("/v1/identify", "/v1/page", "page"),
+            ("/v1/identify", "/v1/screen", "screen"),
+            ("/v1/identify", "/v1/group", "group"),
+            ("/v1/identify", "/v1/alias", "alias"),
+            ("/v1/identify", "/v1/i", "identify_short"),
+            ("/v1/identify", "/v1/t", "track_short"),
+            ("/v1/identify", "/v1/p", "page_short"),
+            ("/v1/identify", "/v1/s", "screen_short"),
+            ("/v1/identify", "/v1/g", "group_short"),
+            ("/v1/identify", "/v1/a", "alias_short"),
+            ("/v1/batch", "/v1/b", "batch_short"),
+            ("/v1/batch", "/v1/import", "import"),
+        ];
+        for (from, to, operation_id) in copies {
+            let mut item = openapi.paths.paths[from].clone();
+            let operation = item.post.as_mut().expect("ingest paths are POST");
+            operation.operation_id = Some(operation_id.to_owned());
+            operation.summary = Some(format!("Send {to} (same request as {from})"));
+            openapi.paths.paths.insert(to.to_owned(), item);
+        }
+    }
+}
+
+/// Answers every operation can give that are not specific to it: 401 on the admin API, the
+/// extractors' rejections (`crate::extract`) where a body or parameters are read.
+struct CommonErrors;
+
+impl Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let admin = path.starts_with("/api/");
+            for operation in operations(item) {
+                if admin {
+                    add_error(
+                        operation,
+                        "401",
+                        "`unauthorized`: no admin key, or an unknown or revoked one",
+                    );
+                }
+                let json_body = operation
+                    .request_body
+                    .as_ref()
+                    .is_some_and(|b| b.content.contains_key("application/json"));
+                if admin && json_body {
+                    add_error(operation, "400", "`invalid_json`: the body is not JSON");
+                    add_error(
+                        operation,
+                        "415",
+                        "`unsupported_media_type`: no `Content-Type: application/json`",
+                    );
+                    add_error(operation, "422", "`unprocessable_body`: JSON of the wrong shape (a missing or mistyped field)");
+                }
+                if operation.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
+                    add_error(
+                        operation,
+                        "400",
+                        "`invalid_query` or `invalid_path`: a parameter of the wrong shape",
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.patch,
+        &mut item.head,
+        &mut item.options,
+        &mut item.trace,
+    ]
+    .into_iter()
+    .filter_map(Option::as_mut)
+}
+
+/// Document an error answer unless the operation already documents that status.
+fn add_error(operation: &mut Operation, status: &str, description: &str) {
+    operation
+        .responses
+        .responses
+        .entry(status.to_owned())
+        .or_insert_with(|| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build()
+                .into()
+        });
+}
+
+/// A rule: its text form (a string) or its JSON form (an object).
+pub(crate) fn rule_schema() -> impl Into<RefOr<Schema>> {
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some("The text form, e.g. `trait plan = \"trial\"`")),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .description(Some("The JSON form, e.g. `{\"trait\": \"plan\", \"op\": \"eq\", \"value\": \"trial\"}`")),
+        )
+        .description(Some("The rule: its text form (a string) or its JSON form (an object); see docs/audiences.md"))
+}
+
+/// A string that is one of `values`.
+pub(crate) fn one_of_strings(values: &[&str]) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(values.iter().copied()))
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Herald API", description = "Segment-compatible ingest, identity resolution, profiles, live audiences and computed traits."),
@@ -56,7 +189,7 @@ impl Modify for Security {
         ops::healthz, ops::readyz, ops::metrics_text,
     ),
     components(schemas(error::ErrorBody, error::EventProblem)),
-    modifiers(&Security),
+    modifiers(&Security, &IngestPaths, &CommonErrors),
     tags(
         (name = "ingest", description = "Segment Tracking API"),
         (name = "profiles", description = "Profiles and their timelines"),

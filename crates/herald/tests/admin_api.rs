@@ -622,3 +622,136 @@ fn unreadable_events_are_quarantined_and_processing_goes_on() {
     let ready: Value = s.http.get(format!("{}/readyz", s.url)).send().unwrap().json().unwrap();
     assert_eq!(ready, json!({"status": "ready"}));
 }
+
+/// What the framework used to answer in plain text (a body it cannot read, a query string of
+/// the wrong shape, an unknown route, a wrong method) is the JSON error body with a code.
+#[test]
+fn unreadable_requests_get_json_errors_with_codes() {
+    let s = Server::start();
+    let request = |method: reqwest::Method, path: &str| {
+        s.http
+            .request(method, format!("{}{path}", s.url))
+            .bearer_auth(ADMIN_KEY)
+    };
+    let json_body = |body: &str| {
+        request(reqwest::Method::POST, "/api/v1/keys")
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+    };
+    let cases = [
+        ("bad JSON", json_body("{\"kind\": "), 400, "invalid_json"),
+        ("missing field", json_body("{}"), 422, "unprocessable_body"),
+        (
+            "mistyped field",
+            json_body("{\"kind\": 1}"),
+            422,
+            "unprocessable_body",
+        ),
+        (
+            "no content type",
+            request(reqwest::Method::POST, "/api/v1/keys").body("{\"kind\": \"write\"}"),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            "bad query string",
+            request(
+                reqwest::Method::GET,
+                "/api/v1/profiles/user_id:1/events?limit=many",
+            ),
+            400,
+            "invalid_query",
+        ),
+        (
+            "unknown route",
+            request(reqwest::Method::GET, "/api/v2/nothing"),
+            404,
+            "route_not_found",
+        ),
+        (
+            "wrong method",
+            request(reqwest::Method::PATCH, "/api/v1/keys"),
+            405,
+            "method_not_allowed",
+        ),
+    ];
+    for (what, request, status, code) in cases {
+        let response = request.send().unwrap();
+        assert_eq!(response.status().as_u16(), status, "{what}");
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json"),
+            "{what}"
+        );
+        let body: Value = response.json().unwrap();
+        assert_eq!(body["code"], code, "{what}: {body}");
+        assert!(
+            body["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{what}"
+        );
+    }
+    assert_eq!(
+        s.admin_json("/api/v1/keys").as_array().unwrap().len(),
+        2,
+        "no key was created"
+    );
+}
+
+/// The document generated clients are built from: query parameters are in the query, every
+/// ingest path is there, admin operations document 401.
+#[test]
+fn the_openapi_document_describes_the_api() {
+    let s = Server::start();
+    let doc: Value = s
+        .http
+        .get(format!("{}/openapi.json", s.url))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    for path in [
+        "/v1/identify",
+        "/v1/track",
+        "/v1/page",
+        "/v1/screen",
+        "/v1/group",
+        "/v1/alias",
+        "/v1/batch",
+        "/v1/import",
+        "/v1/i",
+        "/v1/t",
+        "/v1/p",
+        "/v1/s",
+        "/v1/g",
+        "/v1/a",
+        "/v1/b",
+    ] {
+        assert!(paths[path]["post"]["operationId"].is_string(), "{path}");
+    }
+    let mut operation_ids = std::collections::HashSet::new();
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().unwrap() {
+            assert!(
+                operation_ids.insert(operation["operationId"].as_str().unwrap().to_owned()),
+                "{method} {path}: operationId repeated"
+            );
+            if path.starts_with("/api/") {
+                assert!(operation["responses"]["401"].is_object(), "{method} {path}");
+            }
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let name = parameter["name"].as_str().unwrap();
+                let in_path = path.contains(&format!("{{{name}}}"));
+                assert_eq!(
+                    parameter["in"],
+                    if in_path { "path" } else { "query" },
+                    "{method} {path} {name}"
+                );
+            }
+        }
+    }
+    let rule = &doc["components"]["schemas"]["AudienceInput"]["properties"]["rule"];
+    assert_eq!(rule["oneOf"].as_array().map(Vec::len), Some(2), "{rule}");
+}

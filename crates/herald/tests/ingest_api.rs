@@ -580,3 +580,26 @@ fn poison_inputs_are_refused_and_processing_goes_on() {
     }
     panic!("the tail showed no event: {seen}");
 }
+
+/// Without a key in the headers, the body's `writeKey` is checked before the events are
+/// validated: a caller with no valid key gets 401, never the validation result.
+#[test]
+fn credentials_are_checked_before_events_are_validated() {
+    let s = Server::start();
+    for (path, body) in [
+        ("/v1/identify", r#"{}"#),
+        ("/v1/track", r#"{"userId": "u", "writeKey": "wrong"}"#),
+        ("/v1/batch", r#"{"batch": [{"type": "jump"}]}"#),
+        ("/v1/batch", r#"{}"#),
+    ] {
+        let (status, err) = error_code(s.post_raw(path, body.into(), &[]));
+        assert_eq!(
+            (status, err["code"].as_str()),
+            (401, Some("unauthorized")),
+            "{path} {body}"
+        );
+    }
+    let with_key = format!(r#"{{"userId": "u", "writeKey": "{WRITE_KEY}"}}"#);
+    let (status, err) = error_code(s.post_raw("/v1/track", with_key.into(), &[]));
+    assert_eq!((status, err["code"].as_str()), (400, Some("missing_event")));
+}

@@ -2,10 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use chrono::{DateTime, Utc};
 use herald_core::audience::facts::ProfileFacts;
 use herald_core::audience::json::{
@@ -22,6 +21,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{blocking, resolve_profile};
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Json, Path, Query};
 use crate::AppState;
 
 /// Create or edit an audience.
@@ -32,8 +32,7 @@ pub struct AudienceInput {
     pub id: Option<String>,
     pub name: Option<String>,
     pub description: Option<String>,
-    /// The rule: its JSON form (an object) or its text form (a string).
-    #[schema(value_type = Object)]
+    #[schema(schema_with = crate::openapi::rule_schema)]
     pub rule: Value,
 }
 
@@ -176,7 +175,7 @@ pub async fn list_audiences(
 
 /// Create an audience; its members are backfilled from history.
 #[utoipa::path(post, path = "/api/v1/audiences", tag = "audiences", request_body = AudienceInput,
-    responses((status = 201, body = AudienceView), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 201, body = AudienceView), (status = 400, description = "`invalid_json`, `missing_id`, `invalid_id`, or `invalid_rule` (the rule does not parse; `location` says where)", body = ErrorBody), (status = 409, description = "`audience_exists`, or `invalid_definitions`: the rule refers to an unknown audience or computed trait, or makes a cycle", body = ErrorBody)),
     security(("admin_key" = [])))]
 pub async fn create_audience(
     State(state): State<AppState>,
@@ -237,7 +236,7 @@ pub async fn get_audience(
 /// Edit an audience (name, description, rule); members are recomputed from history.
 #[utoipa::path(put, path = "/api/v1/audiences/{audience_id}", tag = "audiences", request_body = AudienceInput,
     params(("audience_id" = String, Path)),
-    responses((status = 200, body = AudienceView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 200, body = AudienceView), (status = 400, description = "`invalid_json`, or `invalid_rule` (the rule does not parse; `location` says where)", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "`invalid_definitions`: the rule refers to an unknown audience or computed trait, or makes a cycle", body = ErrorBody)),
     security(("admin_key" = [])))]
 pub async fn edit_audience(
     State(state): State<AppState>,
@@ -284,11 +283,11 @@ pub async fn delete_audience(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PreviewInput {
-    /// A draft rule (JSON object or text string); may refer to saved audiences and computed
-    /// traits.
-    #[schema(value_type = Object)]
+    /// A draft rule (text or JSON form); may refer to saved audiences and computed traits.
+    #[schema(schema_with = crate::openapi::rule_schema)]
     pub rule: Value,
-    /// Profiles to evaluate, 1 to 10,000 (default 1,000).
+    /// Profiles to evaluate, 1 to 10,000 (default 1,000; values outside are clamped).
+    #[schema(minimum = 0)]
     pub sample_size: Option<usize>,
 }
 
@@ -308,7 +307,7 @@ const PREVIEW_ID: &str = "__preview__";
 
 /// Estimate a draft rule's size and show some members, before saving it.
 #[utoipa::path(post, path = "/api/v1/audiences/preview", tag = "audiences", request_body = PreviewInput,
-    responses((status = 200, body = PreviewView), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 200, body = PreviewView), (status = 400, description = "`invalid_json`, or `invalid_rule` (the rule does not parse; `location` says where)", body = ErrorBody), (status = 409, description = "`invalid_definitions`: the rule refers to an unknown audience or computed trait, or makes a cycle", body = ErrorBody)),
     security(("admin_key" = [])))]
 pub async fn preview_audience(
     State(state): State<AppState>,
@@ -412,8 +411,10 @@ fn evaluate_from_history(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MembersQuery {
     /// Page size, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -445,7 +446,7 @@ async fn known_audience(state: &AppState, id: &str) -> Result<(), ApiError> {
 /// Members, in profile id order.
 #[utoipa::path(get, path = "/api/v1/audiences/{audience_id}/members", tag = "audiences",
     params(("audience_id" = String, Path), MembersQuery),
-    responses((status = 200, body = MembersPage), (status = 404, body = ErrorBody)), security(("admin_key" = [])))]
+    responses((status = 200, body = MembersPage), (status = 400, description = "`invalid_limit` or `invalid_query`", body = ErrorBody), (status = 404, body = ErrorBody)), security(("admin_key" = [])))]
 pub async fn list_members(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -580,7 +581,7 @@ pub struct ProfileAudiencesView {
 /// A profile's memberships, each with the reason it qualifies or not.
 #[utoipa::path(get, path = "/api/v1/profiles/{id}/audiences", tag = "audiences",
     params(("id" = String, Path, description = "An identifier `kind:value` or `profile_id:<id>`")),
-    responses((status = 200, body = ProfileAudiencesView), (status = 404, body = ErrorBody)), security(("admin_key" = [])))]
+    responses((status = 200, body = ProfileAudiencesView), (status = 400, description = "`invalid_identifier`: not `kind:value`, or a value its kind does not accept", body = ErrorBody), (status = 404, body = ErrorBody)), security(("admin_key" = [])))]
 pub async fn profile_audiences(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -660,15 +661,17 @@ impl From<MembershipChange> for MembershipChangeView {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// Most recent changes to return, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
 }
 
 /// A profile's membership changes, newest first.
 #[utoipa::path(get, path = "/api/v1/profiles/{id}/audience-history", tag = "audiences",
     params(("id" = String, Path), HistoryQuery),
-    responses((status = 200, body = Vec<MembershipChangeView>), (status = 404, body = ErrorBody)), security(("admin_key" = [])))]
+    responses((status = 200, body = Vec<MembershipChangeView>), (status = 400, description = "`invalid_identifier` (see the profile), `invalid_limit` or `invalid_query`", body = ErrorBody), (status = 404, body = ErrorBody)), security(("admin_key" = [])))]
 pub async fn profile_audience_history(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -708,6 +711,47 @@ impl From<ComputedRecord> for ComputedTraitView {
     }
 }
 
+/// The body of `PUT /api/v1/computed-traits/{name}` (the name is the path's). Only its
+/// schema is used: the body is read by `computed_from_json`, whose errors say where the
+/// problem is.
+#[derive(ToSchema)]
+#[schema(example = json!({"aggregate": "sum", "event": "Order Completed", "property": "revenue", "window": {"last": "90d"}}))]
+#[allow(dead_code)]
+pub struct ComputedTraitInput {
+    #[schema(schema_with = aggregate_schema)]
+    aggregate: String,
+    /// Only events with this name; without it, every event counts.
+    event: Option<String>,
+    /// The event property aggregated; every aggregate but `count` needs one.
+    property: Option<String>,
+    /// Property conditions, all of which an event must meet:
+    /// `[{"property": "plan", "op": "eq", "value": "pro"}]` (operators as in rules).
+    #[schema(value_type = Option<Vec<Object>>, rename = "where")]
+    r#where: Option<Vec<Value>>,
+    /// `"ever"` (the default), `{"last": "90d"}` (units `m h d w`) or
+    /// `{"between": ["2026-01-01", "2026-02-01"]}`.
+    #[schema(schema_with = window_schema)]
+    window: Option<Value>,
+}
+
+fn aggregate_schema() -> utoipa::openapi::schema::ObjectBuilder {
+    crate::openapi::one_of_strings(&[
+        "count", "sum", "avg", "min", "max", "first", "last", "distinct",
+    ])
+    .description(Some(
+        "`count` (always a number), `sum`, `avg`, `min`, `max` (numeric values), `first`, `last` (by event time), `distinct` (the sorted distinct values)",
+    ))
+}
+
+fn window_schema() -> utoipa::openapi::schema::OneOfBuilder {
+    utoipa::openapi::schema::OneOfBuilder::new()
+        .item(crate::openapi::one_of_strings(&["ever"]))
+        .item(
+            utoipa::openapi::schema::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::Object),
+        )
+}
+
 fn computed_missing(name: &str) -> ApiError {
     ApiError::NotFound(
         "computed_trait_not_found",
@@ -730,8 +774,8 @@ pub async fn list_computed(
 /// Create or replace a computed trait (`PUT` to its name); values are backfilled from history.
 #[utoipa::path(put, path = "/api/v1/computed-traits/{name}", tag = "audiences",
     params(("name" = String, Path)),
-    request_body(content = Object, description = "`{\"aggregate\": \"sum\", \"event\": \"Order Completed\", \"property\": \"revenue\", \"window\": {\"last\": \"90d\"}}`"),
-    responses((status = 200, body = ComputedTraitView), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
+    request_body = ComputedTraitInput,
+    responses((status = 200, body = ComputedTraitView), (status = 400, description = "`invalid_json`, `invalid_name` (the name in the path), or `invalid_rule` (the definition does not parse; `location` says where)", body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("admin_key" = [])))]
 pub async fn put_computed(
     State(state): State<AppState>,

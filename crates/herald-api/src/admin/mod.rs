@@ -7,12 +7,12 @@ pub mod views;
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::Router;
 use chrono::{DateTime, Utc};
 use herald_core::identity::{Identifier, ProfileId};
 use herald_core::timestamp::parse_timestamp;
@@ -23,6 +23,7 @@ use serde_json::Value;
 use utoipa::IntoParams;
 
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Json, Path, Query};
 use crate::AppState;
 use views::*;
 
@@ -132,7 +133,14 @@ pub(crate) async fn blocking<T: Send + 'static>(
     let store = state.store.clone();
     tokio::task::spawn_blocking(move || f(&*store))
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| {
+            if e.is_panic() {
+                tracing::error!(error = %e, "a storage call panicked; answered 500 internal_panic");
+                ApiError::Panicked
+            } else {
+                ApiError::Internal(e.to_string())
+            }
+        })?
         .map_err(ApiError::from)
 }
 
@@ -166,7 +174,7 @@ fn not_found(raw: &str) -> ApiError {
 /// A profile by any of its identifiers.
 #[utoipa::path(get, path = "/api/v1/profiles/{id}", tag = "profiles",
     params(("id" = String, Path, description = "An identifier written `kind:value` (`user_id:42`, `anonymous_id:abc`, `email:ana@example.com`, `phone:+14155550100`) or `profile_id:<id>`")),
-    responses((status = 200, body = ProfileView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = ProfileView), (status = 400, description = "`invalid_identifier`: not `kind:value`, or a value its kind does not accept", body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("admin_key" = [])))]
 pub async fn get_profile(
     State(state): State<AppState>,
@@ -186,16 +194,21 @@ pub async fn get_profile(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TimelineQuery {
     /// Only events with this name (track event name, or `page`, `identify`, ...).
     pub event: Option<String>,
     /// Only events at or after this time (RFC 3339).
+    #[param(format = DateTime)]
     pub since: Option<String>,
     /// Only events at or before this time (RFC 3339).
+    #[param(format = DateTime)]
     pub until: Option<String>,
     /// Page size, 1 to 1000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = r"^-?[0-9]+\.[0-9]+$")]
     pub cursor: Option<String>,
 }
 
@@ -215,7 +228,7 @@ fn time_param(name: &str, raw: &Option<String>) -> Result<Option<DateTime<Utc>>,
 /// A profile's event timeline, newest first.
 #[utoipa::path(get, path = "/api/v1/profiles/{id}/events", tag = "profiles",
     params(("id" = String, Path, description = "`kind:value` or `profile_id:<id>`"), TimelineQuery),
-    responses((status = 200, body = TimelineView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = TimelineView), (status = 400, description = "`invalid_identifier` (see the profile), or `invalid_query`: a parameter out of range or of the wrong shape", body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("admin_key" = [])))]
 pub async fn get_timeline(
     State(state): State<AppState>,
@@ -280,7 +293,7 @@ pub async fn get_timeline(
 /// A profile's identity graph and merge history.
 #[utoipa::path(get, path = "/api/v1/profiles/{id}/identity", tag = "identity",
     params(("id" = String, Path, description = "`kind:value` or `profile_id:<id>`")),
-    responses((status = 200, body = IdentityGraphView), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = IdentityGraphView), (status = 400, description = "`invalid_identifier`: not `kind:value`, or a value its kind does not accept", body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("admin_key" = [])))]
 pub async fn get_identity(
     State(state): State<AppState>,
@@ -358,7 +371,7 @@ pub async fn undo_merge(
 /// identifiers are suppressed so later events for them are dropped (and counted).
 #[utoipa::path(delete, path = "/api/v1/profiles/{id}", tag = "profiles",
     params(("id" = String, Path, description = "`kind:value` or `profile_id:<id>`")),
-    responses((status = 200, body = SplitView), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = SplitView), (status = 400, description = "`invalid_identifier`: not `kind:value`, or a value its kind does not accept", body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("admin_key" = [])))]
 pub async fn delete_profile(
     State(state): State<AppState>,
@@ -402,12 +415,11 @@ pub async fn list_keys(State(state): State<AppState>) -> Result<Json<Vec<KeyView
 
 /// Create a key; the response holds its secret, shown only this once.
 #[utoipa::path(post, path = "/api/v1/keys", tag = "keys", request_body = CreateKey,
-    responses((status = 201, body = CreatedKeyView), (status = 400, body = ErrorBody)), security(("admin_key" = [])))]
+    responses((status = 201, body = CreatedKeyView), (status = 400, description = "`invalid_json`, `invalid_key_kind` or `invalid_name`", body = ErrorBody)), security(("admin_key" = [])))]
 pub async fn create_key(
     State(state): State<AppState>,
-    body: Result<Json<CreateKey>, axum::extract::rejection::JsonRejection>,
+    Json(req): Json<CreateKey>,
 ) -> Result<(StatusCode, Json<CreatedKeyView>), ApiError> {
-    let Json(req) = body.map_err(|e| ApiError::bad_request("invalid_json", e.body_text()))?;
     let kind = KeyKind::parse(&req.kind).ok_or_else(|| {
         ApiError::bad_request(
             "invalid_key_kind",

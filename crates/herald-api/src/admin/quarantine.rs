@@ -2,9 +2,8 @@
 //! (`herald_pipeline::quarantine`): list and inspect them, retry one after an upgrade, or
 //! discard it.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
 use chrono::{TimeZone, Utc};
 use herald_pipeline::processor::CommandError;
 use herald_storage::Quarantined;
@@ -13,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{blocking, command_error};
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Json, Path, Query};
 use crate::AppState;
 
 /// A quarantined event.
@@ -45,7 +45,8 @@ pub struct QuarantineList {
 pub struct QuarantineQuery {
     /// Only events after this log position.
     pub after: Option<u64>,
-    /// Page size (1–1000, default 100).
+    /// Page size (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
 }
 
@@ -72,13 +73,19 @@ fn not_quarantined(seq: u64) -> ApiError {
 
 /// Quarantined events, in log order.
 #[utoipa::path(get, path = "/api/v1/quarantine", tag = "operations", params(QuarantineQuery),
-    responses((status = 200, body = QuarantineList), (status = 401, body = ErrorBody)),
+    responses((status = 200, body = QuarantineList), (status = 400, description = "`invalid_limit` or `invalid_query`", body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("admin_key" = [])))]
 pub async fn list_quarantined(
     State(state): State<AppState>,
     Query(q): Query<QuarantineQuery>,
 ) -> Result<Json<QuarantineList>, ApiError> {
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_limit",
+            "limit must be between 1 and 1000",
+        ));
+    }
     let after = q.after.unwrap_or(0);
     let (page, total) = blocking(&state, move |s| {
         Ok((s.quarantined(after, limit + 1)?, s.quarantined_count()?))
@@ -100,7 +107,7 @@ pub async fn list_quarantined(
 /// One quarantined event, with its stored text.
 #[utoipa::path(get, path = "/api/v1/quarantine/{seq}", tag = "operations",
     params(("seq" = u64, Path, description = "Log position")),
-    responses((status = 200, body = QuarantinedView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = QuarantinedView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("admin_key" = [])))]
 pub async fn get_quarantined(
     State(state): State<AppState>,
@@ -122,7 +129,7 @@ pub async fn get_quarantined(
 /// quarantine only if it applies; a 409 gives the reason it still fails.
 #[utoipa::path(post, path = "/api/v1/quarantine/{seq}/retry", tag = "operations",
     params(("seq" = u64, Path, description = "Log position")),
-    responses((status = 204, description = "Applied; no longer quarantined"), (status = 401, body = ErrorBody),
+    responses((status = 204, description = "Applied; no longer quarantined"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, description = "Still fails (`still_failing`)", body = ErrorBody)),
     security(("admin_key" = [])))]
 pub async fn retry_quarantined(
@@ -147,7 +154,7 @@ pub async fn retry_quarantined(
 /// Discard a quarantined event: it is removed from the quarantine and from the log.
 #[utoipa::path(delete, path = "/api/v1/quarantine/{seq}", tag = "operations",
     params(("seq" = u64, Path, description = "Log position")),
-    responses((status = 204, description = "Discarded"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 204, description = "Discarded"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("admin_key" = [])))]
 pub async fn discard_quarantined(
     State(state): State<AppState>,

@@ -223,11 +223,17 @@ pub struct CreatedKeyView {
     pub secret: String,
 }
 
+fn key_kind_schema() -> utoipa::openapi::schema::ObjectBuilder {
+    crate::openapi::one_of_strings(&["write", "admin"])
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateKey {
     /// `write` or `admin`.
+    #[schema(schema_with = key_kind_schema)]
     pub kind: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub name: String,
 }
 

@@ -99,6 +99,7 @@ struct BatchBody<'a> {
         (status = 200, description = "Durably stored", body = Accepted),
         (status = 400, description = "Invalid; nothing stored", body = ErrorBody),
         (status = 401, description = "Missing or unknown write key", body = ErrorBody),
+        (status = 415, description = "`unsupported_encoding`: a `Content-Encoding` other than gzip", body = ErrorBody),
         (status = 429, description = "Overloaded; retry after `Retry-After` seconds", body = ErrorBody),
     ),
     security(("write_key" = []))
@@ -114,6 +115,7 @@ pub async fn identify_doc() {}
         (status = 200, description = "Durably stored", body = Accepted),
         (status = 400, description = "Invalid; nothing stored", body = ErrorBody),
         (status = 401, description = "Missing or unknown write key", body = ErrorBody),
+        (status = 415, description = "`unsupported_encoding`: a `Content-Encoding` other than gzip", body = ErrorBody),
         (status = 429, description = "Overloaded; retry after `Retry-After` seconds", body = ErrorBody),
     ),
     security(("write_key" = []))
@@ -159,7 +161,9 @@ async fn ingest_inner(
     let bytes = body::read(headers, body, limit).await?;
     let received_at = Utc::now();
 
-    let (events, body_key) = match endpoint {
+    // Without a key in the headers, the key is read from the body as soon as it parses, and
+    // checked before the events are validated: an unauthenticated caller learns nothing else.
+    let events = match endpoint {
         Endpoint::Single(event_type) => {
             let text = std::str::from_utf8(&bytes).map_err(|e| {
                 ApiError::bad_request("invalid_json", format!("body is not valid JSON: {e}"))
@@ -168,7 +172,9 @@ async fn ingest_inner(
                 RawMessageError::Json(e) => invalid_json(e),
                 other => ApiError::bad_request(other.code(), other.to_string()),
             })?;
-            let body_key = message.value("writeKey");
+            if header_key.is_none() {
+                authenticate_body_key(state, message.value("writeKey")).await?;
+            }
             let ctx = ParseContext {
                 received_at,
                 batch_sent_at: None,
@@ -180,10 +186,13 @@ async fn ingest_inner(
                 metrics::counter!("herald_events_rejected_total", "reason" => e.code).increment(1);
                 ApiError::BadRequest(e.code, e.message)
             })?;
-            (vec![event], body_key)
+            vec![event]
         }
         Endpoint::Batch(time_mode) => {
             let parsed: BatchBody<'_> = serde_json::from_slice(&bytes).map_err(invalid_json)?;
+            if header_key.is_none() {
+                authenticate_body_key(state, parsed.write_key).await?;
+            }
             let raw_events = parsed.batch.ok_or_else(|| {
                 ApiError::bad_request(
                     "invalid_batch",
@@ -216,20 +225,9 @@ async fn ingest_inner(
                 received_at,
                 time_mode,
             )?;
-            (events, parsed.write_key)
+            events
         }
     };
-
-    if header_key.is_none() {
-        match body_key {
-            Some(Value::String(key)) if !key.is_empty() => authenticate(state, &key).await?,
-            _ => {
-                return Err(ApiError::Unauthorized(
-                    "a write key is required: HTTP Basic (key as user name), Bearer, or `writeKey` in the body".into(),
-                ))
-            }
-        }
-    }
 
     metrics::histogram!("herald_ingest_request_events").record(events.len() as f64);
     for e in &events {
@@ -279,6 +277,15 @@ fn parse_batch(
         Ok(events)
     } else {
         Err(ApiError::InvalidEvents(problems))
+    }
+}
+
+async fn authenticate_body_key(state: &AppState, key: Option<Value>) -> Result<(), ApiError> {
+    match key {
+        Some(Value::String(key)) if !key.is_empty() => authenticate(state, &key).await,
+        _ => Err(ApiError::Unauthorized(
+            "a write key is required: HTTP Basic (key as user name), Bearer, or `writeKey` in the body".into(),
+        )),
     }
 }
 
