@@ -3,8 +3,9 @@
 # tests drive (Python venv in .venv, npm packages in tests/sdk/node_modules), runs every test
 # of the workspace (the storage conformance suite on SQLite and on PostgreSQL + JetStream), the
 # black-box suites again against cluster mode, the API contract (scripts/api-contract.sh: the
-# OpenAPI document validates, and a bounded schemathesis run over the whole API passes), then
-# the benchmarks in their short smoke mode.
+# OpenAPI document validates, and a bounded schemathesis run over the whole API passes), 30 s
+# of coverage-guided fuzzing of the event parser (fuzz/), then the benchmarks in their short
+# smoke mode.
 # Needs the PostgreSQL (127.0.0.1:5432) and NATS JetStream (127.0.0.1:4222) servers; override
 # with HERALD_TEST_DATABASE_URL / HERALD_TEST_NATS_URL.
 set -euo pipefail
@@ -30,6 +31,12 @@ HERALD_TEST_BACKEND=cluster cargo nextest run -p herald --no-fail-fast \
 
 echo "==> the API contract (OpenAPI validation, schemathesis)"
 scripts/api-contract.sh
+
+echo "==> fuzzing the event parser for 30 s from its regression corpus (fuzz/README.md)"
+command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
+mkdir -p fuzz/corpus/event_parser
+(cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run -s none --target-dir "$HOME/.cache/herald/fuzz-target" \
+    event_parser corpus/event_parser regressions -- -max_total_time=30)
 
 echo "==> benchmark smoke runs"
 cargo run --quiet -p herald -- bench ingest --smoke

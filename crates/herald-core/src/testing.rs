@@ -257,3 +257,43 @@ pub mod rules {
         })
     }
 }
+
+/// Fuzz input as the `event_parser` target (`fuzz/`) reads it: the first byte picks the
+/// endpoint's time mode and a batch-level `sentAt`, the rest is the message as sent.
+pub fn fuzz_case(data: &[u8]) -> Option<(ParseContext<'static>, &str)> {
+    const BATCH_SENT_AT: [Option<&str>; 4] = [
+        None,
+        Some("2026-12-04T12:00:05Z"),
+        Some("9999-12-31T23:59:59Z"),
+        Some("0001-01-01T00:00:00Z"),
+    ];
+    let (&mode, rest) = data.split_first()?;
+    let text = std::str::from_utf8(rest).ok()?;
+    let ctx = ParseContext {
+        received_at: parse_timestamp("2026-12-04T12:00:00Z")?,
+        batch_sent_at: BATCH_SENT_AT[usize::from(mode & 3)],
+        implied_type: None,
+        time_mode: if mode & 4 == 0 {
+            TimeMode::Live
+        } else {
+            TimeMode::Import
+        },
+        fallback_message_id: || "generated".to_owned(),
+    };
+    Some((ctx, text))
+}
+
+/// The property the fuzz target and its regression corpus check: parsing never panics, and
+/// whatever ingest accepts reads back with the processor's reader, as the same event.
+pub fn accepted_reads_back(data: &[u8]) {
+    let Some((ctx, text)) = fuzz_case(data) else {
+        return;
+    };
+    if let Ok(incoming) = crate::event::Incoming::parse(text, &ctx, None) {
+        let event = crate::event::read_stored(&incoming.json)
+            .unwrap_or_else(|e| panic!("accepted {text:?} but it reads back as {e}"));
+        assert_eq!(event.message_id, incoming.message_id);
+        assert_eq!(event.event_type, incoming.event_type);
+        assert_eq!(event.received_at, ctx.received_at);
+    }
+}

@@ -217,3 +217,17 @@ fn the_inputs_the_fuzzer_found_are_refused_with_a_code() {
     assert_eq!(event.event.as_deref(), Some("😀"));
     assert_eq!(event.event_type, EventType::Track);
 }
+
+/// Every input in the fuzz target's regression corpus (`fuzz/regressions`: what fuzzing found,
+/// and the inputs of the issue that led to it) keeps the property the target checks.
+#[test]
+fn the_fuzz_regression_corpus_reads_back() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions");
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let data = std::fs::read(entry.unwrap().path()).unwrap();
+        herald_core::testing::accepted_reads_back(&data);
+        count += 1;
+    }
+    assert!(count >= 6, "the corpus at {} has {count} inputs", dir.display());
+}
