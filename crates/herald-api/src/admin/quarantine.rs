@@ -86,7 +86,14 @@ pub async fn list_quarantined(
             "limit must be between 1 and 1000",
         ));
     }
+    // Positions are stored as 64-bit signed integers (as the schema says: `int64`).
     let after = q.after.unwrap_or(0);
+    if after > i64::MAX as u64 {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "after must be a log position (at most 2^63 - 1)",
+        ));
+    }
     let (page, total) = blocking(&state, move |s| {
         Ok((s.quarantined(after, limit + 1)?, s.quarantined_count()?))
     })
