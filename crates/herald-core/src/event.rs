@@ -158,32 +158,69 @@ impl RawMessageError {
 /// members through without building one, so it checks the depth itself.
 const MAX_DEPTH: usize = 128;
 
-/// Whether valid JSON `text` nests arrays and objects more than `limit` levels deep.
-fn nested_deeper_than(text: &str, limit: usize) -> bool {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for &b in text.as_bytes() {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
+/// What one pass over a message's valid JSON text found.
+#[derive(Debug, PartialEq, Eq)]
+enum Scan {
+    /// Arrays and objects nest more than the limit.
+    TooDeep,
+    /// It may hold what serde_json's raw values accept but a tree refuses: a surrogate escape
+    /// (`\ud800`, lone or paired) or a number with an exponent or 300 digits or more (a
+    /// double overflows beyond ~1.8e308). Only such texts need the reader's full check.
+    Unusual,
+    /// Neither: a tree reads every member of it.
+    Plain,
+}
+
+/// One pass over valid JSON `text`, tracking strings, escapes, numbers and depth. Inside
+/// strings it jumps from one quote or backslash to the next (most of an event is string
+/// content).
+fn scan(text: &str, limit: usize) -> Scan {
+    let bytes = text.as_bytes();
+    let (mut depth, mut unusual, mut digits, mut i) = (0usize, false, 0usize, 0usize);
+    while i < bytes.len() {
+        let b = bytes[i];
+        i += 1;
         match b {
-            b'"' => in_string = true,
+            b'"' => loop {
+                let Some(k) = memchr::memchr2(b'"', b'\\', &bytes[i..]) else {
+                    i = bytes.len();
+                    break;
+                };
+                i += k + 1;
+                if bytes[i - 1] == b'"' {
+                    break;
+                }
+                // An escape: `\uD800`–`\uDFFF` has d/D, then 8–f, as its first hex digits.
+                if let [b'u', b'd' | b'D', b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F', ..] = &bytes[i..] {
+                    unusual = true;
+                }
+                i += 1;
+            },
+            b'0'..=b'9' => {
+                digits += 1;
+                unusual |= digits >= 300;
+                continue;
+            }
+            // Outside strings, only a number holds an `e`/`E` right after a digit or a `.`.
+            b'e' | b'E' if digits > 0 => unusual = true,
             b'[' | b'{' => {
                 depth += 1;
                 if depth > limit {
-                    return true;
+                    return Scan::TooDeep;
                 }
             }
             b']' | b'}' => depth -= 1,
             _ => {}
         }
+        if !matches!(b, b'.' | b'+' | b'-' | b'e' | b'E') {
+            digits = 0;
+        }
     }
-    false
+    if unusual {
+        Scan::Unusual
+    } else {
+        Scan::Plain
+    }
 }
 
 impl<'a> RawMessage<'a> {
@@ -196,10 +233,13 @@ impl<'a> RawMessage<'a> {
             serde_json::error::Category::Data => RawMessageError::NotObject,
             _ => RawMessageError::Json(e),
         })?;
-        if nested_deeper_than(text, MAX_DEPTH) {
-            return Err(RawMessageError::TooDeep);
+        match scan(text, MAX_DEPTH) {
+            Scan::TooDeep => return Err(RawMessageError::TooDeep),
+            Scan::Unusual => {
+                serde_json::from_str::<Readable>(text).map_err(RawMessageError::Json)?;
+            }
+            Scan::Plain => {}
         }
-        serde_json::from_str::<Readable>(text).map_err(RawMessageError::Json)?;
         Ok(RawMessage { fields: fields.0 })
     }
 
@@ -767,6 +807,29 @@ mod tests {
         for (input, code) in cases {
             assert_eq!(parse(input.clone()).unwrap_err().code, code, "{input}");
         }
+    }
+
+    #[test]
+    fn the_scan_sends_only_unusual_texts_to_the_full_check() {
+        let cases = [
+            (r#"{"a":"plain","n":-12.5,"t":true,"f":false,"x":null}"#, Scan::Plain),
+            (r#"{"e":"1e400 in a string","k\"ey":"\"quoted\" \\ \u00e9"}"#, Scan::Plain),
+            (r#"{"a":"\ud800"}"#, Scan::Unusual),
+            (r#"{"a":"x\uDFFFy"}"#, Scan::Unusual),
+            (r#"{"\ud83d\ude00":1}"#, Scan::Unusual),
+            (r#"{"a":"\\ud800"}"#, Scan::Plain),
+            (r#"{"a":1e400}"#, Scan::Unusual),
+            (r#"{"a":[1.5E-3]}"#, Scan::Unusual),
+            (r#"{"a":-2e+1,"b":true}"#, Scan::Unusual),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(scan(text, MAX_DEPTH), expected, "{text}");
+        }
+        assert_eq!(scan(&format!(r#"{{"a":{}}}"#, "9".repeat(299)), MAX_DEPTH), Scan::Plain);
+        assert_eq!(scan(&format!(r#"{{"a":{}}}"#, "9".repeat(300)), MAX_DEPTH), Scan::Unusual);
+        let deep = format!("{}1{}", "[".repeat(129), "]".repeat(129));
+        assert_eq!(scan(&deep, MAX_DEPTH), Scan::TooDeep);
+        assert_eq!(scan(&deep, 129), Scan::Plain);
     }
 
     #[test]
