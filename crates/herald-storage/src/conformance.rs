@@ -692,6 +692,7 @@ pub fn audience_facts_saved_apart_read_whole(make: &Factory) {
             .map(|&ts| Hit {
                 ts,
                 id: ts as u64,
+                seq: ts as u64,
                 value: (ts % 2 == 0).then(|| json!(ts)),
             })
             .collect()
@@ -1186,7 +1187,7 @@ mod partitioned {
                             let mut group = txn.group_state("g")?;
                             // Both read before either wrote.
                             std::thread::sleep(Duration::from_millis(200));
-                            group.apply(&event);
+                            group.apply(n, &event);
                             txn.save_group_state("g", &group)
                         })
                         .unwrap();
@@ -1202,8 +1203,8 @@ mod partitioned {
             })
             .unwrap();
         let mut want = GroupState::default();
-        want.apply(&event(1, "a"));
-        want.apply(&event(2, "b"));
+        want.apply(1, &event(1, "a"));
+        want.apply(2, &event(2, "b"));
         assert_eq!(stored, want);
     }
 
