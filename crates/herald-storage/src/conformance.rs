@@ -152,8 +152,14 @@ pub fn keys_are_hashed_listed_and_revoked(make: &Factory) {
         .unwrap()
         .is_none());
     assert_eq!(store.count_keys(KeyKind::Write).unwrap(), 1);
+    assert_eq!(store.revoked_key_count().unwrap(), 0);
     assert!(store.revoke_key(&key.id, now).unwrap());
     assert!(!store.revoke_key(&key.id, now).unwrap());
+    assert_eq!(
+        store.revoked_key_count().unwrap(),
+        1,
+        "a second revocation is no change"
+    );
     assert!(store
         .authenticate(KeyKind::Write, "hwk_secret_1")
         .unwrap()

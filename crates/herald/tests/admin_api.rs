@@ -407,6 +407,7 @@ fn verify_offline(mut s: Server) {
         .arg("verify")
         .arg("--data-dir")
         .arg(&s.dir)
+        .args(s.cluster_flags())
         .output()
         .unwrap();
     assert!(
