@@ -159,7 +159,7 @@ pub fn apply_event<S: ProjectionStore + ?Sized>(
     rules: &IdentityRules,
 ) -> Result<Applied, S::Error> {
     let applied = resolve_event(store, seq, event, rules)?;
-    apply_states(store, event, &applied)?;
+    apply_states(store, seq, event, &applied)?;
     Ok(applied)
 }
 
@@ -257,13 +257,15 @@ pub fn resolve_event<S: ProjectionStore + ?Sized>(
     })
 }
 
-/// The state half of [`apply_event`], for an event [`resolve_event`] attributed: fold each
-/// merged loser's state into its winner's (in merge order, so a chain of merges in one event
-/// folds like it resolved) and retire the loser, then apply the event to its profile's state
+/// The state half of [`apply_event`], for the event at `seq` that [`resolve_event`]
+/// attributed: fold each merged loser's state into its winner's (in merge order, so a chain of
+/// merges in one event folds like it resolved) and retire the loser, then apply the event to
+/// its profile's state
 /// and, for a `group` call, to the group's. The caller guarantees that every earlier event of
 /// the profiles involved was applied already.
 pub fn apply_states<S: ProjectionStore + ?Sized>(
     store: &mut S,
+    seq: u64,
     event: &Event,
     applied: &Applied,
 ) -> Result<(), S::Error> {
@@ -280,11 +282,11 @@ pub fn apply_states<S: ProjectionStore + ?Sized>(
         store.save_profile_state(&merge.winner, &winner_state)?;
     }
     let mut state = store.profile_state(profile)?;
-    state.apply(event);
+    state.apply(seq, event);
     store.save_profile_state(profile, &state)?;
     if let (EventType::Group, Some(group_id)) = (event.event_type, &event.group_id) {
         let mut group = store.group_state(group_id)?;
-        group.apply(event);
+        group.apply(seq, event);
         store.save_group_state(group_id, &group)?;
     }
     Ok(())

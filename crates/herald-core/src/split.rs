@@ -112,9 +112,9 @@ where
         store.delete_group_state(group_id)?;
         let seqs = store.group_event_seqs(group_id)?;
         let mut state = store.group_state(group_id)?;
-        for (_, event) in load_events(&seqs)? {
+        for (seq, event) in load_events(&seqs)? {
             if event.event_type == EventType::Group {
-                state.apply(&event);
+                state.apply(seq, &event);
             }
         }
         if !seqs.is_empty() {

@@ -455,11 +455,11 @@ fn check(
     let profiles: Vec<ProfileId> = live.profiles.keys().cloned().collect();
     let mut expected_members: BTreeMap<String, BTreeSet<ProfileId>> = BTreeMap::new();
     for p in &profiles {
-        let history: Vec<&Event> = live
+        let history: Vec<(u64, &Event)> = live
             .attributions
             .iter()
             .filter(|(_, (q, _))| q == p)
-            .filter_map(|(s, _)| log.iter().find(|(ls, _)| ls == s).map(|(_, e)| e))
+            .filter_map(|(s, _)| log.iter().find(|(ls, _)| ls == s).map(|(ls, e)| (*ls, e)))
             .collect();
         let state = live.profile_state(p).unwrap();
         let groups: Vec<Map<String, Value>> = state
@@ -526,30 +526,35 @@ fn check(
 struct Oracle<'a> {
     traits: Map<String, Value>,
     groups: Vec<Map<String, Value>>,
-    history: Vec<&'a Event>,
+    /// The profile's events with their log positions.
+    history: Vec<(u64, &'a Event)>,
     now: i64,
 }
 
 impl Oracle<'_> {
-    /// Matching events, one per (time, messageId), in time order.
+    /// Matching events, the first copy in the log per (time, messageId), in (time, log
+    /// position) order.
     fn matching(&self, event: Option<&str>, filters: &[Filter]) -> Vec<Hit> {
-        let mut hits: Vec<Hit> = self
-            .history
-            .iter()
-            .filter(|e| event.is_none_or(|name| e.display_name() == name))
-            .filter(|e| {
+        let mut in_log = self.history.clone();
+        in_log.sort_by_key(|(seq, _)| *seq);
+        let mut seen = BTreeSet::new();
+        let mut hits: Vec<Hit> = in_log
+            .into_iter()
+            .filter(|(_, e)| event.is_none_or(|name| e.display_name() == name))
+            .filter(|(_, e)| {
                 filters
                     .iter()
                     .all(|f| test_value(&f.test, event_property(e, &f.path), 0).0)
             })
-            .map(|e| Hit {
+            .filter(|(_, e)| seen.insert((e.timestamp, e.message_id.clone())))
+            .map(|(seq, e)| Hit {
                 ts: e.timestamp.timestamp_millis(),
                 id: message_key(&e.message_id),
+                seq,
                 value: event_property(e, "value").cloned(),
             })
             .collect();
-        hits.sort_by(|a, b| (a.ts, &a.id).cmp(&(b.ts, &b.id)));
-        hits.dedup_by(|a, b| (a.ts, &a.id) == (b.ts, &b.id));
+        hits.sort_by_key(|h| (h.ts, h.seq));
         hits
     }
 
@@ -668,7 +673,7 @@ fn any_chain(lists: &[Vec<Hit>], step: usize, chain: Option<(&Hit, &Hit)>, withi
     lists[step].iter().any(|h| match chain {
         None => any_chain(lists, step + 1, Some((h, h)), within),
         Some((first, last)) => {
-            (h.ts, &h.id) > (last.ts, &last.id)
+            (h.ts, h.seq) > (last.ts, last.seq)
                 && any_chain(lists, step + 1, Some((first, h)), within)
         }
     })

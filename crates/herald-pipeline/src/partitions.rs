@@ -221,7 +221,7 @@ impl PartitionWorker {
                     created: *created,
                     merges: merges.clone(),
                 };
-                apply_states(txn, event, &applied)?;
+                apply_states(txn, w.seq, event, &applied)?;
                 on_profile_event(
                     txn,
                     &catalog,

@@ -366,6 +366,9 @@ impl KeyStore for ClusterStore {
     fn count_keys(&self, kind: KeyKind) -> Result<usize> {
         self.state.count_keys(kind)
     }
+    fn revoked_key_count(&self) -> Result<u64> {
+        self.state.revoked_key_count()
+    }
 }
 
 impl Audiences for ClusterStore {

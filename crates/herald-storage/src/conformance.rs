@@ -155,8 +155,14 @@ pub fn keys_are_hashed_listed_and_revoked(make: &Factory) {
         .unwrap()
         .is_none());
     assert_eq!(store.count_keys(KeyKind::Write).unwrap(), 1);
+    assert_eq!(store.revoked_key_count().unwrap(), 0);
     assert!(store.revoke_key(&key.id, now).unwrap());
     assert!(!store.revoke_key(&key.id, now).unwrap());
+    assert_eq!(
+        store.revoked_key_count().unwrap(),
+        1,
+        "a second revocation is no change"
+    );
     assert!(store
         .authenticate(KeyKind::Write, "hwk_secret_1")
         .unwrap()
@@ -696,6 +702,7 @@ pub fn audience_facts_saved_apart_read_whole(make: &Factory) {
             .map(|&ts| Hit {
                 ts,
                 id: ts as u64,
+                seq: ts as u64,
                 value: (ts % 2 == 0).then(|| json!(ts)),
             })
             .collect()
@@ -1239,7 +1246,7 @@ mod partitioned {
                             let mut group = txn.group_state("g")?;
                             // Both read before either wrote.
                             std::thread::sleep(Duration::from_millis(200));
-                            group.apply(&event);
+                            group.apply(n, &event);
                             txn.save_group_state("g", &group)
                         })
                         .unwrap();
@@ -1255,8 +1262,8 @@ mod partitioned {
             })
             .unwrap();
         let mut want = GroupState::default();
-        want.apply(&event(1, "a"));
-        want.apply(&event(2, "b"));
+        want.apply(1, &event(1, "a"));
+        want.apply(2, &event(2, "b"));
         assert_eq!(stored, want);
     }
 

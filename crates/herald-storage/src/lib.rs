@@ -595,6 +595,10 @@ pub trait KeyStore: Send + Sync {
     /// The live key of this kind with this secret.
     fn authenticate(&self, kind: KeyKind, secret: &str) -> Result<Option<ApiKey>>;
     fn count_keys(&self, kind: KeyKind) -> Result<usize>;
+    /// How many keys were ever revoked. Keys are never deleted nor un-revoked, so it changes
+    /// exactly when a key is revoked, by whatever process or node: servers poll it to drop
+    /// cached key checks.
+    fn revoked_key_count(&self) -> Result<u64>;
 }
 
 /// Everything a backend provides.

@@ -10,20 +10,26 @@ use serde_json::Value;
 pub enum AudiencesAction {
     /// Follow the backfill after audiences or computed traits changed, with a progress bar,
     /// until it is done; then list every audience with its size.
-    Watch {
-        #[arg(long, env = "HERALD_URL", default_value = "http://127.0.0.1:8080")]
-        url: String,
-        #[arg(long, env = "HERALD_ADMIN_KEY")]
-        admin_key: String,
-    },
+    Watch,
 }
 
-pub async fn run(action: AudiencesAction) -> anyhow::Result<()> {
-    let AudiencesAction::Watch { url, admin_key } = action;
+/// The server's base URL: `http://` when `url` names no scheme (`localhost:8080`), and no
+/// trailing slash.
+pub fn base_url(url: &str) -> String {
+    let url = url.trim().trim_end_matches('/');
+    if url.contains("://") {
+        url.to_owned()
+    } else {
+        format!("http://{url}")
+    }
+}
+
+pub async fn run(url: &str, admin_key: &str, action: AudiencesAction) -> anyhow::Result<()> {
+    let AudiencesAction::Watch = action;
     let http = reqwest::Client::new();
     let get = |path: &str| {
-        http.get(format!("{}{path}", url.trim_end_matches('/')))
-            .bearer_auth(&admin_key)
+        http.get(format!("{url}{path}"))
+            .bearer_auth(admin_key)
             .send()
     };
     loop {
@@ -60,5 +66,21 @@ pub async fn run(action: AudiencesAction) -> anyhow::Result<()> {
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::base_url;
+
+    #[test]
+    fn a_url_without_a_scheme_is_http() {
+        assert_eq!(base_url("localhost:8080"), "http://localhost:8080");
+        assert_eq!(base_url("127.0.0.1:8080/"), "http://127.0.0.1:8080");
+        assert_eq!(
+            base_url("https://herald.example.com/"),
+            "https://herald.example.com"
+        );
+        assert_eq!(base_url("http://localhost:8080"), "http://localhost:8080");
     }
 }

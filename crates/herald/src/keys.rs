@@ -31,26 +31,27 @@ pub fn run(data_dir: &Path, database_url: Option<&str>, action: KeysAction) -> a
     };
     match action {
         KeysAction::List => {
-            println!(
-                "{:<38} {:<6} {:<10} {:<26} {:<10} NAME",
-                "ID", "KIND", "PREFIX", "CREATED", "STATUS"
-            );
-            for k in store.list_keys()? {
-                let status = if k.revoked_at.is_some() {
-                    "revoked"
-                } else {
-                    "active"
-                };
-                println!(
-                    "{:<38} {:<6} {:<10} {:<26} {:<10} {}",
-                    k.id,
-                    k.kind.as_str(),
-                    k.prefix,
-                    k.created_at.to_rfc3339(),
-                    status,
-                    k.name
-                );
-            }
+            let rows: Vec<[String; 6]> = store
+                .list_keys()?
+                .into_iter()
+                .map(|k| {
+                    let status = if k.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    };
+                    [
+                        k.id,
+                        k.kind.as_str().to_owned(),
+                        k.prefix,
+                        k.created_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                        status.to_owned(),
+                        k.name,
+                    ]
+                })
+                .collect();
+            let header = ["ID", "KIND", "PREFIX", "CREATED", "STATUS", "NAME"].map(str::to_owned);
+            print!("{}", table(&header, &rows));
         }
         KeysAction::Create { kind, name } => {
             let kind = KeyKind::parse(&kind).expect("clap checked the value");
@@ -69,4 +70,49 @@ pub fn run(data_dir: &Path, database_url: Option<&str>, action: KeysAction) -> a
         }
     }
     Ok(())
+}
+
+/// Rows as text columns, each as wide as its widest cell plus two spaces (the last one
+/// unpadded), one line per row after the header.
+fn table<const N: usize>(header: &[String; N], rows: &[[String; N]]) -> String {
+    let mut widths = header.clone().map(|h| h.chars().count());
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(header).chain(rows) {
+        for (i, cell) in row.iter().enumerate() {
+            if i + 1 == N {
+                out.push_str(cell);
+            } else {
+                let pad = widths[i] - cell.chars().count() + 2;
+                out.push_str(cell);
+                out.push_str(&" ".repeat(pad));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::table;
+
+    #[test]
+    fn columns_are_as_wide_as_their_widest_cell() {
+        let header = ["ID", "NAME", "NOTE"].map(str::to_owned);
+        let rows = [
+            ["key_1", "a long name", "x"].map(str::to_owned),
+            ["key_22222", "b", "last column is not padded"].map(str::to_owned),
+        ];
+        assert_eq!(
+            table(&header, &rows),
+            "ID         NAME         NOTE\n\
+             key_1      a long name  x\n\
+             key_22222  b            last column is not padded\n"
+        );
+    }
 }

@@ -6,7 +6,7 @@ mod keys;
 mod serve;
 mod verify;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 
@@ -80,16 +80,23 @@ enum Command {
     Serve(serve::ServeArgs),
     /// List, create and revoke API keys (works while the server runs).
     Keys {
-        #[arg(long, env = "HERALD_DATA_DIR", default_value = "herald-data")]
+        /// The data directory of an existing server (it is never created here).
+        #[arg(
+            long,
+            env = "HERALD_DATA_DIR",
+            default_value = "herald-data",
+            global = true
+        )]
         data_dir: PathBuf,
         /// In cluster mode, the keys live in this PostgreSQL database instead.
-        #[arg(long, env = "HERALD_DATABASE_URL")]
+        #[arg(long, env = "HERALD_DATABASE_URL", global = true)]
         database_url: Option<String>,
         #[command(subcommand)]
         action: keys::KeysAction,
     },
     /// Check that profiles equal a rebuild of the event log from scratch.
     Verify {
+        /// The data directory of an existing server (it is never created here).
         #[arg(long, env = "HERALD_DATA_DIR", default_value = "herald-data")]
         data_dir: PathBuf,
         /// Verify a cluster instead: its PostgreSQL database...
@@ -112,9 +119,39 @@ enum Command {
     },
     /// Audience commands against a running server.
     Audiences {
+        /// The server's URL; `http://` is assumed when it has no scheme.
+        #[arg(
+            long,
+            env = "HERALD_URL",
+            default_value = "http://127.0.0.1:8080",
+            global = true
+        )]
+        url: String,
+        #[arg(long, env = "HERALD_ADMIN_KEY", global = true)]
+        admin_key: Option<String>,
         #[command(subcommand)]
         action: audiences::AudiencesAction,
     },
+}
+
+/// Refuse a data directory that holds no Herald databases: only `serve` creates one, so a
+/// read-only command pointed at the wrong place says so instead of creating an empty store.
+fn existing_data_dir(dir: &Path) -> anyhow::Result<()> {
+    if !dir.is_dir() {
+        anyhow::bail!(
+            "the data directory {} does not exist (pass --data-dir, or start `herald serve` to create it)",
+            dir.display()
+        );
+    }
+    for file in ["log.db", "state.db"] {
+        if !dir.join(file).is_file() {
+            anyhow::bail!(
+                "{} is not a Herald data directory (it has no {file}; pass --data-dir, or start `herald serve` to create one)",
+                dir.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 fn main() -> anyhow::Result<()> {
@@ -133,7 +170,12 @@ fn main() -> anyhow::Result<()> {
             data_dir,
             database_url,
             action,
-        } => keys::run(&data_dir, database_url.as_deref(), action),
+        } => {
+            if database_url.is_none() {
+                existing_data_dir(&data_dir)?;
+            }
+            keys::run(&data_dir, database_url.as_deref(), action)
+        }
         Command::Verify {
             data_dir,
             database_url,
@@ -144,6 +186,9 @@ fn main() -> anyhow::Result<()> {
             let cluster = database_url
                 .zip(bus_url)
                 .map(|(db, bus)| (db, bus, cluster_name));
+            if cluster.is_none() {
+                existing_data_dir(&data_dir)?;
+            }
             verify::run(&data_dir, cluster, identity_rules.as_deref())
         }
         Command::Bench { which } => {
@@ -152,11 +197,22 @@ fn main() -> anyhow::Result<()> {
                 .build()?;
             runtime.block_on(bench::run(which))
         }
-        Command::Audiences { action } => {
+        Command::Audiences {
+            url,
+            admin_key,
+            action,
+        } => {
+            let admin_key = admin_key.ok_or_else(|| {
+                anyhow::anyhow!("an admin key is needed: --admin-key or HERALD_ADMIN_KEY")
+            })?;
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
-            runtime.block_on(audiences::run(action))
+            runtime.block_on(audiences::run(
+                &audiences::base_url(&url),
+                &admin_key,
+                action,
+            ))
         }
     }
 }

@@ -114,11 +114,16 @@ impl ServeArgs {
 }
 
 pub fn init_logging() {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("HERALD_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn"));
+    // Colours only for a person at a terminal: a file, a pipe or a log collector gets plain
+    // text (and `NO_COLOR` turns them off anywhere).
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr);
     if std::env::var("HERALD_LOG_FORMAT").as_deref() == Ok("json") {
         builder.json().init();
@@ -271,8 +276,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         vec![],
     );
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let keys = Arc::new(herald_api::keys::KeyCache::default());
+    keys.watch_revocations(store.clone());
     let state = AppState {
-        keys: Arc::default(),
+        keys,
         store: store.clone(),
         ingest,
         processor: processor.clone(),

@@ -114,6 +114,48 @@ fn a_profile_is_found_by_any_identifier_with_traits_groups_and_context() {
     assert_eq!(r.json::<Value>().unwrap()["code"], "invalid_identifier");
 }
 
+/// Issue 17, part 6: an SDK burst of identify(plan: trial), group, identify(plan: pro) in one
+/// batch, all in the same millisecond. The later identify in the log wins, whatever the
+/// `messageId`s; one user gets ids that sort the wrong way round, the others random ones.
+#[test]
+fn of_two_identifies_in_the_same_millisecond_the_later_in_the_log_wins() {
+    let s = Server::start();
+    let at = "2026-03-05T12:00:00.250Z";
+    let users: Vec<String> = (0..24).map(|n| format!("burst-{n}")).collect();
+    let mut batch = Vec::new();
+    for (n, user) in users.iter().enumerate() {
+        let ids: [String; 3] = if n == 0 {
+            ["zzz".into(), "mmm".into(), "aaa".into()]
+        } else {
+            std::array::from_fn(|_| uuid::Uuid::new_v4().to_string())
+        };
+        batch.push(identify(
+            Some(user),
+            None,
+            json!({"plan": "trial"}),
+            &format!("{user}-{}", ids[0]),
+            at,
+        ));
+        batch.push(
+            json!({"type": "group", "userId": user, "groupId": format!("{user}-co"),
+            "traits": {"seats": 1}, "messageId": format!("{user}-{}", ids[1]), "timestamp": at}),
+        );
+        batch.push(identify(
+            Some(user),
+            None,
+            json!({"plan": "pro"}),
+            &format!("{user}-{}", ids[2]),
+            at,
+        ));
+    }
+    assert_eq!(s.post("/v1/batch", &json!({"batch": batch})).status(), 200);
+    for user in &users {
+        let p = s.profile(&format!("user_id:{user}"));
+        assert_eq!(p["traits"]["plan"], "pro", "{user}: {p}");
+    }
+    verify_offline(s);
+}
+
 #[test]
 fn the_timeline_pages_newest_first_and_filters() {
     let s = Server::start();
@@ -365,6 +407,7 @@ fn verify_offline(mut s: Server) {
         .arg("verify")
         .arg("--data-dir")
         .arg(&s.dir)
+        .args(s.cluster_flags())
         .output()
         .unwrap();
     assert!(

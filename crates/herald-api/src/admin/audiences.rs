@@ -390,8 +390,8 @@ fn evaluate_from_history(
         .map(|(_, seq)| seq)
         .collect();
     let mut facts = ProfileFacts::default();
-    for (_, event) in s.load(&seqs)? {
-        facts.fold(catalog.facts(), &event, now);
+    for (seq, event) in s.load(&seqs)? {
+        facts.fold(catalog.facts(), seq, &event, now);
     }
     let traits = record.state.trait_values();
     let groups: Vec<Map<String, Value>> = record

@@ -447,7 +447,7 @@ pub async fn create_key(
     ))
 }
 
-/// Revoke a key. It stops working at once on this server (on other nodes, within 5 s).
+/// Revoke a key. It stops working at once on this server, and within 1 s on every other node.
 #[utoipa::path(delete, path = "/api/v1/keys/{key_id}", tag = "keys", params(("key_id" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)), security(("admin_key" = [])))]
 pub async fn revoke_key(

@@ -982,11 +982,11 @@ fn eval(node: &Node, subject: &Subject<'_>, done: &Outcome, now: i64) -> (bool, 
     }
 }
 
-/// Whether some chain of hits, one per step, strictly ordered by `(time, messageId)`, spans at
+/// Whether some chain of hits, one per step, strictly ordered by `(time, log position)`, spans at
 /// most `within`. For each start, taking the earliest possible hit at every later step gives
 /// the shortest chain from that start.
 pub fn sequence_holds(lists: &[Vec<&Hit>], within: i64) -> bool {
-    let key = |h: &Hit| (h.ts, h.id);
+    let key = |h: &Hit| (h.ts, h.seq);
     let Some((first, rest)) = lists.split_first() else {
         return false;
     };
@@ -1080,7 +1080,7 @@ mod tests {
             let (_, node, _) = &catalog.audiences[0];
             let Node::Performed { fact, count, window } = node else { panic!("{node:?}") };
             let mut facts = ProfileFacts::default();
-            let hits = times.iter().enumerate().map(|(i, t)| Hit { ts: t * minute, id: i as u64, value: None });
+            let hits = times.iter().enumerate().map(|(i, t)| Hit { ts: t * minute, id: i as u64, seq: i as u64, value: None });
             facts.facts.insert(fact.clone(), hits.collect());
             let (traits, groups) = (Map::new(), Vec::new());
             let subject = Subject { traits: &traits, groups: &groups, facts: &facts };

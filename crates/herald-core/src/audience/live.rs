@@ -221,10 +221,10 @@ pub fn on_profile_event<S: AudienceStore + ?Sized>(
         rebuild_facts(store, catalog, profile, &mut state, now, load, None)?;
         // Facts kept from an earlier build have not seen this event yet (folding is
         // idempotent, so the rebuilt ones are unchanged by it).
-        state.facts.fold(catalog.facts(), event, now);
+        state.facts.fold(catalog.facts(), seq, event, now);
         Changes::all()
     } else {
-        let facts = state.facts.fold(catalog.facts(), event, now);
+        let facts = state.facts.fold(catalog.facts(), seq, event, now);
         Changes {
             all: whole,
             facts: facts.into_iter().collect(),
@@ -571,8 +571,8 @@ fn rebuild_facts<S: AudienceStore + ?Sized>(
                     (None, _) => store.event_seqs(profile)?,
                 };
                 if !seqs.is_empty() {
-                    for (_, event) in load(&seqs)? {
-                        state.facts.fold(&plan.facts, &event, now);
+                    for (seq, event) in load(&seqs)? {
+                        state.facts.fold(&plan.facts, seq, &event, now);
                     }
                 }
             }
@@ -599,8 +599,8 @@ pub fn build_facts<S: AudienceStore + ?Sized>(
 ) -> Result<ProfileFacts, S::Error> {
     let seqs = store.event_seqs(profile)?;
     let mut facts = ProfileFacts::default();
-    for (_, event) in load(&seqs)? {
-        facts.fold(catalog.facts(), &event, now);
+    for (seq, event) in load(&seqs)? {
+        facts.fold(catalog.facts(), seq, &event, now);
     }
     Ok(facts)
 }

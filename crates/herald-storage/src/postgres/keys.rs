@@ -70,4 +70,15 @@ impl KeyStore for PgState {
             .map_or(0, |r| r.get(0));
         Ok(n as usize)
     }
+
+    fn revoked_key_count(&self) -> Result<u64> {
+        let mut conn = self.pool.get()?;
+        let n: i64 = conn
+            .row(
+                "SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NOT NULL",
+                &[],
+            )?
+            .map_or(0, |r| r.get(0));
+        Ok(n as u64)
+    }
 }

@@ -97,4 +97,14 @@ impl KeyStore for SqliteStore {
         )?;
         Ok(n as usize)
     }
+
+    fn revoked_key_count(&self) -> Result<u64> {
+        let conn = self.state_readers.get()?;
+        let n: i64 = conn.query_row(
+            "SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(n as u64)
+    }
 }
