@@ -68,7 +68,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, cr
         ));
     }
     let now = chrono::Utc::now().timestamp_millis();
-    if let Some(since) = state.processor.health().failing_since_ms() {
+    if let Some(since) = state.processor.failing_since_ms() {
         if now - since >= STUCK_AFTER_MS {
             problems.push(format!(
                 "processing has kept failing for {} s: see the logs",

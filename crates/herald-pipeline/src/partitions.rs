@@ -12,11 +12,12 @@ use herald_core::audience::live::{on_group_event, on_profile_event};
 use herald_core::event::Event;
 use herald_core::identity::ProfileId;
 use herald_core::projection::{apply_states, Applied};
-use herald_storage::{Partitioned, Routed, StateTxn, StorageError, Store, Work};
+use herald_storage::{Partitioned, Quarantined, Routed, StateTxn, StorageError, Store, Work};
 
 use crate::audiences::AudienceEngine;
 use crate::notify::LogNotifier;
 use crate::processor::{now_ms, ProcessorConfig, Stage, BLOCKED_WAIT, RETRY_AFTER_ERROR};
+use crate::quarantine::{guarded, is_poison, ProcessorHealth};
 
 /// Events this node's sequencer routed lately to partitions this node owns, so that its
 /// partition thread need not read them back from the log. A cache only: a miss reads the log.
@@ -101,6 +102,10 @@ pub(crate) struct PartitionWorker {
     pub(crate) audiences: AudienceEngine,
     pub(crate) recent: Arc<RecentEvents>,
     pub(crate) stop: Arc<AtomicBool>,
+    pub(crate) health: Arc<ProcessorHealth>,
+    /// After a batch failed for good: how many more pieces of work to apply one at a time,
+    /// so that the one at fault is found and quarantined alone.
+    pub(crate) isolating: usize,
 }
 
 impl PartitionWorker {
@@ -140,6 +145,11 @@ impl PartitionWorker {
             } else {
                 self.apply_partitions(parts, &owned)
             };
+            match &pass {
+                Ok(_) => self.health.succeeded(),
+                Err(StorageError::Conflict(_)) => {}
+                Err(_) => self.health.failed(now_ms()),
+            }
             let wait = match pass {
                 Ok(PartitionPass::Applied) => continue,
                 Ok(PartitionPass::Blocked) => BLOCKED_WAIT,
@@ -150,6 +160,13 @@ impl PartitionWorker {
                     tracing::debug!(error = %e, "partition work refused; looking again");
                     continue;
                 }
+                Err(e) if is_poison(&e) => match self.isolate(parts, &owned, &e) {
+                    Ok(()) => continue,
+                    Err(q) => {
+                        tracing::error!(error = %e, quarantine = %q, "applying partitions failed; retrying");
+                        RETRY_AFTER_ERROR
+                    }
+                },
                 Err(e) => {
                     tracing::error!(error = %e, "applying partitions failed; retrying");
                     RETRY_AFTER_ERROR
@@ -170,7 +187,8 @@ impl PartitionWorker {
         parts: &dyn Partitioned,
         owned: &[u32],
     ) -> Result<PartitionPass, StorageError> {
-        let mut work = parts.routed(owned, self.config.batch)?;
+        let limit = if self.isolating > 0 { 1 } else { self.config.batch };
+        let mut work = parts.routed(owned, limit)?;
         if work.is_empty() {
             return Ok(PartitionPass::Idle);
         }
@@ -206,37 +224,40 @@ impl PartitionWorker {
         parts.in_partition_transaction(&work, definitions, &mut |txn: &mut dyn StateTxn| {
             txn.prefetch_states(&profiles)?;
             for w in &work {
-                let Work::Event { created, merges } = &w.work else {
-                    on_group_event(txn, &catalog, w.seq, &w.profile, now, &mut |s: &[u64]| {
-                        loader.load(s)
-                    })?;
-                    continue;
-                };
-                let Some(event) = events.get(&w.seq) else {
-                    tracing::warn!(seq = w.seq, "a routed event is no longer in the log");
-                    continue;
-                };
-                let applied = Applied::Attributed {
-                    profile: w.profile.clone(),
-                    created: *created,
-                    merges: merges.clone(),
-                };
-                apply_states(txn, w.seq, event, &applied)?;
-                on_profile_event(
-                    txn,
-                    &catalog,
-                    w.seq,
-                    event,
-                    &applied,
-                    now,
-                    &mut |s: &[u64]| loader.load(s),
-                )?;
-                for stage in stages.iter_mut() {
-                    stage.apply(txn, w.seq, event, &applied)?;
-                }
+                guarded(w.seq, || {
+                    let Work::Event { created, merges } = &w.work else {
+                        return on_group_event(txn, &catalog, w.seq, &w.profile, now, &mut |s: &[u64]| {
+                            loader.load(s)
+                        });
+                    };
+                    let Some(event) = events.get(&w.seq) else {
+                        tracing::warn!(seq = w.seq, "a routed event is no longer in the log");
+                        return Ok(());
+                    };
+                    let applied = Applied::Attributed {
+                        profile: w.profile.clone(),
+                        created: *created,
+                        merges: merges.clone(),
+                    };
+                    apply_states(txn, w.seq, event, &applied)?;
+                    on_profile_event(
+                        txn,
+                        &catalog,
+                        w.seq,
+                        event,
+                        &applied,
+                        now,
+                        &mut |s: &[u64]| loader.load(s),
+                    )?;
+                    for stage in stages.iter_mut() {
+                        stage.apply(txn, w.seq, event, &applied)?;
+                    }
+                    Ok(())
+                })?;
             }
             Ok(())
         })?;
+        self.isolating = self.isolating.saturating_sub(work.len());
         metrics::counter!("herald_events_processed_total").increment(seqs.len() as u64);
         metrics::counter!("herald_partition_log_reads_total").increment(missing.len() as u64);
         // The sequencer may be waiting for the backlog to shrink.
@@ -244,6 +265,38 @@ impl PartitionWorker {
         metrics::histogram!("herald_processor_batch_seconds")
             .record(started.elapsed().as_secs_f64());
         Ok(PartitionPass::Applied)
+    }
+
+    /// A batch failed for good (`error`): when it was one piece of work, quarantine that piece
+    /// (its routing row goes in the same transaction) and go on; otherwise apply the next
+    /// pieces one at a time to find it.
+    fn isolate(
+        &mut self,
+        parts: &dyn Partitioned,
+        owned: &[u32],
+        error: &StorageError,
+    ) -> Result<(), StorageError> {
+        if self.isolating == 0 {
+            self.isolating = self.config.batch;
+            return Ok(());
+        }
+        let work = parts.routed(owned, 1)?;
+        let Some(piece) = work.first() else {
+            return Ok(());
+        };
+        let entry = Quarantined {
+            seq: piece.seq,
+            reason: format!("{error} (profile {})", piece.profile),
+            at_ms: now_ms(),
+        };
+        let definitions = self.audiences.version();
+        parts.in_partition_transaction(&work, definitions, &mut |txn: &mut dyn StateTxn| {
+            txn.quarantine(&entry)
+        })?;
+        tracing::error!(seq = entry.seq, reason = %entry.reason, "event quarantined; processing goes on");
+        metrics::counter!("herald_events_quarantined_total").increment(1);
+        self.isolating = self.isolating.saturating_sub(1);
+        Ok(())
     }
 
     /// Per-partition backlog of the partitions this node owns, for `/metrics`.

@@ -113,7 +113,9 @@ pub struct ProcessorHandle {
     commands: mpsc::Sender<Command>,
     notifier: Arc<LogNotifier>,
     stop: Arc<AtomicBool>,
-    health: Arc<ProcessorHealth>,
+    /// The processor thread's (embedded; in a cluster, the sequencer's) and, in a cluster,
+    /// the partition thread's.
+    health: [Arc<ProcessorHealth>; 2],
 }
 
 impl ProcessorHandle {
@@ -151,9 +153,10 @@ impl ProcessorHandle {
         answer.await.map_err(|_| CommandError::Stopped)?
     }
 
-    /// Whether this node's processor keeps failing (see [`ProcessorHealth`]).
-    pub fn health(&self) -> &ProcessorHealth {
-        &self.health
+    /// Since when this node's processing (either of its threads) has kept failing, if it has
+    /// (see [`ProcessorHealth`]).
+    pub fn failing_since_ms(&self) -> Option<i64> {
+        self.health.iter().filter_map(|h| h.failing_since_ms()).min()
     }
 
     fn send(&self, command: Command) -> Result<(), CommandError> {
@@ -180,11 +183,12 @@ pub fn spawn(
     let (tx, rx) = mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
     let health = Arc::new(ProcessorHealth::default());
+    let partition_health = Arc::new(ProcessorHealth::default());
     let handle = ProcessorHandle {
         commands: tx,
         notifier: notifier.clone(),
         stop: stop.clone(),
-        health: health.clone(),
+        health: [health.clone(), partition_health.clone()],
     };
     let recent = Arc::new(RecentEvents::default());
     // A cluster applies events on the partition thread; the processor thread sequences.
@@ -197,6 +201,8 @@ pub fn spawn(
             audiences: AudienceEngine::default(),
             recent: recent.clone(),
             stop: stop.clone(),
+            health: partition_health,
+            isolating: 0,
         };
         let join = thread::Builder::new()
             .name("herald-partitions".into())

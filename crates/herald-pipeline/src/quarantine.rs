@@ -34,7 +34,7 @@ pub(crate) fn guarded<T>(seq: u64, f: impl FnOnce() -> Result<T, StorageError>) 
 }
 
 /// Whether retrying cannot help: the error is the event's (or a bug), not the environment's.
-fn is_poison(e: &StorageError) -> bool {
+pub(crate) fn is_poison(e: &StorageError) -> bool {
     matches!(e, StorageError::Corrupt(_))
 }
 
