@@ -114,9 +114,16 @@ pub struct ProcessorHandle {
     notifier: Arc<LogNotifier>,
     stop: Arc<AtomicBool>,
     health: Arc<ProcessorHealth>,
+    rules: Arc<IdentityRules>,
 }
 
 impl ProcessorHandle {
+    /// The identity rules the processor applies: what an identifier normalises to (lookups
+    /// normalise the same way, so `email:ANA@Example.com` finds `email:ana@example.com`).
+    pub fn identity_rules(&self) -> &IdentityRules {
+        &self.rules
+    }
+
     /// Undo a merge; the affected profiles are replayed from the log.
     pub async fn unmerge(&self, merge_id: &str) -> Result<SplitOutcome, CommandError> {
         let (reply, answer) = oneshot::channel();
@@ -185,6 +192,7 @@ pub fn spawn(
         notifier: notifier.clone(),
         stop: stop.clone(),
         health: health.clone(),
+        rules: Arc::new(config.rules.clone()),
     };
     let recent = Arc::new(RecentEvents::default());
     // A cluster applies events on the partition thread; the processor thread sequences.
