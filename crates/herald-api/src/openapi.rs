@@ -174,7 +174,7 @@ pub(crate) fn one_of_strings(values: &[&str]) -> ObjectBuilder {
     info(title = "Herald API", description = "Segment-compatible ingest, identity resolution, profiles, live audiences and computed traits."),
     paths(
         ingest::identify_doc, ingest::batch_doc,
-        admin::get_profile, admin::delete_profile, admin::get_timeline, admin::get_identity,
+        admin::profiles::list_profiles, admin::get_profile, admin::delete_profile, admin::get_timeline, admin::get_identity,
         admin::get_merge, admin::undo_merge, admin::list_keys, admin::create_key, admin::revoke_key,
         admin::status, admin::tail::tail,
         admin::quarantine::list_quarantined, admin::quarantine::get_quarantined,

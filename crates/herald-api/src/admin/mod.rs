@@ -1,6 +1,7 @@
 //! The admin REST API under `/api/v1`, authenticated with an admin key as Bearer token.
 
 pub mod audiences;
+pub mod profiles;
 pub mod quarantine;
 pub mod tail;
 pub mod views;
@@ -29,6 +30,7 @@ use views::*;
 
 pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
+        .route("/api/v1/profiles", get(profiles::list_profiles))
         .route(
             "/api/v1/profiles/{id}",
             get(get_profile).delete(delete_profile),
