@@ -334,11 +334,13 @@ pub struct PreviewInput {
     pub rule: Value,
     /// Profiles to evaluate, 1 to 10,000 (default 1,000; values outside are clamped), drawn
     /// uniformly at random from all profiles.
-    #[schema(minimum = 0)]
-    pub sample_size: Option<usize>,
+    #[schema(value_type = Option<u64>, minimum = 0)]
+    #[serde(default, deserialize_with = "whole_number")]
+    pub sample_size: Option<u64>,
     /// Seed of the random sample: the same seed over the same profiles draws the same sample.
     /// Without one, a fresh seed is drawn (and returned).
-    #[schema(minimum = 0)]
+    #[schema(value_type = Option<u64>, minimum = 0, maximum = 9007199254740991_u64)]
+    #[serde(default, deserialize_with = "whole_number")]
     pub seed: Option<u64>,
 }
 
@@ -363,6 +365,23 @@ pub struct PreviewView {
     /// Up to 20 matching profile ids from the sample.
     pub sample_members: Vec<String>,
     pub rule_text: String,
+}
+
+/// A whole number written as JSON, `4` or `4.0` alike (JSON Schema's `integer`); one beyond
+/// 2^64 is read as the largest `u64`.
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    if let Some(u) = n.as_u64() {
+        return Ok(Some(u));
+    }
+    match n.as_f64() {
+        Some(f) if f >= 0.0 && f.fract() == 0.0 => Ok(Some(f as u64)),
+        _ => Err(serde::de::Error::custom(format!(
+            "{n} is not a whole number of at least 0"
+        ))),
+    }
 }
 
 /// z for a two-sided 95% interval.
@@ -436,7 +455,7 @@ pub async fn preview_audience(
     Json(input): Json<PreviewInput>,
 ) -> Result<Json<PreviewView>, ApiError> {
     let rule = rule_of(&input.rule)?;
-    let sample_size = input.sample_size.unwrap_or(1000).clamp(1, 10_000);
+    let sample_size = input.sample_size.unwrap_or(1000).clamp(1, 10_000) as usize;
     let seed = input
         .seed
         .unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0);
@@ -555,6 +574,7 @@ pub struct MembersQuery {
     /// `entered_at`, an identifier kind (`user_id`, `email`, `phone`, `anonymous_id`: the
     /// earliest-joined identifier of that kind) or `trait.<name>`; `null` where a member has
     /// none. Example: `user_id,email,trait.plan`.
+    #[param(pattern = r"^(profile_id|entered_at|user_id|email|phone|anonymous_id|trait\.[^,]+)(,(profile_id|entered_at|user_id|email|phone|anonymous_id|trait\.[^,]+))*$")]
     pub columns: Option<String>,
 }
 
@@ -573,6 +593,7 @@ pub struct MemberView {
 pub struct ExportQuery {
     /// The CSV's columns, comma-separated, as for the member list (default
     /// `profile_id,entered_at`).
+    #[param(pattern = r"^(profile_id|entered_at|user_id|email|phone|anonymous_id|trait\.[^,]+)(,(profile_id|entered_at|user_id|email|phone|anonymous_id|trait\.[^,]+))*$")]
     pub columns: Option<String>,
 }
 
@@ -596,7 +617,7 @@ async fn known_audience(state: &AppState, id: &str) -> Result<(), ApiError> {
 /// Members, in profile id order.
 #[utoipa::path(get, path = "/api/v1/audiences/{audience_id}/members", tag = "audiences",
     params(("audience_id" = String, Path), MembersQuery),
-    responses((status = 200, body = MembersPage), (status = 400, description = "`invalid_limit`, `invalid_columns` (an unknown or repeated column, or more than 50) or `invalid_query`", body = ErrorBody), (status = 404, body = ErrorBody)), security(("admin_key" = [])))]
+    responses((status = 200, body = MembersPage), (status = 400, description = "`invalid_limit`, `invalid_columns` (an unknown column) or `invalid_query`", body = ErrorBody), (status = 404, body = ErrorBody)), security(("admin_key" = [])))]
 pub async fn list_members(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -647,7 +668,7 @@ pub async fn list_members(
 /// All members as CSV, with the columns asked for (default `profile_id,entered_at`).
 #[utoipa::path(get, path = "/api/v1/audiences/{audience_id}/members.csv", tag = "audiences",
     params(("audience_id" = String, Path), ExportQuery),
-    responses((status = 200, content_type = "text/csv", body = String), (status = 400, description = "`invalid_columns`: an unknown or repeated column, or more than 50", body = ErrorBody), (status = 404, body = ErrorBody)), security(("admin_key" = [])))]
+    responses((status = 200, content_type = "text/csv", body = String), (status = 400, description = "`invalid_columns`: an unknown column", body = ErrorBody), (status = 404, body = ErrorBody)), security(("admin_key" = [])))]
 pub async fn export_members(
     State(state): State<AppState>,
     Path(id): Path<String>,
