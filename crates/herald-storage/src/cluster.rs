@@ -12,8 +12,8 @@ use herald_core::audience::{AudienceState, MembershipChange};
 use crate::{
     ApiKey, AppendOutcome, Audiences, Backfill, Definitions, EncodedEvent, EventLog, KeyKind,
     KeyStore, LogRead, MergeRow, Partitioned, ProfileRecord, ProfileSearch, ProfileSummary,
-    ProjectionBackend, Quarantined,
-    Queries, Result, Routed, SequencerWork, StateTxn, StorageError, TimelineFilter,
+    ProjectionBackend, Quarantined, Queries, Result, Routed, SequencerWork, StateTxn, StorageError,
+    TimelineFilter,
 };
 
 #[derive(Debug, Clone)]

@@ -968,7 +968,10 @@ pub fn profile_search_and_summaries(make: &Factory) {
     let mut reference = MemoryProjection::default();
     let people: [(&str, serde_json::Value); 10] = [
         ("ana", json!({"email": "ana@example.com", "plan": "pro"})),
-        ("anabel", json!({"email": "anabel@example.org", "plan": "free"})),
+        (
+            "anabel",
+            json!({"email": "anabel@example.org", "plan": "free"}),
+        ),
         ("an", json!({"plan": 42})),
         ("bob", json!({"email": "bob@example.com", "plan": 42.0})),
         ("carol", json!({"plan": "42"})),
@@ -982,8 +985,10 @@ pub fn profile_search_and_summaries(make: &Factory) {
         .iter()
         .enumerate()
         .map(|(i, (user, traits))| {
-            parse(&json!({"type": "identify", "userId": user, "traits": traits,
-                "messageId": format!("s{i}"), "timestamp": "2026-02-01T00:00:00Z"}))
+            parse(
+                &json!({"type": "identify", "userId": user, "traits": traits,
+                "messageId": format!("s{i}"), "timestamp": "2026-02-01T00:00:00Z"}),
+            )
         })
         .collect();
     let out = store.append(&encode(&events)).unwrap();
@@ -1039,7 +1044,11 @@ pub fn profile_search_and_summaries(make: &Factory) {
             .filter(|(_, (_, ids, state))| search.matches(ids, state))
             .map(|(p, _)| p.clone())
             .collect();
-        assert_eq!(expected.len(), expected_count, "the reference for {search:?}");
+        assert_eq!(
+            expected.len(),
+            expected_count,
+            "the reference for {search:?}"
+        );
         let mut found = Vec::new();
         let mut after: Option<ProfileId> = None;
         loop {
@@ -1068,7 +1077,10 @@ pub fn profile_search_and_summaries(make: &Factory) {
     let summaries = store.profile_summaries(&asked).unwrap();
     let mut expected_order: Vec<ProfileId> = all.iter().rev().cloned().collect();
     assert_eq!(
-        summaries.iter().map(|s| s.profile_id.clone()).collect::<Vec<_>>(),
+        summaries
+            .iter()
+            .map(|s| s.profile_id.clone())
+            .collect::<Vec<_>>(),
         expected_order
     );
     for summary in summaries {

@@ -478,16 +478,26 @@ fn refusals_name_what_is_in_use_and_never_the_preview_draft() {
         body["message"],
         "audience `a` is in use by audiences `b`, `c`; change or delete those first"
     );
-    assert_eq!(s.admin_get("/api/v1/audiences/a").status(), 200, "still there");
+    assert_eq!(
+        s.admin_get("/api/v1/audiences/a").status(),
+        200,
+        "still there"
+    );
 
     assert_eq!(
-        s.admin_put("/api/v1/computed-traits/spent", &json!({"aggregate": "count"}))
-            .status(),
+        s.admin_put(
+            "/api/v1/computed-traits/spent",
+            &json!({"aggregate": "count"})
+        )
+        .status(),
         200
     );
     assert_eq!(
-        s.admin_post("/api/v1/audiences", &json!({"id": "d", "rule": "computed spent > 2"}))
-            .status(),
+        s.admin_post(
+            "/api/v1/audiences",
+            &json!({"id": "d", "rule": "computed spent > 2"})
+        )
+        .status(),
         201
     );
     let refused = s.admin_delete("/api/v1/computed-traits/spent");
@@ -500,9 +510,18 @@ fn refusals_name_what_is_in_use_and_never_the_preview_draft() {
     );
 
     for (rule, message) in [
-        (r#"in audience "nope""#, "the rule refers to unknown audience `nope`"),
-        (r#"in audience "__preview__""#, "the rule refers to unknown audience `__preview__`"),
-        ("computed nope > 1", "the rule refers to unknown computed trait `nope`"),
+        (
+            r#"in audience "nope""#,
+            "the rule refers to unknown audience `nope`",
+        ),
+        (
+            r#"in audience "__preview__""#,
+            "the rule refers to unknown audience `__preview__`",
+        ),
+        (
+            "computed nope > 1",
+            "the rule refers to unknown computed trait `nope`",
+        ),
     ] {
         let r = s.admin_post("/api/v1/audiences/preview", &json!({"rule": rule}));
         assert_eq!(r.status(), 409, "{rule}");
@@ -521,7 +540,10 @@ fn create_and_edit_show_the_backfill_of_their_own_version() {
     assert_eq!(s.post("/v1/batch", &json!({"batch": batch})).status(), 200);
     s.wait_processed();
     let first: Value = s
-        .admin_post("/api/v1/audiences", &json!({"id": "first", "rule": r#"performed "Visited""#}))
+        .admin_post(
+            "/api/v1/audiences",
+            &json!({"id": "first", "rule": r#"performed "Visited""#}),
+        )
         .json()
         .unwrap();
     let first_version = first["backfill"]["version"].as_u64().unwrap();
@@ -545,7 +567,10 @@ fn create_and_edit_show_the_backfill_of_their_own_version() {
     let second: Value = second.json().unwrap();
     consistent(&second, first_version + 1);
     let edited: Value = s
-        .admin_put("/api/v1/audiences/first", &json!({"rule": r#"performed "Visited" >= 3"#}))
+        .admin_put(
+            "/api/v1/audiences/first",
+            &json!({"rule": r#"performed "Visited" >= 3"#}),
+        )
         .json()
         .unwrap();
     consistent(&edited, first_version + 2);
@@ -579,7 +604,10 @@ fn previews_sample_uniformly_and_give_a_confidence_interval() {
     };
     let rule = r#"trait plan = "pro""#;
     let p = preview(json!({"rule": rule, "sample_size": 300, "seed": 11}));
-    assert_eq!((p["total_profiles"].as_u64(), p["sampled"].as_u64()), (Some(2000), Some(300)));
+    assert_eq!(
+        (p["total_profiles"].as_u64(), p["sampled"].as_u64()),
+        (Some(2000), Some(300))
+    );
     assert_eq!(p["confidence"], 0.95);
     let (low, high) = (
         p["estimated_size_low"].as_u64().unwrap(),
@@ -587,17 +615,27 @@ fn previews_sample_uniformly_and_give_a_confidence_interval() {
     );
     let estimate = p["estimated_size"].as_u64().unwrap();
     assert!(low <= estimate && estimate <= high, "{p}");
-    assert!(low <= 200 && 200 <= high, "the interval holds the true size: {p}");
+    assert!(
+        low <= 200 && 200 <= high,
+        "the interval holds the true size: {p}"
+    );
     assert!(high - low < 400, "and is informative: {p}");
     assert!(p["matched"].as_u64().unwrap() > 0, "{p}");
     // The same seed draws the same sample; another one (very likely) another.
-    assert_eq!(preview(json!({"rule": rule, "sample_size": 300, "seed": 11})), p);
+    assert_eq!(
+        preview(json!({"rule": rule, "sample_size": 300, "seed": 11})),
+        p
+    );
     let fresh = preview(json!({"rule": rule, "sample_size": 300}));
     assert!(fresh["seed"].is_u64());
     // Sampling everyone is exact.
     let all = preview(json!({"rule": rule, "sample_size": 5000}));
     assert_eq!(
-        (all["estimated_size"].as_u64(), all["estimated_size_low"].as_u64(), all["estimated_size_high"].as_u64()),
+        (
+            all["estimated_size"].as_u64(),
+            all["estimated_size_low"].as_u64(),
+            all["estimated_size_high"].as_u64()
+        ),
         (Some(200), Some(200), Some(200))
     );
 }

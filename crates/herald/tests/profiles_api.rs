@@ -40,7 +40,11 @@ fn lookups_normalise_identifiers_as_ingest_does() {
     for id in ["email:not-an-email", "user_id:null", "user_id:%20%20"] {
         let r = s.admin_get(&format!("/api/v1/profiles/{id}"));
         assert_eq!(r.status(), 400, "{id}");
-        assert_eq!(r.json::<Value>().unwrap()["code"], "invalid_identifier", "{id}");
+        assert_eq!(
+            r.json::<Value>().unwrap()["code"],
+            "invalid_identifier",
+            "{id}"
+        );
     }
 }
 
@@ -57,7 +61,10 @@ fn an_admin_call_with_a_write_key_says_it_is_a_write_key() {
     let body: Value = r.json().unwrap();
     assert_eq!(body["code"], "unauthorized");
     assert!(
-        body["message"].as_str().unwrap().contains("this is a write key"),
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("this is a write key"),
         "{body}"
     );
     let r = s
@@ -117,9 +124,15 @@ fn profiles_are_listed_and_searched_by_identifier_prefix_and_trait() {
     assert_eq!(s.post("/v1/batch", &batch).status(), 200);
     s.wait_processed();
     // In id order, which is creation order.
-    assert_eq!(users(&list(&s, "")), ["ana", "anabel", "bob", "carol", "dan"]);
+    assert_eq!(
+        users(&list(&s, "")),
+        ["ana", "anabel", "bob", "carol", "dan"]
+    );
     let ana = &list(&s, "&identifier=user_id:ana")[0];
-    assert_eq!(ana["identifiers"], json!(["user_id:ana", "email:ana@example.com"]));
+    assert_eq!(
+        ana["identifiers"],
+        json!(["user_id:ana", "email:ana@example.com"])
+    );
     assert_eq!(ana["traits"]["plan"], "pro");
     assert_eq!(ana["profile_id"], s.profile("user_id:ana")["profile_id"]);
     for (query, expected) in [
@@ -145,7 +158,11 @@ fn profiles_are_listed_and_searched_by_identifier_prefix_and_trait() {
     ] {
         let r = s.admin_get(&format!("/api/v1/profiles{query}"));
         assert_eq!(r.status(), 400, "{query}");
-        assert_eq!(r.json::<Value>().unwrap()["code"], "invalid_query", "{query}");
+        assert_eq!(
+            r.json::<Value>().unwrap()["code"],
+            "invalid_query",
+            "{query}"
+        );
     }
 }
 
@@ -194,7 +211,10 @@ fn member_lists_and_exports_show_the_columns_asked_for() {
         csv,
         "user_id,email,trait.note,trait.plan\nana,ana@example.com,\"likes, commas\",pro\n,,,pro\n"
     );
-    let default = s.admin_get("/api/v1/audiences/pros/members.csv").text().unwrap();
+    let default = s
+        .admin_get("/api/v1/audiences/pros/members.csv")
+        .text()
+        .unwrap();
     assert!(default.starts_with("profile_id,entered_at\n"), "{default}");
     for path in [
         "/api/v1/audiences/pros/members?columns=emails",
@@ -202,14 +222,24 @@ fn member_lists_and_exports_show_the_columns_asked_for() {
     ] {
         let r = s.admin_get(path);
         assert_eq!(r.status(), 400, "{path}");
-        assert_eq!(r.json::<Value>().unwrap()["code"], "invalid_columns", "{path}");
+        assert_eq!(
+            r.json::<Value>().unwrap()["code"],
+            "invalid_columns",
+            "{path}"
+        );
     }
 }
 
 #[test]
 fn the_docs_page_works_offline() {
     let s = Server::start();
-    let html = s.http.get(format!("{}/docs", s.url)).send().unwrap().text().unwrap();
+    let html = s
+        .http
+        .get(format!("{}/docs", s.url))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
     assert!(!html.contains("cdn."), "no CDN: {html}");
     let src = html
         .split("<script src=\"")

@@ -309,7 +309,9 @@ pub async fn delete_audience(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     change(&state, move |d| {
-        d.audiences.remove(&id).ok_or_else(|| audience_missing(&id))?;
+        d.audiences
+            .remove(&id)
+            .ok_or_else(|| audience_missing(&id))?;
         let users = users_of(d, |rule| rule.audiences().contains(&id.as_str()));
         if users.is_empty() {
             Ok(())
@@ -393,7 +395,10 @@ const Z_95: f64 = 1.959_963_984_540_054;
 /// `total`; clamped to what the sample proves (at least `matched` members, at most `total`
 /// minus the sampled non-members).
 pub(crate) fn estimate_interval(matched: u64, sampled: u64, total: u64) -> (u64, u64) {
-    let (low_bound, high_bound) = (matched, total.saturating_sub(sampled - matched.min(sampled)));
+    let (low_bound, high_bound) = (
+        matched,
+        total.saturating_sub(sampled - matched.min(sampled)),
+    );
     if sampled == 0 || total == 0 {
         return (low_bound, high_bound);
     }
@@ -574,7 +579,9 @@ pub struct MembersQuery {
     /// `entered_at`, an identifier kind (`user_id`, `email`, `phone`, `anonymous_id`: the
     /// earliest-joined identifier of that kind) or `trait.<name>`; `null` where a member has
     /// none. Example: `user_id,email,trait.plan`.
-    #[param(pattern = r"^(profile_id|entered_at|user_id|email|phone|anonymous_id|trait\.[^,]+)(,(profile_id|entered_at|user_id|email|phone|anonymous_id|trait\.[^,]+))*$")]
+    #[param(
+        pattern = r"^(profile_id|entered_at|user_id|email|phone|anonymous_id|trait\.[^,]+)(,(profile_id|entered_at|user_id|email|phone|anonymous_id|trait\.[^,]+))*$"
+    )]
     pub columns: Option<String>,
 }
 
@@ -593,7 +600,9 @@ pub struct MemberView {
 pub struct ExportQuery {
     /// The CSV's columns, comma-separated, as for the member list (default
     /// `profile_id,entered_at`).
-    #[param(pattern = r"^(profile_id|entered_at|user_id|email|phone|anonymous_id|trait\.[^,]+)(,(profile_id|entered_at|user_id|email|phone|anonymous_id|trait\.[^,]+))*$")]
+    #[param(
+        pattern = r"^(profile_id|entered_at|user_id|email|phone|anonymous_id|trait\.[^,]+)(,(profile_id|entered_at|user_id|email|phone|anonymous_id|trait\.[^,]+))*$"
+    )]
     pub columns: Option<String>,
 }
 

@@ -174,11 +174,11 @@ async fn resolve_profile(state: &AppState, raw: &str) -> Result<ProfileId, ApiEr
 /// digits), so a lookup finds what ingest stored. A value the rules refuse (malformed, or a
 /// blocked junk value such as `null`) names no profile: 400 `invalid_identifier`.
 pub(crate) fn lookup_identifier(state: &AppState, raw: &str) -> Result<Identifier, ApiError> {
-    let parsed: Identifier =
-        raw.parse()
-            .map_err(|e: herald_core::identity::IdentifierError| {
-                ApiError::bad_request("invalid_identifier", e.0)
-            })?;
+    let parsed: Identifier = raw
+        .parse()
+        .map_err(|e: herald_core::identity::IdentifierError| {
+            ApiError::bad_request("invalid_identifier", e.0)
+        })?;
     let value = state
         .processor
         .identity_rules()

@@ -103,7 +103,9 @@ fn search_of(q: &ProfilesQuery) -> Result<ProfileSearch, ApiError> {
             let (kind, prefix) = raw.split_once(':').ok_or_else(|| {
                 invalid_query("`identifier` is written `kind:prefix`, e.g. `email:ana`")
             })?;
-            let kind: IdKind = kind.parse().map_err(|e: herald_core::identity::IdentifierError| invalid_query(e.0))?;
+            let kind: IdKind = kind
+                .parse()
+                .map_err(|e: herald_core::identity::IdentifierError| invalid_query(e.0))?;
             Ok::<_, ApiError>((kind, normalise_prefix(kind, prefix)))
         })
         .transpose()?;
@@ -176,7 +178,12 @@ impl Column {
     }
 
     /// The column's value for a member: `null` when the profile has none.
-    pub fn value(&self, profile: &ProfileId, since: i64, summary: Option<&ProfileSummary>) -> Value {
+    pub fn value(
+        &self,
+        profile: &ProfileId,
+        since: i64,
+        summary: Option<&ProfileSummary>,
+    ) -> Value {
         match self {
             Column::ProfileId => Value::String(profile.to_string()),
             Column::EnteredAt => DateTime::from_timestamp_millis(since)
@@ -227,8 +234,7 @@ pub fn summaries_for(
         return Ok(HashMap::new());
     }
     let ids: Vec<ProfileId> = members.iter().map(|(p, _)| p.clone()).collect();
-    Ok(s
-        .profile_summaries(&ids)?
+    Ok(s.profile_summaries(&ids)?
         .into_iter()
         .map(|summary| (summary.profile_id.clone(), summary))
         .collect())
