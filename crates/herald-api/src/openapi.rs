@@ -1,6 +1,8 @@
 //! The OpenAPI 3.1 document, generated from the handlers, served at `/openapi.json`, and a
 //! browsable reference at `/docs`.
 
+use axum::http::header;
+use axum::response::Html;
 use axum::routing::get;
 use axum::{Json, Router};
 use utoipa::openapi::path::{Operation, PathItem};
@@ -8,7 +10,6 @@ use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
-use utoipa_scalar::{Scalar, Servable};
 
 use crate::{admin, error, ingest, ops, AppState};
 
@@ -173,7 +174,7 @@ pub(crate) fn one_of_strings(values: &[&str]) -> ObjectBuilder {
     info(title = "Herald API", description = "Segment-compatible ingest, identity resolution, profiles, live audiences and computed traits."),
     paths(
         ingest::identify_doc, ingest::batch_doc,
-        admin::get_profile, admin::delete_profile, admin::get_timeline, admin::get_identity,
+        admin::profiles::list_profiles, admin::get_profile, admin::delete_profile, admin::get_timeline, admin::get_identity,
         admin::get_merge, admin::undo_merge, admin::list_keys, admin::create_key, admin::revoke_key,
         admin::status, admin::tail::tail,
         admin::quarantine::list_quarantined, admin::quarantine::get_quarantined,
@@ -201,8 +202,48 @@ pub(crate) fn one_of_strings(values: &[&str]) -> ObjectBuilder {
 )]
 pub struct ApiDoc;
 
+/// Where the reference UI's script is served (see `assets/scalar/README.md`).
+pub const SCALAR_JS_PATH: &str = "/docs/assets/scalar-api-reference-1.76.4.js";
+
+/// The Scalar API Reference bundle, vendored and compiled in so `/docs` works offline.
+const SCALAR_JS: &str = include_str!("../assets/scalar/api-reference-1.76.4.standalone.js");
+
+/// The `/docs` page: the reference UI from this server (not a CDN), reading `/openapi.json`,
+/// with the browser's own fonts (Scalar's default fonts come from its servers).
+fn docs_html() -> String {
+    format!(
+        r#"<!doctype html>
+<html>
+<head>
+    <title>Herald API</title>
+    <meta charset="utf-8"/>
+    <meta name="viewport" content="width=device-width, initial-scale=1"/>
+</head>
+<body>
+<div id="app"></div>
+<script src="{SCALAR_JS_PATH}"></script>
+<script>Scalar.createApiReference('#app', {{ url: '/openapi.json', withDefaultFonts: false }})</script>
+</body>
+</html>
+"#
+    )
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
-        .merge(Scalar::with_url("/docs", ApiDoc::openapi()))
+        .route("/docs", get(|| async { Html(docs_html()) }))
+        .route(
+            SCALAR_JS_PATH,
+            get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                        // The file name carries the version: it never changes under this URL.
+                        (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+                    ],
+                    SCALAR_JS,
+                )
+            }),
+        )
 }

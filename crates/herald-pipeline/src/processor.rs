@@ -116,9 +116,16 @@ pub struct ProcessorHandle {
     /// The processor thread's (embedded; in a cluster, the sequencer's) and, in a cluster,
     /// the partition thread's.
     health: [Arc<ProcessorHealth>; 2],
+    rules: Arc<IdentityRules>,
 }
 
 impl ProcessorHandle {
+    /// The identity rules the processor applies: what an identifier normalises to (lookups
+    /// normalise the same way, so `email:ANA@Example.com` finds `email:ana@example.com`).
+    pub fn identity_rules(&self) -> &IdentityRules {
+        &self.rules
+    }
+
     /// Undo a merge; the affected profiles are replayed from the log.
     pub async fn unmerge(&self, merge_id: &str) -> Result<SplitOutcome, CommandError> {
         let (reply, answer) = oneshot::channel();
@@ -189,6 +196,7 @@ pub fn spawn(
         notifier: notifier.clone(),
         stop: stop.clone(),
         health: [health.clone(), partition_health.clone()],
+        rules: Arc::new(config.rules.clone()),
     };
     let recent = Arc::new(RecentEvents::default());
     // A cluster applies events on the partition thread; the processor thread sequences.

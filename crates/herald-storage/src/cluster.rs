@@ -11,8 +11,9 @@ use herald_core::audience::{AudienceState, MembershipChange};
 
 use crate::{
     ApiKey, AppendOutcome, Audiences, Backfill, Definitions, EncodedEvent, EventLog, KeyKind,
-    KeyStore, LogRead, MergeRow, Partitioned, ProfileRecord, ProjectionBackend, Quarantined,
-    Queries, Result, Routed, SequencerWork, StateTxn, StorageError, TimelineFilter,
+    KeyStore, LogRead, MergeRow, Partitioned, ProfileRecord, ProfileSearch, ProfileSummary,
+    ProjectionBackend, Quarantined, Queries, Result, Routed, SequencerWork, StateTxn, StorageError,
+    TimelineFilter,
 };
 
 #[derive(Debug, Clone)]
@@ -304,6 +305,17 @@ impl Queries for ClusterStore {
     fn profile(&self, profile: &ProfileId) -> Result<Option<ProfileRecord>> {
         self.state.profile(profile)
     }
+    fn search_profiles(
+        &self,
+        search: &ProfileSearch,
+        after: Option<&ProfileId>,
+        limit: usize,
+    ) -> Result<Vec<ProfileId>> {
+        self.state.search_profiles(search, after, limit)
+    }
+    fn profile_summaries(&self, profiles: &[ProfileId]) -> Result<Vec<ProfileSummary>> {
+        self.state.profile_summaries(profiles)
+    }
     fn timeline(&self, profile: &ProfileId, filter: &TimelineFilter) -> Result<Vec<(i64, u64)>> {
         self.state.timeline(profile, filter)
     }
@@ -410,8 +422,5 @@ impl Audiences for ClusterStore {
     }
     fn size_history(&self, audience: &str) -> Result<Vec<(i64, u64, u64)>> {
         self.state.size_history(audience)
-    }
-    fn sample_profiles(&self, limit: usize) -> Result<(u64, Vec<ProfileId>)> {
-        self.state.sample_profiles(limit)
     }
 }

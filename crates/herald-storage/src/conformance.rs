@@ -19,7 +19,10 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::json;
 
-use crate::{EncodedEvent, KeyKind, Quarantined, StateTxn, StorageError, Store, TimelineFilter};
+use crate::{
+    EncodedEvent, KeyKind, ProfileSearch, Quarantined, StateTxn, StorageError, Store,
+    TimelineFilter,
+};
 
 pub type Factory = dyn Fn() -> Arc<dyn Store>;
 
@@ -962,6 +965,140 @@ pub fn quarantine_bookkeeping(make: &Factory) {
     assert_eq!(store.stored_text(99).unwrap(), None);
 }
 
+/// The profile list: searches by identifier prefix and by trait value find exactly the
+/// profiles [`ProfileSearch::matches`] accepts in the reference, in id order across pages; a
+/// sample is deterministic for its seed and holds distinct, existing profiles; summaries
+/// read together equal the profiles read one by one.
+pub fn profile_search_and_summaries(make: &Factory) {
+    let store = make();
+    let rules = IdentityRules::default();
+    let mut reference = MemoryProjection::default();
+    let people: [(&str, serde_json::Value); 10] = [
+        ("ana", json!({"email": "ana@example.com", "plan": "pro"})),
+        (
+            "anabel",
+            json!({"email": "anabel@example.org", "plan": "free"}),
+        ),
+        ("an", json!({"plan": 42})),
+        ("bob", json!({"email": "bob@example.com", "plan": 42.0})),
+        ("carol", json!({"plan": "42"})),
+        ("dan", json!({"plan": true, "vip": "true"})),
+        ("añа", json!({"plan": {"name": "pro"}})),
+        ("an\u{10FFFF}z", json!({"plan": ["pro"]})),
+        ("ao", json!({"plan": "Pro"})),
+        ("eve", json!({"email": "eve@ana.example", "vip": true})),
+    ];
+    let events: Vec<Event> = people
+        .iter()
+        .enumerate()
+        .map(|(i, (user, traits))| {
+            parse(
+                &json!({"type": "identify", "userId": user, "traits": traits,
+                "messageId": format!("s{i}"), "timestamp": "2026-02-01T00:00:00Z"}),
+            )
+        })
+        .collect();
+    let out = store.append(&encode(&events)).unwrap();
+    assert_eq!(out.appended, events.len());
+    store
+        .in_transaction(&mut |txn: &mut dyn StateTxn| {
+            for (i, e) in events.iter().enumerate() {
+                apply_event(txn, i as u64 + 1, e, &rules)?;
+            }
+            txn.set_cursor(events.len() as u64)
+        })
+        .unwrap();
+    for (i, e) in events.iter().enumerate() {
+        apply_event(&mut reference, i as u64 + 1, e, &rules).unwrap();
+    }
+    let snapshot = reference.snapshot();
+    let id = |kind: herald_core::IdKind, prefix: &str| ProfileSearch {
+        identifier: Some((kind, prefix.to_owned())),
+        trait_value: None,
+    };
+    let with_trait = |name: &str, value: &str| ProfileSearch {
+        identifier: None,
+        trait_value: Some((name.to_owned(), value.to_owned())),
+    };
+    use herald_core::IdKind::{Email, Phone, UserId};
+    let searches = [
+        ProfileSearch::default(),
+        id(UserId, "an"),
+        id(UserId, "ana"),
+        id(UserId, "an\u{10FFFF}"),
+        id(UserId, "añ"),
+        id(UserId, ""),
+        id(UserId, "zzz"),
+        id(Email, "ana"),
+        id(Email, ""),
+        id(Phone, ""),
+        with_trait("plan", "pro"),
+        with_trait("plan", "42"),
+        with_trait("plan", "true"),
+        with_trait("vip", "true"),
+        with_trait("plan", "Pro"),
+        with_trait("nothing", "pro"),
+        ProfileSearch {
+            identifier: Some((UserId, "an".into())),
+            trait_value: Some(("plan".into(), "42".into())),
+        },
+    ];
+    let expected_counts = [10, 4, 2, 1, 1, 10, 0, 2, 4, 0, 1, 3, 1, 2, 1, 0, 1];
+    for (search, expected_count) in searches.iter().zip(expected_counts) {
+        let expected: Vec<ProfileId> = snapshot
+            .profiles
+            .iter()
+            .filter(|(_, (_, ids, state))| search.matches(ids, state))
+            .map(|(p, _)| p.clone())
+            .collect();
+        assert_eq!(
+            expected.len(),
+            expected_count,
+            "the reference for {search:?}"
+        );
+        let mut found = Vec::new();
+        let mut after: Option<ProfileId> = None;
+        loop {
+            let page = store.search_profiles(search, after.as_ref(), 2).unwrap();
+            assert!(page.len() <= 2);
+            found.extend(page.iter().cloned());
+            match page.last() {
+                Some(last) if page.len() == 2 => after = Some(last.clone()),
+                _ => break,
+            }
+        }
+        assert_eq!(found, expected, "{search:?}");
+    }
+
+    let all: Vec<ProfileId> = snapshot.profiles.keys().cloned().collect();
+    let (total, sample) = crate::sample_profiles(&*store, 4, 7).unwrap();
+    assert_eq!(total, 10);
+    assert_eq!(crate::sample_profiles(&*store, 4, 7).unwrap().1, sample);
+    let distinct: BTreeSet<&ProfileId> = sample.iter().collect();
+    assert_eq!(distinct.len(), 4);
+    assert!(sample.iter().all(|p| all.contains(p)));
+    assert_eq!(crate::sample_profiles(&*store, 50, 7).unwrap().1.len(), 10);
+
+    let mut asked: Vec<ProfileId> = all.iter().rev().cloned().collect();
+    asked.insert(3, ProfileId("no-such-profile".into()));
+    let summaries = store.profile_summaries(&asked).unwrap();
+    let mut expected_order: Vec<ProfileId> = all.iter().rev().cloned().collect();
+    assert_eq!(
+        summaries
+            .iter()
+            .map(|s| s.profile_id.clone())
+            .collect::<Vec<_>>(),
+        expected_order
+    );
+    for summary in summaries {
+        let record = store.profile(&summary.profile_id).unwrap().unwrap();
+        assert_eq!(summary.state, record.state);
+        assert_eq!(summary.identities, record.identities);
+    }
+    expected_order.truncate(0);
+    assert_eq!(store.profile_summaries(&expected_order).unwrap(), []);
+}
+
 macro_rules! conformance_suite {
     ($backend:ident, $factory:expr) => {
         mod $backend {
@@ -969,6 +1106,10 @@ macro_rules! conformance_suite {
             #[test]
             fn log_appends_dedups_and_orders() {
                 $crate::conformance::log_appends_dedups_and_orders(&$factory)
+            }
+            #[test]
+            fn profile_search_and_summaries() {
+                $crate::conformance::profile_search_and_summaries(&$factory)
             }
             #[test]
             fn quarantine_bookkeeping() {

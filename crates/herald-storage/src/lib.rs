@@ -342,9 +342,6 @@ pub trait Audiences: Send + Sync {
     ) -> Result<Vec<MembershipChange>>;
     /// Changes per UTC day, oldest first: (day start in Unix ms, entered, exited).
     fn size_history(&self, audience: &str) -> Result<Vec<(i64, u64, u64)>>;
-    /// How many profiles there are, and the first `limit` of them in id order (audience
-    /// previews evaluate a draft rule on them).
-    fn sample_profiles(&self, limit: usize) -> Result<(u64, Vec<ProfileId>)>;
 }
 
 pub trait ProjectionBackend: Send + Sync {
@@ -503,10 +500,193 @@ pub struct TimelineFilter {
     pub limit: usize,
 }
 
+/// What the profile list (`GET /api/v1/profiles`) searches by; every condition given must
+/// hold. [`ProfileSearch::matches`] is the meaning every backend implements.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProfileSearch {
+    /// An identifier of this kind whose (normalised) value starts with this prefix, compared
+    /// character by character (an empty prefix: any identifier of the kind).
+    pub identifier: Option<(IdKind, String)>,
+    /// The trait of this name holds this value: a string equal to it, a number equal to it
+    /// read as a JSON number (`42` matches `42` and `42.0`), or the boolean `true`/`false`.
+    pub trait_value: Option<(String, String)>,
+}
+
+impl ProfileSearch {
+    /// Whether a profile with these identifiers and this state is found by the search.
+    pub fn matches<'a>(
+        &self,
+        identifiers: impl IntoIterator<Item = &'a Identifier>,
+        state: &ProfileState,
+    ) -> bool {
+        let identifier_ok = match &self.identifier {
+            None => true,
+            Some((kind, prefix)) => identifiers
+                .into_iter()
+                .any(|id| id.kind == *kind && id.value.starts_with(prefix.as_str())),
+        };
+        let trait_ok = match &self.trait_value {
+            None => true,
+            Some((name, wanted)) => state.traits.get(name).is_some_and(|t| match &t.value {
+                serde_json::Value::String(s) => s == wanted,
+                serde_json::Value::Number(n) => {
+                    n.as_f64().is_some() && n.as_f64() == self.trait_number()
+                }
+                serde_json::Value::Bool(b) => self.trait_bool() == Some(*b),
+                _ => false,
+            }),
+        };
+        identifier_ok && trait_ok
+    }
+
+    /// The searched trait value read as a JSON number, if it is one.
+    pub(crate) fn trait_number(&self) -> Option<f64> {
+        let (_, value) = self.trait_value.as_ref()?;
+        serde_json::from_str::<serde_json::Number>(value)
+            .ok()?
+            .as_f64()
+    }
+
+    /// The searched trait value read as a JSON boolean, if it is one.
+    pub(crate) fn trait_bool(&self) -> Option<bool> {
+        match self.trait_value.as_ref()?.1.as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        }
+    }
+
+    /// The first string greater than every string that starts with the identifier prefix, in
+    /// code point (= UTF-8 byte) order; `None` when there is none (empty or all `char::MAX`).
+    pub(crate) fn prefix_end(&self) -> Option<String> {
+        let (_, prefix) = self.identifier.as_ref()?;
+        let mut chars: Vec<char> = prefix.chars().collect();
+        while let Some(last) = chars.pop() {
+            let next = (last as u32 + 1..=char::MAX as u32).find_map(char::from_u32);
+            if let Some(next) = next {
+                chars.push(next);
+                return Some(chars.into_iter().collect());
+            }
+        }
+        None
+    }
+}
+
+/// What the profile list shows of a profile, read for many profiles at once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileSummary {
+    pub profile_id: ProfileId,
+    pub state: ProfileState,
+    /// In the order they joined (log position, then identifier), as in [`ProfileRecord`].
+    pub identities: Vec<IdentityRow>,
+}
+
+/// Profile summaries in the order of `profiles`, from states and identities read by id.
+pub(crate) fn summaries_in_order(
+    profiles: &[ProfileId],
+    mut states: BTreeMap<String, ProfileState>,
+    mut identities: BTreeMap<String, Vec<IdentityRow>>,
+) -> Vec<ProfileSummary> {
+    profiles
+        .iter()
+        .filter_map(|p| {
+            let state = states.remove(p.as_str())?;
+            let mut identities = identities.remove(p.as_str()).unwrap_or_default();
+            identities
+                .sort_by(|a, b| (a.link.seq, &a.identifier).cmp(&(b.link.seq, &b.identifier)));
+            Some(ProfileSummary {
+                profile_id: p.clone(),
+                state,
+                identities,
+            })
+        })
+        .collect()
+}
+
+/// A uniform random sample of `size` profiles (all of them when there are fewer), and how many
+/// profiles there are: one reservoir pass over every profile id in id order, so the same
+/// `seed` over the same profiles draws the same sample on every backend.
+pub fn sample_profiles(
+    store: &dyn Queries,
+    size: usize,
+    seed: u64,
+) -> Result<(u64, Vec<ProfileId>)> {
+    let mut reservoir = Reservoir::new(size, seed);
+    let mut after: Option<ProfileId> = None;
+    loop {
+        let page = store.search_profiles(&ProfileSearch::default(), after.as_ref(), 10_000)?;
+        let full = page.len() == 10_000;
+        after = page.last().cloned();
+        for id in page {
+            reservoir.offer(id);
+        }
+        if !full {
+            return Ok(reservoir.finish());
+        }
+    }
+}
+
+/// Reservoir sampling (algorithm R) with a seeded SplitMix64 generator: after `n` offers,
+/// every `size`-subset of them is equally likely to be held.
+pub struct Reservoir<T> {
+    size: usize,
+    seen: u64,
+    state: u64,
+    held: Vec<T>,
+}
+
+impl<T> Reservoir<T> {
+    pub fn new(size: usize, seed: u64) -> Self {
+        Reservoir {
+            size,
+            seen: 0,
+            state: seed,
+            held: Vec::with_capacity(size.min(1 << 16)),
+        }
+    }
+
+    fn next(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    pub fn offer(&mut self, item: T) {
+        self.seen += 1;
+        if self.held.len() < self.size {
+            self.held.push(item);
+            return;
+        }
+        // Uniform in 0..seen (the bias of the modulo is below 2^-40 for any real count).
+        let j = self.next() % self.seen;
+        if (j as usize) < self.size {
+            self.held[j as usize] = item;
+        }
+    }
+
+    /// How many were offered, and the sample.
+    pub fn finish(self) -> (u64, Vec<T>) {
+        (self.seen, self.held)
+    }
+}
+
 /// Reads for the admin API.
 pub trait Queries: Send + Sync {
     fn profile_of(&self, id: &Identifier) -> Result<Option<ProfileId>>;
     fn profile(&self, profile: &ProfileId) -> Result<Option<ProfileRecord>>;
+    /// Profiles found by `search` ([`ProfileSearch::matches`]), in id order after `after`, at
+    /// most `limit`.
+    fn search_profiles(
+        &self,
+        search: &ProfileSearch,
+        after: Option<&ProfileId>,
+        limit: usize,
+    ) -> Result<Vec<ProfileId>>;
+    /// These profiles' states and identities, read together; missing ones are left out, the
+    /// others come in the order asked.
+    fn profile_summaries(&self, profiles: &[ProfileId]) -> Result<Vec<ProfileSummary>>;
     /// Log positions of the profile's events, newest first, with their `(timestamp, seq)`.
     fn timeline(&self, profile: &ProfileId, filter: &TimelineFilter) -> Result<Vec<(i64, u64)>>;
     fn merges(&self, profile: &ProfileId) -> Result<Vec<MergeRow>>;

@@ -458,3 +458,184 @@ fn time_moves_people_without_new_events_and_timers_survive_a_crash() {
     assert_eq!(bob_history[0]["change"], "entered");
     assert_eq!(bob_history[0]["cause"]["kind"], "time");
 }
+
+#[test]
+fn refusals_name_what_is_in_use_and_never_the_preview_draft() {
+    let s = Server::start();
+    for (id, rule) in [
+        ("a", r#"trait x = 1"#),
+        ("b", r#"in audience "a""#),
+        ("c", r#"in audience "a" or in audience "b""#),
+    ] {
+        let r = s.admin_post("/api/v1/audiences", &json!({"id": id, "rule": rule}));
+        assert_eq!(r.status(), 201, "{id}");
+    }
+    let refused = s.admin_delete("/api/v1/audiences/a");
+    assert_eq!(refused.status(), 409);
+    let body: Value = refused.json().unwrap();
+    assert_eq!(body["code"], "audience_in_use");
+    assert_eq!(
+        body["message"],
+        "audience `a` is in use by audiences `b`, `c`; change or delete those first"
+    );
+    assert_eq!(
+        s.admin_get("/api/v1/audiences/a").status(),
+        200,
+        "still there"
+    );
+
+    assert_eq!(
+        s.admin_put(
+            "/api/v1/computed-traits/spent",
+            &json!({"aggregate": "count"})
+        )
+        .status(),
+        200
+    );
+    assert_eq!(
+        s.admin_post(
+            "/api/v1/audiences",
+            &json!({"id": "d", "rule": "computed spent > 2"})
+        )
+        .status(),
+        201
+    );
+    let refused = s.admin_delete("/api/v1/computed-traits/spent");
+    assert_eq!(refused.status(), 409);
+    let body: Value = refused.json().unwrap();
+    assert_eq!(body["code"], "computed_trait_in_use");
+    assert_eq!(
+        body["message"],
+        "computed trait `spent` is in use by audience `d`; change or delete those first"
+    );
+
+    for (rule, message) in [
+        (
+            r#"in audience "nope""#,
+            "the rule refers to unknown audience `nope`",
+        ),
+        (
+            r#"in audience "__preview__""#,
+            "the rule refers to unknown audience `__preview__`",
+        ),
+        (
+            "computed nope > 1",
+            "the rule refers to unknown computed trait `nope`",
+        ),
+    ] {
+        let r = s.admin_post("/api/v1/audiences/preview", &json!({"rule": rule}));
+        assert_eq!(r.status(), 409, "{rule}");
+        let body: Value = r.json().unwrap();
+        assert_eq!(body["code"], "invalid_definitions", "{rule}");
+        assert_eq!(body["message"], message, "{rule}");
+    }
+}
+
+#[test]
+fn create_and_edit_show_the_backfill_of_their_own_version() {
+    let s = Server::start();
+    let batch: Vec<Value> = (0..50)
+        .map(|i| json!({"type": "track", "userId": format!("u{i}"), "event": "Visited"}))
+        .collect();
+    assert_eq!(s.post("/v1/batch", &json!({"batch": batch})).status(), 200);
+    s.wait_processed();
+    let first: Value = s
+        .admin_post(
+            "/api/v1/audiences",
+            &json!({"id": "first", "rule": r#"performed "Visited""#}),
+        )
+        .json()
+        .unwrap();
+    let first_version = first["backfill"]["version"].as_u64().unwrap();
+    eventually(30, "the first backfill", || {
+        (s.admin_json("/api/v1/audiences/first")["ready"] == true).then_some(())
+    });
+    let consistent = |view: &Value, version: u64| {
+        assert_eq!(view["backfill"]["version"], version, "{view}");
+        let state = view["backfill"]["state"].as_str().unwrap();
+        assert!(["pending", "running", "done"].contains(&state), "{view}");
+        assert_eq!(view["ready"], state == "done", "{view}");
+        if state == "pending" {
+            assert_eq!(view["backfill"]["started_at"], Value::Null, "{view}");
+        }
+    };
+    let second = s.admin_post(
+        "/api/v1/audiences",
+        &json!({"id": "second", "rule": r#"performed "Visited" >= 2"#}),
+    );
+    assert_eq!(second.status(), 201);
+    let second: Value = second.json().unwrap();
+    consistent(&second, first_version + 1);
+    let edited: Value = s
+        .admin_put(
+            "/api/v1/audiences/first",
+            &json!({"rule": r#"performed "Visited" >= 3"#}),
+        )
+        .json()
+        .unwrap();
+    consistent(&edited, first_version + 2);
+    let done = eventually(30, "the last backfill", || {
+        let a = s.admin_json("/api/v1/audiences/first");
+        (a["ready"] == true).then_some(a)
+    });
+    consistent(&done, first_version + 2);
+    assert_eq!(done["backfill"]["state"], "done");
+}
+
+/// 2,000 profiles whose last 200 (by creation, so by id) are on the pro plan: a preview that
+/// read the first profiles by id estimated 0. A uniform sample's 95% interval holds 200.
+#[test]
+fn previews_sample_uniformly_and_give_a_confidence_interval() {
+    let s = Server::start();
+    let batch: Vec<Value> = (0..2000)
+        .map(|i| {
+            let plan = if i >= 1800 { "pro" } else { "free" };
+            json!({"type": "identify", "userId": format!("u{i:04}"), "traits": {"plan": plan}})
+        })
+        .collect();
+    for chunk in batch.chunks(500) {
+        assert_eq!(s.post("/v1/batch", &json!({"batch": chunk})).status(), 200);
+    }
+    s.wait_processed();
+    let preview = |body: Value| -> Value {
+        let r = s.admin_post("/api/v1/audiences/preview", &body);
+        assert_eq!(r.status(), 200);
+        r.json().unwrap()
+    };
+    let rule = r#"trait plan = "pro""#;
+    let p = preview(json!({"rule": rule, "sample_size": 300, "seed": 11}));
+    assert_eq!(
+        (p["total_profiles"].as_u64(), p["sampled"].as_u64()),
+        (Some(2000), Some(300))
+    );
+    assert_eq!(p["confidence"], 0.95);
+    let (low, high) = (
+        p["estimated_size_low"].as_u64().unwrap(),
+        p["estimated_size_high"].as_u64().unwrap(),
+    );
+    let estimate = p["estimated_size"].as_u64().unwrap();
+    assert!(low <= estimate && estimate <= high, "{p}");
+    assert!(
+        low <= 200 && 200 <= high,
+        "the interval holds the true size: {p}"
+    );
+    assert!(high - low < 400, "and is informative: {p}");
+    assert!(p["matched"].as_u64().unwrap() > 0, "{p}");
+    // The same seed draws the same sample; another one (very likely) another.
+    assert_eq!(
+        preview(json!({"rule": rule, "sample_size": 300, "seed": 11})),
+        p
+    );
+    let fresh = preview(json!({"rule": rule, "sample_size": 300}));
+    assert!(fresh["seed"].is_u64());
+    // Sampling everyone is exact.
+    let all = preview(json!({"rule": rule, "sample_size": 5000}));
+    assert_eq!(
+        (
+            all["estimated_size"].as_u64(),
+            all["estimated_size_low"].as_u64(),
+            all["estimated_size_high"].as_u64()
+        ),
+        (Some(200), Some(200), Some(200))
+    );
+}

@@ -1,6 +1,7 @@
 //! The admin REST API under `/api/v1`, authenticated with an admin key as Bearer token.
 
 pub mod audiences;
+pub mod profiles;
 pub mod quarantine;
 pub mod tail;
 pub mod views;
@@ -29,6 +30,7 @@ use views::*;
 
 pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
+        .route("/api/v1/profiles", get(profiles::list_profiles))
         .route(
             "/api/v1/profiles/{id}",
             get(get_profile).delete(delete_profile),
@@ -118,9 +120,16 @@ async fn require_admin(
         .check(&state.store, KeyKind::Admin, &token)
         .await?
     {
-        return Err(ApiError::Unauthorized(
-            "unknown or revoked admin key".into(),
-        ));
+        // Say so when it is a write key: the usual mistake is passing the key SDKs use.
+        let is_write_key = state
+            .keys
+            .check(&state.store, KeyKind::Write, &token)
+            .await?;
+        return Err(ApiError::Unauthorized(if is_write_key {
+            "this is a write key, which only sends events (`/v1/*`); the admin API needs an admin key".into()
+        } else {
+            "unknown or revoked admin key".into()
+        }));
     }
     Ok(next.run(request).await)
 }
@@ -154,14 +163,36 @@ async fn resolve_profile(state: &AppState, raw: &str) -> Result<ProfileId, ApiEr
             None => Err(not_found(raw)),
         };
     }
-    let identifier: Identifier =
-        raw.parse()
-            .map_err(|e: herald_core::identity::IdentifierError| {
-                ApiError::bad_request("invalid_identifier", e.0)
-            })?;
+    let identifier = lookup_identifier(state, raw)?;
     blocking(state, move |s| s.profile_of(&identifier))
         .await?
         .ok_or_else(|| not_found(raw))
+}
+
+/// Parse `kind:value` and normalise the value exactly as identity resolution does when it
+/// reads an event (`IdentityRules::normalize`: trimmed, emails lower-cased, phones reduced to
+/// digits), so a lookup finds what ingest stored. A value the rules refuse (malformed, or a
+/// blocked junk value such as `null`) names no profile: 400 `invalid_identifier`.
+pub(crate) fn lookup_identifier(state: &AppState, raw: &str) -> Result<Identifier, ApiError> {
+    let parsed: Identifier = raw
+        .parse()
+        .map_err(|e: herald_core::identity::IdentifierError| {
+            ApiError::bad_request("invalid_identifier", e.0)
+        })?;
+    let value = state
+        .processor
+        .identity_rules()
+        .normalize(parsed.kind, &parsed.value)
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_identifier",
+                format!(
+                    "{raw:?} is not a valid {} (or it is a value the identity rules block)",
+                    parsed.kind.as_str()
+                ),
+            )
+        })?;
+    Ok(Identifier::new(parsed.kind, value))
 }
 
 fn not_found(raw: &str) -> ApiError {

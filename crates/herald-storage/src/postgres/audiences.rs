@@ -350,22 +350,6 @@ impl Audiences for PgState {
         .collect()
     }
 
-    fn sample_profiles(&self, limit: usize) -> Result<(u64, Vec<ProfileId>)> {
-        let mut conn = self.pool.get()?;
-        let total = conn
-            .row("SELECT count(*) FROM profiles", &[])?
-            .map_or(0, |r| r.get::<_, i64>(0));
-        let ids = conn
-            .rows(
-                "SELECT profile_id FROM profiles ORDER BY profile_id LIMIT $1",
-                &[&crate::sql_limit(limit)],
-            )?
-            .iter()
-            .map(|r| ProfileId(r.get(0)))
-            .collect();
-        Ok((total as u64, ids))
-    }
-
     fn size_history(&self, audience: &str) -> Result<Vec<(i64, u64, u64)>> {
         let mut conn = self.pool.get()?;
         Ok(conn

@@ -9,7 +9,8 @@ use herald_core::projection::{MergeRecord, RefusalRecord};
 use super::projection::{merge_from_row, refusal_from_row, MERGE_BY_ID, REFUSALS_OF};
 use super::PgState;
 use crate::{
-    kind_of, IdentityRow, MergeRow, ProfileRecord, Quarantined, Queries, Result, TimelineFilter,
+    kind_of, IdentityRow, MergeRow, ProfileRecord, ProfileSearch, ProfileSummary, Quarantined,
+    Queries, Result, TimelineFilter,
 };
 
 impl PgState {
@@ -72,6 +73,75 @@ impl Queries for PgState {
             identities,
             groups,
         }))
+    }
+
+    fn search_profiles(
+        &self,
+        search: &ProfileSearch,
+        after: Option<&ProfileId>,
+        limit: usize,
+    ) -> Result<Vec<ProfileId>> {
+        let mut conn = self.pool.get()?;
+        let (kind, prefix) = match &search.identifier {
+            Some((kind, prefix)) => (Some(kind.as_str()), prefix.as_str()),
+            None => (None, ""),
+        };
+        let (name, value) = match &search.trait_value {
+            Some((name, value)) => (Some(name.as_str()), Some(value.as_str())),
+            None => (None, None),
+        };
+        // `starts_with` compares characters whatever the database's collation is.
+        Ok(conn
+            .rows(
+                "SELECT profile_id FROM profiles p WHERE profile_id > $1 \
+                   AND ($2::text IS NULL OR profile_id IN (SELECT profile_id FROM identities \
+                          WHERE kind = $2 AND starts_with(value, $3))) \
+                   AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM \
+                          (SELECT p.state::jsonb -> 'traits' -> $4::text -> 'value' AS v) t \
+                          WHERE (jsonb_typeof(t.v) = 'string' AND t.v #>> '{}' = $5::text) \
+                             OR (jsonb_typeof(t.v) = 'number' AND (t.v #>> '{}')::float8 = $6::float8) \
+                             OR (jsonb_typeof(t.v) = 'boolean' AND t.v #>> '{}' = $7::text))) \
+                 ORDER BY profile_id LIMIT $8",
+                &[
+                    &after.map_or("", ProfileId::as_str),
+                    &kind,
+                    &prefix,
+                    &name,
+                    &value,
+                    &search.trait_number(),
+                    &search.trait_bool().map(|b| b.to_string()),
+                    &crate::sql_limit(limit),
+                ],
+            )?
+            .iter()
+            .map(|r| ProfileId(r.get(0)))
+            .collect())
+    }
+
+    fn profile_summaries(&self, profiles: &[ProfileId]) -> Result<Vec<ProfileSummary>> {
+        let mut conn = self.pool.get()?;
+        let ids: Vec<&str> = profiles.iter().map(ProfileId::as_str).collect();
+        let mut states = BTreeMap::new();
+        for r in conn.rows(
+            "SELECT profile_id, state FROM profiles WHERE profile_id = ANY($1)",
+            &[&ids],
+        )? {
+            states.insert(r.get::<_, String>(0), serde_json::from_str(r.get(1))?);
+        }
+        let mut identities: BTreeMap<String, Vec<IdentityRow>> = BTreeMap::new();
+        for r in conn.rows(
+            "SELECT profile_id, kind, value, link FROM identities WHERE profile_id = ANY($1)",
+            &[&ids],
+        )? {
+            identities
+                .entry(r.get::<_, String>(0))
+                .or_default()
+                .push(IdentityRow {
+                    identifier: Identifier::new(kind_of(r.get(1))?, r.get::<_, String>(2)),
+                    link: serde_json::from_str(r.get(3))?,
+                });
+        }
+        Ok(crate::summaries_in_order(profiles, states, identities))
     }
 
     fn timeline(&self, profile: &ProfileId, filter: &TimelineFilter) -> Result<Vec<(i64, u64)>> {

@@ -417,18 +417,6 @@ impl Audiences for SqliteStore {
         .collect()
     }
 
-    fn sample_profiles(&self, limit: usize) -> Result<(u64, Vec<ProfileId>)> {
-        let conn = self.state_readers.get()?;
-        let total: i64 = conn
-            .prepare_cached("SELECT count(*) FROM profiles")?
-            .query_row([], |r| r.get(0))?;
-        let mut stmt =
-            conn.prepare_cached("SELECT profile_id FROM profiles ORDER BY profile_id LIMIT ?1")?;
-        let rows = stmt.query_map(params![crate::sql_limit(limit)], |r| r.get::<_, String>(0))?;
-        let ids = rows.map(|r| Ok(ProfileId(r?))).collect::<Result<_>>()?;
-        Ok((total as u64, ids))
-    }
-
     fn size_history(&self, audience: &str) -> Result<Vec<(i64, u64, u64)>> {
         let conn = self.state_readers.get()?;
         let mut stmt = conn.prepare_cached(

@@ -9,7 +9,8 @@ use rusqlite::{params, OptionalExtension};
 use super::projection::{load_merge, load_refusals};
 use super::SqliteStore;
 use crate::{
-    kind_of, IdentityRow, MergeRow, ProfileRecord, Quarantined, Queries, Result, TimelineFilter,
+    kind_of, IdentityRow, MergeRow, ProfileRecord, ProfileSearch, ProfileSummary, Quarantined,
+    Queries, Result, TimelineFilter,
 };
 
 impl Queries for SqliteStore {
@@ -71,6 +72,89 @@ impl Queries for SqliteStore {
             identities,
             groups,
         }))
+    }
+
+    fn search_profiles(
+        &self,
+        search: &ProfileSearch,
+        after: Option<&ProfileId>,
+        limit: usize,
+    ) -> Result<Vec<ProfileId>> {
+        let conn = self.state_readers.get()?;
+        // The identifier prefix is a range of the identities key (BINARY collation compares
+        // UTF-8 bytes, which is code point order); a trait is read from the state's JSON.
+        let mut stmt = conn.prepare_cached(
+            "SELECT profile_id FROM profiles p WHERE profile_id > ?1 \
+               AND (?2 IS NULL OR profile_id IN (SELECT profile_id FROM identities \
+                      WHERE kind = ?2 AND value >= ?3 AND (?4 IS NULL OR value < ?4))) \
+               AND (?5 IS NULL OR EXISTS (SELECT 1 FROM json_each(p.state, '$.traits') t \
+                      WHERE t.key = ?5 AND ( \
+                        (json_type(t.value, '$.value') = 'text' AND json_extract(t.value, '$.value') = ?6) \
+                        OR (json_type(t.value, '$.value') IN ('integer', 'real') AND json_extract(t.value, '$.value') = ?7) \
+                        OR json_type(t.value, '$.value') = ?8))) \
+             ORDER BY profile_id LIMIT ?9",
+        )?;
+        let (kind, prefix) = match &search.identifier {
+            Some((kind, prefix)) => (Some(kind.as_str()), prefix.as_str()),
+            None => (None, ""),
+        };
+        let (name, value) = match &search.trait_value {
+            Some((name, value)) => (Some(name.as_str()), Some(value.as_str())),
+            None => (None, None),
+        };
+        let rows = stmt.query_map(
+            params![
+                after.map_or("", ProfileId::as_str),
+                kind,
+                prefix,
+                search.prefix_end(),
+                name,
+                value,
+                search.trait_number(),
+                search.trait_bool().map(|b| b.to_string()),
+                crate::sql_limit(limit)
+            ],
+            |r| r.get::<_, String>(0),
+        )?;
+        rows.map(|r| Ok(ProfileId(r?))).collect()
+    }
+
+    fn profile_summaries(&self, profiles: &[ProfileId]) -> Result<Vec<ProfileSummary>> {
+        let conn = self.state_readers.get()?;
+        let ids = serde_json::to_string(&profiles)?;
+        let mut states = BTreeMap::new();
+        let mut stmt = conn.prepare_cached(
+            "SELECT profile_id, state FROM profiles \
+             WHERE profile_id IN (SELECT value FROM json_each(?1))",
+        )?;
+        let rows = stmt.query_map(params![ids], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (p, state) = row?;
+            states.insert(p, serde_json::from_str(&state)?);
+        }
+        let mut identities: BTreeMap<String, Vec<IdentityRow>> = BTreeMap::new();
+        let mut stmt = conn.prepare_cached(
+            "SELECT profile_id, kind, value, link FROM identities \
+             WHERE profile_id IN (SELECT value FROM json_each(?1))",
+        )?;
+        let rows = stmt.query_map(params![ids], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        for row in rows {
+            let (p, kind, value, link) = row?;
+            identities.entry(p).or_default().push(IdentityRow {
+                identifier: Identifier::new(kind_of(&kind)?, value),
+                link: serde_json::from_str(&link)?,
+            });
+        }
+        Ok(crate::summaries_in_order(profiles, states, identities))
     }
 
     fn timeline(&self, profile: &ProfileId, filter: &TimelineFilter) -> Result<Vec<(i64, u64)>> {
