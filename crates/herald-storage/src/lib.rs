@@ -512,7 +512,32 @@ pub struct ProfileSearch {
     pub trait_value: Option<(String, String)>,
 }
 
+/// A [`ProfileSearch`] as SQL parameters: `None` where a criterion is absent.
+pub(crate) struct SearchParams<'a> {
+    pub kind: Option<&'a str>,
+    pub prefix: &'a str,
+    pub name: Option<&'a str>,
+    pub value: Option<&'a str>,
+}
+
 impl ProfileSearch {
+    pub(crate) fn params(&self) -> SearchParams<'_> {
+        let (kind, prefix) = match &self.identifier {
+            Some((kind, prefix)) => (Some(kind.as_str()), prefix.as_str()),
+            None => (None, ""),
+        };
+        let (name, value) = match &self.trait_value {
+            Some((name, value)) => (Some(name.as_str()), Some(value.as_str())),
+            None => (None, None),
+        };
+        SearchParams {
+            kind,
+            prefix,
+            name,
+            value,
+        }
+    }
+
     /// Whether a profile with these identifiers and this state is found by the search.
     pub fn matches<'a>(
         &self,

@@ -10,7 +10,7 @@ use super::projection::{merge_from_row, refusal_from_row, MERGE_BY_ID, REFUSALS_
 use super::PgState;
 use crate::{
     kind_of, IdentityRow, MergeRow, ProfileRecord, ProfileSearch, ProfileSummary, Quarantined,
-    Queries, Result, TimelineFilter,
+    Queries, Result, SearchParams, TimelineFilter,
 };
 
 impl PgState {
@@ -82,14 +82,12 @@ impl Queries for PgState {
         limit: usize,
     ) -> Result<Vec<ProfileId>> {
         let mut conn = self.pool.get()?;
-        let (kind, prefix) = match &search.identifier {
-            Some((kind, prefix)) => (Some(kind.as_str()), prefix.as_str()),
-            None => (None, ""),
-        };
-        let (name, value) = match &search.trait_value {
-            Some((name, value)) => (Some(name.as_str()), Some(value.as_str())),
-            None => (None, None),
-        };
+        let SearchParams {
+            kind,
+            prefix,
+            name,
+            value,
+        } = search.params();
         // `starts_with` compares characters whatever the database's collation is.
         Ok(conn
             .rows(

@@ -10,7 +10,7 @@ use super::projection::{load_merge, load_refusals};
 use super::SqliteStore;
 use crate::{
     kind_of, IdentityRow, MergeRow, ProfileRecord, ProfileSearch, ProfileSummary, Quarantined,
-    Queries, Result, TimelineFilter,
+    Queries, Result, SearchParams, TimelineFilter,
 };
 
 impl Queries for SqliteStore {
@@ -94,14 +94,12 @@ impl Queries for SqliteStore {
                         OR json_type(t.value, '$.value') = ?8))) \
              ORDER BY profile_id LIMIT ?9",
         )?;
-        let (kind, prefix) = match &search.identifier {
-            Some((kind, prefix)) => (Some(kind.as_str()), prefix.as_str()),
-            None => (None, ""),
-        };
-        let (name, value) = match &search.trait_value {
-            Some((name, value)) => (Some(name.as_str()), Some(value.as_str())),
-            None => (None, None),
-        };
+        let SearchParams {
+            kind,
+            prefix,
+            name,
+            value,
+        } = search.params();
         let rows = stmt.query_map(
             params![
                 after.map_or("", ProfileId::as_str),
