@@ -355,7 +355,7 @@ mod tests {
         let carol = w.profile("user_id:carol").unwrap();
         let out = w.delete("email:carol@example.com");
         assert_eq!(out.deleted_seqs, [1]);
-        assert_eq!(out.profiles, [kim.clone()]);
+        assert_eq!(out.profiles, std::slice::from_ref(&kim));
         assert_eq!(out.removed_profiles(), [carol]);
         assert_eq!(out.redacted.len(), 1);
         assert_eq!((out.redacted[0].seq, out.redacted[0].profile.as_ref()), (2, Some(&kim)));
@@ -379,7 +379,7 @@ mod tests {
         let ana = w.profile("user_id:ana").unwrap();
         let out = w.delete("user_id:bob");
         assert_eq!(out.deleted_seqs, [2]);
-        assert_eq!(out.profiles, [ana.clone()]);
+        assert_eq!(out.profiles, std::slice::from_ref(&ana));
         assert_eq!(w.log.iter().map(|(s, _)| *s).collect::<Vec<_>>(), [1, 3]);
         let alias = &w.log[1].1;
         assert_eq!((alias.previous_id.as_deref(), alias.user_id.as_deref()), (None, Some("ana")));
