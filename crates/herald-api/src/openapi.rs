@@ -177,6 +177,7 @@ pub(crate) fn one_of_strings(values: &[&str]) -> ObjectBuilder {
         admin::profiles::list_profiles, admin::get_profile, admin::delete_profile, admin::get_timeline, admin::get_identity,
         admin::get_merge, admin::undo_merge, admin::list_keys, admin::create_key, admin::revoke_key,
         admin::status, admin::tail::tail,
+        admin::suppressions::list_suppressions, admin::suppressions::lift_suppression,
         admin::quarantine::list_quarantined, admin::quarantine::get_quarantined,
         admin::quarantine::retry_quarantined, admin::quarantine::discard_quarantined,
         admin::audiences::list_audiences, admin::audiences::create_audience,

@@ -352,7 +352,7 @@ proptest! {
                     let victim = profiles[k % profiles.len()].clone();
                     let log_ref = log.clone();
                     let out = delete_person(&mut live, &victim, &rules, |s| Ok(load(&log_ref, s))).unwrap();
-                    log.retain(|(s, _)| !out.deleted_seqs.contains(s));
+                    out.rewrite_log(&mut log);
                     let log_ref = log.clone();
                     on_split(&mut live, catalog, &out, Some(&victim), now, &mut |s: &[u64]| Ok(load(&log_ref, s))).unwrap();
                 }

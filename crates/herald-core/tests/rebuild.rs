@@ -8,7 +8,7 @@ use herald_core::event::Event;
 use herald_core::identity::IdentityRules;
 use herald_core::memory::MemoryProjection;
 use herald_core::projection::{apply_event, replay, Applied};
-use herald_core::split::{delete_person, unmerge};
+use herald_core::split::{delete_person, redact, unmerge};
 use herald_core::testing::{arb_op, parse, Op};
 use proptest::prelude::*;
 
@@ -43,9 +43,26 @@ proptest! {
                 Op::Delete(k) => {
                     let profiles: Vec<_> = live.profiles.keys().cloned().collect();
                     if profiles.is_empty() { continue; }
+                    let victim = profiles[k % profiles.len()].clone();
+                    let others: Vec<u64> = log
+                        .iter()
+                        .map(|(s, _)| *s)
+                        .filter(|s| live.attributions.get(s).map(|(p, _)| p) != Some(&victim))
+                        .collect();
                     let log_ref = &log;
-                    let out = delete_person(&mut live, &profiles[k % profiles.len()], &rules, |seqs| Ok(load(log_ref, seqs))).unwrap();
-                    log.retain(|(s, _)| !out.deleted_seqs.contains(s));
+                    let out = delete_person(&mut live, &victim, &rules, |seqs| Ok(load(log_ref, seqs))).unwrap();
+                    out.rewrite_log(&mut log);
+                    // Nobody else's data goes: every event of another profile stays.
+                    for s in &others {
+                        prop_assert!(log.iter().any(|(l, _)| l == s), "event {} of another profile was deleted", s);
+                    }
+                    prop_assert!(out.removed_profiles().contains(&victim));
+                    // The deleted person's identifiers are nowhere in the log any more.
+                    let ids: BTreeSet<_> = out.suppressed.iter().cloned().collect();
+                    for (s, e) in &log {
+                        prop_assert!(rules.lookup_keys(e).iter().all(|id| !ids.contains(id)), "event {} still carries a deleted identifier", s);
+                        prop_assert!(redact(e, &ids, &rules).is_none(), "event {} still carries a deleted identifier", s);
+                    }
                 }
             }
         }

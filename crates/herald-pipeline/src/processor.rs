@@ -949,9 +949,14 @@ impl Processor {
                 match op(txn, rules, &*store) {
                     Ok(o) => {
                         on_split(txn, &catalog, &o, deleted, now, &mut |s: &[u64]| {
-                            store.load(s)
+                            let mut events = store.load(s)?;
+                            o.overlay(&mut events);
+                            Ok(events)
                         })?;
                         txn.forget_events(&o.deleted_seqs)?;
+                        let redacted: Vec<(u64, Event)> =
+                            o.redacted.iter().map(|r| (r.seq, r.event.clone())).collect();
+                        txn.replace_events(&redacted)?;
                         if !o.deleted_seqs.is_empty() {
                             txn.add_counter("deleted_events", o.deleted_seqs.len() as u64)?;
                         }
@@ -1002,7 +1007,7 @@ impl Processor {
             self.store.delete(&pending)?;
             self.store.confirm_log_deletions(&pending)?;
         }
-        Ok(())
+        self.store.finish_log_replacements()
     }
 }
 

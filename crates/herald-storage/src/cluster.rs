@@ -201,14 +201,55 @@ impl EventLog for ClusterStore {
     fn append(&self, events: &[EncodedEvent]) -> Result<AppendOutcome> {
         self.log.append(events)
     }
+    /// The stream's events with the replaced ones (`log_replacements`) read at their
+    /// positions, whether or not the original is still in the stream.
     fn read_after(&self, after: u64, limit: usize) -> Result<LogRead> {
-        self.log.read_after(after, limit)
+        let read = self.log.read_after(after, limit)?;
+        // A short read reached the head: replacements up to it belong in this read too.
+        let upto = if read.events.len() + read.unreadable.len() < limit {
+            None
+        } else {
+            read.last()
+        };
+        let replaced = self.state.log_replacements_after(after, upto, limit)?;
+        if replaced.is_empty() {
+            return Ok(read);
+        }
+        let mut all: std::collections::BTreeMap<u64, std::result::Result<Event, String>> = read
+            .events
+            .into_iter()
+            .map(|(s, e)| (s, Ok(e)))
+            .chain(read.unreadable.into_iter().map(|u| (u.seq, Err(u.reason))))
+            .collect();
+        for (seq, text) in replaced {
+            all.insert(seq, crate::decode(text.as_bytes()));
+        }
+        let mut out = LogRead::default();
+        for (seq, event) in all.into_iter().take(limit) {
+            out.push(seq, event);
+        }
+        Ok(out)
     }
     fn stored_text(&self, seq: u64) -> Result<Option<String>> {
-        self.log.stored_text(seq)
+        match self.state.log_replacements(&[seq])?.pop() {
+            Some((_, text)) => Ok(Some(text)),
+            None => self.log.stored_text(seq),
+        }
     }
     fn load(&self, seqs: &[u64]) -> Result<Vec<(u64, Event)>> {
-        self.log.load(seqs)
+        let mut events = self.log.load(seqs)?;
+        let replaced = self.state.log_replacements(seqs)?;
+        if replaced.is_empty() {
+            return Ok(events);
+        }
+        events.retain(|(s, _)| !replaced.iter().any(|(r, _)| r == s));
+        for (seq, text) in replaced {
+            let event = crate::decode(text.as_bytes())
+                .map_err(|e| StorageError::Corrupt(format!("event {seq}: {e}")))?;
+            events.push((seq, event));
+        }
+        events.sort_by_key(|(s, _)| *s);
+        Ok(events)
     }
     fn delete(&self, seqs: &[u64]) -> Result<()> {
         self.log.delete(seqs)
@@ -224,6 +265,9 @@ impl ProjectionBackend for ClusterStore {
     }
     fn pending_log_deletions(&self) -> Result<Vec<u64>> {
         self.state.pending_log_deletions()
+    }
+    fn finish_log_replacements(&self) -> Result<()> {
+        self.state.finish_log_replacements()
     }
     fn confirm_log_deletions(&self, seqs: &[u64]) -> Result<()> {
         self.state.confirm_log_deletions(seqs)
@@ -330,6 +374,9 @@ impl Queries for ClusterStore {
     }
     fn is_suppressed(&self, id: &Identifier) -> Result<bool> {
         self.state.is_suppressed(id)
+    }
+    fn suppressions(&self) -> Result<Vec<crate::Suppression>> {
+        self.state.suppressions()
     }
     fn processed_cursor(&self) -> Result<u64> {
         self.state.processed_cursor()

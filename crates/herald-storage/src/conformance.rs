@@ -435,7 +435,7 @@ pub fn projection_matches_reference(make: &Factory) {
                         let out =
                             delete_person(&mut reference, victim, &rules, |s| Ok(load(log, s)))
                                 .unwrap();
-                        ref_log.retain(|(s, _)| !out.deleted_seqs.contains(s));
+                        out.rewrite_log(&mut ref_log);
                         let log = &ref_log;
                         on_split(
                             &mut reference,
@@ -457,19 +457,46 @@ pub fn projection_matches_reference(make: &Factory) {
                                     &o,
                                     Some(victim),
                                     NOW,
-                                    &mut |s: &[u64]| store.load(s),
+                                    &mut |s: &[u64]| {
+                                        let mut events = store.load(s)?;
+                                        o.overlay(&mut events);
+                                        Ok(events)
+                                    },
                                 )?;
                                 txn.forget_events(&o.deleted_seqs)?;
+                                let redacted: Vec<(u64, Event)> =
+                                    o.redacted.iter().map(|r| (r.seq, r.event.clone())).collect();
+                                txn.replace_events(&redacted)?;
                                 deleted = o.deleted_seqs;
+                                deleted.extend(o.redacted.iter().map(|r| r.seq));
                                 Ok(())
                             })
                             .unwrap();
-                        prop_assert_eq!(store.pending_log_deletions().unwrap(), deleted.clone());
-                        store.delete(&deleted).unwrap();
-                        store.confirm_log_deletions(&deleted).unwrap();
+                        // Only deleted or replaced events are queued for removal (the
+                        // originals of replaced ones, in a log that cannot rewrite in place);
+                        // the comparison of the whole log below shows the deleted ones went.
+                        let pending = store.pending_log_deletions().unwrap();
+                        prop_assert!(pending.iter().all(|s| deleted.contains(s)));
+                        store.delete(&pending).unwrap();
+                        store.confirm_log_deletions(&pending).unwrap();
+                        store.finish_log_replacements().unwrap();
                         prop_assert!(store.pending_log_deletions().unwrap().is_empty());
                         for id in &out.suppressed {
                             prop_assert!(store.is_suppressed(id).unwrap());
+                        }
+                        // The stored log is the reference's: deleted events gone, redacted
+                        // ones replaced at their positions, whichever way it is read.
+                        let read = store.read_after(0, 1_000).unwrap();
+                        prop_assert!(read.unreadable.is_empty());
+                        prop_assert_eq!(&read.events, &ref_log);
+                        let seqs: Vec<u64> = ref_log.iter().map(|(s, _)| *s).collect();
+                        prop_assert_eq!(&store.load(&seqs).unwrap(), &ref_log);
+                        for r in &out.redacted {
+                            let text = store.stored_text(r.seq).unwrap().unwrap();
+                            prop_assert_eq!(
+                                &herald_core::event::read_stored(&text).unwrap(),
+                                &r.event
+                            );
                         }
                     }
                 }
@@ -923,6 +950,62 @@ pub fn definitions_are_read_whole_while_they_change(make: &Factory) {
 /// Quarantined events: set aside in a transaction (nothing when it rolls back), listed in log
 /// order with paging, counted, re-quarantined with a new reason, released once; and the stored
 /// text of an event can be read for inspection.
+/// Suppressions carry their time; lifting one is recorded and takes effect in the same
+/// transaction; lifting what is not suppressed changes nothing.
+pub fn suppressions_are_lifted_and_recorded(make: &Factory) {
+    let store = make();
+    let ana: herald_core::identity::Identifier = "user_id:ana".parse().unwrap();
+    let bob: herald_core::identity::Identifier = "email:bob@x.io".parse().unwrap();
+    let before = crate::now_ms();
+    store
+        .in_transaction(&mut |txn| {
+            txn.suppress(&ana)?;
+            txn.suppress(&bob)
+        })
+        .unwrap();
+    let listed = store.suppressions().unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed
+        .iter()
+        .all(|s| s.suppressed_at_ms >= Some(before) && s.lifted_at_ms.is_none()));
+    let mut lifted = None;
+    store
+        .in_transaction(&mut |txn| {
+            lifted = txn.lift_suppression(&ana, before + 5)?;
+            assert!(!txn.is_suppressed(&ana)?, "lifted within the transaction");
+            assert_eq!(txn.lift_suppression(&ana, before + 6)?, None);
+            Ok(())
+        })
+        .unwrap();
+    let lifted = lifted.expect("ana was suppressed");
+    assert_eq!((lifted.lifted_at_ms, &lifted.identifier), (Some(before + 5), &ana));
+    assert!(!store.is_suppressed(&ana).unwrap());
+    assert!(store.is_suppressed(&bob).unwrap());
+    // Suppressed again and lifted again: both lifts stay on record, newest first.
+    store
+        .in_transaction(&mut |txn| {
+            txn.suppress(&ana)?;
+            txn.lift_suppression(&ana, before + 9).map(|_| ())
+        })
+        .unwrap();
+    let listed = store.suppressions().unwrap();
+    let lifts: Vec<Option<i64>> = listed
+        .iter()
+        .filter(|s| s.identifier == ana)
+        .map(|s| s.lifted_at_ms)
+        .collect();
+    assert_eq!(lifts, [Some(before + 9), Some(before + 5)]);
+    assert_eq!(
+        listed.iter().filter(|s| s.lifted_at_ms.is_none()).map(|s| &s.identifier).collect::<Vec<_>>(),
+        [&bob]
+    );
+    assert_eq!(
+        store.admin_overrides().unwrap().1,
+        vec![bob.clone()],
+        "a rebuild respects only the suppressions that hold"
+    );
+}
+
 pub fn quarantine_bookkeeping(make: &Factory) {
     let store = make();
     store.append(&encode(&[event(1, "u"), event(2, "u")])).unwrap();
@@ -1134,6 +1217,10 @@ macro_rules! conformance_suite {
             #[test]
             fn definitions_are_read_whole_while_they_change() {
                 $crate::conformance::definitions_are_read_whole_while_they_change(&$factory)
+            }
+            #[test]
+            fn suppressions_are_lifted_and_recorded() {
+                $crate::conformance::suppressions_are_lifted_and_recorded(&$factory)
             }
             #[test]
             fn projection_matches_reference() {

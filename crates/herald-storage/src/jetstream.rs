@@ -321,8 +321,15 @@ impl EventLog for JetStreamLog {
                 match result {
                     Ok(_) => {}
                     Err(e) => match e.kind() {
+                        // Gone already (a deletion finished again after a crash between
+                        // deleting and confirming): the server says so with one of these.
                         stream::DeleteMessageErrorKind::JetStream(js)
-                            if js.error_code() == jetstream::ErrorCode::NO_MESSAGE_FOUND => {}
+                            if [
+                                jetstream::ErrorCode::NO_MESSAGE_FOUND,
+                                jetstream::ErrorCode::SEQUENCE_NOT_FOUND,
+                                jetstream::ErrorCode::STREAM_MESSAGE_DELETE_FAILED,
+                            ]
+                            .contains(&js.error_code()) => {}
                         _ => return Err(bus_err(e)),
                     },
                 }

@@ -233,6 +233,14 @@ pub trait StateTxn: RebuildStore<Error = StorageError> + AudienceStore {
     /// Remove timeline entries of events that must leave the log, and queue their removal
     /// from the log (done after commit, see [`ProjectionBackend::pending_log_deletions`]).
     fn forget_events(&mut self, seqs: &[u64]) -> Result<()>;
+    /// Events that stay in the log in another form (a deleted person's identifiers redacted
+    /// out of them, [`herald_core::split::Redacted`]): from this commit on, the log holds them
+    /// as given, at their positions. A backend whose log is apart from its state finishes the
+    /// rewrite after commit ([`ProjectionBackend::finish_log_replacements`]).
+    fn replace_events(&mut self, events: &[(u64, Event)]) -> Result<()>;
+    /// Lift the suppression of an identifier (recorded with its time, `at_ms`): later events
+    /// carrying it are processed again. `None` when it was not suppressed.
+    fn lift_suppression(&mut self, id: &Identifier, at_ms: i64) -> Result<Option<Suppression>>;
     fn add_counter(&mut self, name: &str, by: u64) -> Result<()>;
     /// Set an event aside (see [`Quarantined`]); setting the same position aside again
     /// replaces its reason.
@@ -351,6 +359,9 @@ pub trait ProjectionBackend: Send + Sync {
     fn pending_log_deletions(&self) -> Result<Vec<u64>>;
     /// Confirm that these positions were removed from the log.
     fn confirm_log_deletions(&self, seqs: &[u64]) -> Result<()>;
+    /// Write to the log the replacements [`StateTxn::replace_events`] queued (called after
+    /// their commit, and at start in case the process died in between).
+    fn finish_log_replacements(&self) -> Result<()>;
     /// Give cached pages and idle connections back: called when processing has caught up, so
     /// an idle server stays small.
     fn release_memory(&self) -> Result<()>;
@@ -697,6 +708,16 @@ impl<T> Reservoir<T> {
     }
 }
 
+/// An identifier of a deleted person: events carrying it are dropped while it is suppressed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    pub identifier: Identifier,
+    /// When it was suppressed (Unix ms); `None` for suppressions older than this record.
+    pub suppressed_at_ms: Option<i64>,
+    /// When an admin lifted it (Unix ms); `None` while it holds.
+    pub lifted_at_ms: Option<i64>,
+}
+
 /// Reads for the admin API.
 pub trait Queries: Send + Sync {
     fn profile_of(&self, id: &Identifier) -> Result<Option<ProfileId>>;
@@ -718,6 +739,9 @@ pub trait Queries: Send + Sync {
     fn merge(&self, merge_id: &str) -> Result<Option<MergeRow>>;
     fn refusals(&self, profile: &ProfileId) -> Result<Vec<RefusalRecord>>;
     fn is_suppressed(&self, id: &Identifier) -> Result<bool>;
+    /// Suppressed identifiers and lifted suppressions, each in identifier order, the lifted
+    /// ones newest first per identifier.
+    fn suppressions(&self) -> Result<Vec<Suppression>>;
     fn processed_cursor(&self) -> Result<u64>;
     fn counter(&self, name: &str) -> Result<u64>;
     /// Quarantined events after position `after`, in log order.
@@ -809,6 +833,11 @@ pub trait KeyStore: Send + Sync {
 /// Everything a backend provides.
 pub trait Store: EventLog + ProjectionBackend + Queries + KeyStore + Audiences {}
 impl<T: EventLog + ProjectionBackend + Queries + KeyStore + Audiences> Store for T {}
+
+/// The wall clock in Unix milliseconds, for the times admin records carry.
+pub(crate) fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
 
 pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panic while holding a lock leaves no half-done transaction behind (rusqlite and

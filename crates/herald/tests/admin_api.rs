@@ -400,6 +400,138 @@ fn deleting_a_person_removes_them_and_suppresses_their_identifiers() {
     verify_offline(s);
 }
 
+/// The ids in a JSON array of strings, sorted.
+fn sorted_strings(v: &Value) -> Vec<String> {
+    let mut out: Vec<String> = v
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {v}"))
+        .iter()
+        .map(|s| s.as_str().unwrap().to_owned())
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn deleting_carol_keeps_kims_identify_that_carried_her_email_redacted() {
+    let s = Server::start();
+    let batch = json!({"batch": [
+        identify(Some("carol"), None, json!({"email": "carol@example.com", "plan": "pro"}), "c1", "2026-06-01T00:00:00Z"),
+        // Kim types Carol's email by mistake: the link is refused, the event is Kim's.
+        identify(Some("kim"), None, json!({"email": "Carol@Example.com", "plan": "free"}), "k1", "2026-06-02T00:00:00Z"),
+    ]});
+    assert_eq!(s.post("/v1/batch", &batch).status(), 200);
+    let kim = s.profile("user_id:kim")["profile_id"].clone();
+    let carol = s.profile("user_id:carol")["profile_id"].clone();
+    assert_ne!(kim, carol);
+    let kim_graph = s.admin_json("/api/v1/profiles/user_id:kim/identity");
+    assert_eq!(kim_graph["refused_links"][0]["identifier"], "email:carol@example.com", "{kim_graph}");
+
+    let r = s.admin_delete("/api/v1/profiles/email:carol@example.com");
+    assert_eq!(r.status(), 200);
+    let out: Value = r.json().unwrap();
+    assert_eq!(out["deleted_events"], 1, "{out}");
+    // Every profile the deletion touched is reported: Carol's removed, Kim's rebuilt.
+    assert_eq!(out["removed_profiles"], json!([carol]), "{out}");
+    assert_eq!(out["profiles"], json!([kim]), "{out}");
+    assert_eq!(out["redacted_events"].as_array().unwrap().len(), 1, "{out}");
+    assert_eq!(out["redacted_events"][0]["profile_id"], kim, "{out}");
+    assert_eq!(
+        sorted_strings(&out["suppressed_identifiers"]),
+        ["email:carol@example.com", "user_id:carol"]
+    );
+
+    // Kim keeps the event and its own data; Carol's email is nowhere.
+    let profile = s.profile("user_id:kim");
+    assert_eq!(profile["profile_id"], kim);
+    assert_eq!(profile["traits"], json!({"plan": "free"}), "{profile}");
+    let timeline = s.timeline("user_id:kim", "");
+    assert_eq!(timeline.len(), 1);
+    assert_eq!(timeline[0]["messageId"], "k1");
+    assert!(
+        !timeline[0].to_string().to_lowercase().contains("carol"),
+        "{}",
+        timeline[0]
+    );
+    let kim_graph = s.admin_json("/api/v1/profiles/user_id:kim/identity");
+    assert_eq!(kim_graph["refused_links"], json!([]), "{kim_graph}");
+    for gone in ["user_id:carol", "email:carol@example.com"] {
+        assert_eq!(s.admin_get(&format!("/api/v1/profiles/{gone}")).status(), 404);
+    }
+    verify_offline(s);
+}
+
+#[test]
+fn deleting_bob_keeps_anas_alias_of_his_device_redacted() {
+    // The README tour: Ana aliases a device Bob owns; the link is refused.
+    let s = Server::start();
+    let batch = json!({"batch": [
+        identify(Some("ana"), Some("anon-1"), json!({"email": "ana@example.com"}), "a1", "2026-06-01T00:00:00Z"),
+        identify(Some("bob"), Some("anon-2"), json!({}), "b1", "2026-06-02T00:00:00Z"),
+        {"type": "alias", "previousId": "anon-2", "userId": "ana", "messageId": "a2", "timestamp": "2026-06-03T00:00:00Z"},
+    ]});
+    assert_eq!(s.post("/v1/batch", &batch).status(), 200);
+    let ana = s.profile("user_id:ana")["profile_id"].clone();
+    let bob = s.profile("user_id:bob")["profile_id"].clone();
+    let graph = s.admin_json("/api/v1/profiles/user_id:ana/identity");
+    assert_eq!(graph["refused_links"][0]["identifier"], "anonymous_id:anon-2", "{graph}");
+
+    let r = s.admin_delete("/api/v1/profiles/user_id:bob");
+    assert_eq!(r.status(), 200);
+    let out: Value = r.json().unwrap();
+    assert_eq!(out["deleted_events"], 1, "{out}");
+    assert_eq!(out["removed_profiles"], json!([bob]), "{out}");
+    assert_eq!(out["profiles"], json!([ana]), "{out}");
+    assert_eq!(out["redacted_events"][0]["profile_id"], ana, "{out}");
+
+    let timeline = s.timeline("user_id:ana", "");
+    let ids: Vec<&str> = timeline.iter().map(|e| e["messageId"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["a2", "a1"], "Ana keeps her alias");
+    assert_eq!(timeline[0]["type"], "alias");
+    assert_eq!(timeline[0]["userId"], "ana");
+    assert!(timeline[0].get("previousId").is_none(), "{}", timeline[0]);
+    assert_eq!(s.profile("user_id:ana")["total_events"], 2);
+    let graph = s.admin_json("/api/v1/profiles/user_id:ana/identity");
+    assert_eq!(graph["refused_links"], json!([]), "{graph}");
+    assert_eq!(s.admin_get("/api/v1/profiles/anonymous_id:anon-2").status(), 404);
+
+    // The suppressions are listed with their time; lifting one is recorded and lets the
+    // identifier's events through again.
+    let list = s.admin_json("/api/v1/suppressions");
+    let holding: Vec<&str> = list["suppressions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["identifier"].as_str().unwrap())
+        .collect();
+    assert_eq!(holding, ["anonymous_id:anon-2", "user_id:bob"], "{list}");
+    assert!(list["suppressions"][0]["suppressed_at"].is_string(), "{list}");
+    assert_eq!(list["lifted"], json!([]));
+    let r = s.admin_delete("/api/v1/suppressions/user_id:bob");
+    assert_eq!(r.status(), 200);
+    let lifted: Value = r.json().unwrap();
+    assert_eq!(lifted["identifier"], "user_id:bob");
+    assert!(lifted["lifted_at"].is_string(), "{lifted}");
+    let r = s.admin_delete("/api/v1/suppressions/user_id:bob");
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.json::<Value>().unwrap()["code"], "suppression_not_found");
+    assert_eq!(s.admin_delete("/api/v1/suppressions/bogus").status(), 400);
+    let list = s.admin_json("/api/v1/suppressions");
+    assert_eq!(list["suppressions"].as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list["lifted"][0]["identifier"], "user_id:bob", "{list}");
+    assert_eq!(list["lifted"][0]["lifted_at"], lifted["lifted_at"]);
+
+    assert_eq!(s.post("/v1/track", &track("bob", "Back", "b2")).status(), 200);
+    assert_eq!(s.profile("user_id:bob")["total_events"], 1);
+    // Still suppressed: dropped.
+    assert_eq!(
+        s.post("/v1/page", &json!({"anonymousId": "anon-2", "messageId": "b3"})).status(),
+        200
+    );
+    assert_eq!(s.wait_processed()["suppressed_events"], 1);
+    verify_offline(s);
+}
+
 /// Stop the server and check that the projection equals a rebuild of the log.
 fn verify_offline(mut s: Server) {
     s.terminate();

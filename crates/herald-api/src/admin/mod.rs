@@ -3,6 +3,7 @@
 pub mod audiences;
 pub mod profiles;
 pub mod quarantine;
+pub mod suppressions;
 pub mod tail;
 pub mod views;
 
@@ -42,6 +43,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/api/v1/keys", get(list_keys).post(create_key))
         .route("/api/v1/keys/{key_id}", delete(revoke_key))
         .route("/api/v1/status", get(status))
+        .route("/api/v1/suppressions", get(suppressions::list_suppressions))
+        .route(
+            "/api/v1/suppressions/{identifier}",
+            delete(suppressions::lift_suppression),
+        )
         .route("/api/v1/quarantine", get(quarantine::list_quarantined))
         .route(
             "/api/v1/quarantine/{seq}",
@@ -399,7 +405,9 @@ pub async fn undo_merge(
 }
 
 /// Delete a person (GDPR): their profile, identities and events are removed, and their
-/// identifiers are suppressed so later events for them are dropped (and counted).
+/// identifiers are suppressed so later events for them are dropped (and counted). Events of
+/// other profiles that carry one of their identifiers are kept with it redacted; the response
+/// lists every profile the deletion touched.
 #[utoipa::path(delete, path = "/api/v1/profiles/{id}", tag = "profiles",
     params(("id" = String, Path, description = "`kind:value` or `profile_id:<id>`")),
     responses((status = 200, body = SplitView), (status = 400, description = "`invalid_identifier`: not `kind:value`, or a value its kind does not accept", body = ErrorBody), (status = 404, body = ErrorBody)),
@@ -431,8 +439,17 @@ fn command_error(e: CommandError) -> ApiError {
 fn split_view(o: herald_core::split::SplitOutcome) -> SplitView {
     SplitView {
         profiles: o.profiles.iter().map(ToString::to_string).collect(),
+        removed_profiles: o.removed_profiles().iter().map(ToString::to_string).collect(),
         replayed_events: o.replayed,
         deleted_events: o.deleted_seqs.len(),
+        redacted_events: o
+            .redacted
+            .iter()
+            .map(|r| RedactedView {
+                seq: r.seq,
+                profile_id: r.profile.as_ref().map(ToString::to_string),
+            })
+            .collect(),
         suppressed_identifiers: o.suppressed.iter().map(ToString::to_string).collect(),
     }
 }

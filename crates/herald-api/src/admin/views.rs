@@ -184,11 +184,23 @@ pub struct TimelineView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SplitView {
-    /// Profiles that hold the affected events now.
+    /// Profiles that hold the affected events now: every profile the operation rebuilt.
     pub profiles: Vec<String>,
+    /// Profiles that were rebuilt and no longer exist (a deletion: the deleted person's).
+    pub removed_profiles: Vec<String>,
     pub replayed_events: usize,
     pub deleted_events: usize,
+    /// Events of other profiles kept with the deleted person's identifiers redacted out.
+    pub redacted_events: Vec<RedactedView>,
     pub suppressed_identifiers: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RedactedView {
+    /// The event's log position.
+    pub seq: u64,
+    /// The profile it belongs to (`null`: none, it carries only blocked values now).
+    pub profile_id: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -261,6 +261,12 @@ impl ProjectionBackend for PgState {
         Ok(())
     }
 
+    /// Nothing to do: the replacement is in `log_replacements` from its commit on, and the
+    /// original goes from the stream with the pending log deletions.
+    fn finish_log_replacements(&self) -> Result<()> {
+        Ok(())
+    }
+
     fn release_memory(&self) -> Result<()> {
         self.release_idle();
         Ok(())
@@ -616,8 +622,8 @@ impl RebuildStore for PgTxn<'_> {
 
     fn suppress(&mut self, id: &Identifier) -> Result<()> {
         self.exec(
-            "INSERT INTO suppressions (kind, value) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            &[&id.kind.as_str(), &id.value],
+            "INSERT INTO suppressions (kind, value, at_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            &[&id.kind.as_str(), &id.value, &crate::now_ms()],
         )?;
         self.suppressed.insert(id.clone(), true);
         Ok(())
@@ -748,11 +754,59 @@ impl StateTxn for PgTxn<'_> {
         self.flush_timeline()?;
         let seqs: Vec<i64> = seqs.iter().map(|s| *s as i64).collect();
         self.exec("DELETE FROM event_index WHERE seq = ANY($1)", &[&seqs])?;
+        // A replaced event's original left the stream already (or is queued to): only its
+        // replacement remains to delete.
         self.exec(
-            "INSERT INTO pending_log_deletions (seq) SELECT unnest($1::bigint[]) ON CONFLICT DO NOTHING",
+            "INSERT INTO pending_log_deletions (seq) SELECT s FROM unnest($1::bigint[]) s \
+             WHERE NOT EXISTS (SELECT 1 FROM log_replacements r WHERE r.seq = s) ON CONFLICT DO NOTHING",
             &[&seqs],
         )?;
+        self.exec("DELETE FROM log_replacements WHERE seq = ANY($1)", &[&seqs])?;
         Ok(())
+    }
+
+    fn replace_events(&mut self, events: &[(u64, Event)]) -> Result<()> {
+        // The original leaves the stream once: an event redacted again is replaced already.
+        let seqs: Vec<i64> = events.iter().map(|(s, _)| *s as i64).collect();
+        self.exec(
+            "INSERT INTO pending_log_deletions (seq) SELECT s FROM unnest($1::bigint[]) s \
+             WHERE NOT EXISTS (SELECT 1 FROM log_replacements r WHERE r.seq = s) ON CONFLICT DO NOTHING",
+            &[&seqs],
+        )?;
+        for (seq, event) in events {
+            self.exec(
+                "INSERT INTO log_replacements (seq, payload) VALUES ($1, $2) \
+                 ON CONFLICT (seq) DO UPDATE SET payload = excluded.payload",
+                &[&(*seq as i64), &crate::EncodedEvent::of(event)?.json],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn lift_suppression(
+        &mut self,
+        id: &Identifier,
+        at_ms: i64,
+    ) -> Result<Option<crate::Suppression>> {
+        let Some(row) = self.row(
+            "DELETE FROM suppressions WHERE kind = $1 AND value = $2 RETURNING at_ms",
+            &[&id.kind.as_str(), &id.value],
+        )?
+        else {
+            return Ok(None);
+        };
+        let suppressed_at_ms: Option<i64> = row.get(0);
+        self.exec(
+            "INSERT INTO lifted_suppressions (kind, value, suppressed_at_ms, lifted_at_ms) \
+             VALUES ($1, $2, $3, $4)",
+            &[&id.kind.as_str(), &id.value, &suppressed_at_ms, &at_ms],
+        )?;
+        self.suppressed.insert(id.clone(), false);
+        Ok(Some(crate::Suppression {
+            identifier: id.clone(),
+            suppressed_at_ms,
+            lifted_at_ms: Some(at_ms),
+        }))
     }
 
     fn add_counter(&mut self, name: &str, by: u64) -> Result<()> {

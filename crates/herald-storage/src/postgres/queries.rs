@@ -198,6 +198,26 @@ impl Queries for PgState {
             .collect()
     }
 
+    fn suppressions(&self) -> Result<Vec<crate::Suppression>> {
+        let mut conn = self.pool.get()?;
+        conn.rows(
+            "SELECT kind, value, suppressed_at, lifted_at FROM ( \
+               SELECT kind, value, at_ms AS suppressed_at, NULL::bigint AS lifted_at FROM suppressions \
+               UNION ALL SELECT kind, value, suppressed_at_ms, lifted_at_ms FROM lifted_suppressions \
+             ) s ORDER BY kind, value, lifted_at IS NOT NULL, lifted_at DESC",
+            &[],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(crate::Suppression {
+                identifier: Identifier::new(crate::kind_of(r.get(0))?, r.get::<_, String>(1)),
+                suppressed_at_ms: r.get(2),
+                lifted_at_ms: r.get(3),
+            })
+        })
+        .collect()
+    }
+
     fn is_suppressed(&self, id: &Identifier) -> Result<bool> {
         let mut conn = self.pool.get()?;
         Ok(conn
@@ -323,5 +343,41 @@ impl Queries for PgState {
             attributions,
             merges,
         })
+    }
+}
+
+impl PgState {
+    /// The replaced texts (`log_replacements`) of these log positions.
+    pub(crate) fn log_replacements(&self, seqs: &[u64]) -> Result<Vec<(u64, String)>> {
+        let seqs: Vec<i64> = seqs.iter().map(|s| *s as i64).collect();
+        let mut conn = self.pool.get()?;
+        Ok(conn
+            .rows(
+                "SELECT seq, payload FROM log_replacements WHERE seq = ANY($1) ORDER BY seq",
+                &[&seqs],
+            )?
+            .iter()
+            .map(|r| (r.get::<_, i64>(0) as u64, r.get(1)))
+            .collect())
+    }
+
+    /// The first `limit` replaced texts after position `after`, up to `upto` when given.
+    pub(crate) fn log_replacements_after(
+        &self,
+        after: u64,
+        upto: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<(u64, String)>> {
+        let upto = upto.map_or(i64::MAX, |u| u as i64);
+        let mut conn = self.pool.get()?;
+        Ok(conn
+            .rows(
+                "SELECT seq, payload FROM log_replacements WHERE seq > $1 AND seq <= $2 \
+                 ORDER BY seq LIMIT $3",
+                &[&(after as i64), &upto, &crate::sql_limit(limit)],
+            )?
+            .iter()
+            .map(|r| (r.get::<_, i64>(0) as u64, r.get(1)))
+            .collect())
     }
 }

@@ -116,6 +116,21 @@ const MIGRATIONS: &[&str] = &[
     -- Events the processor set aside instead of applying (herald_storage::Quarantined).
     CREATE TABLE quarantine (seq BIGINT PRIMARY KEY, reason TEXT NOT NULL, at_ms BIGINT NOT NULL);
 ",
+    "
+    -- Part of the log: events kept with a deleted person's identifiers redacted out of them.
+    -- JetStream cannot rewrite a message, so the original is deleted from the stream (through
+    -- pending_log_deletions) and the log reads this text at its position instead.
+    CREATE TABLE log_replacements (seq BIGINT PRIMARY KEY, payload TEXT NOT NULL);
+    -- When each identifier was suppressed (NULL: before this was recorded), and the
+    -- suppressions an admin lifted.
+    ALTER TABLE suppressions ADD COLUMN at_ms BIGINT;
+    CREATE TABLE lifted_suppressions (
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        suppressed_at_ms BIGINT,
+        lifted_at_ms BIGINT NOT NULL
+    );
+",
 ];
 
 pub(super) fn migrate(client: &mut Client) -> Result<()> {

@@ -79,6 +79,41 @@ impl ProjectionBackend for SqliteStore {
         Ok(())
     }
 
+    fn finish_log_replacements(&self) -> Result<()> {
+        let pending: Vec<(i64, String)> = {
+            let conn = self.state_readers.get()?;
+            let mut stmt =
+                conn.prepare_cached("SELECT seq, payload FROM pending_log_replacements ORDER BY seq")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        if pending.is_empty() {
+            return Ok(());
+        }
+        {
+            let mut conn = lock(&self.log_writer);
+            let tx = conn.transaction()?;
+            {
+                let mut stmt = tx.prepare_cached("UPDATE events SET payload = ?2 WHERE seq = ?1")?;
+                for (seq, payload) in &pending {
+                    stmt.execute(params![seq, payload])?;
+                }
+            }
+            tx.commit()?;
+        }
+        let mut conn = lock(&self.state_writer);
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx
+                .prepare_cached("DELETE FROM pending_log_replacements WHERE seq = ?1 AND payload = ?2")?;
+            for (seq, payload) in &pending {
+                stmt.execute(params![seq, payload])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     fn release_memory(&self) -> Result<()> {
         for writer in [&self.state_writer, &self.log_writer] {
             lock(writer).execute_batch("PRAGMA shrink_memory;")?;
@@ -425,9 +460,9 @@ impl RebuildStore for SqliteTxn<'_> {
     fn suppress(&mut self, id: &Identifier) -> Result<()> {
         self.tx
             .prepare_cached(
-                "INSERT INTO suppressions (kind, value) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                "INSERT INTO suppressions (kind, value, at_ms) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
             )?
-            .execute(params![id.kind.as_str(), id.value])?;
+            .execute(params![id.kind.as_str(), id.value, crate::now_ms()])?;
         Ok(())
     }
 
@@ -473,11 +508,52 @@ impl StateTxn for SqliteTxn<'_> {
         let mut queue = self.tx.prepare_cached(
             "INSERT INTO pending_log_deletions (seq) VALUES (?1) ON CONFLICT DO NOTHING",
         )?;
+        let mut unreplace = self
+            .tx
+            .prepare_cached("DELETE FROM pending_log_replacements WHERE seq = ?1")?;
         for seq in seqs {
             forget.execute(params![*seq as i64])?;
             queue.execute(params![*seq as i64])?;
+            unreplace.execute(params![*seq as i64])?;
         }
         Ok(())
+    }
+
+    fn replace_events(&mut self, events: &[(u64, Event)]) -> Result<()> {
+        let mut queue = self.tx.prepare_cached(
+            "INSERT INTO pending_log_replacements (seq, payload) VALUES (?1, ?2) \
+             ON CONFLICT (seq) DO UPDATE SET payload = excluded.payload",
+        )?;
+        for (seq, event) in events {
+            queue.execute(params![*seq as i64, crate::EncodedEvent::of(event)?.json])?;
+        }
+        Ok(())
+    }
+
+    fn lift_suppression(
+        &mut self,
+        id: &Identifier,
+        at_ms: i64,
+    ) -> Result<Option<crate::Suppression>> {
+        let Some(suppressed_at_ms) = self
+            .tx
+            .prepare_cached("DELETE FROM suppressions WHERE kind = ?1 AND value = ?2 RETURNING at_ms")?
+            .query_row(params![id.kind.as_str(), id.value], |r| r.get::<_, Option<i64>>(0))
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        self.tx
+            .prepare_cached(
+                "INSERT INTO lifted_suppressions (kind, value, suppressed_at_ms, lifted_at_ms) \
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![id.kind.as_str(), id.value, suppressed_at_ms, at_ms])?;
+        Ok(Some(crate::Suppression {
+            identifier: id.clone(),
+            suppressed_at_ms,
+            lifted_at_ms: Some(at_ms),
+        }))
     }
 
     fn add_counter(&mut self, name: &str, by: u64) -> Result<()> {

@@ -214,6 +214,33 @@ impl Queries for SqliteStore {
         Ok(stmt.exists(params![id.kind.as_str(), id.value])?)
     }
 
+    fn suppressions(&self) -> Result<Vec<crate::Suppression>> {
+        let conn = self.state_readers.get()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT kind, value, suppressed_at, lifted_at FROM ( \
+               SELECT kind, value, at_ms AS suppressed_at, NULL AS lifted_at FROM suppressions \
+               UNION ALL SELECT kind, value, suppressed_at_ms, lifted_at_ms FROM lifted_suppressions \
+             ) s ORDER BY kind, value, lifted_at IS NOT NULL, lifted_at DESC",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<i64>>(2)?,
+                r.get::<_, Option<i64>>(3)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (kind, value, suppressed_at_ms, lifted_at_ms) = row?;
+            Ok(crate::Suppression {
+                identifier: Identifier::new(crate::kind_of(&kind)?, value),
+                suppressed_at_ms,
+                lifted_at_ms,
+            })
+        })
+        .collect()
+    }
+
     fn processed_cursor(&self) -> Result<u64> {
         self.counter_row("cursor")
     }

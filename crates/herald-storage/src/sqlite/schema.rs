@@ -122,6 +122,20 @@ const STATE_MIGRATIONS: &[&str] = &["
 ", "
     -- Events the processor set aside instead of applying (herald_storage::Quarantined).
     CREATE TABLE quarantine (seq INTEGER PRIMARY KEY, reason TEXT NOT NULL, at_ms INTEGER NOT NULL);
+", "
+    -- Events kept in the log with a deleted person's identifiers redacted out of them, whose
+    -- new text is not yet written to log.db; finished on the next start if the process died
+    -- in between (like pending_log_deletions).
+    CREATE TABLE pending_log_replacements (seq INTEGER PRIMARY KEY, payload TEXT NOT NULL);
+    -- When each identifier was suppressed (NULL: before this was recorded), and the
+    -- suppressions an admin lifted.
+    ALTER TABLE suppressions ADD COLUMN at_ms INTEGER;
+    CREATE TABLE lifted_suppressions (
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        suppressed_at_ms INTEGER,
+        lifted_at_ms INTEGER NOT NULL
+    );
 "];
 
 fn migrate(conn: &Connection, migrations: &[&str]) -> Result<()> {
