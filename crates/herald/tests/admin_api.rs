@@ -458,6 +458,10 @@ fn deleting_carol_keeps_kims_identify_that_carried_her_email_redacted() {
     for gone in ["user_id:carol", "email:carol@example.com"] {
         assert_eq!(s.admin_get(&format!("/api/v1/profiles/{gone}")).status(), 404);
     }
+    // A suppression is lifted by its identifier written as ingest would normalise it.
+    let r = s.admin_delete("/api/v1/suppressions/email:CAROL@Example.com");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().unwrap()["identifier"], "email:carol@example.com");
     verify_offline(s);
 }
 

@@ -5,7 +5,6 @@
 use axum::extract::{Path, State};
 use axum::Json;
 use chrono::{TimeZone, Utc};
-use herald_core::identity::Identifier;
 use herald_storage::{StorageError, Suppression};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -76,11 +75,8 @@ pub async fn lift_suppression(
     State(state): State<AppState>,
     Path(raw): Path<String>,
 ) -> Result<Json<SuppressionView>, ApiError> {
-    let id: Identifier = raw
-        .parse()
-        .map_err(|e: herald_core::identity::IdentifierError| {
-            ApiError::bad_request("invalid_identifier", e.0)
-        })?;
+    // Normalised as ingest stores it: `email:ANA@Example.com` lifts `email:ana@example.com`.
+    let id = super::lookup_identifier(&state, &raw)?;
     let at_ms = Utc::now().timestamp_millis();
     let lifted = blocking(&state, move |s| {
         let mut lifted = None;
