@@ -561,6 +561,7 @@ impl Processor {
         if routed >= (MAX_BACKLOG_BATCHES * self.config.batch) as u64 {
             return Ok(Sequenced::Backpressure);
         }
+        self.attempted = None;
         let limit = self.isolation.limit(cursor, self.config.batch);
         let read = self.store.read_after(cursor, limit)?;
         let Some(last) = read.last() else {
@@ -723,6 +724,7 @@ impl Processor {
 
     /// Apply the next batch after `cursor`. `None` when there was nothing to do.
     fn process_batch(&mut self, cursor: u64) -> Result<Option<u64>, StorageError> {
+        self.attempted = None;
         let limit = self.isolation.limit(cursor, self.config.batch);
         let read = self.store.read_after(cursor, limit)?;
         let Some(last) = read.last() else {
