@@ -68,7 +68,8 @@ pub async fn list_suppressions(
 /// dropped while it held stay gone). Recorded with its time.
 #[utoipa::path(delete, path = "/api/v1/suppressions/{identifier}", tag = "identity",
     params(("identifier" = String, Path, description = "`kind:value`, as listed")),
-    responses((status = 200, body = SuppressionView), (status = 400, body = ErrorBody),
+    responses((status = 200, body = SuppressionView),
+        (status = 400, description = "`invalid_identifier`: not `kind:value`, or a value its kind does not accept", body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("admin_key" = [])))]
 pub async fn lift_suppression(
