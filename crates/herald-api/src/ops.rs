@@ -48,7 +48,9 @@ pub async fn healthz() -> Json<Health> {
 /// quarantined or this node's processor has kept failing for 10 s: the node still accepts
 /// events (taking it out of a load balancer would lose them), but an operator must look.
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, body = Readiness), (status = 503, body = ErrorBody)))]
-pub async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, crate::error::ApiError> {
+pub async fn readyz(
+    State(state): State<AppState>,
+) -> Result<Json<Readiness>, crate::error::ApiError> {
     if *state.shutdown.borrow() {
         return Err(crate::error::ApiError::Unavailable("shutting down".into()));
     }
@@ -76,7 +78,11 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, cr
             ));
         }
     }
-    let status = if problems.is_empty() { "ready" } else { "degraded" };
+    let status = if problems.is_empty() {
+        "ready"
+    } else {
+        "degraded"
+    };
     Ok(Json(Readiness { status, problems }))
 }
 

@@ -191,7 +191,9 @@ fn scan(text: &str, limit: usize) -> Scan {
                     break;
                 }
                 // An escape: `\uD800`–`\uDFFF` has d/D, then 8–f, as its first hex digits.
-                if let [b'u', b'd' | b'D', b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F', ..] = &bytes[i..] {
+                if let [b'u', b'd' | b'D', b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F', ..] =
+                    &bytes[i..]
+                {
                     unusual = true;
                 }
                 i += 1;
@@ -289,11 +291,17 @@ impl<'de> Deserialize<'de> for Readable {
             fn visit_unit<E>(self) -> Result<Readable, E> {
                 Ok(Readable)
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Readable, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Readable, A::Error> {
                 while a.next_element::<Readable>()?.is_some() {}
                 Ok(Readable)
             }
-            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut m: M) -> Result<Readable, M::Error> {
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut m: M,
+            ) -> Result<Readable, M::Error> {
                 while m.next_entry::<Readable, Readable>()?.is_some() {}
                 Ok(Readable)
             }
@@ -470,19 +478,22 @@ impl Incoming {
         };
         let timestamp = match (ctx.time_mode, original, sent_at) {
             (_, None, _) => ctx.received_at,
-            (TimeMode::Live, Some(orig), Some(sent)) => {
-                correct_for_skew(ctx.received_at, sent, orig).ok_or_else(|| {
-                    EventError::new(
-                        "timestamp_out_of_range",
-                        format!(
-                            "`timestamp` corrected for clock skew (receivedAt − (sentAt − timestamp) \
+            (TimeMode::Live, Some(orig), Some(sent)) => correct_for_skew(
+                ctx.received_at,
+                sent,
+                orig,
+            )
+            .ok_or_else(|| {
+                EventError::new(
+                    "timestamp_out_of_range",
+                    format!(
+                        "`timestamp` corrected for clock skew (receivedAt − (sentAt − timestamp) \
                              with sentAt {} and timestamp {}) falls outside the years 0001–9999",
-                            rfc3339(sent),
-                            rfc3339(orig)
-                        ),
-                    )
-                })?
-            }
+                        rfc3339(sent),
+                        rfc3339(orig)
+                    ),
+                )
+            })?,
             (_, Some(orig), _) => orig,
         };
         let message_id = match id_field(message.value("messageId").as_ref(), "messageId")? {
@@ -569,7 +580,10 @@ impl Incoming {
 /// Read an event from its stored text: the one reader the processor uses on every log.
 pub fn read_stored(text: &str) -> Result<Event, EventError> {
     let payload = serde_json::from_str(text).map_err(|e| {
-        EventError::new("invalid_event", format!("stored event is not a JSON object: {e}"))
+        EventError::new(
+            "invalid_event",
+            format!("stored event is not a JSON object: {e}"),
+        )
     })?;
     Event::from_stored(payload)
 }
@@ -812,8 +826,14 @@ mod tests {
     #[test]
     fn the_scan_sends_only_unusual_texts_to_the_full_check() {
         let cases = [
-            (r#"{"a":"plain","n":-12.5,"t":true,"f":false,"x":null}"#, Scan::Plain),
-            (r#"{"e":"1e400 in a string","k\"ey":"\"quoted\" \\ \u00e9"}"#, Scan::Plain),
+            (
+                r#"{"a":"plain","n":-12.5,"t":true,"f":false,"x":null}"#,
+                Scan::Plain,
+            ),
+            (
+                r#"{"e":"1e400 in a string","k\"ey":"\"quoted\" \\ \u00e9"}"#,
+                Scan::Plain,
+            ),
             (r#"{"a":"\ud800"}"#, Scan::Unusual),
             (r#"{"a":"x\uDFFFy"}"#, Scan::Unusual),
             (r#"{"\ud83d\ude00":1}"#, Scan::Unusual),
@@ -825,8 +845,14 @@ mod tests {
         for (text, expected) in cases {
             assert_eq!(scan(text, MAX_DEPTH), expected, "{text}");
         }
-        assert_eq!(scan(&format!(r#"{{"a":{}}}"#, "9".repeat(299)), MAX_DEPTH), Scan::Plain);
-        assert_eq!(scan(&format!(r#"{{"a":{}}}"#, "9".repeat(300)), MAX_DEPTH), Scan::Unusual);
+        assert_eq!(
+            scan(&format!(r#"{{"a":{}}}"#, "9".repeat(299)), MAX_DEPTH),
+            Scan::Plain
+        );
+        assert_eq!(
+            scan(&format!(r#"{{"a":{}}}"#, "9".repeat(300)), MAX_DEPTH),
+            Scan::Unusual
+        );
         let deep = format!("{}1{}", "[".repeat(129), "]".repeat(129));
         assert_eq!(scan(&deep, MAX_DEPTH), Scan::TooDeep);
         assert_eq!(scan(&deep, 129), Scan::Plain);

@@ -226,8 +226,16 @@ pub fn redact(event: &Event, ids: &BTreeSet<Identifier>, rules: &IdentityRules) 
     let mut changed = false;
     for (key, raw, kinds) in [
         ("userId", &event.user_id, &[IdKind::UserId][..]),
-        ("anonymousId", &event.anonymous_id, &[IdKind::AnonymousId][..]),
-        ("previousId", &event.previous_id, &[IdKind::UserId, IdKind::AnonymousId][..]),
+        (
+            "anonymousId",
+            &event.anonymous_id,
+            &[IdKind::AnonymousId][..],
+        ),
+        (
+            "previousId",
+            &event.previous_id,
+            &[IdKind::UserId, IdKind::AnonymousId][..],
+        ),
     ] {
         if carried(kinds, raw.as_deref()) {
             payload.remove(key);
@@ -358,7 +366,10 @@ mod tests {
         assert_eq!(out.profiles, std::slice::from_ref(&kim));
         assert_eq!(out.removed_profiles(), [carol]);
         assert_eq!(out.redacted.len(), 1);
-        assert_eq!((out.redacted[0].seq, out.redacted[0].profile.as_ref()), (2, Some(&kim)));
+        assert_eq!(
+            (out.redacted[0].seq, out.redacted[0].profile.as_ref()),
+            (2, Some(&kim))
+        );
         assert_eq!(w.profile("user_id:kim"), Some(kim.clone()));
         let (_, kept) = &w.log[0];
         assert_eq!(kept.message_id, "k1");
@@ -382,7 +393,10 @@ mod tests {
         assert_eq!(out.profiles, std::slice::from_ref(&ana));
         assert_eq!(w.log.iter().map(|(s, _)| *s).collect::<Vec<_>>(), [1, 3]);
         let alias = &w.log[1].1;
-        assert_eq!((alias.previous_id.as_deref(), alias.user_id.as_deref()), (None, Some("ana")));
+        assert_eq!(
+            (alias.previous_id.as_deref(), alias.user_id.as_deref()),
+            (None, Some("ana"))
+        );
         assert!(!alias.payload.contains_key("previousId"));
         assert_eq!(w.live.event_seqs(&ana).unwrap(), [1, 3]);
         assert_eq!(w.profile("anonymous_id:anon-2"), None);

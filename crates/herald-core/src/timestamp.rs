@@ -98,7 +98,11 @@ mod tests {
         assert_eq!(correct_for_skew(received, first, last), None);
         // Within range, the interval between stamping and sending is kept.
         assert_eq!(
-            correct_for_skew(received, at("2026-01-01T01:00:05Z"), at("2026-01-01T01:00:00Z")),
+            correct_for_skew(
+                received,
+                at("2026-01-01T01:00:05Z"),
+                at("2026-01-01T01:00:00Z")
+            ),
             Some(at("2025-12-31T23:59:55Z"))
         );
         assert!(in_range(first) && in_range(last));

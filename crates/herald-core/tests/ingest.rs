@@ -86,7 +86,8 @@ fn value_literal() -> impl Strategy<Value = String> {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(|v| format!("[{}]", v.join(","))),
             prop::collection::vec((string_literal(), inner), 0..4).prop_map(|kv| {
-                let members: Vec<String> = kv.into_iter().map(|(k, v)| format!("{k}:{v}")).collect();
+                let members: Vec<String> =
+                    kv.into_iter().map(|(k, v)| format!("{k}:{v}")).collect();
                 format!("{{{}}}", members.join(","))
             }),
         ]
@@ -138,7 +139,11 @@ fn message() -> impl Strategy<Value = String> {
     })
 }
 
-fn context(received: DateTime<Utc>, batch_sent_at: Option<&str>, mode: TimeMode) -> ParseContext<'_> {
+fn context(
+    received: DateTime<Utc>,
+    batch_sent_at: Option<&str>,
+    mode: TimeMode,
+) -> ParseContext<'_> {
     ParseContext {
         received_at: received,
         batch_sent_at,
@@ -188,32 +193,75 @@ fn the_inputs_the_fuzzer_found_are_refused_with_a_code() {
     let received = parse_timestamp("2026-12-04T12:00:00Z").unwrap();
     let live = context(received, None, TimeMode::Live);
     let cases = [
-        (r#"{"type":"track","event":"A","userId":"u","timestamp":"0001-01-01T00:00:00Z","sentAt":"9999-12-31T23:59:59Z"}"#, "timestamp_out_of_range"),
-        (r#"{"type":"track","event":"A","userId":"u","timestamp":"9999-12-31T23:59:59Z","sentAt":"0001-01-01T00:00:00Z"}"#, "timestamp_out_of_range"),
-        (r#"{"type":"track","event":"A","userId":"u","timestamp":"0000-06-01T00:00:00Z"}"#, "timestamp_out_of_range"),
-        (r#"{"type":"track","event":"A","userId":"u","properties":{"p":"\ud800"}}"#, "invalid_json"),
-        (r#"{"type":"track","event":"A","userId":"u","properties":{"\udc00":1}}"#, "invalid_json"),
-        (r#"{"type":"track","event":"A","userId":"u","extra":"\ud800"}"#, "invalid_json"),
-        (r#"{"type":"track","event":"\ud800","userId":"u"}"#, "invalid_json"),
+        (
+            r#"{"type":"track","event":"A","userId":"u","timestamp":"0001-01-01T00:00:00Z","sentAt":"9999-12-31T23:59:59Z"}"#,
+            "timestamp_out_of_range",
+        ),
+        (
+            r#"{"type":"track","event":"A","userId":"u","timestamp":"9999-12-31T23:59:59Z","sentAt":"0001-01-01T00:00:00Z"}"#,
+            "timestamp_out_of_range",
+        ),
+        (
+            r#"{"type":"track","event":"A","userId":"u","timestamp":"0000-06-01T00:00:00Z"}"#,
+            "timestamp_out_of_range",
+        ),
+        (
+            r#"{"type":"track","event":"A","userId":"u","properties":{"p":"\ud800"}}"#,
+            "invalid_json",
+        ),
+        (
+            r#"{"type":"track","event":"A","userId":"u","properties":{"\udc00":1}}"#,
+            "invalid_json",
+        ),
+        (
+            r#"{"type":"track","event":"A","userId":"u","extra":"\ud800"}"#,
+            "invalid_json",
+        ),
+        (
+            r#"{"type":"track","event":"\ud800","userId":"u"}"#,
+            "invalid_json",
+        ),
         (r#"{"type":"identify","userId":"\ud800"}"#, "invalid_json"),
-        (r#"{"type":"track","event":"A","userId":"u","properties":{"n":1e400}}"#, "invalid_json"),
+        (
+            r#"{"type":"track","event":"A","userId":"u","properties":{"n":1e400}}"#,
+            "invalid_json",
+        ),
         (r#"{"type":"identify","userId":-1e400}"#, "invalid_json"),
-        (r#"{"type":"identify","userId":"u","timestamp":1e400}"#, "invalid_json"),
-        (r#"{"type":"identify","userId":"u","sentAt":1e400}"#, "invalid_json"),
+        (
+            r#"{"type":"identify","userId":"u","timestamp":1e400}"#,
+            "invalid_json",
+        ),
+        (
+            r#"{"type":"identify","userId":"u","sentAt":1e400}"#,
+            "invalid_json",
+        ),
     ];
     for (text, code) in cases {
-        assert_eq!(Incoming::parse(text, &live, None).unwrap_err().code, code, "{text}");
+        assert_eq!(
+            Incoming::parse(text, &live, None).unwrap_err().code,
+            code,
+            "{text}"
+        );
     }
     let huge = format!(r#"{{"type":"identify","userId":{}}}"#, "1".repeat(400));
-    assert_eq!(Incoming::parse(&huge, &live, None).unwrap_err().code, "invalid_json");
+    assert_eq!(
+        Incoming::parse(&huge, &live, None).unwrap_err().code,
+        "invalid_json"
+    );
     // A batch's `sentAt` far from the events' own times.
     let batch = context(received, Some("9999-12-31T23:59:59Z"), TimeMode::Live);
     let text = r#"{"type":"track","event":"A","userId":"u","timestamp":"0001-01-01T00:00:00Z"}"#;
-    assert_eq!(Incoming::parse(text, &batch, None).unwrap_err().code, "timestamp_out_of_range");
+    assert_eq!(
+        Incoming::parse(text, &batch, None).unwrap_err().code,
+        "timestamp_out_of_range"
+    );
     // Valid surrogate pairs and in-range extremes are fine, and read back.
     let ok = r#"{"type":"track","event":"\ud83d\ude00","userId":"u","timestamp":"0001-01-01T00:00:00Z","properties":{"n":1.7976931348623157e308}}"#;
     let import = context(received, None, TimeMode::Import);
-    let event = Incoming::parse(ok, &import, None).unwrap().to_event().unwrap();
+    let event = Incoming::parse(ok, &import, None)
+        .unwrap()
+        .to_event()
+        .unwrap();
     assert_eq!(event.event.as_deref(), Some("😀"));
     assert_eq!(event.event_type, EventType::Track);
 }
@@ -229,5 +277,9 @@ fn the_fuzz_regression_corpus_reads_back() {
         herald_core::testing::accepted_reads_back(&data);
         count += 1;
     }
-    assert!(count >= 6, "the corpus at {} has {count} inputs", dir.display());
+    assert!(
+        count >= 6,
+        "the corpus at {} has {count} inputs",
+        dir.display()
+    );
 }

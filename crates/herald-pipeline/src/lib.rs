@@ -15,8 +15,8 @@
 pub mod audiences;
 pub mod notify;
 mod partitions;
-pub mod quarantine;
 pub mod processor;
+pub mod quarantine;
 pub mod surge;
 pub mod tail;
 pub mod writer;

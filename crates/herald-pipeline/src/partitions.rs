@@ -187,7 +187,11 @@ impl PartitionWorker {
         parts: &dyn Partitioned,
         owned: &[u32],
     ) -> Result<PartitionPass, StorageError> {
-        let limit = if self.isolating > 0 { 1 } else { self.config.batch };
+        let limit = if self.isolating > 0 {
+            1
+        } else {
+            self.config.batch
+        };
         let mut work = parts.routed(owned, limit)?;
         if work.is_empty() {
             return Ok(PartitionPass::Idle);
@@ -226,9 +230,14 @@ impl PartitionWorker {
             for w in &work {
                 guarded(w.seq, || {
                     let Work::Event { created, merges } = &w.work else {
-                        return on_group_event(txn, &catalog, w.seq, &w.profile, now, &mut |s: &[u64]| {
-                            loader.load(s)
-                        });
+                        return on_group_event(
+                            txn,
+                            &catalog,
+                            w.seq,
+                            &w.profile,
+                            now,
+                            &mut |s: &[u64]| loader.load(s),
+                        );
                     };
                     let Some(event) = events.get(&w.seq) else {
                         tracing::warn!(seq = w.seq, "a routed event is no longer in the log");

@@ -87,12 +87,24 @@ type SplitReply = oneshot::Sender<Result<SplitOutcome, CommandError>>;
 type DoneReply = oneshot::Sender<Result<(), CommandError>>;
 
 enum Command {
-    Unmerge { merge_id: String, reply: SplitReply },
-    Delete { profile: ProfileId, reply: SplitReply },
+    Unmerge {
+        merge_id: String,
+        reply: SplitReply,
+    },
+    Delete {
+        profile: ProfileId,
+        reply: SplitReply,
+    },
     /// Apply a quarantined event now (after an upgrade fixed what made it fail).
-    Retry { seq: u64, reply: DoneReply },
+    Retry {
+        seq: u64,
+        reply: DoneReply,
+    },
     /// Drop a quarantined event from the log for good.
-    Discard { seq: u64, reply: DoneReply },
+    Discard {
+        seq: u64,
+        reply: DoneReply,
+    },
 }
 
 impl Command {
@@ -163,7 +175,10 @@ impl ProcessorHandle {
     /// Since when this node's processing (either of its threads) has kept failing, if it has
     /// (see [`ProcessorHealth`]).
     pub fn failing_since_ms(&self) -> Option<i64> {
-        self.health.iter().filter_map(|h| h.failing_since_ms()).min()
+        self.health
+            .iter()
+            .filter_map(|h| h.failing_since_ms())
+            .min()
     }
 
     fn send(&self, command: Command) -> Result<(), CommandError> {
@@ -611,8 +626,9 @@ impl Processor {
                     .map(|m| partition_of(&m.loser, count))
                     .filter(|p| *p != partition)
                     .collect();
-                let members =
-                    guarded(*seq, || group_members_to_refresh(txn, &catalog, event, &profile))?;
+                let members = guarded(*seq, || {
+                    group_members_to_refresh(txn, &catalog, event, &profile)
+                })?;
                 for member in members {
                     let theirs = partition_of(&member, count);
                     routed.push(Routed {
@@ -748,7 +764,7 @@ impl Processor {
             herald_storage::prefetch_batch(txn, &events, rules)?;
             for (seq, event) in &events {
                 let applied = guarded(*seq, || {
-                    apply_one(txn, &catalog, &mut **stages, *seq, event, rules, now, &*loader)
+                    apply_one(txn, &catalog, stages, *seq, event, rules, now, &*loader)
                 })?;
                 match &applied {
                     Applied::Attributed { merges, .. } => counts[0] += merges.len() as u64,
@@ -778,7 +794,10 @@ impl Processor {
     /// Run a command and reply, or give it back when routed work must be applied first.
     fn try_command(&mut self, command: Command) -> Option<Command> {
         fn conflict<T>(result: &Result<T, CommandError>) -> bool {
-            matches!(result, Err(CommandError::Storage(StorageError::Conflict(_))))
+            matches!(
+                result,
+                Err(CommandError::Storage(StorageError::Conflict(_)))
+            )
         }
         match command {
             Command::Unmerge { merge_id, reply } => {
@@ -825,14 +844,22 @@ impl Processor {
     }
 
     /// Set the event at `seq` (the one after `cursor`) aside and move past it.
-    fn quarantine_single(&mut self, cursor: u64, seq: u64, error: &StorageError) -> Result<(), StorageError> {
+    fn quarantine_single(
+        &mut self,
+        cursor: u64,
+        seq: u64,
+        error: &StorageError,
+    ) -> Result<(), StorageError> {
         let entry = poison_entry(seq, error);
         self.store.in_transaction(&mut |txn: &mut dyn StateTxn| {
             check_cursor(txn, cursor)?;
             txn.quarantine(&entry)?;
             txn.set_cursor(seq)
         })?;
-        report_quarantined(&[Unreadable { seq, reason: entry.reason }]);
+        report_quarantined(&[Unreadable {
+            seq,
+            reason: entry.reason,
+        }]);
         Ok(())
     }
 
@@ -850,7 +877,10 @@ impl Processor {
             txn.quarantine(&entry)?;
             finish_batch(txn, &[], 0, seq)
         })?;
-        report_quarantined(&[Unreadable { seq, reason: entry.reason }]);
+        report_quarantined(&[Unreadable {
+            seq,
+            reason: entry.reason,
+        }]);
         Ok(())
     }
 
@@ -873,13 +903,15 @@ impl Processor {
         let mut suppressed = false;
         let result = self.store.in_transaction(&mut |txn: &mut dyn StateTxn| {
             if txn.routed_pending()? {
-                return Err(StorageError::Conflict("routed work is not applied yet".into()));
+                return Err(StorageError::Conflict(
+                    "routed work is not applied yet".into(),
+                ));
             }
             if !txn.release_quarantined(seq)? {
                 return Err(StorageError::Conflict("released meanwhile".into()));
             }
             let applied = guarded(seq, || {
-                apply_one(txn, &catalog, &mut **stages, seq, &event, rules, now, &*loader)
+                apply_one(txn, &catalog, stages, seq, &event, rules, now, &*loader)
             })?;
             suppressed = matches!(applied, Applied::Suppressed);
             if suppressed {
@@ -956,8 +988,11 @@ impl Processor {
                             Ok(events)
                         })?;
                         txn.forget_events(&o.deleted_seqs)?;
-                        let redacted: Vec<(u64, Event)> =
-                            o.redacted.iter().map(|r| (r.seq, r.event.clone())).collect();
+                        let redacted: Vec<(u64, Event)> = o
+                            .redacted
+                            .iter()
+                            .map(|r| (r.seq, r.event.clone()))
+                            .collect();
                         txn.replace_events(&redacted)?;
                         if !o.deleted_seqs.is_empty() {
                             txn.add_counter("deleted_events", o.deleted_seqs.len() as u64)?;
@@ -1026,7 +1061,15 @@ fn apply_one(
     loader: &dyn Store,
 ) -> Result<Applied, StorageError> {
     let applied = apply_event(txn, seq, event, rules)?;
-    on_event(txn, catalog, seq, event, &applied, now, &mut |s: &[u64]| loader.load(s))?;
+    on_event(
+        txn,
+        catalog,
+        seq,
+        event,
+        &applied,
+        now,
+        &mut |s: &[u64]| loader.load(s),
+    )?;
     for stage in stages.iter_mut() {
         stage.apply(txn, seq, event, &applied)?;
     }
@@ -1034,7 +1077,10 @@ fn apply_one(
 }
 
 /// Set aside, in the batch's transaction, the events of the batch that did not read back.
-fn quarantine_unreadable(txn: &mut dyn StateTxn, unreadable: &[Unreadable]) -> Result<(), StorageError> {
+fn quarantine_unreadable(
+    txn: &mut dyn StateTxn,
+    unreadable: &[Unreadable],
+) -> Result<(), StorageError> {
     let at_ms = now_ms();
     for u in unreadable {
         txn.quarantine(&Quarantined {

@@ -22,14 +22,19 @@ use herald_storage::StorageError;
 /// Run one event's processing, turning a panic into [`StorageError::Corrupt`] so that the
 /// transaction rolls back like for any other error and the event can be isolated. The panic
 /// message is logged once by the panic hook; the error carries it for the quarantine record.
-pub(crate) fn guarded<T>(seq: u64, f: impl FnOnce() -> Result<T, StorageError>) -> Result<T, StorageError> {
+pub(crate) fn guarded<T>(
+    seq: u64,
+    f: impl FnOnce() -> Result<T, StorageError>,
+) -> Result<T, StorageError> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
         let message = panic
             .downcast_ref::<&str>()
             .map(|s| (*s).to_owned())
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "a panic without a message".to_owned());
-        Err(StorageError::Corrupt(format!("event {seq}: panicked: {message}")))
+        Err(StorageError::Corrupt(format!(
+            "event {seq}: panicked: {message}"
+        )))
     })
 }
 
@@ -107,7 +112,10 @@ mod tests {
     #[test]
     fn a_panic_becomes_a_corrupt_error() {
         let e = guarded::<()>(7, || panic!("boom {}", 1)).unwrap_err();
-        assert!(matches!(&e, StorageError::Corrupt(m) if m.contains("event 7") && m.contains("boom 1")), "{e}");
+        assert!(
+            matches!(&e, StorageError::Corrupt(m) if m.contains("event 7") && m.contains("boom 1")),
+            "{e}"
+        );
         assert!(guarded(7, || Ok(3)).is_ok_and(|v| v == 3));
     }
 

@@ -92,23 +92,30 @@ fn isolated_and_quarantined(store: Arc<dyn Store>) {
     }
     let quarantined = store.quarantined(0, 10).unwrap();
     assert_eq!(quarantined.iter().map(|q| q.seq).collect::<Vec<_>>(), [23]);
-    assert!(quarantined[0].reason.contains("a bug in a stage"), "{quarantined:?}");
+    assert!(
+        quarantined[0].reason.contains("a bug in a stage"),
+        "{quarantined:?}"
+    );
     // Every other event was applied; the poison event's user has no profile state of its own.
     let snapshot = store.snapshot().unwrap();
     let has = |user: &str| {
-        snapshot
-            .profiles
-            .values()
-            .any(|(_, ids, state)| ids.iter().any(|id| id.value == user) && !state.event_counts.is_empty())
+        snapshot.profiles.values().any(|(_, ids, state)| {
+            ids.iter().any(|id| id.value == user) && !state.event_counts.is_empty()
+        })
     };
     assert!(has("u22") && has("u24") && !has("u23"));
     // The bug is still there: a retry fails again and changes nothing. (Embedded only: in a
     // cluster the stages run on the partition thread, and a retry applies the event on the
     // command's thread without them.)
     if store.partitioned().is_none() {
-        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         let retried = runtime.block_on(handle.retry_quarantined(23));
-        assert!(matches!(retried, Err(CommandError::StillFailing(_))), "{retried:?}");
+        assert!(
+            matches!(retried, Err(CommandError::StillFailing(_))),
+            "{retried:?}"
+        );
         assert_eq!(store.quarantined_count().unwrap(), 1);
     }
     handle.stop();

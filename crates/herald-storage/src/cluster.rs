@@ -126,7 +126,9 @@ impl Scratch {
                 .build()
                 .map_err(|e| err(&e))?;
             rt.block_on(async {
-                let client = async_nats::connect(url.as_str()).await.map_err(|e| err(&e))?;
+                let client = async_nats::connect(url.as_str())
+                    .await
+                    .map_err(|e| err(&e))?;
                 let ack = async_nats::jetstream::new(client)
                     .publish(subject, payload.into())
                     .await

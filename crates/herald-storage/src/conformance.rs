@@ -464,8 +464,11 @@ pub fn projection_matches_reference(make: &Factory) {
                                     },
                                 )?;
                                 txn.forget_events(&o.deleted_seqs)?;
-                                let redacted: Vec<(u64, Event)> =
-                                    o.redacted.iter().map(|r| (r.seq, r.event.clone())).collect();
+                                let redacted: Vec<(u64, Event)> = o
+                                    .redacted
+                                    .iter()
+                                    .map(|r| (r.seq, r.event.clone()))
+                                    .collect();
                                 txn.replace_events(&redacted)?;
                                 deleted = o.deleted_seqs;
                                 deleted.extend(o.redacted.iter().map(|r| r.seq));
@@ -978,7 +981,10 @@ pub fn suppressions_are_lifted_and_recorded(make: &Factory) {
         })
         .unwrap();
     let lifted = lifted.expect("ana was suppressed");
-    assert_eq!((lifted.lifted_at_ms, &lifted.identifier), (Some(before + 5), &ana));
+    assert_eq!(
+        (lifted.lifted_at_ms, &lifted.identifier),
+        (Some(before + 5), &ana)
+    );
     assert!(!store.is_suppressed(&ana).unwrap());
     assert!(store.is_suppressed(&bob).unwrap());
     // Suppressed again and lifted again: both lifts stay on record, newest first.
@@ -996,7 +1002,11 @@ pub fn suppressions_are_lifted_and_recorded(make: &Factory) {
         .collect();
     assert_eq!(lifts, [Some(before + 9), Some(before + 5)]);
     assert_eq!(
-        listed.iter().filter(|s| s.lifted_at_ms.is_none()).map(|s| &s.identifier).collect::<Vec<_>>(),
+        listed
+            .iter()
+            .filter(|s| s.lifted_at_ms.is_none())
+            .map(|s| &s.identifier)
+            .collect::<Vec<_>>(),
         [&bob]
     );
     assert_eq!(
@@ -1008,7 +1018,9 @@ pub fn suppressions_are_lifted_and_recorded(make: &Factory) {
 
 pub fn quarantine_bookkeeping(make: &Factory) {
     let store = make();
-    store.append(&encode(&[event(1, "u"), event(2, "u")])).unwrap();
+    store
+        .append(&encode(&[event(1, "u"), event(2, "u")]))
+        .unwrap();
     let entry = |seq: u64, reason: &str| Quarantined {
         seq,
         reason: reason.to_owned(),
@@ -1032,7 +1044,10 @@ pub fn quarantine_bookkeeping(make: &Factory) {
         store.quarantined(0, 10).unwrap(),
         [entry(1, "first"), entry(2, "second, again")]
     );
-    assert_eq!(store.quarantined(1, 10).unwrap(), [entry(2, "second, again")]);
+    assert_eq!(
+        store.quarantined(1, 10).unwrap(),
+        [entry(2, "second, again")]
+    );
     assert_eq!(store.quarantined(0, 1).unwrap(), [entry(1, "first")]);
     let mut released = Vec::new();
     store
@@ -1042,9 +1057,15 @@ pub fn quarantine_bookkeeping(make: &Factory) {
         })
         .unwrap();
     assert_eq!(released, [true, false]);
-    assert_eq!(store.quarantined(0, 10).unwrap(), [entry(2, "second, again")]);
+    assert_eq!(
+        store.quarantined(0, 10).unwrap(),
+        [entry(2, "second, again")]
+    );
     let text = store.stored_text(1).unwrap().expect("event 1 is stored");
-    assert_eq!(herald_core::event::read_stored(&text).unwrap().message_id, "m1");
+    assert_eq!(
+        herald_core::event::read_stored(&text).unwrap().message_id,
+        "m1"
+    );
     assert_eq!(store.stored_text(99).unwrap(), None);
 }
 

@@ -63,7 +63,6 @@ fn bus_err(e: impl std::fmt::Display) -> StorageError {
     StorageError::Unavailable(format!("jetstream: {e}"))
 }
 
-
 /// Stream and subject names for a cluster name: letters, digits, `-` and `_` only.
 pub fn stream_names(name: &str) -> Result<(String, String)> {
     if name.is_empty()
@@ -309,7 +308,10 @@ impl EventLog for JetStreamLog {
                 self.get(chunk.iter().copied(), &mut out).await?;
             }
             match out.unreadable.first() {
-                Some(u) => Err(StorageError::Corrupt(format!("event {}: {}", u.seq, u.reason))),
+                Some(u) => Err(StorageError::Corrupt(format!(
+                    "event {}: {}",
+                    u.seq, u.reason
+                ))),
                 None => Ok(out.events),
             }
         })

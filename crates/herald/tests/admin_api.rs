@@ -425,7 +425,10 @@ fn deleting_carol_keeps_kims_identify_that_carried_her_email_redacted() {
     let carol = s.profile("user_id:carol")["profile_id"].clone();
     assert_ne!(kim, carol);
     let kim_graph = s.admin_json("/api/v1/profiles/user_id:kim/identity");
-    assert_eq!(kim_graph["refused_links"][0]["identifier"], "email:carol@example.com", "{kim_graph}");
+    assert_eq!(
+        kim_graph["refused_links"][0]["identifier"], "email:carol@example.com",
+        "{kim_graph}"
+    );
 
     let r = s.admin_delete("/api/v1/profiles/email:carol@example.com");
     assert_eq!(r.status(), 200);
@@ -456,12 +459,18 @@ fn deleting_carol_keeps_kims_identify_that_carried_her_email_redacted() {
     let kim_graph = s.admin_json("/api/v1/profiles/user_id:kim/identity");
     assert_eq!(kim_graph["refused_links"], json!([]), "{kim_graph}");
     for gone in ["user_id:carol", "email:carol@example.com"] {
-        assert_eq!(s.admin_get(&format!("/api/v1/profiles/{gone}")).status(), 404);
+        assert_eq!(
+            s.admin_get(&format!("/api/v1/profiles/{gone}")).status(),
+            404
+        );
     }
     // A suppression is lifted by its identifier written as ingest would normalise it.
     let r = s.admin_delete("/api/v1/suppressions/email:CAROL@Example.com");
     assert_eq!(r.status(), 200);
-    assert_eq!(r.json::<Value>().unwrap()["identifier"], "email:carol@example.com");
+    assert_eq!(
+        r.json::<Value>().unwrap()["identifier"],
+        "email:carol@example.com"
+    );
     verify_offline(s);
 }
 
@@ -478,7 +487,10 @@ fn deleting_bob_keeps_anas_alias_of_his_device_redacted() {
     let ana = s.profile("user_id:ana")["profile_id"].clone();
     let bob = s.profile("user_id:bob")["profile_id"].clone();
     let graph = s.admin_json("/api/v1/profiles/user_id:ana/identity");
-    assert_eq!(graph["refused_links"][0]["identifier"], "anonymous_id:anon-2", "{graph}");
+    assert_eq!(
+        graph["refused_links"][0]["identifier"], "anonymous_id:anon-2",
+        "{graph}"
+    );
 
     let r = s.admin_delete("/api/v1/profiles/user_id:bob");
     assert_eq!(r.status(), 200);
@@ -489,7 +501,10 @@ fn deleting_bob_keeps_anas_alias_of_his_device_redacted() {
     assert_eq!(out["redacted_events"][0]["profile_id"], ana, "{out}");
 
     let timeline = s.timeline("user_id:ana", "");
-    let ids: Vec<&str> = timeline.iter().map(|e| e["messageId"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = timeline
+        .iter()
+        .map(|e| e["messageId"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["a2", "a1"], "Ana keeps her alias");
     assert_eq!(timeline[0]["type"], "alias");
     assert_eq!(timeline[0]["userId"], "ana");
@@ -497,7 +512,10 @@ fn deleting_bob_keeps_anas_alias_of_his_device_redacted() {
     assert_eq!(s.profile("user_id:ana")["total_events"], 2);
     let graph = s.admin_json("/api/v1/profiles/user_id:ana/identity");
     assert_eq!(graph["refused_links"], json!([]), "{graph}");
-    assert_eq!(s.admin_get("/api/v1/profiles/anonymous_id:anon-2").status(), 404);
+    assert_eq!(
+        s.admin_get("/api/v1/profiles/anonymous_id:anon-2").status(),
+        404
+    );
 
     // The suppressions are listed with their time; lifting one is recorded and lets the
     // identifier's events through again.
@@ -509,7 +527,10 @@ fn deleting_bob_keeps_anas_alias_of_his_device_redacted() {
         .map(|x| x["identifier"].as_str().unwrap())
         .collect();
     assert_eq!(holding, ["anonymous_id:anon-2", "user_id:bob"], "{list}");
-    assert!(list["suppressions"][0]["suppressed_at"].is_string(), "{list}");
+    assert!(
+        list["suppressions"][0]["suppressed_at"].is_string(),
+        "{list}"
+    );
     assert_eq!(list["lifted"], json!([]));
     let r = s.admin_delete("/api/v1/suppressions/user_id:bob");
     assert_eq!(r.status(), 200);
@@ -525,11 +546,18 @@ fn deleting_bob_keeps_anas_alias_of_his_device_redacted() {
     assert_eq!(list["lifted"][0]["identifier"], "user_id:bob", "{list}");
     assert_eq!(list["lifted"][0]["lifted_at"], lifted["lifted_at"]);
 
-    assert_eq!(s.post("/v1/track", &track("bob", "Back", "b2")).status(), 200);
+    assert_eq!(
+        s.post("/v1/track", &track("bob", "Back", "b2")).status(),
+        200
+    );
     assert_eq!(s.profile("user_id:bob")["total_events"], 1);
     // Still suppressed: dropped.
     assert_eq!(
-        s.post("/v1/page", &json!({"anonymousId": "anon-2", "messageId": "b3"})).status(),
+        s.post(
+            "/v1/page",
+            &json!({"anonymousId": "anon-2", "messageId": "b3"})
+        )
+        .status(),
         200
     );
     assert_eq!(s.wait_processed()["suppressed_events"], 1);
@@ -741,24 +769,59 @@ fn operations_endpoints_and_openapi() {
 #[test]
 fn unreadable_events_are_quarantined_and_processing_goes_on() {
     let s = Server::start();
-    assert_eq!(s.post("/v1/track", &track("q1", "Before", "q-before")).status(), 200);
+    assert_eq!(
+        s.post("/v1/track", &track("q1", "Before", "q-before"))
+            .status(),
+        200
+    );
     s.wait_processed();
     let not_json = br#"{"type":"track","userId":"q2","#;
     let bad_time = br#"{"type":"track","userId":"q2","event":"Fixed","messageId":"q-bad","timestamp":"not a time","receivedAt":"2026-01-01T00:00:00.000Z"}"#;
     let first = s.inject_raw_event(not_json);
     let second = s.inject_raw_event(bad_time);
-    assert_eq!(s.post("/v1/track", &track("q3", "After", "q-after")).status(), 200);
+    assert_eq!(
+        s.post("/v1/track", &track("q3", "After", "q-after"))
+            .status(),
+        200
+    );
     let status = s.wait_processed();
     assert_eq!(status["quarantined_events"], 2, "{status}");
     assert_eq!(s.profile("user_id:q3")["event_counts"]["After"], 1);
 
     let list = s.admin_json("/api/v1/quarantine");
-    let seqs: Vec<u64> = list["events"].as_array().unwrap().iter().map(|e| e["seq"].as_u64().unwrap()).collect();
-    assert_eq!((seqs, &list["total"]), (vec![first, second], &json!(2)), "{list}");
-    assert!(list["events"][0]["reason"].as_str().unwrap().contains("JSON"), "{list}");
-    assert!(list["events"][1]["reason"].as_str().unwrap().contains("timestamp"), "{list}");
+    let seqs: Vec<u64> = list["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        (seqs, &list["total"]),
+        (vec![first, second], &json!(2)),
+        "{list}"
+    );
+    assert!(
+        list["events"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("JSON"),
+        "{list}"
+    );
+    assert!(
+        list["events"][1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("timestamp"),
+        "{list}"
+    );
     let page = s.admin_json("/api/v1/quarantine?limit=1");
-    assert_eq!((page["events"].as_array().unwrap().len(), &page["next_after"]), (1, &json!(first)));
+    assert_eq!(
+        (
+            page["events"].as_array().unwrap().len(),
+            &page["next_after"]
+        ),
+        (1, &json!(first))
+    );
     let one = s.admin_json(&format!("/api/v1/quarantine/{second}"));
     assert_eq!(one["stored"], std::str::from_utf8(bad_time).unwrap());
 
@@ -766,9 +829,24 @@ fn unreadable_events_are_quarantined_and_processing_goes_on() {
     assert_eq!(ready.status(), 200);
     let ready: Value = ready.json().unwrap();
     assert_eq!(ready["status"], "degraded", "{ready}");
-    assert!(ready["problems"][0].as_str().unwrap().contains("2 event(s) quarantined"), "{ready}");
-    let metrics = s.http.get(format!("{}/metrics", s.url)).send().unwrap().text().unwrap();
-    assert!(metrics.contains("herald_events_quarantined_total 2"), "{metrics}");
+    assert!(
+        ready["problems"][0]
+            .as_str()
+            .unwrap()
+            .contains("2 event(s) quarantined"),
+        "{ready}"
+    );
+    let metrics = s
+        .http
+        .get(format!("{}/metrics", s.url))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains("herald_events_quarantined_total 2"),
+        "{metrics}"
+    );
 
     // Retrying what still cannot be read changes nothing.
     let r = s.admin_post(&format!("/api/v1/quarantine/{first}/retry"), &json!({}));
@@ -783,22 +861,54 @@ fn unreadable_events_are_quarantined_and_processing_goes_on() {
         // "After an upgrade": the stored event reads back now (here: repaired in place); a
         // retry applies it and takes it out of quarantine.
         let log = rusqlite::Connection::open(s.dir.join("log.db")).unwrap();
-        log.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
-        let repaired = std::str::from_utf8(bad_time).unwrap().replace("not a time", "2026-01-01T00:00:00.000Z");
-        log.execute("UPDATE events SET payload = ?1 WHERE seq = ?2", rusqlite::params![repaired, second]).unwrap();
+        log.busy_timeout(std::time::Duration::from_secs(10))
+            .unwrap();
+        let repaired = std::str::from_utf8(bad_time)
+            .unwrap()
+            .replace("not a time", "2026-01-01T00:00:00.000Z");
+        log.execute(
+            "UPDATE events SET payload = ?1 WHERE seq = ?2",
+            rusqlite::params![repaired, second],
+        )
+        .unwrap();
         let r = s.admin_post(&format!("/api/v1/quarantine/{second}/retry"), &json!({}));
         assert_eq!(r.status(), 204);
         assert_eq!(s.profile("user_id:q2")["event_counts"]["Fixed"], 1);
     } else {
-        assert_eq!(s.admin_delete(&format!("/api/v1/quarantine/{second}")).status(), 204);
+        assert_eq!(
+            s.admin_delete(&format!("/api/v1/quarantine/{second}"))
+                .status(),
+            204
+        );
     }
     // Discarding removes it from the quarantine and the log.
-    assert_eq!(s.admin_delete(&format!("/api/v1/quarantine/{first}")).status(), 204);
-    assert_eq!(s.admin_get(&format!("/api/v1/quarantine/{first}")).status(), 404);
-    assert_eq!(s.admin_delete(&format!("/api/v1/quarantine/{first}")).status(), 404);
+    assert_eq!(
+        s.admin_delete(&format!("/api/v1/quarantine/{first}"))
+            .status(),
+        204
+    );
+    assert_eq!(
+        s.admin_get(&format!("/api/v1/quarantine/{first}")).status(),
+        404
+    );
+    assert_eq!(
+        s.admin_delete(&format!("/api/v1/quarantine/{first}"))
+            .status(),
+        404
+    );
     let status = s.status();
-    assert_eq!((&status["quarantined_events"], &status["discarded_events"]), (&json!(0), &json!(if cluster_backend() { 2 } else { 1 })), "{status}");
-    let ready: Value = s.http.get(format!("{}/readyz", s.url)).send().unwrap().json().unwrap();
+    assert_eq!(
+        (&status["quarantined_events"], &status["discarded_events"]),
+        (&json!(0), &json!(if cluster_backend() { 2 } else { 1 })),
+        "{status}"
+    );
+    let ready: Value = s
+        .http
+        .get(format!("{}/readyz", s.url))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(ready, json!({"status": "ready"}));
 }
 

@@ -538,39 +538,72 @@ fn poison_inputs_are_refused_and_processing_goes_on() {
         ("/v1/identify", format!(r#"{{"userId":"u","traits":{{"n":{huge}}}}}"#), "invalid_json"),
     ];
     let auth = format!("Bearer {WRITE_KEY}");
-    let headers = [("content-type", "application/json"), ("authorization", auth.as_str())];
+    let headers = [
+        ("content-type", "application/json"),
+        ("authorization", auth.as_str()),
+    ];
     for (path, body, code) in &single {
         let (status, err) = error_code(s.post_raw(path, body.clone().into_bytes(), &headers));
-        assert_eq!((status, err["code"].as_str()), (400, Some(*code)), "{path} {body}: {err}");
+        assert_eq!(
+            (status, err["code"].as_str()),
+            (400, Some(*code)),
+            "{path} {body}: {err}"
+        );
     }
     // The same in a batch, and a batch-level `sentAt` that makes the correction overflow.
     let batch = r#"{"sentAt":"9999-12-31T23:59:59Z","batch":[{"type":"track","userId":"u","event":"A","timestamp":"0001-01-01T00:00:00Z"}]}"#;
     let (status, err) = error_code(s.post_raw("/v1/batch", batch.into(), &headers));
-    assert_eq!((status, err["errors"][0]["code"].as_str()), (400, Some("timestamp_out_of_range")), "{err}");
-    let batch = r#"{"batch":[{"type":"track","userId":"u","event":"A","properties":{"p":"\ud800"}}]}"#;
+    assert_eq!(
+        (status, err["errors"][0]["code"].as_str()),
+        (400, Some("timestamp_out_of_range")),
+        "{err}"
+    );
+    let batch =
+        r#"{"batch":[{"type":"track","userId":"u","event":"A","properties":{"p":"\ud800"}}]}"#;
     let (status, err) = error_code(s.post_raw("/v1/batch", batch.into(), &headers));
-    assert_eq!((status, err["errors"][0]["code"].as_str()), (400, Some("invalid_json")), "{err}");
+    assert_eq!(
+        (status, err["errors"][0]["code"].as_str()),
+        (400, Some("invalid_json")),
+        "{err}"
+    );
 
     // Nothing was stored, and an event sent after all that is processed.
-    let r = s.post("/v1/track", &track("after", "Still Working", "after-poison"));
+    let r = s.post(
+        "/v1/track",
+        &track("after", "Still Working", "after-poison"),
+    );
     assert_eq!(r.status(), 200);
     let status = s.wait_processed();
     assert_eq!(status["log_head"], 1, "{status}");
-    assert_eq!(s.profile("user_id:after")["event_counts"]["Still Working"], 1);
+    assert_eq!(
+        s.profile("user_id:after")["event_counts"]["Still Working"],
+        1
+    );
     // The tail goes on too. (A cluster node's tail attaches to the stream asynchronously and
     // sees only what arrives after: send until one shows up.)
     let (chunks, seen_by_tail) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut buf = [0u8; 4096];
         while let Ok(n) = std::io::Read::read(&mut tail, &mut buf) {
-            if n == 0 || chunks.send(String::from_utf8_lossy(&buf[..n]).into_owned()).is_err() {
+            if n == 0
+                || chunks
+                    .send(String::from_utf8_lossy(&buf[..n]).into_owned())
+                    .is_err()
+            {
                 break;
             }
         }
     });
     let mut seen = String::new();
     for i in 0..150 {
-        assert_eq!(s.post("/v1/track", &track("after", "Tailed", &format!("tailed-{i}"))).status(), 200);
+        assert_eq!(
+            s.post(
+                "/v1/track",
+                &track("after", "Tailed", &format!("tailed-{i}"))
+            )
+            .status(),
+            200
+        );
         if let Ok(chunk) = seen_by_tail.recv_timeout(std::time::Duration::from_millis(200)) {
             seen.push_str(&chunk);
         }
@@ -612,7 +645,10 @@ fn every_input_of_the_fuzz_corpus_is_answered() {
     let s = Server::start();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions");
     let auth = format!("Bearer {WRITE_KEY}");
-    let headers = [("content-type", "application/json"), ("authorization", auth.as_str())];
+    let headers = [
+        ("content-type", "application/json"),
+        ("authorization", auth.as_str()),
+    ];
     let mut sent = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let data = std::fs::read(entry.unwrap().path()).unwrap();
@@ -623,7 +659,9 @@ fn every_input_of_the_fuzz_corpus_is_answered() {
         for (path, body) in [("/v1/track", message.clone()), ("/v1/batch", batch)] {
             let r = s.post_raw(path, body.clone(), &headers);
             let status = r.status().as_u16();
-            let answer: Value = r.json().unwrap_or_else(|e| panic!("{path} {body:?}: not JSON: {e}"));
+            let answer: Value = r
+                .json()
+                .unwrap_or_else(|e| panic!("{path} {body:?}: not JSON: {e}"));
             assert!(
                 status == 200 || ((400..500).contains(&status) && answer["code"].is_string()),
                 "{path} {}: {status} {answer}",
@@ -633,6 +671,10 @@ fn every_input_of_the_fuzz_corpus_is_answered() {
         }
     }
     assert!(sent >= 12);
-    assert_eq!(s.post("/v1/track", &track("after", "Corpus Done", "corpus-done")).status(), 200);
+    assert_eq!(
+        s.post("/v1/track", &track("after", "Corpus Done", "corpus-done"))
+            .status(),
+        200
+    );
     assert_eq!(s.profile("user_id:after")["event_counts"]["Corpus Done"], 1);
 }

@@ -28,7 +28,9 @@ struct Step {
 fn tour() -> Vec<Step> {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
         .expect("README.md");
-    let start = readme.find("## A five-minute tour").expect("the tour section");
+    let start = readme
+        .find("## A five-minute tour")
+        .expect("the tour section");
     let section = &readme[start..];
     let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
     let mut steps: Vec<Step> = Vec::new();
@@ -103,7 +105,11 @@ fn find_member(v: &Value, name: &str) -> Option<String> {
     match v {
         Value::Object(m) => m
             .get(name)
-            .and_then(|x| x.as_str().map(str::to_owned).or_else(|| Some(x.to_string())))
+            .and_then(|x| {
+                x.as_str()
+                    .map(str::to_owned)
+                    .or_else(|| Some(x.to_string()))
+            })
             .or_else(|| m.values().find_map(|x| find_member(x, name))),
         Value::Array(a) => a.iter().find_map(|x| find_member(x, name)),
         _ => None,
@@ -115,12 +121,18 @@ fn the_readme_tour_runs_as_written() {
     let s = Server::start();
     let host = s.url.trim_start_matches("http://").to_owned();
     let steps = tour();
-    assert!(steps.len() >= 15, "found only {} commands in the tour", steps.len());
+    assert!(
+        steps.len() >= 15,
+        "found only {} commands in the tour",
+        steps.len()
+    );
     let mut outputs: Vec<Value> = Vec::new();
     for step in &steps {
         let mut command = step.command.replace("localhost:8080", &host);
         while let Some(open) = command.find('<') {
-            let Some(len) = command[open..].find('>') else { break };
+            let Some(len) = command[open..].find('>') else {
+                break;
+            };
             let name = &command[open + 1..open + len];
             if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
                 break;
@@ -148,14 +160,22 @@ fn the_readme_tour_runs_as_written() {
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(out.status.success(), "{command}\nfailed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{command}\nfailed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         for expected in &step.expected {
             assert!(
                 stdout.contains(expected.as_str()),
                 "{command}\nprinted {stdout}\nbut the README shows {expected}"
             );
         }
-        outputs.extend(stdout.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()));
+        outputs.extend(
+            stdout
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok()),
+        );
         if let Ok(v) = serde_json::from_str::<Value>(&stdout) {
             outputs.push(v);
         }

@@ -439,7 +439,11 @@ fn command_error(e: CommandError) -> ApiError {
 fn split_view(o: herald_core::split::SplitOutcome) -> SplitView {
     SplitView {
         profiles: o.profiles.iter().map(ToString::to_string).collect(),
-        removed_profiles: o.removed_profiles().iter().map(ToString::to_string).collect(),
+        removed_profiles: o
+            .removed_profiles()
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
         replayed_events: o.replayed,
         deleted_events: o.deleted_seqs.len(),
         redacted_events: o

@@ -67,7 +67,6 @@ fn insert_rows(
     Ok(())
 }
 
-
 /// Where a quiet log keeps its de-duplication window (see [`DedupWindow::snapshot`]).
 const WINDOW_SNAPSHOT: &str = "dedup-window.bin";
 
@@ -167,8 +166,11 @@ impl EventLog for SqliteStore {
 
     fn stored_text(&self, seq: u64) -> Result<Option<String>> {
         let conn = self.log_readers.get()?;
-        let mut stmt = conn.prepare_cached("SELECT CAST(payload AS BLOB) FROM events WHERE seq = ?1")?;
-        let bytes: Option<Vec<u8>> = stmt.query_row(params![seq as i64], |r| r.get(0)).optional()?;
+        let mut stmt =
+            conn.prepare_cached("SELECT CAST(payload AS BLOB) FROM events WHERE seq = ?1")?;
+        let bytes: Option<Vec<u8>> = stmt
+            .query_row(params![seq as i64], |r| r.get(0))
+            .optional()?;
         Ok(bytes.map(|b| String::from_utf8_lossy(&b).into_owned()))
     }
 
@@ -181,9 +183,8 @@ impl EventLog for SqliteStore {
         // parts' snapshots agree on the ones asked for.
         self.log_readers
             .read_in_parallel(&sorted, PARALLEL_LOAD, |conn, part| {
-                let mut stmt = conn.prepare_cached(
-                    "SELECT CAST(payload AS BLOB) FROM events WHERE seq = ?1",
-                )?;
+                let mut stmt =
+                    conn.prepare_cached("SELECT CAST(payload AS BLOB) FROM events WHERE seq = ?1")?;
                 let mut out = Vec::with_capacity(part.len());
                 for &seq in part {
                     let mut rows = stmt.query(params![seq as i64])?;

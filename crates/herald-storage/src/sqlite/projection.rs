@@ -82,8 +82,8 @@ impl ProjectionBackend for SqliteStore {
     fn finish_log_replacements(&self) -> Result<()> {
         let pending: Vec<(i64, String)> = {
             let conn = self.state_readers.get()?;
-            let mut stmt =
-                conn.prepare_cached("SELECT seq, payload FROM pending_log_replacements ORDER BY seq")?;
+            let mut stmt = conn
+                .prepare_cached("SELECT seq, payload FROM pending_log_replacements ORDER BY seq")?;
             let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
@@ -94,7 +94,8 @@ impl ProjectionBackend for SqliteStore {
             let mut conn = lock(&self.log_writer);
             let tx = conn.transaction()?;
             {
-                let mut stmt = tx.prepare_cached("UPDATE events SET payload = ?2 WHERE seq = ?1")?;
+                let mut stmt =
+                    tx.prepare_cached("UPDATE events SET payload = ?2 WHERE seq = ?1")?;
                 for (seq, payload) in &pending {
                     stmt.execute(params![seq, payload])?;
                 }
@@ -104,8 +105,9 @@ impl ProjectionBackend for SqliteStore {
         let mut conn = lock(&self.state_writer);
         let tx = conn.transaction()?;
         {
-            let mut stmt = tx
-                .prepare_cached("DELETE FROM pending_log_replacements WHERE seq = ?1 AND payload = ?2")?;
+            let mut stmt = tx.prepare_cached(
+                "DELETE FROM pending_log_replacements WHERE seq = ?1 AND payload = ?2",
+            )?;
             for (seq, payload) in &pending {
                 stmt.execute(params![seq, payload])?;
             }
@@ -537,8 +539,12 @@ impl StateTxn for SqliteTxn<'_> {
     ) -> Result<Option<crate::Suppression>> {
         let Some(suppressed_at_ms) = self
             .tx
-            .prepare_cached("DELETE FROM suppressions WHERE kind = ?1 AND value = ?2 RETURNING at_ms")?
-            .query_row(params![id.kind.as_str(), id.value], |r| r.get::<_, Option<i64>>(0))
+            .prepare_cached(
+                "DELETE FROM suppressions WHERE kind = ?1 AND value = ?2 RETURNING at_ms",
+            )?
+            .query_row(params![id.kind.as_str(), id.value], |r| {
+                r.get::<_, Option<i64>>(0)
+            })
             .optional()?
         else {
             return Ok(None);
