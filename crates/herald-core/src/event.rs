@@ -478,22 +478,19 @@ impl Incoming {
         };
         let timestamp = match (ctx.time_mode, original, sent_at) {
             (_, None, _) => ctx.received_at,
-            (TimeMode::Live, Some(orig), Some(sent)) => correct_for_skew(
-                ctx.received_at,
-                sent,
-                orig,
-            )
-            .ok_or_else(|| {
-                EventError::new(
-                    "timestamp_out_of_range",
-                    format!(
+            (TimeMode::Live, Some(orig), Some(sent)) => {
+                correct_for_skew(ctx.received_at, sent, orig).ok_or_else(|| {
+                    EventError::new(
+                        "timestamp_out_of_range",
+                        format!(
                         "`timestamp` corrected for clock skew (receivedAt − (sentAt − timestamp) \
                              with sentAt {} and timestamp {}) falls outside the years 0001–9999",
                         rfc3339(sent),
                         rfc3339(orig)
                     ),
-                )
-            })?,
+                    )
+                })?
+            }
             (_, Some(orig), _) => orig,
         };
         let message_id = match id_field(message.value("messageId").as_ref(), "messageId")? {

@@ -12,16 +12,17 @@ use herald_core::event::Event;
 use herald_core::identity::{IdentityRules, ProfileId};
 use herald_core::projection::{apply_event, resolve_event, Applied};
 use herald_core::split::{delete_person, unmerge, SplitError, SplitOutcome};
-use herald_storage::{
-    partition_of, Partitioned, Quarantined, Routed, StateTxn, StorageError, Store, Unreadable, Work,
-};
+use herald_storage::{partition_of, Partitioned, Routed, StateTxn, StorageError, Store, Work};
 use tokio::sync::oneshot;
 
 use crate::audiences::AudienceEngine;
 use crate::notify::LogNotifier;
 use crate::partitions::{PartitionWorker, RecentEvents};
 use crate::quarantine::{guarded, Isolation, ProcessorHealth};
+
+mod poison;
 use crate::surge;
+use poison::{quarantine_unreadable, report_quarantined};
 
 /// A processing step that runs after identity and profile projection, inside the same
 /// transaction, for every event in log order. Audiences and journeys plug in here; because the
@@ -836,124 +837,6 @@ impl Processor {
         None
     }
 
-    /// The position to quarantine after a batch failed with `error`, if the failure was the
-    /// event's own and the batch was that one event (else the next batches isolate it).
-    fn poison_at(&mut self, error: &StorageError) -> Option<u64> {
-        let (first, last) = self.attempted.take()?;
-        self.isolation.failed(first, last, error)
-    }
-
-    /// Set the event at `seq` (the one after `cursor`) aside and move past it.
-    fn quarantine_single(
-        &mut self,
-        cursor: u64,
-        seq: u64,
-        error: &StorageError,
-    ) -> Result<(), StorageError> {
-        let entry = poison_entry(seq, error);
-        self.store.in_transaction(&mut |txn: &mut dyn StateTxn| {
-            check_cursor(txn, cursor)?;
-            txn.quarantine(&entry)?;
-            txn.set_cursor(seq)
-        })?;
-        report_quarantined(&[Unreadable {
-            seq,
-            reason: entry.reason,
-        }]);
-        Ok(())
-    }
-
-    /// [`Processor::quarantine_single`] for the sequencer of a cluster.
-    fn quarantine_sequenced(
-        &mut self,
-        parts: &dyn Partitioned,
-        cursor: u64,
-        seq: u64,
-        error: &StorageError,
-    ) -> Result<(), StorageError> {
-        let entry = poison_entry(seq, error);
-        parts.in_sequencer_transaction(&mut |txn, _routed| {
-            check_cursor(txn, cursor)?;
-            txn.quarantine(&entry)?;
-            finish_batch(txn, &[], 0, seq)
-        })?;
-        report_quarantined(&[Unreadable {
-            seq,
-            reason: entry.reason,
-        }]);
-        Ok(())
-    }
-
-    /// Apply a quarantined event, in one transaction with taking it out of quarantine.
-    fn retry(&mut self, seq: u64) -> Result<(), CommandError> {
-        if !self.is_quarantined(seq)? {
-            return Err(CommandError::NotFound);
-        }
-        let event = match self.store.load(&[seq]) {
-            Ok(mut found) => found.pop().map(|(_, e)| e).ok_or(CommandError::NotFound)?,
-            Err(StorageError::Corrupt(reason)) => return Err(CommandError::StillFailing(reason)),
-            Err(e) => return Err(e.into()),
-        };
-        let now = now_ms();
-        self.audiences.sync(&*self.store, now)?;
-        let rules = &self.config.rules;
-        let catalog = self.audiences.catalog();
-        let stages = &mut self.stages;
-        let loader = self.store.clone();
-        let mut suppressed = false;
-        let result = self.store.in_transaction(&mut |txn: &mut dyn StateTxn| {
-            if txn.routed_pending()? {
-                return Err(StorageError::Conflict(
-                    "routed work is not applied yet".into(),
-                ));
-            }
-            if !txn.release_quarantined(seq)? {
-                return Err(StorageError::Conflict("released meanwhile".into()));
-            }
-            let applied = guarded(seq, || {
-                apply_one(txn, &catalog, stages, seq, &event, rules, now, &*loader)
-            })?;
-            suppressed = matches!(applied, Applied::Suppressed);
-            if suppressed {
-                txn.forget_events(&[seq])?;
-                txn.add_counter("suppressed_events", 1)?;
-            }
-            Ok(())
-        });
-        match result {
-            Ok(()) if suppressed => self.finish_log_deletions().map_err(CommandError::from),
-            Ok(()) => Ok(()),
-            Err(StorageError::Corrupt(reason)) => Err(CommandError::StillFailing(reason)),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// Remove a quarantined event from the quarantine and the log.
-    fn discard(&mut self, seq: u64) -> Result<(), CommandError> {
-        let mut found = false;
-        self.store.in_transaction(&mut |txn: &mut dyn StateTxn| {
-            found = txn.release_quarantined(seq)?;
-            if found {
-                txn.forget_events(&[seq])?;
-                txn.add_counter("discarded_events", 1)?;
-            }
-            Ok(())
-        })?;
-        if !found {
-            return Err(CommandError::NotFound);
-        }
-        self.finish_log_deletions()?;
-        Ok(())
-    }
-
-    fn is_quarantined(&self, seq: u64) -> Result<bool, StorageError> {
-        Ok(self
-            .store
-            .quarantined(seq.saturating_sub(1), 1)?
-            .first()
-            .is_some_and(|q| q.seq == seq))
-    }
-
     /// Run an unmerge or a deletion (of `deleted`) and bring audiences up to date with it.
     fn split(
         &mut self,
@@ -1074,38 +957,6 @@ fn apply_one(
         stage.apply(txn, seq, event, &applied)?;
     }
     Ok(applied)
-}
-
-/// Set aside, in the batch's transaction, the events of the batch that did not read back.
-fn quarantine_unreadable(
-    txn: &mut dyn StateTxn,
-    unreadable: &[Unreadable],
-) -> Result<(), StorageError> {
-    let at_ms = now_ms();
-    for u in unreadable {
-        txn.quarantine(&Quarantined {
-            seq: u.seq,
-            reason: u.reason.clone(),
-            at_ms,
-        })?;
-    }
-    Ok(())
-}
-
-fn poison_entry(seq: u64, error: &StorageError) -> Quarantined {
-    Quarantined {
-        seq,
-        reason: error.to_string(),
-        at_ms: now_ms(),
-    }
-}
-
-/// Log and count events just quarantined (after their transaction committed).
-fn report_quarantined(quarantined: &[Unreadable]) {
-    for q in quarantined {
-        tracing::error!(seq = q.seq, reason = %q.reason, "event quarantined; processing goes on");
-    }
-    metrics::counter!("herald_events_quarantined_total").increment(quarantined.len() as u64);
 }
 
 /// The end of a batch's transaction: forget the events of deleted people it met, count them
