@@ -203,18 +203,33 @@ fn logs_have_no_colour_codes_when_not_written_to_a_terminal() {
         .spawn()
         .unwrap();
     let mut stderr = child.stderr.take().unwrap();
+    let (first_line, logged) = std::sync::mpsc::channel();
     let drain = std::thread::spawn(move || {
         let mut logs = String::new();
-        stderr.read_to_string(&mut logs).unwrap();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stderr.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            logs.push_str(&String::from_utf8_lossy(&buf[..n]));
+            if logs.contains('\n') {
+                let _ = first_line.send(());
+            }
+        }
         logs
     });
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let started = lines.any(|l| l.unwrap().starts_with("listening on "));
+    // Stop it once it has logged something (a busy machine may log after it listens).
+    let logged_something = logged.recv_timeout(Duration::from_secs(30)).is_ok();
     child.kill().unwrap();
     child.wait().unwrap();
     let logs = drain.join().unwrap();
     assert!(started, "herald did not start: {logs}");
-    assert!(logs.lines().count() > 0, "no logs at debug level");
+    assert!(
+        logged_something && logs.lines().count() > 0,
+        "no logs at debug level"
+    );
     assert!(
         !logs.contains('\u{1b}'),
         "ANSI escape codes in piped logs:\n{logs}"
