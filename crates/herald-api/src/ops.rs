@@ -62,7 +62,6 @@ pub async fn readyz(
     .await
     .map_err(|e| crate::error::ApiError::Internal(e.to_string()))?
     .map_err(|e| crate::error::ApiError::Unavailable(format!("not ready: {e}")))?;
-    metrics::gauge!("herald_quarantined_events").set(quarantined as f64);
     let mut problems = Vec::new();
     if quarantined > 0 {
         problems.push(format!(
@@ -90,11 +89,16 @@ pub async fn readyz(
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain")))]
 pub async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
     let store = state.store.clone();
-    if let Ok(Ok((head, processed))) = tokio::task::spawn_blocking(move || {
-        Ok::<_, herald_storage::StorageError>((store.head()?, store.processed_cursor()?))
+    if let Ok(Ok((head, processed, quarantined))) = tokio::task::spawn_blocking(move || {
+        Ok::<_, herald_storage::StorageError>((
+            store.head()?,
+            store.processed_cursor()?,
+            store.quarantined_count()?,
+        ))
     })
     .await
     {
+        metrics::gauge!("herald_quarantined_events").set(quarantined as f64);
         metrics::gauge!("herald_log_head").set(head as f64);
         metrics::gauge!("herald_processed_position").set(processed as f64);
         metrics::gauge!("herald_processor_lag_events").set(head.saturating_sub(processed) as f64);

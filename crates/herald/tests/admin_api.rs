@@ -844,7 +844,12 @@ fn unreadable_events_are_quarantined_and_processing_goes_on() {
         .text()
         .unwrap();
     assert!(
-        metrics.contains("herald_events_quarantined_total 2"),
+        [
+            "herald_events_quarantined_total 2",
+            "herald_quarantined_events 2"
+        ]
+        .iter()
+        .all(|m| metrics.lines().any(|l| l == *m)),
         "{metrics}"
     );
 
