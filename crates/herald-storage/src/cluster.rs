@@ -114,6 +114,22 @@ impl Scratch {
         ])
     }
 
+    /// Run SQL statements on this cluster's database as they are: tests use it to damage
+    /// state on purpose (and `herald verify` must notice).
+    pub fn execute_sql(&self, sql: &str) -> Result<()> {
+        let config = self.config()?;
+        let url = config.database_url;
+        let sql = sql.to_owned();
+        // On a thread of its own: the blocking client must not run inside a runtime.
+        std::thread::spawn(move || {
+            let mut client = postgres::Client::connect(&url, postgres::NoTls)?;
+            client.batch_execute(&sql)?;
+            Ok(())
+        })
+        .join()
+        .map_err(|_| StorageError::Database("the SQL thread panicked".into()))?
+    }
+
     /// Append bytes to the stream as they are, bypassing ingest's checks: tests use it to put
     /// an event the processor cannot read into the log. Returns its position.
     pub fn publish_raw(&self, payload: &[u8]) -> Result<u64> {

@@ -567,6 +567,16 @@ fn deleting_bob_keeps_anas_alias_of_his_device_redacted() {
 /// Stop the server and check that the projection equals a rebuild of the log.
 fn verify_offline(mut s: Server) {
     s.terminate();
+    let (ok, out) = verify(&s);
+    assert!(ok, "verify failed: {out}");
+    assert!(
+        !out.contains(" 0 events"),
+        "verify compared a store that holds events (a wrong store would pass vacuously): {out}"
+    );
+}
+
+/// `herald verify` on a stopped server's store: whether it passed, and what it printed.
+fn verify(s: &Server) -> (bool, String) {
     let out = std::process::Command::new(bin())
         .arg("verify")
         .arg("--data-dir")
@@ -574,12 +584,80 @@ fn verify_offline(mut s: Server) {
         .args(s.cluster_flags())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "verify failed: {}{}",
+    let text = format!(
+        "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    (out.status.success(), text)
+}
+
+#[test]
+fn verify_fails_on_damaged_state_and_names_what_differs() {
+    let mut s = Server::start();
+    let created = s.admin_post(
+        "/api/v1/audiences",
+        &json!({"id": "pro_buyers", "rule": "trait plan = \"pro-plan-x\" and performed \"Order Completed\" >= 1"}),
+    );
+    assert_eq!(created.status(), 201, "{}", created.text().unwrap());
+    let events = json!({"batch": [
+        {"type": "identify", "userId": "u1", "anonymousId": "device", "traits": {"plan": "pro-plan-x"}, "messageId": "v1"},
+        {"type": "track", "userId": "u1", "event": "Order Completed", "messageId": "v2"},
+        // u2 on u1's device: the link is refused (one user per device) and recorded.
+        {"type": "identify", "userId": "u2", "anonymousId": "device", "messageId": "v3"},
+    ]});
+    assert_eq!(s.post("/v1/batch", &events).status(), 200);
+    s.wait_processed();
+    let members = s.admin_json("/api/v1/audiences/pro_buyers/members");
+    assert_eq!(members["members"].as_array().unwrap().len(), 1, "{members}");
+    s.terminate();
+    let (ok, out) = verify(&s);
+    assert!(ok, "verify of an intact store: {out}");
+    assert!(
+        out.contains(" 3 events, 1 refusals, 1 audience memberships"),
+        "{out}"
+    );
+
+    // Each damage, then verify must fail naming it, then the repair, then verify passes again.
+    let damages = [
+        (
+            "UPDATE profiles SET state = replace(state, 'pro-plan-x', 'free-plan-x')",
+            "UPDATE profiles SET state = replace(state, 'free-plan-x', 'pro-plan-x')",
+            ": state: stored",
+        ),
+        (
+            "UPDATE identities SET value = 'device-x' WHERE value = 'device'",
+            "UPDATE identities SET value = 'device' WHERE value = 'device-x'",
+            ": identifiers: stored",
+        ),
+        (
+            "UPDATE refusals SET seq = seq + 1000",
+            "UPDATE refusals SET seq = seq - 1000",
+            ": refusals: stored",
+        ),
+        (
+            "UPDATE audience_state SET state = replace(state, '\"pro_buyers\"', '\"gone\"')",
+            "UPDATE audience_state SET state = replace(state, '\"gone\"', '\"pro_buyers\"')",
+            ": audiences: stored",
+        ),
+        (
+            "UPDATE audience_members SET audience_id = 'gone'",
+            "UPDATE audience_members SET audience_id = 'pro_buyers'",
+            "audience pro_buyers: member list",
+        ),
+    ];
+    for (damage, repair, named) in damages {
+        s.state_sql(damage);
+        let (ok, out) = verify(&s);
+        assert!(!ok, "verify passed after `{damage}`: {out}");
+        assert!(
+            out.contains("MISMATCH") && out.contains(named),
+            "after `{damage}`: {out}"
+        );
+        s.state_sql(repair);
+        let (ok, out) = verify(&s);
+        assert!(ok, "verify after `{repair}`: {out}");
+    }
 }
 
 #[test]
@@ -674,11 +752,25 @@ fn the_live_tail_streams_committed_events() {
         .send()
         .unwrap();
     assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let mut lines = BufReader::new(response).lines();
+    let mut next_message = move || {
+        let mut kind = String::new();
+        loop {
+            let line = lines.next().expect("stream ended").unwrap();
+            if let Some(k) = line.strip_prefix("event: ") {
+                kind = k.to_owned();
+            } else if let Some(d) = line.strip_prefix("data: ") {
+                return (kind, d.to_owned());
+            }
+        }
+    };
+    // The stream says when it is live; everything sent afterwards must arrive (no sleep: a
+    // cluster node's follower attaching late must start where the subscription did).
+    assert_eq!(next_message().0, "ready");
     let sender = std::thread::spawn({
         let url = s.url.clone();
         move || {
             let c = reqwest::blocking::Client::new();
-            std::thread::sleep(Duration::from_millis(300));
             for (i, body) in [
                 json!({"type":"page","anonymousId":"a","messageId":"tail-0"}),
                 json!({"type":"track","userId":"t","event":"Live","messageId":"tail-1"}),
@@ -687,21 +779,18 @@ fn the_live_tail_streams_committed_events() {
             .enumerate()
             {
                 let path = if i == 0 { "/v1/page" } else { "/v1/track" };
-                c.post(format!("{url}{path}"))
+                let r = c
+                    .post(format!("{url}{path}"))
                     .basic_auth(WRITE_KEY, Some(""))
                     .json(body)
                     .send()
                     .unwrap();
+                assert_eq!(r.status(), 200);
             }
         }
     });
-    let mut lines = BufReader::new(response).lines();
-    let data = loop {
-        let line = lines.next().expect("stream ended").unwrap();
-        if let Some(d) = line.strip_prefix("data: ") {
-            break d.to_owned();
-        }
-    };
+    let (kind, data) = next_message();
+    assert_eq!(kind, "event", "{data}");
     sender.join().unwrap();
     let event: Value = serde_json::from_str(&data).unwrap();
     assert_eq!(

@@ -172,6 +172,17 @@ impl Server {
         self.cluster_flags().into_iter().take(2).collect()
     }
 
+    /// Run SQL on the projection state as it is (`state.db`, or the cluster's database; the
+    /// tables have the same names and columns in both): tests damage state on purpose with it.
+    pub fn state_sql(&self, sql: &str) {
+        if let Some(scratch) = &self.scratch {
+            return scratch.execute_sql(sql).unwrap();
+        }
+        let state = rusqlite::Connection::open(self.dir.join("state.db")).unwrap();
+        state.busy_timeout(Duration::from_secs(10)).unwrap();
+        state.execute_batch(sql).unwrap();
+    }
+
     /// Put `payload` into the log as it is, bypassing ingest (an event the processor cannot
     /// read back, as a bug or a disk fault would leave). Returns its position.
     pub fn inject_raw_event(&self, payload: &[u8]) -> u64 {
