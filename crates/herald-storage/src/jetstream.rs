@@ -143,15 +143,20 @@ impl JetStreamLog {
         Ok(())
     }
 
-    /// Events committed from now on, as they arrive (the live tail of a cluster node).
-    pub fn follow(&self) -> Result<futures_util::stream::BoxStream<'static, Result<(u64, Event)>>> {
+    /// Events from log position `from` on, as they arrive (the live tail of a cluster node).
+    pub fn follow(
+        &self,
+        from: u64,
+    ) -> Result<futures_util::stream::BoxStream<'static, Result<(u64, Event)>>> {
         let stream = self.stream.clone();
         let inbox = self.client.new_inbox();
         let messages = self.handle.block_on(async move {
             let consumer = stream
                 .create_consumer(jetstream::consumer::push::OrderedConfig {
                     deliver_subject: inbox,
-                    deliver_policy: jetstream::consumer::DeliverPolicy::New,
+                    deliver_policy: jetstream::consumer::DeliverPolicy::ByStartSequence {
+                        start_sequence: from.max(1),
+                    },
                     ..Default::default()
                 })
                 .await

@@ -26,9 +26,10 @@ pub struct TailQuery {
     pub event: Option<String>,
 }
 
-/// A live stream of committed events (`text/event-stream`). Each SSE `event` message carries
-/// the stored Segment message plus `seq`; a `lagged` message says how many events a slow
-/// reader missed.
+/// A live stream of committed events (`text/event-stream`). It opens with a `ready` message
+/// (`{"after": <log head>}`): every event committed after that position follows. Each SSE
+/// `event` message carries the stored Segment message plus `seq`; a `lagged` message says how
+/// many events a slow reader missed.
 #[utoipa::path(get, path = "/api/v1/tail", tag = "operations", params(TailQuery),
     responses((status = 200, content_type = "text/event-stream", description = "Server-Sent Events")),
     security(("admin_key" = [])))]
@@ -40,6 +41,20 @@ pub async fn tail(
     let mut shutdown = state.shutdown.clone();
     let (tx, rx) = mpsc::channel(256);
     tokio::spawn(async move {
+        // Every event after the head as it is now reaches this subscriber (a cluster node's
+        // follower starts there); `ready` says so, so a client can start sending.
+        let store = state.store.clone();
+        let head = match tokio::task::spawn_blocking(move || store.head()).await {
+            Ok(Ok(head)) => head,
+            _ => return,
+        };
+        state.tail.request_from(head + 1);
+        let ready = SseEvent::default()
+            .event("ready")
+            .data(format!("{{\"after\":{head}}}"));
+        if tx.send(Ok(ready)).await.is_err() {
+            return;
+        }
         loop {
             let next = tokio::select! {
                 _ = shutdown.wait_for(|stopping| *stopping) => break,
