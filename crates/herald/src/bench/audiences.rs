@@ -87,6 +87,28 @@ fn history_batch(profiles: std::ops::Range<usize>, per_profile: usize) -> Vec<Va
     out
 }
 
+/// How long any wait of the benchmark may take before it fails (so a stuck server fails a CI
+/// smoke run instead of hanging it).
+const WAIT_LIMIT: Duration = Duration::from_secs(900);
+
+/// The members the `backfilled` audience (`performed "Viewed 3" >= 1 in last 30 days where
+/// price > 50`) must have, counted naively over the generated history itself. (Each profile's
+/// history holds at most one `Viewed 3` per ten events, so the rule asks for one.)
+fn expected_backfilled(profiles: usize, per_profile: usize) -> u64 {
+    let since = chrono::Utc::now() - chrono::Duration::days(30);
+    let mut counts = std::collections::HashMap::<String, usize>::new();
+    for e in history_batch(0..profiles, per_profile) {
+        let recent = e["timestamp"]
+            .as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .is_some_and(|t| t > since);
+        if e["event"] == "Viewed 3" && e["properties"]["price"].as_f64() > Some(50.0) && recent {
+            *counts.entry(e["userId"].to_string()).or_default() += 1;
+        }
+    }
+    counts.values().filter(|&&n| n >= 1).count() as u64
+}
+
 /// An embedded server on a fresh data directory, and a client of it.
 fn start(dir: &Path, http: &reqwest::Client) -> anyhow::Result<(ServerProcess, Client)> {
     let server = ServerProcess::start(dir, WRITE_KEY, ADMIN_KEY, &["--durability", "normal"])?;
@@ -189,21 +211,36 @@ impl Client {
         Ok(started.elapsed())
     }
 
-    /// Wait until the audience's members are complete (its backfill finished).
-    async fn wait_ready(&self, audience: &str) -> anyhow::Result<()> {
+    /// Wait until the audience's members are complete (its backfill finished); returns its
+    /// size.
+    async fn wait_ready(&self, audience: &str) -> anyhow::Result<u64> {
+        let deadline = Instant::now() + WAIT_LIMIT;
         loop {
-            if self.get(&format!("/api/v1/audiences/{audience}")).await?["ready"] == true {
-                return Ok(());
+            let view = self.get(&format!("/api/v1/audiences/{audience}")).await?;
+            if view["ready"] == true {
+                return view["size"]
+                    .as_u64()
+                    .ok_or_else(|| anyhow::anyhow!("no size: {view}"));
             }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "audience {audience} not ready after {WAIT_LIMIT:?}: {view}"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
     async fn wait_processed(&self) -> anyhow::Result<()> {
+        let deadline = Instant::now() + WAIT_LIMIT;
         loop {
-            if self.get("/api/v1/status").await?["lag"] == 0 {
+            let status = self.get("/api/v1/status").await?;
+            if status["lag"] == 0 {
                 return Ok(());
             }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "processing not caught up after {WAIT_LIMIT:?}: {status}"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -223,7 +260,9 @@ pub async fn run(mut args: AudiencesArgs) -> anyhow::Result<()> {
         args.profiles,
         args.events_per_profile
     );
-    let http = reqwest::Client::builder().build()?;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()?;
 
     // 1. The history with no audience: the baseline.
     let plain = if args.skip_baseline {
@@ -317,10 +356,24 @@ pub async fn run(mut args: AudiencesArgs) -> anyhow::Result<()> {
     // history from the log.
     let started = Instant::now();
     client
-        .post("/api/v1/audiences", &json!({"id": "backfilled", "rule": r#"performed "Viewed 3" >= 2 in last 30 days where price > 50"#}))
+        .post("/api/v1/audiences", &json!({"id": "backfilled", "rule": r#"performed "Viewed 3" >= 1 in last 30 days where price > 50"#}))
         .await?;
-    client.wait_ready("backfilled").await?;
+    let size = client.wait_ready("backfilled").await?;
     let backfill = started.elapsed();
+    // The backfill's result against the history read directly (a history kept from an earlier
+    // run has moved in time since, so only one loaded now is checked).
+    if args.history_dir.is_none() {
+        let expected = expected_backfilled(args.profiles, args.events_per_profile);
+        anyhow::ensure!(
+            expected > 0,
+            "the history puts nobody in the backfilled audience"
+        );
+        anyhow::ensure!(
+            size == expected,
+            "the backfilled audience has {size} members; the history read directly gives {expected}"
+        );
+        println!("backfilled audience: {size} members (= the history read directly)");
+    }
 
     let mut latencies = Vec::with_capacity(args.probes);
     for i in 0..args.probes {
