@@ -75,17 +75,52 @@ pub fn test_time(test: &Test, t: i64, now: i64) -> (bool, Option<i64>) {
 
 fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Number(x), Value::Number(y)) => compare_numbers(x, y) == Some(Ordering::Equal),
         _ => a == b,
     }
 }
 
 fn order(a: Option<&Value>, b: &Value) -> Option<Ordering> {
     match (a?, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64()?.partial_cmp(&y.as_f64()?),
+        (Value::Number(x), Value::Number(y)) => compare_numbers(x, y),
         (Value::String(x), Value::String(y)) => Some(x.as_str().cmp(y.as_str())),
         _ => None,
     }
+}
+
+/// Numbers compare by their exact values: two integers as integers (64-bit ids past 2^53 are
+/// not equal because their nearest doubles are), an integer and a fraction exactly too.
+fn compare_numbers(x: &serde_json::Number, y: &serde_json::Number) -> Option<Ordering> {
+    let int = |n: &serde_json::Number| {
+        n.as_i64()
+            .map(i128::from)
+            .or_else(|| n.as_u64().map(i128::from))
+    };
+    match (int(x), int(y)) {
+        (Some(a), Some(b)) => Some(a.cmp(&b)),
+        (Some(a), None) => compare_int_float(a, y.as_f64()?),
+        (None, Some(b)) => compare_int_float(b, x.as_f64()?).map(Ordering::reverse),
+        (None, None) => x.as_f64()?.partial_cmp(&y.as_f64()?),
+    }
+}
+
+fn compare_int_float(a: i128, f: f64) -> Option<Ordering> {
+    if f.is_nan() {
+        return None;
+    }
+    // Every i64 and u64 lies strictly inside ±2^127.
+    if f >= 2f64.powi(127) {
+        return Some(Ordering::Less);
+    }
+    if f < -(2f64.powi(127)) {
+        return Some(Ordering::Greater);
+    }
+    let whole = f.floor();
+    Some(a.cmp(&(whole as i128)).then(if f > whole {
+        Ordering::Less
+    } else {
+        Ordering::Equal
+    }))
 }
 
 /// A number as JSON: integral values that fit exactly are written as integers.

@@ -165,8 +165,14 @@ pub fn resolve(event: &Event, view: &IdentityView, rules: &IdentityRules) -> Opt
             })
             .map(|(p, via)| (*p, *via)),
     };
+    // The profile is held with the event's most trusted identifier from the start: every
+    // further link is tried against both, so none can make that identifier exceed a limit.
     let (mut target, mut held, mut anchor_id) = match start {
-        Some((p, via)) => (Some(p.clone()), identity_of(p).identifiers, via.clone()),
+        Some((p, via)) => {
+            let mut held = identity_of(p).identifiers;
+            held.insert(first.clone());
+            (Some(p.clone()), held, via.clone())
+        }
         None => (None, first_single, first.clone()),
     };
 

@@ -73,6 +73,30 @@ fn shared_device_does_not_fuse_two_users() {
     assert_eq!(w.store.refusals.len(), 1);
 }
 
+/// Found by the documented-model oracle (`tests/oracle.rs`): when the most trusted identifier
+/// is new and joins an existing profile, that profile must be held *with* it while the other
+/// links are tried, or a second profile can merge in past the limit the new identifier is
+/// then refused by: the alias for `u3` landed on `u1`'s profile, and `u3` on none.
+#[test]
+fn a_new_most_trusted_identifier_counts_against_the_limits_of_later_links() {
+    let mut w = World::new();
+    w.send(json!({"type":"page","anonymousId":"a3"}));
+    w.send(json!({"type":"identify","userId":"u1","anonymousId":"a2"}));
+    let applied =
+        w.send(json!({"type":"alias","userId":"u3","anonymousId":"a2","previousId":"a3"}));
+    let u3 = w
+        .owner("user_id:u3")
+        .expect("the alias's userId is on a profile");
+    assert_eq!(w.owner("anonymous_id:a3"), Some(u3.clone()));
+    assert!(
+        matches!(applied, Applied::Attributed { ref profile, ref merges, .. } if *profile == u3 && merges.is_empty())
+    );
+    // a2 stays with u1 (the link would put two user ids on one profile).
+    let u1 = w.owner("user_id:u1").unwrap();
+    assert_ne!(u1, u3);
+    assert_eq!(w.owner("anonymous_id:a2"), Some(u1));
+}
+
 #[test]
 fn alias_merges_anonymous_history_into_the_user() {
     let mut w = World::new();
