@@ -362,17 +362,14 @@ fn tests_of_one_value() {
     });
 }
 
-/// "more than 14 days ago" at exactly 14 days. The docs only say "more than"; read literally
-/// (and like "in the last N days", which is strict: "after now − N"), a value exactly 14 days
-/// old is not *more than* 14 days ago. The code (`Test::MoreThanAgo`: "at least this long
-/// ago") says it is.
+/// "more than 14 days ago" at exactly 14 days: docs/audiences.md says the two relative tests
+/// are complements, "more than" holding from the instant the span has passed and "less than"
+/// until then, so a date exactly 14 days old is more than, and not less than, 14 days ago.
 #[test]
-#[ignore = "docs/code disagree on the boundary of `more than … ago` (see report in issue 20)"]
-fn more_than_ago_is_strict_at_the_boundary() {
-    assert!(!trait_rule_holds(
-        &json!({"d": "2026-02-15"}),
-        "trait d more than 14 days ago"
-    ));
+fn relative_tests_are_complements_at_the_boundary() {
+    let exactly = json!({"d": "2026-02-15"});
+    assert!(trait_rule_holds(&exactly, "trait d more than 14 days ago"));
+    assert!(!trait_rule_holds(&exactly, "trait d less than 14 days ago"));
 }
 
 #[test]
