@@ -68,7 +68,7 @@ pub async fn readyz(
             "{quarantined} event(s) quarantined: see /api/v1/quarantine"
         ));
     }
-    let now = chrono::Utc::now().timestamp_millis();
+    let now = herald_storage::clock::now_ms();
     if let Some(since) = state.processor.failing_since_ms() {
         if now - since >= STUCK_AFTER_MS {
             problems.push(format!(

@@ -345,7 +345,7 @@ mod tests {
     use super::*;
 
     fn define(store: &dyn Store, id: &str, rule: &str) {
-        let now = chrono::Utc::now();
+        let now = herald_storage::clock::now();
         store
             .change_definitions(&mut |d| {
                 let record = AudienceRecord {

@@ -120,6 +120,9 @@ impl PartitionWorker {
             let pokes = self.notifier.pokes();
             let seen_head = self.notifier.head();
             if balanced.is_none_or(|at| at.elapsed() >= self.config.lease_retry) {
+                // Counted so that takeover bounds are checked in rounds, not in seconds a
+                // loaded machine may stretch.
+                metrics::counter!("herald_partition_balancing_rounds_total").increment(1);
                 match parts.balance_partitions() {
                     Ok(now_owned) => {
                         owned = now_owned;

@@ -333,9 +333,13 @@ const SEQUENCER_HOLD: Duration = Duration::from_secs(5);
 /// How late a durable audience timer may fire at most while the processor is idle.
 const TIMER_RESOLUTION: Duration = Duration::from_secs(1);
 
-pub(crate) fn now_ms() -> i64 {
+/// The wall clock (Unix ms), for what nodes coordinate by: the sequencer hold. Everything
+/// else reads the node's clock ([`herald_storage::clock`]).
+fn wall_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
+
+pub(crate) use herald_storage::clock::now_ms;
 
 pub(crate) const RETRY_AFTER_ERROR: Duration = Duration::from_millis(500);
 
@@ -475,6 +479,11 @@ impl Processor {
             let seen_head = self.notifier.head();
             let mut worked = false;
             let mut backpressure = false;
+            if !leader {
+                // Counted so that takeover bounds are checked in attempts, not in seconds a
+                // loaded machine may stretch.
+                metrics::counter!("herald_lease_attempts_total").increment(1);
+            }
             match self.store.hold_processing_lease() {
                 Ok(true) if leader => {}
                 Ok(true) => match self.take_over_sequencing(parts) {
@@ -570,7 +579,7 @@ impl Processor {
         cursor: u64,
     ) -> Result<Sequenced, StorageError> {
         // An unmerge or a deletion is waiting for the partitions to drain.
-        if parts.sequencer_held_until()? > now_ms() {
+        if parts.sequencer_held_until()? > wall_ms() {
             return Ok(Sequenced::Nothing);
         }
         let routed: u64 = parts.backlog()?.iter().map(|(_, n)| n).sum();
@@ -677,7 +686,7 @@ impl Processor {
             return;
         }
         let result = parts
-            .hold_sequencer(Some(now_ms() + SEQUENCER_HOLD.as_millis() as i64))
+            .hold_sequencer(Some(wall_ms() + SEQUENCER_HOLD.as_millis() as i64))
             .and_then(|()| parts.pending());
         match result {
             Ok(false) => {

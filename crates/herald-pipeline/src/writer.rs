@@ -242,7 +242,7 @@ mod tests {
         let event = Incoming {
             message_id: "m".into(),
             event_type: EventType::Track,
-            received_at: chrono::Utc::now(),
+            received_at: herald_storage::clock::now(),
             json: r#"{"type":"track","event":"E","userId":"u","messageId":"m"}"#.into(),
         };
         match ingest.submit(vec![event]).await {

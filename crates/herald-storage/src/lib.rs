@@ -6,6 +6,7 @@
 //! admin API) and [`KeyStore`] (API keys). Every backend implements all four and passes the
 //! same conformance suite (`src/conformance.rs`).
 
+pub mod clock;
 pub mod cluster;
 #[cfg(test)]
 mod conformance;
@@ -834,9 +835,9 @@ pub trait KeyStore: Send + Sync {
 pub trait Store: EventLog + ProjectionBackend + Queries + KeyStore + Audiences {}
 impl<T: EventLog + ProjectionBackend + Queries + KeyStore + Audiences> Store for T {}
 
-/// The wall clock in Unix milliseconds, for the times admin records carry.
+/// The node's clock in Unix milliseconds, for the times admin records carry.
 pub(crate) fn now_ms() -> i64 {
-    Utc::now().timestamp_millis()
+    clock::now_ms()
 }
 
 pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {

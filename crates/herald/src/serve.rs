@@ -74,6 +74,10 @@ pub struct ServeArgs {
     #[arg(long, env = "HERALD_PARTITIONS", default_value_t = herald_storage::cluster::DEFAULT_PARTITIONS,
           value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub partitions: u32,
+    /// Tests only: serve `POST /api/v1/test/clock`, which moves this node's clock forward
+    /// (audience windows and timers), so tests of time need not sleep.
+    #[arg(long, env = "HERALD_TEST_CLOCK", hide = true)]
+    pub test_clock: bool,
 }
 
 /// Where state lives, from the flags.
@@ -303,7 +307,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     println!("listening on {url}");
     tracing::info!(%url, backend = %banner, "herald started");
 
-    let app = herald_api::router(state);
+    let app = if args.test_clock {
+        tracing::warn!(
+            "--test-clock: this node's clock can be moved forward over the API (tests only)"
+        );
+        herald_api::router(state.clone()).merge(herald_api::admin::clock::routes(state))
+    } else {
+        herald_api::router(state)
+    };
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
@@ -374,28 +385,42 @@ async fn follow<T: Send + 'static>(
     }
 }
 
-/// Feed the live tail from the stream while someone watches it.
+/// Feed the live tail from the stream while someone watches it, from where the first of its
+/// subscribers asked (the head when it subscribed, so nothing committed since is missed).
 async fn follow_stream(cluster: Arc<ClusterStore>, tail: Tail) {
     loop {
-        while !tail.is_watched() {
-            tokio::time::sleep(Duration::from_millis(200)).await;
+        let from = loop {
+            if let Some(from) = tail.take_request() {
+                break from;
+            }
+            tail.requested().await;
+        };
+        if !tail.is_watched() {
+            continue;
         }
         let c = cluster.clone();
-        let feed = match tokio::task::spawn_blocking(move || c.log.follow()).await {
+        let feed = match tokio::task::spawn_blocking(move || c.log.follow(from)).await {
             Ok(Ok(feed)) => feed,
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "cannot follow the stream for the live tail");
+                tail.request_from(from);
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
             }
             Err(_) => return,
         };
         let mut feed = feed.take_while(|_| std::future::ready(tail.is_watched()));
+        let mut next = from;
         while let Some(item) = feed.next().await {
             match item {
-                Ok((seq, event)) => tail.publish(seq, Arc::new(event)),
+                Ok((seq, event)) => {
+                    next = seq + 1;
+                    tail.publish(seq, Arc::new(event));
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "live tail feed failed");
+                    // Go on from where this feed stopped, for the subscribers still there.
+                    tail.request_from(next);
                     break;
                 }
             }

@@ -4,6 +4,7 @@
 mod common;
 
 use std::io::Write;
+use std::time::Duration;
 
 use base64_encode::b64;
 use common::*;
@@ -466,7 +467,29 @@ fn overload_is_answered_with_429_and_retry_after_never_dropped() {
     let s = Server::start_with(&["--ingest-queue", "1"]);
     let acked = std::sync::Mutex::new(Vec::new());
     let refused = std::sync::atomic::AtomicUsize::new(0);
+    // Embedded, the test holds the log's write lock until the first refusal, so the commit in
+    // progress cannot finish and the queue fills however fast the machine is. (A cluster's log
+    // cannot be held from here; there the clients' concurrency alone fills the queue.)
+    let held = (!cluster_backend()).then(|| {
+        let log = rusqlite::Connection::open(s.dir.join("log.db")).unwrap();
+        log.execute_batch("BEGIN IMMEDIATE").unwrap();
+        log
+    });
     std::thread::scope(|scope| {
+        if let Some(log) = held {
+            let refused = &refused;
+            scope.spawn(move || {
+                let deadline = std::time::Instant::now() + Duration::from_secs(60);
+                while refused.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+                    assert!(
+                        std::time::Instant::now() < deadline,
+                        "no 429 while the log was held"
+                    );
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                log.execute_batch("ROLLBACK").unwrap();
+            });
+        }
         for t in 0..16 {
             let (s, acked, refused) = (&s, &acked, &refused);
             scope.spawn(move || {

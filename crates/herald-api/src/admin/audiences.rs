@@ -229,7 +229,7 @@ pub async fn create_audience(
         ));
     }
     let rule = rule_of(&input.rule)?;
-    let now = Utc::now();
+    let now = herald_storage::clock::now();
     let record = AudienceRecord {
         name: input.name.unwrap_or_else(|| id.clone()),
         description: input.description,
@@ -293,7 +293,7 @@ pub async fn edit_audience(
         if input.description.is_some() {
             record.description = input.description.clone();
         }
-        record.updated_at = Utc::now();
+        record.updated_at = herald_storage::clock::now();
         Ok(record.clone())
     })
     .await?;
@@ -477,15 +477,15 @@ pub async fn preview_audience(
                 name: String::new(),
                 description: None,
                 rule: to_json(&rule),
-                created_at: Utc::now(),
-                updated_at: Utc::now(),
+                created_at: herald_storage::clock::now(),
+                updated_at: herald_storage::clock::now(),
             },
         );
         let catalog = match catalog_of(&definitions) {
             Ok(c) => c,
             Err(e) => return Ok(Err(ApiError::Conflict("invalid_definitions", e))),
         };
-        let now = Utc::now().timestamp_millis();
+        let now = herald_storage::clock::now_ms();
         let (total, profiles) = herald_storage::sample_profiles(s, sample_size, seed)?;
         let (mut sampled, mut matched) = (0u64, 0u64);
         let mut members = Vec::new();
@@ -797,7 +797,7 @@ pub async fn profile_audiences(
         let Some(record) = s.profile(&profile)? else {
             return Ok(None);
         };
-        let now = Utc::now().timestamp_millis();
+        let now = herald_storage::clock::now_ms();
         let facts = if stored.built_for == catalog.fingerprint() {
             stored.facts.clone()
         } else {
@@ -995,7 +995,7 @@ pub async fn put_computed(
         object.insert("name".into(), Value::String(name.clone()));
     }
     let definition = computed_to_json(&computed_from_json(&body).map_err(ApiError::InvalidRule)?);
-    let now = Utc::now();
+    let now = herald_storage::clock::now();
     let stored = change(&state, move |d| {
         let created_at = d.computed.get(&name).map_or(now, |c| c.created_at);
         let stored = ComputedRecord {

@@ -1,6 +1,7 @@
 //! The admin REST API under `/api/v1`, authenticated with an admin key as Bearer token.
 
 pub mod audiences;
+pub mod clock;
 pub mod profiles;
 pub mod quarantine;
 pub mod suppressions;
@@ -486,9 +487,11 @@ pub async fn create_key(
     }
     let secret = crate::keys::generate(kind);
     let (s2, name) = (secret.clone(), req.name.clone());
-    let key = blocking(&state, move |s| s.insert_key(kind, &name, &s2, Utc::now()))
-        .await?
-        .ok_or_else(|| ApiError::Internal("generated key collided".into()))?;
+    let key = blocking(&state, move |s| {
+        s.insert_key(kind, &name, &s2, herald_storage::clock::now())
+    })
+    .await?
+    .ok_or_else(|| ApiError::Internal("generated key collided".into()))?;
     state.keys.clear();
     Ok((
         StatusCode::CREATED,
@@ -507,7 +510,11 @@ pub async fn revoke_key(
     Path(key_id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = key_id.clone();
-    if blocking(&state, move |s| s.revoke_key(&id, Utc::now())).await? {
+    if blocking(&state, move |s| {
+        s.revoke_key(&id, herald_storage::clock::now())
+    })
+    .await?
+    {
         state.keys.clear();
         Ok(StatusCode::NO_CONTENT)
     } else {

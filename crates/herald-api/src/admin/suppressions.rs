@@ -78,7 +78,7 @@ pub async fn lift_suppression(
 ) -> Result<Json<SuppressionView>, ApiError> {
     // Normalised as ingest stores it: `email:ANA@Example.com` lifts `email:ana@example.com`.
     let id = super::lookup_identifier(&state, &raw)?;
-    let at_ms = Utc::now().timestamp_millis();
+    let at_ms = herald_storage::clock::now_ms();
     let lifted = blocking(&state, move |s| {
         let mut lifted = None;
         s.in_transaction(&mut |txn| {

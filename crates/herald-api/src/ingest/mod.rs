@@ -159,7 +159,7 @@ async fn ingest_inner(
         Endpoint::Batch(_) => MAX_BATCH_BYTES,
     };
     let bytes = body::read(headers, body, limit).await?;
-    let received_at = Utc::now();
+    let received_at = herald_storage::clock::now();
 
     // Without a key in the headers, the key is read from the body as soon as it parses, and
     // checked before the events are validated: an unauthenticated caller learns nothing else.

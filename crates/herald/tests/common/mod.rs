@@ -260,6 +260,17 @@ impl Server {
             .unwrap()
     }
 
+    /// Move the server's clock forward (it must run with `--test-clock`); returns its new now
+    /// in Unix ms.
+    pub fn advance_clock(&self, by: Duration) -> i64 {
+        let r = self.admin_post(
+            "/api/v1/test/clock",
+            &json!({"advance_ms": by.as_millis() as i64}),
+        );
+        assert_eq!(r.status(), 200, "advancing the clock needs --test-clock");
+        r.json::<Value>().unwrap()["now_ms"].as_i64().unwrap()
+    }
+
     pub fn status(&self) -> Value {
         self.admin_json("/api/v1/status")
     }
