@@ -4,6 +4,7 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -153,4 +154,70 @@ fn sigterm_drains_in_flight_requests() {
         acked.iter().all(|id| stored.get(id) == Some(&1)),
         "every acknowledged event stored exactly once"
     );
+}
+
+/// `--durability full` flushes the log to disk on every commit; `normal` does not (it survives
+/// a crash of Herald, not of the machine). `kill -9` cannot tell the two apart (the page cache
+/// survives it), so this counts the syncs of the log's write-ahead file with strace attached to
+/// the running server: requests sent one after another are one commit each.
+#[test]
+fn durability_modes_sync_the_log_as_documented() {
+    if cluster_backend() {
+        println!("embedded only: a cluster's log is JetStream's, which syncs by its own settings");
+        return;
+    }
+    const REQUESTS: usize = 20;
+    for (mode, at_least, at_most) in [("full", REQUESTS, usize::MAX), ("normal", 0, 1)] {
+        let s = Server::start_with(&["--durability", mode]);
+        assert_eq!(
+            s.post("/v1/track", &json!({"userId": "u", "event": "Warm"}))
+                .status(),
+            200
+        );
+        let syncs = log_syncs_during(&s, || {
+            for i in 0..REQUESTS {
+                let body = json!({"userId": "u", "event": "E", "messageId": format!("{mode}-{i}")});
+                assert_eq!(s.post("/v1/track", &body).status(), 200);
+            }
+        });
+        println!("--durability {mode}: {syncs} syncs of the log for {REQUESTS} commits");
+        assert!(
+            (at_least..=at_most).contains(&syncs),
+            "--durability {mode}: {syncs} syncs of log.db-wal for {REQUESTS} commits"
+        );
+    }
+}
+
+/// How many times the server synced `log.db-wal` (fsync or fdatasync) while `work` ran.
+fn log_syncs_during(s: &Server, work: impl FnOnce()) -> usize {
+    let pid = s.pid();
+    let trace = tempfile::NamedTempFile::new().unwrap();
+    let mut strace = std::process::Command::new("strace")
+        .args(["-f", "-y", "-e", "trace=fsync,fdatasync", "-o"])
+        .arg(trace.path())
+        .args(["-p", &pid.to_string()])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("strace (Debian package strace) is needed for this test");
+    // strace says "Process N attached with M threads" once it traces them all.
+    let mut stderr = BufReader::new(strace.stderr.take().unwrap()).lines();
+    loop {
+        let line = stderr.next().expect("strace ended").unwrap();
+        assert!(!line.contains("Operation not permitted"), "{line}");
+        if line.contains("attached") {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in stderr {});
+    work();
+    std::process::Command::new("kill")
+        .args(["-INT", &strace.id().to_string()])
+        .status()
+        .unwrap();
+    strace.wait().unwrap();
+    std::fs::read_to_string(trace.path())
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("sync(") && l.contains("log.db-wal"))
+        .count()
 }
