@@ -104,6 +104,11 @@ fn valid_authority(authority: &str) -> Result<(), String> {
     if authority.contains('@') {
         return Err("user info is not allowed in the host".into());
     }
+    if let Some((_, port)) = authority.rsplit_once(':') {
+        if !authority.ends_with(']') && port.parse::<u16>().is_err() {
+            return Err(format!("{authority:?} has an invalid port"));
+        }
+    }
     match axum::http::uri::Authority::from_str(authority) {
         Ok(a) if a.as_str() == authority => Ok(()),
         _ => Err(format!("{authority:?} is not a valid host[:port]")),
@@ -321,6 +326,8 @@ mod tests {
         let url: PublicUrl = "https://cdp.example.com/".parse().unwrap();
         assert_eq!(url.to_string(), "https://cdp.example.com");
         assert_eq!(url.api_host(), "cdp.example.com/v1");
+        assert!("http://[::1]:8080".parse::<PublicUrl>().is_ok());
+        assert!("http://[::1]".parse::<PublicUrl>().is_ok());
         let url: PublicUrl = "http://127.0.0.1:8080/herald/".parse().unwrap();
         assert_eq!(url.scheme, "http");
         assert_eq!(url.api_host(), "127.0.0.1:8080/herald/v1");
@@ -332,6 +339,8 @@ mod tests {
             "https://u@host",
             "https://host?x=1",
             "https://host:port",
+            "https://host:",
+            "https://host:99999",
         ] {
             assert!(bad.parse::<PublicUrl>().is_err(), "{bad}");
         }
