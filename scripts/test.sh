@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Herald's whole test suite, from a fresh clone: installs the third-party SDKs the black-box
-# tests drive (Python venv in .venv, npm packages in tests/sdk/node_modules), runs every test
+# tests drive (Python venv in .venv, npm packages in tests/sdk/node_modules, Debian's chromium
+# for the browser SDKs' test), runs every test
 # of the workspace (the storage conformance suite on SQLite and on PostgreSQL + JetStream), the
 # black-box suites again against cluster mode, the API contract (scripts/api-contract.sh: the
 # OpenAPI document validates, and a bounded schemathesis run over the whole API passes), 30 s
@@ -19,6 +20,9 @@ echo "==> installing SDKs for the black-box tests"
 .venv/bin/pip install --quiet --disable-pip-version-check -r tests/sdk/requirements.txt
 # `npm install` honours the lock file; `npm ci` trips over platform-specific optional packages.
 (cd tests/sdk && npm install --no-audit --no-fund --loglevel=error)
+# Headless Chromium for crates/herald/tests/browser.rs (driven by playwright-core, which
+# downloads no browser of its own). CI runs as root; elsewhere, install it once with sudo.
+command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 
@@ -27,7 +31,7 @@ cargo nextest run --workspace --no-fail-fast
 
 echo "==> black-box suites against cluster mode (PostgreSQL + JetStream)"
 HERALD_TEST_BACKEND=cluster cargo nextest run -p herald --no-fail-fast \
-    --test ingest_api --test admin_api --test durability --test sdks --test audiences --test cli
+    --test ingest_api --test admin_api --test durability --test sdks --test browser --test audiences --test cli
 
 echo "==> the API contract (OpenAPI validation, schemathesis)"
 scripts/api-contract.sh

@@ -1,10 +1,12 @@
-//! Herald's HTTP surfaces: the Segment Tracking API (`/v1/*`), the admin API (`/api/v1/*`),
+//! Herald's HTTP surfaces: the Segment Tracking API (`/v1/*`), what browser SDKs fetch first
+//! (`/v1/projects/{writeKey}/settings`, `/sourceConfig/`), the admin API (`/api/v1/*`),
 //! OpenAPI (`/openapi.json`, `/docs`), health and metrics.
 //!
 //! Handlers validate at the edge, then talk to the pipeline (ingest writer, processor) and to
 //! storage through its ports; they hold no state of their own.
 
 pub mod admin;
+pub mod browser;
 pub mod error;
 pub mod extract;
 pub mod ingest;
@@ -14,7 +16,6 @@ pub mod ops;
 
 use std::any::Any;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -26,7 +27,6 @@ use herald_storage::Store;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::sync::watch;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::cors::CorsLayer;
 use tower_http::trace::TraceLayer;
 
 /// What every handler can reach.
@@ -41,17 +41,22 @@ pub struct AppState {
     pub keys: Arc<keys::KeyCache>,
     /// Becomes `true` when shutdown starts; long-lived responses (the SSE tail) end then.
     pub shutdown: watch::Receiver<bool>,
+    /// Where browsers reach this server (`--public-url`), for the settings documents browser
+    /// SDKs fetch; `None`: taken from each request's `Host` / `X-Forwarded-*` headers.
+    pub public_url: Option<browser::PublicUrl>,
 }
 
 pub fn router(state: AppState) -> Router {
-    // Browser SDKs post from other origins; ingest is authenticated by write key, not cookies.
-    let cors = CorsLayer::very_permissive().max_age(Duration::from_secs(86_400));
     let routes = Router::new()
-        .merge(ingest::routes().layer(cors))
+        .merge(ingest::routes())
+        .merge(browser::routes())
         .merge(admin::routes(state.clone()))
         .merge(ops::routes())
         .merge(openapi::routes());
+    // Browser SDKs call the public paths from other origins (authenticated by write key, not
+    // cookies): CORS on every answer there, fallbacks and preflights included.
     answer_every_request(routes)
+        .layer(axum::middleware::from_fn(browser::public_cors))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -11,7 +11,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::{admin, error, ingest, ops, AppState};
+use crate::{admin, browser, error, ingest, ops, AppState};
 
 struct Security;
 
@@ -58,6 +58,7 @@ impl Modify for IngestPaths {
             ("/v1/identify", "/v1/g", "group_short"),
             ("/v1/identify", "/v1/a", "alias_short"),
             ("/v1/batch", "/v1/b", "batch_short"),
+            ("/v1/batch", "/beacon/v1/batch", "batch_beacon"),
             ("/v1/batch", "/v1/import", "import"),
         ];
         for (from, to, operation_id) in copies {
@@ -174,6 +175,7 @@ pub(crate) fn one_of_strings(values: &[&str]) -> ObjectBuilder {
     info(title = "Herald API", description = "Segment-compatible ingest, identity resolution, profiles, live audiences and computed traits."),
     paths(
         ingest::identify_doc, ingest::batch_doc,
+        browser::segment_settings, browser::rudder_source_config,
         admin::profiles::list_profiles, admin::get_profile, admin::delete_profile, admin::get_timeline, admin::get_identity,
         admin::get_merge, admin::undo_merge, admin::list_keys, admin::create_key, admin::revoke_key,
         admin::status, admin::tail::tail,
@@ -194,6 +196,7 @@ pub(crate) fn one_of_strings(values: &[&str]) -> ObjectBuilder {
     modifiers(&Security, &IngestPaths, &CommonErrors),
     tags(
         (name = "ingest", description = "Segment Tracking API"),
+        (name = "browser", description = "What browser SDKs fetch before sending: Segment analytics.js settings, RudderStack source config"),
         (name = "profiles", description = "Profiles and their timelines"),
         (name = "identity", description = "Identity graph, merges and unmerges"),
         (name = "keys", description = "API keys"),

@@ -78,6 +78,11 @@ pub struct ServeArgs {
     /// (audience windows and timers), so tests of time need not sleep.
     #[arg(long, env = "HERALD_TEST_CLOCK", hide = true)]
     pub test_clock: bool,
+    /// The URL browsers reach this server at (`https://cdp.example.com`, optionally with a
+    /// path prefix), written into the settings browser SDKs fetch (docs/browser.md). Without
+    /// it, each request's `X-Forwarded-Proto` and `X-Forwarded-Host` or `Host` are used.
+    #[arg(long, env = "HERALD_PUBLIC_URL")]
+    pub public_url: Option<herald_api::browser::PublicUrl>,
 }
 
 /// Where state lives, from the flags.
@@ -291,6 +296,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         notifier,
         metrics,
         shutdown: shutdown_rx,
+        public_url: args.public_url.clone(),
     };
 
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -299,6 +305,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let url = format!("http://{}", listener.local_addr()?);
     println!("Herald {} — {banner}", env!("CARGO_PKG_VERSION"));
     println!("  Segment ingest: {url}/v1/batch (and /v1/identify, /v1/track, ...)");
+    println!(
+        "  Browser SDKs:   cdnURL / configUrl / dataPlaneUrl {} (docs/browser.md)",
+        args.public_url
+            .as_ref()
+            .map_or_else(|| url.clone(), |u| u.to_string())
+    );
     println!("  Admin API:      {url}/api/v1   docs: {url}/docs   OpenAPI: {url}/openapi.json");
     println!("  Metrics:        {url}/metrics   health: {url}/healthz");
     for line in key_lines {

@@ -1,17 +1,18 @@
 //! The Segment HTTP Tracking API: `/v1/identify|track|page|screen|group|alias|batch|import` and
-//! the browser short forms `/v1/i|t|p|s|g|a|b`.
+//! the browser short forms `/v1/i|t|p|s|g|a|b`, and RudderStack's beacon batches
+//! (`/beacon/v1/batch?writeKey=...`, sent with `navigator.sendBeacon`).
 //!
 //! A request is all or nothing: if any event of a batch is invalid, the response is a 400
 //! (`invalid_events`) that lists every bad event by index with its own code, and nothing of the
 //! batch is stored. A bad single-event call gets a 400 with the event's code directly. The 200 is sent only once
 //! the events are durably committed to the log.
 
-mod auth;
+pub(crate) mod auth;
 mod body;
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Uri};
 use axum::routing::post;
 use axum::{Json, Router};
 use chrono::Utc;
@@ -49,10 +50,12 @@ enum Endpoint {
 
 pub fn routes() -> Router<AppState> {
     let single = |t: EventType| {
-        post(move |s: State<AppState>, h: HeaderMap, b: Body| ingest(s, h, b, Endpoint::Single(t)))
+        post(move |s: State<AppState>, u: Uri, h: HeaderMap, b: Body| {
+            ingest(s, u, h, b, Endpoint::Single(t))
+        })
     };
-    let batch = post(|s: State<AppState>, h: HeaderMap, b: Body| {
-        ingest(s, h, b, Endpoint::Batch(TimeMode::Live))
+    let batch = post(|s: State<AppState>, u: Uri, h: HeaderMap, b: Body| {
+        ingest(s, u, h, b, Endpoint::Batch(TimeMode::Live))
     });
     let mut router = Router::new();
     for (long, short, t) in [
@@ -69,13 +72,23 @@ pub fn routes() -> Router<AppState> {
     }
     router
         .route("/v1/batch", batch.clone())
-        .route("/v1/b", batch)
+        .route("/v1/b", batch.clone())
+        // RudderStack's JS SDK with `useBeacon`: `sendBeacon` can set no header, so the key
+        // is in the query string.
+        .route("/beacon/v1/batch", batch)
         .route(
             "/v1/import",
-            post(|s: State<AppState>, h: HeaderMap, b: Body| {
-                ingest(s, h, b, Endpoint::Batch(TimeMode::Import))
+            post(|s: State<AppState>, u: Uri, h: HeaderMap, b: Body| {
+                ingest(s, u, h, b, Endpoint::Batch(TimeMode::Import))
             }),
         )
+}
+
+/// The `writeKey` query parameter (RudderStack's beacons put the key there).
+#[derive(Deserialize)]
+struct KeyQuery {
+    #[serde(rename = "writeKey")]
+    write_key: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -93,7 +106,7 @@ struct BatchBody<'a> {
 /// Send one event (identify; the other single-event calls take the same shape).
 #[utoipa::path(
     post, path = "/v1/identify", tag = "ingest",
-    description = "Segment Tracking API. Also `/v1/track`, `/v1/page`, `/v1/screen`, `/v1/group`, `/v1/alias` and the browser short forms `/v1/i|t|p|s|g|a` (write key in the body as `writeKey`). Authenticate with HTTP Basic (write key as user name), a Bearer token, or `writeKey` in the body. Gzip bodies are accepted. Limit: 32 KB per event.",
+    description = "Segment Tracking API. Also `/v1/track`, `/v1/page`, `/v1/screen`, `/v1/group`, `/v1/alias` and the browser short forms `/v1/i|t|p|s|g|a` (write key in the body as `writeKey`). Authenticate with HTTP Basic (write key as user name), a Bearer token, the `writeKey` query parameter, or `writeKey` in the body. Any `Content-Type` (browsers' beacons send `text/plain`). Gzip bodies are accepted. Limit: 32 KB per event.",
     request_body(content = Object, description = "A Segment message"),
     responses(
         (status = 200, description = "Durably stored", body = Accepted),
@@ -109,7 +122,7 @@ pub async fn identify_doc() {}
 /// Send up to 2,500 events at once.
 #[utoipa::path(
     post, path = "/v1/batch", tag = "ingest",
-    description = "A batch of Segment messages: `{\"batch\": [...], \"sentAt\": ..., \"context\": {...}}`. Also `/v1/b` (browser short form) and `/v1/import` (historical data: timestamps are taken as given, with no clock-skew correction). All or nothing: if any event is invalid the response lists each bad event by index and nothing is stored. Limits: 500 KB per request (decompressed), 2,500 events, 32 KB per event.",
+    description = "A batch of Segment messages: `{\"batch\": [...], \"sentAt\": ..., \"context\": {...}}`. Also `/v1/b` (browser short form), `/beacon/v1/batch` (RudderStack's `sendBeacon` batches, write key as the `writeKey` query parameter) and `/v1/import` (historical data: timestamps are taken as given, with no clock-skew correction). All or nothing: if any event is invalid the response lists each bad event by index and nothing is stored. Limits: 500 KB per request (decompressed), 2,500 events, 32 KB per event.",
     request_body(content = Object, description = "`{\"batch\": [message, ...]}`"),
     responses(
         (status = 200, description = "Durably stored", body = Accepted),
@@ -124,11 +137,12 @@ pub async fn batch_doc() {}
 
 async fn ingest(
     State(state): State<AppState>,
+    uri: Uri,
     headers: HeaderMap,
     body: Body,
     endpoint: Endpoint,
 ) -> Result<Json<Accepted>, ApiError> {
-    let result = ingest_inner(&state, &headers, body, endpoint).await;
+    let result = ingest_inner(&state, &uri, &headers, body, endpoint).await;
     if let Err(e) = &result {
         match e {
             ApiError::InvalidEvents(problems) => {
@@ -146,12 +160,17 @@ async fn ingest(
 
 async fn ingest_inner(
     state: &AppState,
+    uri: &Uri,
     headers: &HeaderMap,
     body: Body,
     endpoint: Endpoint,
 ) -> Result<Json<Accepted>, ApiError> {
-    let header_key = auth::from_headers(headers)?;
-    if let Some(key) = &header_key {
+    // The key from the headers, else from the query string, else (below) from the body.
+    let request_key = match auth::from_headers(headers)? {
+        Some(key) => Some(key),
+        None => query_key(uri)?,
+    };
+    if let Some(key) = &request_key {
         authenticate(state, key).await?;
     }
     let limit = match endpoint {
@@ -172,7 +191,7 @@ async fn ingest_inner(
                 RawMessageError::Json(e) => invalid_json(e),
                 other => ApiError::bad_request(other.code(), other.to_string()),
             })?;
-            if header_key.is_none() {
+            if request_key.is_none() {
                 authenticate_body_key(state, message.value("writeKey")).await?;
             }
             let ctx = ParseContext {
@@ -190,7 +209,7 @@ async fn ingest_inner(
         }
         Endpoint::Batch(time_mode) => {
             let parsed: BatchBody<'_> = serde_json::from_slice(&bytes).map_err(invalid_json)?;
-            if header_key.is_none() {
+            if request_key.is_none() {
                 authenticate_body_key(state, parsed.write_key).await?;
             }
             let raw_events = parsed.batch.ok_or_else(|| {
@@ -289,7 +308,17 @@ async fn authenticate_body_key(state: &AppState, key: Option<Value>) -> Result<(
     }
 }
 
-async fn authenticate(state: &AppState, key: &str) -> Result<(), ApiError> {
+/// The `writeKey` query parameter, if the request has one.
+fn query_key(uri: &Uri) -> Result<Option<String>, ApiError> {
+    if uri.query().is_none_or(|q| !q.contains("writeKey")) {
+        return Ok(None);
+    }
+    let axum::extract::Query(q) = axum::extract::Query::<KeyQuery>::try_from_uri(uri)
+        .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    Ok(q.write_key.filter(|k| !k.is_empty()))
+}
+
+pub(crate) async fn authenticate(state: &AppState, key: &str) -> Result<(), ApiError> {
     if state.keys.check(&state.store, KeyKind::Write, key).await? {
         Ok(())
     } else {
