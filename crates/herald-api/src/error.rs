@@ -35,6 +35,9 @@ pub struct ErrorBody {
     pub location: Option<serde_json::Value>,
 }
 
+/// `Retry-After` of a 507 `storage_full`, in seconds.
+pub const STORAGE_FULL_RETRY_AFTER: &str = "30";
+
 #[derive(Debug)]
 pub enum ApiError {
     /// 400 with a code.
@@ -53,6 +56,9 @@ pub enum ApiError {
     Rejected(StatusCode, &'static str, String),
     Overloaded,
     Unavailable(String),
+    /// 507 `storage_full`: the disk (or PostgreSQL's, or JetStream's) is full; nothing was
+    /// written. Retryable: `Retry-After` says when to try again.
+    StorageFull,
     Internal(String),
     /// 500 `internal_panic`: a handler panicked (already logged where it was caught).
     Panicked,
@@ -76,6 +82,7 @@ impl ApiError {
             ApiError::Rejected(status, ..) => *status,
             ApiError::Overloaded => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Internal(_) | ApiError::Panicked => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -93,6 +100,7 @@ impl ApiError {
             ApiError::UnsupportedEncoding(_) => "unsupported_encoding",
             ApiError::Overloaded => "overloaded",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::StorageFull => "storage_full",
             ApiError::Internal(_) => "internal",
             ApiError::Panicked => "internal_panic",
         }
@@ -107,6 +115,8 @@ impl From<StorageError> for ApiError {
             StorageError::Conflict(_) => {
                 ApiError::Unavailable("a concurrent change won; retry".into())
             }
+            // Already logged where it was seen (once per episode, not per request).
+            StorageError::Full(_) => ApiError::StorageFull,
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -156,6 +166,11 @@ impl IntoResponse for ApiError {
                 "ingest is at capacity; retry after the Retry-After delay".to_owned(),
                 vec![],
             ),
+            ApiError::StorageFull => (
+                "the server's storage is full; nothing was stored; retry after the Retry-After delay"
+                    .to_owned(),
+                vec![],
+            ),
             ApiError::BadRequest(_, m)
             | ApiError::Unauthorized(m)
             | ApiError::NotFound(_, m)
@@ -179,6 +194,13 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if status == StatusCode::INSUFFICIENT_STORAGE {
+            // Space is freed by an operator, not in a second: clients back off for longer.
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(STORAGE_FULL_RETRY_AFTER),
+            );
         }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(

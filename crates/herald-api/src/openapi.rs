@@ -72,14 +72,43 @@ impl Modify for IngestPaths {
 }
 
 /// Answers every operation can give that are not specific to it: 401 on the admin API, the
-/// extractors' rejections (`crate::extract`) where a body or parameters are read.
+/// extractors' rejections (`crate::extract`) where a body or parameters are read, the
+/// endpoint's own answers (503 `too_many_connections`, 408 `body_timeout`) and 507
+/// `storage_full` where the admin API writes.
 struct CommonErrors;
 
 impl Modify for CommonErrors {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         for (path, item) in openapi.paths.paths.iter_mut() {
             let admin = path.starts_with("/api/");
+            if admin {
+                let writes = [
+                    &mut item.post,
+                    &mut item.put,
+                    &mut item.patch,
+                    &mut item.delete,
+                ];
+                for operation in writes.into_iter().filter_map(Option::as_mut) {
+                    add_error(
+                        operation,
+                        "507",
+                        "`storage_full`: the storage is full, nothing was written; retry after `Retry-After` seconds",
+                    );
+                }
+            }
             for operation in operations(item) {
+                add_error(
+                    operation,
+                    "503",
+                    "`too_many_connections` (the server is at its connection cap; the connection is closed) or `unavailable`; retry after `Retry-After` seconds",
+                );
+                if operation.request_body.is_some() {
+                    add_error(
+                        operation,
+                        "408",
+                        "`body_timeout`: the body did not arrive within the server's body timeout; the connection is closed",
+                    );
+                }
                 if admin {
                     add_error(
                         operation,

@@ -31,6 +31,22 @@ pub struct Readiness {
     /// What makes it degraded (absent when ready).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
+    /// Present and `true` while writes find the storage full: ingest answers 507
+    /// `storage_full` until space is freed (the next successful write clears it).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub storage_full: bool,
+}
+
+/// Since when writes (ingest's appends to the log, or this node's processing) have found the
+/// storage full, if they do.
+pub(crate) fn storage_full_since_ms(state: &AppState) -> Option<i64> {
+    [
+        state.ingest.storage_full_since_ms(),
+        state.processor.storage_full_since_ms(),
+    ]
+    .into_iter()
+    .flatten()
+    .min()
 }
 
 /// How long processing must keep failing before readiness reports it as stuck (a failure
@@ -45,8 +61,10 @@ pub async fn healthz() -> Json<Health> {
 
 /// Storage answers (in cluster mode: PostgreSQL and JetStream) and the server is not shutting
 /// down; a 503 names what failed. A 200 says `degraded`, with the problems, while events are
-/// quarantined or this node's processor has kept failing for 10 s: the node still accepts
-/// events (taking it out of a load balancer would lose them), but an operator must look.
+/// quarantined, this node's processor has kept failing for 10 s, or the storage is full
+/// (`storage_full: true`; ingest answers 507 meanwhile): the node still answers (taking it out
+/// of a load balancer would only turn retryable answers into refused connections, and the
+/// storage is shared by every node of a cluster), but an operator must look.
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, body = Readiness), (status = 503, body = ErrorBody)))]
 pub async fn readyz(
     State(state): State<AppState>,
@@ -77,17 +95,33 @@ pub async fn readyz(
             ));
         }
     }
+    let storage_full = match storage_full_since_ms(&state) {
+        Some(since) => {
+            problems.push(format!(
+                "storage is full (for {} s): ingest answers 507 storage_full until space is freed",
+                (now - since).max(0) / 1000
+            ));
+            true
+        }
+        None => false,
+    };
     let status = if problems.is_empty() {
         "ready"
     } else {
         "degraded"
     };
-    Ok(Json(Readiness { status, problems }))
+    Ok(Json(Readiness {
+        status,
+        problems,
+        storage_full,
+    }))
 }
 
 /// Prometheus text exposition.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain")))]
 pub async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
+    let full = storage_full_since_ms(&state).is_some();
+    metrics::gauge!("herald_storage_full").set(if full { 1.0 } else { 0.0 });
     let store = state.store.clone();
     if let Ok(Ok((head, processed, quarantined))) = tokio::task::spawn_blocking(move || {
         Ok::<_, herald_storage::StorageError>((

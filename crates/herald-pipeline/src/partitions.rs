@@ -151,7 +151,7 @@ impl PartitionWorker {
             match &pass {
                 Ok(_) => self.health.succeeded(),
                 Err(StorageError::Conflict(_)) => {}
-                Err(_) => self.health.failed(now_ms()),
+                Err(e) => self.health.failed(now_ms(), e),
             }
             let wait = match pass {
                 Ok(PartitionPass::Applied) => continue,

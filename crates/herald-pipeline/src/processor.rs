@@ -182,6 +182,12 @@ impl ProcessorHandle {
             .min()
     }
 
+    /// Since when this node's processing has found the storage full, if it does (cleared by
+    /// its next successful batch).
+    pub fn storage_full_since_ms(&self) -> Option<i64> {
+        self.health.iter().filter_map(|h| h.full.since_ms()).min()
+    }
+
     fn send(&self, command: Command) -> Result<(), CommandError> {
         self.commands
             .send(command)
@@ -403,7 +409,7 @@ impl Processor {
             let result = self.process_batch(cursor);
             match &result {
                 Ok(_) => self.health.succeeded(),
-                Err(_) => self.health.failed(now_ms()),
+                Err(e) => self.health.failed(now_ms(), e),
             }
             match result {
                 Ok(Some(next)) => {
@@ -514,7 +520,7 @@ impl Processor {
                 let result = self.sequence_batch(parts, cursor);
                 match &result {
                     Ok(_) => self.health.succeeded(),
-                    Err(_) => self.health.failed(now_ms()),
+                    Err(e) => self.health.failed(now_ms(), e),
                 }
                 match result {
                     Ok(Sequenced::Batch(next)) => {

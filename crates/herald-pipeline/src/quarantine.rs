@@ -83,25 +83,71 @@ impl Isolation {
 #[derive(Debug, Default)]
 pub struct ProcessorHealth {
     failing_since_ms: AtomicI64,
+    /// Whether the last failures were a full disk (see [`StorageFull`]).
+    pub(crate) full: StorageFull,
 }
 
 impl ProcessorHealth {
     pub(crate) fn succeeded(&self) {
         self.failing_since_ms.store(0, Ordering::Relaxed);
+        self.full.cleared();
     }
 
-    pub(crate) fn failed(&self, now_ms: i64) {
+    pub(crate) fn failed(&self, now_ms: i64, error: &StorageError) {
         let _ = self.failing_since_ms.compare_exchange(
             0,
             now_ms.max(1),
             Ordering::Relaxed,
             Ordering::Relaxed,
         );
+        if error.is_full() {
+            self.full.refused(now_ms, "processing");
+        }
     }
 
     /// Since when processing has failed without a success in between, if it has.
     pub fn failing_since_ms(&self) -> Option<i64> {
         Some(self.failing_since_ms.load(Ordering::Relaxed)).filter(|t| *t != 0)
+    }
+}
+
+/// Whether writes find the storage full ([`StorageError::Full`]): since when, without a
+/// successful write in between. Set by the writer that was refused (the ingest writer for the
+/// log, the processor for projection state) and cleared by that writer's next successful
+/// write, so it recovers by itself once space is freed. For `/readyz`, `/api/v1/status` and
+/// the `herald_storage_full` gauge.
+#[derive(Debug, Default)]
+pub struct StorageFull {
+    since_ms: AtomicI64,
+}
+
+impl StorageFull {
+    /// A write was refused because the storage is full (`component` labels the counter).
+    pub fn refused(&self, now_ms: i64, component: &'static str) {
+        metrics::counter!("herald_storage_full_refusals_total", "component" => component)
+            .increment(1);
+        if self
+            .since_ms
+            .compare_exchange(0, now_ms.max(1), Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+        {
+            tracing::error!(
+                component,
+                "storage is full: writes are refused (507 storage_full) until space is freed"
+            );
+        }
+    }
+
+    /// A write succeeded.
+    pub fn cleared(&self) {
+        if self.since_ms.swap(0, Ordering::Relaxed) != 0 {
+            tracing::info!("storage accepts writes again");
+        }
+    }
+
+    /// Since when writes have found the storage full, if they do.
+    pub fn since_ms(&self) -> Option<i64> {
+        Some(self.since_ms.load(Ordering::Relaxed)).filter(|t| *t != 0)
     }
 }
 
@@ -143,10 +189,16 @@ mod tests {
     fn health_remembers_the_first_failure_of_a_run() {
         let h = ProcessorHealth::default();
         assert_eq!(h.failing_since_ms(), None);
-        h.failed(100);
-        h.failed(200);
+        let busy = StorageError::Busy;
+        h.failed(100, &busy);
+        h.failed(200, &busy);
         assert_eq!(h.failing_since_ms(), Some(100));
+        assert_eq!(h.full.since_ms(), None);
+        h.failed(300, &StorageError::Full("disk".into()));
+        h.failed(400, &StorageError::Full("disk".into()));
+        assert_eq!(h.full.since_ms(), Some(300));
         h.succeeded();
         assert_eq!(h.failing_since_ms(), None);
+        assert_eq!(h.full.since_ms(), None);
     }
 }

@@ -16,6 +16,7 @@ use herald_storage::{AppendOutcome, EncodedEvent, EventLog, StorageError};
 use tokio::sync::oneshot;
 
 use crate::notify::LogNotifier;
+use crate::quarantine::StorageFull;
 use crate::tail::Tail;
 
 #[derive(Debug, Clone)]
@@ -68,9 +69,17 @@ pub struct IngestHandle {
     /// The live tail this handle feeds, when committed events reach it from here (embedded);
     /// `None` when the tail is fed from elsewhere (a cluster's stream).
     tail: Option<Tail>,
+    /// Whether the log refuses appends because its storage is full.
+    full: Arc<StorageFull>,
 }
 
 impl IngestHandle {
+    /// Since when appends have found the log's storage full, if they do (cleared by the next
+    /// successful commit).
+    pub fn storage_full_since_ms(&self) -> Option<i64> {
+        self.full.since_ms()
+    }
+
     /// Append `events` durably; returns once they are committed. Encoding and the tail happen
     /// here, on the caller's task, so the one writer thread only commits.
     pub async fn submit(&self, events: Vec<Incoming>) -> Result<Submitted, SubmitError> {
@@ -124,17 +133,27 @@ pub fn spawn(
     config: WriterConfig,
 ) -> (IngestHandle, thread::JoinHandle<()>) {
     let (tx, rx) = mpsc::sync_channel(config.queue_requests);
+    let full = Arc::new(StorageFull::default());
+    let writer_full = full.clone();
     let join = thread::Builder::new()
         .name("herald-ingest-writer".into())
-        .spawn(move || run(rx, log, notifier, config))
+        .spawn(move || run(rx, log, notifier, &writer_full, config))
         .expect("spawn ingest writer thread");
-    (IngestHandle { queue: tx, tail }, join)
+    (
+        IngestHandle {
+            queue: tx,
+            tail,
+            full,
+        },
+        join,
+    )
 }
 
 fn run(
     rx: mpsc::Receiver<Request>,
     log: Arc<dyn EventLog>,
     notifier: Arc<LogNotifier>,
+    full: &StorageFull,
     config: WriterConfig,
 ) {
     let mut quiet = false;
@@ -167,11 +186,16 @@ fn run(
                 Err(_) => break,
             }
         }
-        commit_group(group, &*log, &notifier);
+        commit_group(group, &*log, &notifier, full);
     }
 }
 
-fn commit_group(group: Vec<Request>, log: &dyn EventLog, notifier: &LogNotifier) {
+fn commit_group(
+    group: Vec<Request>,
+    log: &dyn EventLog,
+    notifier: &LogNotifier,
+    full: &StorageFull,
+) {
     let started = Instant::now();
     let mut all: Vec<EncodedEvent> = Vec::with_capacity(group.iter().map(|r| r.events.len()).sum());
     let mut replies = Vec::with_capacity(group.len());
@@ -184,6 +208,7 @@ fn commit_group(group: Vec<Request>, log: &dyn EventLog, notifier: &LogNotifier)
     metrics::histogram!("herald_ingest_commit_events").record(all.len() as f64);
     match result {
         Ok(outcome) => {
+            full.cleared();
             notifier.advance(outcome.head);
             metrics::counter!("herald_events_stored_total").increment(outcome.appended as u64);
             metrics::counter!("herald_events_duplicate_total").increment(outcome.duplicates as u64);
@@ -193,7 +218,15 @@ fn commit_group(group: Vec<Request>, log: &dyn EventLog, notifier: &LogNotifier)
             }
         }
         Err(e) => {
-            tracing::error!(error = %e, events = all.len(), "ingest commit failed");
+            if e.is_full() {
+                // Logged once when it starts (`StorageFull::refused`), not per commit.
+                let now = chrono::Utc::now().timestamp_millis();
+                for _ in &replies {
+                    full.refused(now, "ingest");
+                }
+            } else {
+                tracing::error!(error = %e, events = all.len(), "ingest commit failed");
+            }
             let e = Arc::new(e);
             for (reply, _) in replies {
                 let _ = reply.send(Err(e.clone()));

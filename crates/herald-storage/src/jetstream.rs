@@ -59,8 +59,16 @@ pub struct JetStreamLog {
 
 /// Failures talking to JetStream (timeouts, no responders, lost connection) are
 /// availability problems: the caller may retry.
+/// JetStream out of storage (`insufficient resources`, error code 10023, or `insufficient
+/// storage resources available`, 10047) is a full disk: retrying succeeds once space is freed.
 fn bus_err(e: impl std::fmt::Display) -> StorageError {
-    StorageError::Unavailable(format!("jetstream: {e}"))
+    let message = format!("jetstream: {e}");
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("insufficient") || lower.contains("resources exceeded") {
+        StorageError::Full(message)
+    } else {
+        StorageError::Unavailable(message)
+    }
 }
 
 /// Stream and subject names for a cluster name: letters, digits, `-` and `_` only.

@@ -44,6 +44,18 @@ pub enum StorageError {
     /// over); the work was rolled back and must be redone from fresh state.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The storage is full: the data directory's disk (SQLite reports `SQLITE_FULL` for an
+    /// `ENOSPC` write), PostgreSQL's (`53100 disk_full`) or JetStream's. Nothing was written;
+    /// the same request succeeds once space is freed, so callers retry (HTTP 507).
+    #[error("storage is full: {0}")]
+    Full(String),
+}
+
+impl StorageError {
+    /// Whether the storage is full (see [`StorageError::Full`]).
+    pub fn is_full(&self) -> bool {
+        matches!(self, StorageError::Full(_))
+    }
 }
 
 impl From<rusqlite::Error> for StorageError {
@@ -52,6 +64,7 @@ impl From<rusqlite::Error> for StorageError {
             Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
                 StorageError::Busy
             }
+            Some(rusqlite::ErrorCode::DiskFull) => StorageError::Full(e.to_string()),
             _ => StorageError::Database(e.to_string()),
         }
     }

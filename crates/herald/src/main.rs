@@ -2,6 +2,7 @@
 
 mod audiences;
 mod bench;
+mod endpoint;
 mod keys;
 mod serve;
 mod verify;

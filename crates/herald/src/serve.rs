@@ -83,6 +83,28 @@ pub struct ServeArgs {
     /// it, each request's `X-Forwarded-Proto` and `X-Forwarded-Host` or `Host` are used.
     #[arg(long, env = "HERALD_PUBLIC_URL")]
     pub public_url: Option<herald_api::browser::PublicUrl>,
+    /// Seconds a client has to send a request's head (request line and headers), from its
+    /// first byte (from the accept, for a connection's first request); then the connection
+    /// is closed. Slow-header clients ("slowloris") cannot hold connections longer.
+    #[arg(long, env = "HERALD_HEADER_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_timeout_secs: u64,
+    /// Seconds a client has to send a request's whole body, from its head: a body that
+    /// trickles or stalls gets a 408 `body_timeout` and the connection is closed. 30 s carries
+    /// the largest batch (500 KB) at 17 KB/s.
+    #[arg(long, env = "HERALD_BODY_TIMEOUT_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub body_timeout_secs: u64,
+    /// Seconds a keep-alive connection may wait for its next request before it is closed.
+    #[arg(long, env = "HERALD_IDLE_TIMEOUT_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub idle_timeout_secs: u64,
+    /// Connections served at once; one more is answered 503 `too_many_connections` and
+    /// closed. Default: the open-file limit (`ulimit -n`) less 256, between 32 and 65,536
+    /// (2,048 if the limit cannot be read).
+    #[arg(long, env = "HERALD_MAX_CONNECTIONS",
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: Option<u64>,
 }
 
 /// Where state lives, from the flags.
@@ -92,6 +114,17 @@ enum Backend {
 }
 
 impl ServeArgs {
+    fn limits(&self) -> crate::endpoint::Limits {
+        crate::endpoint::Limits {
+            header_timeout: Duration::from_secs(self.header_timeout_secs),
+            body_timeout: Duration::from_secs(self.body_timeout_secs),
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+            max_connections: self
+                .max_connections
+                .map_or_else(crate::endpoint::default_max_connections, |n| n as usize),
+        }
+    }
+
     fn backend(&self) -> anyhow::Result<Backend> {
         match (&self.database_url, &self.bus_url) {
             (None, None) => Ok(Backend::Embedded),
@@ -316,6 +349,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     for line in key_lines {
         println!("{line}");
     }
+    let limits = args.limits();
+    println!(
+        "  Limits:         {} connections; timeouts: header {} s, body {} s, idle {} s",
+        limits.max_connections,
+        limits.header_timeout.as_secs(),
+        limits.body_timeout.as_secs(),
+        limits.idle_timeout.as_secs()
+    );
     println!("listening on {url}");
     tracing::info!(%url, backend = %banner, "herald started");
 
@@ -327,13 +368,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     } else {
         herald_api::router(state)
     };
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            tracing::info!("shutting down: draining in-flight requests");
-            let _ = shutdown_tx.send(true);
-        })
-        .await?;
+    crate::endpoint::serve(listener, app, limits, async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: draining in-flight requests");
+        let _ = shutdown_tx.send(true);
+    })
+    .await;
 
     // Every ingest handle is gone with the router: the writer commits what is queued and stops.
     processor.stop();

@@ -528,7 +528,8 @@ pub async fn revoke_key(
 /// Log and processing progress, and drop counters.
 #[utoipa::path(get, path = "/api/v1/status", tag = "operations", responses((status = 200, body = StatusView)), security(("admin_key" = [])))]
 pub async fn status(State(state): State<AppState>) -> Result<Json<StatusView>, ApiError> {
-    let view = blocking(&state, |s| {
+    let full_since = crate::ops::storage_full_since_ms(&state);
+    let view = blocking(&state, move |s| {
         let log_head = s.head()?;
         let processed = s.processed_cursor()?;
         Ok(StatusView {
@@ -540,6 +541,8 @@ pub async fn status(State(state): State<AppState>) -> Result<Json<StatusView>, A
             deleted_events: s.counter("deleted_events")?,
             quarantined_events: s.quarantined_count()?,
             discarded_events: s.counter("discarded_events")?,
+            storage_full: full_since.is_some(),
+            storage_full_since: full_since.and_then(chrono::DateTime::from_timestamp_millis),
         })
     })
     .await?;

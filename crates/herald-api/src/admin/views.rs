@@ -267,4 +267,10 @@ pub struct StatusView {
     pub quarantined_events: u64,
     /// Quarantined events an admin discarded.
     pub discarded_events: u64,
+    /// Whether writes find the storage full (ingest answers 507 `storage_full`; processing
+    /// waits): cleared by the next successful write once space is freed.
+    pub storage_full: bool,
+    /// Since when, while `storage_full`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage_full_since: Option<DateTime<Utc>>,
 }

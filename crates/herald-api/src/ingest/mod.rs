@@ -113,7 +113,10 @@ struct BatchBody<'a> {
         (status = 400, description = "Invalid; nothing stored", body = ErrorBody),
         (status = 401, description = "Missing or unknown write key", body = ErrorBody),
         (status = 415, description = "`unsupported_encoding`: a `Content-Encoding` other than gzip", body = ErrorBody),
+        (status = 408, description = "`body_timeout`: the body did not arrive within the server's body timeout (`--body-timeout-secs`); the connection is closed", body = ErrorBody),
         (status = 429, description = "Overloaded; retry after `Retry-After` seconds", body = ErrorBody),
+        (status = 503, description = "`too_many_connections` (the server is at its connection cap; the connection is closed) or `unavailable` (storage unreachable, shutting down); retry after `Retry-After` seconds", body = ErrorBody),
+        (status = 507, description = "`storage_full`: the server's storage is full, nothing was stored; retry after `Retry-After` seconds (30)", body = ErrorBody),
     ),
     security(("write_key" = []))
 )]
@@ -129,7 +132,10 @@ pub async fn identify_doc() {}
         (status = 400, description = "Invalid; nothing stored", body = ErrorBody),
         (status = 401, description = "Missing or unknown write key", body = ErrorBody),
         (status = 415, description = "`unsupported_encoding`: a `Content-Encoding` other than gzip", body = ErrorBody),
+        (status = 408, description = "`body_timeout`: the body did not arrive within the server's body timeout (`--body-timeout-secs`); the connection is closed", body = ErrorBody),
         (status = 429, description = "Overloaded; retry after `Retry-After` seconds", body = ErrorBody),
+        (status = 503, description = "`too_many_connections` (the server is at its connection cap; the connection is closed) or `unavailable` (storage unreachable, shutting down); retry after `Retry-After` seconds", body = ErrorBody),
+        (status = 507, description = "`storage_full`: the server's storage is full, nothing was stored; retry after `Retry-After` seconds (30)", body = ErrorBody),
     ),
     security(("write_key" = []))
 )]

@@ -35,6 +35,9 @@ const MAX_IDLE: usize = 16;
 impl From<postgres::Error> for StorageError {
     fn from(e: postgres::Error) -> Self {
         match e.as_db_error() {
+            Some(db) if *db.code() == postgres::error::SqlState::DISK_FULL => {
+                StorageError::Full(format!("postgres: {}", db.message()))
+            }
             Some(db) => {
                 StorageError::Database(format!("postgres: {} ({})", db.message(), db.code().code()))
             }

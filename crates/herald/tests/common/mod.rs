@@ -73,6 +73,11 @@ impl Server {
         s
     }
 
+    /// An embedded server on a data directory the caller owns (and removes).
+    pub fn start_in(dir: &Path, extra: &[&str]) -> Server {
+        Server::spawn(dir, extra)
+    }
+
     /// A node of an existing cluster (the caller keeps the [`Scratch`] alive).
     pub fn start_node(cluster: &[String]) -> Server {
         let tmp = tempfile::tempdir().unwrap();
