@@ -302,6 +302,10 @@ async fn connection(
     let mut stopping = false;
     loop {
         tokio::select! {
+            // The connection first: a request whose bytes arrived before shutdown began is
+            // read (and so answered) before the graceful shutdown would close an idle
+            // connection.
+            biased;
             result = conn.as_mut() => {
                 if let Err(e) = result {
                     tracing::debug!(error = %e, "connection ended with an error");

@@ -6,31 +6,8 @@ mod common;
 use std::io::Write;
 use std::time::Duration;
 
-use base64_encode::b64;
 use common::*;
 use serde_json::{json, Value};
-
-mod base64_encode {
-    /// Standard base64, enough for Basic auth headers in tests.
-    pub fn b64(input: &str) -> String {
-        const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        let bytes = input.as_bytes();
-        let mut out = String::new();
-        for chunk in bytes.chunks(3) {
-            let n = (chunk[0] as u32) << 16
-                | (*chunk.get(1).unwrap_or(&0) as u32) << 8
-                | *chunk.get(2).unwrap_or(&0) as u32;
-            for i in 0..4 {
-                if i <= chunk.len() {
-                    out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
-                } else {
-                    out.push('=');
-                }
-            }
-        }
-        out
-    }
-}
 
 fn gzip(data: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());

@@ -358,3 +358,23 @@ pub fn encode(s: &str) -> String {
 pub fn track(user: &str, event: &str, message_id: &str) -> Value {
     json!({"type": "track", "userId": user, "event": event, "messageId": message_id})
 }
+
+/// Standard base64, enough for Basic auth headers in tests.
+pub fn b64(input: &str) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = input.as_bytes();
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = (chunk[0] as u32) << 16
+            | (*chunk.get(1).unwrap_or(&0) as u32) << 8
+            | *chunk.get(2).unwrap_or(&0) as u32;
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
