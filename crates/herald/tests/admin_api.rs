@@ -318,6 +318,14 @@ fn merges_are_recorded_and_can_be_undone() {
         .unwrap()
         .iter()
         .any(|m| m["merge_id"] == merge_id && m["undone"] == true));
+    // ...and the refused relink is recorded as such, with the reason `separated`.
+    let refused = history["refused_links"].as_array().unwrap();
+    assert!(
+        refused
+            .iter()
+            .any(|r| r["identifier"] == "anonymous_id:tablet" && r["reason"] == "separated"),
+        "{history}"
+    );
     verify_offline(s);
 }
 

@@ -338,3 +338,108 @@ fn log_syncs_during(s: &Server, work: impl FnOnce()) -> usize {
         .filter(|l| l.contains("sync(") && l.contains("log.db-wal"))
         .count()
 }
+
+/// Embedded fencing: a processor applies a batch only if the stored cursor is still the one it
+/// read. Two servers on one data directory (a mistake a second `herald serve` makes) both
+/// process the log; each event is still applied once.
+#[test]
+fn two_processors_on_one_data_directory_apply_each_event_once() {
+    if cluster_backend() {
+        println!("embedded only: a cluster fences its sequencer and partitions (cluster.rs)");
+        return;
+    }
+    let a = Server::start();
+    let b = Server::start_in(&a.dir, &[]);
+    // b's processor read the cursor (0) at its start. a applies 30 events...
+    for i in 0..30 {
+        let body = json!({"userId": "fenced", "event": "Tick", "messageId": format!("a-{i}")});
+        assert_eq!(a.post("/v1/track", &body).status(), 200);
+    }
+    a.wait_processed();
+    // ...then an event through b wakes b's processor, which still holds cursor 0: without the
+    // fence it would apply the 30 again.
+    let body = json!({"userId": "fenced", "event": "Tick", "messageId": "b-0"});
+    assert_eq!(b.post("/v1/track", &body).status(), 200);
+    b.wait_processed();
+    for s in [&a, &b] {
+        assert_eq!(s.profile("user_id:fenced")["event_counts"]["Tick"], 31);
+    }
+}
+
+/// A deletion commits to state first, then deletes from the log; a crash in between is
+/// finished at the next start. The crash is recreated exactly: after a deletion, its events go
+/// back into the log at their positions and their positions into `pending_log_deletions`, as a
+/// process killed between the two phases leaves them.
+#[test]
+fn a_deletion_interrupted_between_its_phases_is_finished_at_start() {
+    if cluster_backend() {
+        println!("embedded only: this recreates the crash in log.db and state.db");
+        return;
+    }
+    let mut s = Server::start();
+    let batch = json!({"batch": [
+        {"type": "identify", "userId": "gone", "traits": {"email": "gone@example.com"}, "messageId": "g1"},
+        {"type": "track", "userId": "gone", "event": "Bought", "messageId": "g2"},
+        {"type": "track", "userId": "stays", "event": "Bought", "messageId": "s1"},
+    ]});
+    assert_eq!(s.post("/v1/batch", &batch).status(), 200);
+    s.wait_processed();
+    let rows = |dir: &std::path::Path| -> Vec<(i64, String, i64, String)> {
+        let log = rusqlite::Connection::open(dir.join("log.db")).unwrap();
+        let mut q = log
+            .prepare("SELECT seq, message_id, received_ms, payload FROM events ORDER BY seq")
+            .unwrap();
+        q.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let gone: Vec<_> = rows(&s.dir)
+        .into_iter()
+        .filter(|(_, id, _, _)| id.starts_with('g'))
+        .collect();
+    assert_eq!(gone.len(), 2);
+    assert_eq!(
+        s.admin_delete("/api/v1/profiles/user_id:gone").status(),
+        200
+    );
+    s.wait_processed();
+    s.terminate();
+    {
+        let log = rusqlite::Connection::open(s.dir.join("log.db")).unwrap();
+        let state = rusqlite::Connection::open(s.dir.join("state.db")).unwrap();
+        for (seq, id, received, payload) in &gone {
+            log.execute(
+                "INSERT INTO events (seq, message_id, received_ms, payload) VALUES (?1, ?2, ?3, ?4)",
+                rusqlite::params![seq, id, received, payload],
+            )
+            .unwrap();
+            state
+                .execute("INSERT INTO pending_log_deletions (seq) VALUES (?1)", [seq])
+                .unwrap();
+        }
+    }
+    s.crash_and_restart();
+    s.wait_processed();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let left: Vec<String> = rows(&s.dir).into_iter().map(|(_, id, _, _)| id).collect();
+        if left == ["s1"] {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the interrupted deletion was not finished: the log holds {left:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let pending: i64 = rusqlite::Connection::open(s.dir.join("state.db"))
+        .unwrap()
+        .query_row("SELECT count(*) FROM pending_log_deletions", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(pending, 0);
+    assert_eq!(s.admin_get("/api/v1/profiles/user_id:gone").status(), 404);
+    assert_eq!(s.profile("user_id:stays")["total_events"], 1);
+}

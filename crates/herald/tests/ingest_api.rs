@@ -678,3 +678,47 @@ fn every_input_of_the_fuzz_corpus_is_answered() {
     );
     assert_eq!(s.profile("user_id:after")["event_counts"]["Corpus Done"], 1);
 }
+
+/// Every call type under its long path and its browser short form is stored as that type,
+/// `/v1/screen` and `/v1/s` included.
+#[test]
+fn every_call_type_and_short_form_is_accepted() {
+    let s = Server::start();
+    let calls = [
+        ("identify", "i", json!({"traits": {"plan": "pro"}})),
+        ("track", "t", json!({"event": "Clicked"})),
+        ("page", "p", json!({"name": "Home"})),
+        ("screen", "s", json!({"name": "Settings"})),
+        ("group", "g", json!({"groupId": "acme"})),
+        ("alias", "a", json!({"previousId": "short-anon"})),
+    ];
+    let mut sent = Vec::new();
+    for (long, short, body) in &calls {
+        for path in [*long, *short] {
+            let mut body = body.clone();
+            let id = format!("{path}-call");
+            body["userId"] = json!("short-user");
+            body["messageId"] = json!(id);
+            let r = s.post(&format!("/v1/{path}"), &body);
+            assert_eq!(r.status(), 200, "/v1/{path}: {}", r.text().unwrap());
+            sent.push((id, *long));
+        }
+    }
+    // The batch short form, with a type per message.
+    let batch = json!({"batch": [{"type": "screen", "userId": "short-user", "name": "Batched", "messageId": "b-screen"}]});
+    assert_eq!(s.post("/v1/b", &batch).status(), 200);
+    sent.push(("b-screen".into(), "screen"));
+    let stored: std::collections::BTreeMap<String, String> = s
+        .timeline("user_id:short-user", "")
+        .iter()
+        .map(|e| {
+            (
+                e["messageId"].as_str().unwrap().to_owned(),
+                e["type"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expected: std::collections::BTreeMap<String, String> =
+        sent.into_iter().map(|(id, t)| (id, t.to_owned())).collect();
+    assert_eq!(stored, expected);
+}
