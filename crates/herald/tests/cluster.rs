@@ -465,3 +465,113 @@ fn an_unmerge_on_a_follower_node_updates_audiences() {
         (Some("exited"), Some("split"))
     );
 }
+
+/// A NATS server of the test's own, so that it can be stopped under a running node.
+struct PrivateNats {
+    child: std::process::Child,
+    port: u16,
+    store: tempfile::TempDir,
+}
+
+impl PrivateNats {
+    fn start() -> PrivateNats {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let store = tempfile::tempdir().unwrap();
+        let child = PrivateNats::spawn(port, store.path());
+        PrivateNats { child, port, store }
+    }
+
+    fn spawn(port: u16, store: &std::path::Path) -> std::process::Child {
+        let child = std::process::Command::new("nats-server")
+            .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
+            .arg(store)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("nats-server (Debian package nats-server) is needed for this test");
+        eventually(30, "nats-server listening", || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).ok()
+        });
+        child
+    }
+
+    fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    fn stop(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    fn restart(&mut self) {
+        self.child = PrivateNats::spawn(self.port, self.store.path());
+    }
+}
+
+impl Drop for PrivateNats {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// docs/cluster.md: a node cut off from NATS answers ingest with 503 and `Retry-After`, and
+/// `/readyz` answers 503 naming the bus; both recover when NATS is back.
+#[test]
+fn a_node_cut_off_from_nats_answers_503_and_recovers() {
+    let mut nats = PrivateNats::start();
+    let pg = std::env::var("HERALD_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let cluster = herald_storage::cluster::Scratch::create(&pg, &nats.url()).unwrap();
+    let node = Server::start_node(&cluster_args(&cluster));
+    assert_eq!(
+        node.post("/v1/track", &track("u", "Before", "nats-1"))
+            .status(),
+        200
+    );
+    nats.stop();
+    let refused = eventually(60, "ingest refused while NATS is down", || {
+        let r = node.post("/v1/track", &track("u", "During", "nats-2"));
+        (r.status() != 200).then_some(r)
+    });
+    assert_eq!(refused.status(), 503);
+    assert_eq!(refused.headers()["retry-after"], "1");
+    let body: Value = refused.json().unwrap();
+    assert_eq!(body["code"], "unavailable", "{body}");
+    let ready = eventually(60, "/readyz to report the bus", || {
+        let r = node
+            .http
+            .get(format!("{}/readyz", node.url))
+            .send()
+            .unwrap();
+        (r.status() == 503).then_some(r)
+    });
+    let ready: Value = ready.json().unwrap();
+    assert!(
+        ready["message"].as_str().unwrap().contains("jetstream"),
+        "{ready}"
+    );
+
+    nats.restart();
+    eventually(60, "ingest accepted again", || {
+        (node
+            .post("/v1/track", &track("u", "After", "nats-3"))
+            .status()
+            == 200)
+            .then_some(())
+    });
+    eventually(60, "/readyz ready again", || {
+        let r = node
+            .http
+            .get(format!("{}/readyz", node.url))
+            .send()
+            .unwrap();
+        (r.status() == 200).then_some(())
+    });
+    drop(node);
+}
