@@ -23,6 +23,8 @@ echo "==> installing SDKs for the black-box tests"
 # Headless Chromium for crates/herald/tests/browser.rs (driven by playwright-core, which
 # downloads no browser of its own). CI runs as root; elsewhere, install it once with sudo.
 command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+# strace counts the server's fsyncs in crates/herald/tests/durability.rs.
+command -v strace >/dev/null || { apt-get update -qq && apt-get install -y -qq strace; }
 
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 
@@ -31,7 +33,8 @@ cargo nextest run --workspace --no-fail-fast
 
 echo "==> black-box suites against cluster mode (PostgreSQL + JetStream)"
 HERALD_TEST_BACKEND=cluster cargo nextest run -p herald --no-fail-fast \
-    --test ingest_api --test admin_api --test durability --test sdks --test browser --test audiences --test cli
+    --test ingest_api --test admin_api --test durability --test sdks --test browser --test audiences --test cli \
+    --test endpoint --test profiles_api
 
 echo "==> the API contract (OpenAPI validation, schemathesis)"
 scripts/api-contract.sh
