@@ -10,6 +10,9 @@ pub struct ServerProcess {
     pub url: String,
 }
 
+/// How long a server may take to start listening.
+const START_LIMIT: Duration = Duration::from_secs(120);
+
 impl ServerProcess {
     /// Start `herald serve` on a free loopback port with the given keys.
     pub fn start(
@@ -38,18 +41,28 @@ impl ServerProcess {
             .stdout
             .take()
             .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
-        let mut lines = BufReader::new(stdout).lines();
-        let url = loop {
-            let line = lines
-                .next()
-                .ok_or_else(|| anyhow::anyhow!("server exited before listening"))??;
-            if let Some(url) = line.strip_prefix("listening on ") {
-                break url.trim().to_owned();
+        // Read stdout on a thread (and keep draining it, so the child never blocks on a full
+        // pipe); wait for the address with a deadline, so a server stuck at start fails the
+        // run instead of hanging it.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut tx = Some(tx);
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("listening on ") {
+                    if let Some(tx) = tx.take() {
+                        let _ = tx.send(url.trim().to_owned());
+                    }
+                }
             }
-        };
-        // Keep draining stdout so the child never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Ok(ServerProcess { child, url })
+        });
+        match rx.recv_timeout(START_LIMIT) {
+            Ok(url) => Ok(ServerProcess { child, url }),
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                anyhow::bail!("the server did not start listening within {START_LIMIT:?} ({e})")
+            }
+        }
     }
 
     pub fn pid(&self) -> u32 {
