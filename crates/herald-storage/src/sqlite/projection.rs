@@ -486,6 +486,21 @@ impl RebuildStore for SqliteTxn<'_> {
     }
 }
 
+impl SqliteTxn<'_> {
+    /// Count a deletion or rewrite of `log.db` queued by this transaction: `backup` copies
+    /// state.db, then log.db, and knows by this count whether a rewrite queued in between
+    /// could have changed the log copy behind the state copy's back.
+    fn count_log_rewrite(&mut self) -> Result<()> {
+        self.tx
+            .prepare_cached(&format!(
+                "INSERT INTO meta (key, value) VALUES ('{}', 1) ON CONFLICT (key) DO UPDATE SET value = value + 1",
+                super::backup::LOG_REWRITES
+            ))?
+            .execute([])?;
+        Ok(())
+    }
+}
+
 impl StateTxn for SqliteTxn<'_> {
     fn cursor(&mut self) -> Result<u64> {
         let v: Option<i64> = self
@@ -518,7 +533,8 @@ impl StateTxn for SqliteTxn<'_> {
             queue.execute(params![*seq as i64])?;
             unreplace.execute(params![*seq as i64])?;
         }
-        Ok(())
+        drop((forget, queue, unreplace));
+        self.count_log_rewrite()
     }
 
     fn replace_events(&mut self, events: &[(u64, Event)]) -> Result<()> {
@@ -529,7 +545,8 @@ impl StateTxn for SqliteTxn<'_> {
         for (seq, event) in events {
             queue.execute(params![*seq as i64, crate::EncodedEvent::of(event)?.json])?;
         }
-        Ok(())
+        drop(queue);
+        self.count_log_rewrite()
     }
 
     fn lift_suppression(
