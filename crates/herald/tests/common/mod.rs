@@ -82,6 +82,12 @@ impl Server {
         s
     }
 
+    /// A server on an existing data directory that the caller keeps (a restored backup, a
+    /// copy of a fixture).
+    pub fn start_in(dir: &Path, extra: &[&str]) -> Server {
+        Server::spawn(dir, extra)
+    }
+
     fn spawn(dir: &Path, extra: &[&str]) -> Server {
         let mut child = Command::new(bin())
             .arg("serve")
