@@ -285,6 +285,20 @@ pub fn describe(command: &clap::Command, matches: &ArgMatches, layer: &FileLayer
     out
 }
 
+/// Check what clap cannot: the backend's flags go together, the identity rules file reads.
+pub fn check(args: &crate::serve::ServeArgs) -> anyhow::Result<()> {
+    match args.backend()? {
+        crate::serve::Backend::Embedded => {
+            if args.data_dir.exists() && !args.data_dir.is_dir() {
+                anyhow::bail!("--data-dir {} is not a directory", args.data_dir.display());
+            }
+        }
+        crate::serve::Backend::Cluster(_) => {}
+    }
+    crate::serve::load_rules(args.identity_rules.as_deref())?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,18 +323,4 @@ mod tests {
         assert_eq!(mask("admin_key", "hak_abcdef"), "hak_****");
         assert_eq!(mask("listen", "0.0.0.0:8080"), "0.0.0.0:8080");
     }
-}
-
-/// Check what clap cannot: the backend's flags go together, the identity rules file reads.
-pub fn check(args: &crate::serve::ServeArgs) -> anyhow::Result<()> {
-    match args.backend()? {
-        crate::serve::Backend::Embedded => {
-            if args.data_dir.exists() && !args.data_dir.is_dir() {
-                anyhow::bail!("--data-dir {} is not a directory", args.data_dir.display());
-            }
-        }
-        crate::serve::Backend::Cluster(_) => {}
-    }
-    crate::serve::load_rules(args.identity_rules.as_deref())?;
-    Ok(())
 }

@@ -14,9 +14,13 @@
 //!   snapshot is in the state copy's queue and is finished on the restored copy (deleting
 //!   or rewriting again is idempotent), whether or not the log copy already shows it. A rewrite
 //!   queued *after* the state snapshot could reach `log.db` before its snapshot, which would
-//!   leave the state copy with events the log copy lacks. Every state transaction that queues a
-//!   rewrite bumps [`LOG_REWRITES`] in `meta`; when the live count differs from the state
-//!   copy's once the log is copied, the backup starts over (rewrites are rare admin actions).
+//!   leave the state copy with events the log copy lacks or has redacted. Every state
+//!   transaction that queues a rewrite of events its cursor has passed (a person deletion, a
+//!   discarded quarantined event) bumps [`LOG_REWRITES`] in `meta`; when the live count differs
+//!   from the state copy's once the log is copied, the backup starts over (these are rare admin
+//!   actions). The events of deleted people that a batch drops as it applies them are beyond
+//!   the state copy's cursor when that batch commits after the copy, and the copy already
+//!   holds the suppression that drops them again after a restore: they do not count.
 //! - Keys, audience definitions, separations and suppressions live in `state.db`.
 //!   `dedup-window.bin` is derived from the log and left out (a restored log rebuilds it).
 
@@ -150,6 +154,12 @@ fn partial(dir: &Path, file: &str) -> PathBuf {
 /// Copy the store in `data_dir` (served or not) into `target`, a new or empty directory.
 /// Leaves `state.db` and `log.db` there (the caller adds the manifest).
 pub fn backup(data_dir: &Path, target: &Path) -> Result<BackupInfo> {
+    backup_with(data_dir, target, &mut || {})
+}
+
+/// [`backup`], calling `between` after each copy of the state and before the copy of the log
+/// (where a test deletes events).
+fn backup_with(data_dir: &Path, target: &Path, between: &mut dyn FnMut()) -> Result<BackupInfo> {
     let state = open_source(&data_dir.join("state.db"))?;
     let log = open_source(&data_dir.join("log.db"))?;
     schema::check_not_newer(
@@ -166,6 +176,7 @@ pub fn backup(data_dir: &Path, target: &Path) -> Result<BackupInfo> {
         attempt += 1;
         copy_database(&state, &state_copy)?;
         let copied = log_rewrites(&Connection::open(&state_copy)?)?;
+        between();
         copy_database(&log, &log_copy)?;
         if log_rewrites(&state)? == copied {
             break;
@@ -355,6 +366,59 @@ mod tests {
             .unwrap();
         let err = restore(&copy, &info.files, &tmp.path().join("other"), false).unwrap_err();
         assert!(err.to_string().contains("does not match"), "{err}");
+    }
+
+    #[test]
+    fn a_log_deletion_between_the_two_copies_makes_the_backup_start_over() {
+        use crate::StateTxn;
+        let tmp = tempfile::tempdir().unwrap();
+        let (data, copy) = (tmp.path().join("data"), tmp.path().join("backup"));
+        let store = SqliteStore::open(&data, SqliteOptions::default()).unwrap();
+        store
+            .append(&[event("a"), event("b"), event("c"), event("d")])
+            .unwrap();
+        store
+            .in_transaction(&mut |txn: &mut dyn StateTxn| txn.set_cursor(3))
+            .unwrap();
+        // Events beyond the cursor dropped as a batch applies them do not count.
+        store
+            .in_transaction(&mut |txn: &mut dyn StateTxn| txn.forget_events(&[4]))
+            .unwrap();
+        store.delete(&[4]).unwrap();
+        store.confirm_log_deletions(&[4]).unwrap();
+        let count = |store: &SqliteStore| {
+            log_rewrites(&Connection::open(store.dir().join("state.db")).unwrap()).unwrap()
+        };
+        assert_eq!(count(&store), 0);
+
+        // A person deletion (state first, then the log) right between the copies: the first
+        // state copy still has event 2 as applied, the log copy would lack it.
+        let mut attempts = 0;
+        let info = backup_with(&data, &copy, &mut || {
+            attempts += 1;
+            if attempts == 1 {
+                store
+                    .in_transaction(&mut |txn: &mut dyn StateTxn| txn.forget_events(&[2]))
+                    .unwrap();
+                store.delete(&[2]).unwrap();
+                store.confirm_log_deletions(&[2]).unwrap();
+            }
+        })
+        .unwrap();
+        assert_eq!(attempts, 2, "started over once");
+        assert_eq!(count(&store), 1);
+        let restored = tmp.path().join("restored");
+        restore(&copy, &info.files, &restored, false).unwrap();
+        let back = SqliteStore::open(&restored, SqliteOptions::default()).unwrap();
+        let seqs: Vec<u64> = back
+            .read_after(0, 10)
+            .unwrap()
+            .events
+            .iter()
+            .map(|(s, _)| *s)
+            .collect();
+        assert_eq!(seqs, [1, 3]);
+        assert!(back.pending_log_deletions().unwrap().is_empty());
     }
 
     #[test]
