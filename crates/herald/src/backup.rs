@@ -137,14 +137,19 @@ pub fn restore(backup: &Path, data_dir: &Path, force: bool) -> anyhow::Result<()
     sqlite::restore(backup, &files, data_dir, force)
         .with_context(|| format!("restoring {} into {}", backup.display(), data_dir.display()))?;
     println!(
-        "restored the backup of {} taken {} by Herald {} ({}) into {}: log up to position {}, processed up to {} (a server started on it applies the rest)",
+        "restored the backup of {} taken {} by Herald {} ({}) into {}: log up to position {}, processed up to {}{}",
         manifest.source,
         manifest.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         manifest.herald_version,
         manifest.herald_commit,
         data_dir.display(),
         manifest.log_head,
-        manifest.state_cursor
+        manifest.state_cursor,
+        if manifest.state_cursor < manifest.log_head {
+            " (a server started on it applies the rest)"
+        } else {
+            ""
+        }
     );
     Ok(())
 }
