@@ -1,15 +1,27 @@
-//! The `herald` command: `serve`, `keys`, `verify`, `bench`.
+//! The `herald` command: `serve`, `keys`, `verify`, `backup`, `restore`, `config`,
+//! `healthcheck`, `bench`, `audiences`.
 
 mod audiences;
+mod backup;
 mod bench;
+mod config;
 mod endpoint;
+mod healthcheck;
 mod keys;
 mod serve;
 mod verify;
 
 use std::path::{Path, PathBuf};
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
+
+/// `herald --version`: the release and the git commit it was built from.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("HERALD_GIT_COMMIT"),
+    ")"
+);
 
 /// mimalloc: faster than glibc malloc for the many small JSON allocations of ingest, and it
 /// returns freed memory to the OS, so an idle server stays small after a burst.
@@ -67,7 +79,7 @@ pub(crate) fn reuse_freed_memory() {
 #[derive(Parser)]
 #[command(
     name = "herald",
-    version,
+    version = VERSION,
     about = "Herald: Segment-compatible ingest, identity resolution, profiles and live audiences in one binary"
 )]
 struct Cli {
@@ -78,7 +90,40 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server (embedded SQLite under the data directory, or a cluster node).
-    Serve(serve::ServeArgs),
+    Serve {
+        #[command(flatten)]
+        args: serve::ServeArgs,
+        #[command(flatten)]
+        process: config::ProcessArgs,
+    },
+    /// Check a configuration (flags, environment, `--config FILE`) and print the effective
+    /// one, secrets masked.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Copy the embedded store (log and state, consistent with each other) into a new
+    /// directory, while the server runs or not.
+    Backup {
+        /// The data directory to back up.
+        #[arg(long, env = "HERALD_DATA_DIR", default_value = "herald-data")]
+        data_dir: PathBuf,
+        /// Where the backup goes (a new or empty directory).
+        target: PathBuf,
+    },
+    /// Restore a backup (from `herald backup`) into a new data directory.
+    Restore {
+        /// The backup directory.
+        backup: PathBuf,
+        /// The data directory to create.
+        data_dir: PathBuf,
+        /// Replace the Herald files of a non-empty data directory (stop its server first).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Exit 0 when the local server answers its readiness check, 1 otherwise (for container
+    /// health checks, where no curl is at hand).
+    Healthcheck(healthcheck::HealthcheckArgs),
     /// List, create and revoke API keys (works while the server runs).
     Keys {
         /// The data directory of an existing server (it is never created here).
@@ -135,6 +180,17 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum ConfigAction {
+    /// Validate the configuration `serve` would run with and print it (secrets masked).
+    Check {
+        #[command(flatten)]
+        args: serve::ServeArgs,
+        #[command(flatten)]
+        process: config::ProcessArgs,
+    },
+}
+
 /// Refuse a data directory that holds no Herald databases: only `serve` creates one, so a
 /// read-only command pointed at the wrong place says so instead of creating an empty store.
 fn existing_data_dir(dir: &Path) -> anyhow::Result<()> {
@@ -156,9 +212,10 @@ fn existing_data_dir(dir: &Path) -> anyhow::Result<()> {
 }
 
 fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let (cli, matches, layer) = config::parse::<Cli>()?;
     match cli.command {
-        Command::Serve(args) => {
+        Command::Serve { args, process } => {
+            process.export();
             disable_transparent_huge_pages();
             purge_freed_memory_at_once();
             serve::init_logging();
@@ -192,6 +249,30 @@ fn main() -> anyhow::Result<()> {
             }
             verify::run(&data_dir, cluster, identity_rules.as_deref())
         }
+        Command::Config {
+            action: ConfigAction::Check { args, process: _ },
+        } => {
+            let command = Cli::command();
+            let check = command
+                .find_subcommand("config")
+                .and_then(|c| c.find_subcommand("check"))
+                .expect("the config check command");
+            let leaf = matches
+                .subcommand_matches("config")
+                .and_then(|m| m.subcommand_matches("check"))
+                .expect("config check matches");
+            print!("{}", config::describe(check, leaf, &layer));
+            config::check(&args)?;
+            println!("# ok: the configuration is valid");
+            Ok(())
+        }
+        Command::Backup { data_dir, target } => backup::backup(&data_dir, &target),
+        Command::Restore {
+            backup,
+            data_dir,
+            force,
+        } => backup::restore(&backup, &data_dir, force),
+        Command::Healthcheck(args) => healthcheck::run(&args),
         Command::Bench { which } => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

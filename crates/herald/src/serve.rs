@@ -108,7 +108,7 @@ pub struct ServeArgs {
 }
 
 /// Where state lives, from the flags.
-enum Backend {
+pub(crate) enum Backend {
     Embedded,
     Cluster(ClusterConfig),
 }
@@ -125,7 +125,7 @@ impl ServeArgs {
         }
     }
 
-    fn backend(&self) -> anyhow::Result<Backend> {
+    pub(crate) fn backend(&self) -> anyhow::Result<Backend> {
         match (&self.database_url, &self.bus_url) {
             (None, None) => Ok(Backend::Embedded),
             (Some(db), Some(bus)) => {

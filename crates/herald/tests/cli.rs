@@ -305,3 +305,206 @@ fn a_key_revoked_with_the_cli_is_refused_within_a_second() {
         "{listed}"
     );
 }
+
+#[test]
+fn version_names_the_release_and_the_commit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = stdout(&herald(tmp.path(), &["--version"]));
+    let expected_commit = Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    let line = out.trim();
+    assert!(
+        line.starts_with(&format!("herald {} (commit ", env!("CARGO_PKG_VERSION"))),
+        "{line}"
+    );
+    let commit = line
+        .rsplit("(commit ")
+        .next()
+        .unwrap()
+        .trim_end_matches(')');
+    match expected_commit {
+        // Built from this checkout (the build script reads its HEAD).
+        Some(head) if std::env::var_os("HERALD_GIT_COMMIT").is_none() => {
+            assert_eq!(commit, head, "{line}")
+        }
+        // Not a git checkout: "unknown" (or what the packager set).
+        _ => assert!(!commit.is_empty(), "{line}"),
+    }
+}
+
+/// `herald config check` with `config` as the file's text, `env` set and `args` given.
+fn config_check(dir: &Path, config: &str, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let file = dir.join("herald.toml");
+    std::fs::write(&file, config).unwrap();
+    let mut command = Command::new(bin());
+    command
+        .current_dir(dir)
+        .args(["config", "check", "--config", file.to_str().unwrap()])
+        .args(args);
+    for var in [
+        "HERALD_DATA_DIR",
+        "HERALD_DATABASE_URL",
+        "HERALD_BUS_URL",
+        "HERALD_LISTEN",
+        "HERALD_INGEST_QUEUE",
+        "HERALD_DEDUP_WINDOW_SECS",
+        "HERALD_CLUSTER_NAME",
+        "HERALD_CONFIG",
+        "HERALD_ADMIN_KEY",
+        "HERALD_WRITE_KEY",
+        "HERALD_LOG",
+    ] {
+        command.env_remove(var);
+    }
+    command.envs(env.iter().copied()).output().unwrap()
+}
+
+/// The line of `setting` in `config check` output.
+fn setting<'a>(out: &'a str, name: &str) -> &'a str {
+    out.lines()
+        .find(|l| l.starts_with(&format!("{name} = ")))
+        .unwrap_or_else(|| panic!("no {name} in:\n{out}"))
+}
+
+#[test]
+fn settings_come_from_flags_then_environment_then_the_file_then_defaults() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = r#"
+        ingest_queue = 7
+        dedup-window-secs = 100
+        cluster_name = "from-file"
+        listen = "0.0.0.0:9999"
+        admin_key = "hak_from_the_file_secret"
+    "#;
+    let out = config_check(
+        tmp.path(),
+        config,
+        &[
+            ("HERALD_DEDUP_WINDOW_SECS", "200"),
+            ("HERALD_CLUSTER_NAME", "from-env"),
+            ("HERALD_LISTEN", "127.0.0.1:7777"),
+        ],
+        &["--listen", "127.0.0.1:6666"],
+    );
+    let out = stdout(&out);
+    assert_eq!(setting(&out, "ingest_queue"), "ingest_queue = 7  # file");
+    assert_eq!(
+        setting(&out, "dedup_window_secs"),
+        "dedup_window_secs = 200  # environment HERALD_DEDUP_WINDOW_SECS"
+    );
+    assert_eq!(
+        setting(&out, "cluster_name"),
+        "cluster_name = \"from-env\"  # environment HERALD_CLUSTER_NAME"
+    );
+    assert_eq!(
+        setting(&out, "listen"),
+        "listen = \"127.0.0.1:6666\"  # flag"
+    );
+    assert_eq!(
+        setting(&out, "data_dir"),
+        "data_dir = \"herald-data\"  # default"
+    );
+    assert_eq!(
+        setting(&out, "admin_key"),
+        "admin_key = \"hak_****\"  # file"
+    );
+    assert!(!out.contains("from_the_file_secret"), "{out}");
+    assert!(out.contains("# ok"), "{out}");
+
+    // Cluster settings: the password in the database URL is masked; one without the other is
+    // refused.
+    let out = config_check(
+        tmp.path(),
+        "database_url = \"postgres://herald:s3cret@db:5432/herald\"\n",
+        &[("HERALD_BUS_URL", "nats://nats:4222")],
+        &[],
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("database_url = \"postgres://herald:****@db:5432/herald\"  # file"),
+        "{text}"
+    );
+    assert!(!text.contains("s3cret"), "{text}");
+    let out = config_check(
+        tmp.path(),
+        "database_url = \"postgres://db/herald\"\n",
+        &[],
+        &[],
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("needs both"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Unknown settings and bad values are errors.
+    let out = config_check(tmp.path(), "listn = \"x\"\n", &[], &[]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("unknown setting `listn`"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = config_check(tmp.path(), "ingest_queue = \"many\"\n", &[], &[]);
+    assert!(!out.status.success());
+}
+
+#[test]
+fn serve_reads_its_configuration_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("from-file-data");
+    let file = tmp.path().join("herald.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "data_dir = {:?}\nlisten = \"127.0.0.1:0\"\nwrite_key = \"hwk_from_file\"\nlog = \"warn\"\n",
+            data.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(bin())
+        .args(["serve", "--config", file.to_str().unwrap()])
+        .env_remove("HERALD_DATA_DIR")
+        .env_remove("HERALD_LISTEN")
+        .env_remove("HERALD_WRITE_KEY")
+        .env_remove("HERALD_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next().expect("herald exited").unwrap();
+        if let Some(url) = line.strip_prefix("listening on ") {
+            break url.to_owned();
+        }
+    };
+    let sent = reqwest::blocking::Client::new()
+        .post(format!("{url}/v1/track"))
+        .basic_auth("hwk_from_file", Some(""))
+        .json(&json!({"userId": "u", "event": "E"}))
+        .send()
+        .unwrap();
+    assert_eq!(sent.status(), 200);
+    // The health check subcommand reaches it (and fails once it is gone).
+    let listen = url.strip_prefix("http://").unwrap();
+    let health = Command::new(bin())
+        .args(["healthcheck", "--listen", listen])
+        .output()
+        .unwrap();
+    assert!(health.status.success(), "{health:?}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(data.join("log.db").is_file());
+    let health = Command::new(bin())
+        .args(["healthcheck", "--listen", listen, "--timeout", "1"])
+        .output()
+        .unwrap();
+    assert!(!health.status.success());
+}

@@ -15,6 +15,7 @@ mod partitions;
 mod projection;
 mod queries;
 mod schema;
+pub use schema::SCHEMA_VERSION;
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -133,6 +133,9 @@ const MIGRATIONS: &[&str] = &[
 ",
 ];
 
+/// The schema version this build writes (`herald_schema.version`).
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
 pub(super) fn migrate(client: &mut Client) -> Result<()> {
     for (i, sql) in MIGRATIONS.iter().enumerate() {
         let mut tx = client.transaction()?;
@@ -144,6 +147,11 @@ pub(super) fn migrate(client: &mut Client) -> Result<()> {
         let version: i32 = tx
             .query_one("SELECT version FROM herald_schema", &[])?
             .get(0);
+        crate::sqlite::check_not_newer(
+            "the PostgreSQL database",
+            version as usize,
+            SCHEMA_VERSION,
+        )?;
         if (version as usize) <= i {
             tx.batch_execute(sql)?;
             tx.execute("UPDATE herald_schema SET version = $1", &[&(i as i32 + 1)])?;

@@ -10,11 +10,15 @@ mod audiences;
 mod checkpoint;
 mod keys;
 pub(crate) use keys::decode_key;
+mod backup;
 mod log;
 mod pool;
 mod projection;
 mod queries;
 mod schema;
+pub use backup::{backup, restore, BackupInfo};
+pub(crate) use schema::check_not_newer;
+pub use schema::{LOG_SCHEMA_VERSION, STATE_SCHEMA_VERSION};
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;

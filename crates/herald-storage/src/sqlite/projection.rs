@@ -486,6 +486,28 @@ impl RebuildStore for SqliteTxn<'_> {
     }
 }
 
+impl SqliteTxn<'_> {
+    /// Count a deletion or rewrite of `log.db` queued by this transaction, of events the
+    /// cursor has passed: `backup` copies state.db, then log.db, and knows by this count
+    /// whether a rewrite queued in between could have changed the log copy behind the state
+    /// copy's back. Events beyond the cursor (those of deleted people a batch suppresses, in
+    /// the batch that moves the cursor past them) are not counted: a state copy taken before
+    /// that batch has not applied them, and already holds the suppression that drops them.
+    fn count_log_rewrite(&mut self, seqs: impl IntoIterator<Item = u64>) -> Result<()> {
+        let cursor = self.cursor()?;
+        if !seqs.into_iter().any(|seq| seq <= cursor) {
+            return Ok(());
+        }
+        self.tx
+            .prepare_cached(&format!(
+                "INSERT INTO meta (key, value) VALUES ('{}', 1) ON CONFLICT (key) DO UPDATE SET value = value + 1",
+                super::backup::LOG_REWRITES
+            ))?
+            .execute([])?;
+        Ok(())
+    }
+}
+
 impl StateTxn for SqliteTxn<'_> {
     fn cursor(&mut self) -> Result<u64> {
         let v: Option<i64> = self
@@ -518,7 +540,8 @@ impl StateTxn for SqliteTxn<'_> {
             queue.execute(params![*seq as i64])?;
             unreplace.execute(params![*seq as i64])?;
         }
-        Ok(())
+        drop((forget, queue, unreplace));
+        self.count_log_rewrite(seqs.iter().copied())
     }
 
     fn replace_events(&mut self, events: &[(u64, Event)]) -> Result<()> {
@@ -529,7 +552,8 @@ impl StateTxn for SqliteTxn<'_> {
         for (seq, event) in events {
             queue.execute(params![*seq as i64, crate::EncodedEvent::of(event)?.json])?;
         }
-        Ok(())
+        drop(queue);
+        self.count_log_rewrite(events.iter().map(|(seq, _)| *seq))
     }
 
     fn lift_suppression(

@@ -138,8 +138,33 @@ const STATE_MIGRATIONS: &[&str] = &["
     );
 "];
 
-fn migrate(conn: &Connection, migrations: &[&str]) -> Result<()> {
-    let version: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+/// The schema version of `log.db` this build writes (its `PRAGMA user_version`).
+pub const LOG_SCHEMA_VERSION: usize = LOG_MIGRATIONS.len();
+/// The schema version of `state.db` this build writes (its `PRAGMA user_version`).
+pub const STATE_SCHEMA_VERSION: usize = STATE_MIGRATIONS.len();
+
+/// A database's schema version (`PRAGMA user_version`).
+pub(crate) fn version_of(conn: &Connection) -> Result<usize> {
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+}
+
+/// Refuse a database written by a newer Herald: its schema has things this build does not
+/// know about (downgrades are not supported; restore a backup taken before the upgrade).
+pub(crate) fn check_not_newer(file: &str, found: usize, known: usize) -> Result<()> {
+    if found > known {
+        return Err(crate::StorageError::Database(format!(
+            "{file} has schema version {found}, newer than the version {known} this Herald ({}) knows: \
+             it was written by a newer Herald, and downgrades are not supported \
+             (run the newer Herald, or restore a backup taken before the upgrade)",
+            env!("CARGO_PKG_VERSION")
+        )));
+    }
+    Ok(())
+}
+
+fn migrate(conn: &Connection, file: &str, migrations: &[&str]) -> Result<()> {
+    let version = version_of(conn)?;
+    check_not_newer(file, version, migrations.len())?;
     for (i, sql) in migrations.iter().enumerate().skip(version) {
         let tx = conn.unchecked_transaction()?;
         tx.execute_batch(sql)?;
@@ -150,9 +175,9 @@ fn migrate(conn: &Connection, migrations: &[&str]) -> Result<()> {
 }
 
 pub(crate) fn migrate_log(conn: &Connection) -> Result<()> {
-    migrate(conn, LOG_MIGRATIONS)
+    migrate(conn, "log.db", LOG_MIGRATIONS)
 }
 
 pub(crate) fn migrate_state(conn: &Connection) -> Result<()> {
-    migrate(conn, STATE_MIGRATIONS)
+    migrate(conn, "state.db", STATE_MIGRATIONS)
 }

@@ -73,7 +73,8 @@ impl Server {
         s
     }
 
-    /// An embedded server on a data directory the caller owns (and removes).
+    /// An embedded server on a data directory the caller owns and keeps (a small filesystem,
+    /// a restored backup, a copy of a fixture).
     pub fn start_in(dir: &Path, extra: &[&str]) -> Server {
         Server::spawn(dir, extra)
     }
