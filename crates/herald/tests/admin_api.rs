@@ -1095,13 +1095,7 @@ fn unreadable_requests_get_json_errors_with_codes() {
 #[test]
 fn the_openapi_document_describes_the_api() {
     let s = Server::start();
-    let doc: Value = s
-        .http
-        .get(format!("{}/openapi.json", s.url))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let doc = s.openapi();
     let paths = doc["paths"].as_object().unwrap();
     for path in [
         "/v1/identify",

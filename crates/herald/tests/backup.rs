@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,22 +16,7 @@ use common::*;
 use serde_json::{json, Value};
 
 fn herald(args: &[&str]) -> Output {
-    Command::new(bin())
-        .args(args)
-        .env_remove("HERALD_DATA_DIR")
-        .env_remove("HERALD_CONFIG")
-        .output()
-        .unwrap()
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    herald_cli(None, args)
 }
 
 /// Clients posting batches with unique ids until `stop`; every acknowledged id goes into
@@ -138,7 +123,7 @@ fn a_backup_taken_under_load_restores_every_acknowledged_event_and_verifies() {
         copy.to_str().unwrap(),
     ]);
     let during = acked.lock().unwrap().len();
-    ok(&out);
+    succeeded(&out);
     eventually(30, "load after the backup", || {
         (acked.lock().unwrap().len() > during).then_some(())
     });
@@ -160,7 +145,7 @@ fn a_backup_taken_under_load_restores_every_acknowledged_event_and_verifies() {
     assert!(manifest["log_schema_version"].as_u64().unwrap() >= 1);
     assert!(!copy.join("dedup-window.bin").exists());
 
-    ok(&herald(&[
+    succeeded(&herald(&[
         "restore",
         copy.to_str().unwrap(),
         restored.to_str().unwrap(),
@@ -191,7 +176,7 @@ fn a_backup_taken_under_load_restores_every_acknowledged_event_and_verifies() {
     );
     assert!(r.terminate().success());
     let _ = s.terminate();
-    let verified = ok(&herald(&[
+    let verified = succeeded(&herald(&[
         "verify",
         "--data-dir",
         restored.to_str().unwrap(),
@@ -210,7 +195,7 @@ fn a_backup_taken_under_load_restores_every_acknowledged_event_and_verifies() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    ok(&herald(&[
+    succeeded(&herald(&[
         "restore",
         "--force",
         copy.to_str().unwrap(),

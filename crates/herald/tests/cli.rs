@@ -11,28 +11,9 @@ use std::time::{Duration, Instant};
 use common::*;
 use serde_json::{json, Value};
 
-/// `herald ARGS` in `cwd`, without the environment variables that would point it elsewhere.
+/// `herald ARGS` in `cwd`.
 fn herald(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(bin())
-        .current_dir(cwd)
-        .args(args)
-        .env_remove("HERALD_DATA_DIR")
-        .env_remove("HERALD_DATABASE_URL")
-        .env_remove("HERALD_BUS_URL")
-        .env_remove("HERALD_URL")
-        .env_remove("HERALD_ADMIN_KEY")
-        .output()
-        .unwrap()
-}
-
-fn stdout(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
+    herald_cli(Some(cwd), args)
 }
 
 #[test]
@@ -115,7 +96,7 @@ fn keys_take_global_options_after_the_action_and_list_in_aligned_columns() {
             .chain(["--data-dir", &dir])
             .chain(cluster.iter().copied())
             .collect();
-        stdout(&herald(tmp.path(), &args))
+        succeeded(&herald(tmp.path(), &args))
     };
     run(&[
         "keys",
@@ -156,7 +137,7 @@ fn audiences_watch_assumes_http_for_a_url_without_a_scheme() {
     assert_eq!(created.status(), 201, "{}", created.text().unwrap());
     let host = s.url.strip_prefix("http://").unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let out = stdout(&herald(
+    let out = succeeded(&herald(
         tmp.path(),
         &[
             "audiences",
@@ -173,7 +154,7 @@ fn audiences_watch_assumes_http_for_a_url_without_a_scheme() {
         "{out}"
     );
     // The options may come before the action too.
-    let out = stdout(&herald(
+    let out = succeeded(&herald(
         tmp.path(),
         &[
             "audiences",
@@ -251,7 +232,7 @@ fn a_key_revoked_with_the_cli_is_refused_within_a_second() {
         all.extend_from_slice(args);
         all.extend(["--data-dir", &dir]);
         all.extend(cluster.iter().map(String::as_str));
-        stdout(&herald(tmp.path(), &all))
+        succeeded(&herald(tmp.path(), &all))
     };
     let created = keys(&["create", "--kind", "write", "--name", "soon revoked"]);
     let id = created.split_whitespace().nth(3).unwrap().to_owned();
@@ -309,7 +290,7 @@ fn a_key_revoked_with_the_cli_is_refused_within_a_second() {
 #[test]
 fn version_names_the_release_and_the_commit() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = stdout(&herald(tmp.path(), &["--version"]));
+    let out = succeeded(&herald(tmp.path(), &["--version"]));
     let expected_commit = Command::new("git")
         .args(["rev-parse", "--short", "HEAD"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -391,7 +372,7 @@ fn settings_come_from_flags_then_environment_then_the_file_then_defaults() {
         ],
         &["--listen", "127.0.0.1:6666"],
     );
-    let out = stdout(&out);
+    let out = succeeded(&out);
     assert_eq!(setting(&out, "ingest_queue"), "ingest_queue = 7  # file");
     assert_eq!(
         setting(&out, "dedup_window_secs"),
@@ -424,7 +405,7 @@ fn settings_come_from_flags_then_environment_then_the_file_then_defaults() {
         &[("HERALD_BUS_URL", "nats://nats:4222")],
         &[],
     );
-    let text = stdout(&out);
+    let text = succeeded(&out);
     assert!(
         text.contains("database_url = \"postgres://herald:****@db:5432/herald\"  # file"),
         "{text}"

@@ -57,15 +57,7 @@ fn sustained_ingest(
 }
 
 fn stored_ids(s: &Server) -> BTreeMap<String, usize> {
-    let mut counts = BTreeMap::new();
-    for u in 0..USERS {
-        for e in s.timeline(&format!("user_id:user-{u}"), "") {
-            *counts
-                .entry(e["messageId"].as_str().unwrap().to_owned())
-                .or_insert(0) += 1;
-        }
-    }
-    counts
+    s.stored_message_ids(USERS)
 }
 
 #[test]

@@ -10,7 +10,7 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -402,14 +402,7 @@ fn a_full_disk_is_a_retryable_507_and_ingest_recovers_without_losing_events() {
     assert_eq!(metric(&s, "herald_storage_full"), Some(0.0));
 
     // Nothing acknowledged was lost, nothing stored twice.
-    let mut stored: BTreeMap<String, usize> = BTreeMap::new();
-    for u in 0..USERS {
-        for e in s.timeline(&format!("user_id:user-{u}"), "") {
-            *stored
-                .entry(e["messageId"].as_str().unwrap().to_owned())
-                .or_default() += 1;
-        }
-    }
+    let stored = s.stored_message_ids(USERS);
     let lost: Vec<&String> = acked
         .iter()
         .filter(|id| !stored.contains_key(*id))
@@ -427,13 +420,7 @@ fn a_full_disk_is_a_retryable_507_and_ingest_recovers_without_losing_events() {
 #[test]
 fn the_openapi_document_lists_the_endpoint_answers() {
     let s = Server::start();
-    let doc: Value = s
-        .http
-        .get(format!("{}/openapi.json", s.url))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let doc = s.openapi();
     for path in ["/v1/track", "/v1/batch", "/v1/import", "/v1/b"] {
         let responses = &doc["paths"][path]["post"]["responses"];
         for status in ["408", "503", "507"] {

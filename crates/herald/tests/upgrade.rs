@@ -23,24 +23,7 @@ fn fixtures() -> PathBuf {
 }
 
 fn herald(args: &[&str]) -> Output {
-    Command::new(bin())
-        .args(args)
-        .env_remove("HERALD_DATA_DIR")
-        .env_remove("HERALD_CONFIG")
-        .env_remove("HERALD_DATABASE_URL")
-        .env_remove("HERALD_BUS_URL")
-        .output()
-        .unwrap()
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    herald_cli(None, args)
 }
 
 fn user_version(db: &Path) -> i64 {
@@ -89,7 +72,7 @@ fn every_fixture_data_directory_opens_with_this_binary_and_keeps_its_data() {
         copy_of(&fixture, &dir);
 
         // Offline first: verify opens (and migrates) it, and its state equals a rebuild.
-        let verified = ok(&herald(&["verify", "--data-dir", dir.to_str().unwrap()]));
+        let verified = succeeded(&herald(&["verify", "--data-dir", dir.to_str().unwrap()]));
         assert!(verified.starts_with("ok:"), "{name}: {verified}");
 
         let mut s = Server::start_in(&dir, &[]);
@@ -133,18 +116,18 @@ fn every_fixture_data_directory_opens_with_this_binary_and_keeps_its_data() {
             "{name}"
         );
         assert!(s.terminate().success());
-        let verified = ok(&herald(&["verify", "--data-dir", dir.to_str().unwrap()]));
+        let verified = succeeded(&herald(&["verify", "--data-dir", dir.to_str().unwrap()]));
         assert!(verified.starts_with("ok:"), "{name}: {verified}");
 
         // Migrated to this binary's versions; and a backup of the old version restores.
         assert!(user_version(&dir.join("state.db")) >= user_version(&fixture.join("state.db")));
         let restored = tmp.path().join("restored");
-        ok(&herald(&[
+        succeeded(&herald(&[
             "restore",
             fixture.to_str().unwrap(),
             restored.to_str().unwrap(),
         ]));
-        let verified = ok(&herald(&[
+        let verified = succeeded(&herald(&[
             "verify",
             "--data-dir",
             restored.to_str().unwrap(),
@@ -186,7 +169,7 @@ fn a_data_directory_from_a_newer_herald_is_refused_with_both_versions() {
         let tmp = tempfile::tempdir().unwrap();
         copy_of(&fixture, tmp.path());
         // The newest this binary knows: open (and migrate) the copy once.
-        ok(&herald(&[
+        succeeded(&herald(&[
             "verify",
             "--data-dir",
             tmp.path().to_str().unwrap(),
@@ -261,7 +244,7 @@ fn write_the_fixture_of_this_schema_version() {
         dir.display()
     );
     let s = Server::start();
-    let key = ok(&herald(&[
+    let key = succeeded(&herald(&[
         "keys",
         "create",
         "--kind",
@@ -300,7 +283,7 @@ fn write_the_fixture_of_this_schema_version() {
     assert_eq!(sent.status(), 200);
     s.wait_processed();
     let bob_events = s.timeline("user_id:bob", "").len();
-    ok(&herald(&[
+    succeeded(&herald(&[
         "backup",
         "--data-dir",
         s.dir.to_str().unwrap(),

@@ -9,7 +9,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use herald_storage::cluster::Scratch;
@@ -266,6 +266,30 @@ impl Server {
             .unwrap()
     }
 
+    /// How many times each `messageId` is stored in the timelines of `user_id:user-0` ..
+    /// `user_id:user-{users - 1}` (the users the load-generating tests send as).
+    pub fn stored_message_ids(&self, users: usize) -> std::collections::BTreeMap<String, usize> {
+        let mut counts = std::collections::BTreeMap::new();
+        for u in 0..users {
+            for e in self.timeline(&format!("user_id:user-{u}"), "") {
+                *counts
+                    .entry(e["messageId"].as_str().unwrap().to_owned())
+                    .or_insert(0) += 1;
+            }
+        }
+        counts
+    }
+
+    /// The OpenAPI document the server serves.
+    pub fn openapi(&self) -> Value {
+        self.http
+            .get(format!("{}/openapi.json", self.url))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    }
+
     /// Move the server's clock forward (it must run with `--test-clock`); returns its new now
     /// in Unix ms.
     pub fn advance_clock(&self, by: Duration) -> i64 {
@@ -378,4 +402,35 @@ pub fn b64(input: &str) -> String {
         }
     }
     out
+}
+
+/// `herald ARGS` (in `cwd`, when given), without the environment variables that would point it
+/// elsewhere or configure it.
+pub fn herald_cli(cwd: Option<&Path>, args: &[&str]) -> Output {
+    let mut command = Command::new(bin());
+    if let Some(cwd) = cwd {
+        command.current_dir(cwd);
+    }
+    for var in [
+        "HERALD_DATA_DIR",
+        "HERALD_CONFIG",
+        "HERALD_DATABASE_URL",
+        "HERALD_BUS_URL",
+        "HERALD_URL",
+        "HERALD_ADMIN_KEY",
+    ] {
+        command.env_remove(var);
+    }
+    command.args(args).output().unwrap()
+}
+
+/// The standard output of a command that must have succeeded.
+pub fn succeeded(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
