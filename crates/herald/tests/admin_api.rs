@@ -933,13 +933,7 @@ fn unreadable_events_are_quarantined_and_processing_goes_on() {
             .contains("2 event(s) quarantined"),
         "{ready}"
     );
-    let metrics = s
-        .http
-        .get(format!("{}/metrics", s.url))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let metrics = s.metrics().unwrap();
     assert!(
         [
             "herald_events_quarantined_total 2",

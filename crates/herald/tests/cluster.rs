@@ -91,27 +91,12 @@ fn send(s: &Server, batch: &[Value]) -> bool {
 }
 
 fn holds_lease(s: &Server) -> bool {
-    s.http
-        .get(format!("{}/metrics", s.url))
-        .send()
-        .ok()
-        .and_then(|r| r.text().ok())
-        .is_some_and(|m| m.lines().any(|l| l == "herald_processing_lease_held 1"))
+    s.metric("herald_processing_lease_held") == Some(1.0)
 }
 
-/// One value of the node's `/metrics`.
+/// A counter or gauge of the node's `/metrics`, as a whole number.
 fn metric(s: &Server, name: &str) -> Option<u64> {
-    let metrics = s
-        .http
-        .get(format!("{}/metrics", s.url))
-        .send()
-        .ok()?
-        .text()
-        .ok()?;
-    metrics
-        .lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-        .and_then(|n| n.trim().parse().ok())
+    s.metric(name).map(|v| v as u64)
 }
 
 /// How many processing partitions the node owns, from its `/metrics`.

@@ -84,18 +84,7 @@ fn kill_9_during_sustained_ingest_loses_no_acknowledged_event() {
     );
 
     let stored = stored_ids(&s);
-    let lost: Vec<&String> = acked
-        .iter()
-        .filter(|id| !stored.contains_key(*id))
-        .collect();
-    assert!(
-        lost.is_empty(),
-        "{} acknowledged events lost, e.g. {:?}",
-        lost.len(),
-        &lost[..lost.len().min(5)]
-    );
-    let twice: Vec<(&String, &usize)> = stored.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "events stored twice: {twice:?}");
+    assert_each_stored_once(&acked, &stored);
     let total: u64 = (0..USERS)
         .map(|u| {
             s.profile(&format!("user_id:user-{u}"))["event_counts"]["Tick"]

@@ -119,18 +119,6 @@ fn get_healthz(stream: &mut TcpStream) -> Answer {
     read_answer(stream, Duration::from_secs(10))
 }
 
-fn metric(s: &Server, line_start: &str) -> Option<f64> {
-    let text = s
-        .http
-        .get(format!("{}/metrics", s.url))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(line_start)?.strip_prefix(' ')?.parse().ok())
-}
-
 #[test]
 fn slow_header_clients_are_closed_while_real_clients_are_served() {
     let s = Server::start_with(&["--header-timeout-secs", "1", "--max-connections", "64"]);
@@ -158,11 +146,8 @@ fn slow_header_clients_are_closed_while_real_clients_are_served() {
     }
     closed_by(&mut trickle, sent + Duration::from_secs(5));
     assert!(
-        metric(
-            &s,
-            "herald_http_connection_timeouts_total{reason=\"header\"}"
-        )
-        .is_some_and(|n| n >= 41.0),
+        s.metric("herald_http_connection_timeouts_total{reason=\"header\"}")
+            .is_some_and(|n| n >= 41.0),
         "header timeouts counted"
     );
     // And the server still serves.
@@ -252,7 +237,8 @@ fn over_the_connection_cap_a_connection_is_answered_503_and_real_clients_get_thr
     );
     assert_eq!(served.body["status"], "ok");
     assert!(
-        metric(&s, "herald_http_connections_refused_total").is_some_and(|n| n >= 1.0),
+        s.metric("herald_http_connections_refused_total")
+            .is_some_and(|n| n >= 1.0),
         "refusals counted"
     );
 }
@@ -363,13 +349,10 @@ fn a_full_disk_is_a_retryable_507_and_ingest_recovers_without_losing_events() {
     assert_eq!(ready["status"], "degraded", "{ready}");
     assert_eq!(ready["storage_full"], true, "{ready}");
     assert_eq!(s.status()["storage_full"], true);
-    assert_eq!(metric(&s, "herald_storage_full"), Some(1.0));
+    assert_eq!(s.metric("herald_storage_full"), Some(1.0));
     assert!(
-        metric(
-            &s,
-            "herald_storage_full_refusals_total{component=\"ingest\"}"
-        )
-        .is_some_and(|n| n >= 1.0),
+        s.metric("herald_storage_full_refusals_total{component=\"ingest\"}")
+            .is_some_and(|n| n >= 1.0),
         "refusals counted"
     );
     // Still full: still a 507, not a 500.
@@ -399,21 +382,11 @@ fn a_full_disk_is_a_retryable_507_and_ingest_recovers_without_losing_events() {
         (r == json!({"status": "ready"})).then_some(())
     });
     assert_eq!(s.status()["storage_full"], false);
-    assert_eq!(metric(&s, "herald_storage_full"), Some(0.0));
+    assert_eq!(s.metric("herald_storage_full"), Some(0.0));
 
     // Nothing acknowledged was lost, nothing stored twice.
     let stored = s.stored_message_ids(USERS);
-    let lost: Vec<&String> = acked
-        .iter()
-        .filter(|id| !stored.contains_key(*id))
-        .collect();
-    assert!(
-        lost.is_empty(),
-        "{} acknowledged events lost: {:?}",
-        lost.len(),
-        &lost[..lost.len().min(5)]
-    );
-    assert!(stored.values().all(|n| *n == 1), "an event stored twice");
+    assert_each_stored_once(&acked, &stored);
     assert_eq!(stored.len(), acked.len());
 }
 

@@ -303,11 +303,7 @@ fn malformed_and_invalid_events_get_stable_codes() {
     assert_eq!((status, err["code"].as_str()), (400, Some("invalid_json")));
     assert_eq!(s.status()["log_head"], 0, "nothing was stored");
     assert!(s
-        .http
-        .get(format!("{}/metrics", s.url))
-        .send()
-        .unwrap()
-        .text()
+        .metrics()
         .unwrap()
         .contains("herald_events_rejected_total{reason=\"missing_event\"}"));
 }
@@ -355,13 +351,7 @@ fn retried_message_ids_are_stored_once() {
     ids.sort();
     assert_eq!(ids, ["other-id", "same-id"]);
     assert_eq!(s.profile("user_id:dup")["event_counts"]["Paid"], 2);
-    let metrics = s
-        .http
-        .get(format!("{}/metrics", s.url))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let metrics = s.metrics().unwrap();
     assert!(
         metrics
             .lines()

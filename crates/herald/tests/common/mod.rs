@@ -280,6 +280,27 @@ impl Server {
         counts
     }
 
+    /// The server's `/metrics` text (`None` when it does not answer).
+    pub fn metrics(&self) -> Option<String> {
+        self.http
+            .get(format!("{}/metrics", self.url))
+            .send()
+            .ok()?
+            .text()
+            .ok()
+    }
+
+    /// One sample of `/metrics`, by its name (and labels) as printed.
+    pub fn metric(&self, sample: &str) -> Option<f64> {
+        self.metrics()?.lines().find_map(|l| {
+            l.strip_prefix(sample)?
+                .strip_prefix(' ')?
+                .trim()
+                .parse()
+                .ok()
+        })
+    }
+
     /// The OpenAPI document the server serves.
     pub fn openapi(&self) -> Value {
         self.http
@@ -433,4 +454,23 @@ pub fn succeeded(out: &Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Every acknowledged `messageId` is stored (`stored`: how many times each id is), once.
+pub fn assert_each_stored_once<'a>(
+    acked: impl IntoIterator<Item = &'a String>,
+    stored: &std::collections::BTreeMap<String, usize>,
+) {
+    let lost: Vec<&String> = acked
+        .into_iter()
+        .filter(|id| !stored.contains_key(*id))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged events lost, e.g. {:?}",
+        lost.len(),
+        &lost[..lost.len().min(5)]
+    );
+    let twice: Vec<(&String, &usize)> = stored.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "events stored twice: {twice:?}");
 }
