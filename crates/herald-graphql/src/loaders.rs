@@ -13,6 +13,15 @@ use herald_core::identity::ProfileId;
 use crate::error::gql;
 use crate::types::ProfileSummary;
 
+/// Count a batch (`herald_graphql_loader_batches_total`) and its keys
+/// (`herald_graphql_loader_keys_total`), by loader: how a test sees that a list is loaded in
+/// one call.
+fn count(loader: &'static str, keys: usize) {
+    metrics::counter!("herald_graphql_loader_batches_total", "loader" => loader).increment(1);
+    metrics::counter!("herald_graphql_loader_keys_total", "loader" => loader)
+        .increment(keys as u64);
+}
+
 /// Profiles' identifiers and traits by profile id (`Store::profile_summaries`, one query).
 pub struct SummaryLoader(pub AppState);
 
@@ -21,6 +30,7 @@ impl Loader<String> for SummaryLoader {
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, ProfileSummary>, Self::Error> {
+        count("summary", keys.len());
         let ids: Vec<ProfileId> = keys.iter().cloned().map(ProfileId).collect();
         let summaries = blocking(&self.0, move |s| s.profile_summaries(&ids))
             .await
@@ -44,6 +54,7 @@ impl Loader<String> for ProfileLoader {
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, ProfileView>, Self::Error> {
+        count("profile", keys.len());
         let ids: Vec<ProfileId> = keys.iter().cloned().map(ProfileId).collect();
         blocking(&self.0, move |s| {
             let mut out = HashMap::with_capacity(ids.len());

@@ -138,6 +138,15 @@ fn graphql_answers_what_rest_answers() {
         assert_eq!(node["profile"]["totalEvents"], whole["total_events"]);
     }
 
+    // One batch for the page's two profiles, not one read each.
+    let batches = |s: &Server| s.metric("herald_graphql_loader_batches_total{loader=\"profile\"}");
+    let before = batches(&s).unwrap_or(0.0);
+    data(s.graphql(
+        r#"{ profiles(identifier: "email:") { nodes { profile { id totalEvents } } } }"#,
+        json!({}),
+    ));
+    assert_eq!(batches(&s), Some(before + 1.0));
+
     // Nobody has it: null, no error. Not an identifier: the REST code.
     let none = data(s.graphql(PROFILE, json!({"id": "email:nobody@example.com"})));
     assert_eq!(none["profile"], Value::Null);
