@@ -128,3 +128,37 @@ where
     tokio::spawn(f(tx));
     tokio_stream::wrappers::ReceiverStream::new(rx)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payload(v: Value) -> serde_json::Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn filters_by_type_name_and_identifier() {
+        let track = payload(serde_json::json!({"type": "track", "event": "Checkout",
+            "userId": "u1", "anonymousId": "a1", "context": {"traits": {"email": "Ana@Example.com"}}}));
+        let identify = payload(serde_json::json!({"type": "identify", "userId": "u2",
+            "traits": {"phone": "+14155550100"}}));
+        let filter = |t: Option<&str>, e: Option<&str>, id: Option<(&str, &str)>| Filter {
+            event_type: t.map(str::to_owned),
+            event: e.map(str::to_owned),
+            identifier: id.map(|(k, v)| (k.to_owned(), v.to_owned())),
+        };
+        assert!(filter(None, None, None).matches(&track));
+        assert!(filter(Some("track"), Some("Checkout"), None).matches(&track));
+        assert!(!filter(Some("identify"), None, None).matches(&track));
+        assert!(!filter(None, Some("Viewed"), None).matches(&track));
+        assert!(!filter(None, Some("Checkout"), None).matches(&identify));
+        assert!(filter(None, None, Some(("user_id", "u1"))).matches(&track));
+        assert!(!filter(None, None, Some(("user_id", "u1"))).matches(&identify));
+        assert!(filter(None, None, Some(("anonymous_id", "a1"))).matches(&track));
+        assert!(filter(None, None, Some(("email", "ana@example.com"))).matches(&track));
+        assert!(filter(None, None, Some(("phone", "+14155550100"))).matches(&identify));
+        assert!(!filter(None, None, Some(("email", "ana@example.com"))).matches(&identify));
+        assert!(!filter(None, None, Some(("group_id", "g1"))).matches(&track));
+    }
+}
