@@ -330,6 +330,9 @@ fn users_are_managed_by_admins_and_the_last_admin_stays() {
     assert_eq!(code(patch("usr_nobody", json!({"role": "admin"}))), (404, "user_not_found".into()));
     let bob_id = bob["id"].as_str().unwrap();
     assert_eq!(code(patch(bob_id, json!({"password": "short"}))), (422, "weak_password".into()));
+    for body in [json!({"role": "owner"}), json!([null, null]), json!({"password": 7})] {
+        assert_eq!(code(patch(bob_id, body.clone())), (422, "unprocessable_body".into()), "{body}");
+    }
 
     // A new password ends the user's sessions; the new one signs in.
     let bob_session = s.sign_in("bob@example.com", "bob-password");
@@ -368,8 +371,7 @@ fn the_first_admin_is_generated_and_printed_once() {
         .iter()
         .find(|l| l.contains("Dashboard admin: first@example.com"))
         .unwrap_or_else(|| panic!("no first user in the banner: {:?}", s.banner));
-    let password = line.split("password: ").nth(1).unwrap().split_whitespace().next().unwrap();
-    let password = password.to_owned();
+    let password: String = line.split("password: ").nth(1).unwrap().split_whitespace().next().unwrap().into();
     let password = password.as_str();
     assert!(password.len() >= 10, "{line}");
     let session = s.sign_in("first@example.com", password);

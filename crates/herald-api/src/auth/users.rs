@@ -20,6 +20,19 @@ fn role_schema() -> utoipa::openapi::schema::ObjectBuilder {
         .description(Some("`admin`: everything, keys and users included; `viewer`: reads only"))
 }
 
+/// The role, or null for no change.
+fn optional_role_schema() -> utoipa::openapi::schema::ObjectBuilder {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some([
+            serde_json::json!("admin"),
+            serde_json::json!("viewer"),
+            serde_json::Value::Null,
+        ]))
+        .description(Some("A new role, `admin` or `viewer`; absent or null: unchanged"))
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserView {
@@ -53,7 +66,7 @@ pub struct CreateUser {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateUser {
-    #[schema(schema_with = role_schema)]
+    #[schema(schema_with = optional_role_schema)]
     pub role: Option<Role>,
     /// A new password (at least 10 characters, at most 1024 bytes): the user's other sessions
     /// are revoked.
@@ -127,9 +140,13 @@ pub async fn update_user(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-    Json(body): Json<UpdateUser>,
+    Json(body): Json<serde_json::Map<String, serde_json::Value>>,
 ) -> Result<Json<UserView>, ApiError> {
     principal.require_admin()?;
+    // Read through a map: serde would take a struct of optional fields from an array too.
+    let body: UpdateUser = serde_json::from_value(body.into()).map_err(|e| {
+        ApiError::Rejected(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable_body", e.to_string())
+    })?;
     let password_hash = match body.password {
         Some(password) => {
             validate_password(&password)?;
