@@ -52,7 +52,9 @@ pub enum ApiError {
     Forbidden(&'static str, String),
     /// 429 `too_many_sign_ins`: too many failed sign-ins for an email; `Retry-After` says
     /// when the next attempt is taken.
-    TooManySignIns { retry_after_secs: u64 },
+    TooManySignIns {
+        retry_after_secs: u64,
+    },
     NotFound(&'static str, String),
     /// 405 `method_not_allowed`: the route exists, the method does not.
     MethodNotAllowed,

@@ -487,7 +487,8 @@ impl crate::UserStore for ClusterStore {
         self.state.revoke_user_sessions(user_id)
     }
     fn expire_sessions(&self, idle_before_ms: i64, created_before_ms: i64) -> Result<u64> {
-        self.state.expire_sessions(idle_before_ms, created_before_ms)
+        self.state
+            .expire_sessions(idle_before_ms, created_before_ms)
     }
     fn record_failed_sign_in(&self, email: &str, at_ms: i64) -> Result<()> {
         self.state.record_failed_sign_in(email, at_ms)

@@ -62,7 +62,8 @@ pub fn run(data_dir: &Path, database_url: Option<&str>, action: UsersAction) -> 
             let email = valid_email(&email).map_err(api_error)?;
             let role = Role::parse(&role).expect("clap checked the value");
             let (password, generated) = password(password_stdin)?;
-            let user = DashboardUser::new(&email, role, hash_password_blocking(&password), Utc::now());
+            let user =
+                DashboardUser::new(&email, role, hash_password_blocking(&password), Utc::now());
             if !store.create_user(&user, false)? {
                 anyhow::bail!("a dashboard user has the email {email}");
             }
@@ -93,7 +94,10 @@ pub fn run(data_dir: &Path, database_url: Option<&str>, action: UsersAction) -> 
                 UserChange::Done(u) => println!("removed {} ({})", u.email, u.id),
                 UserChange::NotFound => anyhow::bail!("no dashboard user {user}"),
                 UserChange::LastAdmin => {
-                    anyhow::bail!("{} is the last admin: make another user admin first", found.email)
+                    anyhow::bail!(
+                        "{} is the last admin: make another user admin first",
+                        found.email
+                    )
                 }
             }
         }
@@ -158,7 +162,12 @@ pub fn ensure_first_user<S: UserStore + ?Sized>(store: &S) -> anyhow::Result<Vec
         }
         None => (generate_password(), true),
     };
-    let user = DashboardUser::new(&email, Role::Admin, hash_password_blocking(&password), Utc::now());
+    let user = DashboardUser::new(
+        &email,
+        Role::Admin,
+        hash_password_blocking(&password),
+        Utc::now(),
+    );
     if !store.create_user(&user, true)? {
         // Another node of the cluster created the first user meanwhile.
         return Ok(vec![

@@ -77,7 +77,10 @@ fn sign_in_and_out_and_the_cookie_is_refused_after_sign_out() {
         .unwrap();
     assert_eq!(again["csrfToken"], body["csrfToken"]);
     assert_eq!(again["user"], body["user"]);
-    let status = s.as_session(Method::GET, "/api/v1/status", &session).send().unwrap();
+    let status = s
+        .as_session(Method::GET, "/api/v1/status", &session)
+        .send()
+        .unwrap();
     assert_eq!(status.status(), 200);
 
     // Signing out needs the CSRF token too.
@@ -88,24 +91,40 @@ fn sign_in_and_out_and_the_cookie_is_refused_after_sign_out() {
         .send()
         .unwrap();
     assert_eq!(code(no_csrf), (403, "csrf_token_invalid".into()));
-    let out = s.as_session(Method::DELETE, "/api/v1/session", &session).send().unwrap();
+    let out = s
+        .as_session(Method::DELETE, "/api/v1/session", &session)
+        .send()
+        .unwrap();
     assert_eq!(out.status(), 204);
     let cleared = out.headers()["set-cookie"].to_str().unwrap();
     assert_eq!(attribute(cleared, "Max-Age").as_deref(), Some("0"));
 
     // The old cookie, replayed, is refused everywhere; no browser password dialog.
-    let replay = s.as_session(Method::GET, "/api/v1/session", &session).send().unwrap();
+    let replay = s
+        .as_session(Method::GET, "/api/v1/session", &session)
+        .send()
+        .unwrap();
     assert!(!replay.headers()["www-authenticate"]
         .to_str()
         .unwrap()
         .starts_with("Basic"));
     assert_eq!(code(replay), (401, "not_signed_in".into()));
-    let replay = s.as_session(Method::GET, "/api/v1/status", &session).send().unwrap();
+    let replay = s
+        .as_session(Method::GET, "/api/v1/status", &session)
+        .send()
+        .unwrap();
     assert_eq!(code(replay), (401, "not_signed_in".into()));
     // Signing out again (or with no cookie) is no error.
-    let again = s.as_session(Method::DELETE, "/api/v1/session", &session).send().unwrap();
+    let again = s
+        .as_session(Method::DELETE, "/api/v1/session", &session)
+        .send()
+        .unwrap();
     assert_eq!(again.status(), 204);
-    let none = s.http.get(format!("{}/api/v1/session", s.url)).send().unwrap();
+    let none = s
+        .http
+        .get(format!("{}/api/v1/session", s.url))
+        .send()
+        .unwrap();
     assert_eq!(code(none), (401, "not_signed_in".into()));
 }
 
@@ -121,12 +140,20 @@ fn the_cookie_is_secure_over_tls() {
         .unwrap();
     assert_eq!(r.status(), 200);
     let set_cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert_eq!(attribute(&set_cookie, "Secure").as_deref(), Some(""), "{set_cookie}");
+    assert_eq!(
+        attribute(&set_cookie, "Secure").as_deref(),
+        Some(""),
+        "{set_cookie}"
+    );
 
     let behind_tls = Server::start_with(&["--public-url", "https://cdp.example.com"]);
     let r = behind_tls.try_sign_in(ADMIN_EMAIL, ADMIN_PASSWORD);
     let set_cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert_eq!(attribute(&set_cookie, "Secure").as_deref(), Some(""), "{set_cookie}");
+    assert_eq!(
+        attribute(&set_cookie, "Secure").as_deref(),
+        Some(""),
+        "{set_cookie}"
+    );
 }
 
 #[test]
@@ -146,7 +173,11 @@ fn unsafe_requests_need_the_csrf_token_and_the_own_origin() {
         .send()
         .unwrap();
     assert_eq!(code(missing), (403, "csrf_token_invalid".into()));
-    let r = s.as_session(Method::POST, "/api/v1/audiences", &wrong).json(&audience).send().unwrap();
+    let r = s
+        .as_session(Method::POST, "/api/v1/audiences", &wrong)
+        .json(&audience)
+        .send()
+        .unwrap();
     assert_eq!(code(r), (403, "csrf_token_invalid".into()));
     let stored = s.admin_json("/api/v1/audiences");
     assert_eq!(stored.as_array().map(Vec::len), Some(0), "{stored}");
@@ -188,9 +219,15 @@ fn a_viewer_reads_but_changes_nothing() {
     let v = s.sign_in("viewer@example.com", "viewer-password");
     assert_eq!(v.user["role"], "viewer");
 
-    let read = s.as_session(Method::GET, "/api/v1/profiles/user_id:ana", &v).send().unwrap();
+    let read = s
+        .as_session(Method::GET, "/api/v1/profiles/user_id:ana", &v)
+        .send()
+        .unwrap();
     assert_eq!(read.status(), 200);
-    assert_eq!(read.json::<Value>().unwrap()["profile_id"], ana["profile_id"]);
+    assert_eq!(
+        read.json::<Value>().unwrap()["profile_id"],
+        ana["profile_id"]
+    );
     let preview = s
         .as_session(Method::POST, "/api/v1/audiences/preview", &v)
         .json(&json!({"rule": "performed \"Order Completed\" >= 1"}))
@@ -198,13 +235,26 @@ fn a_viewer_reads_but_changes_nothing() {
         .unwrap();
     assert_eq!(preview.status(), 200, "a preview is a read");
 
-    let delete = s.as_session(Method::DELETE, "/api/v1/profiles/user_id:ana", &v).send().unwrap();
+    let delete = s
+        .as_session(Method::DELETE, "/api/v1/profiles/user_id:ana", &v)
+        .send()
+        .unwrap();
     let status = delete.status();
     let body: Value = delete.json().unwrap();
-    assert_eq!((status.as_u16(), body["code"].as_str()), (403, Some("forbidden_role")));
-    assert!(body["message"].as_str().unwrap().contains("viewer role can only read"));
+    assert_eq!(
+        (status.as_u16(), body["code"].as_str()),
+        (403, Some("forbidden_role"))
+    );
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("viewer role can only read"));
     let audience = json!({"id": "buyers", "rule": "performed \"Order Completed\" >= 1"});
-    let create = s.as_session(Method::POST, "/api/v1/audiences", &v).json(&audience).send().unwrap();
+    let create = s
+        .as_session(Method::POST, "/api/v1/audiences", &v)
+        .json(&audience)
+        .send()
+        .unwrap();
     assert_eq!(code(create), (403, "forbidden_role".into()));
     for admin_only in ["/api/v1/keys", "/api/v1/users"] {
         let r = s.as_session(Method::GET, admin_only, &v).send().unwrap();
@@ -224,7 +274,11 @@ fn a_viewer_reads_but_changes_nothing() {
         .send()
         .unwrap();
     assert_eq!(r.status(), 200);
-    let create = s.as_session(Method::POST, "/api/v1/audiences", &v).json(&audience).send().unwrap();
+    let create = s
+        .as_session(Method::POST, "/api/v1/audiences", &v)
+        .json(&audience)
+        .send()
+        .unwrap();
     assert_eq!(create.status(), 201);
 }
 
@@ -234,15 +288,27 @@ fn failed_sign_ins_are_limited_per_email_on_every_node() {
     create_user(&s, "other@example.com", "other-password", "viewer");
     for attempt in 0..5 {
         let r = s.try_sign_in(ADMIN_EMAIL, &format!("wrong-password-{attempt}"));
-        assert_eq!(code(r), (401, "invalid_credentials".into()), "attempt {attempt}");
+        assert_eq!(
+            code(r),
+            (401, "invalid_credentials".into()),
+            "attempt {attempt}"
+        );
     }
     // An unknown email is answered the same way.
     let unknown = s.try_sign_in("nobody@example.com", ADMIN_PASSWORD);
     assert_eq!(code(unknown), (401, "invalid_credentials".into()));
     let r = s.try_sign_in(ADMIN_EMAIL, ADMIN_PASSWORD);
-    let retry: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=900).contains(&retry), "Retry-After {retry}");
-    assert_eq!(code(r), (429, "too_many_sign_ins".into()), "even the right password");
+    assert_eq!(
+        code(r),
+        (429, "too_many_sign_ins".into()),
+        "even the right password"
+    );
     // Another email is not affected; keys still work.
     s.sign_in("other@example.com", "other-password");
     assert_eq!(s.admin_get("/api/v1/status").status(), 200);
@@ -251,7 +317,11 @@ fn failed_sign_ins_are_limited_per_email_on_every_node() {
         flags.push("--test-clock".into());
         let node = Server::start_node(&flags);
         let r = node.try_sign_in(ADMIN_EMAIL, ADMIN_PASSWORD);
-        assert_eq!(code(r), (429, "too_many_sign_ins".into()), "on the other node too");
+        assert_eq!(
+            code(r),
+            (429, "too_many_sign_ins".into()),
+            "on the other node too"
+        );
     }
     // Once the failures are 15 minutes old, the right password works again.
     s.advance_clock(Duration::from_secs(15 * 60));
@@ -263,7 +333,10 @@ fn an_idle_session_ends() {
     let s = Server::start_with(&["--test-clock"]);
     let admin = s.sign_in_admin();
     let get = |session: &Session| {
-        s.as_session(Method::GET, "/api/v1/session", session).send().unwrap().status()
+        s.as_session(Method::GET, "/api/v1/session", session)
+            .send()
+            .unwrap()
+            .status()
     };
     // Used every 11 hours, it lives on (each use moves its idle deadline)...
     for _ in 0..2 {
@@ -286,21 +359,49 @@ fn users_are_managed_by_admins_and_the_last_admin_stays() {
 
     // Creating, through a session: the bad ones are refused with their codes.
     let post = |body: Value| {
-        s.as_session(Method::POST, "/api/v1/users", &admin).json(&body).send().unwrap()
+        s.as_session(Method::POST, "/api/v1/users", &admin)
+            .json(&body)
+            .send()
+            .unwrap()
     };
-    let bob = post(json!({"email": "Bob@Example.com", "password": "bob-password", "role": "viewer"}));
+    let bob =
+        post(json!({"email": "Bob@Example.com", "password": "bob-password", "role": "viewer"}));
     assert_eq!(bob.status(), 201);
     let bob: Value = bob.json().unwrap();
     assert_eq!(bob["email"], "bob@example.com");
     let cases = [
-        (json!({"email": "bob@example.com", "password": "bob-password", "role": "viewer"}), 409, "email_taken"),
-        (json!({"email": "cy@example.com", "password": "short", "role": "viewer"}), 422, "weak_password"),
-        (json!({"email": "not an email", "password": "long-enough-1", "role": "viewer"}), 400, "invalid_email"),
-        (json!({"email": "cy@example.com", "password": "long-enough-1", "role": "owner"}), 422, "unprocessable_body"),
-        (json!({"email": "cy@example.com", "role": "viewer"}), 422, "unprocessable_body"),
+        (
+            json!({"email": "bob@example.com", "password": "bob-password", "role": "viewer"}),
+            409,
+            "email_taken",
+        ),
+        (
+            json!({"email": "cy@example.com", "password": "short", "role": "viewer"}),
+            422,
+            "weak_password",
+        ),
+        (
+            json!({"email": "not an email", "password": "long-enough-1", "role": "viewer"}),
+            400,
+            "invalid_email",
+        ),
+        (
+            json!({"email": "cy@example.com", "password": "long-enough-1", "role": "owner"}),
+            422,
+            "unprocessable_body",
+        ),
+        (
+            json!({"email": "cy@example.com", "role": "viewer"}),
+            422,
+            "unprocessable_body",
+        ),
     ];
     for (body, status, want) in cases {
-        assert_eq!(code(post(body.clone())), (status, want.to_owned()), "{body}");
+        assert_eq!(
+            code(post(body.clone())),
+            (status, want.to_owned()),
+            "{body}"
+        );
     }
     let malformed = s
         .as_session(Method::POST, "/api/v1/users", &admin)
@@ -319,37 +420,74 @@ fn users_are_managed_by_admins_and_the_last_admin_stays() {
 
     // The last admin can be neither demoted nor deleted.
     let patch = |id: &str, body: Value| {
-        s.as_session(Method::PATCH, &format!("/api/v1/users/{id}"), &admin).json(&body).send().unwrap()
+        s.as_session(Method::PATCH, &format!("/api/v1/users/{id}"), &admin)
+            .json(&body)
+            .send()
+            .unwrap()
     };
-    assert_eq!(code(patch(&first_admin, json!({"role": "viewer"}))), (409, "last_admin".into()));
+    assert_eq!(
+        code(patch(&first_admin, json!({"role": "viewer"}))),
+        (409, "last_admin".into())
+    );
     let delete = |id: &str| {
-        s.as_session(Method::DELETE, &format!("/api/v1/users/{id}"), &admin).send().unwrap()
+        s.as_session(Method::DELETE, &format!("/api/v1/users/{id}"), &admin)
+            .send()
+            .unwrap()
     };
     assert_eq!(code(delete(&first_admin)), (409, "last_admin".into()));
     assert_eq!(code(delete("usr_nobody")), (404, "user_not_found".into()));
-    assert_eq!(code(patch("usr_nobody", json!({"role": "admin"}))), (404, "user_not_found".into()));
+    assert_eq!(
+        code(patch("usr_nobody", json!({"role": "admin"}))),
+        (404, "user_not_found".into())
+    );
     let bob_id = bob["id"].as_str().unwrap();
-    assert_eq!(code(patch(bob_id, json!({"password": "short"}))), (422, "weak_password".into()));
-    for body in [json!({"role": "owner"}), json!([null, null]), json!({"password": 7})] {
-        assert_eq!(code(patch(bob_id, body.clone())), (422, "unprocessable_body".into()), "{body}");
+    assert_eq!(
+        code(patch(bob_id, json!({"password": "short"}))),
+        (422, "weak_password".into())
+    );
+    for body in [
+        json!({"role": "owner"}),
+        json!([null, null]),
+        json!({"password": 7}),
+    ] {
+        assert_eq!(
+            code(patch(bob_id, body.clone())),
+            (422, "unprocessable_body".into()),
+            "{body}"
+        );
     }
 
     // A new password ends the user's sessions; the new one signs in.
     let bob_session = s.sign_in("bob@example.com", "bob-password");
     let changed = patch(bob_id, json!({"password": "bob-new-password"}));
     assert_eq!(changed.status(), 200);
-    let old = s.as_session(Method::GET, "/api/v1/session", &bob_session).send().unwrap();
+    let old = s
+        .as_session(Method::GET, "/api/v1/session", &bob_session)
+        .send()
+        .unwrap();
     assert_eq!(code(old), (401, "not_signed_in".into()));
-    assert_eq!(code(s.try_sign_in("bob@example.com", "bob-password")), (401, "invalid_credentials".into()));
+    assert_eq!(
+        code(s.try_sign_in("bob@example.com", "bob-password")),
+        (401, "invalid_credentials".into())
+    );
     let bob_session = s.sign_in("bob@example.com", "bob-new-password");
     // ...and the admin's own session survives a change of the admin's own password.
     let mine = patch(&first_admin, json!({"password": "admin-new-password"}));
     assert_eq!(mine.status(), 200);
-    assert_eq!(s.as_session(Method::GET, "/api/v1/session", &admin).send().unwrap().status(), 200);
+    assert_eq!(
+        s.as_session(Method::GET, "/api/v1/session", &admin)
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
 
     // Deleting a user ends their sessions.
     assert_eq!(delete(bob_id).status(), 204);
-    let gone = s.as_session(Method::GET, "/api/v1/status", &bob_session).send().unwrap();
+    let gone = s
+        .as_session(Method::GET, "/api/v1/status", &bob_session)
+        .send()
+        .unwrap();
     assert_eq!(code(gone), (401, "not_signed_in".into()));
     // With a second admin, the first may go.
     let second = create_user(&s, "second@example.com", "second-password", "admin");
@@ -371,15 +509,30 @@ fn the_first_admin_is_generated_and_printed_once() {
         .iter()
         .find(|l| l.contains("Dashboard admin: first@example.com"))
         .unwrap_or_else(|| panic!("no first user in the banner: {:?}", s.banner));
-    let password: String = line.split("password: ").nth(1).unwrap().split_whitespace().next().unwrap().into();
+    let password: String = line
+        .split("password: ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .into();
     let password = password.as_str();
     assert!(password.len() >= 10, "{line}");
     let session = s.sign_in("first@example.com", password);
     assert_eq!(session.user["role"], "admin");
     // Printed once: the next start only counts users.
     s.crash_and_restart();
-    assert!(!s.banner.iter().any(|l| l.contains(password)), "{:?}", s.banner);
-    assert!(s.banner.iter().any(|l| l.contains("Dashboard users: 1")), "{:?}", s.banner);
+    assert!(
+        !s.banner.iter().any(|l| l.contains(password)),
+        "{:?}",
+        s.banner
+    );
+    assert!(
+        s.banner.iter().any(|l| l.contains("Dashboard users: 1")),
+        "{:?}",
+        s.banner
+    );
     s.sign_in("first@example.com", password);
 }
 
@@ -398,7 +551,12 @@ fn users_cli(s: &Server, args: &[&str], stdin: &str) -> std::process::Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -407,16 +565,41 @@ fn the_users_command_adds_lists_and_removes() {
     let s = Server::start();
     let out = users_cli(
         &s,
-        &["add", "--email", "cli@example.com", "--role", "viewer", "--password-stdin"],
+        &[
+            "add",
+            "--email",
+            "cli@example.com",
+            "--role",
+            "viewer",
+            "--password-stdin",
+        ],
         "cli-password\n",
     );
     assert!(succeeded(&out).contains("added viewer cli@example.com"));
     let session = s.sign_in("cli@example.com", "cli-password");
     assert_eq!(session.user["role"], "viewer");
-    let generated = succeeded(&users_cli(&s, &["add", "--email", "gen@example.com", "--role", "admin"], ""));
-    let password = generated.lines().find_map(|l| l.strip_prefix("password: ")).unwrap();
+    let generated = succeeded(&users_cli(
+        &s,
+        &["add", "--email", "gen@example.com", "--role", "admin"],
+        "",
+    ));
+    let password = generated
+        .lines()
+        .find_map(|l| l.strip_prefix("password: "))
+        .unwrap();
     s.sign_in("gen@example.com", password);
-    let weak = users_cli(&s, &["add", "--email", "w@example.com", "--role", "viewer", "--password-stdin"], "short\n");
+    let weak = users_cli(
+        &s,
+        &[
+            "add",
+            "--email",
+            "w@example.com",
+            "--role",
+            "viewer",
+            "--password-stdin",
+        ],
+        "short\n",
+    );
     assert!(!weak.status.success());
     assert!(String::from_utf8_lossy(&weak.stderr).contains("at least 10 characters"));
 
@@ -426,7 +609,10 @@ fn the_users_command_adds_lists_and_removes() {
     }
     assert!(!list.contains("w@example.com"), "{list}");
     succeeded(&users_cli(&s, &["remove", "CLI@example.com"], ""));
-    let gone = s.as_session(Method::GET, "/api/v1/session", &session).send().unwrap();
+    let gone = s
+        .as_session(Method::GET, "/api/v1/session", &session)
+        .send()
+        .unwrap();
     assert_eq!(gone.status(), 401, "the removed user's session ended");
     succeeded(&users_cli(&s, &["remove", "gen@example.com"], ""));
     let last = users_cli(&s, &["remove", ADMIN_EMAIL], "");

@@ -99,7 +99,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
                 .delete(audiences::delete_computed),
         )
         .route("/api/v1/tail", get(tail::tail))
-        .layer(axum::middleware::from_fn_with_state(state, crate::auth::authorize))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::auth::authorize,
+        ))
 }
 
 /// Run a storage call off the async runtime.

@@ -76,9 +76,9 @@ pub fn valid_email(raw: &str) -> Result<String, ApiError> {
     let email = normalize_email(raw);
     let ok = email.len() <= 254
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && email
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty() && !domain.contains('@'));
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+        });
     if ok {
         Ok(email)
     } else {

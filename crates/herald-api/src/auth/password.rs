@@ -100,9 +100,11 @@ mod tests {
     async fn a_hash_checks_its_password_only() {
         let hash = hash_password("correct horse battery".into()).await.unwrap();
         assert!(hash.starts_with("$argon2id$"), "{hash}");
-        assert!(verify_password("correct horse battery".into(), Some(hash.clone()))
-            .await
-            .unwrap());
+        assert!(
+            verify_password("correct horse battery".into(), Some(hash.clone()))
+                .await
+                .unwrap()
+        );
         assert!(!verify_password("wrong horse battery".into(), Some(hash))
             .await
             .unwrap());
@@ -111,11 +113,20 @@ mod tests {
 
     #[test]
     fn short_and_huge_passwords_are_refused() {
-        assert_eq!(validate_password("123456789").unwrap_err().code(), "weak_password");
+        assert_eq!(
+            validate_password("123456789").unwrap_err().code(),
+            "weak_password"
+        );
         assert!(validate_password("1234567890").is_ok());
-        assert!(validate_password("ééééééééééé").is_ok(), "characters, not bytes");
+        assert!(
+            validate_password("ééééééééééé").is_ok(),
+            "characters, not bytes"
+        );
         let huge = "x".repeat(MAX_PASSWORD_BYTES + 1);
-        assert_eq!(validate_password(&huge).unwrap_err().code(), "password_too_long");
+        assert_eq!(
+            validate_password(&huge).unwrap_err().code(),
+            "password_too_long"
+        );
         let generated = generate_password();
         assert_eq!(generated.len(), 20);
         assert!(validate_password(&generated).is_ok());

@@ -84,7 +84,9 @@ pub async fn authenticate(
     headers: &HeaderMap,
     bearer: Option<&str>,
 ) -> Result<Principal, ApiError> {
-    let token = bearer.map(|b| b.trim().to_owned()).or_else(|| bearer_of(headers));
+    let token = bearer
+        .map(|b| b.trim().to_owned())
+        .or_else(|| bearer_of(headers));
     if let Some(token) = token {
         return admin_key(state, &token).await;
     }
@@ -165,7 +167,10 @@ fn bearer_of(headers: &HeaderMap) -> Option<String> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(|t| t.trim().to_owned())
 }
 
@@ -183,14 +188,21 @@ pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<&str> {
 }
 
 async fn admin_key(state: &AppState, token: &str) -> Result<Principal, ApiError> {
-    if state.keys.check(&state.store, KeyKind::Admin, token).await? {
+    if state
+        .keys
+        .check(&state.store, KeyKind::Admin, token)
+        .await?
+    {
         return Ok(Principal {
             role: Role::Admin,
             actor: Actor::AdminKey,
         });
     }
     // Say so when it is a write key: the usual mistake is passing the key SDKs use.
-    let is_write_key = state.keys.check(&state.store, KeyKind::Write, token).await?;
+    let is_write_key = state
+        .keys
+        .check(&state.store, KeyKind::Write, token)
+        .await?;
     Err(ApiError::Unauthenticated(
         "unauthorized",
         if is_write_key {
@@ -208,7 +220,11 @@ pub(crate) fn not_signed_in() -> ApiError {
     )
 }
 
-async fn session(state: &AppState, headers: &HeaderMap, cookie: &str) -> Result<Principal, ApiError> {
+async fn session(
+    state: &AppState,
+    headers: &HeaderMap,
+    cookie: &str,
+) -> Result<Principal, ApiError> {
     check_origin(state, headers)?;
     let token_hash = hash_secret(cookie);
     let lookup = token_hash.clone();
@@ -244,7 +260,11 @@ fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return Ok(());
     };
-    let origin = origin.to_str().unwrap_or_default().trim().to_ascii_lowercase();
+    let origin = origin
+        .to_str()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     let own = crate::browser::public_url(state, headers)?;
     let mut allowed = vec![own.origin().to_ascii_lowercase()];
     if state.public_url.is_none() && !headers.contains_key("x-forwarded-proto") {
@@ -273,9 +293,15 @@ mod tests {
     #[test]
     fn the_session_cookie_is_found_among_others() {
         let mut headers = HeaderMap::new();
-        headers.append(header::COOKIE, HeaderValue::from_static("a=1; herald_session_x=2"));
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; herald_session_x=2"),
+        );
         assert_eq!(session_cookie(&headers), None);
-        headers.append(header::COOKIE, HeaderValue::from_static("b=3;herald_session=tok; c=4"));
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_static("b=3;herald_session=tok; c=4"),
+        );
         assert_eq!(session_cookie(&headers), Some("tok"));
         let mut empty = HeaderMap::new();
         empty.insert(header::COOKIE, HeaderValue::from_static("herald_session="));

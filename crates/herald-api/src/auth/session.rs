@@ -55,7 +55,10 @@ pub async fn sign_in(
     let (failures, user) = blocking(&state, move |s| {
         s.expire_sessions(now - ms(SESSION_IDLE), now - ms(SESSION_LIFETIME))?;
         s.forget_failed_sign_ins(now - window)?;
-        Ok((s.failed_sign_ins(&key, now - window)?, s.user_by_email(&key)?))
+        Ok((
+            s.failed_sign_ins(&key, now - window)?,
+            s.user_by_email(&key)?,
+        ))
     })
     .await?;
     if failures.len() >= SIGN_IN_LIMIT {
@@ -65,7 +68,11 @@ pub async fn sign_in(
         return Err(ApiError::TooManySignIns { retry_after_secs });
     }
     let valid = body.password.len() <= MAX_PASSWORD_BYTES
-        && verify_password(body.password, user.as_ref().map(|u| u.password_hash.clone())).await?;
+        && verify_password(
+            body.password,
+            user.as_ref().map(|u| u.password_hash.clone()),
+        )
+        .await?;
     let user = match user {
         Some(user) if valid => user,
         _ => {
@@ -183,6 +190,8 @@ fn secure(state: &AppState, headers: &HeaderMap) -> &'static str {
 fn with_cookie(mut response: Response, cookie: &str) -> Response {
     let value = HeaderValue::from_str(cookie).expect("cookies are built from URL-safe text");
     response.headers_mut().insert(header::SET_COOKIE, value);
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }

@@ -16,8 +16,9 @@ use crate::extract::{Json, Path};
 use crate::AppState;
 
 fn role_schema() -> utoipa::openapi::schema::ObjectBuilder {
-    crate::openapi::one_of_strings(&["admin", "viewer"])
-        .description(Some("`admin`: everything, keys and users included; `viewer`: reads only"))
+    crate::openapi::one_of_strings(&["admin", "viewer"]).description(Some(
+        "`admin`: everything, keys and users included; `viewer`: reads only",
+    ))
 }
 
 /// The role, or null for no change.
@@ -30,7 +31,9 @@ fn optional_role_schema() -> utoipa::openapi::schema::ObjectBuilder {
             serde_json::json!("viewer"),
             serde_json::Value::Null,
         ]))
-        .description(Some("A new role, `admin` or `viewer`; absent or null: unchanged"))
+        .description(Some(
+            "A new role, `admin` or `viewer`; absent or null: unchanged",
+        ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -145,7 +148,11 @@ pub async fn update_user(
     principal.require_admin()?;
     // Read through a map: serde would take a struct of optional fields from an array too.
     let body: UpdateUser = serde_json::from_value(body.into()).map_err(|e| {
-        ApiError::Rejected(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable_body", e.to_string())
+        ApiError::Rejected(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unprocessable_body",
+            e.to_string(),
+        )
     })?;
     let password_hash = match body.password {
         Some(password) => {

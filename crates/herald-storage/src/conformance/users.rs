@@ -32,7 +32,10 @@ pub fn users_are_created_changed_and_guarded(make: &Factory) {
     );
     assert!(store.create_user(&bob, false).unwrap());
     let dup = user("bob@example.com", Role::Admin, 2);
-    assert!(!store.create_user(&dup, false).unwrap(), "the email is taken");
+    assert!(
+        !store.create_user(&dup, false).unwrap(),
+        "the email is taken"
+    );
     assert_eq!(store.users().unwrap(), [ana.clone(), bob.clone()]);
     assert_eq!(store.user(&bob.id).unwrap(), Some(bob.clone()));
     assert_eq!(
@@ -66,7 +69,10 @@ pub fn users_are_created_changed_and_guarded(make: &Factory) {
     };
     assert_eq!(demoted.role, Role::Viewer);
     assert_eq!(store.delete_user(&bob.id).unwrap(), UserChange::LastAdmin);
-    assert_eq!(store.update_user("usr_none", &demote).unwrap(), UserChange::NotFound);
+    assert_eq!(
+        store.update_user("usr_none", &demote).unwrap(),
+        UserChange::NotFound
+    );
     assert_eq!(store.delete_user("usr_none").unwrap(), UserChange::NotFound);
     let UserChange::Done(deleted) = store.delete_user(&ana.id).unwrap() else {
         panic!("deleting a viewer")
@@ -114,7 +120,12 @@ pub fn sessions_are_hashed_revoked_and_expired(make: &Factory) {
     store.touch_session(&a1.token_hash, 5_000).unwrap();
     store.touch_session(&a1.token_hash, 4_000).unwrap();
     assert_eq!(
-        store.session(&a1.token_hash).unwrap().unwrap().0.last_seen_ms,
+        store
+            .session(&a1.token_hash)
+            .unwrap()
+            .unwrap()
+            .0
+            .last_seen_ms,
         5_000
     );
     assert!(store.revoke_session(&a2.token_hash).unwrap());
@@ -153,11 +164,17 @@ pub fn sessions_are_hashed_revoked_and_expired(make: &Factory) {
     for s in [&idle, &old, &fresh] {
         store.create_session(s).unwrap();
     }
-    assert_eq!(store.expire_sessions(20_000, 5_000).unwrap(), 2, "b1 and idle");
+    assert_eq!(
+        store.expire_sessions(20_000, 5_000).unwrap(),
+        2,
+        "b1 and idle"
+    );
     assert_eq!(store.expire_sessions(20_000, 30_000).unwrap(), 1, "old");
     assert!(store.session(&fresh.token_hash).unwrap().is_some());
     // Deleting a user ends their sessions.
-    store.create_user(&user("cy@example.com", Role::Admin, 2), false).unwrap();
+    store
+        .create_user(&user("cy@example.com", Role::Admin, 2), false)
+        .unwrap();
     store.delete_user(&bob.id).unwrap();
     assert_eq!(store.session(&fresh.token_hash).unwrap(), None);
 }
@@ -167,7 +184,9 @@ pub fn failed_sign_ins_are_counted_per_email(make: &Factory) {
     for at in [1_000, 2_000, 3_000] {
         store.record_failed_sign_in("ana@example.com", at).unwrap();
     }
-    store.record_failed_sign_in("bob@example.com", 2_500).unwrap();
+    store
+        .record_failed_sign_in("bob@example.com", 2_500)
+        .unwrap();
     assert_eq!(
         store.failed_sign_ins("ana@example.com", 0).unwrap(),
         [1_000, 2_000, 3_000]
@@ -177,8 +196,17 @@ pub fn failed_sign_ins_are_counted_per_email(make: &Factory) {
         [2_000, 3_000]
     );
     assert_eq!(store.forget_failed_sign_ins(2_500).unwrap(), 2);
-    assert_eq!(store.failed_sign_ins("ana@example.com", 0).unwrap(), [3_000]);
+    assert_eq!(
+        store.failed_sign_ins("ana@example.com", 0).unwrap(),
+        [3_000]
+    );
     store.clear_failed_sign_ins("ana@example.com").unwrap();
-    assert_eq!(store.failed_sign_ins("ana@example.com", 0).unwrap(), [] as [i64; 0]);
-    assert_eq!(store.failed_sign_ins("bob@example.com", 0).unwrap(), [2_500]);
+    assert_eq!(
+        store.failed_sign_ins("ana@example.com", 0).unwrap(),
+        [] as [i64; 0]
+    );
+    assert_eq!(
+        store.failed_sign_ins("bob@example.com", 0).unwrap(),
+        [2_500]
+    );
 }

@@ -12,10 +12,7 @@ fn decode(r: &Row) -> Result<DashboardUser> {
     decode_user(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4))
 }
 
-fn locked<T>(
-    state: &PgState,
-    f: impl FnOnce(&mut Transaction<'_>) -> Result<T>,
-) -> Result<T> {
+fn locked<T>(state: &PgState, f: impl FnOnce(&mut Transaction<'_>) -> Result<T>) -> Result<T> {
     let mut conn = state.pool.get()?;
     let mut tx = conn.client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&USERS_LOCK])?;
@@ -46,7 +43,11 @@ fn another_admin(tx: &mut Transaction<'_>, id: &str) -> Result<bool> {
 impl UserStore for PgState {
     fn create_user(&self, user: &DashboardUser, only_if_none: bool) -> Result<bool> {
         locked(self, |tx| {
-            if only_if_none && tx.query_opt("SELECT 1 FROM dashboard_users LIMIT 1", &[])?.is_some() {
+            if only_if_none
+                && tx
+                    .query_opt("SELECT 1 FROM dashboard_users LIMIT 1", &[])?
+                    .is_some()
+            {
                 return Ok(false);
             }
             let n = tx.execute(

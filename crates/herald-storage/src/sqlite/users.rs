@@ -194,7 +194,10 @@ impl UserStore for SqliteStore {
 
     fn revoke_user_sessions(&self, user_id: &str) -> Result<u64> {
         let conn = lock(&self.state_writer);
-        let n = conn.execute("DELETE FROM dashboard_sessions WHERE user_id = ?1", [user_id])?;
+        let n = conn.execute(
+            "DELETE FROM dashboard_sessions WHERE user_id = ?1",
+            [user_id],
+        )?;
         Ok(n as u64)
     }
 
