@@ -329,6 +329,32 @@ fn failed_sign_ins_are_limited_per_email_on_every_node() {
 }
 
 #[test]
+fn sign_ins_at_once_get_no_more_guesses_than_the_limit() {
+    let s = Server::start();
+    let answers: Vec<(u16, String)> = std::thread::scope(|scope| {
+        let attempts: Vec<_> = (0..12)
+            .map(|i| {
+                let s = &s;
+                scope.spawn(move || code(s.try_sign_in(ADMIN_EMAIL, &format!("guess-number-{i}"))))
+            })
+            .collect();
+        attempts.into_iter().map(|a| a.join().unwrap()).collect()
+    });
+    let guesses = answers
+        .iter()
+        .filter(|a| a.1 == "invalid_credentials")
+        .count();
+    let refused = answers
+        .iter()
+        .filter(|a| a.1 == "too_many_sign_ins")
+        .count();
+    assert!((1..=5).contains(&guesses), "{answers:?}");
+    assert_eq!(guesses + refused, 12, "{answers:?}");
+    let r = s.try_sign_in(ADMIN_EMAIL, ADMIN_PASSWORD);
+    assert_eq!(code(r), (429, "too_many_sign_ins".into()));
+}
+
+#[test]
 fn an_idle_session_ends() {
     let s = Server::start_with(&["--test-clock"]);
     let admin = s.sign_in_admin();

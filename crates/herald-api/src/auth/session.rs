@@ -19,7 +19,8 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::Json;
 use crate::AppState;
 
-#[derive(Debug, Deserialize, ToSchema)]
+/// No `Debug`: it holds a password.
+#[derive(Deserialize, ToSchema)]
 pub struct SignIn {
     pub email: String,
     pub password: String,
@@ -62,10 +63,18 @@ pub async fn sign_in(
     })
     .await?;
     if failures.len() >= SIGN_IN_LIMIT {
-        // The attempt is taken again once enough of the failures have left the window.
-        let frees_at = failures[failures.len() - SIGN_IN_LIMIT] + window;
-        let retry_after_secs = ((frees_at - now).max(1) as u64).div_ceil(1000);
-        return Err(ApiError::TooManySignIns { retry_after_secs });
+        return Err(too_many(&failures, now));
+    }
+    // The attempt counts as failed until it succeeds: attempts running at once (on any node)
+    // cannot get more guesses than the limit between them.
+    let key = email.clone();
+    let attempts = blocking(&state, move |s| {
+        s.record_failed_sign_in(&key, now)?;
+        s.failed_sign_ins(&key, now - window)
+    })
+    .await?;
+    if attempts.len() > SIGN_IN_LIMIT {
+        return Err(too_many(&attempts, now));
     }
     let valid = body.password.len() <= MAX_PASSWORD_BYTES
         && verify_password(
@@ -76,12 +85,10 @@ pub async fn sign_in(
     let user = match user {
         Some(user) if valid => user,
         _ => {
-            let key = email.clone();
-            blocking(&state, move |s| s.record_failed_sign_in(&key, now)).await?;
             return Err(ApiError::Unauthenticated(
                 "invalid_credentials",
                 "wrong email or password".into(),
-            ));
+            ))
         }
     };
     let token = random_token(32);
@@ -97,9 +104,7 @@ pub async fn sign_in(
         csrf_token: session.csrf_token.clone(),
     };
     blocking(&state, move |s| {
-        if !failures.is_empty() {
-            s.clear_failed_sign_ins(&email)?;
-        }
+        s.clear_failed_sign_ins(&email)?;
         s.create_session(&session)
     })
     .await?;
@@ -169,6 +174,14 @@ pub async fn sign_out(
         secure(&state, &headers)
     );
     Ok(with_cookie(StatusCode::NO_CONTENT.into_response(), &cookie))
+}
+
+/// 429 `too_many_sign_ins` for an email with these failures (times, oldest first, at least
+/// [`SIGN_IN_LIMIT`]): the next attempt is taken once enough of them have left the window.
+fn too_many(failures: &[i64], now: i64) -> ApiError {
+    let frees_at = failures[failures.len() - SIGN_IN_LIMIT] + ms(SIGN_IN_WINDOW);
+    let retry_after_secs = ((frees_at - now).max(1) as u64).div_ceil(1000);
+    ApiError::TooManySignIns { retry_after_secs }
 }
 
 /// `; Secure` when browsers reach Herald over TLS (`--public-url https://…`, or a proxy's

@@ -57,7 +57,8 @@ impl From<&DashboardUser> for UserView {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+/// No `Debug`: it holds a password.
+#[derive(Deserialize, ToSchema)]
 pub struct CreateUser {
     pub email: String,
     /// At least 10 characters (and at most 1024 bytes).
@@ -67,7 +68,8 @@ pub struct CreateUser {
     pub role: Role,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+/// No `Debug`: it holds a password.
+#[derive(Deserialize, ToSchema)]
 pub struct UpdateUser {
     #[schema(schema_with = optional_role_schema)]
     pub role: Option<Role>,
