@@ -51,6 +51,17 @@ impl PublicUrl {
     fn api_host(&self) -> String {
         format!("{}/v1", self.host_and_path)
     }
+
+    /// Whether browsers reach Herald over TLS.
+    pub fn is_https(&self) -> bool {
+        self.scheme == "https"
+    }
+
+    /// The origin browsers send in `Origin` for pages served here: `scheme://host[:port]`.
+    pub fn origin(&self) -> String {
+        let authority = self.host_and_path.split('/').next().unwrap_or_default();
+        format!("{}://{authority}", self.scheme)
+    }
 }
 
 impl fmt::Display for PublicUrl {
@@ -124,7 +135,7 @@ pub fn routes() -> Router<AppState> {
 
 /// The base URL browsers reach this Herald at: `--public-url` if given, else the request's
 /// `X-Forwarded-Proto` (default `http`) and `X-Forwarded-Host` or `Host`.
-fn public_url(state: &AppState, headers: &HeaderMap) -> Result<PublicUrl, ApiError> {
+pub(crate) fn public_url(state: &AppState, headers: &HeaderMap) -> Result<PublicUrl, ApiError> {
     if let Some(url) = &state.public_url {
         return Ok(url.clone());
     }

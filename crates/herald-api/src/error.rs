@@ -45,6 +45,16 @@ pub enum ApiError {
     /// 400: some events of a batch are invalid; nothing was stored.
     InvalidEvents(Vec<EventProblem>),
     Unauthorized(String),
+    /// 401 with a code, challenging for a Bearer token (a browser shows no password dialog
+    /// for it, unlike Basic): the admin API and dashboard sessions.
+    Unauthenticated(&'static str, String),
+    /// 403 with a code: authenticated, but not allowed (a role, a CSRF token, an origin).
+    Forbidden(&'static str, String),
+    /// 429 `too_many_sign_ins`: too many failed sign-ins for an email; `Retry-After` says
+    /// when the next attempt is taken.
+    TooManySignIns {
+        retry_after_secs: u64,
+    },
     NotFound(&'static str, String),
     /// 405 `method_not_allowed`: the route exists, the method does not.
     MethodNotAllowed,
@@ -74,7 +84,9 @@ impl ApiError {
             ApiError::BadRequest(..) | ApiError::InvalidEvents(_) | ApiError::InvalidRule(_) => {
                 StatusCode::BAD_REQUEST
             }
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized(_) | ApiError::Unauthenticated(..) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(..) => StatusCode::FORBIDDEN,
+            ApiError::TooManySignIns { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(..) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(..) => StatusCode::CONFLICT,
@@ -92,7 +104,10 @@ impl ApiError {
             ApiError::BadRequest(code, _)
             | ApiError::NotFound(code, _)
             | ApiError::Conflict(code, _)
-            | ApiError::Rejected(_, code, _) => code,
+            | ApiError::Rejected(_, code, _)
+            | ApiError::Unauthenticated(code, _)
+            | ApiError::Forbidden(code, _) => code,
+            ApiError::TooManySignIns { .. } => "too_many_sign_ins",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::InvalidEvents(_) => "invalid_events",
             ApiError::InvalidRule(_) => "invalid_rule",
@@ -173,8 +188,16 @@ impl ApiError {
                     .to_owned(),
                 vec![],
             ),
+            ApiError::TooManySignIns { retry_after_secs } => (
+                format!(
+                    "too many failed sign-ins for this email; try again in {retry_after_secs} s"
+                ),
+                vec![],
+            ),
             ApiError::BadRequest(_, m)
             | ApiError::Unauthorized(m)
+            | ApiError::Unauthenticated(_, m)
+            | ApiError::Forbidden(_, m)
             | ApiError::NotFound(_, m)
             | ApiError::Conflict(_, m)
             | ApiError::UnsupportedEncoding(m)
@@ -196,12 +219,22 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let sign_in_retry = match &self {
+            ApiError::TooManySignIns { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        };
+        let bearer_challenge = matches!(self, ApiError::Unauthenticated(..));
         let (status, body) = self.into_body();
         let mut response = (status, Json(body)).into_response();
         if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if let Some(secs) = sign_in_retry {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         if status == StatusCode::INSUFFICIENT_STORAGE {
             // Space is freed by an operator, not in a second: clients back off for longer.
@@ -213,7 +246,11 @@ impl IntoResponse for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"herald\""),
+                HeaderValue::from_static(if bearer_challenge {
+                    "Bearer realm=\"herald\""
+                } else {
+                    "Basic realm=\"herald\""
+                }),
             );
         }
         response

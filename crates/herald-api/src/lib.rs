@@ -1,11 +1,13 @@
 //! Herald's HTTP surfaces: the Segment Tracking API (`/v1/*`), what browser SDKs fetch first
-//! (`/v1/projects/{writeKey}/settings`, `/sourceConfig/`), the admin API (`/api/v1/*`),
+//! (`/v1/projects/{writeKey}/settings`, `/sourceConfig/`), the admin API (`/api/v1/*`), dashboard
+//! sign-in and users (`/api/v1/session`, `/api/v1/users`),
 //! OpenAPI (`/openapi.json`, `/docs`), health and metrics.
 //!
 //! Handlers validate at the edge, then talk to the pipeline (ingest writer, processor) and to
 //! storage through its ports; they hold no state of their own.
 
 pub mod admin;
+pub mod auth;
 pub mod browser;
 pub mod error;
 pub mod extract;
@@ -51,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ingest::routes())
         .merge(browser::routes())
         .merge(admin::routes(state.clone()))
+        .merge(auth::routes())
         .merge(ops::routes())
         .merge(openapi::routes());
     // Browser SDKs call the public paths from other origins (authenticated by write key, not

@@ -11,7 +11,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::{admin, browser, error, ingest, ops, AppState};
+use crate::{admin, auth, browser, error, ingest, ops, AppState};
 
 struct Security;
 
@@ -32,7 +32,7 @@ impl Modify for Security {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("An admin key"))
+                    .description(Some("An admin key. The admin API also takes a dashboard session: the `herald_session` cookie from `POST /api/v1/session`, with `X-CSRF-Token` on changes (docs/dashboard.md)"))
                     .build(),
             ),
         );
@@ -109,11 +109,17 @@ impl Modify for CommonErrors {
                         "`body_timeout`: the body did not arrive within the server's body timeout; the connection is closed",
                     );
                 }
-                if admin {
+                // The session's own operations document their answers themselves.
+                if admin && path != "/api/v1/session" {
                     add_error(
                         operation,
                         "401",
-                        "`unauthorized`: no admin key, or an unknown or revoked one",
+                        "`unauthorized`: no admin key, or an unknown or revoked one; `not_signed_in`: a session cookie whose session ended",
+                    );
+                    add_error(
+                        operation,
+                        "403",
+                        "`forbidden_role`: a viewer's session changing something; `csrf_token_invalid` or `foreign_origin`: a session's request without its CSRF token, or from another origin",
                     );
                 }
                 let json_body = operation
@@ -220,6 +226,9 @@ pub(crate) fn one_of_strings(values: &[&str]) -> ObjectBuilder {
         admin::audiences::get_computed, admin::audiences::put_computed,
         admin::audiences::delete_computed,
         ops::healthz, ops::readyz, ops::metrics_text,
+        auth::session::sign_in, auth::session::who_am_i, auth::session::sign_out,
+        auth::users::list_users, auth::users::create_user, auth::users::update_user,
+        auth::users::delete_user,
     ),
     components(schemas(error::ErrorBody, error::EventProblem)),
     modifiers(&Security, &IngestPaths, &CommonErrors),
@@ -231,6 +240,7 @@ pub(crate) fn one_of_strings(values: &[&str]) -> ObjectBuilder {
         (name = "keys", description = "API keys"),
         (name = "audiences", description = "Audiences and computed traits: live, exact, backfilled"),
         (name = "operations", description = "Health, metrics, status, live tail"),
+        (name = "dashboard", description = "Dashboard sign-in, sessions and users (docs/dashboard.md)"),
     )
 )]
 pub struct ApiDoc;

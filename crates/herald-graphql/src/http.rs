@@ -9,11 +9,11 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use herald_api::auth::{authenticate, check_csrf, Principal};
 use herald_api::error::ApiError;
 use herald_api::extract::Json;
 use herald_api::AppState;
 
-use crate::caller::{authenticate, Caller};
 use crate::HeraldSchema;
 
 #[derive(Clone)]
@@ -35,8 +35,9 @@ async fn execute(
     headers: HeaderMap,
     Json(request): Json<async_graphql::Request>,
 ) -> Result<GraphQLResponse, ApiError> {
-    let caller = authenticate(&state.app, &headers, None).await?;
-    Ok(state.schema.execute(request.data(caller)).await.into())
+    let principal = authenticate(&state.app, &headers, None).await?;
+    check_csrf(&principal, &axum::http::Method::POST, &headers)?;
+    Ok(state.schema.execute(request.data(principal)).await.into())
 }
 
 /// The origin a browser page of this server sends: its own scheme and `Host`.
@@ -94,20 +95,29 @@ async fn websocket(
         .on_upgrade(move |socket| {
             GraphQLWebSocket::new(socket, schema, protocol)
                 .on_connection_init(move |payload| async move {
-                    let authorization = payload
+                    let key = payload
                         .get("authorization")
                         .or_else(|| payload.get("Authorization"))
                         .and_then(|v| v.as_str())
-                        .map(str::to_owned);
-                    let caller: Caller = authenticate(&app, &headers, authorization.as_deref())
-                        .await
-                        .map_err(|e| async_graphql::Error::new(e.into_body().1.message))?;
+                        .map(|v| bearer(v).unwrap_or(v).to_owned());
+                    let principal: Principal =
+                        authenticate(&app, &headers, key.as_deref())
+                            .await
+                            .map_err(|e| async_graphql::Error::new(e.into_body().1.message))?;
                     let mut data = Data::default();
-                    data.insert(caller);
+                    data.insert(principal);
                     Ok(data)
                 })
                 .serve()
         }))
+}
+
+/// The token of an `Authorization` value `Bearer <token>`.
+fn bearer(value: &str) -> Option<&str> {
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
 }
 
 async fn sdl() -> impl IntoResponse {

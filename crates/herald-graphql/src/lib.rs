@@ -5,13 +5,13 @@
 //!
 //! Resolvers call the REST handlers' own functions in `herald_api::admin` (validation, error
 //! codes and views are shared; nothing here talks to storage except the batch loaders), so the
-//! two APIs cannot drift. Errors carry the REST error's `code` (and `location` for an invalid
+//! two APIs cannot drift. Callers authenticate as for REST (`herald_api::auth::Principal`: an
+//! admin key, or a dashboard session with its CSRF token); mutations need the admin role. Errors carry the REST error's `code` (and `location` for an invalid
 //! rule) in `extensions`. Lists that resolve nested profiles go through [`loaders`], one
 //! storage call per list, not per item. Depth and complexity are limited ([`MAX_DEPTH`],
 //! [`MAX_COMPLEXITY`]); the schema is published at `/graphql/schema.graphql` and checked in
 //! (`schema.graphql` next to this crate's `Cargo.toml`).
 
-pub mod caller;
 mod error;
 pub mod http;
 pub mod loaders;
@@ -24,7 +24,6 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::Schema;
 use herald_api::AppState;
 
-pub use caller::Caller;
 pub use http::routes;
 
 /// The deepest selection a request may nest.

@@ -1,4 +1,4 @@
-//! Mutations: only for callers who may write (admins, admin keys).
+//! Mutations: only for the admin role (admin keys, admin users).
 
 use async_graphql::{Context, Json, Object, Result};
 use axum::extract::State;
@@ -9,16 +9,16 @@ use herald_api::extract::{Json as RestJson, Path};
 use herald_api::AppState;
 use serde_json::Value;
 
-use crate::caller::Caller;
 use crate::error::OrGql;
 use crate::query::{Audience, AudienceInput};
 use crate::types::*;
+use herald_api::auth::Principal;
 
 pub struct Mutation;
 
 /// The state, once the caller is known to be allowed to write.
 fn writer<'a>(ctx: &Context<'a>) -> Result<State<AppState>> {
-    ctx.data_unchecked::<Caller>().require_write().gql()?;
+    ctx.data_unchecked::<Principal>().require_admin().gql()?;
     Ok(State(ctx.data_unchecked::<AppState>().clone()))
 }
 

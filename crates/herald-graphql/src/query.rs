@@ -12,9 +12,9 @@ use herald_api::extract::{Json as RestJson, Path, Query as RestQuery};
 use herald_api::AppState;
 use serde_json::Value;
 
-use crate::caller::Caller;
 use crate::error::OrGql;
 use crate::types::*;
+use herald_api::auth::Principal;
 
 pub struct Query;
 
@@ -31,14 +31,22 @@ fn found<T>(result: Result<T, herald_api::error::ApiError>) -> Result<Option<T>>
     }
 }
 
-pub struct Viewer(pub Caller);
+pub struct Viewer(pub Principal);
 
 /// Who is asking.
 #[Object]
 impl Viewer {
-    /// Whether this caller may run mutations.
+    /// `admin` or `viewer` (an admin key is an admin).
+    async fn role(&self) -> &str {
+        self.0.role.as_str()
+    }
+    /// Whether this caller may run mutations (the admin role).
     async fn can_write(&self) -> bool {
-        self.0.can_write
+        self.0.can_write()
+    }
+    /// The signed-in dashboard user's email; null for an admin key.
+    async fn email(&self) -> Option<&str> {
+        self.0.user().map(|u| u.email.as_str())
     }
 }
 
@@ -46,7 +54,7 @@ impl Viewer {
 impl Query {
     /// Who is asking, and what they may do.
     async fn viewer(&self, ctx: &Context<'_>) -> Viewer {
-        Viewer(ctx.data_unchecked::<Caller>().clone())
+        Viewer(ctx.data_unchecked::<Principal>().clone())
     }
 
     /// How far the log has been processed.
@@ -145,7 +153,7 @@ impl Query {
 
     /// API keys (admins only).
     async fn keys(&self, ctx: &Context<'_>) -> Result<Vec<ApiKey>> {
-        ctx.data_unchecked::<Caller>().require_write().gql()?;
+        ctx.data_unchecked::<Principal>().require_admin().gql()?;
         let RestJson(list) = rest::list_keys(State(state(ctx).clone())).await.gql()?;
         Ok(list.into_iter().map(Into::into).collect())
     }

@@ -448,6 +448,62 @@ impl KeyStore for ClusterStore {
     }
 }
 
+/// Dashboard users and sessions live in PostgreSQL, like keys.
+impl crate::UserStore for ClusterStore {
+    fn create_user(&self, user: &crate::DashboardUser, only_if_none: bool) -> Result<bool> {
+        self.state.create_user(user, only_if_none)
+    }
+    fn users(&self) -> Result<Vec<crate::DashboardUser>> {
+        self.state.users()
+    }
+    fn user(&self, id: &str) -> Result<Option<crate::DashboardUser>> {
+        self.state.user(id)
+    }
+    fn user_by_email(&self, email: &str) -> Result<Option<crate::DashboardUser>> {
+        self.state.user_by_email(email)
+    }
+    fn update_user(&self, id: &str, update: &crate::UserUpdate) -> Result<crate::UserChange> {
+        self.state.update_user(id, update)
+    }
+    fn delete_user(&self, id: &str) -> Result<crate::UserChange> {
+        self.state.delete_user(id)
+    }
+    fn create_session(&self, session: &crate::DashboardSession) -> Result<()> {
+        self.state.create_session(session)
+    }
+    fn session(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(crate::DashboardSession, crate::DashboardUser)>> {
+        self.state.session(token_hash)
+    }
+    fn touch_session(&self, token_hash: &str, last_seen_ms: i64) -> Result<()> {
+        self.state.touch_session(token_hash, last_seen_ms)
+    }
+    fn revoke_session(&self, token_hash: &str) -> Result<bool> {
+        self.state.revoke_session(token_hash)
+    }
+    fn revoke_user_sessions(&self, user_id: &str) -> Result<u64> {
+        self.state.revoke_user_sessions(user_id)
+    }
+    fn expire_sessions(&self, idle_before_ms: i64, created_before_ms: i64) -> Result<u64> {
+        self.state
+            .expire_sessions(idle_before_ms, created_before_ms)
+    }
+    fn record_failed_sign_in(&self, email: &str, at_ms: i64) -> Result<()> {
+        self.state.record_failed_sign_in(email, at_ms)
+    }
+    fn failed_sign_ins(&self, email: &str, since_ms: i64) -> Result<Vec<i64>> {
+        self.state.failed_sign_ins(email, since_ms)
+    }
+    fn clear_failed_sign_ins(&self, email: &str) -> Result<()> {
+        self.state.clear_failed_sign_ins(email)
+    }
+    fn forget_failed_sign_ins(&self, before_ms: i64) -> Result<u64> {
+        self.state.forget_failed_sign_ins(before_ms)
+    }
+}
+
 impl Audiences for ClusterStore {
     fn definitions(&self) -> Result<Definitions> {
         self.state.definitions()

@@ -19,6 +19,9 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::json;
 
+mod users;
+pub use users::*;
+
 use crate::{
     EncodedEvent, KeyKind, ProfileSearch, Quarantined, StateTxn, StorageError, Store,
     TimelineFilter,
@@ -1218,6 +1221,18 @@ macro_rules! conformance_suite {
             #[test]
             fn quarantine_bookkeeping() {
                 $crate::conformance::quarantine_bookkeeping(&$factory)
+            }
+            #[test]
+            fn users_are_created_changed_and_guarded() {
+                $crate::conformance::users_are_created_changed_and_guarded(&$factory)
+            }
+            #[test]
+            fn sessions_are_hashed_revoked_and_expired() {
+                $crate::conformance::sessions_are_hashed_revoked_and_expired(&$factory)
+            }
+            #[test]
+            fn failed_sign_ins_are_counted_per_email() {
+                $crate::conformance::failed_sign_ins_are_counted_per_email(&$factory)
             }
             #[test]
             fn keys_are_hashed_listed_and_revoked() {

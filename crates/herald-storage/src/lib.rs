@@ -3,8 +3,8 @@
 //! The rest of Herald talks to storage only through the traits here: [`EventLog`] (the durable,
 //! ordered log that ingest appends to), [`ProjectionBackend`] (transactions over the identity
 //! graph and profile state, for the one processor that owns them), [`Queries`] (reads for the
-//! admin API) and [`KeyStore`] (API keys). Every backend implements all four and passes the
-//! same conformance suite (`src/conformance.rs`).
+//! admin API), [`KeyStore`] (API keys) and [`UserStore`] (dashboard users and sessions). Every
+//! backend implements all of them and passes the same conformance suite (`src/conformance.rs`).
 
 pub mod clock;
 pub mod cluster;
@@ -14,6 +14,7 @@ pub mod dedup;
 pub mod jetstream;
 pub mod postgres;
 pub mod sqlite;
+mod users;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -28,6 +29,7 @@ use herald_core::projection::{IdentityLink, MergeRecord, RebuildStore, RefusalRe
 use serde::{Deserialize, Serialize};
 
 pub use sqlite::SqliteStore;
+pub use users::{DashboardSession, DashboardUser, Role, UserChange, UserStore, UserUpdate};
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StorageError {
@@ -845,8 +847,8 @@ pub trait KeyStore: Send + Sync {
 }
 
 /// Everything a backend provides.
-pub trait Store: EventLog + ProjectionBackend + Queries + KeyStore + Audiences {}
-impl<T: EventLog + ProjectionBackend + Queries + KeyStore + Audiences> Store for T {}
+pub trait Store: EventLog + ProjectionBackend + Queries + KeyStore + UserStore + Audiences {}
+impl<T: EventLog + ProjectionBackend + Queries + KeyStore + UserStore + Audiences> Store for T {}
 
 /// The node's clock in Unix milliseconds, for the times admin records carry.
 pub(crate) fn now_ms() -> i64 {

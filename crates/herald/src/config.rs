@@ -17,7 +17,7 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, ValueEnum};
 
 /// Settings the process reads besides [`crate::serve::ServeArgs`]: the configuration file
-/// itself, logging, and the keys installed at start.
+/// itself, logging, and the keys and the first dashboard user installed at start.
 #[derive(Debug, Clone, Args)]
 pub struct ProcessArgs {
     /// Configuration file (TOML): `setting = value` for any of these options, by its long name
@@ -37,6 +37,13 @@ pub struct ProcessArgs {
     /// An admin key to accept (created at start if new); as for `--write-key`.
     #[arg(long, env = "HERALD_ADMIN_KEY", hide_env_values = true)]
     pub admin_key: Option<String>,
+    /// The email of the dashboard admin created at first start (when there is no user yet).
+    #[arg(long, env = "HERALD_ADMIN_EMAIL", default_value = crate::users::DEFAULT_ADMIN_EMAIL)]
+    pub admin_email: String,
+    /// The password of that first admin (10 characters or more); without it one is generated
+    /// and printed once. Only used while there is no user. Prefer the environment or the file.
+    #[arg(long, env = "HERALD_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -60,6 +67,8 @@ impl ProcessArgs {
             ),
             ("HERALD_WRITE_KEY", self.write_key.clone()),
             ("HERALD_ADMIN_KEY", self.admin_key.clone()),
+            ("HERALD_ADMIN_EMAIL", Some(self.admin_email.clone())),
+            ("HERALD_ADMIN_PASSWORD", self.admin_password.clone()),
         ];
         for (var, value) in vars {
             if let Some(value) = value {

@@ -1,5 +1,5 @@
 //! The `herald` command: `serve`, `keys`, `verify`, `backup`, `restore`, `config`,
-//! `healthcheck`, `bench`, `audiences`.
+//! `healthcheck`, `bench`, `audiences`, `users`.
 
 mod audiences;
 mod backup;
@@ -9,6 +9,7 @@ mod endpoint;
 mod healthcheck;
 mod keys;
 mod serve;
+mod users;
 mod verify;
 
 use std::path::{Path, PathBuf};
@@ -140,6 +141,22 @@ enum Command {
         #[command(subcommand)]
         action: keys::KeysAction,
     },
+    /// List, add and remove dashboard users (works while the server runs).
+    Users {
+        /// The data directory of an existing server (it is never created here).
+        #[arg(
+            long,
+            env = "HERALD_DATA_DIR",
+            default_value = "herald-data",
+            global = true
+        )]
+        data_dir: PathBuf,
+        /// In cluster mode, the users live in this PostgreSQL database instead.
+        #[arg(long, env = "HERALD_DATABASE_URL", global = true)]
+        database_url: Option<String>,
+        #[command(subcommand)]
+        action: users::UsersAction,
+    },
     /// Check that profiles equal a rebuild of the event log from scratch.
     Verify {
         /// The data directory of an existing server (it is never created here).
@@ -233,6 +250,16 @@ fn main() -> anyhow::Result<()> {
                 existing_data_dir(&data_dir)?;
             }
             keys::run(&data_dir, database_url.as_deref(), action)
+        }
+        Command::Users {
+            data_dir,
+            database_url,
+            action,
+        } => {
+            if database_url.is_none() {
+                existing_data_dir(&data_dir)?;
+            }
+            users::run(&data_dir, database_url.as_deref(), action)
         }
         Command::Verify {
             data_dir,

@@ -274,6 +274,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         let store = store.clone();
         tokio::task::spawn_blocking(move || ensure_keys(&*store)).await??
     };
+    let user_lines = {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || crate::users::ensure_first_user(&*store)).await??
+    };
     let metrics = metrics_handle()?;
 
     let notifier = Arc::new(LogNotifier::default());
@@ -347,7 +351,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     println!("  Admin API:      {url}/api/v1   docs: {url}/docs   OpenAPI: {url}/openapi.json");
     println!("  GraphQL:        {url}/graphql   schema: {url}/graphql/schema.graphql");
     println!("  Metrics:        {url}/metrics   health: {url}/healthz");
-    for line in key_lines {
+    for line in key_lines.iter().chain(&user_lines) {
         println!("{line}");
     }
     let limits = args.limits();

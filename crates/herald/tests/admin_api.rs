@@ -1117,7 +1117,8 @@ fn the_openapi_document_describes_the_api() {
                 operation_ids.insert(operation["operationId"].as_str().unwrap().to_owned()),
                 "{method} {path}: operationId repeated"
             );
-            if path.starts_with("/api/") {
+            // Signing out needs no authentication (there may be no session left to end).
+            if path.starts_with("/api/") && !(path == "/api/v1/session" && method == "delete") {
                 assert!(operation["responses"]["401"].is_object(), "{method} {path}");
             }
             for parameter in operation["parameters"].as_array().into_iter().flatten() {

@@ -331,7 +331,10 @@ fn the_schema_served_is_the_one_checked_in() {
     let served = r.text().unwrap();
     let checked_in =
         std::fs::read_to_string(repo_root().join("crates/herald-graphql/schema.graphql")).unwrap();
-    assert_eq!(served, checked_in);
+    assert!(
+        served == checked_in,
+        "the served schema differs from crates/herald-graphql/schema.graphql"
+    );
     assert!(served.contains("type Profile"), "{served}");
 }
 
@@ -444,4 +447,73 @@ fn live_events_reach_a_graphql_ws_client() {
     assert_eq!(seen[0]["userId"], "u9");
     assert_eq!(seen[0]["json"]["event"], "Signed Up");
     assert!(seen[0]["seq"].as_u64().unwrap() < seen[1]["seq"].as_u64().unwrap());
+}
+
+#[test]
+fn sessions_use_graphql_by_role_with_their_csrf_token() {
+    let s = Server::start();
+    send_people(&s);
+    let admin = s.sign_in_admin();
+    let created = s
+        .as_session(reqwest::Method::POST, "/api/v1/users", &admin)
+        .json(&json!({"email": "vera@example.com", "password": "viewer-password-1", "role": "viewer"}))
+        .send()
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let viewer = s.sign_in("vera@example.com", "viewer-password-1");
+    let post = |session: &Session, csrf: Option<&str>, query: &str| -> (u16, Value) {
+        let mut r = s
+            .http
+            .post(format!("{}/graphql", s.url))
+            .header("cookie", &session.cookie)
+            .json(&json!({"query": query}));
+        if let Some(csrf) = csrf {
+            r = r.header("x-csrf-token", csrf);
+        }
+        let r = r.send().unwrap();
+        (r.status().as_u16(), r.json().unwrap())
+    };
+    let who = "{ viewer { role canWrite email } }";
+    let (status, answer) = post(&viewer, Some(&viewer.csrf), who);
+    assert_eq!(status, 200);
+    assert_eq!(
+        data(answer)["viewer"],
+        json!({"role": "viewer", "canWrite": false, "email": "vera@example.com"})
+    );
+
+    // A viewer reads, and is refused every change with the REST code; nothing changes.
+    let (_, answer) = post(
+        &viewer,
+        Some(&viewer.csrf),
+        r#"{ profile(id: "user_id:u1") { totalEvents } }"#,
+    );
+    assert_eq!(data(answer)["profile"]["totalEvents"], 4);
+    let create = r#"mutation { createAudience(input: {id: "buyers", rule: "performed \"Checkout\" >= 1"}) { id } }"#;
+    let (_, answer) = post(&viewer, Some(&viewer.csrf), create);
+    assert_eq!(error_code(&answer), "forbidden_role");
+    let (_, answer) = post(&viewer, Some(&viewer.csrf), "{ keys { id } }");
+    assert_eq!(error_code(&answer), "forbidden_role");
+    assert_eq!(s.admin_get("/api/v1/audiences/buyers").status(), 404);
+
+    // Without the session's CSRF token, nothing runs, for any role.
+    for csrf in [None, Some("not-the-token")] {
+        let (status, answer) = post(&admin, csrf, create);
+        assert_eq!(status, 403, "{answer}");
+        assert_eq!(answer["code"], "csrf_token_invalid");
+    }
+    assert_eq!(s.admin_get("/api/v1/audiences/buyers").status(), 404);
+
+    // An admin's session with its token changes things.
+    let (_, answer) = post(&admin, Some(&admin.csrf), create);
+    assert_eq!(data(answer)["createAudience"]["id"], "buyers");
+    assert_eq!(s.admin_get("/api/v1/audiences/buyers").status(), 200);
+
+    // Signed out: the cookie opens nothing.
+    let out = s
+        .as_session(reqwest::Method::DELETE, "/api/v1/session", &admin)
+        .send()
+        .unwrap();
+    assert_eq!(out.status(), 204);
+    let (status, answer) = post(&admin, Some(&admin.csrf), who);
+    assert_eq!(status, 401, "{answer}");
 }

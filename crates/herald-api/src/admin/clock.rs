@@ -42,7 +42,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/api/v1/test/clock", post(advance))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            super::require_admin,
+            crate::auth::authorize,
         ))
         .with_state(state)
 }

@@ -1,4 +1,5 @@
-//! The admin REST API under `/api/v1`, authenticated with an admin key as Bearer token.
+//! The admin REST API under `/api/v1`, authenticated with an admin key as Bearer token or a
+//! dashboard session ([`crate::auth::authorize`]): viewers read, admins also change things.
 
 pub mod audiences;
 pub mod clock;
@@ -10,10 +11,8 @@ pub mod views;
 
 use std::collections::HashMap;
 
-use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
@@ -101,45 +100,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
                 .delete(audiences::delete_computed),
         )
         .route("/api/v1/tail", get(tail::tail))
-        .layer(axum::middleware::from_fn_with_state(state, require_admin))
-}
-
-async fn require_admin(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
-    let token = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(|t| t.trim().to_owned())
-        .ok_or_else(|| {
-            ApiError::Unauthorized(
-                "an admin key is required as `Authorization: Bearer <key>`".into(),
-            )
-        })?;
-    if !state
-        .keys
-        .check(&state.store, KeyKind::Admin, &token)
-        .await?
-    {
-        // Say so when it is a write key: the usual mistake is passing the key SDKs use.
-        let is_write_key = state
-            .keys
-            .check(&state.store, KeyKind::Write, &token)
-            .await?;
-        return Err(ApiError::Unauthorized(if is_write_key {
-            "this is a write key, which only sends events (`/v1/*`); the admin API needs an admin key".into()
-        } else {
-            "unknown or revoked admin key".into()
-        }));
-    }
-    Ok(next.run(request).await)
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::auth::authorize,
+        ))
 }
 
 /// Run a storage call off the async runtime.

@@ -1,4 +1,5 @@
-//! The cluster state backend: projection state, queries and keys in PostgreSQL.
+//! The cluster state backend: projection state, queries, keys and dashboard users in
+//! PostgreSQL.
 //!
 //! Every node connects to the same database. Writes to projection state (the processor's
 //! batches, unmerges, deletions) run in transactions that first take one transaction-level
@@ -15,6 +16,7 @@ mod partitions;
 mod projection;
 mod queries;
 mod schema;
+mod users;
 pub use schema::SCHEMA_VERSION;
 
 use std::collections::HashMap;
@@ -29,6 +31,8 @@ use crate::{lock, Result, StorageError};
 const MIGRATION_LOCK: i64 = 0x4845_5241_4c44_0001;
 const PROCESSING_LEASE: i64 = 0x4845_5241_4c44_0002;
 const STATE_LOCK: i64 = 0x4845_5241_4c44_0003;
+/// Serialises changes to dashboard users (the last-admin guard, seeding the first user).
+const USERS_LOCK: i64 = 0x4845_5241_4c44_0010;
 
 /// Idle connections kept per node.
 const MAX_IDLE: usize = 16;

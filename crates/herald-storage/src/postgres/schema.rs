@@ -131,6 +131,27 @@ const MIGRATIONS: &[&str] = &[
         lifted_at_ms BIGINT NOT NULL
     );
 ",
+    "
+    -- Dashboard users and sessions (herald_storage::UserStore): argon2id password hashes,
+    -- SHA-256 hashes of session tokens, failed sign-ins per email for the rate limit.
+    CREATE TABLE dashboard_users (
+        id TEXT PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created_ms BIGINT NOT NULL
+    );
+    CREATE TABLE dashboard_sessions (
+        token_hash TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        csrf_token TEXT NOT NULL,
+        created_ms BIGINT NOT NULL,
+        last_seen_ms BIGINT NOT NULL
+    );
+    CREATE INDEX dashboard_sessions_by_user ON dashboard_sessions (user_id);
+    CREATE TABLE sign_in_failures (id BIGSERIAL PRIMARY KEY, email TEXT NOT NULL, at_ms BIGINT NOT NULL);
+    CREATE INDEX sign_in_failures_by_email ON sign_in_failures (email, at_ms);
+",
 ];
 
 /// The schema version this build writes (`herald_schema.version`).

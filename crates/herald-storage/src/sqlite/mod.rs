@@ -16,6 +16,7 @@ mod pool;
 mod projection;
 mod queries;
 mod schema;
+mod users;
 pub use backup::{backup, restore, BackupInfo};
 pub(crate) use schema::check_not_newer;
 pub use schema::{LOG_SCHEMA_VERSION, STATE_SCHEMA_VERSION};

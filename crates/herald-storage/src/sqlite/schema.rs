@@ -136,6 +136,26 @@ const STATE_MIGRATIONS: &[&str] = &["
         suppressed_at_ms INTEGER,
         lifted_at_ms INTEGER NOT NULL
     );
+", "
+    -- Dashboard users and sessions (herald_storage::UserStore): argon2id password hashes,
+    -- SHA-256 hashes of session tokens, failed sign-ins per email for the rate limit.
+    CREATE TABLE dashboard_users (
+        id TEXT PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE dashboard_sessions (
+        token_hash TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        csrf_token TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        last_seen_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX dashboard_sessions_by_user ON dashboard_sessions (user_id);
+    CREATE TABLE sign_in_failures (email TEXT NOT NULL, at_ms INTEGER NOT NULL);
+    CREATE INDEX sign_in_failures_by_email ON sign_in_failures (email, at_ms);
 "];
 
 /// The schema version of `log.db` this build writes (its `PRAGMA user_version`).

@@ -18,6 +18,18 @@ use serde_json::{json, Value};
 
 pub const WRITE_KEY: &str = "hwk_test_write";
 pub const ADMIN_KEY: &str = "hak_test_admin";
+/// The dashboard admin every test server starts with (`HERALD_ADMIN_EMAIL`/`_PASSWORD`).
+pub const ADMIN_EMAIL: &str = "admin@herald.test";
+pub const ADMIN_PASSWORD: &str = "test-admin-password";
+
+/// A signed-in dashboard session: the `Cookie` header to send and the CSRF token.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+    /// The `user` of the sign-in answer.
+    pub user: Value,
+}
 
 pub struct Server {
     child: Option<Child>,
@@ -26,6 +38,10 @@ pub struct Server {
     _tmp: Option<tempfile::TempDir>,
     pub http: Client,
     extra: Vec<String>,
+    /// Environment variables set (`Some`) or removed (`None`) on top of the harness's own.
+    env: Vec<(String, Option<String>)>,
+    /// What the server printed before `listening on` (its banner: URLs, keys, first user).
+    pub banner: Vec<String>,
     /// The cluster's database and stream, when this server owns them.
     scratch: Option<Scratch>,
 }
@@ -59,6 +75,11 @@ impl Server {
     }
 
     pub fn start_with(extra: &[&str]) -> Server {
+        Server::start_with_env(extra, &[])
+    }
+
+    /// [`Server::start_with`], with environment variables set (`Some`) or removed (`None`).
+    pub fn start_with_env(extra: &[&str], env: &[(&str, Option<&str>)]) -> Server {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().to_owned();
         let scratch = cluster_backend().then(scratch_cluster);
@@ -67,7 +88,11 @@ impl Server {
             args.extend(cluster_args(scratch));
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let mut s = Server::spawn(&dir, &args);
+        let env: Vec<(String, Option<String>)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.map(str::to_owned)))
+            .collect();
+        let mut s = Server::spawn_env(&dir, &args, env);
         s._tmp = Some(tmp);
         s.scratch = scratch;
         s
@@ -89,7 +114,12 @@ impl Server {
     }
 
     fn spawn(dir: &Path, extra: &[&str]) -> Server {
-        let mut child = Command::new(bin())
+        Server::spawn_env(dir, extra, vec![])
+    }
+
+    fn spawn_env(dir: &Path, extra: &[&str], env: Vec<(String, Option<String>)>) -> Server {
+        let mut command = Command::new(bin());
+        command
             .arg("serve")
             .arg("--data-dir")
             .arg(dir)
@@ -97,15 +127,23 @@ impl Server {
             .args(extra)
             .env("HERALD_WRITE_KEY", WRITE_KEY)
             .env("HERALD_ADMIN_KEY", ADMIN_KEY)
+            .env("HERALD_ADMIN_EMAIL", ADMIN_EMAIL)
+            .env("HERALD_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env(
                 "HERALD_LOG",
                 std::env::var("HERALD_TEST_LOG").unwrap_or_else(|_| "warn".into()),
             )
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start herald");
+            .stderr(Stdio::inherit());
+        for (var, value) in &env {
+            match value {
+                Some(v) => command.env(var, v),
+                None => command.env_remove(var),
+            };
+        }
+        let mut child = command.spawn().expect("start herald");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut banner = Vec::new();
         let url = loop {
             let line = lines
                 .next()
@@ -114,6 +152,7 @@ impl Server {
             if let Some(url) = line.strip_prefix("listening on ") {
                 break url.to_owned();
             }
+            banner.push(line);
         };
         std::thread::spawn(move || for _ in lines {});
         Server {
@@ -126,6 +165,8 @@ impl Server {
                 .build()
                 .unwrap(),
             extra: extra.iter().map(|s| s.to_string()).collect(),
+            env,
+            banner,
             scratch: None,
         }
     }
@@ -134,9 +175,10 @@ impl Server {
     pub fn crash_and_restart(&mut self) {
         self.kill9();
         let extra: Vec<&str> = self.extra.iter().map(String::as_str).collect();
-        let mut fresh = Server::spawn(&self.dir.clone(), &extra);
+        let mut fresh = Server::spawn_env(&self.dir.clone(), &extra, self.env.clone());
         self.child = fresh.child.take();
         self.url = std::mem::take(&mut fresh.url);
+        self.banner = std::mem::take(&mut fresh.banner);
     }
 
     pub fn kill9(&mut self) {
@@ -264,6 +306,48 @@ impl Server {
             .bearer_auth(ADMIN_KEY)
             .send()
             .unwrap()
+    }
+
+    /// `POST /api/v1/session`, as it is answered.
+    pub fn try_sign_in(&self, email: &str, password: &str) -> Response {
+        self.http
+            .post(format!("{}/api/v1/session", self.url))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .unwrap()
+    }
+
+    /// Sign in to the dashboard (which must succeed).
+    pub fn sign_in(&self, email: &str, password: &str) -> Session {
+        let r = self.try_sign_in(email, password);
+        assert_eq!(r.status(), 200, "signing in as {email}");
+        let set_cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+        let cookie = set_cookie.split(';').next().unwrap().to_owned();
+        assert!(cookie.starts_with("herald_session="), "{set_cookie}");
+        let body: Value = r.json().unwrap();
+        Session {
+            cookie,
+            csrf: body["csrfToken"].as_str().unwrap().to_owned(),
+            user: body["user"].clone(),
+        }
+    }
+
+    /// Sign in as the harness's first admin ([`ADMIN_EMAIL`]).
+    pub fn sign_in_admin(&self) -> Session {
+        self.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)
+    }
+
+    /// A request with a session's cookie and its CSRF token.
+    pub fn as_session(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        session: &Session,
+    ) -> reqwest::blocking::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.url))
+            .header("cookie", &session.cookie)
+            .header("x-csrf-token", &session.csrf)
     }
 
     /// How many times each `messageId` is stored in the timelines of `user_id:user-0` ..
