@@ -11,7 +11,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::{admin, browser, error, ingest, ops, AppState};
+use crate::{admin, browser, error, ingest, insights, ops, AppState};
 
 struct Security;
 
@@ -219,6 +219,9 @@ pub(crate) fn one_of_strings(values: &[&str]) -> ObjectBuilder {
         admin::audiences::profile_audience_history, admin::audiences::list_computed,
         admin::audiences::get_computed, admin::audiences::put_computed,
         admin::audiences::delete_computed,
+        insights::trends, insights::funnels, insights::retention,
+        insights::list_saved, insights::create_saved, insights::get_saved, insights::put_saved,
+        insights::delete_saved,
         ops::healthz, ops::readyz, ops::metrics_text,
     ),
     components(schemas(error::ErrorBody, error::EventProblem)),
@@ -231,6 +234,7 @@ pub(crate) fn one_of_strings(values: &[&str]) -> ObjectBuilder {
         (name = "keys", description = "API keys"),
         (name = "audiences", description = "Audiences and computed traits: live, exact, backfilled"),
         (name = "operations", description = "Health, metrics, status, live tail"),
+        (name = "insights", description = "Trends, funnels and retention over every event; saved insights"),
     )
 )]
 pub struct ApiDoc;

@@ -283,6 +283,22 @@ impl Index {
         seqs
     }
 
+    /// The log positions of `profile`'s live events.
+    pub fn profile_seqs(&self, profile: &str) -> Vec<u64> {
+        let Some(p) = self.persons.get(profile) else {
+            return Vec::new();
+        };
+        let base = self
+            .base_range(p)
+            .filter(|i| !self.base.is_dead(*i))
+            .map(|i| self.base.seq[i]);
+        let delta = self.delta_range(p).map(|k| self.delta_order[k] as usize);
+        let delta = delta
+            .filter(|i| !self.delta.is_dead(*i))
+            .map(|i| self.delta.seq[i]);
+        base.chain(delta).collect()
+    }
+
     fn base_range(&self, p: u32) -> std::ops::Range<usize> {
         let p = p as usize;
         if p + 1 < self.base_start.len() {

@@ -24,16 +24,19 @@ struct Ev {
     props: Map<String, Value>,
 }
 
+/// A generated event: person, half-hour slot, track name, is a page view, `plan`, `n`.
+type Gen = (u8, u16, u8, bool, Option<u8>, Option<u8>);
+
 #[derive(Debug, Clone)]
 enum Op {
-    Append(Vec<(u8, u16, u8, bool, Option<u8>, Option<u8>)>),
+    Append(Vec<Gen>),
     Merge(u8, u8),
     Delete(u8),
     Compact,
 }
 
 fn profile(p: u8) -> String {
-    if p % 2 == 0 {
+    if p.is_multiple_of(2) {
         format!("00000000-0000-4000-8000-00000000000{p}")
     } else {
         format!("p{p}")
@@ -114,8 +117,11 @@ fn build(ops: &[Op]) -> (Index, Vec<Ev>) {
             }
             Op::Merge(loser, winner) if loser != winner => {
                 let (l, w) = (profile(*loser), profile(*winner));
+                let mut listed = index.profile_seqs(&l);
                 let mut seqs = index.forget_profile(&l);
+                listed.sort_unstable();
                 seqs.sort_unstable();
+                assert_eq!(listed, seqs);
                 let mut moved = Vec::new();
                 for e in model.iter_mut().filter(|e| e.profile == l) {
                     e.profile = w.clone();

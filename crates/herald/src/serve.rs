@@ -330,6 +330,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         metrics,
         shutdown: shutdown_rx,
         public_url: args.public_url.clone(),
+        // Loads this node's insights index from the store in the background.
+        insights: herald_pipeline::insights::InsightsHandle::start(store.clone()),
     };
 
     let listener = tokio::net::TcpListener::bind(args.listen)

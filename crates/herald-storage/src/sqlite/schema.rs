@@ -136,6 +136,18 @@ const STATE_MIGRATIONS: &[&str] = &["
         suppressed_at_ms INTEGER,
         lifted_at_ms INTEGER NOT NULL
     );
+", "
+    -- The insights change feed (herald_storage::insights): profiles whose timeline rows moved
+    -- to another profile or went, recorded in the transaction that moved them.
+    CREATE TABLE insights_changes (id INTEGER PRIMARY KEY AUTOINCREMENT, profile_id TEXT NOT NULL);
+    CREATE TABLE saved_insights (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        query TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    ) WITHOUT ROWID;
 "];
 
 /// The schema version of `log.db` this build writes (its `PRAGMA user_version`).
