@@ -122,7 +122,7 @@ pub enum Measure {
 pub struct Breakdown {
     pub property: String,
     /// How many values get a series of their own (1–100, default 10).
-    #[serde(default = "default_limit")]
+    #[serde(default = "default_limit", deserialize_with = "whole::u32")]
     pub limit: u32,
 }
 
@@ -149,7 +149,7 @@ pub struct TrendQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audience: Option<String>,
     /// Buckets start at midnight (or the hour) at this fixed offset from UTC (-1440..1440).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole::i32")]
     pub utc_offset_minutes: i32,
 }
 
@@ -197,6 +197,7 @@ pub struct FunnelQuery {
     /// 2–10 steps, in order.
     pub steps: Vec<EventFilter>,
     /// Every step of an attempt happens at most this long after its step-1 event.
+    #[serde(deserialize_with = "whole::i64")]
     pub window_ms: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub breakdown: Option<FunnelBreakdown>,
@@ -211,7 +212,7 @@ pub struct FunnelQuery {
 pub struct FunnelBreakdown {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub property: Option<String>,
-    #[serde(default = "default_limit")]
+    #[serde(default = "default_limit", deserialize_with = "whole::u32")]
     pub limit: u32,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub audiences: Vec<String>,
@@ -265,6 +266,7 @@ pub struct RetentionQuery {
     pub to: DateTime<Utc>,
     pub period: Period,
     /// Periods followed after the cohort's own (1–400).
+    #[serde(deserialize_with = "whole::u32")]
     pub periods: u32,
     /// Absent: any event.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -416,4 +418,38 @@ impl Buckets {
 
 pub(crate) fn instant(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+/// Whole numbers as JSON Schema's `integer` reads them: `4` and `4.0` alike. One beyond the
+/// field's range is saturated, so that the query's own checks refuse it with their code.
+mod whole {
+    use serde::{Deserialize, Deserializer};
+
+    fn read<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        let n = serde_json::Number::deserialize(d)?;
+        if let Some(i) = n.as_i64() {
+            return Ok(i);
+        }
+        if n.as_u64().is_some() {
+            return Ok(i64::MAX);
+        }
+        match n.as_f64() {
+            Some(f) if f.fract() == 0.0 => Ok(f.clamp(i64::MIN as f64, i64::MAX as f64) as i64),
+            _ => Err(serde::de::Error::custom(format!(
+                "{n} is not a whole number"
+            ))),
+        }
+    }
+
+    pub(super) fn i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        read(d)
+    }
+
+    pub(super) fn i32<'de, D: Deserializer<'de>>(d: D) -> Result<i32, D::Error> {
+        Ok(read(d)?.clamp(i32::MIN as i64, i32::MAX as i64) as i32)
+    }
+
+    pub(super) fn u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+        Ok(read(d)?.clamp(0, u32::MAX as i64) as u32)
+    }
 }

@@ -791,6 +791,20 @@ fn queries_parse_from_camel_case_json_and_refuse_unknown_fields() {
     }))
     .unwrap();
     assert_eq!(q.breakdown.unwrap().limit, 10);
+    // Whole numbers as JSON Schema reads them; out of range saturates (the checks refuse it).
+    let q: TrendQuery = serde_json::from_value(json!({
+        "from": "2026-01-01T00:00:00Z", "to": "2026-01-08T00:00:00Z", "interval": "day",
+        "utcOffsetMinutes": 60.0, "breakdown": {"property": "p", "limit": 1e12}
+    }))
+    .unwrap();
+    assert_eq!(
+        (q.utc_offset_minutes, q.breakdown.unwrap().limit),
+        (60, u32::MAX)
+    );
+    assert!(serde_json::from_value::<TrendQuery>(json!({
+        "from": "2026-01-01T00:00:00Z", "to": "2026-01-08T00:00:00Z", "interval": "day", "utcOffsetMinutes": 1.5
+    }))
+    .is_err());
     assert!(serde_json::from_value::<TrendQuery>(json!({
         "from": "2026-01-01T00:00:00Z", "to": "2026-01-08T00:00:00Z", "interval": "day", "bogus": 1
     }))

@@ -40,7 +40,10 @@ struct Model {
 
 impl Model {
     fn person(&self, who: &str) -> String {
-        self.same.get(who).cloned().unwrap_or_else(|| who.to_owned())
+        self.same
+            .get(who)
+            .cloned()
+            .unwrap_or_else(|| who.to_owned())
     }
 
     /// Each live person's events in time order.
@@ -66,8 +69,15 @@ impl Model {
                 let d = (e.ts - day(0)).num_days();
                 if (0..days).contains(&d) {
                     let series = e.plan.unwrap_or("(none)").to_owned();
-                    let who = if people { p.clone() } else { format!("{p}/{i}") };
-                    cells.entry(series).or_insert_with(|| vec![BTreeSet::new(); days as usize])[d as usize]
+                    let who = if people {
+                        p.clone()
+                    } else {
+                        format!("{p}/{i}")
+                    };
+                    cells
+                        .entry(series)
+                        .or_insert_with(|| vec![BTreeSet::new(); days as usize])
+                        [d as usize]
                         .insert(who);
                 }
             }
@@ -90,7 +100,10 @@ impl Model {
                 }
                 let mut reached = 1;
                 for later in &evs[i + 1..] {
-                    if reached < steps.len() && later.ts - e.ts <= window && later.name == steps[reached] {
+                    if reached < steps.len()
+                        && later.ts - e.ts <= window
+                        && later.name == steps[reached]
+                    {
                         reached += 1;
                     }
                 }
@@ -108,14 +121,19 @@ impl Model {
     fn retention(&self, start: &str, days: i64, periods: i64) -> Vec<Vec<u64>> {
         let mut rows = vec![vec![0u64; periods as usize + 1]; days as usize];
         for evs in self.people().values() {
-            let Some(first) = evs.iter().find(|e| e.name == start) else { continue };
+            let Some(first) = evs.iter().find(|e| e.name == start) else {
+                continue;
+            };
             let c = (first.ts - day(0)).num_days();
             if first.ts < day(0) || c >= days {
                 continue;
             }
             rows[c as usize][0] += 1;
             for k in 1..=periods {
-                if evs.iter().any(|e| e.ts > first.ts && (e.ts - day(0)).num_days() == c + k) {
+                if evs
+                    .iter()
+                    .any(|e| e.ts > first.ts && (e.ts - day(0)).num_days() == c + k)
+                {
                     rows[c as usize][k as usize] += 1;
                 }
             }
@@ -124,10 +142,27 @@ impl Model {
     }
 }
 
-fn track(who: &str, name: &str, ts: DateTime<Utc>, plan: Option<&'static str>, m: &mut Model, id: &str) -> Value {
-    m.events.push(Sent { who: who.to_owned(), name: name.to_owned(), ts, plan });
-    let mut e = json!({"type": "track", "event": name, "messageId": id, "timestamp": ts.to_rfc3339()});
-    e[if who.starts_with("anon") { "anonymousId" } else { "userId" }] = json!(who);
+fn track(
+    who: &str,
+    name: &str,
+    ts: DateTime<Utc>,
+    plan: Option<&'static str>,
+    m: &mut Model,
+    id: &str,
+) -> Value {
+    m.events.push(Sent {
+        who: who.to_owned(),
+        name: name.to_owned(),
+        ts,
+        plan,
+    });
+    let mut e =
+        json!({"type": "track", "event": name, "messageId": id, "timestamp": ts.to_rfc3339()});
+    e[if who.starts_with("anon") {
+        "anonymousId"
+    } else {
+        "userId"
+    }] = json!(who);
     if let Some(p) = plan {
         e["properties"] = json!({"plan": p, "nested": {"ignored": true}});
     }
@@ -160,7 +195,15 @@ fn series(result: &Value) -> BTreeMap<String, Vec<u64>> {
                 "none" => "(none)".to_owned(),
                 other => panic!("unexpected series {other}"),
             };
-            (label, s["data"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect())
+            (
+                label,
+                s["data"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_u64().unwrap())
+                    .collect(),
+            )
         })
         .collect()
 }
@@ -200,7 +243,14 @@ fn check(s: &Server, m: &Model, when: &str) {
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|c| c["values"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect::<Vec<_>>())
+                .map(|c| {
+                    c["values"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|v| v.as_u64().unwrap())
+                        .collect::<Vec<_>>()
+                })
                 .collect::<Vec<_>>(),
         );
         let matched = got == want;
@@ -240,12 +290,20 @@ fn trends_funnels_and_retention_follow_the_events_merges_and_deletions() {
     let before = m.funnel(&STEPS, Duration::days(2), 7);
 
     // anon-1 signs in as u6: one person, who now completes the funnel.
-    m.events.push(Sent { who: "u6".into(), name: "identify".into(), ts: at(3, 12), plan: None });
+    m.events.push(Sent {
+        who: "u6".into(),
+        name: "identify".into(),
+        ts: at(3, 12),
+        plan: None,
+    });
     m.same.insert("anon-1".into(), "u6".into());
     let identify = json!({"type": "identify", "userId": "u6", "anonymousId": "anon-1", "messageId": id(), "timestamp": at(3, 12).to_rfc3339()});
     assert_eq!(s.post("/v1/identify", &identify).status(), 200);
     check(&s, &m, "after the merge");
-    assert!(m.funnel(&STEPS, Duration::days(2), 7)[2] > before[2], "the merge must change the funnel");
+    assert!(
+        m.funnel(&STEPS, Duration::days(2), 7)[2] > before[2],
+        "the merge must change the funnel"
+    );
 
     // u2 is deleted: every event of theirs is gone from every answer.
     assert_eq!(s.admin_delete("/api/v1/profiles/user_id:u2").status(), 200);
@@ -260,26 +318,79 @@ fn bad_queries_get_their_codes() {
     let trend = |to: DateTime<Utc>, interval: &str| json!({"from": from, "to": to.to_rfc3339(), "interval": interval});
     ask(&s, "/api/v1/insights/trends", &trend(day(1), "day"));
     let cases = [
-        ("/api/v1/insights/trends", trend(day(0), "day"), 400, "invalid_range"),
-        ("/api/v1/insights/trends", trend(day(100), "hour"), 400, "too_many_buckets"),
-        ("/api/v1/insights/trends", json!({"from": from, "to": day(1).to_rfc3339(), "interval": "week"}), 422, "unprocessable_body"),
-        ("/api/v1/insights/trends", json!({"from": from, "to": day(1).to_rfc3339(), "interval": "day", "bogus": 1}), 422, "unprocessable_body"),
-        ("/api/v1/insights/trends", json!({"from": from, "to": day(1).to_rfc3339(), "interval": "day", "audience": "nope"}), 404, "audience_not_found"),
-        ("/api/v1/insights/trends", json!({"from": from, "to": day(1).to_rfc3339(), "interval": "day",
-            "event": {"properties": [{"key": "n", "op": "gt", "value": "many"}]}}), 400, "invalid_filter"),
-        ("/api/v1/insights/funnels", json!({"from": from, "to": day(1).to_rfc3339(), "windowMs": 1000, "steps": [{"name": "A"}]}), 400, "invalid_steps"),
-        ("/api/v1/insights/funnels", json!({"from": from, "to": day(1).to_rfc3339(), "windowMs": 0, "steps": [{}, {}]}), 400, "invalid_window"),
-        ("/api/v1/insights/retention", json!({"from": from, "to": day(1).to_rfc3339(), "period": "day", "periods": 0}), 400, "invalid_periods"),
+        (
+            "/api/v1/insights/trends",
+            trend(day(0), "day"),
+            400,
+            "invalid_range",
+        ),
+        (
+            "/api/v1/insights/trends",
+            trend(day(100), "hour"),
+            400,
+            "too_many_buckets",
+        ),
+        (
+            "/api/v1/insights/trends",
+            json!({"from": from, "to": day(1).to_rfc3339(), "interval": "week"}),
+            422,
+            "unprocessable_body",
+        ),
+        (
+            "/api/v1/insights/trends",
+            json!({"from": from, "to": day(1).to_rfc3339(), "interval": "day", "bogus": 1}),
+            422,
+            "unprocessable_body",
+        ),
+        (
+            "/api/v1/insights/trends",
+            json!({"from": from, "to": day(1).to_rfc3339(), "interval": "day", "audience": "nope"}),
+            404,
+            "audience_not_found",
+        ),
+        (
+            "/api/v1/insights/trends",
+            json!({"from": from, "to": day(1).to_rfc3339(), "interval": "day",
+            "event": {"properties": [{"key": "n", "op": "gt", "value": "many"}]}}),
+            400,
+            "invalid_filter",
+        ),
+        (
+            "/api/v1/insights/funnels",
+            json!({"from": from, "to": day(1).to_rfc3339(), "windowMs": 1000, "steps": [{"name": "A"}]}),
+            400,
+            "invalid_steps",
+        ),
+        (
+            "/api/v1/insights/funnels",
+            json!({"from": from, "to": day(1).to_rfc3339(), "windowMs": 0, "steps": [{}, {}]}),
+            400,
+            "invalid_window",
+        ),
+        (
+            "/api/v1/insights/retention",
+            json!({"from": from, "to": day(1).to_rfc3339(), "period": "day", "periods": 0}),
+            400,
+            "invalid_periods",
+        ),
     ];
     for (path, body, status, code) in cases {
         let r = s.admin_post(path, &body);
         assert_eq!(r.status().as_u16(), status, "{path} {body}");
         assert_eq!(r.json::<Value>().unwrap()["code"], code, "{path} {body}");
     }
-    let r = s.post_raw("/api/v1/insights/trends", trend(day(1), "day").to_string().into_bytes(), &[("content-type", "application/json")]);
+    let r = s.post_raw(
+        "/api/v1/insights/trends",
+        trend(day(1), "day").to_string().into_bytes(),
+        &[("content-type", "application/json")],
+    );
     assert_eq!(r.status(), 401);
     // An unknown event name is no error: zeros.
-    let r = ask(&s, "/api/v1/insights/trends", &json!({"from": from, "to": day(2).to_rfc3339(), "interval": "day", "event": {"name": "Never Sent"}}));
+    let r = ask(
+        &s,
+        "/api/v1/insights/trends",
+        &json!({"from": from, "to": day(2).to_rfc3339(), "interval": "day", "event": {"name": "Never Sent"}}),
+    );
     assert_eq!(r["series"][0]["data"], json!([0, 0]));
 }
 
@@ -287,25 +398,62 @@ fn bad_queries_get_their_codes() {
 fn saved_insights_are_created_read_replaced_and_deleted() {
     let s = Server::start();
     let query = json!({"from": day(0).to_rfc3339(), "to": day(7).to_rfc3339(), "interval": "day"});
-    let created = s.admin_post("/api/v1/insights/saved", &json!({"name": " Daily events ", "kind": "trend", "query": query}));
+    let created = s.admin_post(
+        "/api/v1/insights/saved",
+        &json!({"name": " Daily events ", "kind": "trend", "query": query}),
+    );
     assert_eq!(created.status(), 201);
     let created: Value = created.json().unwrap();
     let id = created["id"].as_str().unwrap().to_owned();
     assert_eq!(created["name"], "Daily events");
-    assert_eq!(s.admin_json(&format!("/api/v1/insights/saved/{id}")), created);
-    assert_eq!(s.admin_json("/api/v1/insights/saved"), json!([created.clone()]));
+    assert_eq!(
+        s.admin_json(&format!("/api/v1/insights/saved/{id}")),
+        created
+    );
+    assert_eq!(
+        s.admin_json("/api/v1/insights/saved"),
+        json!([created.clone()])
+    );
     let funnel = json!({"from": day(0).to_rfc3339(), "to": day(7).to_rfc3339(), "windowMs": 3600000, "steps": [{"name": "A"}, {"name": "B"}]});
-    let put = s.admin_put(&format!("/api/v1/insights/saved/{id}"), &json!({"name": "A to B", "kind": "funnel", "query": funnel}));
+    let put = s.admin_put(
+        &format!("/api/v1/insights/saved/{id}"),
+        &json!({"name": "A to B", "kind": "funnel", "query": funnel}),
+    );
     assert_eq!(put.status(), 200);
     let put: Value = put.json().unwrap();
-    assert_eq!((&put["kind"], &put["query"], &put["createdAt"]), (&json!("funnel"), &funnel, &created["createdAt"]));
+    assert_eq!(
+        (&put["kind"], &put["query"], &put["createdAt"]),
+        (&json!("funnel"), &funnel, &created["createdAt"])
+    );
     // A query that does not read as its kind, and an empty name, are refused.
-    let bad = s.admin_post("/api/v1/insights/saved", &json!({"name": "x", "kind": "funnel", "query": query}));
-    assert_eq!((bad.status().as_u16(), bad.json::<Value>().unwrap()["code"].clone()), (400, json!("invalid_query")));
-    let bad = s.admin_post("/api/v1/insights/saved", &json!({"name": "  ", "kind": "trend", "query": query}));
+    let bad = s.admin_post(
+        "/api/v1/insights/saved",
+        &json!({"name": "x", "kind": "funnel", "query": query}),
+    );
+    assert_eq!(
+        (
+            bad.status().as_u16(),
+            bad.json::<Value>().unwrap()["code"].clone()
+        ),
+        (400, json!("invalid_query"))
+    );
+    let bad = s.admin_post(
+        "/api/v1/insights/saved",
+        &json!({"name": "  ", "kind": "trend", "query": query}),
+    );
     assert_eq!(bad.json::<Value>().unwrap()["code"], "invalid_name");
-    assert_eq!(s.admin_delete(&format!("/api/v1/insights/saved/{id}")).status(), 204);
+    assert_eq!(
+        s.admin_delete(&format!("/api/v1/insights/saved/{id}"))
+            .status(),
+        204
+    );
     let gone = s.admin_get(&format!("/api/v1/insights/saved/{id}"));
-    assert_eq!((gone.status().as_u16(), gone.json::<Value>().unwrap()["code"].clone()), (404, json!("saved_insight_not_found")));
+    assert_eq!(
+        (
+            gone.status().as_u16(),
+            gone.json::<Value>().unwrap()["code"].clone()
+        ),
+        (404, json!("saved_insight_not_found"))
+    );
     assert_eq!(s.admin_json("/api/v1/insights/saved"), json!([]));
 }
