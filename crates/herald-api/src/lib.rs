@@ -12,6 +12,7 @@ pub mod browser;
 pub mod error;
 pub mod extract;
 pub mod ingest;
+pub mod insights;
 pub mod keys;
 pub mod openapi;
 pub mod ops;
@@ -46,6 +47,8 @@ pub struct AppState {
     /// Where browsers reach this server (`--public-url`), for the settings documents browser
     /// SDKs fetch; `None`: taken from each request's `Host` / `X-Forwarded-*` headers.
     pub public_url: Option<browser::PublicUrl>,
+    /// This node's insights index (`insights::run_*` query it).
+    pub insights: herald_pipeline::insights::InsightsHandle,
 }
 
 pub fn router(state: AppState) -> Router {

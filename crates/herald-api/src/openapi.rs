@@ -11,7 +11,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::{admin, auth, browser, error, ingest, ops, AppState};
+use crate::{admin, auth, browser, error, ingest, insights, ops, AppState};
 
 struct Security;
 
@@ -225,6 +225,9 @@ pub(crate) fn one_of_strings(values: &[&str]) -> ObjectBuilder {
         admin::audiences::profile_audience_history, admin::audiences::list_computed,
         admin::audiences::get_computed, admin::audiences::put_computed,
         admin::audiences::delete_computed,
+        insights::trends, insights::funnels, insights::retention,
+        insights::list_saved, insights::create_saved, insights::get_saved, insights::put_saved,
+        insights::delete_saved,
         ops::healthz, ops::readyz, ops::metrics_text,
         auth::session::sign_in, auth::session::who_am_i, auth::session::sign_out,
         auth::users::list_users, auth::users::create_user, auth::users::update_user,
@@ -241,6 +244,7 @@ pub(crate) fn one_of_strings(values: &[&str]) -> ObjectBuilder {
         (name = "audiences", description = "Audiences and computed traits: live, exact, backfilled"),
         (name = "operations", description = "Health, metrics, status, live tail"),
         (name = "dashboard", description = "Dashboard sign-in, sessions and users (docs/dashboard.md)"),
+        (name = "insights", description = "Trends, funnels and retention over every event; saved insights"),
     )
 )]
 pub struct ApiDoc;

@@ -10,9 +10,11 @@
 //!   rest per partition (`partitions.rs`).
 //! - [`surge`]: when the processor steps back so that acknowledging an ingest surge gets the
 //!   CPU first.
+//! - [`insights`]: this node's insights index, loaded at start and kept current.
 //! - [`tail`]: a broadcast of committed events for the live debugger.
 
 pub mod audiences;
+pub mod insights;
 pub mod notify;
 mod partitions;
 pub mod processor;

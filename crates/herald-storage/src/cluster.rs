@@ -504,6 +504,38 @@ impl crate::UserStore for ClusterStore {
     }
 }
 
+impl crate::insights::InsightsSource for ClusterStore {
+    fn insights_rows(
+        &self,
+        after: u64,
+        upto: u64,
+        limit: usize,
+    ) -> Result<Vec<crate::insights::InsightsRow>> {
+        self.state.insights_rows(after, upto, limit)
+    }
+    fn insights_rows_at(&self, seqs: &[u64]) -> Result<Vec<crate::insights::InsightsRow>> {
+        self.state.insights_rows_at(seqs)
+    }
+    fn insights_change_mark(&self) -> Result<u64> {
+        self.state.insights_change_mark()
+    }
+    fn insights_changes(&self, mark: u64) -> Result<(Vec<ProfileId>, u64)> {
+        self.state.insights_changes(mark)
+    }
+    fn saved_insights(&self) -> Result<Vec<crate::insights::SavedInsight>> {
+        self.state.saved_insights()
+    }
+    fn saved_insight(&self, id: &str) -> Result<Option<crate::insights::SavedInsight>> {
+        self.state.saved_insight(id)
+    }
+    fn put_saved_insight(&self, insight: &crate::insights::SavedInsight) -> Result<bool> {
+        self.state.put_saved_insight(insight)
+    }
+    fn delete_saved_insight(&self, id: &str) -> Result<bool> {
+        self.state.delete_saved_insight(id)
+    }
+}
+
 impl Audiences for ClusterStore {
     fn definitions(&self) -> Result<Definitions> {
         self.state.definitions()

@@ -355,7 +355,9 @@ pub fn projection_matches_reference(make: &Factory) {
             let (rules, store, catalog) = setup(make, limit);
             let mut reference = MemoryProjection::default();
             let mut ref_log: Vec<(u64, Event)> = Vec::new();
+            let mut follower = InsightsFollower::start(&*store);
             for op in ops {
+                follower.catch_up(&*store);
                 match op {
                     Op::Send(v) => {
                         let e = parse(&v);
@@ -509,6 +511,17 @@ pub fn projection_matches_reference(make: &Factory) {
             }
             let expected = reference.snapshot();
             prop_assert_eq!(store.snapshot().unwrap(), expected.clone());
+            // PostgreSQL's feed shows a change once every older transaction ended, those of
+            // other tests on the server included: poll, with a deadline.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            loop {
+                follower.catch_up(&*store);
+                if follower.rows == expected.attributions || std::time::Instant::now() > deadline {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            prop_assert_eq!(&follower.rows, &expected.attributions, "the insights feed");
             // Time passes: due timers fire the same way.
             let later = NOW + 30 * 86_400_000;
             let due = reference.due_profiles(later, usize::MAX).unwrap();
@@ -621,6 +634,100 @@ pub fn projection_matches_reference(make: &Factory) {
             Ok(())
         })
         .unwrap();
+}
+
+/// What the insights maintainer does with the store, without the index: timeline rows past
+/// the processed cursor, and the rows of every profile in the change feed forgotten and read
+/// again by position. It must always end up with the store's attributions.
+struct InsightsFollower {
+    rows: BTreeMap<u64, ProfileId>,
+    cursor: u64,
+    mark: u64,
+}
+
+impl InsightsFollower {
+    fn start(store: &dyn Store) -> InsightsFollower {
+        InsightsFollower {
+            rows: BTreeMap::new(),
+            cursor: 0,
+            mark: store.insights_change_mark().unwrap(),
+        }
+    }
+
+    fn catch_up(&mut self, store: &dyn Store) {
+        let upto = store.processed_cursor().unwrap();
+        loop {
+            // Small pages, so that paging is exercised.
+            let rows = store.insights_rows(self.cursor, upto, 3).unwrap();
+            let Some(last) = rows.last() else { break };
+            self.cursor = last.seq;
+            for r in rows {
+                self.rows.insert(r.seq, r.profile);
+            }
+        }
+        self.cursor = self.cursor.max(upto);
+        let (changed, next) = store.insights_changes(self.mark).unwrap();
+        self.mark = next;
+        let changed: BTreeSet<ProfileId> = changed.into_iter().collect();
+        let seqs: Vec<u64> = self
+            .rows
+            .iter()
+            .filter(|(_, p)| changed.contains(*p))
+            .map(|(s, _)| *s)
+            .collect();
+        for s in &seqs {
+            self.rows.remove(s);
+        }
+        for r in store.insights_rows_at(&seqs).unwrap() {
+            self.rows.insert(r.seq, r.profile);
+        }
+    }
+}
+
+/// Saved insights: inserted, listed oldest first, replaced (keeping `created_at`), deleted.
+pub fn saved_insights_are_kept(make: &Factory) {
+    use crate::insights::SavedInsight;
+    let store = make();
+    let at = |d: u32| Utc.with_ymd_and_hms(2026, 3, d, 0, 0, 0).unwrap();
+    let one = SavedInsight {
+        id: "one".into(),
+        name: "Daily views".into(),
+        kind: "trend".into(),
+        query: json!({"interval": "day", "event": {"name": "page"}}),
+        created_at: at(2),
+        updated_at: at(2),
+    };
+    let two = SavedInsight {
+        id: "two".into(),
+        name: "Checkout".into(),
+        kind: "funnel".into(),
+        query: json!({"steps": []}),
+        created_at: at(1),
+        updated_at: at(1),
+    };
+    assert!(!store.put_saved_insight(&one).unwrap());
+    assert!(!store.put_saved_insight(&two).unwrap());
+    assert_eq!(store.saved_insights().unwrap(), [two.clone(), one.clone()]);
+    let edited = SavedInsight {
+        name: "Daily page views".into(),
+        query: json!({"interval": "hour"}),
+        created_at: at(9),
+        updated_at: at(5),
+        ..one.clone()
+    };
+    assert!(store.put_saved_insight(&edited).unwrap());
+    let read = store.saved_insight("one").unwrap().unwrap();
+    assert_eq!(
+        read,
+        SavedInsight {
+            created_at: at(2),
+            ..edited
+        }
+    );
+    assert!(store.delete_saved_insight("two").unwrap());
+    assert!(!store.delete_saved_insight("two").unwrap());
+    assert_eq!(store.saved_insight("two").unwrap(), None);
+    assert_eq!(store.saved_insights().unwrap(), [read]);
 }
 
 fn split_err(e: SplitError<StorageError>) -> StorageError {
@@ -1257,6 +1364,10 @@ macro_rules! conformance_suite {
             #[test]
             fn suppressions_are_lifted_and_recorded() {
                 $crate::conformance::suppressions_are_lifted_and_recorded(&$factory)
+            }
+            #[test]
+            fn saved_insights_are_kept() {
+                $crate::conformance::saved_insights_are_kept(&$factory)
             }
             #[test]
             fn projection_matches_reference() {

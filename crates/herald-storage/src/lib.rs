@@ -11,6 +11,7 @@ pub mod cluster;
 #[cfg(test)]
 mod conformance;
 pub mod dedup;
+pub mod insights;
 pub mod jetstream;
 pub mod postgres;
 pub mod sqlite;
@@ -847,8 +848,20 @@ pub trait KeyStore: Send + Sync {
 }
 
 /// Everything a backend provides.
-pub trait Store: EventLog + ProjectionBackend + Queries + KeyStore + UserStore + Audiences {}
-impl<T: EventLog + ProjectionBackend + Queries + KeyStore + UserStore + Audiences> Store for T {}
+pub trait Store:
+    EventLog + ProjectionBackend + Queries + KeyStore + UserStore + Audiences + insights::InsightsSource
+{
+}
+impl<T> Store for T where
+    T: EventLog
+        + ProjectionBackend
+        + Queries
+        + KeyStore
+        + UserStore
+        + Audiences
+        + insights::InsightsSource
+{
+}
 
 /// The node's clock in Unix milliseconds, for the times admin records carry.
 pub(crate) fn now_ms() -> i64 {

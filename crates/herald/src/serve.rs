@@ -334,6 +334,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         metrics,
         shutdown: shutdown_rx,
         public_url: args.public_url.clone(),
+        // Loads this node's insights index from the store in the background.
+        insights: herald_pipeline::insights::InsightsHandle::start(store.clone()),
     };
 
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -372,6 +374,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         );
         app.merge(herald_api::admin::clock::routes(state))
     } else {
+        // The router holds every handle now: the writer stops once it is dropped.
+        drop(state);
         app
     };
     crate::endpoint::serve(listener, app, limits, async move {

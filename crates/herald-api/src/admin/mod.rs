@@ -100,6 +100,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
                 .delete(audiences::delete_computed),
         )
         .route("/api/v1/tail", get(tail::tail))
+        .merge(crate::insights::routes())
         .layer(axum::middleware::from_fn_with_state(
             state,
             crate::auth::authorize,

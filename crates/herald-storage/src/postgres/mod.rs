@@ -11,6 +11,7 @@
 //! to a surviving node after a crash.
 
 mod audiences;
+mod insights;
 mod keys;
 mod partitions;
 mod projection;

@@ -462,6 +462,7 @@ impl ProjectionStore for PgTxn<'_> {
         for sql in [
             "UPDATE identities SET profile_id = $1 WHERE profile_id = $2",
             "UPDATE event_index SET profile_id = $1 WHERE profile_id = $2",
+            "INSERT INTO insights_changes (profile_id) SELECT $2::text WHERE $1::text IS NOT NULL",
             "UPDATE merges SET profile_id = $1 WHERE profile_id = $2",
             "UPDATE refusals SET profile_id = $1 WHERE profile_id = $2",
         ] {
@@ -637,6 +638,7 @@ impl RebuildStore for PgTxn<'_> {
         for sql in [
             "DELETE FROM identities WHERE profile_id = $1",
             "DELETE FROM event_index WHERE profile_id = $1",
+            "INSERT INTO insights_changes (profile_id) VALUES ($1)",
             "DELETE FROM merges WHERE profile_id = $1 AND NOT undone",
             "DELETE FROM refusals WHERE profile_id = $1",
             "DELETE FROM profiles WHERE profile_id = $1",
@@ -753,6 +755,10 @@ impl StateTxn for PgTxn<'_> {
     fn forget_events(&mut self, seqs: &[u64]) -> Result<()> {
         self.flush_timeline()?;
         let seqs: Vec<i64> = seqs.iter().map(|s| *s as i64).collect();
+        self.exec(
+            "INSERT INTO insights_changes (profile_id) SELECT profile_id FROM event_index WHERE seq = ANY($1)",
+            &[&seqs],
+        )?;
         self.exec("DELETE FROM event_index WHERE seq = ANY($1)", &[&seqs])?;
         // A replaced event's original left the stream already (or is queued to): only its
         // replacement remains to delete.
@@ -768,6 +774,11 @@ impl StateTxn for PgTxn<'_> {
     fn replace_events(&mut self, events: &[(u64, Event)]) -> Result<()> {
         // The original leaves the stream once: an event redacted again is replaced already.
         let seqs: Vec<i64> = events.iter().map(|(s, _)| *s as i64).collect();
+        self.flush_timeline()?;
+        self.exec(
+            "INSERT INTO insights_changes (profile_id) SELECT profile_id FROM event_index WHERE seq = ANY($1)",
+            &[&seqs],
+        )?;
         self.exec(
             "INSERT INTO pending_log_deletions (seq) SELECT s FROM unnest($1::bigint[]) s \
              WHERE NOT EXISTS (SELECT 1 FROM log_replacements r WHERE r.seq = s) ON CONFLICT DO NOTHING",

@@ -152,6 +152,24 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE sign_in_failures (id BIGSERIAL PRIMARY KEY, email TEXT NOT NULL, at_ms BIGINT NOT NULL);
     CREATE INDEX sign_in_failures_by_email ON sign_in_failures (email, at_ms);
 ",
+    "
+    -- The insights change feed (herald_storage::insights): profiles whose timeline rows moved
+    -- to another profile or went, recorded in the transaction that moved them, with that
+    -- transaction's id (the feed is read in transaction id order).
+    CREATE TABLE insights_changes (
+        xid BIGINT NOT NULL DEFAULT (pg_current_xact_id()::text::bigint),
+        profile_id TEXT NOT NULL
+    );
+    CREATE INDEX insights_changes_by_xid ON insights_changes (xid);
+    CREATE TABLE saved_insights (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        query TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+",
 ];
 
 /// The schema version this build writes (`herald_schema.version`).

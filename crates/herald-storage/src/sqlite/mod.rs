@@ -8,6 +8,7 @@
 
 mod audiences;
 mod checkpoint;
+mod insights;
 mod keys;
 pub(crate) use keys::decode_key;
 mod backup;

@@ -294,6 +294,7 @@ impl ProjectionStore for SqliteTxn<'_> {
         for sql in [
             "UPDATE identities SET profile_id = ?1 WHERE profile_id = ?2",
             "UPDATE event_index SET profile_id = ?1 WHERE profile_id = ?2",
+            "INSERT INTO insights_changes (profile_id) SELECT ?2 WHERE ?1 IS NOT NULL",
             "UPDATE merges SET profile_id = ?1 WHERE profile_id = ?2",
             "UPDATE refusals SET profile_id = ?1 WHERE profile_id = ?2",
         ] {
@@ -473,6 +474,7 @@ impl RebuildStore for SqliteTxn<'_> {
         for sql in [
             "DELETE FROM identities WHERE profile_id = ?1",
             "DELETE FROM event_index WHERE profile_id = ?1",
+            "INSERT INTO insights_changes (profile_id) VALUES (?1)",
             "DELETE FROM merges WHERE profile_id = ?1 AND undone = 0",
             "DELETE FROM refusals WHERE profile_id = ?1",
             "DELETE FROM profiles WHERE profile_id = ?1",
@@ -487,6 +489,17 @@ impl RebuildStore for SqliteTxn<'_> {
 }
 
 impl SqliteTxn<'_> {
+    /// The profiles of these events' timeline rows go into the insights change feed.
+    fn record_insights_changes(&mut self, seqs: &[u64]) -> Result<()> {
+        let mut record = self.tx.prepare_cached(
+            "INSERT INTO insights_changes (profile_id) SELECT profile_id FROM event_index WHERE seq = ?1",
+        )?;
+        for seq in seqs {
+            record.execute(params![*seq as i64])?;
+        }
+        Ok(())
+    }
+
     /// Count a deletion or rewrite of `log.db` queued by this transaction, of events the
     /// cursor has passed: `backup` copies state.db, then log.db, and knows by this count
     /// whether a rewrite queued in between could have changed the log copy behind the state
@@ -526,6 +539,7 @@ impl StateTxn for SqliteTxn<'_> {
     }
 
     fn forget_events(&mut self, seqs: &[u64]) -> Result<()> {
+        self.record_insights_changes(seqs)?;
         let mut forget = self
             .tx
             .prepare_cached("DELETE FROM event_index WHERE seq = ?1")?;
@@ -545,6 +559,7 @@ impl StateTxn for SqliteTxn<'_> {
     }
 
     fn replace_events(&mut self, events: &[(u64, Event)]) -> Result<()> {
+        self.record_insights_changes(&events.iter().map(|(s, _)| *s).collect::<Vec<_>>())?;
         let mut queue = self.tx.prepare_cached(
             "INSERT INTO pending_log_replacements (seq, payload) VALUES (?1, ?2) \
              ON CONFLICT (seq) DO UPDATE SET payload = excluded.payload",

@@ -156,6 +156,18 @@ const STATE_MIGRATIONS: &[&str] = &["
     CREATE INDEX dashboard_sessions_by_user ON dashboard_sessions (user_id);
     CREATE TABLE sign_in_failures (email TEXT NOT NULL, at_ms INTEGER NOT NULL);
     CREATE INDEX sign_in_failures_by_email ON sign_in_failures (email, at_ms);
+", "
+    -- The insights change feed (herald_storage::insights): profiles whose timeline rows moved
+    -- to another profile or went, recorded in the transaction that moved them.
+    CREATE TABLE insights_changes (id INTEGER PRIMARY KEY AUTOINCREMENT, profile_id TEXT NOT NULL);
+    CREATE TABLE saved_insights (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        query TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    ) WITHOUT ROWID;
 "];
 
 /// The schema version of `log.db` this build writes (its `PRAGMA user_version`).

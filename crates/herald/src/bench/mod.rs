@@ -2,6 +2,7 @@
 
 mod audiences;
 mod ingest;
+mod insights;
 mod process;
 
 use clap::Subcommand;
@@ -13,11 +14,16 @@ pub enum BenchCommand {
     /// Live audiences: membership latency after an acknowledged event, processing throughput
     /// with 100 audiences, backfill speed, memory.
     Audiences(audiences::AudiencesArgs),
+    /// Insights: trend, funnel and retention over a synthetic history in the index.
+    Insights(insights::InsightsArgs),
 }
 
 pub async fn run(which: BenchCommand) -> anyhow::Result<()> {
     match which {
         BenchCommand::Ingest(args) => ingest::run(args).await,
         BenchCommand::Audiences(args) => audiences::run(args).await,
+        BenchCommand::Insights(args) => {
+            tokio::task::spawn_blocking(move || insights::run(args)).await?
+        }
     }
 }
