@@ -368,6 +368,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     } else {
         herald_api::router(state)
     };
+    let app = herald_web::with_dashboard(app);
     crate::endpoint::serve(listener, app, limits, async move {
         shutdown_signal().await;
         tracing::info!("shutting down: draining in-flight requests");
