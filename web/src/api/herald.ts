@@ -78,9 +78,7 @@ export const keys = {
 };
 
 export const users = {
-  list: () => request<User[] | { users: User[] }>('GET', '/api/v1/users').then((r) =>
-    Array.isArray(r) ? r : r.users,
-  ),
+  list: () => request<User[]>('GET', '/api/v1/users'),
   create: (email: string, password: string, role: string) =>
     request<User>('POST', '/api/v1/users', { email, password, role }),
   remove: (id: string) => request<void>('DELETE', `/api/v1/users/${enc(id)}`),
