@@ -11,7 +11,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const NEEDS_NPM: &str = "building the dashboard needs Node.js ≥ 18 and npm: apt-get install nodejs npm, \
+const NEEDS_NPM: &str =
+    "building the dashboard needs Node.js ≥ 18 and npm: apt-get install nodejs npm, \
 or set HERALD_WEB_DIST=<prebuilt dist dir>";
 
 fn main() {
@@ -52,7 +53,10 @@ fn build_web(into: &Path) -> PathBuf {
         npm(&web, &["ci", "--no-audit", "--no-fund", "--loglevel=error"]);
     }
     let out_dir = into.to_str().expect("a UTF-8 OUT_DIR");
-    npm(&web, &["run", "build", "--", "--outDir", out_dir, "--emptyOutDir"]);
+    npm(
+        &web,
+        &["run", "build", "--", "--outDir", out_dir, "--emptyOutDir"],
+    );
     into.to_owned()
 }
 
@@ -68,7 +72,11 @@ fn npm(web: &Path, args: &[&str]) {
         .current_dir(web)
         .status()
         .unwrap_or_else(|e| panic!("{NEEDS_NPM} ({e})"));
-    assert!(status.success(), "`npm {}` in web/ failed: {status}", args.join(" "));
+    assert!(
+        status.success(),
+        "`npm {}` in web/ failed: {status}",
+        args.join(" ")
+    );
 }
 
 /// Copy `from` to `to`, adding `<file>.gz` for text files worth compressing.

@@ -5,7 +5,9 @@
 // Signs in, watches live events arrive while @segment/analytics-node sends a session, finds
 // the profile by email and reads its timeline and identity graph, builds an audience in the
 // text editor (an invalid rule first: the error is shown at its place), sees the preview, saves
-// it and sees its members, then visits Insights and Settings. A screenshot of each page goes
+// it and sees its members, runs a trend and a funnel, adds a viewer in Settings, sees the
+// overview's live charts, then signs in as the viewer, whose pages offer no change. A
+// screenshot of each page goes
 // to SCREENSHOT_DIR. Prints one JSON line with what the pages showed and how long the first
 // load took; the Rust test `crates/herald/tests/dashboard_e2e.rs` checks it against the API.
 // Every wait has a deadline; nothing sleeps a fixed time.
@@ -19,7 +21,7 @@ const [herald, writeKey, email, password, prefix, shots] = process.argv.slice(2)
 const DEADLINE_MS = 20000;
 fs.mkdirSync(shots, { recursive: true });
 
-const report = { steps: [], consoleErrors: [], failedRequests: [] };
+const report = { steps: [], consoleErrors: [], failedRequests: [], errorResponses: [] };
 const browser = await chromium.launch({
   executablePath: process.env.HERALD_CHROMIUM || '/usr/bin/chromium',
   headless: true,
@@ -30,6 +32,9 @@ page.setDefaultTimeout(DEADLINE_MS);
 page.on('console', (m) => m.type() === 'error' && report.consoleErrors.push(m.text()));
 page.on('pageerror', (e) => report.consoleErrors.push(String(e)));
 page.on('requestfailed', (r) => report.failedRequests.push(`${r.url()} ${r.failure()?.errorText}`));
+page.on('response', (r) => {
+  if (r.status() >= 400) report.errorResponses.push(`${r.request().method()} ${new URL(r.url()).pathname} ${r.status()}`);
+});
 
 async function step(name, run) {
   const started = Date.now();
@@ -109,7 +114,8 @@ try {
     await page.keyboard.type('performed "Order Completed" >= ');
     await page.getByTestId('rule-error').waitFor();
     report.ruleError = await page.getByTestId('rule-error').textContent();
-    report.errorMarked = await page.locator('.cm-lintRange-error').count();
+    await page.locator('.cm-lintRange-error').first().waitFor();
+    report.errorMarked = await page.locator('.cm-lintRange-error').allTextContents();
     await page.keyboard.type('3 in last 7 days');
     await page.getByTestId('rule-error').waitFor({ state: 'detached' });
     await page.getByTestId('preview-members').locator('a').first().waitFor();
@@ -130,16 +136,61 @@ try {
     report.audienceSize = await page.getByTestId('audience-size').textContent();
   });
 
-  await step('insights', async () => {
+  await step('insights-trend', async () => {
     await page.getByRole('link', { name: 'Insights' }).click();
     await page.getByRole('heading', { name: 'Insights' }).waitFor();
-    await page.locator('.card').first().waitFor();
+    await page.getByRole('textbox', { name: 'Event' }).fill('Order Completed');
+    await page.getByRole('button', { name: 'Run' }).click();
+    await page.getByTestId('trend-totals').waitFor();
+    report.trendTotals = await page.getByTestId('trend-totals').textContent();
+  });
+
+  await step('insights-funnel', async () => {
+    await page.getByRole('tab', { name: 'Funnels' }).click();
+    await page.getByLabel('Steps (comma-separated events)').fill('identify, Order Completed, page');
+    await page.getByRole('button', { name: 'Run' }).click();
+    await page.getByTestId('funnel-step').nth(2).waitFor();
+    report.funnelCounts = await page.getByTestId('funnel-count').allTextContents();
+    report.insightsUrl = new URL(page.url()).search;
   });
 
   await step('settings', async () => {
     await page.getByRole('link', { name: 'Settings' }).click();
     await page.getByTestId('identity-rules').waitFor();
     report.keysShown = await page.getByRole('cell', { name: /^hwk_|^hak_/ }).count();
+    report.identityRules = JSON.parse(await page.getByTestId('identity-rules').textContent());
+    await page.getByLabel('Email').fill(`${prefix}-viewer@herald.test`);
+    await page.getByLabel('Password').fill('viewer-password-1');
+    await page.getByLabel('Role').selectOption('viewer');
+    await page.getByRole('button', { name: 'Add user' }).click();
+    await page.getByRole('cell', { name: `${prefix}-viewer@herald.test` }).waitFor();
+  });
+
+  await step('overview-live', async () => {
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.getByRole('img', { name: 'Events per second by type' }).locator('canvas').waitFor();
+    report.overviewTiles = await page.locator('.tile').allInnerTexts();
+  });
+
+  await step('viewer', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to Herald' }).waitFor();
+    await page.getByLabel('Email').fill(`${prefix}-viewer@herald.test`);
+    await page.getByLabel('Password').fill('viewer-password-1');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    report.viewer = { signedInAs: (await page.getByTestId('signed-in-user').textContent()).trim() };
+    await page.getByRole('link', { name: 'Audiences' }).click();
+    await page.getByRole('link', { name: 'Buyers' }).click();
+    await page.getByRole('table', { name: 'Members' }).waitFor();
+    report.viewer.newAudienceLinks = await page.getByRole('link', { name: 'New audience' }).count();
+    report.viewer.editLinks = await page.getByRole('link', { name: 'Edit' }).count();
+    await page.getByRole('table', { name: 'Members' }).getByRole('link').first().click();
+    await page.getByRole('heading', { name: userEmail }).waitFor();
+    report.viewer.deleteDisabled = await page.getByRole('button', { name: 'Delete (GDPR)…' }).isDisabled();
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByTestId('identity-rules').waitFor();
+    report.viewer.createKeyButtons = await page.getByRole('button', { name: 'Create key' }).count();
   });
 
   await step('signed-out', async () => {

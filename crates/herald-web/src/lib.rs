@@ -116,7 +116,10 @@ fn file(path: &str, request: &HeaderMap, cache: &'static str) -> Response {
     let body = gzip.unwrap_or(plain).contents();
     let mut response = body.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(path)));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(path)),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     if gzip.is_some() {

@@ -62,7 +62,10 @@ async fn hashed_assets_are_immutable_and_gzipped_for_browsers_that_take_it() {
     let (status, headers, body) = call(&path, &[]).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, script.contents());
-    assert_eq!(headers[header::CONTENT_TYPE], "text/javascript; charset=utf-8");
+    assert_eq!(
+        headers[header::CONTENT_TYPE],
+        "text/javascript; charset=utf-8"
+    );
     assert_eq!(
         headers[header::CACHE_CONTROL],
         "public, max-age=31536000, immutable"
@@ -107,7 +110,10 @@ async fn api_paths_and_non_page_requests_keep_their_json_404() {
     }
     // Not a page navigation (a script, curl): the API's answer.
     let (status, _, body) = call("/profiles", &[("accept", "application/json")]).await;
-    assert_eq!((status, body.as_slice()), (StatusCode::NOT_FOUND, &br#"{"code":"route_not_found"}"#[..]));
+    assert_eq!(
+        (status, body.as_slice()),
+        (StatusCode::NOT_FOUND, &br#"{"code":"route_not_found"}"#[..])
+    );
     let (status, _, body) = call("/api/v1/status", &[PAGE]).await;
     assert_eq!((status, body.as_slice()), (StatusCode::OK, &b"status"[..]));
 }

@@ -34,13 +34,19 @@ export interface Group {
 
 export interface ProfileSummary {
   profile_id: string;
+  /** `kind:value`, in the order they joined. */
+  identifiers: string[];
   traits: JsonObject;
-  identities: Identity[];
   first_seen?: string | null;
   last_seen?: string | null;
 }
 
-export interface Profile extends ProfileSummary {
+export interface Profile {
+  profile_id: string;
+  traits: JsonObject;
+  identities: Identity[];
+  first_seen?: string | null;
+  last_seen?: string | null;
   groups: Group[];
   timezone?: string | null;
   locale?: string | null;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { displayName, formatAgo, formatCount, formatTime, formatValue } from './format';
+import { displayName, formatAgo, formatCount, formatTime, formatValue, splitIdentifier } from './format';
 
 describe('format', () => {
   it('counts', () => {
@@ -37,5 +37,10 @@ describe('format', () => {
     expect(displayName(ids, 'p')).toBe('u1');
     expect(displayName([...ids, { kind: 'email', value: 'ana@example.com' }], 'p')).toBe('ana@example.com');
     expect(displayName([], 'p')).toBe('p');
+  });
+  it('splits identifiers at the first colon', () => {
+    expect(splitIdentifier('email:ana@example.com')).toEqual({ kind: 'email', value: 'ana@example.com' });
+    expect(splitIdentifier('user_id:a:b')).toEqual({ kind: 'user_id', value: 'a:b' });
+    expect(splitIdentifier('odd')).toEqual({ kind: '', value: 'odd' });
   });
 });

@@ -43,6 +43,12 @@ export function formatValue(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/** `kind:value` as its two parts (the value may hold colons). */
+export function splitIdentifier(id: string): { kind: string; value: string } {
+  const at = id.indexOf(':');
+  return at < 0 ? { kind: '', value: id } : { kind: id.slice(0, at), value: id.slice(at + 1) };
+}
+
 /** The identifier a person is best known by: email, then user id, phone, anonymous id. */
 export function displayName(identities: { kind: string; value: string }[], fallback: string): string {
   for (const kind of ['email', 'user_id', 'phone', 'anonymous_id']) {

@@ -75,7 +75,11 @@ describe('errorRange', () => {
   });
   it('prefers the offset, and clamps to the document', () => {
     expect(errorRange(doc, { offset: 6, line: 9, column: 9 })).toEqual({ from: 6, to: 10 });
-    expect(errorRange(doc, { offset: 999 })).toEqual({ from: doc.length, to: doc.length });
+    expect(errorRange(doc, { offset: 999 })).toEqual({ from: doc.length - 1, to: doc.length });
+  });
+  it('marks the last word when the error is at the end', () => {
+    expect(errorRange('performed "A" >= ', { line: 1, column: 18 })).toEqual({ from: 15, to: 16 });
+    expect(errorRange('', { offset: 0 })).toEqual({ from: 0, to: 0 });
   });
   it('marks everything when the error has no text location', () => {
     expect(errorRange(doc, { path: '/and/0' })).toEqual({ from: 0, to: doc.length });

@@ -162,6 +162,11 @@ export function errorRange(doc: string, location: RuleLocation | undefined): { f
   }
   if (from === undefined) return { from: 0, to: doc.length };
   from = Math.min(Math.max(0, from), doc.length);
+  if (from === doc.length) {
+    // "Found the end of the rule": mark the last word, so the mark can be seen.
+    const last = doc.trimEnd().length;
+    return { from: Math.max(0, last - 1), to: last };
+  }
   const word = /^[^\s()[\],]*/.exec(doc.slice(from))?.[0].length ?? 0;
   return { from, to: Math.min(doc.length, from + Math.max(1, word)) };
 }

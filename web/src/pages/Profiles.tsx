@@ -5,7 +5,7 @@ import { profiles } from '../api/herald';
 import type { ProfilesPage } from '../api/types';
 import { Async, Empty } from '../components/States';
 import { parseProfileSearch, withFilters } from '../lib/filters';
-import { displayName, formatAgo } from '../lib/format';
+import { displayName, formatAgo, splitIdentifier } from '../lib/format';
 import { useAsync } from '../lib/useAsync';
 
 export default function Profiles() {
@@ -70,9 +70,9 @@ export default function Profiles() {
                   {list.map((p) => (
                     <tr key={p.profile_id}>
                       <td>
-                        <Link to={`/profiles/${encodeURIComponent(`profile_id:${p.profile_id}`)}`}>{displayName(p.identities, p.profile_id)}</Link>
+                        <Link to={`/profiles/${encodeURIComponent(`profile_id:${p.profile_id}`)}`}>{displayName(p.identifiers.map(splitIdentifier), p.profile_id)}</Link>
                       </td>
-                      <td className="ids">{p.identities.map((i) => `${i.kind}:${i.value}`).join(' · ')}</td>
+                      <td className="ids">{p.identifiers.join(' · ')}</td>
                       <td>{formatAgo(p.last_seen, now)}</td>
                     </tr>
                   ))}

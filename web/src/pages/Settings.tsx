@@ -135,7 +135,7 @@ function Users() {
           </label>
           <label>
             Password
-            <input name="password" type="password" required minLength={8} autoComplete="new-password" />
+            <input name="password" type="password" required minLength={10} autoComplete="new-password" />
           </label>
           <label>
             Role

@@ -90,7 +90,7 @@ export function Timeline({ id }: { id: string }) {
             <details>
               <summary>
                 <span className="etype">{e.type}</span>
-                <span className="ename">{e.event ?? ''}</span>
+                <span className="ename">{e.event ?? (typeof e.name === 'string' ? e.name : '')}</span>
                 <time>{formatTime(typeof e.timestamp === 'string' ? e.timestamp : null)}</time>
               </summary>
               <pre>{JSON.stringify(e, null, 2)}</pre>
