@@ -122,8 +122,10 @@ impl From<StorageError> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The status and JSON body this error is answered with (also what GraphQL puts in an
+    /// error's `extensions`).
+    pub fn into_body(self) -> (StatusCode, ErrorBody) {
         let status = self.status();
         let code = self.code();
         let mut location = None;
@@ -180,16 +182,22 @@ impl IntoResponse for ApiError {
             | ApiError::Unavailable(m) => (m, vec![]),
         };
         metrics::counter!("herald_http_errors_total", "code" => code).increment(1);
-        let mut response = (
+        (
             status,
-            Json(ErrorBody {
+            ErrorBody {
                 code,
                 message,
                 errors,
                 location,
-            }),
+            },
         )
-            .into_response();
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = self.into_body();
+        let mut response = (status, Json(body)).into_response();
         if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE {
             response
                 .headers_mut()

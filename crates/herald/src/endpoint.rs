@@ -296,7 +296,10 @@ async fn connection(
     };
     let mut conn = pin!(hyper::server::conn::http1::Builder::new()
         .header_read_timeout(None)
-        .serve_connection(io, service));
+        .serve_connection(io, service)
+        // A WebSocket (GraphQL subscriptions) leaves this loop once upgraded: hyper hands the
+        // socket to the handler, which owns its lifetime (and its keep-alive) from then on.
+        .with_upgrades());
     let mut watchdog = pin!(watchdog(&activity, &limits));
     let mut stop = stop;
     let mut stopping = false;

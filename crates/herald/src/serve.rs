@@ -345,6 +345,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             .map_or_else(|| url.clone(), |u| u.to_string())
     );
     println!("  Admin API:      {url}/api/v1   docs: {url}/docs   OpenAPI: {url}/openapi.json");
+    println!("  GraphQL:        {url}/graphql   schema: {url}/graphql/schema.graphql");
     println!("  Metrics:        {url}/metrics   health: {url}/healthz");
     for line in key_lines {
         println!("{line}");
@@ -360,13 +361,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     println!("listening on {url}");
     tracing::info!(%url, backend = %banner, "herald started");
 
+    let app = herald_api::router(state.clone()).merge(herald_graphql::routes(state.clone()));
     let app = if args.test_clock {
         tracing::warn!(
             "--test-clock: this node's clock can be moved forward over the API (tests only)"
         );
-        herald_api::router(state.clone()).merge(herald_api::admin::clock::routes(state))
+        app.merge(herald_api::admin::clock::routes(state))
     } else {
-        herald_api::router(state)
+        app
     };
     let app = herald_web::with_dashboard(app);
     crate::endpoint::serve(listener, app, limits, async move {

@@ -17,10 +17,11 @@ use axum::response::Response;
 use axum::routing::{delete, get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
+use herald_core::audience::AudienceState;
 use herald_core::identity::{Identifier, ProfileId};
 use herald_core::timestamp::parse_timestamp;
 use herald_pipeline::processor::CommandError;
-use herald_storage::{KeyKind, StorageError, Store, TimelineFilter};
+use herald_storage::{KeyKind, ProfileRecord, StorageError, Store, TimelineFilter};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
@@ -142,7 +143,7 @@ async fn require_admin(
 }
 
 /// Run a storage call off the async runtime.
-pub(crate) async fn blocking<T: Send + 'static>(
+pub async fn blocking<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&dyn Store) -> Result<T, StorageError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -223,12 +224,18 @@ pub async fn get_profile(
         Ok((s.profile(&profile)?, s.audience_state_of(&profile)?))
     })
     .await?;
-    let mut view: ProfileView = record.ok_or_else(|| not_found(&id))?.into();
+    let record = record.ok_or_else(|| not_found(&id))?;
+    Ok(Json(profile_view(record, audiences)))
+}
+
+/// A profile as the API shows it: its record, with its computed traits and audiences.
+pub fn profile_view(record: ProfileRecord, audiences: Option<AudienceState>) -> ProfileView {
+    let mut view: ProfileView = record.into();
     if let Some(audiences) = audiences {
         view.computed_traits = audiences.computed;
         view.audiences = audiences.members.into_iter().collect();
     }
-    Ok(Json(view))
+    view
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

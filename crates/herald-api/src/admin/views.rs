@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct IdentityView {
     /// `kind:value`, usable wherever the API takes an identifier.
     pub id: String,
@@ -36,7 +36,7 @@ impl From<&IdentityRow> for IdentityView {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct GroupView {
     pub group_id: String,
     /// When the person first joined the group (event time).
@@ -45,7 +45,7 @@ pub struct GroupView {
     pub traits: Map<String, Value>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ProfileView {
     pub profile_id: String,
     /// Traits from identify calls, last writer (by event time) wins per trait.

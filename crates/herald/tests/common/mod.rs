@@ -352,6 +352,19 @@ impl Server {
         self.admin_json(&format!("/api/v1/profiles/{}", encode(id)))
     }
 
+    /// A GraphQL request with the admin key: the whole answer (`data` and `errors`).
+    pub fn graphql(&self, query: &str, variables: Value) -> Value {
+        let r = self
+            .http
+            .post(format!("{}/graphql", self.url))
+            .bearer_auth(ADMIN_KEY)
+            .json(&json!({"query": query, "variables": variables}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200, "POST /graphql");
+        r.json().unwrap()
+    }
+
     /// Every event of a profile's timeline, following cursors.
     pub fn timeline(&self, id: &str, query: &str) -> Vec<Value> {
         self.wait_processed();

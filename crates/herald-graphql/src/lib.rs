@@ -1,0 +1,59 @@
+//! The GraphQL API at `/graphql`: what the dashboard reads and changes, as a domain model
+//! (profiles, their timeline and identity graph, merges, audiences, computed traits, keys,
+//! status) with queries, mutations and live events as a subscription (`graphql-ws` over
+//! WebSocket at the same path).
+//!
+//! Resolvers call the REST handlers' own functions in `herald_api::admin` (validation, error
+//! codes and views are shared; nothing here talks to storage except the batch loaders), so the
+//! two APIs cannot drift. Errors carry the REST error's `code` (and `location` for an invalid
+//! rule) in `extensions`. Lists that resolve nested profiles go through [`loaders`], one
+//! storage call per list, not per item. Depth and complexity are limited ([`MAX_DEPTH`],
+//! [`MAX_COMPLEXITY`]); the schema is published at `/graphql/schema.graphql` and checked in
+//! (`schema.graphql` next to this crate's `Cargo.toml`).
+
+pub mod caller;
+mod error;
+pub mod http;
+pub mod loaders;
+mod mutation;
+mod query;
+mod subscription;
+mod types;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::Schema;
+use herald_api::AppState;
+
+pub use caller::Caller;
+pub use http::routes;
+
+/// The deepest selection a request may nest.
+pub const MAX_DEPTH: usize = 12;
+/// The most a request may cost: each field 1, list fields times the page they ask for.
+pub const MAX_COMPLEXITY: usize = 5_000;
+
+pub type HeraldSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;
+
+/// The schema, bound to a server's state.
+pub fn schema(state: AppState) -> HeraldSchema {
+    Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
+        .data(DataLoader::new(
+            loaders::SummaryLoader(state.clone()),
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(
+            loaders::ProfileLoader(state.clone()),
+            tokio::spawn,
+        ))
+        .data(state)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .finish()
+}
+
+/// The schema in SDL, as published at `/graphql/schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
+        .finish()
+        .sdl()
+}
