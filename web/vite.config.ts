@@ -12,8 +12,10 @@ export default defineConfig({
   build: { target: 'es2022', sourcemap: false, chunkSizeWarningLimit: 700 },
   server: {
     proxy: {
-      ...Object.fromEntries(proxied.map((path) => [path, { target: herald, changeOrigin: true }])),
-      '/graphql': { target: herald, changeOrigin: true, ws: true },
+      // The Host header is kept: Herald accepts a GraphQL WebSocket only from a page whose
+      // Origin matches the Host it was sent to.
+      ...Object.fromEntries(proxied.map((path) => [path, { target: herald }])),
+      '/graphql': { target: herald, ws: true },
     },
   },
   test: { environment: 'node', include: ['src/**/*.test.ts'] },

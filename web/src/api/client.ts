@@ -20,10 +20,19 @@ export function setCsrfToken(token: string | null) {
   csrfToken = token;
 }
 
+/** The header every mutating request carries (none before signing in). */
+export function csrfHeaders(): Record<string, string> {
+  return csrfToken ? { 'X-CSRF-Token': csrfToken } : {};
+}
+
 /** Called when any request answers 401: the session ended. */
 let onSignedOut: () => void = () => {};
 export function onUnauthorized(callback: () => void) {
   onSignedOut = callback;
+}
+/** Tell the app its session is over (a 401 from anywhere). */
+export function sessionEnded() {
+  onSignedOut();
 }
 
 export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {

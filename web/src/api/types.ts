@@ -192,7 +192,6 @@ export interface Status {
   discarded_events: number;
   storage_full: boolean;
   storage_full_since?: string | null;
-  identity_rules: Json;
 }
 
 /** Where a refused rule went wrong: text (line, column) or JSON (pointer). */

@@ -185,13 +185,13 @@ function Users() {
 }
 
 function IdentityRules() {
-  const [state, retry] = useAsync(() => ops.status(), []);
+  const [state, retry] = useAsync(() => ops.identityRules(), []);
   return (
     <div className="card">
       <h2>Identity rules</h2>
       <p className="help">Read-only here; set with <code>herald serve --identity-rules</code> (docs/identity.md).</p>
       <Async state={state} what="the identity rules" retry={retry}>
-        {(s) => <pre data-testid="identity-rules">{JSON.stringify(s.identity_rules, null, 2)}</pre>}
+        {(rules) => <pre data-testid="identity-rules">{JSON.stringify(rules, null, 2)}</pre>}
       </Async>
     </div>
   );
