@@ -2,7 +2,7 @@
 // sign-out or by any 401.
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
 import { onUnauthorized, setCsrfToken } from './api/client';
-import { session as api } from './api/herald';
+import { session as api } from './api/session';
 import type { Session } from './api/types';
 
 interface SessionState {

@@ -1,5 +1,6 @@
 // Herald's API as the pages use it: GraphQL (/graphql) for the data, REST for what GraphQL does
-// not carry (the session, dashboard users, the CSV export, metrics, the identity rules).
+// not carry (dashboard users, the CSV export, metrics, the identity rules; the session is in
+// ./session, so the sign-in page loads without the GraphQL client).
 // Pages import from here only; answers are mapped to the shapes in ./types.
 import { ApiError, request } from './client';
 import { gql, onSocket, subscribe } from './graphql';
@@ -18,19 +19,11 @@ import type {
   Profile,
   ProfileAudiences,
   ProfilesPage,
-  Session,
   SizePoint,
   Status,
   Timeline,
   User,
 } from './types';
-
-export const session = {
-  get: () => request<Session>('GET', '/api/v1/session'),
-  signIn: (email: string, password: string) =>
-    request<Session>('POST', '/api/v1/session', { email, password }),
-  signOut: () => request<void>('DELETE', '/api/v1/session'),
-};
 
 interface Page {
   endCursor?: string | null;
