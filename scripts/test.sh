@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Herald's whole test suite, from a fresh clone: installs the third-party SDKs the black-box
 # tests drive (Python venv in .venv, npm packages in tests/sdk/node_modules, Debian's chromium
-# for the browser SDKs' test), runs every test
+# for the browser SDKs' and the dashboard's tests), runs the dashboard's unit tests (web/), every test
 # of the workspace (the storage conformance suite on SQLite and on PostgreSQL + JetStream), the
 # black-box suites again against cluster mode, the API contract (scripts/api-contract.sh: the
 # OpenAPI document validates, and a bounded schemathesis run over the whole API passes), 30 s
@@ -27,6 +27,11 @@ command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq
 command -v strace >/dev/null || { apt-get update -qq && apt-get install -y -qq strace; }
 
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
+
+echo "==> the dashboard's unit tests (web/, Vitest)"
+# crates/herald-web/build.rs installs web/node_modules too; done here first so the tests run
+# before the long cargo build.
+(cd web && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; } && npm test)
 
 echo "==> tests"
 cargo nextest run --workspace --no-fail-fast

@@ -378,6 +378,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         drop(state);
         app
     };
+    let app = herald_web::with_dashboard(app);
     crate::endpoint::serve(listener, app, limits, async move {
         shutdown_signal().await;
         tracing::info!("shutting down: draining in-flight requests");

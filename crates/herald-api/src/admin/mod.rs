@@ -501,6 +501,8 @@ pub async fn revoke_key(
 #[utoipa::path(get, path = "/api/v1/status", tag = "operations", responses((status = 200, body = StatusView)), security(("admin_key" = [])))]
 pub async fn status(State(state): State<AppState>) -> Result<Json<StatusView>, ApiError> {
     let full_since = crate::ops::storage_full_since_ms(&state);
+    let identity_rules = serde_json::to_value(state.processor.identity_rules())
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     let view = blocking(&state, move |s| {
         let log_head = s.head()?;
         let processed = s.processed_cursor()?;
@@ -515,6 +517,7 @@ pub async fn status(State(state): State<AppState>) -> Result<Json<StatusView>, A
             discarded_events: s.counter("discarded_events")?,
             storage_full: full_since.is_some(),
             storage_full_since: full_since.and_then(chrono::DateTime::from_timestamp_millis),
+            identity_rules,
         })
     })
     .await?;

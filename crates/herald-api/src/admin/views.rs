@@ -273,4 +273,7 @@ pub struct StatusView {
     /// Since when, while `storage_full`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub storage_full_since: Option<DateTime<Utc>>,
+    /// The identity rules this node resolves with (`--identity-rules`, docs/identity.md).
+    #[schema(value_type = Object)]
+    pub identity_rules: Value,
 }

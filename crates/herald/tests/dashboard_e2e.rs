@@ -1,0 +1,274 @@
+//! The dashboard end to end in headless Chromium (`tests/sdk/dashboard.mjs`) against the real
+//! binary: what the pages showed is checked here against the API. Screenshots of every page go
+//! to `$HERALD_ARTIFACTS/dashboard` (CI keeps them), else to this test's target tmp directory.
+//! Also: the pages' security headers, and that the API's unknown paths keep their JSON 404s
+//! while the app's own URLs load the app.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::*;
+use serde_json::{json, Value};
+
+/// The dashboard admin every test server starts with (the harness sets `HERALD_ADMIN_EMAIL`
+/// and `HERALD_ADMIN_PASSWORD`).
+const EMAIL: &str = "admin@herald.test";
+const PASSWORD: &str = "test-admin-password";
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn screenshots() -> PathBuf {
+    match std::env::var_os("HERALD_ARTIFACTS") {
+        Some(dir) => PathBuf::from(dir).join("dashboard"),
+        None => PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dashboard-screenshots"),
+    }
+}
+
+fn texts(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not a list: {v}"))
+        .iter()
+        .map(|s| s.as_str().unwrap_or_default().trim().to_owned())
+        .collect()
+}
+
+#[test]
+fn an_admin_watches_events_finds_the_profile_builds_an_audience_and_a_viewer_only_reads() {
+    let root = repo_root();
+    let chromium = std::env::var("HERALD_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        PathBuf::from(&chromium).exists()
+            && root.join("tests/sdk/node_modules/playwright-core").exists(),
+        "Chromium ({chromium}) or tests/sdk/node_modules is missing: ./scripts/test.sh installs them"
+    );
+    let s = Server::start();
+    let prefix = "dash";
+    let shots = screenshots();
+    let out = Command::new("node")
+        .arg(root.join("tests/sdk/dashboard.mjs"))
+        .args([&s.url, WRITE_KEY, EMAIL, PASSWORD, prefix])
+        .arg(&shots)
+        .current_dir(root.join("tests/sdk"))
+        .output()
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| {
+            panic!(
+                "bad report ({e}): {stdout}\nstderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    assert!(
+        out.status.success() && report["failure"].is_null(),
+        "dashboard.mjs failed (screenshots in {}): {report:#}",
+        shots.display()
+    );
+    // No script error on any page, and no answer but the expected refusals: the session
+    // check before signing in (and after signing out) and the preview of the unfinished rule.
+    let errors: Vec<String> = texts(&report["consoleErrors"])
+        .into_iter()
+        .filter(|e| !e.starts_with("Failed to load resource"))
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    for refused in texts(&report["errorResponses"]) {
+        assert!(
+            [
+                "GET /api/v1/session 401",
+                "POST /api/v1/audiences/preview 400"
+            ]
+            .contains(&refused.as_str()),
+            "{refused}"
+        );
+    }
+    assert_eq!(report["sdkErrors"], json!([]));
+    assert!(
+        report["signedInAs"].as_str().unwrap().starts_with(EMAIL),
+        "{report}"
+    );
+
+    // Live events: every call type the SDK sent arrived; the filters went into the URL.
+    let live = texts(&report["liveEvents"]);
+    for kind in ["identify", "alias", "track", "page"] {
+        assert!(
+            live.iter().any(|t| t == kind),
+            "{kind} not shown live: {live:?}"
+        );
+    }
+    let url = report["liveUrl"].as_str().unwrap();
+    assert!(
+        url.contains("event=Order+Completed") && url.contains("type=track"),
+        "{url}"
+    );
+
+    // The profile found by email is the API's, and its timeline shows the API's events.
+    let email = format!("{prefix}-ana@example.com");
+    let profile = s.profile(&format!("email:{email}"));
+    let id = profile["profile_id"].as_str().unwrap();
+    assert_eq!(
+        report["profileUrl"],
+        format!("/profiles/profile_id%3A{id}"),
+        "{report}"
+    );
+    let timeline: Vec<Value> = s
+        .timeline(&format!("profile_id:{id}"), "")
+        .iter()
+        .map(|e| {
+            let name = e["event"].as_str().or(e["name"].as_str());
+            json!([e["type"], name.unwrap_or_default()])
+        })
+        .collect();
+    assert_eq!(report["timeline"], json!(timeline));
+    assert!(
+        report["traits"].as_str().unwrap().contains("trial"),
+        "{report}"
+    );
+
+    // The editor showed the API's error for the unfinished rule, marked in the text.
+    let error = report["ruleError"].as_str().unwrap();
+    let refused = s.admin_post(
+        "/api/v1/audiences/preview",
+        &json!({"rule": "performed \"Order Completed\" >= "}),
+    );
+    assert_eq!(refused.status(), 400);
+    let refused: Value = refused.json().unwrap();
+    assert_eq!(error, refused["message"].as_str().unwrap());
+    assert_eq!(
+        report["errorMarked"],
+        json!(["="]),
+        "the end of the rule is marked"
+    );
+
+    // Its preview is the API's preview of the same rule and seed.
+    let rule = "performed \"Order Completed\" >= 3 in last 7 days";
+    let preview: Value = s
+        .admin_post(
+            "/api/v1/audiences/preview",
+            &json!({"rule": rule, "sample_size": 1000, "seed": 1}),
+        )
+        .json()
+        .unwrap();
+    assert_eq!(
+        report["previewSize"].as_str().unwrap().replace(',', ""),
+        preview["estimated_size"].to_string()
+    );
+    assert_eq!(
+        texts(&report["previewMembers"]),
+        texts(&preview["sample_members"])
+    );
+    assert!(texts(&report["previewMembers"]).contains(&id.to_owned()));
+    assert_eq!(
+        report["visualCount"], "3",
+        "the visual builder read the text"
+    );
+
+    // Saved as written, and its members page lists the API's members.
+    let audience = s.admin_json(&format!("/api/v1/audiences/{prefix}_buyers"));
+    assert_eq!(audience["rule_text"].as_str().unwrap(), rule);
+    assert_eq!(report["audienceUrl"], format!("/audiences/{prefix}_buyers"));
+    let members: Vec<String> = s.admin_json(&format!("/api/v1/audiences/{prefix}_buyers/members"))
+        ["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["profile_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(texts(&report["members"]), members);
+    assert_eq!(members, [id]);
+    assert_eq!(report["audienceSize"], audience["size"].to_string());
+
+    // The trend counts the orders the timeline holds; the one person did every funnel step.
+    let orders = timeline
+        .iter()
+        .filter(|e| e[1] == "Order Completed")
+        .count();
+    assert_eq!(orders, 3);
+    assert_eq!(report["trendTotals"], format!("all: {orders}"));
+    assert_eq!(report["funnelCounts"], json!(["1", "1", "1"]));
+    let url = report["insightsUrl"].as_str().unwrap();
+    assert!(
+        url.contains("tab=funnels") && url.contains("steps=identify"),
+        "{url}"
+    );
+
+    // Settings: every key the API lists, the identity rules in force.
+    let keys = s.admin_json("/api/v1/keys");
+    assert_eq!(report["keysShown"], keys.as_array().unwrap().len());
+    let status = s.status();
+    assert_eq!(report["identityRules"], status["identity_rules"]);
+    let stored = format!("{}\nEvents stored", status["log_head"]);
+    assert_eq!(report["overviewTiles"][0], stored.as_str());
+
+    // The viewer added in Settings signs in and is offered no change.
+    let users = s.admin_json("/api/v1/users");
+    let viewer = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == format!("{prefix}-viewer@herald.test"))
+        .unwrap_or_else(|| panic!("the viewer was not created: {users}"));
+    assert_eq!(viewer["role"], "viewer");
+    assert_eq!(
+        report["viewer"],
+        json!({
+            "signedInAs": format!("{prefix}-viewer@herald.test viewer"),
+            "newAudienceLinks": 0,
+            "editLinks": 0,
+            "deleteDisabled": true,
+            "createKeyButtons": 0,
+            "adminOnlyNotice": 1,
+        })
+    );
+    println!("timings: {}", report["steps"]);
+}
+
+#[test]
+fn pages_carry_security_headers_and_api_paths_keep_json_404s() {
+    let s = Server::start();
+    let page = |path: &str| {
+        s.http
+            .get(format!("{}{path}", s.url))
+            .header("accept", "text/html")
+            .send()
+            .unwrap()
+    };
+    for path in ["/", "/profiles/email:ana@example.com", "/audiences/new"] {
+        let r = page(path);
+        assert_eq!(r.status(), 200, "{path}");
+        let h = r.headers();
+        assert!(h["content-type"].to_str().unwrap().starts_with("text/html"));
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"),
+            "{csp}"
+        );
+        assert_eq!(h["x-frame-options"], "DENY");
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["referrer-policy"], "same-origin");
+        let body = r.text().unwrap();
+        assert!(body.contains("<div id=\"root\">"), "{body}");
+    }
+    for path in [
+        "/api/v1/nope",
+        "/v1/nope",
+        "/graphql/nope",
+        "/docs/nope",
+        "/metrics/nope",
+    ] {
+        let r = page(path);
+        assert_eq!(r.status(), 404, "{path}");
+        let body: Value = r.json().unwrap();
+        assert_eq!(body["code"], "route_not_found", "{path}");
+    }
+    // Not a page navigation: the API's JSON 404, as before the dashboard.
+    let r = s.http.get(format!("{}/profiles", s.url)).send().unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.json::<Value>().unwrap()["code"], "route_not_found");
+}

@@ -1,0 +1,210 @@
+// The dashboard end to end, in headless Chromium, against a running Herald.
+//
+// Usage: node dashboard.mjs HERALD_URL WRITE_KEY EMAIL PASSWORD PREFIX SCREENSHOT_DIR
+//
+// Signs in, watches live events arrive while @segment/analytics-node sends a session, finds
+// the profile by email and reads its timeline and identity graph, builds an audience in the
+// text editor (an invalid rule first: the error is shown at its place), sees the preview, saves
+// it and sees its members, runs a trend and a funnel, adds a viewer in Settings, sees the
+// overview's live charts, then signs in as the viewer, whose pages offer no change. A
+// screenshot of each page goes
+// to SCREENSHOT_DIR. Prints one JSON line with what the pages showed and how long the first
+// load took; the Rust test `crates/herald/tests/dashboard_e2e.rs` checks it against the API.
+// Every wait has a deadline; nothing sleeps a fixed time.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { Analytics } from '@segment/analytics-node';
+
+const [herald, writeKey, email, password, prefix, shots] = process.argv.slice(2);
+const DEADLINE_MS = 20000;
+fs.mkdirSync(shots, { recursive: true });
+
+const report = { steps: [], consoleErrors: [], failedRequests: [], errorResponses: [] };
+const browser = await chromium.launch({
+  executablePath: process.env.HERALD_CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+page.setDefaultTimeout(DEADLINE_MS);
+page.on('console', (m) => m.type() === 'error' && report.consoleErrors.push(m.text()));
+page.on('pageerror', (e) => report.consoleErrors.push(String(e)));
+page.on('requestfailed', (r) => report.failedRequests.push(`${r.url()} ${r.failure()?.errorText}`));
+page.on('response', (r) => {
+  if (r.status() >= 400) report.errorResponses.push(`${r.request().method()} ${new URL(r.url()).pathname} ${r.status()}`);
+});
+
+async function step(name, run) {
+  const started = Date.now();
+  await run();
+  await page.screenshot({ path: path.join(shots, `${String(report.steps.length + 1).padStart(2, '0')}-${name}.png`), fullPage: true });
+  report.steps.push({ name, ms: Date.now() - started });
+}
+
+try {
+  await step('sign-in', async () => {
+    const started = Date.now();
+    await page.goto(`${herald}/`);
+    await page.getByRole('heading', { name: 'Sign in to Herald' }).waitFor();
+    report.signInPageMs = Date.now() - started;
+  });
+
+  // Signing in is this one step: the rest of the run uses the session it makes.
+  await step('overview', async () => {
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    const started = Date.now();
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.getByText('Events stored').waitFor();
+    report.overviewMs = Date.now() - started;
+    report.signedInAs = (await page.getByTestId('signed-in-user').textContent()).trim();
+  });
+
+  const userEmail = `${prefix}-ana@example.com`;
+  await step('live-events', async () => {
+    await page.getByRole('link', { name: 'Live events' }).click();
+    await page.getByRole('status').filter({ hasText: 'live' }).waitFor();
+    const analytics = new Analytics({ writeKey, host: herald, flushAt: 10, flushInterval: 100 });
+    const errors = [];
+    analytics.on('error', (e) => errors.push(String(e?.reason ?? e)));
+    const userId = `${prefix}-user-1`;
+    analytics.identify({ anonymousId: `${prefix}-anon-1`, traits: { email: userEmail, plan: 'trial' } });
+    analytics.alias({ userId, previousId: `${prefix}-anon-1` });
+    for (let i = 0; i < 3; i++) analytics.track({ userId, event: 'Order Completed', properties: { total: 20 + i } });
+    analytics.page({ userId, name: 'Pricing' });
+    await analytics.closeAndFlush({ timeout: DEADLINE_MS });
+    report.sdkErrors = errors;
+    await page.locator('.event .ename', { hasText: 'Order Completed' }).nth(2).waitFor();
+    report.liveEvents = await page.locator('.event .etype').allTextContents();
+    // The filter is in the URL: only track events named Order Completed.
+    await page.getByLabel('Type').selectOption('track');
+    await page.getByLabel('Event name').fill('Order Completed');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.waitForURL(/event=Order\+Completed/);
+    report.liveUrl = new URL(page.url()).search;
+  });
+
+  await step('profile', async () => {
+    await page.getByRole('link', { name: 'Profiles' }).click();
+    await page.getByRole('searchbox').or(page.getByLabel('Search')).fill(userEmail);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('link', { name: userEmail }).click();
+    await page.getByRole('heading', { name: userEmail }).waitFor();
+    report.profileUrl = new URL(page.url()).pathname;
+    const timeline = page.getByRole('list', { name: 'Timeline, newest first' });
+    await timeline.locator('.ename', { hasText: 'Order Completed' }).nth(2).waitFor();
+    report.timeline = await timeline.locator('.event summary').evaluateAll((rows) =>
+      rows.map((r) => [r.querySelector('.etype')?.textContent, r.querySelector('.ename')?.textContent]),
+    );
+    await page.getByRole('img', { name: 'Identity graph' }).locator('canvas').first().waitFor();
+    report.traits = await page.locator('.kv').first().innerText();
+  });
+
+  await step('audience-editor', async () => {
+    await page.getByRole('link', { name: 'Audiences' }).click();
+    await page.getByRole('link', { name: 'New audience' }).click();
+    await page.getByLabel('Id').fill(`${prefix}_buyers`);
+    await page.getByLabel('Name').fill('Buyers');
+    const editor = page.getByTestId('rule-editor');
+    await editor.click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('performed "Order Completed" >= ');
+    await page.getByTestId('rule-error').waitFor();
+    report.ruleError = await page.getByTestId('rule-error').textContent();
+    await page.locator('.cm-lintRange-error').first().waitFor();
+    report.errorMarked = await page.locator('.cm-lintRange-error').allTextContents();
+    await page.keyboard.type('3 in last 7 days');
+    await page.getByTestId('rule-error').waitFor({ state: 'detached' });
+    await page.getByTestId('preview-members').locator('a').first().waitFor();
+    report.previewSize = await page.getByTestId('preview-size').textContent();
+    report.previewMembers = await page.getByTestId('preview-members').locator('a').allTextContents();
+    await page.getByRole('tab', { name: 'Visual' }).click();
+    report.visualCount = await page.getByLabel('Count', { exact: true }).inputValue();
+    await page.getByRole('tab', { name: 'Text' }).click();
+  });
+
+  await step('audience', async () => {
+    await page.getByRole('button', { name: 'Save audience' }).click();
+    await page.getByRole('heading', { name: 'Buyers' }).waitFor();
+    const members = page.getByRole('table', { name: 'Members' });
+    await members.waitFor();
+    report.audienceUrl = new URL(page.url()).pathname;
+    report.members = await members.locator('tbody tr td:first-child').allTextContents();
+    report.audienceSize = await page.getByTestId('audience-size').textContent();
+  });
+
+  await step('insights-trend', async () => {
+    await page.getByRole('link', { name: 'Insights' }).click();
+    await page.getByRole('heading', { name: 'Insights' }).waitFor();
+    await page.getByRole('textbox', { name: 'Event' }).fill('Order Completed');
+    await page.getByRole('button', { name: 'Run' }).click();
+    await page.getByTestId('trend-totals').waitFor();
+    report.trendTotals = await page.getByTestId('trend-totals').textContent();
+  });
+
+  await step('insights-funnel', async () => {
+    await page.getByRole('tab', { name: 'Funnels' }).click();
+    await page.getByLabel('Steps (comma-separated events)').fill('identify, Order Completed, page');
+    await page.getByRole('button', { name: 'Run' }).click();
+    await page.getByTestId('funnel-step').nth(2).waitFor();
+    report.funnelCounts = await page.getByTestId('funnel-count').allTextContents();
+    report.insightsUrl = new URL(page.url()).search;
+  });
+
+  await step('settings', async () => {
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByTestId('identity-rules').waitFor();
+    report.keysShown = await page.getByRole('cell', { name: /^hwk_|^hak_/ }).count();
+    report.identityRules = JSON.parse(await page.getByTestId('identity-rules').textContent());
+    await page.getByLabel('Email').fill(`${prefix}-viewer@herald.test`);
+    await page.getByLabel('Password').fill('viewer-password-1');
+    await page.getByLabel('Role').selectOption('viewer');
+    await page.getByRole('button', { name: 'Add user' }).click();
+    await page.getByRole('cell', { name: `${prefix}-viewer@herald.test` }).waitFor();
+  });
+
+  await step('overview-live', async () => {
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.getByRole('img', { name: 'Events per second by type' }).locator('canvas').waitFor();
+    report.overviewTiles = await page.locator('.tile').allInnerTexts();
+  });
+
+  await step('viewer', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to Herald' }).waitFor();
+    await page.getByLabel('Email').fill(`${prefix}-viewer@herald.test`);
+    await page.getByLabel('Password').fill('viewer-password-1');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    report.viewer = { signedInAs: (await page.getByTestId('signed-in-user').textContent()).trim() };
+    await page.getByRole('link', { name: 'Audiences' }).click();
+    await page.getByRole('link', { name: 'Buyers' }).click();
+    await page.getByRole('table', { name: 'Members' }).waitFor();
+    report.viewer.newAudienceLinks = await page.getByRole('link', { name: 'New audience' }).count();
+    report.viewer.editLinks = await page.getByRole('link', { name: 'Edit' }).count();
+    await page.getByRole('table', { name: 'Members' }).getByRole('link').first().click();
+    await page.getByRole('heading', { name: userEmail }).waitFor();
+    report.viewer.deleteDisabled = await page.getByRole('button', { name: 'Delete (GDPR)…' }).isDisabled();
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByTestId('identity-rules').waitFor();
+    report.viewer.createKeyButtons = await page.getByRole('button', { name: 'Create key' }).count();
+    report.viewer.adminOnlyNotice = await page.getByTestId('admin-only').count();
+  });
+
+  await step('signed-out', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to Herald' }).waitFor();
+    await page.goto(`${herald}/audiences`);
+    await page.getByRole('heading', { name: 'Sign in to Herald' }).waitFor();
+  });
+} catch (e) {
+  report.failure = String(e?.stack ?? e);
+  await page.screenshot({ path: path.join(shots, 'failure.png'), fullPage: true }).catch(() => {});
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(report));
+process.exit(report.failure ? 1 : 0);

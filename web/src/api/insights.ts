@@ -1,0 +1,87 @@
+// Insights queries (POST /api/v1/insights/{trends,funnels,retention}, docs/insights.md).
+import { request } from './client';
+
+export interface EventFilter {
+  name?: string;
+  type?: string;
+}
+
+export type BreakdownValue = { kind: 'value'; value: string } | { kind: 'none' } | { kind: 'other' } | { kind: 'audience'; id: string };
+
+export interface TrendQuery {
+  from: string;
+  to: string;
+  interval: 'hour' | 'day';
+  measure: 'events' | 'profiles';
+  event?: EventFilter;
+  breakdown?: { property: string; limit?: number };
+  audience?: string;
+}
+
+export interface TrendResult {
+  buckets: string[];
+  series: { breakdown?: BreakdownValue; data: number[]; total: number }[];
+}
+
+export interface FunnelQuery {
+  from: string;
+  to: string;
+  steps: EventFilter[];
+  windowMs: number;
+  audience?: string;
+}
+
+export interface FunnelStep {
+  name: string | null;
+  count: number;
+  conversionFromFirst: number | null;
+  conversionFromPrevious: number | null;
+  medianMsFromPrevious: number | null;
+  averageMsFromPrevious: number | null;
+}
+
+export interface FunnelResult {
+  steps: FunnelStep[];
+}
+
+export interface RetentionQuery {
+  from: string;
+  to: string;
+  period: 'day' | 'week';
+  periods: number;
+  startEvent?: EventFilter;
+  returnEvent?: EventFilter;
+  audience?: string;
+}
+
+export interface RetentionResult {
+  cohorts: { start: string; size: number; values: (number | null)[]; percentages: (number | null)[] }[];
+}
+
+export const insights = {
+  trends: (q: TrendQuery) => request<TrendResult>('POST', '/api/v1/insights/trends', q),
+  funnels: (q: FunnelQuery) => request<FunnelResult>('POST', '/api/v1/insights/funnels', q),
+  retention: (q: RetentionQuery) => request<RetentionResult>('POST', '/api/v1/insights/retention', q),
+};
+
+/** A series' name in a legend. */
+export function seriesName(b: BreakdownValue | undefined): string {
+  if (!b) return 'all';
+  switch (b.kind) {
+    case 'value':
+      return b.value;
+    case 'none':
+      return '(not set)';
+    case 'other':
+      return '(other)';
+    case 'audience':
+      return `audience ${b.id}`;
+  }
+}
+
+/** [from, to) covering the last `days` whole UTC days up to the end of `now`'s day. */
+export function lastDays(days: number, now: number): { from: string; to: string } {
+  const end = new Date(now);
+  end.setUTCHours(24, 0, 0, 0);
+  return { from: new Date(end.getTime() - days * 86_400_000).toISOString(), to: end.toISOString() };
+}
