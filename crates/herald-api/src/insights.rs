@@ -71,7 +71,7 @@ fn members_of(
 }
 
 /// Resolve the audiences, then run `f` on this node's index, caught up first.
-async fn run<R: Send + 'static>(
+pub(crate) async fn run<R: Send + 'static>(
     state: &AppState,
     audiences: Vec<String>,
     f: impl FnOnce(&Index, &Context) -> Result<R, QueryError> + Send + 'static,

@@ -12,6 +12,7 @@ pub mod browser;
 pub mod error;
 pub mod extract;
 pub mod ingest;
+pub mod catalog;
 pub mod insights;
 pub mod keys;
 pub mod openapi;

@@ -11,7 +11,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::{admin, auth, browser, error, ingest, insights, ops, AppState};
+use crate::{admin, auth, browser, catalog, error, ingest, insights, ops, AppState};
 
 struct Security;
 
@@ -227,7 +227,7 @@ pub(crate) fn one_of_strings(values: &[&str]) -> ObjectBuilder {
         admin::audiences::delete_computed,
         insights::trends, insights::funnels, insights::retention,
         insights::list_saved, insights::create_saved, insights::get_saved, insights::put_saved,
-        insights::delete_saved,
+        insights::delete_saved, catalog::catalog,
         ops::healthz, ops::readyz, ops::metrics_text,
         auth::session::sign_in, auth::session::who_am_i, auth::session::sign_out,
         auth::users::list_users, auth::users::create_user, auth::users::update_user,

@@ -14,6 +14,7 @@
 
 mod error;
 pub mod http;
+mod insights;
 pub mod loaders;
 mod mutation;
 mod query;
@@ -21,7 +22,7 @@ mod subscription;
 mod types;
 
 use async_graphql::dataloader::DataLoader;
-use async_graphql::Schema;
+use async_graphql::{MergedObject, Schema};
 use herald_api::AppState;
 
 pub use http::routes;
@@ -31,11 +32,19 @@ pub const MAX_DEPTH: usize = 12;
 /// The most a request may cost: each field 1, list fields times the page they ask for.
 pub const MAX_COMPLEXITY: usize = 5_000;
 
-pub type HeraldSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;
+/// Every query: profiles, audiences and the rest (`query.rs`), insights (`insights.rs`).
+#[derive(MergedObject, Default)]
+pub struct Query(query::Query, insights::InsightsQuery);
+
+/// Every mutation.
+#[derive(MergedObject, Default)]
+pub struct Mutation(mutation::Mutation, insights::InsightsMutation);
+
+pub type HeraldSchema = Schema<Query, Mutation, subscription::Subscription>;
 
 /// The schema, bound to a server's state.
 pub fn schema(state: AppState) -> HeraldSchema {
-    Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
+    Schema::build(Query::default(), Mutation::default(), subscription::Subscription)
         .data(DataLoader::new(
             loaders::SummaryLoader(state.clone()),
             tokio::spawn,
@@ -52,7 +61,7 @@ pub fn schema(state: AppState) -> HeraldSchema {
 
 /// The schema in SDL, as published at `/graphql/schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
+    Schema::build(Query::default(), Mutation::default(), subscription::Subscription)
         .finish()
         .sdl()
 }

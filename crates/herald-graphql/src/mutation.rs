@@ -14,6 +14,7 @@ use crate::query::{Audience, AudienceInput};
 use crate::types::*;
 use herald_api::auth::Principal;
 
+#[derive(Default)]
 pub struct Mutation;
 
 /// The state, once the caller is known to be allowed to write.

@@ -16,6 +16,7 @@ use crate::error::OrGql;
 use crate::types::*;
 use herald_api::auth::Principal;
 
+#[derive(Default)]
 pub struct Query;
 
 fn state<'a>(ctx: &Context<'a>) -> &'a AppState {

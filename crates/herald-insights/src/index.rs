@@ -253,6 +253,24 @@ impl Index {
         code
     }
 
+    /// Every track event name the index has seen, sorted: what completion offers after
+    /// `performed`. Names stay once seen, even when every event that carried them is gone.
+    pub fn event_names(&self) -> Vec<String> {
+        let mut out: Vec<String> = (0..self.names.len() as u32)
+            .filter(|&code| self.name_kind[code as usize] == EventKind::Track)
+            .map(|code| self.name_text(code).to_owned())
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Every top-level property name the index has seen, sorted.
+    pub fn property_keys(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.keys.texts().map(str::to_owned).collect();
+        out.sort();
+        out
+    }
+
     /// The display name of a name code.
     pub(crate) fn name_text(&self, code: u32) -> &str {
         let t = self.names.text(code);

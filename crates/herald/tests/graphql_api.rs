@@ -517,3 +517,52 @@ fn sessions_use_graphql_by_role_with_their_csrf_token() {
     let (status, answer) = post(&admin, Some(&admin.csrf), who);
     assert_eq!(status, 401, "{answer}");
 }
+
+#[test]
+fn insights_saved_insights_and_the_catalog_answer_what_rest_answers() {
+    let s = Server::start();
+    send_people(&s);
+    let query = json!({"from": "2026-11-01T00:00:00Z", "to": "2026-11-05T00:00:00Z",
+        "interval": "day", "measure": "events", "event": {"name": "Checkout"}});
+    let rest: Value = eventually(30, "the insights index", || {
+        let r = s.admin_post("/api/v1/insights/trends", &query);
+        (r.status() == 200).then(|| r.json().unwrap())
+    });
+    let g = data(s.graphql(
+        "query($q: JSON!) { trend(query: $q) }",
+        json!({"q": query}),
+    ))["trend"]
+        .clone();
+    assert_eq!(g, rest);
+    // Checkouts by day as sent: Nov 2 (u1), Nov 3 (u1 and u2).
+    assert_eq!(g["series"][0]["data"], json!([0, 1, 2, 0]));
+
+    // A query of the wrong shape: REST's code.
+    let bad = s.graphql("{ trend(query: {interval: \"fortnight\"}) }", json!({}));
+    assert_eq!(error_code(&bad), "unprocessable_body");
+
+    // Saved through GraphQL, listed by REST.
+    let saved = data(s.graphql(
+        r#"mutation($q: JSON!) { saveInsight(input: {name: "Checkouts", kind: TREND, query: $q}) { id name kind } }"#,
+        json!({"q": query}),
+    ))["saveInsight"]
+        .clone();
+    assert_eq!(saved["kind"], "TREND");
+    let listed = s.admin_json("/api/v1/insights/saved");
+    assert_eq!(listed[0]["id"], saved["id"]);
+    assert_eq!(listed[0]["name"], "Checkouts");
+    let mine = data(s.graphql("{ savedInsights { id query } }", json!({})))["savedInsights"].clone();
+    assert_eq!(mine[0]["query"], listed[0]["query"]);
+
+    // The catalog: the names sent, the same over both APIs.
+    let catalog = s.admin_json("/api/v1/catalog");
+    assert_eq!(catalog["event_names"], json!(["Checkout", "Viewed"]));
+    assert!(catalog["property_names"].as_array().unwrap().contains(&json!("total")));
+    assert!(catalog["trait_names"].as_array().unwrap().contains(&json!("email")));
+    assert!(catalog["trait_names"].as_array().unwrap().contains(&json!("plan")));
+    let g = data(s.graphql("{ catalog { eventNames propertyNames traitNames } }", json!({})))["catalog"]
+        .clone();
+    assert_eq!(g["eventNames"], catalog["event_names"]);
+    assert_eq!(g["propertyNames"], catalog["property_names"]);
+    assert_eq!(g["traitNames"], catalog["trait_names"]);
+}

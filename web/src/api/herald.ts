@@ -3,6 +3,7 @@
 // ./session, so the sign-in page loads without the GraphQL client).
 // Pages import from here only; answers are mapped to the shapes in ./types.
 import { ApiError, request } from './client';
+import type { Catalog } from '../lib/catalog';
 import { gql, onSocket, subscribe } from './graphql';
 import type {
   Audience,
@@ -337,6 +338,12 @@ const key = (k: GqlKey): Key => ({
   created_at: k.createdAt,
   revoked_at: k.revokedAt,
 });
+
+/** Names seen in the data (track events, properties, traits), for completion. */
+export const catalog = {
+  get: async (): Promise<Catalog> =>
+    (await gql<{ catalog: Catalog }>('{ catalog { eventNames propertyNames traitNames } }')).catalog,
+};
 
 export const keys = {
   list: async () => (await gql<{ keys: GqlKey[] }>(`{ keys { ${KEY} } }`)).keys.map(key),

@@ -3,11 +3,12 @@
 import { useEffect, useMemo, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { ApiError } from '../api/client';
-import { audiences } from '../api/herald';
+import { audiences, catalog } from '../api/herald';
 import type { Preview, RuleLocation } from '../api/types';
 import { RuleEditor } from '../components/RuleEditor';
 import { ErrorBox, Loading } from '../components/States';
 import { VisualBuilder } from '../components/VisualBuilder';
+import { completionNames } from '../lib/catalog';
 import { formatCount } from '../lib/format';
 import { parseVisual, toText } from '../lib/rule';
 import { useAsync } from '../lib/useAsync';
@@ -19,6 +20,9 @@ const STARTER = 'performed "Order Completed" >= 1 in last 30 days';
 export default function AudienceEditor() {
   const editing = useParams().id;
   const [existing] = useAsync(() => (editing ? audiences.get(editing) : Promise.resolve(null)), [editing]);
+  // Completion offers the names seen in the data; without them (index still loading), keywords only.
+  const [seen] = useAsync(() => catalog.get().then(completionNames), []);
+  const names = seen.status === 'done' ? seen.data : [];
   if (existing.status === 'loading') return <Loading what="the audience" />;
   if (existing.status === 'error') return <ErrorBox error={existing.error} />;
   return <Editor initial={existing.data} />;
@@ -106,7 +110,7 @@ function Editor({ initial }: { initial: { id: string; name: string; description?
       <div className="grid2 editor-grid">
         <div>
           {mode === 'text' ? (
-            <RuleEditor value={text} onChange={setText} error={ruleError} names={[]} />
+            <RuleEditor value={text} onChange={setText} error={ruleError} names={names} />
           ) : visual ? (
             <VisualBuilder rule={visual} onChange={(r) => setText(toText(r))} />
           ) : (
