@@ -17,17 +17,8 @@ use include_dir::{include_dir, Dir};
 
 static DIST: Dir = include_dir!("$OUT_DIR/dist");
 
-/// Headers on every page and asset of the dashboard.
-pub const SECURITY_HEADERS: [(&str, &str); 4] = [
-    (
-        "content-security-policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
-         connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-    ),
-    ("x-content-type-options", "nosniff"),
-    ("referrer-policy", "same-origin"),
-    ("x-frame-options", "DENY"),
-];
+/// Headers on every page and asset of the dashboard: the same as on the session answers.
+pub use herald_api::auth::SECURITY_HEADERS;
 
 /// Paths that belong to the API and so never fall back to the app.
 const API_PREFIXES: [&str; 8] = [

@@ -24,7 +24,7 @@ use axum::Router;
 use crate::error::ApiError;
 use crate::AppState;
 
-pub use headers::{security_headers, CONTENT_SECURITY_POLICY};
+pub use headers::{security_headers, CONTENT_SECURITY_POLICY, SECURITY_HEADERS};
 pub use herald_storage::Role;
 pub use password::{
     generate_password, hash_password, hash_password_blocking, validate_password,
