@@ -110,10 +110,9 @@ try {
     await page.getByLabel('Name').fill('Buyers');
     const editor = page.getByTestId('rule-editor');
     await editor.click();
-    // Completion offers the event names the SDK sent (Ctrl+Space opens it anywhere).
+    // Completion offers the event names the SDK sent, once the opening quote is typed.
     await page.keyboard.press('Control+A');
-    await page.keyboard.type('performed ');
-    await page.keyboard.press('Control+Space');
+    await page.keyboard.type('performed "');
     await page.locator('.cm-tooltip-autocomplete').waitFor();
     report.completions = await page.locator('.cm-tooltip-autocomplete .cm-completionLabel').allTextContents();
     await page.keyboard.press('Escape');

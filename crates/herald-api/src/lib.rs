@@ -9,10 +9,10 @@
 pub mod admin;
 pub mod auth;
 pub mod browser;
+pub mod catalog;
 pub mod error;
 pub mod extract;
 pub mod ingest;
-pub mod catalog;
 pub mod insights;
 pub mod keys;
 pub mod openapi;

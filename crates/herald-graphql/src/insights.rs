@@ -157,7 +157,9 @@ impl InsightsQuery {
 
     /// Names seen in the data: track events, properties, traits.
     async fn catalog(&self, ctx: &Context<'_>) -> Result<Catalog> {
-        let RestJson(view) = rest_catalog::catalog(State(state(ctx).clone())).await.gql()?;
+        let RestJson(view) = rest_catalog::catalog(State(state(ctx).clone()))
+            .await
+            .gql()?;
         Ok(view.into())
     }
 }
@@ -173,7 +175,11 @@ fn writer(ctx: &Context<'_>) -> Result<State<AppState>> {
 #[Object]
 impl InsightsMutation {
     /// Save an insight (its query is checked against its kind).
-    async fn save_insight(&self, ctx: &Context<'_>, input: SavedInsightInput) -> Result<SavedInsight> {
+    async fn save_insight(
+        &self,
+        ctx: &Context<'_>,
+        input: SavedInsightInput,
+    ) -> Result<SavedInsight> {
         let (_, RestJson(view)) = rest::create_saved(writer(ctx)?, RestJson(input.into()))
             .await
             .gql()?;
@@ -195,7 +201,9 @@ impl InsightsMutation {
 
     /// Delete a saved insight; returns its id.
     async fn delete_saved_insight(&self, ctx: &Context<'_>, id: String) -> Result<String> {
-        rest::delete_saved(writer(ctx)?, Path(id.clone())).await.gql()?;
+        rest::delete_saved(writer(ctx)?, Path(id.clone()))
+            .await
+            .gql()?;
         Ok(id)
     }
 }

@@ -44,24 +44,32 @@ pub type HeraldSchema = Schema<Query, Mutation, subscription::Subscription>;
 
 /// The schema, bound to a server's state.
 pub fn schema(state: AppState) -> HeraldSchema {
-    Schema::build(Query::default(), Mutation::default(), subscription::Subscription)
-        .data(DataLoader::new(
-            loaders::SummaryLoader(state.clone()),
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            loaders::ProfileLoader(state.clone()),
-            tokio::spawn,
-        ))
-        .data(state)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .finish()
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        subscription::Subscription,
+    )
+    .data(DataLoader::new(
+        loaders::SummaryLoader(state.clone()),
+        tokio::spawn,
+    ))
+    .data(DataLoader::new(
+        loaders::ProfileLoader(state.clone()),
+        tokio::spawn,
+    ))
+    .data(state)
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .finish()
 }
 
 /// The schema in SDL, as published at `/graphql/schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation::default(), subscription::Subscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        subscription::Subscription,
+    )
+    .finish()
+    .sdl()
 }

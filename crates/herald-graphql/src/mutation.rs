@@ -23,7 +23,7 @@ fn writer<'a>(ctx: &Context<'a>) -> Result<State<AppState>> {
     Ok(State(ctx.data_unchecked::<AppState>().clone()))
 }
 
-#[Object]
+#[Object(name = "CoreMutation")]
 impl Mutation {
     /// Undo a merge: the two profiles are rebuilt from their own events, and the link stays
     /// refused.

@@ -51,7 +51,7 @@ impl Viewer {
     }
 }
 
-#[Object]
+#[Object(name = "CoreQuery")]
 impl Query {
     /// Who is asking, and what they may do.
     async fn viewer(&self, ctx: &Context<'_>) -> Viewer {

@@ -134,10 +134,19 @@ fn an_admin_watches_events_finds_the_profile_builds_an_audience_and_a_viewer_onl
     // Completion offered every track event name the catalog has (the SDK's among them).
     let catalog = s.admin_json("/api/v1/catalog");
     let offered = texts(&report["completions"]);
-    assert!(catalog["event_names"].as_array().unwrap().contains(&json!("Order Completed")), "{catalog}");
+    assert!(
+        catalog["event_names"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("Order Completed")),
+        "{catalog}"
+    );
     for name in catalog["event_names"].as_array().unwrap() {
         let quoted = serde_json::to_string(name).unwrap();
-        assert!(offered.contains(&quoted), "{quoted} not offered: {offered:?}");
+        assert!(
+            offered.contains(&quoted),
+            "{quoted} not offered: {offered:?}"
+        );
     }
 
     // The editor showed the API's error for the unfinished rule, marked in the text.

@@ -528,10 +528,7 @@ fn insights_saved_insights_and_the_catalog_answer_what_rest_answers() {
         let r = s.admin_post("/api/v1/insights/trends", &query);
         (r.status() == 200).then(|| r.json().unwrap())
     });
-    let g = data(s.graphql(
-        "query($q: JSON!) { trend(query: $q) }",
-        json!({"q": query}),
-    ))["trend"]
+    let g = data(s.graphql("query($q: JSON!) { trend(query: $q) }", json!({"q": query})))["trend"]
         .clone();
     assert_eq!(g, rest);
     // Checkouts by day as sent: Nov 2 (u1), Nov 3 (u1 and u2).
@@ -551,16 +548,29 @@ fn insights_saved_insights_and_the_catalog_answer_what_rest_answers() {
     let listed = s.admin_json("/api/v1/insights/saved");
     assert_eq!(listed[0]["id"], saved["id"]);
     assert_eq!(listed[0]["name"], "Checkouts");
-    let mine = data(s.graphql("{ savedInsights { id query } }", json!({})))["savedInsights"].clone();
+    let mine =
+        data(s.graphql("{ savedInsights { id query } }", json!({})))["savedInsights"].clone();
     assert_eq!(mine[0]["query"], listed[0]["query"]);
 
     // The catalog: the names sent, the same over both APIs.
     let catalog = s.admin_json("/api/v1/catalog");
     assert_eq!(catalog["event_names"], json!(["Checkout", "Viewed"]));
-    assert!(catalog["property_names"].as_array().unwrap().contains(&json!("total")));
-    assert!(catalog["trait_names"].as_array().unwrap().contains(&json!("email")));
-    assert!(catalog["trait_names"].as_array().unwrap().contains(&json!("plan")));
-    let g = data(s.graphql("{ catalog { eventNames propertyNames traitNames } }", json!({})))["catalog"]
+    assert!(catalog["property_names"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("total")));
+    assert!(catalog["trait_names"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("email")));
+    assert!(catalog["trait_names"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("plan")));
+    let g = data(s.graphql(
+        "{ catalog { eventNames propertyNames traitNames } }",
+        json!({}),
+    ))["catalog"]
         .clone();
     assert_eq!(g["eventNames"], catalog["event_names"]);
     assert_eq!(g["propertyNames"], catalog["property_names"]);

@@ -1,7 +1,12 @@
 // CodeMirror 6 for the rule text: highlighting, keyword and name completion, and the server's
 // error shown at the location it reports.
 import { useEffect, useRef } from 'react';
-import { autocompletion, completeFromList } from '@codemirror/autocomplete';
+import {
+  autocompletion,
+  type Completion,
+  type CompletionContext,
+  type CompletionResult,
+} from '@codemirror/autocomplete';
 import { defaultKeymap, history, historyKeymap } from '@codemirror/commands';
 import { defaultHighlightStyle, syntaxHighlighting } from '@codemirror/language';
 import { lintGutter, setDiagnostics } from '@codemirror/lint';
@@ -22,12 +27,29 @@ export function RuleEditor(props: {
   const view = useRef<EditorView | null>(null);
   const onChange = useRef(props.onChange);
   onChange.current = props.onChange;
+  // The completion source reads the names of the latest render: names that arrive later (the
+  // catalog loads after the editor) are offered without making the editor anew (which would
+  // lose the cursor and focus). After an opening quote it offers the quoted names (event
+  // names), else keywords and bare names (traits, properties).
+  const words = useRef<Completion[]>([]);
+  const quoted = useRef<Completion[]>([]);
+  words.current = [
+    ...KEYWORDS.map((k) => ({ label: k, type: 'keyword' })),
+    ...props.names.filter((n) => !n.startsWith('"')).map((n) => ({ label: n, type: 'property' })),
+  ];
+  quoted.current = props.names.filter((n) => n.startsWith('"')).map((n) => ({ label: n, type: 'text' }));
+  const complete = (context: CompletionContext): CompletionResult | null => {
+    const token = context.matchBefore(/(?:"[^"]*|[\w.]+)$/);
+    if (!token && !context.explicit) return null;
+    const inString = token?.text.startsWith('"') ?? false;
+    return {
+      from: token ? token.from : context.pos,
+      options: inString ? quoted.current : words.current,
+      validFor: inString ? /^"[^"]*$/ : /^[\w.]*$/,
+    };
+  };
 
   useEffect(() => {
-    const completions = [
-      ...KEYWORDS.map((k) => ({ label: k, type: 'keyword' })),
-      ...props.names.map((n) => ({ label: n, type: n.startsWith('"') ? 'text' : 'property' })),
-    ];
     view.current = new EditorView({
       parent: host.current!,
       state: EditorState.create({
@@ -38,7 +60,7 @@ export function RuleEditor(props: {
           keymap.of([...defaultKeymap, ...historyKeymap]),
           ruleLanguage,
           syntaxHighlighting(defaultHighlightStyle),
-          autocompletion({ override: [completeFromList(completions)] }),
+          autocompletion({ override: [complete] }),
           lintGutter(),
           EditorView.lineWrapping,
           EditorState.readOnly.of(props.readOnly ?? false),
@@ -51,7 +73,7 @@ export function RuleEditor(props: {
     });
     return () => view.current?.destroy();
     // The editor is made once; the text is pushed in below when it changes from outside.
-  }, [props.names.join('\u0000')]);
+  }, []);
 
   useEffect(() => {
     const v = view.current;

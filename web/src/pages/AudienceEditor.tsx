@@ -25,10 +25,16 @@ export default function AudienceEditor() {
   const names = seen.status === 'done' ? seen.data : [];
   if (existing.status === 'loading') return <Loading what="the audience" />;
   if (existing.status === 'error') return <ErrorBox error={existing.error} />;
-  return <Editor initial={existing.data} />;
+  return <Editor initial={existing.data} names={names} />;
 }
 
-function Editor({ initial }: { initial: { id: string; name: string; description?: string | null; rule_text: string } | null }) {
+function Editor({
+  initial,
+  names,
+}: {
+  initial: { id: string; name: string; description?: string | null; rule_text: string } | null;
+  names: string[];
+}) {
   const navigate = useNavigate();
   const canWrite = useCanWrite();
   const [id, setId] = useState(initial?.id ?? '');
