@@ -111,11 +111,23 @@ impl Matcher {
         Ok(Matcher { names, properties })
     }
 
+    /// Whether events of this name code pass the name and type tests.
+    pub(crate) fn name_matches(&self, code: u32) -> bool {
+        self.names[code as usize]
+    }
+
+    pub(crate) fn has_properties(&self) -> bool {
+        !self.properties.is_empty()
+    }
+
     #[inline]
     pub(crate) fn matches(&self, index: &Index, r: EvRef) -> bool {
-        if !self.names[index.name(r) as usize] {
-            return false;
-        }
+        self.names[index.name(r) as usize] && self.properties_match(index, r)
+    }
+
+    /// The property tests alone.
+    #[inline]
+    pub(crate) fn properties_match(&self, index: &Index, r: EvRef) -> bool {
         self.properties.iter().all(|p| {
             let v = p.key.and_then(|k| index.prop(r, k));
             match &p.test {

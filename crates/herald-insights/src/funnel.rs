@@ -130,6 +130,21 @@ impl Index {
             }
         }
         let window = q.window_ms;
+        // The steps each name code can match, and the steps that also test properties.
+        let by_name: Vec<u16> = (0..self.names.len() as u32)
+            .map(|code| {
+                matchers
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, m)| m.name_matches(code))
+                    .fold(0u16, |mask, (k, _)| mask | 1 << k)
+            })
+            .collect();
+        let with_properties = matchers
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.has_properties())
+            .fold(0u16, |mask, (k, _)| mask | 1 << k);
         let shards = self.scan(
             || -> Shard {
                 (
@@ -146,10 +161,13 @@ impl Index {
                 }
                 masks.clear();
                 masks.extend(events.iter().map(|r| {
-                    let mut m = 0u16;
-                    for (k, matcher) in matchers.iter().enumerate() {
-                        if matcher.matches(self, *r) {
-                            m |= 1 << k;
+                    let mut m = by_name[self.name(*r) as usize];
+                    let mut check = m & with_properties;
+                    while check != 0 {
+                        let k = check.trailing_zeros() as usize;
+                        check &= check - 1;
+                        if !matchers[k].properties_match(self, *r) {
+                            m &= !(1 << k);
                         }
                     }
                     m

@@ -420,6 +420,15 @@ impl Index {
             d += 1;
         }
         let base = self.base_range(p);
+        if start == d {
+            // No delta run: the base run as it is (the common case after a compaction).
+            let live = base.filter(|a| self.dead == 0 || !self.base.is_dead(*a));
+            out.extend(live.map(|a| EvRef {
+                delta: false,
+                i: a as u32,
+            }));
+            return d;
+        }
         let (mut a, mut b) = (base.start, start);
         while a < base.end || b < d {
             let take_base = if a == base.end {

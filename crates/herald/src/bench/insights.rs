@@ -92,13 +92,13 @@ fn generate(args: &InsightsArgs, index: &mut Index) -> Generated {
             .hyphenated()
             .to_string();
         let country = COUNTRIES[rng.below(COUNTRIES.len() as u64) as usize];
-        // The last person takes what is left, so that the total is exact.
+        // Everyone has at least one event (the sign-up); the last person takes what is left.
+        let budget = args.events - made - (args.profiles - p - 1);
         let n = if p + 1 == args.profiles {
-            args.events - made
+            budget
         } else {
-            1 + rng.below(2 * per_person as u64 - 1) as usize
+            (1 + rng.below(2 * per_person as u64 - 1) as usize).min(budget)
         };
-        let n = n.min(args.events - made);
         made += n;
         let signed_up = START + rng.below(args.days as u64 * DAY as u64) as i64;
         let mut ts = signed_up;
