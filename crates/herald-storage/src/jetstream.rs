@@ -102,20 +102,32 @@ impl JetStreamLog {
             let js = jetstream::ContextBuilder::new()
                 .timeout(Duration::from_secs(10))
                 .build(client.clone());
-            let stream = js
-                .get_or_create_stream(stream::Config {
-                    name: stream_name,
-                    subjects: vec![subject.clone()],
-                    storage: stream::StorageType::File,
-                    duplicate_window: config.duplicate_window,
-                    num_replicas: config.replicas,
-                    allow_direct: true,
-                    max_message_size: 256 * 1024,
-                    description: Some("Herald event log".into()),
-                    ..Default::default()
-                })
-                .await
-                .map_err(bus_err)?;
+            let stream_config = stream::Config {
+                name: stream_name,
+                subjects: vec![subject.clone()],
+                storage: stream::StorageType::File,
+                duplicate_window: config.duplicate_window,
+                num_replicas: config.replicas,
+                allow_direct: true,
+                max_message_size: 256 * 1024,
+                description: Some("Herald event log".into()),
+                ..Default::default()
+            };
+            // A NATS server (seen with 2.9) removes an account's stream directory when its
+            // last stream is deleted; a stream created at that moment fails with "error
+            // creating store for stream" (10049). The next attempt finds the directory made.
+            let mut attempt = 0;
+            let stream = loop {
+                match js.get_or_create_stream(stream_config.clone()).await {
+                    Ok(stream) => break stream,
+                    Err(e) if attempt < 5 && e.to_string().contains("error creating store") => {
+                        attempt += 1;
+                        tracing::warn!(error = %e, attempt, "creating the stream failed; retrying");
+                        tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+                    }
+                    Err(e) => return Err(bus_err(e)),
+                }
+            };
             Ok(JetStreamLog {
                 handle,
                 client,
