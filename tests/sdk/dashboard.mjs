@@ -103,6 +103,16 @@ try {
     report.traits = await page.locator('.kv').first().innerText();
   });
 
+  await step('merge-undo', async () => {
+    await page.goto(`${herald}/profiles/${encodeURIComponent(`user_id:${prefix}-merger`)}`);
+    await page.getByRole('button', { name: 'Undo merge…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Undo merge' }).click();
+    // Split again: the profile lists no merge, and the link it no longer takes as refused.
+    await page.getByText('No merges.').waitFor();
+    report.refusedAfterUndo = await page.getByText(`Refused anonymous_id:${prefix}-device-m`).textContent();
+    report.mergeUndone = true;
+  });
+
   await step('audience-editor', async () => {
     await page.getByRole('link', { name: 'Audiences' }).click();
     await page.getByRole('link', { name: 'New audience' }).click();
@@ -147,6 +157,10 @@ try {
     await page.getByRole('heading', { name: 'Insights' }).waitFor();
     await page.getByRole('textbox', { name: 'Event' }).fill('Order Completed');
     await page.getByRole('button', { name: 'Run' }).click();
+    // The filter goes into the URL; the page keeps the previous chart while the new one
+    // loads, so read the totals of a fresh load of that URL (the shared link).
+    await page.waitForURL(/event=Order/);
+    await page.reload();
     await page.getByTestId('trend-totals').waitFor();
     report.trendTotals = await page.getByTestId('trend-totals').textContent();
   });

@@ -51,6 +51,20 @@ fn an_admin_watches_events_finds_the_profile_builds_an_audience_and_a_viewer_onl
     let s = Server::start();
     let prefix = "dash";
     let shots = screenshots();
+    // A device that an alias merges into a known user (an alias, so that the funnel of
+    // identify → order → page below still counts one person): the browser undoes that merge.
+    let merge = json!({"batch": [
+        {"type": "track", "anonymousId": format!("{prefix}-device-m"), "event": "Viewed", "messageId": "m-1"},
+        {"type": "track", "userId": format!("{prefix}-merger"), "event": "Viewed", "messageId": "m-2"},
+        {"type": "alias", "userId": format!("{prefix}-merger"), "previousId": format!("{prefix}-device-m"), "messageId": "m-3"},
+    ]});
+    assert_eq!(s.post("/v1/batch", &merge).status(), 200);
+    let merger = format!("user_id:{prefix}-merger");
+    s.wait_processed();
+    let graph = s.admin_json(&format!("/api/v1/profiles/{}/identity", encode(&merger)));
+    assert_eq!(graph["merges"].as_array().unwrap().len(), 1, "{graph}");
+    assert_eq!(graph["merges"][0]["undone"], false);
+    let merge_id = graph["merges"][0]["merge_id"].as_str().unwrap().to_owned();
     let out = Command::new("node")
         .arg(root.join("tests/sdk/dashboard.mjs"))
         .args([&s.url, WRITE_KEY, EMAIL, PASSWORD, prefix])
@@ -130,6 +144,23 @@ fn an_admin_watches_events_finds_the_profile_builds_an_audience_and_a_viewer_onl
         report["traits"].as_str().unwrap().contains("trial"),
         "{report}"
     );
+
+    // The merge undone in the browser is undone for the API: the device has its own profile.
+    assert_eq!(report["mergeUndone"], true, "{report}");
+    assert!(
+        report["refusedAfterUndo"]
+            .as_str()
+            .unwrap()
+            .contains("separated"),
+        "{report}"
+    );
+    assert_eq!(
+        s.admin_json(&format!("/api/v1/merges/{merge_id}"))["undone"],
+        true
+    );
+    let user = s.profile(&merger);
+    let device = s.profile(&format!("anonymous_id:{prefix}-device-m"));
+    assert_ne!(device["profile_id"], user["profile_id"]);
 
     // Completion offered every track event name the catalog has (the SDK's among them).
     let catalog = s.admin_json("/api/v1/catalog");
