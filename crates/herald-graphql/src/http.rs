@@ -9,7 +9,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use herald_api::auth::{authenticate, check_csrf, Principal};
+use herald_api::auth::{authenticate, bearer, check_csrf, check_origin, Principal};
 use herald_api::error::ApiError;
 use herald_api::extract::Json;
 use herald_api::AppState;
@@ -40,22 +40,6 @@ async fn execute(
     Ok(state.schema.execute(request.data(principal)).await.into())
 }
 
-/// The origin a browser page of this server sends: its own scheme and `Host`.
-fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        // Not a browser: nothing for Cross-Site WebSocket Hijacking to exploit.
-        return true;
-    };
-    let host = headers
-        .get("x-forwarded-host")
-        .or_else(|| headers.get(header::HOST))
-        .and_then(|v| v.to_str().ok());
-    let authority = origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"));
-    matches!((authority, host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h))
-}
-
 async fn websocket(
     State(state): State<GraphqlState>,
     headers: HeaderMap,
@@ -70,13 +54,9 @@ async fn websocket(
                 .into(),
         ));
     }
-    if !same_origin(&headers) {
-        return Err(ApiError::Rejected(
-            StatusCode::FORBIDDEN,
-            "foreign_origin",
-            "a WebSocket from another site's page is refused".into(),
-        ));
-    }
+    // A page of another site must not open a socket with a signed-in browser's cookie
+    // (Cross-Site WebSocket Hijacking): the same check as every cookie request's.
+    check_origin(&state.app, &headers)?;
     let protocol = GraphQLProtocol::from_request_parts(&mut parts, &())
         .await
         .map_err(|_| {
@@ -110,14 +90,6 @@ async fn websocket(
                 })
                 .serve()
         }))
-}
-
-/// The token of an `Authorization` value `Bearer <token>`.
-fn bearer(value: &str) -> Option<&str> {
-    value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .map(str::trim)
 }
 
 async fn sdl() -> impl IntoResponse {

@@ -30,7 +30,9 @@ pub use password::{
     generate_password, hash_password, hash_password_blocking, validate_password,
     MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS,
 };
-pub use principal::{authenticate, authorize, check_csrf, Actor, Principal, SignedIn};
+pub use principal::{
+    authenticate, authorize, bearer, check_csrf, check_origin, Actor, Principal, SignedIn,
+};
 pub use session::{sign_in, sign_out, who_am_i, SessionView, SignIn};
 pub use users::{
     create_user, delete_user, list_users, update_user, CreateUser, UpdateUser, UserView,

@@ -164,14 +164,16 @@ fn is_safe(method: &Method) -> bool {
 }
 
 fn bearer_of(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(|t| t.trim().to_owned())
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    bearer(value).map(str::to_owned)
+}
+
+/// The token of an `Authorization` value `Bearer <token>` (either case of `bearer`).
+pub fn bearer(value: &str) -> Option<&str> {
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
 }
 
 /// The value of the `herald_session` cookie, from any `Cookie` header.
@@ -253,10 +255,11 @@ async fn session(
     })
 }
 
-/// Refuse a cookie-authenticated request whose `Origin` is not this server's: its own
+/// Refuse a cookie-authenticated request (or any WebSocket upgrade) whose `Origin` is not
+/// this server's: its own
 /// (`--public-url`, else `X-Forwarded-Proto` and `X-Forwarded-Host` or `Host`; without
 /// `X-Forwarded-Proto` either scheme, since a TLS proxy may not say).
-fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+pub fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return Ok(());
     };
