@@ -5,7 +5,8 @@
 // Signs in, watches live events arrive while @segment/analytics-node sends a session, finds
 // the profile by email and reads its timeline and identity graph, builds an audience in the
 // text editor (an invalid rule first: the error is shown at its place), sees the preview, saves
-// it and sees its members, runs a trend and a funnel, adds a viewer in Settings, sees the
+// it and sees its members, edits it in the visual builder (a group included), runs a trend,
+// saves it and finds it among the saved charts, runs a funnel, adds a viewer in Settings, sees the
 // overview's live charts, then signs in as the viewer, whose pages offer no change. A
 // screenshot of each page goes
 // to SCREENSHOT_DIR. Prints one JSON line with what the pages showed and how long the first
@@ -150,6 +151,28 @@ try {
     report.audienceUrl = new URL(page.url()).pathname;
     report.members = await members.locator('tbody tr td:first-child').allTextContents();
     report.audienceSize = await page.getByTestId('audience-size').textContent();
+    report.firstRuleText = await page.locator('pre.rule').textContent();
+  });
+
+  // Edit the saved rule in the visual builder: a lower count, and a group of two conditions.
+  await step('audience-visual', async () => {
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.getByRole('tab', { name: 'Visual' }).click();
+    await page.getByLabel('Count', { exact: true }).fill('2');
+    await page.getByRole('button', { name: '+ Group' }).click();
+    const group = page.getByRole('group', { name: 'Group at level 2' });
+    await group.waitFor();
+    await group.getByLabel('Trait name').fill('email');
+    await group.getByLabel('Trait test').selectOption('exists');
+    await page.getByTestId('preview-members').locator('a').first().waitFor();
+    await page.getByRole('tab', { name: 'Text' }).click();
+    report.visualRuleText = await page.getByTestId('rule-editor').innerText();
+    report.visualPreviewSize = await page.getByTestId('preview-size').textContent();
+    await page.getByRole('button', { name: 'Save audience' }).click();
+    await page.getByRole('heading', { name: 'Buyers' }).waitFor();
+    await page.getByRole('table', { name: 'Members' }).waitFor();
+    report.editedRuleText = await page.locator('pre.rule').textContent();
+    report.editedMembers = await page.getByRole('table', { name: 'Members' }).locator('tbody tr td:first-child').allTextContents();
   });
 
   await step('insights-trend', async () => {
@@ -163,6 +186,28 @@ try {
     await page.reload();
     await page.getByTestId('trend-totals').waitFor();
     report.trendTotals = await page.getByTestId('trend-totals').textContent();
+  });
+
+  // Save the trend, then find it among the saved charts, run over its rolling range.
+  await step('saved-charts', async () => {
+    await page.getByLabel('Save as').fill('Orders per day');
+    await page.getByRole('button', { name: 'Save chart' }).click();
+    await page.getByRole('status').getByRole('link', { name: 'saved charts' }).click();
+    await page.getByRole('heading', { name: 'Saved charts' }).waitFor();
+    const chart = page.getByTestId('saved-chart').filter({ hasText: 'Orders per day' });
+    await chart.getByTestId('trend-totals').waitFor();
+    report.savedChartTotals = await chart.getByTestId('trend-totals').textContent();
+    report.savedChartCaption = await chart.locator('.card-header .help').textContent();
+  });
+
+  // A saved chart's title opens Insights with the same inputs.
+  await step('saved-chart-reopened', async () => {
+    const chart = page.getByTestId('saved-chart').filter({ hasText: 'Orders per day' });
+    await chart.getByRole('link', { name: 'Orders per day' }).click();
+    await page.getByRole('heading', { name: 'Insights' }).waitFor();
+    report.savedChartUrl = new URL(page.url()).search;
+    await page.getByTestId('trend-totals').waitFor();
+    report.reopenedTotals = await page.getByTestId('trend-totals').textContent();
   });
 
   await step('insights-funnel', async () => {
@@ -212,6 +257,13 @@ try {
     await page.getByTestId('identity-rules').waitFor();
     report.viewer.createKeyButtons = await page.getByRole('button', { name: 'Create key' }).count();
     report.viewer.adminOnlyNotice = await page.getByTestId('admin-only').count();
+    await page.getByRole('link', { name: 'Saved charts' }).click();
+    await page.getByTestId('saved-chart').first().getByTestId('trend-totals').waitFor();
+    report.viewer.savedCharts = await page.getByTestId('saved-chart').count();
+    report.viewer.deleteChartButtons = await page.getByRole('button', { name: 'Delete' }).count();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Insights', exact: true }).click();
+    await page.getByTestId('trend-totals').waitFor();
+    report.viewer.saveChartButtons = await page.getByRole('button', { name: 'Save chart' }).count();
   });
 
   await step('signed-out', async () => {

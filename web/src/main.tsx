@@ -15,6 +15,7 @@ const Audiences = lazy(() => import('./pages/Audiences'));
 const AudiencePage = lazy(() => import('./pages/Audience'));
 const AudienceEditor = lazy(() => import('./pages/AudienceEditor'));
 const Insights = lazy(() => import('./pages/Insights'));
+const SavedInsights = lazy(() => import('./pages/SavedInsights'));
 const Settings = lazy(() => import('./pages/Settings'));
 
 function App() {
@@ -33,6 +34,7 @@ function App() {
         <Route path="audiences/:id" element={<AudiencePage />} />
         <Route path="audiences/:id/edit" element={<AudienceEditor />} />
         <Route path="insights" element={<Insights />} />
+        <Route path="insights/saved" element={<SavedInsights />} />
         <Route path="settings" element={<Settings />} />
         <Route path="*" element={<p className="state empty">No such page.</p>} />
       </Route>

@@ -5,7 +5,6 @@
 use async_graphql::{Context, Enum, InputObject, Json, Object, Result, SimpleObject};
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use herald_api::auth::Principal;
 use herald_api::catalog::{self as rest_catalog, CatalogView};
 use herald_api::error::ApiError;
 use herald_api::extract::{Json as RestJson, Path};
@@ -15,6 +14,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::OrGql;
+use crate::mutation::writer;
 
 fn state<'a>(ctx: &Context<'a>) -> &'a AppState {
     ctx.data_unchecked::<AppState>()
@@ -72,6 +72,8 @@ pub struct SavedInsight {
     pub name: String,
     pub kind: Kind,
     pub query: Json<Value>,
+    /// Runs over the last this many whole UTC days instead of the query's own range.
+    pub last_days: Option<u32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -83,6 +85,7 @@ impl From<SavedInsightView> for SavedInsight {
             name: v.name,
             kind: v.kind.into(),
             query: Json(v.query),
+            last_days: v.last_days,
             created_at: v.created_at,
             updated_at: v.updated_at,
         }
@@ -96,6 +99,9 @@ pub struct SavedInsightInput {
     pub kind: Kind,
     /// A trend, funnel or retention query, as `kind` says.
     pub query: Json<Value>,
+    /// 1–3650: run over the last this many whole UTC days, up to the end of today, instead of
+    /// the query's own `from` and `to`.
+    pub last_days: Option<u32>,
 }
 
 impl From<SavedInsightInput> for rest::SavedInsightInput {
@@ -104,8 +110,19 @@ impl From<SavedInsightInput> for rest::SavedInsightInput {
             name: i.name,
             kind: i.kind.into(),
             query: i.query.0,
+            last_days: i.last_days,
         }
     }
+}
+
+/// A saved insight's result, and the range it covered.
+#[derive(SimpleObject)]
+pub struct SavedInsightRun {
+    pub insight: SavedInsight,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// The result document of the insight's kind (docs/insights.md).
+    pub result: Json<Value>,
 }
 
 /// Names seen in the data, for completing rules and queries.
@@ -155,6 +172,19 @@ impl InsightsQuery {
         Ok(list.into_iter().map(Into::into).collect())
     }
 
+    /// A saved insight run now (over its rolling range if it has one).
+    async fn run_saved_insight(&self, ctx: &Context<'_>, id: String) -> Result<SavedInsightRun> {
+        let RestJson(run) = rest::run_saved(State(state(ctx).clone()), Path(id))
+            .await
+            .gql()?;
+        Ok(SavedInsightRun {
+            insight: run.insight.into(),
+            from: run.from,
+            to: run.to,
+            result: Json(run.result),
+        })
+    }
+
     /// Names seen in the data: track events, properties, traits.
     async fn catalog(&self, ctx: &Context<'_>) -> Result<Catalog> {
         let RestJson(view) = rest_catalog::catalog(State(state(ctx).clone()))
@@ -166,11 +196,6 @@ impl InsightsQuery {
 
 #[derive(Default)]
 pub struct InsightsMutation;
-
-fn writer(ctx: &Context<'_>) -> Result<State<AppState>> {
-    ctx.data_unchecked::<Principal>().require_admin().gql()?;
-    Ok(State(state(ctx).clone()))
-}
 
 #[Object]
 impl InsightsMutation {
@@ -186,7 +211,7 @@ impl InsightsMutation {
         Ok(view.into())
     }
 
-    /// Replace a saved insight's name, kind and query.
+    /// Replace a saved insight's name, kind, query and rolling range.
     async fn update_saved_insight(
         &self,
         ctx: &Context<'_>,

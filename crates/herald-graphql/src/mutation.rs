@@ -18,7 +18,7 @@ use herald_api::auth::Principal;
 pub struct Mutation;
 
 /// The state, once the caller is known to be allowed to write.
-fn writer<'a>(ctx: &Context<'a>) -> Result<State<AppState>> {
+pub(crate) fn writer(ctx: &Context<'_>) -> Result<State<AppState>> {
     ctx.data_unchecked::<Principal>().require_admin().gql()?;
     Ok(State(ctx.data_unchecked::<AppState>().clone()))
 }

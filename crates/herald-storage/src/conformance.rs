@@ -694,6 +694,7 @@ pub fn saved_insights_are_kept(make: &Factory) {
         name: "Daily views".into(),
         kind: "trend".into(),
         query: json!({"interval": "day", "event": {"name": "page"}}),
+        last_days: Some(30),
         created_at: at(2),
         updated_at: at(2),
     };
@@ -702,6 +703,7 @@ pub fn saved_insights_are_kept(make: &Factory) {
         name: "Checkout".into(),
         kind: "funnel".into(),
         query: json!({"steps": []}),
+        last_days: None,
         created_at: at(1),
         updated_at: at(1),
     };
@@ -711,6 +713,7 @@ pub fn saved_insights_are_kept(make: &Factory) {
     let edited = SavedInsight {
         name: "Daily page views".into(),
         query: json!({"interval": "hour"}),
+        last_days: None,
         created_at: at(9),
         updated_at: at(5),
         ..one.clone()

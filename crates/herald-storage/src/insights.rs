@@ -30,6 +30,9 @@ pub struct SavedInsight {
     pub name: String,
     pub kind: String,
     pub query: serde_json::Value,
+    /// Runs over the last this many whole UTC days (up to the end of today) instead of the
+    /// query's own `from`/`to`.
+    pub last_days: Option<u32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

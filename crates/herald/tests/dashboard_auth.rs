@@ -234,6 +234,48 @@ fn a_viewer_reads_but_changes_nothing() {
         .send()
         .unwrap();
     assert_eq!(preview.status(), 200, "a preview is a read");
+    // So are the insights queries and running a saved insight (the index may still load).
+    let trend =
+        json!({"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z", "interval": "day"});
+    let saved = s.admin_post(
+        "/api/v1/insights/saved",
+        &json!({"name": "Daily", "kind": "trend", "query": trend, "lastDays": 7}),
+    );
+    assert_eq!(saved.status(), 201);
+    let saved_id = saved.json::<Value>().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let run = format!("/api/v1/insights/saved/{saved_id}/run");
+    for (path, body) in [
+        ("/api/v1/insights/trends", &trend),
+        (run.as_str(), &json!({})),
+    ] {
+        let status = eventually(60, "the insights index", || {
+            let r = s
+                .as_session(Method::POST, path, &v)
+                .json(body)
+                .send()
+                .unwrap();
+            (r.status() != 503).then_some(r.status())
+        });
+        assert_eq!(status, 200, "{path} is a read");
+    }
+    let save = s
+        .as_session(Method::POST, "/api/v1/insights/saved", &v)
+        .json(&json!({"name": "Mine", "kind": "trend", "query": trend}))
+        .send()
+        .unwrap();
+    assert_eq!(code(save), (403, "forbidden_role".into()));
+    let remove = s
+        .as_session(
+            Method::DELETE,
+            &format!("/api/v1/insights/saved/{saved_id}"),
+            &v,
+        )
+        .send()
+        .unwrap();
+    assert_eq!(code(remove), (403, "forbidden_role".into()));
 
     let delete = s
         .as_session(Method::DELETE, "/api/v1/profiles/user_id:ana", &v)
@@ -263,6 +305,13 @@ fn a_viewer_reads_but_changes_nothing() {
     // Nothing changed.
     assert_eq!(s.profile("user_id:ana")["profile_id"], ana["profile_id"]);
     assert_eq!(s.admin_json("/api/v1/audiences"), json!([]));
+    assert_eq!(
+        s.admin_json("/api/v1/insights/saved")
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 
     // A new role takes effect at once, in the same session.
     let id = viewer["id"].as_str().unwrap();

@@ -218,9 +218,31 @@ fn an_admin_watches_events_finds_the_profile_builds_an_audience_and_a_viewer_onl
         "the visual builder read the text"
     );
 
-    // Saved as written, and its members page lists the API's members.
+    // Saved as written; then edited in the visual builder (count 2, and a group of two
+    // conditions), which wrote the text below, saved as such.
+    assert_eq!(report["firstRuleText"], rule);
+    let edited = "performed \"Order Completed\" >= 2 in last 7 days\n  and (trait email exists or performed \"Order Completed\" in last 30 days)";
+    assert_eq!(report["visualRuleText"].as_str().unwrap().trim(), edited);
+    // The API keeps the rule in its own layout (one line): the same words.
+    let words = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
     let audience = s.admin_json(&format!("/api/v1/audiences/{prefix}_buyers"));
-    assert_eq!(audience["rule_text"].as_str().unwrap(), rule);
+    let stored = audience["rule_text"].as_str().unwrap();
+    assert_eq!(words(stored), words(edited));
+    assert_eq!(report["editedRuleText"], stored);
+    let preview: Value = s
+        .admin_post(
+            "/api/v1/audiences/preview",
+            &json!({"rule": edited, "sample_size": 1000, "seed": 1}),
+        )
+        .json()
+        .unwrap();
+    assert_eq!(
+        report["visualPreviewSize"]
+            .as_str()
+            .unwrap()
+            .replace(',', ""),
+        preview["estimated_size"].to_string()
+    );
     assert_eq!(report["audienceUrl"], format!("/audiences/{prefix}_buyers"));
     let members: Vec<String> = s.admin_json(&format!("/api/v1/audiences/{prefix}_buyers/members"))
         ["members"]
@@ -229,7 +251,7 @@ fn an_admin_watches_events_finds_the_profile_builds_an_audience_and_a_viewer_onl
         .iter()
         .map(|m| m["profile_id"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(texts(&report["members"]), members);
+    assert_eq!(texts(&report["editedMembers"]), members);
     assert_eq!(members, [id]);
     assert_eq!(report["audienceSize"], audience["size"].to_string());
 
@@ -240,6 +262,34 @@ fn an_admin_watches_events_finds_the_profile_builds_an_audience_and_a_viewer_onl
         .count();
     assert_eq!(orders, 3);
     assert_eq!(report["trendTotals"], format!("all: {orders}"));
+    // Saved with its rolling range, and shown among the saved charts with the same totals;
+    // its title opens Insights with the same inputs.
+    let saved = s.admin_json("/api/v1/insights/saved");
+    let saved = &saved.as_array().unwrap()[..];
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    assert_eq!(
+        (&saved[0]["name"], &saved[0]["kind"], &saved[0]["lastDays"]),
+        (&json!("Orders per day"), &json!("trend"), &json!(30))
+    );
+    let run: Value = s
+        .admin_post(
+            &format!(
+                "/api/v1/insights/saved/{}/run",
+                saved[0]["id"].as_str().unwrap()
+            ),
+            &json!({}),
+        )
+        .json()
+        .unwrap();
+    assert_eq!(run["result"]["series"][0]["total"], orders);
+    assert_eq!(report["savedChartTotals"], format!("all: {orders}"));
+    assert_eq!(report["savedChartCaption"], "trend · last 30 days");
+    assert_eq!(report["reopenedTotals"], format!("all: {orders}"));
+    let reopened = report["savedChartUrl"].as_str().unwrap();
+    assert!(
+        reopened.contains("event=Order+Completed") && reopened.contains("days=30"),
+        "{reopened}"
+    );
     assert_eq!(report["funnelCounts"], json!(["1", "1", "1"]));
     let url = report["insightsUrl"].as_str().unwrap();
     assert!(
@@ -273,6 +323,9 @@ fn an_admin_watches_events_finds_the_profile_builds_an_audience_and_a_viewer_onl
             "deleteDisabled": true,
             "createKeyButtons": 0,
             "adminOnlyNotice": 1,
+            "savedCharts": 1,
+            "deleteChartButtons": 0,
+            "saveChartButtons": 0,
         })
     );
     println!("timings: {}", report["steps"]);

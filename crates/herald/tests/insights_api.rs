@@ -457,3 +457,92 @@ fn saved_insights_are_created_read_replaced_and_deleted() {
     );
     assert_eq!(s.admin_json("/api/v1/insights/saved"), json!([]));
 }
+
+/// Run a saved insight until the index has loaded.
+fn run_saved(s: &Server, id: &str) -> Value {
+    ask(s, &format!("/api/v1/insights/saved/{id}/run"), &json!({}))
+}
+
+#[test]
+fn a_saved_insight_runs_over_its_rolling_range_or_its_own() {
+    let s = Server::start();
+    let mut m = Model::default();
+    let now = Utc::now();
+    let batch: Vec<Value> = [
+        ("u1", now - Duration::minutes(5), "a"),
+        ("u2", now - Duration::days(3), "b"),
+        ("u1", now - Duration::days(12), "c"),
+        ("u3", now - Duration::days(40), "d"),
+    ]
+    .into_iter()
+    .map(|(who, ts, id)| track(who, "Viewed", ts, None, &mut m, &format!("roll-{id}")))
+    .collect();
+    assert_eq!(s.post("/v1/batch", &json!({"batch": batch})).status(), 200);
+
+    let fixed = json!({"from": "2020-01-01T00:00:00Z", "to": "2020-01-08T00:00:00Z", "interval": "day", "event": {"name": "Viewed"}});
+    let save = |name: &str, last_days: Value| {
+        let r = s.admin_post(
+            "/api/v1/insights/saved",
+            &json!({"name": name, "kind": "trend", "query": fixed, "lastDays": last_days}),
+        );
+        assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+        r.json::<Value>().unwrap()
+    };
+    for (days, expected) in [(7u32, 2u64), (30, 3), (60, 4)] {
+        let saved = save(&format!("last {days} days"), json!(days));
+        assert_eq!(saved["lastDays"], days);
+        let asked = Utc::now();
+        let run = run_saved(&s, saved["id"].as_str().unwrap());
+        let time = |k: &str| DateTime::parse_from_rfc3339(run[k].as_str().unwrap()).unwrap();
+        let (from, to) = (time("from"), time("to"));
+        // [from, to): `days` whole UTC days, the last of them today.
+        assert_eq!(to - from, Duration::days(days as i64), "{run}");
+        assert_eq!(to.timestamp() % 86_400, 0, "{run}");
+        assert!(
+            to - Duration::days(1) <= asked && asked < to,
+            "{run} asked {asked}"
+        );
+        let counted: u64 = m
+            .events
+            .iter()
+            .filter(|e| from <= e.ts && e.ts < to)
+            .count() as u64;
+        assert_eq!(counted, expected, "the test's own events in {from}..{to}");
+        let total: u64 = run["result"]["series"][0]["total"].as_u64().unwrap();
+        assert_eq!(total, counted, "{run}");
+        // The same as the ad-hoc query over that range.
+        let mut adhoc = fixed.clone();
+        adhoc["from"] = json!(run["from"]);
+        adhoc["to"] = json!(run["to"]);
+        assert_eq!(ask(&s, "/api/v1/insights/trends", &adhoc), run["result"]);
+        assert_eq!(run["insight"], saved);
+    }
+    // Without `lastDays`, the query's own range: nothing was sent in 2020.
+    let own = save("fixed", Value::Null);
+    assert!(own.get("lastDays").is_none(), "{own}");
+    let run = run_saved(&s, own["id"].as_str().unwrap());
+    assert_eq!((&run["from"], &run["to"]), (&fixed["from"], &fixed["to"]));
+    assert_eq!(run["result"]["series"][0]["total"], 0);
+    // A range of 0 days or more than ten years is refused; an unknown id is a 404.
+    for days in [0, 3651] {
+        let r = s.admin_post(
+            "/api/v1/insights/saved",
+            &json!({"name": "x", "kind": "trend", "query": fixed, "lastDays": days}),
+        );
+        assert_eq!(
+            (
+                r.status().as_u16(),
+                r.json::<Value>().unwrap()["code"].clone()
+            ),
+            (400, json!("invalid_last_days"))
+        );
+    }
+    let r = s.admin_post("/api/v1/insights/saved/nope/run", &json!({}));
+    assert_eq!(
+        (
+            r.status().as_u16(),
+            r.json::<Value>().unwrap()["code"].clone()
+        ),
+        (404, json!("saved_insight_not_found"))
+    );
+}

@@ -58,10 +58,44 @@ export interface RetentionResult {
   cohorts: { start: string; size: number; values: (number | null)[]; percentages: (number | null)[] }[];
 }
 
+export type InsightKind = 'trend' | 'funnel' | 'retention';
+
+/** A saved chart (docs/insights.md, "Saved insights"). */
+export interface SavedInsight {
+  id: string;
+  name: string;
+  kind: InsightKind;
+  query: Record<string, unknown>;
+  lastDays?: number | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface SavedInsightInput {
+  name: string;
+  kind: InsightKind;
+  query: TrendQuery | FunnelQuery | RetentionQuery;
+  lastDays?: number;
+}
+
+/** A saved insight run now: the range it covered and its result (of the insight's kind). */
+export interface SavedInsightRun {
+  insight: SavedInsight;
+  from: string;
+  to: string;
+  result: TrendResult | FunnelResult | RetentionResult;
+}
+
+const saved = (id: string) => `/api/v1/insights/saved/${encodeURIComponent(id)}`;
+
 export const insights = {
   trends: (q: TrendQuery) => request<TrendResult>('POST', '/api/v1/insights/trends', q),
   funnels: (q: FunnelQuery) => request<FunnelResult>('POST', '/api/v1/insights/funnels', q),
   retention: (q: RetentionQuery) => request<RetentionResult>('POST', '/api/v1/insights/retention', q),
+  saved: () => request<SavedInsight[]>('GET', '/api/v1/insights/saved'),
+  save: (input: SavedInsightInput) => request<SavedInsight>('POST', '/api/v1/insights/saved', input),
+  run: (id: string) => request<SavedInsightRun>('POST', `${saved(id)}/run`),
+  remove: (id: string) => request<void>('DELETE', saved(id)),
 };
 
 /** A series' name in a legend. */

@@ -9,6 +9,7 @@ const nav = [
   ['/profiles', 'Profiles'],
   ['/audiences', 'Audiences'],
   ['/insights', 'Insights'],
+  ['/insights/saved', 'Saved charts'],
   ['/settings', 'Settings'],
 ] as const;
 
@@ -24,7 +25,7 @@ export function Shell() {
         <ul>
           {nav.map(([to, label]) => (
             <li key={to}>
-              <NavLink to={to} end={to === '/'}>
+              <NavLink to={to} end={to === '/' || to === '/insights'}>
                 {label}
               </NavLink>
             </li>

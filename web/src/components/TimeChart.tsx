@@ -31,6 +31,8 @@ export function TimeChart(props: {
           ...(props.bars ? { paths: uPlot.paths.bars?.({ size: [0.6, 40] }), fill: palette[i % palette.length] } : {}),
         })),
       ],
+      // One point alone would stretch the time axis over years: show the hour around it.
+      scales: { x: { time: true, range: (_u, min, max) => (min === max ? [min - 3600, max + 3600] : [min, max]) } },
       axes: [{ stroke: 'currentColor' }, { stroke: 'currentColor' }],
       legend: { live: false },
     };

@@ -1,31 +1,58 @@
 import { describe, expect, it } from 'vitest';
-import { errorRange, parseVisual, toText, type VisualRule } from './rule';
+import {
+  conditionItem,
+  errorRange,
+  groupItem,
+  parseVisual,
+  toText,
+  type CountOp,
+  type TraitOp,
+  type Unit,
+  type Value,
+  type VisualRule,
+} from './rule';
+
+const trait = (name: string, op: TraitOp, value: Value | null) => ({ kind: 'trait', name, op, value }) as const;
+const performed = (event: string, countOp: CountOp, count: number, window: { last: number; unit: Unit } | null) =>
+  ({ kind: 'performed', event, countOp, count, window }) as const;
+const c = conditionItem;
 
 describe('visual rule ↔ text', () => {
   const rules: VisualRule[] = [
     {
       join: 'and',
-      conditions: [
-        { negate: false, condition: { kind: 'trait', name: 'plan', op: '=', value: 'trial' } },
-        {
-          negate: false,
-          condition: { kind: 'performed', event: 'Checkout Started', countOp: '>=', count: 2, window: { last: 7, unit: 'days' } },
-        },
-        {
-          negate: true,
-          condition: { kind: 'performed', event: 'Order Completed', countOp: '>=', count: 1, window: { last: 30, unit: 'days' } },
-        },
+      items: [
+        c(trait('plan', '=', 'trial')),
+        c(performed('Checkout Started', '>=', 2, { last: 7, unit: 'days' })),
+        c(performed('Order Completed', '>=', 1, { last: 30, unit: 'days' }), true),
       ],
     },
     {
       join: 'or',
-      conditions: [
-        { negate: false, condition: { kind: 'trait', name: 'first name', op: 'contains', value: 'An"a' } },
-        { negate: true, condition: { kind: 'trait', name: 'vip', op: '=', value: true } },
-        { negate: false, condition: { kind: 'trait', name: 'age', op: '>=', value: 18.5 } },
-        { negate: false, condition: { kind: 'trait', name: 'last', op: 'not exists', value: null } },
-        { negate: false, condition: { kind: 'trait', name: 'email', op: 'exists', value: null } },
-        { negate: false, condition: { kind: 'performed', event: 'Signed Up', countOp: '>=', count: 1, window: null } },
+      items: [
+        c(trait('first name', 'contains', 'An"a')),
+        c(trait('vip', '=', true), true),
+        c(trait('age', '>=', 18.5)),
+        c(trait('last', 'not exists', null)),
+        c(trait('email', 'exists', null)),
+        c(performed('Signed Up', '>=', 1, null)),
+      ],
+    },
+    {
+      join: 'and',
+      items: [
+        c(trait('plan', '=', 'pro')),
+        groupItem({ join: 'or', items: [c(trait('country', '=', 'FR')), c(trait('country', '=', 'DE'))] }),
+        groupItem(
+          {
+            join: 'and',
+            items: [
+              c(performed('Churned', '>=', 1, null)),
+              groupItem({ join: 'or', items: [c(trait('a', '=', 1)), c(trait('b', '=', 2), true)] }),
+            ],
+          },
+          true,
+        ),
       ],
     },
   ];
@@ -40,27 +67,49 @@ describe('visual rule ↔ text', () => {
     );
     expect(toText(rules[1]!)).toContain('trait `first name` contains "An\\"a"');
     expect(toText(rules[1]!)).toContain('trait `last` not exists');
+    expect(toText(rules[2]!)).toBe(
+      'trait plan = "pro"\n  and (trait country = "FR" or trait country = "DE")\n  and not (performed "Churned" and (trait a = 1 or not trait b = 2))',
+    );
   });
 
   it('reads hand-written text of the same shape, singular units included', () => {
     const rule = parseVisual('performed "Viewed" > 3 in last 1 week and trait plan != "free"');
-    expect(rule?.conditions.map((c) => c.condition)).toEqual([
-      { kind: 'performed', event: 'Viewed', countOp: '>', count: 3, window: { last: 1, unit: 'weeks' } },
-      { kind: 'trait', name: 'plan', op: '!=', value: 'free' },
-    ]);
+    expect(rule?.items).toEqual([c(performed('Viewed', '>', 3, { last: 1, unit: 'weeks' })), c(trait('plan', '!=', 'free'))]);
     expect(toText(rule!)).toBe('performed "Viewed" > 3 in last 1 weeks\n  and trait plan != "free"');
+  });
+
+  it('groups by precedence: not, then and, then or', () => {
+    const [a, b, d] = [c(trait('a', '=', 1)), c(trait('b', '=', 2)), c(trait('d', '=', 3))];
+    expect(parseVisual('trait a = 1 and trait b = 2 or trait d = 3')).toEqual({
+      join: 'or',
+      items: [groupItem({ join: 'and', items: [a, b] }), d],
+    });
+    expect(parseVisual('trait a = 1 or trait b = 2 and not trait d = 3')).toEqual({
+      join: 'or',
+      items: [a, groupItem({ join: 'and', items: [b, { ...d, negate: true }] })],
+    });
+    expect(parseVisual('(trait a = 1)')).toEqual({ join: 'and', items: [a] });
+    expect(parseVisual('not (trait a = 1 or trait b = 2)')).toEqual({
+      join: 'and',
+      items: [groupItem({ join: 'or', items: [a, b] }, true)],
+    });
+    expect(parseVisual('((trait a = 1 or trait b = 2)) and trait d = 3')).toEqual({
+      join: 'and',
+      items: [groupItem({ join: 'or', items: [a, b] }), d],
+    });
   });
 
   it('leaves to the text editor what it cannot show', () => {
     for (const text of [
-      'trait a = 1 and trait b = 2 or trait c = 3',
-      '(trait a = 1)',
+      '(trait a = 1',
+      'trait a = 1)',
       'performed "A" where x > 1',
       'in audience "x"',
       'trait plan in ["a", "b"]',
       'performed "A" >= 1.5',
       'trait a =',
       '',
+      `${'('.repeat(30)}trait a = 1${')'.repeat(30)}`,
     ]) {
       expect(parseVisual(text), text).toBeNull();
     }

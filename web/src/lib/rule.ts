@@ -1,8 +1,9 @@
 // The visual builder's model of a rule and its text form (docs/audiences.md). The model holds
-// what the builder can show: a list of conditions (each maybe negated) joined by one `and` or
-// `or`, each a trait test or an event count in a window. `parseVisual` reads text of that
-// shape (anything else is null: edit it as text) and `toText` writes it back, so the two forms
-// round-trip.
+// what the builder can show: a group of items joined by one `and` or `or`, each item (maybe
+// negated) a condition — a trait test or an event count in a window — or a nested group.
+// `parseVisual` reads text of that shape with the language's precedence (`not` over `and` over
+// `or`, parentheses for groups; anything else is null: edit it as text) and `toText` writes it
+// back, so the two forms round-trip.
 import type { RuleLocation } from '../api/types';
 import { KEYWORDS, nextToken } from './ruleSyntax';
 
@@ -19,10 +20,21 @@ export type Condition =
   | { kind: 'trait'; name: string; op: TraitOp; value: Value | null }
   | { kind: 'performed'; event: string; countOp: CountOp; count: number; window: { last: number; unit: Unit } | null };
 
-export interface VisualRule {
-  join: 'and' | 'or';
-  conditions: { negate: boolean; condition: Condition }[];
+export type Join = 'and' | 'or';
+
+/** One item of a group: a condition or a nested group, maybe negated. */
+export type Item = { negate: boolean } & ({ kind: 'condition'; condition: Condition } | { kind: 'group'; group: Group });
+
+export interface Group {
+  join: Join;
+  items: Item[];
 }
+
+/** A rule as the builder shows it: its outermost group. */
+export type VisualRule = Group;
+
+export const conditionItem = (condition: Condition, negate = false): Item => ({ kind: 'condition', negate, condition });
+export const groupItem = (group: Group, negate = false): Item => ({ kind: 'group', negate, group });
 
 const keywords = new Set<string>(KEYWORDS);
 
@@ -45,10 +57,15 @@ export function conditionText(c: Condition): string {
   return text;
 }
 
+function itemText(item: Item): string {
+  const not = item.negate ? 'not ' : '';
+  if (item.kind === 'condition') return `${not}${conditionText(item.condition)}`;
+  return `${not}(${item.group.items.map(itemText).join(` ${item.group.join} `)})`;
+}
+
+/** The rule's text: the outer group's items one per line, nested groups in parentheses. */
 export function toText(rule: VisualRule): string {
-  return rule.conditions
-    .map(({ negate, condition }) => `${negate ? 'not ' : ''}${conditionText(condition)}`)
-    .join(`\n  ${rule.join} `);
+  return rule.items.map(itemText).join(`\n  ${rule.join} `);
 }
 
 interface Token {
@@ -134,23 +151,40 @@ export function parseVisual(text: string): VisualRule | null {
     return { kind: 'performed', event: e, countOp, count, window };
   }
 
-  const rule: VisualRule = { join: 'and', conditions: [] };
-  let join: 'and' | 'or' | null = null;
-  for (;;) {
-    const negate = is('not');
-    if (negate) take();
+  // Items joined by `join` at one level: one item alone, or a group of them.
+  function joined(join: Join, part: () => Item | null): Item | null {
+    const items: Item[] = [];
+    for (;;) {
+      const item = part();
+      if (!item) return null;
+      items.push(item);
+      if (!is(join)) break;
+      take();
+    }
+    return items.length === 1 ? items[0]! : groupItem({ join, items });
+  }
+  function unary(depth: number): Item | null {
+    if (depth > 20) return null;
+    if (is('not')) {
+      take();
+      const inner = unary(depth + 1);
+      return inner && { ...inner, negate: !inner.negate };
+    }
+    if (is('(')) {
+      take();
+      const inner = joined('or', () => joined('and', () => unary(depth + 1)));
+      if (!inner || !is(')')) return null;
+      take();
+      return inner;
+    }
     const head = take()?.text;
     const condition = head === 'trait' ? trait() : head === 'performed' ? performed() : null;
-    if (!condition) return null;
-    rule.conditions.push({ negate, condition });
-    if (i === ts.length) break;
-    const j = take()!.text;
-    if (j !== 'and' && j !== 'or') return null;
-    if (join && join !== j) return null;
-    join = j;
+    return condition && conditionItem(condition);
   }
-  rule.join = join ?? 'and';
-  return rule;
+
+  const root = joined('or', () => joined('and', () => unary(0)));
+  if (!root || i !== ts.length) return null;
+  return root.kind === 'group' && !root.negate ? root.group : { join: 'and', items: [root] };
 }
 
 /** Where in `doc` a reported error goes: the offset (or line and column) to the word's end. */

@@ -121,7 +121,7 @@ function Editor({
             <VisualBuilder rule={visual} onChange={(r) => setText(toText(r))} />
           ) : (
             <p className="state empty">
-              This rule uses more than the visual builder shows (groups, mixed and/or, property filters, sequences, audiences…): edit it as text.
+              This rule uses more than the visual builder shows (property filters, sequences, audiences, first/last times…): edit it as text.
             </p>
           )}
           {ruleError && (

@@ -1,19 +1,18 @@
-// Trends, funnels and retention over the event log; every input is in the URL.
-import { type FormEvent } from 'react';
-import { useSearchParams } from 'react-router';
-import { insights, lastDays, seriesName } from '../api/insights';
+// Trends, funnels and retention over the event log; every input is in the URL. Admins save
+// what they see as a chart of the saved-charts page (SavedInsights.tsx).
+import { useState, type FormEvent } from 'react';
+import { Link, useSearchParams } from 'react-router';
+import { insights, type FunnelResult, type RetentionResult, type TrendResult } from '../api/insights';
+import { FunnelChart, RetentionTable, TrendChart } from '../components/InsightCharts';
 import { Async, Empty } from '../components/States';
-import { TimeChart } from '../components/TimeChart';
 import { readFilters, withFilters } from '../lib/filters';
-import { formatCount } from '../lib/format';
+import { daysOf, INSIGHT_PARAMS, kindOf, toQuery, type InsightParams } from '../lib/insightQuery';
 import { useAsync } from '../lib/useAsync';
-
-const KEYS = ['tab', 'event', 'measure', 'interval', 'days', 'by', 'steps', 'window', 'start', 'return', 'period', 'audience'] as const;
-type Params = Record<(typeof KEYS)[number], string>;
+import { useCanWrite } from '../session';
 
 export default function Insights() {
   const [search, setSearch] = useSearchParams();
-  const p = readFilters(search, KEYS);
+  const p = readFilters(search, INSIGHT_PARAMS);
   const tab = p.tab || 'trends';
   const apply = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -23,6 +22,9 @@ export default function Insights() {
   return (
     <section>
       <h1>Insights</h1>
+      <p className="help">
+        <Link to="/insights/saved">Saved charts</Link>
+      </p>
       <div className="tabs" role="tablist" aria-label="Insight">
         {['trends', 'funnels', 'retention'].map((t) => (
           <button key={t} type="button" role="tab" aria-selected={tab === t} onClick={() => setSearch(withFilters(search, { tab: t }))}>
@@ -30,7 +32,7 @@ export default function Insights() {
           </button>
         ))}
       </div>
-      <form className="filters" onSubmit={apply} key={search.toString()}>
+      <form className="filters" onSubmit={apply} key={`inputs:${search.toString()}`}>
         {tab === 'trends' && (
           <>
             <Field name="event" label="Event" p={p} placeholder="any event" />
@@ -58,14 +60,13 @@ export default function Insights() {
           Run
         </button>
       </form>
-      {tab === 'trends' && <Trend p={p} />}
-      {tab === 'funnels' && <Funnel p={p} />}
-      {tab === 'retention' && <Retention p={p} />}
+      <Result p={p} />
+      <Save p={p} key={`save:${search.toString()}`} />
     </section>
   );
 }
 
-function Field(props: { name: keyof Params; label: string; p: Params; placeholder?: string; wide?: boolean }) {
+function Field(props: { name: keyof InsightParams; label: string; p: InsightParams; placeholder?: string; wide?: boolean }) {
   return (
     <label className={props.wide ? 'grow' : ''}>
       {props.label}
@@ -74,7 +75,7 @@ function Field(props: { name: keyof Params; label: string; p: Params; placeholde
   );
 }
 
-function Select(props: { name: keyof Params; label: string; p: Params; options: string[] }) {
+function Select(props: { name: keyof InsightParams; label: string; p: InsightParams; options: string[] }) {
   return (
     <label>
       {props.label}
@@ -87,88 +88,29 @@ function Select(props: { name: keyof Params; label: string; p: Params; options: 
   );
 }
 
-const range = (p: Params) => lastDays(Math.max(1, Number(p.days) || 30), Date.now());
-const event = (name: string) => (name ? { name } : undefined);
-
-function Trend({ p }: { p: Params }) {
-  const [state, retry] = useAsync(
-    () =>
-      insights.trends({
-        ...range(p),
-        interval: p.interval === 'hour' ? 'hour' : 'day',
-        measure: p.measure === 'profiles' ? 'profiles' : 'events',
-        event: event(p.event),
-        breakdown: p.by ? { property: p.by } : undefined,
-        audience: p.audience || undefined,
-      }),
-    [JSON.stringify(p)],
-  );
+function Result({ p }: { p: InsightParams }) {
+  const kind = kindOf(p);
+  const [state, retry] = useAsync(async () => {
+    const q = toQuery(p, Date.now());
+    if (!q) return null;
+    if (q.kind === 'trend') return { kind: q.kind, trend: await insights.trends(q.query) };
+    if (q.kind === 'funnel') return { kind: q.kind, funnel: await insights.funnels(q.query) };
+    return { kind: q.kind, retention: await insights.retention(q.query) };
+  }, [JSON.stringify(p)]);
+  const what = kind === 'trend' ? 'the trend' : kind === 'funnel' ? 'the funnel' : 'retention';
   return (
     <div className="card">
-      <Async state={state} what="the trend" retry={retry}>
-        {(r) =>
-          r.series.every((s) => s.total === 0) ? (
-            <Empty>No matching events in this range.</Empty>
-          ) : (
-            <>
-              <TimeChart
-                label="Trend"
-                bars={r.series.length === 1}
-                times={r.buckets.map((b) => Date.parse(b) / 1000)}
-                series={Object.fromEntries(r.series.map((s) => [seriesName(s.breakdown), s.data]))}
-              />
-              <p className="help" data-testid="trend-totals">
-                {r.series.map((s) => `${seriesName(s.breakdown)}: ${formatCount(s.total)}`).join(' · ')}
-              </p>
-            </>
-          )
-        }
-      </Async>
-    </div>
-  );
-}
-
-function Funnel({ p }: { p: Params }) {
-  const steps = p.steps
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const [state, retry] = useAsync(
-    () =>
-      steps.length < 2
-        ? Promise.resolve(null)
-        : insights.funnels({
-            ...range(p),
-            steps: steps.map((name) => ({ name })),
-            windowMs: Math.max(1, Number(p.window) || 24) * 3_600_000,
-            audience: p.audience || undefined,
-          }),
-    [JSON.stringify(p)],
-  );
-  return (
-    <div className="card">
-      <Async state={state} what="the funnel" retry={retry}>
+      <Async state={state} what={what} retry={retry}>
         {(r) =>
           !r ? (
             <Empty>Name at least two steps.</Empty>
           ) : (
-            <ol className="funnel" aria-label="Funnel">
-              {r.steps.map((s, i) => {
-                const share = s.conversionFromFirst ?? 0;
-                return (
-                  <li key={i} data-testid="funnel-step">
-                    <span className="bar-label">
-                      {i + 1}. {s.name ?? 'any event'}
-                    </span>
-                    <span className="bar" style={{ width: `${Math.max(0.5, share * 100)}%` }} />
-                    <span className="bar-value">
-                      <span data-testid="funnel-count">{formatCount(s.count)}</span> ({(share * 100).toFixed(1)}%)
-                      {s.medianMsFromPrevious !== null && ` · median ${formatDuration(s.medianMsFromPrevious)}`}
-                    </span>
-                  </li>
-                );
-              })}
-            </ol>
+            <InsightView
+              trend={r.kind === 'trend' ? r.trend : undefined}
+              funnel={r.kind === 'funnel' ? r.funnel : undefined}
+              retention={r.kind === 'retention' ? r.retention : undefined}
+              period={p.period === 'week' ? 'week' : 'day'}
+            />
           )
         }
       </Async>
@@ -176,61 +118,52 @@ function Funnel({ p }: { p: Params }) {
   );
 }
 
-function formatDuration(ms: number): string {
-  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
-  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
-  return `${(ms / 3_600_000).toFixed(1)} h`;
+function InsightView(props: { trend?: TrendResult; funnel?: FunnelResult; retention?: RetentionResult; period: 'day' | 'week' }) {
+  if (props.trend) return <TrendChart result={props.trend} />;
+  if (props.funnel) return <FunnelChart result={props.funnel} />;
+  if (props.retention) return <RetentionTable result={props.retention} period={props.period} />;
+  return null;
 }
 
-function Retention({ p }: { p: Params }) {
-  const [state, retry] = useAsync(
-    () =>
-      insights.retention({
-        ...range(p),
-        period: p.period === 'week' ? 'week' : 'day',
-        periods: p.period === 'week' ? 8 : 14,
-        startEvent: event(p.start),
-        returnEvent: event(p.return),
-        audience: p.audience || undefined,
-      }),
-    [JSON.stringify(p)],
-  );
+/** Save the insight on screen, with its range kept rolling (the last N days). Admins only. */
+function Save({ p }: { p: InsightParams }) {
+  const canWrite = useCanWrite();
+  const [state, setState] = useState<{ status: 'idle' | 'saving' } | { status: 'saved'; name: string } | { status: 'error'; message: string }>({
+    status: 'idle',
+  });
+  if (!canWrite) return null;
+  const save = async (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const name = String(new FormData(e.currentTarget).get('name') ?? '').trim();
+    const q = toQuery(p, Date.now());
+    if (!q) return setState({ status: 'error', message: 'Name at least two steps first.' });
+    setState({ status: 'saving' });
+    try {
+      await insights.save({ name, kind: q.kind, query: q.query, lastDays: daysOf(p) });
+      setState({ status: 'saved', name });
+    } catch (err) {
+      setState({ status: 'error', message: (err as Error).message });
+    }
+  };
   return (
-    <div className="card">
-      <Async state={state} what="retention" retry={retry}>
-        {(r) =>
-          r.cohorts.length === 0 ? (
-            <Empty>No cohort in this range.</Empty>
-          ) : (
-            <table className="table retention">
-              <thead>
-                <tr>
-                  <th>Cohort</th>
-                  <th className="num">Size</th>
-                  {r.cohorts[0]!.values.map((_, k) => (
-                    <th key={k} className="num">
-                      {k === 0 ? (p.period === 'week' ? 'Week 0' : 'Day 0') : k}
-                    </th>
-                  ))}
-                </tr>
-              </thead>
-              <tbody>
-                {r.cohorts.map((c) => (
-                  <tr key={c.start}>
-                    <td>{c.start.slice(0, 10)}</td>
-                    <td className="num">{formatCount(c.size)}</td>
-                    {c.percentages.map((v, k) => (
-                      <td key={k} className="num heat" style={{ ['--heat' as string]: String((v ?? 0) / 100) }}>
-                        {v === null ? '' : `${v.toFixed(0)}%`}
-                      </td>
-                    ))}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )
-        }
-      </Async>
-    </div>
+    <form className="filters" onSubmit={save} aria-label="Save this insight">
+      <label className="grow">
+        Save as
+        <input name="name" required maxLength={200} placeholder="Daily signups" />
+      </label>
+      <button type="submit" disabled={state.status === 'saving'}>
+        Save chart
+      </button>
+      {state.status === 'saved' && (
+        <p className="state notice" role="status">
+          Saved “{state.name}” to <Link to="/insights/saved">saved charts</Link>.
+        </p>
+      )}
+      {state.status === 'error' && (
+        <p className="state error" role="alert">
+          {state.message}
+        </p>
+      )}
+    </form>
   );
 }

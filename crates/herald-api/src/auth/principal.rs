@@ -142,8 +142,8 @@ impl FromRequestParts<AppState> for Principal {
 }
 
 /// The admin API's middleware: every request needs a [`Principal`]; viewers may read, and
-/// only admins may change things or see keys. `POST /api/v1/audiences/preview` changes
-/// nothing and is a read.
+/// only admins may change things or see keys. Some `POST`s change nothing and are reads
+/// ([`is_query`]).
 pub async fn authorize(
     State(state): State<AppState>,
     request: Request,
@@ -152,7 +152,7 @@ pub async fn authorize(
     let (mut parts, body) = request.into_parts();
     let principal = Principal::from_request_parts(&mut parts, &state).await?;
     let path = parts.uri.path();
-    let reads = is_safe(&parts.method) || path == "/api/v1/audiences/preview";
+    let reads = is_safe(&parts.method) || (parts.method == Method::POST && is_query(path));
     if !reads || path.starts_with("/api/v1/keys") {
         principal.require_admin()?;
     }
@@ -161,6 +161,21 @@ pub async fn authorize(
 
 fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// The `POST` paths that only read: an audience preview, the insights queries, and running a
+/// saved insight (their query is a body, too rich for a URL).
+fn is_query(path: &str) -> bool {
+    matches!(
+        path,
+        "/api/v1/audiences/preview"
+            | "/api/v1/insights/trends"
+            | "/api/v1/insights/funnels"
+            | "/api/v1/insights/retention"
+    ) || path
+        .strip_prefix("/api/v1/insights/saved/")
+        .and_then(|rest| rest.strip_suffix("/run"))
+        .is_some_and(|id| !id.is_empty() && !id.contains('/'))
 }
 
 fn bearer_of(headers: &HeaderMap) -> Option<String> {

@@ -30,8 +30,9 @@ fn saved(r: &Row) -> Result<SavedInsight> {
         name: r.get(1),
         kind: r.get(2),
         query: serde_json::from_str(r.get::<_, &str>(3))?,
-        created_at: time(r.get(4))?,
-        updated_at: time(r.get(5))?,
+        last_days: r.get::<_, Option<i32>>(4).map(|d| d as u32),
+        created_at: time(r.get(5))?,
+        updated_at: time(r.get(6))?,
     })
 }
 
@@ -95,7 +96,7 @@ impl InsightsSource for PgState {
     fn saved_insights(&self) -> Result<Vec<SavedInsight>> {
         let mut conn = self.pool.get()?;
         conn.rows(
-            "SELECT id, name, kind, query, created_at, updated_at FROM saved_insights ORDER BY created_at, id",
+            "SELECT id, name, kind, query, last_days, created_at, updated_at FROM saved_insights ORDER BY created_at, id",
             &[],
         )?
         .iter()
@@ -106,7 +107,7 @@ impl InsightsSource for PgState {
     fn saved_insight(&self, id: &str) -> Result<Option<SavedInsight>> {
         let mut conn = self.pool.get()?;
         conn.row(
-            "SELECT id, name, kind, query, created_at, updated_at FROM saved_insights WHERE id = $1",
+            "SELECT id, name, kind, query, last_days, created_at, updated_at FROM saved_insights WHERE id = $1",
             &[&id],
         )?
         .as_ref()
@@ -119,10 +120,10 @@ impl InsightsSource for PgState {
         // xmax = 0: the row was inserted, not updated.
         let inserted: bool = conn
             .row(
-                "INSERT INTO saved_insights (id, name, kind, query, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                "INSERT INTO saved_insights (id, name, kind, query, last_days, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, query = excluded.query, \
-                 updated_at = excluded.updated_at RETURNING (xmax = 0)",
-                &[&i.id, &i.name, &i.kind, &i.query.to_string(), &i.created_at.to_rfc3339(), &i.updated_at.to_rfc3339()],
+                 last_days = excluded.last_days, updated_at = excluded.updated_at RETURNING (xmax = 0)",
+                &[&i.id, &i.name, &i.kind, &i.query.to_string(), &i.last_days.map(|d| d as i32), &i.created_at.to_rfc3339(), &i.updated_at.to_rfc3339()],
             )?
             .is_some_and(|r| r.get(0));
         Ok(!inserted)

@@ -170,6 +170,10 @@ const MIGRATIONS: &[&str] = &[
         updated_at TEXT NOT NULL
     );
 ",
+    "
+    -- A saved insight's rolling range: the last N whole UTC days, or NULL for the query's own.
+    ALTER TABLE saved_insights ADD COLUMN last_days INTEGER;
+",
 ];
 
 /// The schema version this build writes (`herald_schema.version`).

@@ -14,7 +14,9 @@ fn time(s: &str) -> Result<chrono::DateTime<chrono::Utc>> {
         .with_timezone(&chrono::Utc))
 }
 
-fn saved(r: &rusqlite::Row) -> rusqlite::Result<(String, String, String, String, String, String)> {
+type SavedRow = (String, String, String, String, Option<u32>, String, String);
+
+fn saved(r: &rusqlite::Row) -> rusqlite::Result<SavedRow> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -22,23 +24,24 @@ fn saved(r: &rusqlite::Row) -> rusqlite::Result<(String, String, String, String,
         r.get(3)?,
         r.get(4)?,
         r.get(5)?,
+        r.get(6)?,
     ))
 }
 
-fn decode(
-    (id, name, kind, query, created, updated): (String, String, String, String, String, String),
-) -> Result<SavedInsight> {
+fn decode((id, name, kind, query, last_days, created, updated): SavedRow) -> Result<SavedInsight> {
     Ok(SavedInsight {
         id,
         name,
         kind,
         query: serde_json::from_str(&query)?,
+        last_days,
         created_at: time(&created)?,
         updated_at: time(&updated)?,
     })
 }
 
-const SAVED: &str = "SELECT id, name, kind, query, created_at, updated_at FROM saved_insights";
+const SAVED: &str =
+    "SELECT id, name, kind, query, last_days, created_at, updated_at FROM saved_insights";
 
 impl InsightsSource for SqliteStore {
     fn insights_rows(&self, after: u64, upto: u64, limit: usize) -> Result<Vec<InsightsRow>> {
@@ -133,9 +136,10 @@ impl InsightsSource for SqliteStore {
             |r| r.get(0),
         )?;
         conn.execute(
-            "INSERT INTO saved_insights (id, name, kind, query, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-             ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, query = excluded.query, updated_at = excluded.updated_at",
-            params![i.id, i.name, i.kind, i.query.to_string(), i.created_at.to_rfc3339(), i.updated_at.to_rfc3339()],
+            "INSERT INTO saved_insights (id, name, kind, query, last_days, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, query = excluded.query, \
+             last_days = excluded.last_days, updated_at = excluded.updated_at",
+            params![i.id, i.name, i.kind, i.query.to_string(), i.last_days, i.created_at.to_rfc3339(), i.updated_at.to_rfc3339()],
         )?;
         Ok(existed)
     }

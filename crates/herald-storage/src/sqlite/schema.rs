@@ -168,6 +168,9 @@ const STATE_MIGRATIONS: &[&str] = &["
         created_at TEXT NOT NULL,
         updated_at TEXT NOT NULL
     ) WITHOUT ROWID;
+", "
+    -- A saved insight's rolling range: the last N whole UTC days, or NULL for the query's own.
+    ALTER TABLE saved_insights ADD COLUMN last_days INTEGER;
 "];
 
 /// The schema version of `log.db` this build writes (its `PRAGMA user_version`).
