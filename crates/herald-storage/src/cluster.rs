@@ -577,3 +577,34 @@ impl Audiences for ClusterStore {
         self.state.size_history(audience)
     }
 }
+
+impl crate::templates::TemplateStore for ClusterStore {
+    fn templates(&self) -> Result<Vec<crate::templates::TemplateSummary>> {
+        self.state.templates()
+    }
+    fn template(
+        &self,
+        id: &str,
+        version: Option<u32>,
+    ) -> Result<Option<crate::templates::TemplateVersion>> {
+        self.state.template(id, version)
+    }
+    fn template_versions(&self, id: &str) -> Result<Vec<crate::templates::TemplateVersion>> {
+        self.state.template_versions(id)
+    }
+    fn save_template(
+        &self,
+        id: &str,
+        name: &str,
+        channel: &str,
+        content: &serde_json::Value,
+        expect: crate::templates::Expect,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::templates::Saved> {
+        self.state
+            .save_template(id, name, channel, content, expect, now)
+    }
+    fn delete_template(&self, id: &str) -> Result<bool> {
+        self.state.delete_template(id)
+    }
+}

@@ -19,7 +19,9 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::json;
 
+mod templates;
 mod users;
+pub use templates::*;
 pub use users::*;
 
 use crate::{
@@ -1371,6 +1373,14 @@ macro_rules! conformance_suite {
             #[test]
             fn saved_insights_are_kept() {
                 $crate::conformance::saved_insights_are_kept(&$factory)
+            }
+            #[test]
+            fn templates_are_versioned() {
+                $crate::conformance::templates_are_versioned(&$factory)
+            }
+            #[test]
+            fn concurrent_template_saves_get_consecutive_versions() {
+                $crate::conformance::concurrent_template_saves_get_consecutive_versions(&$factory)
             }
             #[test]
             fn projection_matches_reference() {

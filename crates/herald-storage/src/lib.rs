@@ -15,6 +15,7 @@ pub mod insights;
 pub mod jetstream;
 pub mod postgres;
 pub mod sqlite;
+pub mod templates;
 mod users;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -849,7 +850,14 @@ pub trait KeyStore: Send + Sync {
 
 /// Everything a backend provides.
 pub trait Store:
-    EventLog + ProjectionBackend + Queries + KeyStore + UserStore + Audiences + insights::InsightsSource
+    EventLog
+    + ProjectionBackend
+    + Queries
+    + KeyStore
+    + UserStore
+    + Audiences
+    + insights::InsightsSource
+    + templates::TemplateStore
 {
 }
 impl<T> Store for T where
@@ -860,6 +868,7 @@ impl<T> Store for T where
         + UserStore
         + Audiences
         + insights::InsightsSource
+        + templates::TemplateStore
 {
 }
 

@@ -17,6 +17,7 @@ mod partitions;
 mod projection;
 mod queries;
 mod schema;
+mod templates;
 mod users;
 pub use schema::SCHEMA_VERSION;
 

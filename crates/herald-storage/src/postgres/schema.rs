@@ -174,6 +174,27 @@ const MIGRATIONS: &[&str] = &[
     -- A saved insight's rolling range: the last N whole UTC days, or NULL for the query's own.
     ALTER TABLE saved_insights ADD COLUMN last_days INTEGER;
 ",
+    "
+    -- Message templates (herald_storage::templates): versions are appended, never changed;
+    -- `last_version` is the newest (kept when the template is deleted, so numbers are never
+    -- reused); `live` is false once deleted.
+    CREATE TABLE templates (
+        id TEXT PRIMARY KEY,
+        last_version BIGINT NOT NULL,
+        live BOOLEAN NOT NULL,
+        created_ms BIGINT NOT NULL,
+        updated_ms BIGINT NOT NULL
+    );
+    CREATE TABLE template_versions (
+        template_id TEXT NOT NULL,
+        version BIGINT NOT NULL,
+        name TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        content TEXT NOT NULL,
+        created_ms BIGINT NOT NULL,
+        PRIMARY KEY (template_id, version)
+    );
+",
 ];
 
 /// The schema version this build writes (`herald_schema.version`).

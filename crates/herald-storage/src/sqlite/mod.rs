@@ -17,6 +17,7 @@ mod pool;
 mod projection;
 mod queries;
 mod schema;
+mod templates;
 mod users;
 pub use backup::{backup, restore, BackupInfo};
 pub(crate) use schema::check_not_newer;

@@ -171,6 +171,26 @@ const STATE_MIGRATIONS: &[&str] = &["
 ", "
     -- A saved insight's rolling range: the last N whole UTC days, or NULL for the query's own.
     ALTER TABLE saved_insights ADD COLUMN last_days INTEGER;
+", "
+    -- Message templates (herald_storage::templates): versions are appended, never changed;
+    -- `last_version` is the newest (kept when the template is deleted, so numbers are never
+    -- reused); `live` = 0 once deleted.
+    CREATE TABLE templates (
+        id TEXT PRIMARY KEY,
+        last_version INTEGER NOT NULL,
+        live INTEGER NOT NULL,
+        created_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE template_versions (
+        template_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        content TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        PRIMARY KEY (template_id, version)
+    ) WITHOUT ROWID;
 "];
 
 /// The schema version of `log.db` this build writes (its `PRAGMA user_version`).
