@@ -122,7 +122,8 @@ impl Node {
             NodeKind::Raw(t) => t.is_empty(),
             NodeKind::Assign(..) | NodeKind::Capture(..) => true,
             NodeKind::If(i) => {
-                i.branches.iter().all(|b| b.body.blank) && i.otherwise.as_ref().is_none_or(|b| b.blank)
+                i.branches.iter().all(|b| b.body.blank)
+                    && i.otherwise.as_ref().is_none_or(|b| b.blank)
             }
             NodeKind::Case(c) => c.arms.iter().all(|a| match a {
                 CaseArm::When(_, b) | CaseArm::Else(b) => b.blank,

@@ -7,7 +7,11 @@ use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, Timelike
 use crate::error::Error;
 use crate::value::Value;
 
-pub(crate) fn date_filter(input: Value, format: &Value, now: DateTime<Utc>) -> Result<Value, Error> {
+pub(crate) fn date_filter(
+    input: Value,
+    format: &Value,
+    now: DateTime<Utc>,
+) -> Result<Value, Error> {
     let fmt = format.to_str();
     if fmt.is_empty() {
         return Ok(input);
@@ -24,12 +28,33 @@ pub(crate) fn date_filter(input: Value, format: &Value, now: DateTime<Utc>) -> R
 }
 
 const DATES: &[&str] = &[
-    "%Y-%m-%d", "%Y/%m/%d", "%B %d, %Y", "%B %d %Y", "%d %B %Y", "%d %B, %Y", "%a, %d %B %Y",
-    "%A, %B %d, %Y", "%a %B %d %Y", "%a, %B %d, %Y", "%B %d,%Y", "%d-%m-%Y", "%d.%m.%Y",
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%B %d, %Y",
+    "%B %d %Y",
+    "%d %B %Y",
+    "%d %B, %Y",
+    "%a, %d %B %Y",
+    "%A, %B %d, %Y",
+    "%a %B %d %Y",
+    "%a, %B %d, %Y",
+    "%B %d,%Y",
+    "%d-%m-%Y",
+    "%d.%m.%Y",
 ];
 const TIMES: &[&str] = &[
-    "", " %H:%M", " %H:%M:%S", "T%H:%M", "T%H:%M:%S", "T%H:%M:%S%.f", " %H:%M:%S%.f",
-    " %I:%M %p", " %I:%M:%S %p", " %I:%M%p", " at %H:%M", " at %I:%M %p",
+    "",
+    " %H:%M",
+    " %H:%M:%S",
+    "T%H:%M",
+    "T%H:%M:%S",
+    "T%H:%M:%S%.f",
+    " %H:%M:%S%.f",
+    " %I:%M %p",
+    " %I:%M:%S %p",
+    " %I:%M%p",
+    " at %H:%M",
+    " at %I:%M %p",
 ];
 const ZONES: &[&str] = &[" %z", "%z", " %:z", "%:z"];
 
@@ -57,19 +82,24 @@ fn parse(s: &str, now: DateTime<Utc>) -> Option<DateTime<FixedOffset>> {
         .or_else(|| t.strip_suffix(" gmt"))
         .or_else(|| t.strip_suffix('z'))
         .unwrap_or(&t);
+    // Zone formats are only worth trying when something looks like an offset.
+    let zoned =
+        t.contains('+') || t.contains(" -") || t.rfind('-').is_some_and(|i| t[..i].contains(':'));
     for date in DATES {
         for time in TIMES {
             let f = format!("{date}{time}");
             if time.is_empty() {
                 if let Ok(d) = NaiveDate::parse_from_str(stripped, &f) {
-                    return d.and_hms_opt(0, 0, 0).map(|n| n.and_utc().with_timezone(&utc));
+                    return d
+                        .and_hms_opt(0, 0, 0)
+                        .map(|n| n.and_utc().with_timezone(&utc));
                 }
                 continue;
             }
             if let Ok(n) = NaiveDateTime::parse_from_str(stripped, &f) {
                 return Some(n.and_utc().with_timezone(&utc));
             }
-            for zone in ZONES {
+            for zone in ZONES.iter().filter(|_| zoned) {
                 if let Ok(d) = DateTime::parse_from_str(&t, &format!("{f}{zone}")) {
                     return Some(d);
                 }
@@ -80,10 +110,28 @@ fn parse(s: &str, now: DateTime<Utc>) -> Option<DateTime<FixedOffset>> {
 }
 
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
-const DAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+const DAYS: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
 
 /// Ruby's `Time#strftime`, with the `-`, `_`, `0`, `^` and `#` flags and field widths.
 pub(crate) fn strftime(d: &DateTime<FixedOffset>, fmt: &str) -> String {
@@ -166,7 +214,13 @@ impl Field {
                     s.to_uppercase()
                 } else if flags.contains('#') {
                     s.chars()
-                        .map(|c| if c.is_uppercase() { c.to_ascii_lowercase() } else { c.to_ascii_uppercase() })
+                        .map(|c| {
+                            if c.is_uppercase() {
+                                c.to_ascii_lowercase()
+                            } else {
+                                c.to_ascii_uppercase()
+                            }
+                        })
                         .collect()
                 } else {
                     s
@@ -174,7 +228,8 @@ impl Field {
                 match width {
                     Some(w) if s.chars().count() < w && !flags.contains('-') => {
                         let pad = if flags.contains('0') { '0' } else { ' ' };
-                        let fill: String = std::iter::repeat_n(pad, w - s.chars().count()).collect();
+                        let fill: String =
+                            std::iter::repeat_n(pad, w - s.chars().count()).collect();
                         format!("{fill}{s}")
                     }
                     _ => s,
@@ -187,7 +242,11 @@ impl Field {
 fn directive(d: &DateTime<FixedOffset>, c: char, colon: bool) -> Option<Field> {
     let num = |n: i64, w: usize| Some(Field::Num(n, w, '0'));
     let text = |s: String| Some(Field::Text(s));
-    let hour12 = i64::from(if d.hour() % 12 == 0 { 12 } else { d.hour() % 12 });
+    let hour12 = i64::from(if d.hour().is_multiple_of(12) {
+        12
+    } else {
+        d.hour() % 12
+    });
     let month = MONTHS[d.month0() as usize];
     let day = DAYS[d.weekday().num_days_from_sunday() as usize];
     match c {
@@ -215,8 +274,14 @@ fn directive(d: &DateTime<FixedOffset>, c: char, colon: bool) -> Option<Field> {
         'a' => text(day[..3].to_string()),
         'u' => num(i64::from(d.weekday().number_from_monday()), 1),
         'w' => num(i64::from(d.weekday().num_days_from_sunday()), 1),
-        'U' => num(i64::from((d.ordinal0() + 7 - d.weekday().num_days_from_sunday()) / 7), 2),
-        'W' => num(i64::from((d.ordinal0() + 7 - d.weekday().num_days_from_monday()) / 7), 2),
+        'U' => num(
+            i64::from((d.ordinal0() + 7 - d.weekday().num_days_from_sunday()) / 7),
+            2,
+        ),
+        'W' => num(
+            i64::from((d.ordinal0() + 7 - d.weekday().num_days_from_monday()) / 7),
+            2,
+        ),
         'G' => num(i64::from(d.iso_week().year()), 4),
         'g' => num(i64::from(d.iso_week().year()).rem_euclid(100), 2),
         'V' => num(i64::from(d.iso_week().week()), 2),

@@ -7,7 +7,10 @@ use crate::error::Error;
 pub(crate) enum TokenKind {
     Text(String),
     Output(String),
-    Tag { name: String, markup: String },
+    Tag {
+        name: String,
+        markup: String,
+    },
     /// The body of `{% raw %}...{% endraw %}`, verbatim.
     Raw(String),
     /// `{% doc ... %}...{% enddoc %}`: only the opening markup is kept (it must be empty).
@@ -77,7 +80,9 @@ fn find_end_tag(src: &str, from: usize, name: &str) -> Option<(usize, usize, boo
                 Some(t) => (true, t),
                 None => (false, after_ws),
             };
-            if tail.starts_with("%}") && !after.starts_with(|c: char| c.is_alphanumeric() || c == '_') {
+            if tail.starts_with("%}")
+                && !after.starts_with(|c: char| c.is_alphanumeric() || c == '_')
+            {
                 let end = src.len() - tail.len() + 2;
                 return Some((start, end, trim));
             }
@@ -150,12 +155,17 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, Error> {
                 let n = body
                     .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
                     .unwrap_or(body.len());
-                (body[..n].to_string(), body[n..].trim_matches(is_ws).to_string())
+                (
+                    body[..n].to_string(),
+                    body[n..].trim_matches(is_ws).to_string(),
+                )
             };
             if name == "raw" || name == "doc" {
                 let endname = if name == "raw" { "endraw" } else { "enddoc" };
                 let Some((s, e, trim)) = find_end_tag(src, i, endname) else {
-                    return Err(Error::syntax(format!("'{name}' tag was never closed")).at(line, col));
+                    return Err(
+                        Error::syntax(format!("'{name}' tag was never closed")).at(line, col)
+                    );
                 };
                 let kind = if name == "raw" {
                     TokenKind::Raw(src[i..s].to_string())

@@ -190,8 +190,12 @@ pub(crate) fn arith(a: Num, b: Num, op: Op) -> Result<Num, &'static str> {
     if matches!(op, Op::Div | Op::Rem) && b.as_f64() == 0.0 {
         return Err("divided by 0");
     }
-    let exact = dec_of(a).zip(dec_of(b)).and_then(|(x, y)| dec_arith(x, y, op));
-    Ok(Num::Float(exact.unwrap_or_else(|| float_arith(a.as_f64(), b.as_f64(), op))))
+    let exact = dec_of(a)
+        .zip(dec_of(b))
+        .and_then(|(x, y)| dec_arith(x, y, op));
+    Ok(Num::Float(exact.unwrap_or_else(|| {
+        float_arith(a.as_f64(), b.as_f64(), op)
+    })))
 }
 
 fn int_arith(x: i64, y: i64, op: Op) -> Result<Num, &'static str> {
@@ -200,10 +204,20 @@ fn int_arith(x: i64, y: i64, op: Op) -> Result<Num, &'static str> {
         Op::Sub => x.checked_sub(y),
         Op::Mul => x.checked_mul(y),
         Op::Div | Op::Rem if y == 0 => return Err("divided by 0"),
-        Op::Div => x
-            .checked_div(y)
-            .map(|q| if x % y != 0 && (x < 0) != (y < 0) { q - 1 } else { q }),
-        Op::Rem => x.checked_rem(y).map(|r| if r != 0 && (r < 0) != (y < 0) { r + y } else { r }),
+        Op::Div => x.checked_div(y).map(|q| {
+            if x % y != 0 && (x < 0) != (y < 0) {
+                q - 1
+            } else {
+                q
+            }
+        }),
+        Op::Rem => x.checked_rem(y).map(|r| {
+            if r != 0 && (r < 0) != (y < 0) {
+                r + y
+            } else {
+                r
+            }
+        }),
     };
     Ok(match r {
         Some(v) => Num::Int(v),
@@ -243,7 +257,11 @@ fn dec_arith(a: Dec, b: Dec, op: Op) -> Option<f64> {
         Op::Rem => {
             let (x, y, s) = align(a, b)?;
             let r = x.checked_rem(y)?;
-            let r = if r != 0 && (r < 0) != (y < 0) { r + y } else { r };
+            let r = if r != 0 && (r < 0) != (y < 0) {
+                r + y
+            } else {
+                r
+            };
             Some(dec_to_f64(r, s))
         }
     }
@@ -272,7 +290,7 @@ pub(crate) fn round(n: Num, digits: i64) -> Num {
                     match 10i128.checked_pow(drop) {
                         Some(p) => {
                             let half = p / 2 * dec.mant.signum();
-                            let q = (dec.mant + half) / p;
+                            let q = dec.mant.checked_add(half).map_or(0, |m| m / p);
                             if d >= 0 {
                                 dec_to_f64(q, d as u32)
                             } else {
@@ -303,7 +321,11 @@ pub(crate) fn format_float(f: f64) -> String {
         return "NaN".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+        return if f > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
     }
     let a = f.abs();
     if a == 0.0 || (1e-4..1e16).contains(&a) {

@@ -36,8 +36,19 @@ pub(crate) struct Parser {
 
 /// Names that only make sense as the end or middle of a block.
 const DELIMITERS: &[&str] = &[
-    "else", "elsif", "when", "endif", "endunless", "endcase", "endfor", "endtablerow",
-    "endcapture", "endcomment", "endifchanged", "endraw", "enddoc",
+    "else",
+    "elsif",
+    "when",
+    "endif",
+    "endunless",
+    "endcase",
+    "endfor",
+    "endtablerow",
+    "endcapture",
+    "endcomment",
+    "endifchanged",
+    "endraw",
+    "enddoc",
 ];
 
 impl Parser {
@@ -62,7 +73,11 @@ impl Parser {
     }
 
     /// Parses nodes until one of `ends` (which must come when `ends` is not empty).
-    pub fn parse_body(&mut self, ts: &mut Tokens, ends: &[&str]) -> Result<(Body, Option<End>), Error> {
+    pub fn parse_body(
+        &mut self,
+        ts: &mut Tokens,
+        ends: &[&str],
+    ) -> Result<(Body, Option<End>), Error> {
         self.depth += 1;
         if self.depth > MAX_NESTING {
             return Err(Error::new(
@@ -75,7 +90,9 @@ impl Parser {
             let Some(tok) = ts.next() else {
                 if let Some(first) = ends.last() {
                     self.depth -= 1;
-                    return Err(Error::syntax(format!("expected '{first}', but the template ended")));
+                    return Err(Error::syntax(format!(
+                        "expected '{first}', but the template ended"
+                    )));
                 }
                 break None;
             };
@@ -155,7 +172,10 @@ impl Parser {
                     let n = text
                         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
                         .unwrap_or(text.len());
-                    (text[..n].to_string(), text[n..].trim_matches(is_ws).to_string())
+                    (
+                        text[..n].to_string(),
+                        text[n..].trim_matches(is_ws).to_string(),
+                    )
                 }
             };
             toks.push(Token {
@@ -176,7 +196,9 @@ fn inline_comment(markup: &str) -> Result<(), Error> {
     for line in markup.split('\n').skip(1) {
         let t = line.trim_matches(is_ws);
         if !t.is_empty() && !t.starts_with('#') {
-            return Err(Error::syntax("every line of an inline comment must start with '#'"));
+            return Err(Error::syntax(
+                "every line of an inline comment must start with '#'",
+            ));
         }
     }
     Ok(())

@@ -251,10 +251,13 @@ pub(crate) fn liquid_eq(a: &Value, b: &Value) -> bool {
         (Int(x), Float(y)) | (Float(y), Int(x)) => (*x as f64) == *y,
         (Float(x), Float(y)) => x == y,
         (Str(x), Str(y)) => x == y,
-        (Array(x), Array(y)) => x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| liquid_eq(p, q)),
+        (Array(x), Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| liquid_eq(p, q))
+        }
         (Object(x), Object(y)) => {
             x.len() == y.len()
-                && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| liquid_eq(v, w)))
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| liquid_eq(v, w)))
         }
         (Range(a1, b1), Range(a2, b2)) => a1 == a2 && b1 == b2,
         _ => false,

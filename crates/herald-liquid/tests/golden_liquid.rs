@@ -44,15 +44,22 @@ fn run(case: &Case) -> Result<(), String> {
     let loader = case.templates.clone().unwrap_or_default();
     let data = case.data.clone().unwrap_or_else(Variables::empty);
     // Any fixed instant: no case depends on the clock.
-    let now = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).single().ok_or("bad now")?;
-    let outcome = parse(&case.template, &options)
-        .and_then(|t| t.render_variables(&data, &loader, now));
+    let now = Utc
+        .with_ymd_and_hms(2026, 1, 2, 3, 4, 5)
+        .single()
+        .ok_or("bad now")?;
+    let outcome =
+        parse(&case.template, &options).and_then(|t| t.render_variables(&data, &loader, now));
     match (outcome, case.invalid) {
         (Err(_), true) => Ok(()),
         (Ok(out), true) => Err(format!("expected an error, rendered {out:?}")),
         (Err(e), false) => Err(format!("error {}: {e}", e.code())),
         (Ok(out), false) => {
-            let expected: Vec<&String> = case.result.iter().chain(case.results.iter().flatten()).collect();
+            let expected: Vec<&String> = case
+                .result
+                .iter()
+                .chain(case.results.iter().flatten())
+                .collect();
             if expected.iter().any(|e| **e == out) {
                 Ok(())
             } else {
@@ -77,14 +84,23 @@ fn golden_liquid_conformance() {
         }
     }
     let passed = suite.tests.len() - failing.len();
-    println!("golden-liquid: {passed} of {} cases pass", suite.tests.len());
+    println!(
+        "golden-liquid: {passed} of {} cases pass",
+        suite.tests.len()
+    );
     for (name, reason) in KNOWN_FAILURES {
         println!("known failure {name}: {reason}");
     }
     let known: BTreeSet<String> = KNOWN_FAILURES.iter().map(|(n, _)| n.to_string()).collect();
     let unexpected: Vec<_> = failing.difference(&known).collect();
     let fixed: Vec<_> = known.difference(&failing).collect();
-    assert!(unexpected.is_empty(), "cases failing that are not known failures: {unexpected:?}");
-    assert!(fixed.is_empty(), "known failures that now pass (update KNOWN_FAILURES): {fixed:?}");
+    assert!(
+        unexpected.is_empty(),
+        "cases failing that are not known failures: {unexpected:?}"
+    );
+    assert!(
+        fixed.is_empty(),
+        "known failures that now pass (update KNOWN_FAILURES): {fixed:?}"
+    );
     assert!(passed >= 1050, "only {passed} cases pass, the bar is 1,050");
 }

@@ -63,7 +63,10 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Spanned>, Error> {
             }
             b'\'' | b'"' => {
                 let Some(len) = src[i + 1..].find(c as char) else {
-                    return Err(Error::syntax(format!("unterminated string in '{}'", src.trim())));
+                    return Err(Error::syntax(format!(
+                        "unterminated string in '{}'",
+                        src.trim()
+                    )));
                 };
                 let s = src[i + 1..i + 1 + len].to_string();
                 i += len + 2;
@@ -106,11 +109,7 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Spanned>, Error> {
                 )));
             }
         };
-        out.push(Spanned {
-            tok,
-            start,
-            end: i,
-        });
+        out.push(Spanned { tok, start, end: i });
     }
     Ok(out)
 }

@@ -126,7 +126,10 @@ impl<'a> ExprParser<'a> {
             Some(s) => format!("'{}'", &self.src[s.start..s.end]),
             None => "the end".to_string(),
         };
-        Error::syntax(format!("expected {what}, found {found} in '{}'", self.src.trim()))
+        Error::syntax(format!(
+            "expected {what}, found {found} in '{}'",
+            self.src.trim()
+        ))
     }
 
     pub fn expect(&mut self, t: &Tok, what: &str) -> Result<(), Error> {

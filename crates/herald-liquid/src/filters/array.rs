@@ -49,14 +49,20 @@ pub(super) fn apply(
 
 fn first_last(first: bool, input: &Value) -> Value {
     match input {
-        Value::Array(a) => if first { a.first() } else { a.last() }.cloned().unwrap_or(Value::Nil),
+        Value::Array(a) => if first { a.first() } else { a.last() }
+            .cloned()
+            .unwrap_or(Value::Nil),
         Value::Str(s) => {
-            let c = if first { s.chars().next() } else { s.chars().next_back() };
+            let c = if first {
+                s.chars().next()
+            } else {
+                s.chars().next_back()
+            };
             Value::string(c.map(String::from).unwrap_or_default())
         }
-        Value::Object(o) if first => o
-            .first()
-            .map_or(Value::Nil, |(k, v)| Value::array(vec![Value::str(k), v.clone()])),
+        Value::Object(o) if first => o.first().map_or(Value::Nil, |(k, v)| {
+            Value::array(vec![Value::str(k), v.clone()])
+        }),
         Value::Range(a, b) if a <= b => Value::Int(if first { *a } else { *b }),
         _ => Value::Nil,
     }
@@ -86,7 +92,12 @@ fn sort_key(item: &Value, prop: Option<&Value>) -> Result<Value, Error> {
     Ok(match (item, p) {
         (Value::Object(o), Value::Str(k)) => o.get(k.as_ref()).cloned().unwrap_or(Value::Nil),
         (Value::Object(_), _) => Value::Nil,
-        _ => return Err(Error::filter(format!("cannot select the property '{}'", p.to_str()))),
+        _ => {
+            return Err(Error::filter(format!(
+                "cannot select the property '{}'",
+                p.to_str()
+            )))
+        }
     })
 }
 
@@ -98,7 +109,11 @@ fn sort(
 ) -> Result<Value, Error> {
     let prop = prop.filter(|p| !p.is_nil());
     let items = env.items(input)?;
-    if prop.is_some() && items.iter().any(|i| matches!(i, Value::Nil | Value::Bool(_) | Value::Float(_))) {
+    if prop.is_some()
+        && items
+            .iter()
+            .any(|i| matches!(i, Value::Nil | Value::Bool(_) | Value::Float(_)))
+    {
         return Ok(Value::Nil);
     }
     let mut keyed = Vec::with_capacity(items.len());
@@ -121,7 +136,10 @@ fn sort(
     }
     let mut classes = keyed.iter().filter_map(|(k, _)| class(k));
     if let Some(first) = classes.next() {
-        let others = keyed.iter().filter(|(k, _)| class(k) == Some(Class::Other)).count();
+        let others = keyed
+            .iter()
+            .filter(|(k, _)| class(k) == Some(Class::Other))
+            .count();
         if classes.any(|c| c != first) || (first == Class::Other && others > 1) {
             return Err(Error::filter("cannot sort values of incompatible types"));
         }

@@ -15,7 +15,10 @@ const URL_SAFE: GeneralPurpose = GeneralPurpose::new(
 );
 
 pub(super) fn apply(id: FilterId, input: &Value, env: &FilterEnv) -> Result<Value, Error> {
-    let nil_passes = matches!(id, FilterId::Escape | FilterId::UrlEncode | FilterId::UrlDecode);
+    let nil_passes = matches!(
+        id,
+        FilterId::Escape | FilterId::UrlEncode | FilterId::UrlDecode
+    );
     if nil_passes && input.is_nil() {
         return Ok(Value::Nil);
     }
@@ -46,7 +49,13 @@ fn is_entity(rest: &str) -> bool {
     let body = rest.strip_prefix('#').unwrap_or(rest);
     let numeric = body.len() != rest.len();
     let n = body
-        .find(|c: char| !(if numeric { c.is_ascii_digit() } else { c.is_ascii_alphabetic() }))
+        .find(|c: char| {
+            !(if numeric {
+                c.is_ascii_digit()
+            } else {
+                c.is_ascii_alphabetic()
+            })
+        })
         .unwrap_or(body.len());
     n > 0 && body[n..].starts_with(';')
 }
@@ -68,16 +77,26 @@ fn escape_html(s: &str, once: bool) -> String {
 }
 
 fn strip_html(s: &str) -> String {
-    const BLOCKS: [(&str, &str); 3] = [("<script", "</script>"), ("<!--", "-->"), ("<style", "</style>")];
+    const BLOCKS: [(&str, &str); 3] = [
+        ("<script", "</script>"),
+        ("<!--", "-->"),
+        ("<style", "</style>"),
+    ];
     let mut without_blocks = String::with_capacity(s.len());
     let mut i = 0;
+    // Once a closing tag is missing after some point it is missing after every later one:
+    // remembering that keeps this linear.
+    let mut unclosed = [false; 3];
     'outer: while let Some(c) = s[i..].chars().next() {
         if c == '<' {
-            for (open, close) in BLOCKS {
-                if s[i..].starts_with(open) {
-                    if let Some(end) = s[i + open.len()..].find(close) {
-                        i += open.len() + end + close.len();
-                        continue 'outer;
+            for (k, (open, close)) in BLOCKS.iter().enumerate() {
+                if !unclosed[k] && s[i..].starts_with(open) {
+                    match s[i + open.len()..].find(close) {
+                        Some(end) => {
+                            i += open.len() + end + close.len();
+                            continue 'outer;
+                        }
+                        None => unclosed[k] = true,
                     }
                 }
             }
@@ -105,7 +124,9 @@ fn url_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~' => out.push(b as char),
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~' => {
+                out.push(b as char)
+            }
             b' ' => out.push('+'),
             b => out.push_str(&format!("%{b:02X}")),
         }

@@ -23,7 +23,9 @@ pub(super) fn rounding(id: FilterId, input: &Value, args: &[Value]) -> Result<Va
     let n = to_number(input);
     let out = match id {
         FilterId::Abs => match n {
-            Num::Int(i) => i.checked_abs().map_or(Num::Float((i as f64).abs()), Num::Int),
+            Num::Int(i) => i
+                .checked_abs()
+                .map_or(Num::Float((i as f64).abs()), Num::Int),
             Num::Float(f) => Num::Float(f.abs()),
         },
         FilterId::Ceil => Num::Int(match n {

@@ -156,7 +156,10 @@ pub(crate) fn check_call(
 ) -> Result<Option<FilterId>, Error> {
     let Some(&(_, id, min, max)) = TABLE.iter().find(|(n, ..)| *n == name) else {
         if strict_filters {
-            return Err(Error::new(ErrorKind::UnknownFilter, format!("unknown filter '{name}'")));
+            return Err(Error::new(
+                ErrorKind::UnknownFilter,
+                format!("unknown filter '{name}'"),
+            ));
         }
         return Ok(None);
     };
@@ -172,7 +175,9 @@ pub(crate) fn check_call(
     }
     for (k, _) in kwargs {
         if !(id == F::Default && k == "allow_false") {
-            return Err(Error::filter(format!("'{name}' has no keyword argument '{k}'")));
+            return Err(Error::filter(format!(
+                "'{name}' has no keyword argument '{k}'"
+            )));
         }
     }
     Ok(Some(id))
@@ -191,7 +196,10 @@ impl FilterEnv<'_> {
         if n > self.max_bytes {
             return Err(Error::new(
                 ErrorKind::OutputLimit,
-                format!("a value grew past the output limit of {} bytes", self.max_bytes),
+                format!(
+                    "a value grew past the output limit of {} bytes",
+                    self.max_bytes
+                ),
             ));
         }
         Ok(())
@@ -199,7 +207,10 @@ impl FilterEnv<'_> {
 
     pub fn spend(&mut self, n: u64) -> Result<(), Error> {
         if n > *self.loops_left {
-            return Err(Error::new(ErrorKind::LoopLimit, "loop iteration limit reached"));
+            return Err(Error::new(
+                ErrorKind::LoopLimit,
+                "loop iteration limit reached",
+            ));
         }
         *self.loops_left -= n;
         Ok(())
@@ -258,7 +269,9 @@ pub(crate) fn apply(
         F::Abs | F::AtLeast | F::AtMost | F::Ceil | F::Floor | F::Round => {
             math::rounding(id, &input, args)
         }
-        F::DividedBy | F::Minus | F::Modulo | F::Plus | F::Times => math::arithmetic(id, &input, args),
+        F::DividedBy | F::Minus | F::Modulo | F::Plus | F::Times => {
+            math::arithmetic(id, &input, args)
+        }
         F::Default => Ok(default(input, args, kwargs)),
         F::Date => crate::datetime::date_filter(input, arg(args, 0), env.now),
         F::Append
@@ -294,13 +307,9 @@ pub(crate) fn apply(
             property::filter_array(id, &input, args, env)
         }
         F::Compact | F::Map | F::Sum | F::Uniq => property::by_property(id, &input, args, env),
-        F::Concat
-        | F::First
-        | F::Last
-        | F::Join
-        | F::Reverse
-        | F::Sort
-        | F::SortNatural => array::apply(id, &input, args, env),
+        F::Concat | F::First | F::Last | F::Join | F::Reverse | F::Sort | F::SortNatural => {
+            array::apply(id, &input, args, env)
+        }
     }
 }
 
@@ -315,8 +324,10 @@ fn default(input: Value, args: &[Value], kwargs: &[(String, Value)]) -> Value {
     } else {
         !input.is_truthy()
     };
-    let empty = matches!(&input, Value::Str(_) | Value::Array(_) | Value::Object(_) | Value::Empty)
-        && input.is_empty_value();
+    let empty = matches!(
+        &input,
+        Value::Str(_) | Value::Array(_) | Value::Object(_) | Value::Empty
+    ) && input.is_empty_value();
     if falsy || empty {
         args.first().cloned().unwrap_or_else(|| Value::str(""))
     } else {

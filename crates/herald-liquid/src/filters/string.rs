@@ -26,7 +26,10 @@ pub(super) fn apply(
         FilterId::Capitalize => {
             let mut chars = s.chars();
             match chars.next() {
-                Some(c) => c.to_uppercase().chain(chars.as_str().to_lowercase().chars()).collect(),
+                Some(c) => c
+                    .to_uppercase()
+                    .chain(chars.as_str().to_lowercase().chars())
+                    .collect(),
                 None => String::new(),
             }
         }
@@ -50,7 +53,9 @@ pub(super) fn apply(
 fn length_arg(args: &[Value], i: usize, default: i64) -> Result<i64, Error> {
     match args.get(i) {
         None => Ok(default),
-        Some(v) => to_integer(v).ok_or_else(|| Error::filter(format!("invalid integer '{}'", v.to_str()))),
+        Some(v) => {
+            to_integer(v).ok_or_else(|| Error::filter(format!("invalid integer '{}'", v.to_str())))
+        }
     }
 }
 
@@ -148,7 +153,11 @@ pub(super) fn replace(
 
 /// Ruby's `slice(offset, length)` on a sequence of `len` items: the index range, if any.
 fn slice_bounds(len: i64, offset: i64, length: i64) -> Option<(usize, usize)> {
-    let start = if offset < 0 { offset.checked_add(len)? } else { offset };
+    let start = if offset < 0 {
+        offset.checked_add(len)?
+    } else {
+        offset
+    };
     if start < 0 || start > len || length < 0 {
         return None;
     }
@@ -173,10 +182,11 @@ pub(super) fn slice_or_size(
         return Ok(Value::Int(n as i64));
     }
     let offset = to_integer(arg(args, 0))
-        .ok_or_else(|| Error::filter(format!("slice: invalid offset '{}'", arg(args, 0).to_str())))?;
+        .ok_or_else(|| Error::filter(format!("invalid offset '{}'", arg(args, 0).to_str())))?;
     let length = match args.get(1) {
         None | Some(Value::Nil) => 1,
-        Some(v) => to_integer(v).ok_or_else(|| Error::filter(format!("slice: invalid length '{}'", v.to_str())))?,
+        Some(v) => to_integer(v)
+            .ok_or_else(|| Error::filter(format!("invalid length '{}'", v.to_str())))?,
     };
     match input {
         Value::Array(_) | Value::Range(..) => {

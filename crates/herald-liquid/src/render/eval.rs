@@ -11,7 +11,10 @@ use crate::number::{cmp_num, to_i, Num};
 use crate::value::{liquid_eq, Value};
 
 fn undefined(what: &str) -> Error {
-    Error::new(ErrorKind::UndefinedVariable, format!("undefined variable '{what}'"))
+    Error::new(
+        ErrorKind::UndefinedVariable,
+        format!("undefined variable '{what}'"),
+    )
 }
 
 impl Renderer<'_> {
@@ -86,9 +89,10 @@ impl Renderer<'_> {
                 loops_left: &mut self.shared.loops_left,
             };
             v = filters::apply(id, v, &args, &kwargs, &mut env).map_err(|e| match e.kind() {
-                ErrorKind::FilterArgument => {
-                    Error::new(ErrorKind::FilterArgument, format!("{}: {}", call.name, e.message()))
-                }
+                ErrorKind::FilterArgument => Error::new(
+                    ErrorKind::FilterArgument,
+                    format!("{}: {}", call.name, e.message()),
+                ),
                 _ => e,
             })?;
         }

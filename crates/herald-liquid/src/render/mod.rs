@@ -59,8 +59,14 @@ pub(crate) struct Renderer<'a> {
     pub shared: Shared<'a>,
     pub globals: &'a Value,
     pub frame: Frame,
+    /// Partial nesting (`include`/`render`).
     pub depth: u32,
+    /// Body nesting across partials, so deep blocks in deep partials cannot exhaust the stack.
+    nesting: u32,
 }
+
+/// Bodies nested in one render, across partials (each template alone allows 100).
+const MAX_RENDER_NESTING: u32 = 400;
 
 impl<'a> Renderer<'a> {
     pub fn new(shared: Shared<'a>, globals: &'a Value) -> Self {
@@ -69,6 +75,7 @@ impl<'a> Renderer<'a> {
             globals,
             frame: Frame::new(HashMap::new()),
             depth: 0,
+            nesting: 0,
         }
     }
 
@@ -77,7 +84,10 @@ impl<'a> Renderer<'a> {
         if out.len() + s.len() > self.shared.limits.max_output_bytes {
             return Err(Error::new(
                 ErrorKind::OutputLimit,
-                format!("output passed the limit of {} bytes", self.shared.limits.max_output_bytes),
+                format!(
+                    "output passed the limit of {} bytes",
+                    self.shared.limits.max_output_bytes
+                ),
             ));
         }
         out.push_str(s);
@@ -100,6 +110,19 @@ impl<'a> Renderer<'a> {
     }
 
     pub fn render_nodes(&mut self, nodes: &[Node], out: &mut String) -> Result<Flow, Error> {
+        if self.nesting >= MAX_RENDER_NESTING {
+            return Err(Error::new(
+                ErrorKind::RenderDepth,
+                format!("blocks and partials nested deeper than {MAX_RENDER_NESTING}"),
+            ));
+        }
+        self.nesting += 1;
+        let result = self.render_each(nodes, out);
+        self.nesting -= 1;
+        result
+    }
+
+    fn render_each(&mut self, nodes: &[Node], out: &mut String) -> Result<Flow, Error> {
         for node in nodes {
             let flow = self
                 .render_node(node, out)

@@ -7,7 +7,12 @@ use crate::parser::{Parser, Tokens};
 use crate::render::{Flow, Renderer};
 use crate::value::liquid_eq;
 
-pub(crate) fn parse_if(p: &mut Parser, ts: &mut Tokens, markup: &str, negate: bool) -> Result<NodeKind, Error> {
+pub(crate) fn parse_if(
+    p: &mut Parser,
+    ts: &mut Tokens,
+    markup: &str,
+    negate: bool,
+) -> Result<NodeKind, Error> {
     let end = if negate { "endunless" } else { "endif" };
     let ends = ["elsif", "else", end];
     let mut branches = Vec::new();
@@ -50,7 +55,10 @@ pub(crate) fn parse_if(p: &mut Parser, ts: &mut Tokens, markup: &str, negate: bo
         bodies.push(o);
     }
     Body::strip_if_blank(&mut bodies);
-    Ok(NodeKind::If(Box::new(If { branches, otherwise })))
+    Ok(NodeKind::If(Box::new(If {
+        branches,
+        otherwise,
+    })))
 }
 
 pub(crate) fn parse_case(p: &mut Parser, ts: &mut Tokens, markup: &str) -> Result<NodeKind, Error> {
@@ -139,7 +147,11 @@ pub(crate) fn render_case(r: &mut Renderer, node: &Case, out: &mut String) -> Re
     Ok(Flow::Normal)
 }
 
-pub(crate) fn render_ifchanged(r: &mut Renderer, body: &Body, out: &mut String) -> Result<Flow, Error> {
+pub(crate) fn render_ifchanged(
+    r: &mut Renderer,
+    body: &Body,
+    out: &mut String,
+) -> Result<Flow, Error> {
     let mut buf = String::new();
     let flow = r.render_nodes(&body.nodes, &mut buf)?;
     if r.frame.ifchanged.as_deref() != Some(buf.as_str()) {

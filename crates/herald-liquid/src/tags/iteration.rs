@@ -11,7 +11,12 @@ use crate::parser::{Parser, Tokens};
 use crate::render::{Flow, Renderer};
 use crate::value::{range_len, LoopState, Value};
 
-pub(crate) fn parse_for(p: &mut Parser, ts: &mut Tokens, markup: &str, table: bool) -> Result<NodeKind, Error> {
+pub(crate) fn parse_for(
+    p: &mut Parser,
+    ts: &mut Tokens,
+    markup: &str,
+    table: bool,
+) -> Result<NodeKind, Error> {
     let mut ep = p.expr(markup)?;
     let var = ep.ident()?;
     if !ep.eat_word("in") {
@@ -137,7 +142,9 @@ fn loop_integer(v: &Value, what: &str) -> Result<i64, Error> {
 fn window(len: u64, from: i64, limit: Option<i64>) -> (u64, u64) {
     let start = u64::try_from(from.max(0)).unwrap_or(0).min(len);
     let end = match limit {
-        Some(l) => u64::try_from(from.saturating_add(l).max(0)).unwrap_or(0).min(len),
+        Some(l) => u64::try_from(from.saturating_add(l).max(0))
+            .unwrap_or(0)
+            .min(len),
         None => len,
     };
     (start, end.saturating_sub(start))
@@ -162,9 +169,10 @@ pub(crate) fn render_for(r: &mut Renderer, f: &For, out: &mut String) -> Result<
         },
     };
     let (start, count) = window(seq.len(), from, limit);
-    r.frame
-        .for_offsets
-        .insert(f.name.clone(), i64::try_from(start + count).unwrap_or(i64::MAX));
+    r.frame.for_offsets.insert(
+        f.name.clone(),
+        i64::try_from(start + count).unwrap_or(i64::MAX),
+    );
     if count == 0 {
         return match &f.otherwise {
             Some(body) => r.render_nodes(&body.nodes, out),
@@ -178,7 +186,11 @@ pub(crate) fn render_for(r: &mut Renderer, f: &For, out: &mut String) -> Result<
     let result = (|| {
         for k in 0..count {
             r.tick()?;
-            let idx = if f.reversed { start + count - 1 - k } else { start + k };
+            let idx = if f.reversed {
+                start + count - 1 - k
+            } else {
+                start + k
+            };
             let state = Value::Loop(Arc::new(LoopState {
                 name: name.clone(),
                 index0: k as i64,

@@ -49,6 +49,8 @@ pub(crate) fn variable_name(markup: &str, tag: &str) -> Result<String, Error> {
     if ok {
         Ok(markup.to_string())
     } else {
-        Err(Error::syntax(format!("'{tag}' needs a valid variable name, got '{markup}'")))
+        Err(Error::syntax(format!(
+            "'{tag}' needs a valid variable name, got '{markup}'"
+        )))
     }
 }

@@ -171,7 +171,9 @@ fn render_isolated(
     let outer = std::mem::replace(&mut r.frame, Frame::new(args));
     let result = (|| {
         match bound {
-            Some((value, true)) if matches!(value, Value::Array(_) | Value::Range(..) | Value::Object(_)) => {
+            Some((value, true))
+                if matches!(value, Value::Array(_) | Value::Range(..) | Value::Object(_)) =>
+            {
                 let seq = Seq::of(&value);
                 let n = seq.len();
                 let loop_name: Arc<str> = Arc::from(format!("{var}-{name}"));

@@ -10,7 +10,9 @@ use crate::value::Value;
 
 pub(crate) fn parse_assign(p: &Parser, markup: &str) -> Result<NodeKind, Error> {
     let Some((name, value)) = markup.split_once('=') else {
-        return Err(Error::syntax(format!("'assign' needs 'name = value', got '{markup}'")));
+        return Err(Error::syntax(format!(
+            "'assign' needs 'name = value', got '{markup}'"
+        )));
     };
     let name = variable_name(name.trim(), "assign")?;
     let mut ep = p.expr(value)?;
@@ -19,7 +21,11 @@ pub(crate) fn parse_assign(p: &Parser, markup: &str) -> Result<NodeKind, Error> 
     Ok(NodeKind::Assign(name, f))
 }
 
-pub(crate) fn parse_capture(p: &mut Parser, ts: &mut Tokens, markup: &str) -> Result<NodeKind, Error> {
+pub(crate) fn parse_capture(
+    p: &mut Parser,
+    ts: &mut Tokens,
+    markup: &str,
+) -> Result<NodeKind, Error> {
     let unquoted = markup
         .strip_prefix('\'')
         .and_then(|m| m.strip_suffix('\''))
@@ -41,7 +47,9 @@ pub(crate) fn parse_counter(markup: &str) -> Result<String, Error> {
     if ok {
         Ok(markup.to_string())
     } else {
-        Err(Error::syntax(format!("a counter needs a valid name, got '{markup}'")))
+        Err(Error::syntax(format!(
+            "a counter needs a valid name, got '{markup}'"
+        )))
     }
 }
 
@@ -66,7 +74,12 @@ pub(crate) fn render_capture(r: &mut Renderer, name: &str, body: &Body) -> Resul
 }
 
 /// `increment` outputs then adds one; `decrement` subtracts one then outputs.
-pub(crate) fn render_counter(r: &mut Renderer, name: &str, step: i64, out: &mut String) -> Result<(), Error> {
+pub(crate) fn render_counter(
+    r: &mut Renderer,
+    name: &str,
+    step: i64,
+    out: &mut String,
+) -> Result<(), Error> {
     let current = r.frame.counters.get(name).copied().unwrap_or(0);
     let next = current.saturating_add(step);
     r.frame.counters.insert(name.to_string(), next);
