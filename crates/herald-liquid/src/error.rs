@@ -62,6 +62,15 @@ pub struct Error {
     column: Option<u32>,
 }
 
+/// A piece of template source short enough for an error message.
+pub(crate) fn snippet(s: &str) -> String {
+    let t = s.trim();
+    match t.char_indices().nth(60) {
+        Some((i, _)) => format!("{}…", &t[..i]),
+        None => t.to_string(),
+    }
+}
+
 fn location_suffix(line: Option<u32>, column: Option<u32>) -> String {
     match (line, column) {
         (Some(l), Some(c)) => format!(" (line {l}, column {c})"),

@@ -29,25 +29,36 @@ pub(crate) fn is_ws(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r' | '\0')
 }
 
+/// Line and column of byte offsets, asked in increasing order (so a long line costs
+/// linear time, not quadratic).
 struct Positions {
-    line_starts: Vec<usize>,
+    offset: usize,
+    line: u32,
+    col: u32,
 }
 
 impl Positions {
-    fn new(src: &str) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
-        Positions { line_starts }
+    fn new() -> Self {
+        Positions {
+            offset: 0,
+            line: 1,
+            col: 1,
+        }
     }
 
-    fn at(&self, src: &str, offset: usize) -> (u32, u32) {
-        let line = self.line_starts.partition_point(|&s| s <= offset).max(1) - 1;
-        let start = self.line_starts[line];
-        let col = src.get(start..offset).map_or(0, |s| s.chars().count());
-        (
-            u32::try_from(line + 1).unwrap_or(u32::MAX),
-            u32::try_from(col + 1).unwrap_or(u32::MAX),
-        )
+    fn at(&mut self, src: &str, offset: usize) -> (u32, u32) {
+        if let Some(skipped) = src.get(self.offset..offset) {
+            for c in skipped.chars() {
+                if c == '\n' {
+                    self.line = self.line.saturating_add(1);
+                    self.col = 1;
+                } else {
+                    self.col = self.col.saturating_add(1);
+                }
+            }
+            self.offset = offset;
+        }
+        (self.line, self.col)
     }
 }
 
@@ -99,7 +110,7 @@ struct Raw {
 }
 
 pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, Error> {
-    let pos = Positions::new(src);
+    let mut pos = Positions::new();
     let mut raw: Vec<Raw> = Vec::new();
     let mut i = 0;
     while i < src.len() {

@@ -80,6 +80,17 @@ impl Value {
         Value::Array(Arc::new(items))
     }
 
+    /// Work units of handling this value whole (strings per KiB, collections per item),
+    /// charged to the render's iteration budget.
+    pub fn weight(&self) -> u64 {
+        match self {
+            Value::Str(s) => (s.len() / 1024) as u64,
+            Value::Array(a) => a.len() as u64,
+            Value::Object(o) => o.len() as u64,
+            _ => 0,
+        }
+    }
+
     pub fn is_nil(&self) -> bool {
         matches!(self, Value::Nil)
     }

@@ -76,11 +76,15 @@ fn output_limit_bounds_strings_that_double() {
 
 #[test]
 fn output_limit_bounds_arrays_that_double() {
+    // A generous work budget, so that the size limit is what stops it.
+    let opts = options(Limits {
+        max_loop_iterations: 100_000_000,
+        ..Limits::default()
+    });
     let src = "{% assign a = 'x' | split: ',' %}{% for i in (1..64) %}{% assign a = a | concat: a %}{% endfor %}";
-    assert_eq!(
-        code_of(src, &Options::default(), &NoPartials),
-        "output_limit"
-    );
+    assert_eq!(code_of(src, &opts, &NoPartials), "output_limit");
+    // With the default budget the work of copying stops it first.
+    assert_eq!(code_of(src, &Options::default(), &NoPartials), "loop_limit");
 }
 
 #[test]
@@ -228,4 +232,30 @@ fn partials_come_only_from_the_loader() {
         .unwrap()
         .render(&json!({}), &loader, now());
     assert_eq!(out.unwrap(), "hi ada");
+}
+
+#[test]
+fn work_on_large_values_counts_against_the_same_budget() {
+    let big: Vec<u32> = (0..100_000).collect();
+    let vars = json!({ "big": big, "text": "x".repeat(512 * 1024) });
+    let run = |src: &str| {
+        parse(src, &Options::default())
+            .and_then(|t| t.render(&vars, &NoPartials, now()))
+            .map(|out| out.len())
+    };
+    for src in [
+        "{% for i in (1..1000) %}{% assign j = big | join: ',' %}{% endfor %}",
+        "{% for i in (1..1000) %}{% if big == big %}{% endif %}{% endfor %}",
+        "{% for i in (1..100000) %}{% capture c %}{{ text }}{% endcapture %}{% endfor %}",
+        "{% for i in (1..100000) %}{% assign u = text | upcase %}{% endfor %}",
+        "{% for i in (1..1000) %}{% for x in big %}{% break %}{% endfor %}{{ big | size }}{% endfor %}x{% for x in big %}{% endfor %}",
+    ] {
+        assert_eq!(run(src).unwrap_err().code(), "loop_limit", "{src}");
+    }
+    // Handling a large value a few times is fine.
+    assert!(run("{% assign j = big | join: ',' %}{{ j | size }}").is_ok());
+    // Looping over a large array does not copy it per loop.
+    assert!(
+        run("{% for i in (1..100) %}{% for x in big limit: 1 %}{% endfor %}{% endfor %}").is_ok()
+    );
 }

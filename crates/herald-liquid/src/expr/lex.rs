@@ -1,7 +1,7 @@
 //! Tokens of tag and output markup: identifiers, literals, punctuation and operators.
 //! Anything else (`+`, `*`, `@`, a lone `-`) is a syntax error here.
 
-use crate::error::Error;
+use crate::error::{snippet, Error};
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Tok {
@@ -65,7 +65,7 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Spanned>, Error> {
                 let Some(len) = src[i + 1..].find(c as char) else {
                     return Err(Error::syntax(format!(
                         "unterminated string in '{}'",
-                        src.trim()
+                        snippet(src)
                     )));
                 };
                 let s = src[i + 1..i + 1 + len].to_string();
@@ -105,7 +105,7 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Spanned>, Error> {
                 let ch = src[i..].chars().next().unwrap_or('?');
                 return Err(Error::syntax(format!(
                     "unexpected character '{ch}' in '{}'",
-                    src.trim()
+                    snippet(src)
                 )));
             }
         };
@@ -130,7 +130,12 @@ fn lex_operator(src: &str, i: &mut usize) -> Result<Tok, Error> {
             b'<' => (Tok::Cmp(CmpOp::Lt), 1),
             b'>' => (Tok::Cmp(CmpOp::Gt), 1),
             b'=' => (Tok::Assign, 1),
-            _ => return Err(Error::syntax(format!("unexpected '!' in '{}'", src.trim()))),
+            _ => {
+                return Err(Error::syntax(format!(
+                    "unexpected '!' in '{}'",
+                    snippet(src)
+                )))
+            }
         },
     };
     *i += len;

@@ -3,7 +3,7 @@
 
 pub(crate) mod lex;
 
-use crate::error::{Error, ErrorKind};
+use crate::error::{snippet, Error, ErrorKind};
 use crate::filters::{self, FilterId};
 use crate::value::Value;
 use lex::{lex, CmpOp, Spanned, Tok};
@@ -123,12 +123,12 @@ impl<'a> ExprParser<'a> {
 
     pub fn error(&self, what: &str) -> Error {
         let found = match self.toks.get(self.pos) {
-            Some(s) => format!("'{}'", &self.src[s.start..s.end]),
+            Some(s) => format!("'{}'", snippet(&self.src[s.start..s.end])),
             None => "the end".to_string(),
         };
         Error::syntax(format!(
             "expected {what}, found {found} in '{}'",
-            self.src.trim()
+            snippet(self.src)
         ))
     }
 

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use super::{arg, FilterEnv, FilterId};
-use crate::error::Error;
+use crate::error::{snippet, Error};
 use crate::number::{arith, float_to_i, to_number, Num, Op};
 use crate::value::{liquid_eq, Value};
 
@@ -65,7 +65,10 @@ fn fetch(item: &Value, prop: &Value) -> Prop {
 }
 
 fn property_error(prop: &Value) -> Error {
-    Error::filter(format!("cannot select the property '{}'", prop.to_str()))
+    Error::filter(format!(
+        "cannot select the property '{}'",
+        snippet(&prop.to_str())
+    ))
 }
 
 pub(super) fn filter_array(

@@ -1,7 +1,7 @@
 //! String filters. Inputs and arguments are coerced with Ruby's `to_s` (nil is `""`).
 
 use super::{arg, FilterEnv, FilterId};
-use crate::error::Error;
+use crate::error::{snippet, Error};
 use crate::lexer::is_ws;
 use crate::number::to_integer;
 use crate::value::{range_len, Value};
@@ -53,9 +53,8 @@ pub(super) fn apply(
 fn length_arg(args: &[Value], i: usize, default: i64) -> Result<i64, Error> {
     match args.get(i) {
         None => Ok(default),
-        Some(v) => {
-            to_integer(v).ok_or_else(|| Error::filter(format!("invalid integer '{}'", v.to_str())))
-        }
+        Some(v) => to_integer(v)
+            .ok_or_else(|| Error::filter(format!("invalid integer '{}'", snippet(&v.to_str())))),
     }
 }
 
@@ -181,12 +180,16 @@ pub(super) fn slice_or_size(
         };
         return Ok(Value::Int(n as i64));
     }
-    let offset = to_integer(arg(args, 0))
-        .ok_or_else(|| Error::filter(format!("invalid offset '{}'", arg(args, 0).to_str())))?;
+    let offset = to_integer(arg(args, 0)).ok_or_else(|| {
+        Error::filter(format!(
+            "invalid offset '{}'",
+            snippet(&arg(args, 0).to_str())
+        ))
+    })?;
     let length = match args.get(1) {
         None | Some(Value::Nil) => 1,
         Some(v) => to_integer(v)
-            .ok_or_else(|| Error::filter(format!("invalid length '{}'", v.to_str())))?,
+            .ok_or_else(|| Error::filter(format!("invalid length '{}'", snippet(&v.to_str()))))?,
     };
     match input {
         Value::Array(_) | Value::Range(..) => {

@@ -3,7 +3,7 @@
 use std::cmp::Ordering;
 
 use super::Renderer;
-use crate::error::{Error, ErrorKind};
+use crate::error::{snippet, Error, ErrorKind};
 use crate::expr::lex::CmpOp;
 use crate::expr::{Comparison, Condition, Expr, Filtered, Logic, Path, Segment};
 use crate::filters::{self, FilterEnv};
@@ -53,7 +53,7 @@ impl Renderer<'_> {
                 }
                 Segment::Dynamic(e) => {
                     let key = self.eval(e)?;
-                    name = format!("{name}[{}]", key.to_str());
+                    name = format!("{name}[{}]", snippet(&key.to_str()));
                     match &key {
                         Value::Int(i) => base.get_index(*i),
                         Value::Str(s) => base.get_key(s),
@@ -83,6 +83,8 @@ impl Renderer<'_> {
             let Some(id) = call.id else {
                 continue;
             };
+            let weight: u64 = args.iter().map(Value::weight).sum::<u64>() + v.weight();
+            self.spend(1 + weight)?;
             let mut env = FilterEnv {
                 now: self.shared.now,
                 max_bytes: self.shared.limits.max_output_bytes,
@@ -118,6 +120,7 @@ impl Renderer<'_> {
             return Ok(left.is_truthy());
         };
         let right = self.eval(right)?;
+        self.spend(left.weight() + right.weight())?;
         compare(*op, &left, &right)
     }
 }

@@ -79,8 +79,10 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    /// Appends to an output buffer, failing past the output limit.
-    pub fn write(&self, out: &mut String, s: &str) -> Result<(), Error> {
+    /// Appends to an output buffer, failing past the output limit. Copying counts as work
+    /// (one unit per KiB), so captures rebuilt in a loop stay bounded too.
+    pub fn write(&mut self, out: &mut String, s: &str) -> Result<(), Error> {
+        self.spend((s.len() / 1024) as u64)?;
         if out.len() + s.len() > self.shared.limits.max_output_bytes {
             return Err(Error::new(
                 ErrorKind::OutputLimit,
@@ -96,16 +98,22 @@ impl<'a> Renderer<'a> {
 
     /// Counts one loop iteration against the render's budget.
     pub fn tick(&mut self) -> Result<(), Error> {
-        if self.shared.loops_left == 0 {
+        self.spend(1)
+    }
+
+    /// Spends `units` of the budget shared by loop iterations and other work.
+    pub fn spend(&mut self, units: u64) -> Result<(), Error> {
+        if units > self.shared.loops_left {
+            self.shared.loops_left = 0;
             return Err(Error::new(
                 ErrorKind::LoopLimit,
                 format!(
-                    "more than {} loop iterations",
+                    "more than {} loop iterations (or as much work)",
                     self.shared.limits.max_loop_iterations
                 ),
             ));
         }
-        self.shared.loops_left -= 1;
+        self.shared.loops_left -= units;
         Ok(())
     }
 

@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use crate::ast::{Body, Cycle, CycleGroup, For, NodeKind, Offset};
-use crate::error::{Error, ErrorKind};
+use crate::error::{snippet, Error, ErrorKind};
 use crate::expr::lex::Tok;
 use crate::number::{to_i, to_integer};
 use crate::parser::{Parser, Tokens};
 use crate::render::{Flow, Renderer};
-use crate::value::{range_len, LoopState, Value};
+use crate::value::{range_len, LoopState, Object, Value};
 
 pub(crate) fn parse_for(
     p: &mut Parser,
@@ -89,42 +89,47 @@ pub(crate) fn parse_cycle(p: &Parser, markup: &str) -> Result<NodeKind, Error> {
     Ok(NodeKind::Cycle(Box::new(Cycle { group, values })))
 }
 
-/// What a loop walks: items, or an integer range never materialised.
+/// What a loop walks, without copying it: an array, an object's `[key, value]` pairs, a
+/// range never materialised, or a single value.
 pub(crate) enum Seq {
-    Items(Vec<Value>),
+    Array(Arc<Vec<Value>>),
+    Object(Arc<Object>),
     Range(i64, u64),
+    One(Value),
+    Empty,
 }
 
 impl Seq {
     pub fn of(v: &Value) -> Seq {
         match v {
-            Value::Array(a) => Seq::Items(a.as_ref().clone()),
-            Value::Object(o) => Seq::Items(
-                o.iter()
-                    .map(|(k, v)| Value::array(vec![Value::str(k), v.clone()]))
-                    .collect(),
-            ),
+            Value::Array(a) => Seq::Array(a.clone()),
+            Value::Object(o) => Seq::Object(o.clone()),
             Value::Range(a, b) => Seq::Range(*a, range_len(*a, *b)),
-            Value::Str(s) if !s.is_empty() => Seq::Items(vec![v.clone()]),
-            _ => Seq::Items(Vec::new()),
+            Value::Str(s) if !s.is_empty() => Seq::One(v.clone()),
+            _ => Seq::Empty,
         }
     }
 
     pub fn len(&self) -> u64 {
         match self {
-            Seq::Items(v) => v.len() as u64,
+            Seq::Array(a) => a.len() as u64,
+            Seq::Object(o) => o.len() as u64,
             Seq::Range(_, n) => *n,
+            Seq::One(_) => 1,
+            Seq::Empty => 0,
         }
     }
 
     pub fn get(&self, i: u64) -> Value {
+        let idx = usize::try_from(i).unwrap_or(usize::MAX);
         match self {
-            Seq::Items(v) => usize::try_from(i)
-                .ok()
-                .and_then(|i| v.get(i))
-                .cloned()
-                .unwrap_or(Value::Nil),
+            Seq::Array(a) => a.get(idx).cloned().unwrap_or(Value::Nil),
+            Seq::Object(o) => o.get_index(idx).map_or(Value::Nil, |(k, v)| {
+                Value::array(vec![Value::str(k), v.clone()])
+            }),
             Seq::Range(a, _) => Value::Int(a.saturating_add(i64::try_from(i).unwrap_or(i64::MAX))),
+            Seq::One(v) if i == 0 => v.clone(),
+            Seq::One(_) | Seq::Empty => Value::Nil,
         }
     }
 }
@@ -133,7 +138,10 @@ fn loop_integer(v: &Value, what: &str) -> Result<i64, Error> {
     to_integer(v).ok_or_else(|| {
         Error::new(
             ErrorKind::Type,
-            format!("'{what}' must be an integer, got '{}'", v.to_str()),
+            format!(
+                "'{what}' must be an integer, got '{}'",
+                snippet(&v.to_str())
+            ),
         )
     })
 }
@@ -280,8 +288,10 @@ pub(crate) fn render_cycle(r: &mut Renderer, c: &Cycle, out: &mut String) -> Res
     r.tick()?;
     let key = match &c.group {
         CycleGroup::Named(e) => {
+            let group = r.eval(e)?;
+            r.spend(group.weight())?;
             let mut k = String::from("named:");
-            r.eval(e)?.inspect_into(&mut k);
+            group.inspect_into(&mut k);
             k
         }
         CycleGroup::Unnamed(markup) => format!("unnamed:{markup}"),

@@ -6,7 +6,7 @@ pub(crate) mod partials;
 pub(crate) mod variables;
 
 use crate::ast::NodeKind;
-use crate::error::Error;
+use crate::error::{snippet, Error};
 use crate::parser::{Parser, Tokens};
 
 /// Parses the tag `name`; `None` when there is no such tag.
@@ -50,7 +50,8 @@ pub(crate) fn variable_name(markup: &str, tag: &str) -> Result<String, Error> {
         Ok(markup.to_string())
     } else {
         Err(Error::syntax(format!(
-            "'{tag}' needs a valid variable name, got '{markup}'"
+            "'{tag}' needs a valid variable name, got '{}'",
+            snippet(markup)
         )))
     }
 }

@@ -2,7 +2,7 @@
 
 use super::variable_name;
 use crate::ast::{Body, NodeKind};
-use crate::error::Error;
+use crate::error::{snippet, Error};
 use crate::expr::{Expr, Filtered};
 use crate::parser::{Parser, Tokens};
 use crate::render::{Flow, Renderer};
@@ -11,7 +11,8 @@ use crate::value::Value;
 pub(crate) fn parse_assign(p: &Parser, markup: &str) -> Result<NodeKind, Error> {
     let Some((name, value)) = markup.split_once('=') else {
         return Err(Error::syntax(format!(
-            "'assign' needs 'name = value', got '{markup}'"
+            "'assign' needs 'name = value', got '{}'",
+            snippet(markup)
         )));
     };
     let name = variable_name(name.trim(), "assign")?;
@@ -48,7 +49,8 @@ pub(crate) fn parse_counter(markup: &str) -> Result<String, Error> {
         Ok(markup.to_string())
     } else {
         Err(Error::syntax(format!(
-            "a counter needs a valid name, got '{markup}'"
+            "a counter needs a valid name, got '{}'",
+            snippet(markup)
         )))
     }
 }
