@@ -229,3 +229,25 @@ fn partials_are_loaded_and_parsed_once_per_render() {
     assert_eq!(out, want);
     assert_eq!(loader.0.get(), 1);
 }
+
+#[test]
+fn json_filter_writes_valid_json_in_key_order() {
+    let t = parse("{{ v | json }}", &Options::default()).unwrap();
+    let vars = Variables::from_json_str(
+        r#"{"v": {"z": 1, "a": [1.5, null, true, "q\"<tag>\n"], "m": {"k": -2}}}"#,
+    )
+    .unwrap();
+    let out = t.render_variables(&vars, &NoPartials, now()).unwrap();
+    assert_eq!(
+        out,
+        r#"{"z":1,"a":[1.5,null,true,"q\"\u003ctag\u003e\n"],"m":{"k":-2}}"#
+    );
+    let back: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(back["a"][3], "q\"<tag>\n");
+    let out = render(
+        "{{ (1..3) | json }} {{ 'x' | json }} {{ nope | json }}",
+        &Options::default(),
+        json!({}),
+    );
+    assert_eq!(out.unwrap(), "[1,2,3] \"x\" null");
+}

@@ -3,6 +3,7 @@
 
 mod array;
 mod encode;
+mod json;
 mod math;
 mod property;
 mod string;
@@ -39,6 +40,7 @@ pub(crate) enum FilterId {
     Floor,
     Has,
     Join,
+    Json,
     Last,
     Lstrip,
     Map,
@@ -105,6 +107,7 @@ const TABLE: &[(&str, FilterId, usize, usize)] = &[
     ("floor", F::Floor, 0, 0),
     ("has", F::Has, 1, 2),
     ("join", F::Join, 0, 1),
+    ("json", F::Json, 0, 0),
     ("last", F::Last, 0, 0),
     ("lstrip", F::Lstrip, 0, 0),
     ("map", F::Map, 1, 1),
@@ -273,6 +276,7 @@ pub(crate) fn apply(
             math::arithmetic(id, &input, args)
         }
         F::Default => Ok(default(input, args, kwargs)),
+        F::Json => json::apply(&input, env),
         F::Date => crate::datetime::date_filter(input, arg(args, 0), env.now),
         F::Append
         | F::Prepend
