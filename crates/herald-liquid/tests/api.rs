@@ -54,6 +54,19 @@ fn strict_variables_turns_undefined_into_an_error() {
     );
     let e = render("{% if missing %}x{% endif %}", &strict, json!({})).unwrap_err();
     assert_eq!(e.code(), "undefined_variable");
+    // `default` is the way to say a value may be missing.
+    let out = render(
+        "{{ user.nick | default: 'friend' }}",
+        &strict,
+        json!({"user": {}}),
+    );
+    assert_eq!(out.unwrap(), "friend");
+    let e = render(
+        "{{ user.nick | upcase | default: 'x' }}",
+        &strict,
+        json!({"user": {}}),
+    );
+    assert_eq!(e.unwrap_err().code(), "undefined_variable");
 }
 
 #[test]

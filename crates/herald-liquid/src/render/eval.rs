@@ -6,7 +6,7 @@ use super::Renderer;
 use crate::error::{snippet, Error, ErrorKind};
 use crate::expr::lex::CmpOp;
 use crate::expr::{Comparison, Condition, Expr, Filtered, Logic, Path, Segment};
-use crate::filters::{self, FilterEnv};
+use crate::filters::{self, FilterEnv, FilterId};
 use crate::number::{cmp_num, to_i, Num};
 use crate::value::{liquid_eq, Value};
 
@@ -70,7 +70,17 @@ impl Renderer<'_> {
     }
 
     pub fn eval_filtered(&mut self, f: &Filtered) -> Result<Value, Error> {
-        let mut v = self.eval(&f.expr)?;
+        // `x | default: y` is how a template says "x may be missing": allowed even with
+        // strict variables.
+        let defaulted = f
+            .filters
+            .first()
+            .is_some_and(|c| c.id == Some(FilterId::Default));
+        let strict = self.shared.strict_variables;
+        self.shared.strict_variables = strict && !defaulted;
+        let first = self.eval(&f.expr);
+        self.shared.strict_variables = strict;
+        let mut v = first?;
         for call in &f.filters {
             let mut args = Vec::with_capacity(call.args.len());
             for a in &call.args {
