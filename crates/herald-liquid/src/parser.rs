@@ -122,6 +122,7 @@ impl Parser {
                         break Some(End { name, markup });
                     }
                     match name.as_str() {
+                        "" => return Err(at(Error::syntax("expected a tag name after '{%'"))),
                         "#" => {
                             inline_comment(&markup).map_err(at)?;
                             None
