@@ -40,6 +40,7 @@ struct Case {
 
 fn run(case: &Case) -> Result<(), String> {
     // Herald has one parser and it is strict, so `strict`-labelled cases need no switch.
+    // Herald's dates are always UTC, as the `utc`-labelled case assumes.
     let options = Options::default();
     let loader = case.templates.clone().unwrap_or_default();
     let data = case.data.clone().unwrap_or_else(Variables::empty);
