@@ -29,7 +29,8 @@ pub struct ErrorBody {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<EventProblem>,
     /// For an invalid rule: where the problem is, `{"line", "column", "offset"}` in the text
-    /// form or `{"path"}` (a JSON pointer) in the JSON form.
+    /// form or `{"path"}` (a JSON pointer) in the JSON form. For a template:
+    /// `{"field", "line", "column"}` (1-based; `field` names the template's part).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub location: Option<serde_json::Value>,
@@ -61,6 +62,8 @@ pub enum ApiError {
     Conflict(&'static str, String),
     /// 400 `invalid_rule`: an audience rule or computed trait that does not parse.
     InvalidRule(herald_core::audience::RuleError),
+    /// 400 with a code and where the problem is (a template's field, line and column).
+    Located(&'static str, String, serde_json::Value),
     UnsupportedEncoding(String),
     /// A request the extractors could not read (see `crate::extract`), with its own status.
     Rejected(StatusCode, &'static str, String),
@@ -81,9 +84,10 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest(..) | ApiError::InvalidEvents(_) | ApiError::InvalidRule(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            ApiError::BadRequest(..)
+            | ApiError::InvalidEvents(_)
+            | ApiError::InvalidRule(_)
+            | ApiError::Located(..) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) | ApiError::Unauthenticated(..) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(..) => StatusCode::FORBIDDEN,
             ApiError::TooManySignIns { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -102,6 +106,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::BadRequest(code, _)
+            | ApiError::Located(code, ..)
             | ApiError::NotFound(code, _)
             | ApiError::Conflict(code, _)
             | ApiError::Rejected(_, code, _)
@@ -157,6 +162,10 @@ impl ApiError {
                     }
                 });
                 (e.to_string(), vec![])
+            }
+            ApiError::Located(_, message, at) => {
+                location = Some(at);
+                (message, vec![])
             }
             ApiError::InvalidEvents(errors) => {
                 let message = format!(
