@@ -96,7 +96,7 @@ pub fn displace<'l>(
         .filter_map(|cap| {
             let n = counted.iter().filter(|e| counts(cap, e, now)).count();
             let max = cap.max as usize;
-            (n >= max).then_some(Full {
+            (n >= max).then(|| Full {
                 cap,
                 need: n - max + 1,
                 removed: 0,

@@ -9,16 +9,33 @@
 //!   02:30 on a fall-back night ends at 02:30 CEST and the repeated half hour (02:00–02:30
 //!   CET) is not quiet again.
 //!
-//! So windows never overlap, and the end of a window is never inside one: a message deferred
-//! to it is not deferred again for quiet hours.
+//! Windows never overlap, but two can touch: when both `end` and `start` fall into one DST gap
+//! (quiet 03:00 to 02:30 on a spring-forward night), one window ends at the instant the next
+//! begins. Quiet hours are the union of the windows, and [`quiet_until`] gives the end of the
+//! quiet period holding an instant, through touching windows. So that end is never quiet: a
+//! message deferred to it is not deferred again for quiet hours.
 
 use chrono::{DateTime, Days, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use super::policy::QuietHours;
 
-/// The end of the quiet window that holds `at`, or `None` when `at` is not in quiet hours.
+/// The end of the quiet period that holds `at`, or `None` when `at` is not in quiet hours.
 pub fn quiet_until(quiet: &QuietHours, tz: Tz, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let mut end = window_end(quiet, tz, at)?;
+    // Windows touch only on the night of a DST gap, at most a few times a year: a chain of
+    // more than two cannot happen; the bound keeps the loop finite whatever the zone data.
+    for _ in 0..8 {
+        match window_end(quiet, tz, end) {
+            Some(next) => end = next,
+            None => break,
+        }
+    }
+    Some(end)
+}
+
+/// The end of the one window that holds `at`.
+fn window_end(quiet: &QuietHours, tz: Tz, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let today = at.with_timezone(&tz).date_naive();
     // The window holding `at` started on its local date or the day before; the day after is
     // looked at too for zones whose clocks go back across midnight.
@@ -154,6 +171,29 @@ mod tests {
             quiet_until(&q, berlin, utc("2024-03-31T01:00:00Z")),
             Some(utc("2024-03-31T04:00:00Z"))
         );
+    }
+
+    #[test]
+    fn windows_touching_in_a_gap_are_one_quiet_period() {
+        // Quiet 03:00 to 02:30. On 2024-03-31 in Berlin both 02:30 and 03:00 are first shown
+        // at the jump (01:00 UTC): the window of the 30th ends as the window of the 31st
+        // begins, so the quiet period lasts until 02:30 CEST on April 1st (00:30 UTC).
+        let q = quiet((3, 0), (2, 30));
+        let berlin = Europe::Berlin;
+        assert_eq!(
+            quiet_until(&q, berlin, utc("2024-03-30T23:00:00Z")),
+            Some(utc("2024-04-01T00:30:00Z"))
+        );
+        assert_eq!(
+            quiet_until(&q, berlin, utc("2024-03-31T01:00:00Z")),
+            Some(utc("2024-04-01T00:30:00Z"))
+        );
+        // Any other night has its half hour: 02:30 to 03:00 CET on March 30th.
+        assert_eq!(
+            quiet_until(&q, berlin, utc("2024-03-29T12:00:00Z")),
+            Some(utc("2024-03-30T01:30:00Z"))
+        );
+        assert_eq!(quiet_until(&q, berlin, utc("2024-03-30T01:30:00Z")), None);
     }
 
     #[test]
