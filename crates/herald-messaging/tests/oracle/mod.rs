@@ -331,12 +331,15 @@ impl Model {
         }
     }
 
-    /// The most messages cap `i` ever counts in one window over `ledger` (all windows ending at
-    /// an entry's time, which is where a count can rise).
-    pub fn max_in_any_window(&self, i: usize, ledger: &[LedgerEntry]) -> usize {
+    /// The most messages cap `i` counts in a window ending at an entry the simulation added
+    /// (keys `m..`) that the cap counts: that is where the governor admitted one more. Windows
+    /// ending elsewhere may hold more than `max`: the history before the run was made under
+    /// another policy, and transactional messages pass anyway.
+    pub fn max_in_windows_ending_at_new_entries(&self, i: usize, ledger: &[LedgerEntry]) -> usize {
         let all: Vec<&LedgerEntry> = ledger.iter().collect();
         ledger
             .iter()
+            .filter(|e| e.key.starts_with('m') && self.count(i, &[*e], "", e.at) == 1)
             .map(|e| {
                 let upto: Vec<&LedgerEntry> =
                     all.iter().copied().filter(|x| x.at <= e.at).collect();
