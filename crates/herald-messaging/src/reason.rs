@@ -121,4 +121,28 @@ mod tests {
             "unknown_reason"
         );
     }
+
+    /// docs/messaging.md is what users read: every reason is in its Reasons table, in this
+    /// order.
+    #[test]
+    fn every_reason_is_documented_in_order() {
+        let doc = include_str!("../../../docs/messaging.md");
+        let start = doc
+            .find("### Reasons")
+            .expect("docs/messaging.md has a Reasons section");
+        let table = &doc[start..];
+        let doc = &table[..table[1..].find("\n#").map_or(table.len(), |end| end + 1)];
+        let mut last: Option<usize> = None;
+        for reason in Reason::ALL {
+            let cell = format!("| `{}` |", reason.as_str());
+            let at = doc
+                .find(&cell)
+                .unwrap_or_else(|| panic!("docs/messaging.md has no row {cell}"));
+            assert!(
+                last < Some(at),
+                "{reason} is out of order in docs/messaging.md"
+            );
+            last = Some(at);
+        }
+    }
 }
