@@ -572,3 +572,40 @@ fn push_tokens_are_filtered_and_decisions_serialise() {
         Reason::NoAddress
     );
 }
+
+#[test]
+fn an_unvalidated_policy_is_decided_on_not_a_panic() {
+    // `max: 0` is refused by validation; built in code it reads as 1.
+    let p = Policy {
+        caps: vec![herald_messaging::governor::Cap {
+            channel: None,
+            category: None,
+            max: 0,
+            window: "1d".parse().unwrap(),
+        }],
+        timezone: "Not/AZone".into(),
+        on_capped: herald_messaging::governor::CappedAction::Defer,
+        ..Policy::default()
+    };
+    assert_eq!(p.validate().unwrap_err().code(), "unknown_timezone");
+    let c = candidate("m", Channel::Email, "marketing");
+    let person = Person::new();
+    assert_eq!(
+        person.decide(&p, &Topics::default(), &c, &[], NOON).reason,
+        Reason::Sent
+    );
+    let ledger = [entry(
+        "a",
+        "2024-05-06T09:00:00Z",
+        "m",
+        Priority::Normal,
+        LedgerState::Sent,
+    )];
+    let d = person.decide(&p, &Topics::default(), &c, &ledger, NOON);
+    assert_eq!(
+        d.outcome,
+        Outcome::Defer {
+            until: at("2024-05-07T09:00:00Z")
+        }
+    );
+}

@@ -88,3 +88,70 @@ proptest! {
         prop_assert_eq!(w.to_string().parse::<Window>(), Ok(w));
     }
 }
+
+fn instant() -> impl Strategy<Value = chrono::DateTime<chrono::Utc>> {
+    let min = chrono::DateTime::<chrono::Utc>::MIN_UTC.timestamp();
+    let max = chrono::DateTime::<chrono::Utc>::MAX_UTC.timestamp();
+    prop_oneof![
+        1 => Just(min),
+        1 => Just(max),
+        2 => min..=max,
+        4 => 1_600_000_000i64..1_800_000_000,
+    ]
+    .prop_map(|t| chrono::DateTime::from_timestamp(t, 0).unwrap())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// The governor decides on any policy, validated or not, at any instant chrono can hold.
+    #[test]
+    fn decide_never_panics(
+        caps in prop::collection::vec((0u32..4, 1u64..=100 * 366 * 86_400), 0..4),
+        quiet in prop::option::of((0u32..24, 0u32..24, any::<bool>())),
+        tz in prop::sample::select(vec!["UTC", "Pacific/Kiritimati", "Etc/GMT+12", "Nope/Nope", "Europe/Berlin"]),
+        defer in any::<bool>(),
+        ledger in prop::collection::vec((instant(), any::<bool>()), 0..6),
+        now in instant(),
+    ) {
+        use herald_messaging::governor::{Cap, CappedAction, LedgerState, QuietAction, QuietHours};
+        use herald_messaging::preferences::Subscriptions;
+        use herald_messaging::{decide, Address, Candidate, Category, LedgerEntry, PersonState, Priority};
+        let policy = Policy {
+            timezone: tz.to_owned(),
+            caps: caps
+                .into_iter()
+                .map(|(max, secs)| Cap { channel: None, category: None, max, window: Window::from_secs(secs).unwrap() })
+                .collect(),
+            quiet_hours: quiet.map(|(s, e, drop)| QuietHours {
+                start: ClockTime::new(s, 0).unwrap(),
+                end: ClockTime::new(e, 0).unwrap(),
+                action: if drop { QuietAction::Drop } else { QuietAction::Defer },
+                channels: None,
+            }),
+            on_capped: if defer { CappedAction::Defer } else { CappedAction::Drop },
+        };
+        let category = Category::parse("marketing").unwrap();
+        let ledger: Vec<LedgerEntry> = ledger
+            .into_iter()
+            .enumerate()
+            .map(|(i, (at, sent))| LedgerEntry {
+                key: format!("l{i}"),
+                at,
+                channel: Channel::Email,
+                category: category.clone(),
+                priority: Priority::Low,
+                transactional: false,
+                state: if sent { LedgerState::Sent } else { LedgerState::Reserved },
+            })
+            .collect();
+        let address = Address::Email { email: "a@example.com".into() };
+        let subscriptions = Subscriptions::default();
+        let person = PersonState { address: Some(&address), timezone: Some(tz), subscriptions: &subscriptions, suppressions: &[] };
+        let candidate = Candidate {
+            key: "c".into(), channel: Channel::Email, category, topic: None,
+            transactional: false, priority: Priority::High, holdout: false,
+        };
+        let _ = decide(&policy, &Topics::default(), &candidate, &person, &ledger, now);
+    }
+}

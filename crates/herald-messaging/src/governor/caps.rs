@@ -31,9 +31,19 @@ impl<'a> Class<'a> {
     }
 }
 
-/// Whether `entry` is counted by `cap` at instant `at`.
+/// Whether `entry` is counted by `cap` at instant `at`. (A window reaching back before the
+/// beginning of time counts everything.)
 fn counts(cap: &Cap, entry: &LedgerEntry, at: DateTime<Utc>) -> bool {
-    cap.matches(entry.channel, &entry.category) && entry.at > at - cap.window.duration()
+    cap.matches(entry.channel, &entry.category)
+        && at
+            .checked_sub_signed(cap.window.duration())
+            .is_none_or(|start| entry.at > start)
+}
+
+/// A cap's `max`. A validated policy's is at least 1; an unvalidated 0 is read as 1, so that
+/// the governor decides rather than fails.
+fn limit(cap: &Cap) -> usize {
+    cap.max.max(1) as usize
 }
 
 /// The caps that count messages of `class`.
@@ -62,10 +72,11 @@ pub fn fits_from(
             .filter(|e| counts(cap, e, now))
             .map(|e| e.at)
             .collect();
-        let max = cap.max as usize;
+        let max = limit(cap);
         if times.len() >= max {
             times.sort_unstable();
-            from = from.max(times[times.len() - max] + cap.window.duration());
+            let leaves = times[times.len() - max].checked_add_signed(cap.window.duration());
+            from = from.max(leaves.unwrap_or(DateTime::<Utc>::MAX_UTC));
         }
     }
     from
@@ -95,7 +106,7 @@ pub fn displace<'l>(
     let mut full: Vec<Full> = caps_of(policy, class)
         .filter_map(|cap| {
             let n = counted.iter().filter(|e| counts(cap, e, now)).count();
-            let max = cap.max as usize;
+            let max = limit(cap);
             (n >= max).then(|| Full {
                 cap,
                 need: n - max + 1,

@@ -15,6 +15,9 @@ use crate::channel::{Category, Channel};
 pub const MAX_CAPS: usize = 32;
 /// A cap's window is at most this many days.
 pub const MAX_WINDOW_DAYS: u64 = 366;
+/// No window is longer than this, valid or not: every instant arithmetic on windows stays
+/// far inside chrono's range.
+const LONGEST_WINDOW_SECS: u64 = 100 * 366 * 86_400;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -111,7 +114,8 @@ pub enum CappedAction {
 
 /// A cap window, in whole seconds. JSON: a number of seconds, or a string of a number and a
 /// unit `s`, `m`, `h`, `d` or `w` (`"1d"`, `"7d"`, `"90m"`); written back in the largest unit
-/// that divides it.
+/// that divides it. A window is positive and at most a century (a valid policy's, at most
+/// [`MAX_WINDOW_DAYS`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Window(u64);
 
@@ -125,7 +129,9 @@ const UNITS: [(char, u64); 5] = [
 
 impl Window {
     pub fn from_secs(secs: u64) -> Option<Window> {
-        (secs > 0).then_some(Window(secs))
+        (1..=LONGEST_WINDOW_SECS)
+            .contains(&secs)
+            .then_some(Window(secs))
     }
 
     pub fn secs(self) -> u64 {
@@ -133,7 +139,7 @@ impl Window {
     }
 
     pub fn duration(self) -> Duration {
-        Duration::seconds(i64::try_from(self.0).unwrap_or(i64::MAX))
+        Duration::seconds(self.0 as i64)
     }
 }
 
@@ -141,7 +147,7 @@ impl FromStr for Window {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = || {
-            format!("window {s:?} must be a positive number of seconds or a number with a unit s, m, h, d or w, e.g. \"1d\"")
+            format!("window {s:?} must be a positive number of seconds or a number with a unit s, m, h, d or w, e.g. \"1d\", and at most a century")
         };
         let last = s.chars().next_back().ok_or_else(bad)?;
         let (number, unit) = if last.is_ascii_digit() {
@@ -190,13 +196,14 @@ impl<'de> Deserialize<'de> for Window {
                 f.write_str("a number of seconds or a string such as \"1d\"")
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Window, E> {
-                Window::from_secs(v).ok_or_else(|| E::custom("window must be positive"))
+                Window::from_secs(v)
+                    .ok_or_else(|| E::custom("window must be positive and at most a century"))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Window, E> {
                 u64::try_from(v)
                     .ok()
                     .and_then(Window::from_secs)
-                    .ok_or_else(|| E::custom("window must be positive"))
+                    .ok_or_else(|| E::custom("window must be positive and at most a century"))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Window, E> {
                 v.parse().map_err(E::custom)
@@ -383,6 +390,9 @@ mod tests {
         assert_eq!(w.to_string(), "1d");
         assert_eq!(serde_json::to_string(&w).unwrap(), "\"1d\"");
         assert!(serde_json::from_str::<Window>("0").is_err());
+        assert!(serde_json::from_str::<Window>("18446744073709551615").is_err());
+        assert!("5300w".parse::<Window>().is_err());
+        assert_eq!("5200w".parse::<Window>().unwrap().secs(), 5200 * 604_800);
         assert!(serde_json::from_str::<Window>("-5").is_err());
         assert!(serde_json::from_str::<Window>("1.5").is_err());
     }

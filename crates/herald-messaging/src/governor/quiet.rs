@@ -15,13 +15,18 @@
 //! quiet period holding an instant, through touching windows. So that end is never quiet: a
 //! message deferred to it is not deferred again for quiet hours.
 
-use chrono::{DateTime, Days, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use super::policy::QuietHours;
 
 /// The end of the quiet period that holds `at`, or `None` when `at` is not in quiet hours.
+/// Quiet hours exist in the years 0001 to 9999, the times Herald accepts anywhere (ingest
+/// refuses others); beyond, local clocks are not computed.
 pub fn quiet_until(quiet: &QuietHours, tz: Tz, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    if !(1..=9999).contains(&at.year()) {
+        return None;
+    }
     let mut end = window_end(quiet, tz, at)?;
     // Windows touch only on the night of a DST gap, at most a few times a year: a chain of
     // more than two cannot happen; the bound keeps the loop finite whatever the zone data.
@@ -241,6 +246,23 @@ mod tests {
             Some(utc("2024-11-03T11:00:00Z"))
         );
         assert_eq!(quiet_until(&q, ny, utc("2024-11-03T05:14:00Z")), None);
+    }
+
+    #[test]
+    fn no_quiet_hours_outside_the_years_herald_accepts() {
+        let q = quiet((0, 0), (23, 30));
+        assert_eq!(
+            quiet_until(&q, Europe::Berlin, DateTime::<Utc>::MAX_UTC),
+            None
+        );
+        assert_eq!(
+            quiet_until(&q, Europe::Berlin, DateTime::<Utc>::MIN_UTC),
+            None
+        );
+        assert_eq!(
+            quiet_until(&q, Europe::Berlin, utc("9999-12-31T12:00:00Z")),
+            Some(utc("9999-12-31T22:30:00Z"))
+        );
     }
 
     #[test]
