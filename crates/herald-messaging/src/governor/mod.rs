@@ -34,6 +34,7 @@ mod caps;
 mod decide;
 pub mod policy;
 pub mod quiet;
+mod window;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

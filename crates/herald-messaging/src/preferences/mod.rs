@@ -11,12 +11,14 @@
 //! - [`Suppression`]: addresses that bounced, complained, were erased (GDPR) or suppressed by
 //!   hand; [`without_suppressed`] applies them, to transactional messages as well.
 
+mod consent;
 mod subscriptions;
 mod suppression;
 mod topics;
 
+pub use consent::may_send;
 pub use subscriptions::{
-    may_send, ChangeSource, ChannelPreferences, Status, SubscriptionChange, Subscriptions,
+    ChangeSource, ChannelPreferences, Status, SubscriptionChange, Subscriptions,
 };
 pub use suppression::{without_suppressed, Suppression, SuppressionReason};
 pub use topics::{Topic, TopicDefault, Topics};

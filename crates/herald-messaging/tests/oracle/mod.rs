@@ -8,6 +8,8 @@
 //! windows, quiet-hours boundaries, UTC offsets and DST transitions of the zones used) is a
 //! multiple of 15 minutes.
 
+pub mod scenario;
+
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
