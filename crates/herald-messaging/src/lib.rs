@@ -14,6 +14,8 @@
 //! - [`message`]: message ids (deterministic idempotency keys), the status lifecycle,
 //!   delivery events as timeline events, holdout groups.
 //! - [`reason`]: the reasons a decision records.
+//! - [`template`]: what each channel's template holds, its check, and its rendering (Liquid,
+//!   then MJML to HTML).
 //!
 //! # Invariants
 //!
@@ -41,6 +43,7 @@ pub mod governor;
 pub mod message;
 pub mod preferences;
 pub mod reason;
+pub mod template;
 pub mod token;
 
 pub use address::{address_of, Address, AddressRules};
