@@ -17,6 +17,7 @@ pub mod insights;
 pub mod keys;
 pub mod openapi;
 pub mod ops;
+pub mod templates;
 
 use std::any::Any;
 use std::sync::Arc;

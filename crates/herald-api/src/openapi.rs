@@ -11,7 +11,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::{admin, auth, browser, catalog, error, ingest, insights, ops, AppState};
+use crate::{admin, auth, browser, catalog, error, ingest, insights, ops, templates, AppState};
 
 struct Security;
 
@@ -229,6 +229,9 @@ pub(crate) fn one_of_strings(values: &[&str]) -> ObjectBuilder {
         insights::saved::list_saved, insights::saved::create_saved, insights::saved::get_saved,
         insights::saved::put_saved, insights::saved::delete_saved, insights::saved::run_saved,
         catalog::catalog,
+        templates::list, templates::create, templates::get_one, templates::update,
+        templates::delete, templates::versions, templates::version, templates::preview,
+        templates::render::render,
         ops::healthz, ops::readyz, ops::metrics_text,
         auth::session::sign_in, auth::session::who_am_i, auth::session::sign_out,
         auth::users::list_users, auth::users::create_user, auth::users::update_user,
@@ -246,6 +249,7 @@ pub(crate) fn one_of_strings(values: &[&str]) -> ObjectBuilder {
         (name = "operations", description = "Health, metrics, status, live tail"),
         (name = "dashboard", description = "Dashboard sign-in, sessions and users (docs/dashboard.md)"),
         (name = "insights", description = "Trends, funnels and retention over every event; saved insights"),
+        (name = "templates", description = "Message templates (Liquid, MJML), versioned; preview for a profile; ad-hoc render"),
     )
 )]
 pub struct ApiDoc;

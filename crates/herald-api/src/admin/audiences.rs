@@ -111,7 +111,8 @@ fn rule_of(value: &Value) -> Result<Rule, ApiError> {
     }
 }
 
-fn valid_audience_id(id: &str) -> bool {
+/// An id of an audience or a template: 1–64 lowercase letters, digits, `_` or `-`.
+pub(crate) fn valid_id(id: &str) -> bool {
     (1..=64).contains(&id.len())
         && id
             .bytes()
@@ -222,7 +223,7 @@ pub async fn create_audience(
         .id
         .clone()
         .ok_or_else(|| ApiError::bad_request("missing_id", "an audience needs an `id`"))?;
-    if !valid_audience_id(&id) {
+    if !valid_id(&id) {
         return Err(ApiError::bad_request(
             "invalid_id",
             "an audience id is 1–64 lowercase letters, digits, `_` or `-`",

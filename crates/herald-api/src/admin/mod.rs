@@ -102,6 +102,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/api/v1/tail", get(tail::tail))
         .merge(crate::insights::routes())
         .merge(crate::catalog::routes())
+        .merge(crate::templates::routes())
         .layer(axum::middleware::from_fn_with_state(
             state,
             crate::auth::authorize,

@@ -163,8 +163,9 @@ fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// The `POST` paths that only read: an audience preview, the insights queries, and running a
-/// saved insight (their query is a body, too rich for a URL).
+/// The `POST` paths that only read: an audience preview, the insights queries, running a
+/// saved insight, rendering or previewing a template (their input is a body, too rich for a
+/// URL).
 fn is_query(path: &str) -> bool {
     matches!(
         path,
@@ -172,9 +173,16 @@ fn is_query(path: &str) -> bool {
             | "/api/v1/insights/trends"
             | "/api/v1/insights/funnels"
             | "/api/v1/insights/retention"
-    ) || path
-        .strip_prefix("/api/v1/insights/saved/")
-        .and_then(|rest| rest.strip_suffix("/run"))
+            | "/api/v1/templates/render"
+    ) || last_segment_of(path, "/api/v1/templates/", "/preview")
+        || last_segment_of(path, "/api/v1/insights/saved/", "/run")
+}
+
+/// Whether `path` is `prefix` + one non-empty segment + `suffix`.
+fn last_segment_of(path: &str, prefix: &str, suffix: &str) -> bool {
+    path
+        .strip_prefix(prefix)
+        .and_then(|rest| rest.strip_suffix(suffix))
         .is_some_and(|id| !id.is_empty() && !id.contains('/'))
 }
 

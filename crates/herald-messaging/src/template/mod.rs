@@ -3,6 +3,7 @@
 //! compiled to HTML ([`mrml`]). Errors name the part (`subject`, `body`, …) and the line and
 //! column in it. Pure: partials come from a [`Loader`], `now` is passed in.
 
+pub mod context;
 mod mjml;
 
 use std::collections::BTreeMap;
@@ -12,6 +13,9 @@ use herald_liquid::{Loader, Options, Template};
 use serde::{Deserialize, Serialize};
 
 use crate::channel::Channel;
+
+pub use context::{context, Person};
+pub use mjml::compile as compile_mjml;
 
 /// The longest part of a template, in bytes.
 pub const MAX_PART_BYTES: usize = 256 * 1024;
