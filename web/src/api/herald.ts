@@ -35,7 +35,7 @@ import type {
 
 const next = (p: { endCursor?: string | null; hasNextPage: boolean }) => (p.hasNextPage ? (p.endCursor ?? null) : null);
 
-// The schema types these `JSON`; Herald answers an object for each of them.
+// Traits, computed traits and an event's `json` are `JSON` in the schema, always objects.
 const object = (j: Json) => j as JsonObject;
 
 graphql(`
@@ -55,12 +55,12 @@ const identity = (i: IdentifierFieldsFragment): Identity => ({
 const event = (e: { seq: number; json: Json }): HeraldEvent => ({ ...object(e.json), seq: e.seq });
 
 /** The profile, or a 404 like REST's when nobody has the identifier. */
-function found<T>(profile: T | null | undefined, id: string): T {
+function profileFound<T>(profile: T | null | undefined, id: string): T {
   if (!profile) throw new ApiError(404, 'profile_not_found', `no profile has ${id}`);
   return profile;
 }
 
-const ProfilesQuery = graphql(`
+const ProfilesDocument = graphql(`
   query Profiles($identifier: String, $trait: String, $value: String, $after: String) {
     profiles(identifier: $identifier, trait: $trait, value: $value, first: 50, after: $after) {
       nodes { id identifiers traits firstSeen lastSeen }
@@ -69,7 +69,7 @@ const ProfilesQuery = graphql(`
   }
 `);
 
-const ProfileQuery = graphql(`
+const ProfileDocument = graphql(`
   query Profile($id: String!) {
     profile(id: $id) {
       id traits identifiers { ...IdentifierFields } groups { groupId joinedAt traits }
@@ -78,7 +78,7 @@ const ProfileQuery = graphql(`
   }
 `);
 
-const ProfileTimelineQuery = graphql(`
+const ProfileTimelineDocument = graphql(`
   query ProfileTimeline($id: String!, $after: String, $event: String, $since: String, $until: String) {
     profile(id: $id) {
       timeline(first: 50, after: $after, event: $event, since: $since, until: $until) {
@@ -89,7 +89,7 @@ const ProfileTimelineQuery = graphql(`
   }
 `);
 
-const ProfileIdentityGraphQuery = graphql(`
+const ProfileIdentityGraphDocument = graphql(`
   query ProfileIdentityGraph($id: String!) {
     profile(id: $id) {
       identityGraph {
@@ -102,25 +102,25 @@ const ProfileIdentityGraphQuery = graphql(`
   }
 `);
 
-const ProfileAudiencesQuery = graphql(`
+const ProfileAudiencesDocument = graphql(`
   query ProfileAudiences($id: String!) {
     profile(id: $id) { id computedTraits memberships { audienceId member reason } }
   }
 `);
 
-const ProfileMembershipHistoryQuery = graphql(`
+const ProfileMembershipHistoryDocument = graphql(`
   query ProfileMembershipHistory($id: String!, $limit: Int) {
     profile(id: $id) { membershipHistory(limit: $limit) { audienceId change at cause } }
   }
 `);
 
-const DeleteProfileMutation = graphql(`
+const DeleteProfileDocument = graphql(`
   mutation DeleteProfile($id: String!) {
     deleteProfile(id: $id) { profiles }
   }
 `);
 
-const UndoMergeMutation = graphql(`
+const UndoMergeDocument = graphql(`
   mutation UndoMerge($id: String!) {
     undoMerge(id: $id) { profiles }
   }
@@ -128,7 +128,7 @@ const UndoMergeMutation = graphql(`
 
 export const profiles = {
   search: async (p: { identifier?: string; trait?: string; value?: string; cursor?: string }): Promise<ProfilesPage> => {
-    const data = await gql(ProfilesQuery, { identifier: p.identifier, trait: p.trait, value: p.value, after: p.cursor });
+    const data = await gql(ProfilesDocument, { identifier: p.identifier, trait: p.trait, value: p.value, after: p.cursor });
     return {
       profiles: data.profiles.nodes.map((n) => ({
         profile_id: n.id,
@@ -141,7 +141,7 @@ export const profiles = {
     };
   },
   get: async (id: string): Promise<Profile> => {
-    const p = found((await gql(ProfileQuery, { id })).profile, id);
+    const p = profileFound((await gql(ProfileDocument, { id })).profile, id);
     return {
       profile_id: p.id,
       traits: object(p.traits),
@@ -158,14 +158,14 @@ export const profiles = {
     };
   },
   timeline: async (id: string, f: { event?: string; since?: string; until?: string; cursor?: string }): Promise<Timeline> => {
-    const p = found(
-      (await gql(ProfileTimelineQuery, { id, after: f.cursor, event: f.event, since: f.since, until: f.until })).profile,
+    const p = profileFound(
+      (await gql(ProfileTimelineDocument, { id, after: f.cursor, event: f.event, since: f.since, until: f.until })).profile,
       id,
     );
     return { events: p.timeline.nodes.map(event), next_cursor: next(p.timeline.pageInfo) };
   },
   identity: async (id: string): Promise<IdentityGraph> => {
-    const g = found((await gql(ProfileIdentityGraphQuery, { id })).profile, id).identityGraph;
+    const g = profileFound((await gql(ProfileIdentityGraphDocument, { id })).profile, id).identityGraph;
     return {
       profile_id: g.profileId,
       identities: g.identifiers.map(identity),
@@ -187,7 +187,7 @@ export const profiles = {
     };
   },
   audiences: async (id: string): Promise<ProfileAudiences> => {
-    const p = found((await gql(ProfileAudiencesQuery, { id })).profile, id);
+    const p = profileFound((await gql(ProfileAudiencesDocument, { id })).profile, id);
     return {
       profile_id: p.id,
       computed_traits: object(p.computedTraits),
@@ -195,11 +195,11 @@ export const profiles = {
     };
   },
   audienceHistory: async (id: string): Promise<MembershipChange[]> => {
-    const p = found((await gql(ProfileMembershipHistoryQuery, { id, limit: 100 })).profile, id);
+    const p = profileFound((await gql(ProfileMembershipHistoryDocument, { id, limit: 100 })).profile, id);
     return p.membershipHistory.map((h) => ({ audience_id: h.audienceId, change: h.change.toLowerCase(), at: h.at, cause: h.cause }));
   },
-  remove: (id: string) => gql(DeleteProfileMutation, { id }, true),
-  undoMerge: (mergeId: string) => gql(UndoMergeMutation, { id: mergeId }, true),
+  remove: (id: string) => gql(DeleteProfileDocument, { id }, true),
+  undoMerge: (mergeId: string) => gql(UndoMergeDocument, { id: mergeId }, true),
 };
 
 export interface AudienceDraft {
@@ -246,37 +246,37 @@ function audienceFound<T>(a: T | null | undefined, id: string): T {
 /** A member's first identifier of a kind (the identifiers are in the order they joined). */
 const firstOf = (ids: string[] | undefined, kind: string) => ids?.find((i) => i.startsWith(`${kind}:`))?.slice(kind.length + 1) ?? null;
 
-const AudiencesQuery = graphql(`
+const AudiencesDocument = graphql(`
   query Audiences {
     audiences { ...AudienceFields }
   }
 `);
 
-const AudienceQuery = graphql(`
+const AudienceDocument = graphql(`
   query Audience($id: String!) {
     audience(id: $id) { ...AudienceFields }
   }
 `);
 
-const CreateAudienceMutation = graphql(`
+const CreateAudienceDocument = graphql(`
   mutation CreateAudience($input: AudienceInput!) {
     createAudience(input: $input) { ...AudienceFields }
   }
 `);
 
-const UpdateAudienceMutation = graphql(`
+const UpdateAudienceDocument = graphql(`
   mutation UpdateAudience($id: String!, $input: AudienceInput!) {
     updateAudience(id: $id, input: $input) { ...AudienceFields }
   }
 `);
 
-const DeleteAudienceMutation = graphql(`
+const DeleteAudienceDocument = graphql(`
   mutation DeleteAudience($id: String!) {
     deleteAudience(id: $id)
   }
 `);
 
-const PreviewAudienceQuery = graphql(`
+const PreviewAudienceDocument = graphql(`
   query PreviewAudience($rule: JSON!) {
     previewAudience(rule: $rule, sampleSize: 1000, seed: "1") {
       estimatedSize estimatedSizeLow estimatedSizeHigh confidence sampled matched totalProfiles seed sampleMemberIds ruleText
@@ -284,7 +284,7 @@ const PreviewAudienceQuery = graphql(`
   }
 `);
 
-const AudienceMembersQuery = graphql(`
+const AudienceMembersDocument = graphql(`
   query AudienceMembers($id: String!, $after: String) {
     audience(id: $id) {
       members(first: 50, after: $after) {
@@ -295,24 +295,24 @@ const AudienceMembersQuery = graphql(`
   }
 `);
 
-const AudienceSizeHistoryQuery = graphql(`
+const AudienceSizeHistoryDocument = graphql(`
   query AudienceSizeHistory($id: String!) {
     audience(id: $id) { sizeHistory { date entered exited size } }
   }
 `);
 
 export const audiences = {
-  list: async () => (await gql(AudiencesQuery, {})).audiences.map(audience),
-  get: async (id: string) => audience(audienceFound((await gql(AudienceQuery, { id })).audience, id)),
-  create: async (a: AudienceDraft) => audience((await gql(CreateAudienceMutation, { input: a }, true)).createAudience),
+  list: async () => (await gql(AudiencesDocument, {})).audiences.map(audience),
+  get: async (id: string) => audience(audienceFound((await gql(AudienceDocument, { id })).audience, id)),
+  create: async (a: AudienceDraft) => audience((await gql(CreateAudienceDocument, { input: a }, true)).createAudience),
   update: async (a: AudienceDraft) =>
     audience(
-      (await gql(UpdateAudienceMutation, { id: a.id, input: { name: a.name, description: a.description, rule: a.rule } }, true))
+      (await gql(UpdateAudienceDocument, { id: a.id, input: { name: a.name, description: a.description, rule: a.rule } }, true))
         .updateAudience,
     ),
-  remove: (id: string) => gql(DeleteAudienceMutation, { id }, true),
+  remove: (id: string) => gql(DeleteAudienceDocument, { id }, true),
   preview: async (rule: Json): Promise<Preview> => {
-    const p = (await gql(PreviewAudienceQuery, { rule })).previewAudience;
+    const p = (await gql(PreviewAudienceDocument, { rule })).previewAudience;
     return {
       estimated_size: p.estimatedSize,
       estimated_size_low: p.estimatedSizeLow,
@@ -327,7 +327,7 @@ export const audiences = {
     };
   },
   members: async (id: string, cursor?: string): Promise<MembersPage> => {
-    const a = audienceFound((await gql(AudienceMembersQuery, { id, after: cursor })).audience, id);
+    const a = audienceFound((await gql(AudienceMembersDocument, { id, after: cursor })).audience, id);
     return {
       members: a.members.nodes.map((m) => ({
         profile_id: m.profileId,
@@ -340,7 +340,7 @@ export const audiences = {
   membersCsvUrl: (id: string) =>
     `/api/v1/audiences/${encodeURIComponent(id)}/members.csv?columns=profile_id,entered_at,email,user_id`,
   sizeHistory: async (id: string): Promise<SizePoint[]> =>
-    audienceFound((await gql(AudienceSizeHistoryQuery, { id })).audience, id).sizeHistory,
+    audienceFound((await gql(AudienceSizeHistoryDocument, { id })).audience, id).sizeHistory,
 };
 
 graphql(`
@@ -357,7 +357,7 @@ const key = (k: KeyFieldsFragment): Key => ({
   revoked_at: k.revokedAt,
 });
 
-const CatalogQuery = graphql(`
+const CatalogDocument = graphql(`
   query Catalog {
     catalog { eventNames propertyNames traitNames }
   }
@@ -365,22 +365,22 @@ const CatalogQuery = graphql(`
 
 /** Names seen in the data (track events, properties, traits), for completion. */
 export const catalog = {
-  get: async (): Promise<Catalog> => (await gql(CatalogQuery, {})).catalog,
+  get: async (): Promise<Catalog> => (await gql(CatalogDocument, {})).catalog,
 };
 
-const KeysQuery = graphql(`
+const KeysDocument = graphql(`
   query Keys {
     keys { ...KeyFields }
   }
 `);
 
-const CreateKeyMutation = graphql(`
+const CreateKeyDocument = graphql(`
   mutation CreateKey($kind: KeyKind!, $name: String!) {
     createKey(kind: $kind, name: $name) { key { ...KeyFields } secret }
   }
 `);
 
-const RevokeKeyMutation = graphql(`
+const RevokeKeyDocument = graphql(`
   mutation RevokeKey($id: String!) {
     revokeKey(id: $id)
   }
@@ -389,12 +389,12 @@ const RevokeKeyMutation = graphql(`
 const keyKind = { write: 'WRITE', admin: 'ADMIN' } as const;
 
 export const keys = {
-  list: async () => (await gql(KeysQuery, {})).keys.map(key),
+  list: async () => (await gql(KeysDocument, {})).keys.map(key),
   create: async (kind: 'write' | 'admin', name: string): Promise<CreatedKey> => {
-    const r = await gql(CreateKeyMutation, { kind: keyKind[kind], name }, true);
+    const r = await gql(CreateKeyDocument, { kind: keyKind[kind], name }, true);
     return { ...key(r.createKey.key), secret: r.createKey.secret };
   },
-  revoke: (id: string) => gql(RevokeKeyMutation, { id }, true),
+  revoke: (id: string) => gql(RevokeKeyDocument, { id }, true),
 };
 
 export const users = {
@@ -404,7 +404,7 @@ export const users = {
   remove: (id: string) => request<void>('DELETE', `/api/v1/users/${encodeURIComponent(id)}`),
 };
 
-const StatusQuery = graphql(`
+const StatusDocument = graphql(`
   query Status {
     status {
       logHead processed lag suppressedEvents unattributableEvents deletedEvents quarantinedEvents discardedEvents
@@ -415,7 +415,7 @@ const StatusQuery = graphql(`
 
 export const ops = {
   status: async (): Promise<Status> => {
-    const s = (await gql(StatusQuery, {})).status;
+    const s = (await gql(StatusDocument, {})).status;
     return {
       log_head: s.logHead,
       processed: s.processed,
@@ -443,7 +443,7 @@ export interface TailFilter {
   event?: string;
 }
 
-const LiveEventsSubscription = graphql(`
+const LiveEventsDocument = graphql(`
   subscription LiveEvents($type: String, $event: String) {
     events(type: $type, event: $event) { seq json }
   }
@@ -453,7 +453,7 @@ const LiveEventsSubscription = graphql(`
 export function tail(filter: TailFilter, on: { event: (e: HeraldEvent) => void; ready: () => void; error: () => void }): () => void {
   const stopWatching = onSocket((open) => (open ? on.ready() : on.error()));
   const stop = subscribe(
-    LiveEventsSubscription,
+    LiveEventsDocument,
     { type: filter.type || undefined, event: filter.event || undefined },
     { data: (d) => on.event(event(d.events)), error: () => on.error() },
   );
