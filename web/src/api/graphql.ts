@@ -1,7 +1,11 @@
 // The GraphQL client (urql core over POST /graphql, graphql-ws for subscriptions). The
 // session cookie authenticates both; POSTs carry the CSRF token like every mutating request.
+// Documents are the typed strings `npm run codegen` generates (../gql/) for every `graphql(...)`
+// literal: each carries its result and variables types, so an answer is typed by the document
+// that asked for it.
 import { Client, fetchExchange, subscriptionExchange, type AnyVariables } from '@urql/core';
 import { createClient as createWsClient } from 'graphql-ws';
+import { TypedDocumentString } from '../gql/graphql';
 import { ApiError, csrfHeaders, sessionEnded } from './client';
 import type { RuleLocation } from './types';
 
@@ -52,9 +56,21 @@ interface GqlErrorExtensions {
   location?: RuleLocation;
 }
 
+/**
+ * The text of a generated document. `graphql(...)` answers `{}` for a literal codegen has not
+ * seen (the dev server does not type-check): say so rather than send "[object Object]".
+ */
+function text(document: TypedDocumentString<unknown, never>): string {
+  if (!(document instanceof TypedDocumentString)) {
+    throw new Error('a GraphQL document without generated types: run `npm run codegen` in web/');
+  }
+  return document.toString();
+}
+
 /** Run a query or mutation; a GraphQL error becomes an ApiError with the REST code. */
-export async function gql<T>(query: string, variables: AnyVariables = {}, mutation = false): Promise<T> {
-  const result = await (mutation ? client.mutation<T>(query, variables) : client.query<T>(query, variables)).toPromise();
+export async function gql<T, V extends AnyVariables>(document: TypedDocumentString<T, V>, variables: V, mutation = false): Promise<T> {
+  const query = text(document);
+  const result = await (mutation ? client.mutation<T, V>(query, variables) : client.query<T, V>(query, variables)).toPromise();
   if (result.error) {
     const first = result.error.graphQLErrors[0];
     if (first) {
@@ -69,12 +85,12 @@ export async function gql<T>(query: string, variables: AnyVariables = {}, mutati
 }
 
 /** Subscribe; returns a function that stops. */
-export function subscribe<T>(
-  query: string,
-  variables: AnyVariables,
+export function subscribe<T, V extends AnyVariables>(
+  document: TypedDocumentString<T, V>,
+  variables: V,
   on: { data: (d: T) => void; error: (e: Error) => void },
 ): () => void {
-  const { unsubscribe } = client.subscription<T>(query, variables).subscribe((result) => {
+  const { unsubscribe } = client.subscription<T, V>(text(document), variables).subscribe((result) => {
     if (result.error) on.error(result.error);
     else if (result.data) on.data(result.data);
   });

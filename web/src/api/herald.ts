@@ -2,8 +2,15 @@
 // not carry (dashboard users, the CSV export, metrics, the identity rules; the session is in
 // ./session, so the sign-in page loads without the GraphQL client).
 // Pages import from here only; answers are mapped to the shapes in ./types.
+//
+// Every GraphQL document is a static, named `graphql(...)` literal below. `npm run codegen`
+// checks them against crates/herald-graphql/schema.graphql and writes their result and
+// variables types to ../gql/ (checked in), which type the answers here; after changing a
+// document or the schema, run it again (`npm test` fails while ../gql/ is stale).
 import { ApiError, request } from './client';
 import type { Catalog } from '../lib/catalog';
+import { graphql } from '../gql';
+import type { AudienceFieldsFragment, IdentifierFieldsFragment, KeyFieldsFragment } from '../gql/graphql';
 import { gql, onSocket, subscribe } from './graphql';
 import type {
   Audience,
@@ -26,23 +33,17 @@ import type {
   User,
 } from './types';
 
-interface Page {
-  endCursor?: string | null;
-  hasNextPage: boolean;
-}
-const PAGE = 'pageInfo { endCursor hasNextPage }';
-const next = (p: Page) => (p.hasNextPage ? (p.endCursor ?? null) : null);
+const next = (p: { endCursor?: string | null; hasNextPage: boolean }) => (p.hasNextPage ? (p.endCursor ?? null) : null);
 
-interface GqlIdentifier {
-  id: string;
-  kind: string;
-  value: string;
-  linkedVia?: string | null;
-  seq: number;
-  messageId: string;
-}
-const IDENTIFIER = 'id kind value linkedVia seq messageId';
-const identity = (i: GqlIdentifier): Identity => ({
+// Traits, computed traits and an event's `json` are `JSON` in the schema, always objects.
+const object = (j: Json) => j as JsonObject;
+
+graphql(`
+  fragment IdentifierFields on Identifier {
+    id kind value linkedVia seq messageId
+  }
+`);
+const identity = (i: IdentifierFieldsFragment): Identity => ({
   id: i.id,
   kind: i.kind,
   value: i.value,
@@ -51,36 +52,88 @@ const identity = (i: GqlIdentifier): Identity => ({
   message_id: i.messageId,
 });
 
-interface GqlEvent {
-  seq: number;
-  json: JsonObject;
-}
-const event = (e: GqlEvent): HeraldEvent => ({ ...e.json, seq: e.seq });
+const event = (e: { seq: number; json: Json }): HeraldEvent => ({ ...object(e.json), seq: e.seq });
 
 /** The profile, or a 404 like REST's when nobody has the identifier. */
-async function profileQuery<T>(id: string, fields: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const names = Object.keys(variables);
-  const params = names.map((n) => `, $${n}: ${n === 'first' || n === 'limit' ? 'Int' : 'String'}`).join('');
-  const data = await gql<{ profile: T | null }>(`query ($id: String!${params}) { profile(id: $id) { ${fields} } }`, { id, ...variables });
-  if (!data.profile) throw new ApiError(404, 'profile_not_found', `no profile has ${id}`);
-  return data.profile;
+function profileFound<T>(profile: T | null | undefined, id: string): T {
+  if (!profile) throw new ApiError(404, 'profile_not_found', `no profile has ${id}`);
+  return profile;
 }
+
+const ProfilesDocument = graphql(`
+  query Profiles($identifier: String, $trait: String, $value: String, $after: String) {
+    profiles(identifier: $identifier, trait: $trait, value: $value, first: 50, after: $after) {
+      nodes { id identifiers traits firstSeen lastSeen }
+      pageInfo { endCursor hasNextPage }
+    }
+  }
+`);
+
+const ProfileDocument = graphql(`
+  query Profile($id: String!) {
+    profile(id: $id) {
+      id traits identifiers { ...IdentifierFields } groups { groupId joinedAt traits }
+      firstSeen lastSeen timezone locale eventCounts totalEvents computedTraits audienceIds
+    }
+  }
+`);
+
+const ProfileTimelineDocument = graphql(`
+  query ProfileTimeline($id: String!, $after: String, $event: String, $since: String, $until: String) {
+    profile(id: $id) {
+      timeline(first: 50, after: $after, event: $event, since: $since, until: $until) {
+        nodes { seq json }
+        pageInfo { endCursor hasNextPage }
+      }
+    }
+  }
+`);
+
+const ProfileIdentityGraphDocument = graphql(`
+  query ProfileIdentityGraph($id: String!) {
+    profile(id: $id) {
+      identityGraph {
+        profileId
+        identifiers { ...IdentifierFields }
+        merges { id seq messageId eventType winner loser link winnerIdentifiers loserIdentifiers mergedAt undone }
+        refusedLinks { seq identifier reason }
+      }
+    }
+  }
+`);
+
+const ProfileAudiencesDocument = graphql(`
+  query ProfileAudiences($id: String!) {
+    profile(id: $id) { id computedTraits memberships { audienceId member reason } }
+  }
+`);
+
+const ProfileMembershipHistoryDocument = graphql(`
+  query ProfileMembershipHistory($id: String!, $limit: Int) {
+    profile(id: $id) { membershipHistory(limit: $limit) { audienceId change at cause } }
+  }
+`);
+
+const DeleteProfileDocument = graphql(`
+  mutation DeleteProfile($id: String!) {
+    deleteProfile(id: $id) { profiles }
+  }
+`);
+
+const UndoMergeDocument = graphql(`
+  mutation UndoMerge($id: String!) {
+    undoMerge(id: $id) { profiles }
+  }
+`);
 
 export const profiles = {
   search: async (p: { identifier?: string; trait?: string; value?: string; cursor?: string }): Promise<ProfilesPage> => {
-    const data = await gql<{
-      profiles: { nodes: { id: string; identifiers: string[]; traits: JsonObject; firstSeen?: string; lastSeen?: string }[]; pageInfo: Page };
-    }>(
-      `query ($identifier: String, $trait: String, $value: String, $after: String) {
-        profiles(identifier: $identifier, trait: $trait, value: $value, first: 50, after: $after) {
-          nodes { id identifiers traits firstSeen lastSeen } ${PAGE} } }`,
-      { identifier: p.identifier, trait: p.trait, value: p.value, after: p.cursor },
-    );
+    const data = await gql(ProfilesDocument, { identifier: p.identifier, trait: p.trait, value: p.value, after: p.cursor });
     return {
       profiles: data.profiles.nodes.map((n) => ({
         profile_id: n.id,
         identifiers: n.identifiers,
-        traits: n.traits,
+        traits: object(n.traits),
         first_seen: n.firstSeen,
         last_seen: n.lastSeen,
       })),
@@ -88,74 +141,31 @@ export const profiles = {
     };
   },
   get: async (id: string): Promise<Profile> => {
-    const p = await profileQuery<{
-      id: string;
-      traits: JsonObject;
-      identifiers: GqlIdentifier[];
-      groups: { groupId: string; joinedAt: string; traits: JsonObject }[];
-      firstSeen?: string;
-      lastSeen?: string;
-      timezone?: string;
-      locale?: string;
-      eventCounts: Record<string, number>;
-      totalEvents: number;
-      computedTraits: JsonObject;
-      audienceIds: string[];
-    }>(
-      id,
-      `id traits identifiers { ${IDENTIFIER} } groups { groupId joinedAt traits } firstSeen lastSeen timezone locale
-       eventCounts totalEvents computedTraits audienceIds`,
-    );
+    const p = profileFound((await gql(ProfileDocument, { id })).profile, id);
     return {
       profile_id: p.id,
-      traits: p.traits,
+      traits: object(p.traits),
       identities: p.identifiers.map(identity),
-      groups: p.groups.map((g) => ({ group_id: g.groupId, joined_at: g.joinedAt, traits: g.traits })),
+      groups: p.groups.map((g) => ({ group_id: g.groupId, joined_at: g.joinedAt, traits: object(g.traits) })),
       first_seen: p.firstSeen,
       last_seen: p.lastSeen,
       timezone: p.timezone,
       locale: p.locale,
-      event_counts: p.eventCounts,
+      event_counts: p.eventCounts as Record<string, number>,
       total_events: p.totalEvents,
-      computed_traits: p.computedTraits,
+      computed_traits: object(p.computedTraits),
       audiences: p.audienceIds,
     };
   },
   timeline: async (id: string, f: { event?: string; since?: string; until?: string; cursor?: string }): Promise<Timeline> => {
-    const p = await profileQuery<{ timeline: { nodes: GqlEvent[]; pageInfo: Page } }>(
+    const p = profileFound(
+      (await gql(ProfileTimelineDocument, { id, after: f.cursor, event: f.event, since: f.since, until: f.until })).profile,
       id,
-      `timeline(first: 50, after: $after, event: $event, since: $since, until: $until) { nodes { seq json } ${PAGE} }`,
-      { after: f.cursor, event: f.event, since: f.since, until: f.until },
     );
     return { events: p.timeline.nodes.map(event), next_cursor: next(p.timeline.pageInfo) };
   },
   identity: async (id: string): Promise<IdentityGraph> => {
-    const p = await profileQuery<{
-      identityGraph: {
-        profileId: string;
-        identifiers: GqlIdentifier[];
-        merges: {
-          id: string;
-          seq: number;
-          messageId: string;
-          eventType: string;
-          winner: string;
-          loser: string;
-          link: [string, string];
-          winnerIdentifiers: string[];
-          loserIdentifiers: string[];
-          mergedAt: string;
-          undone: boolean;
-        }[];
-        refusedLinks: { seq: number; identifier: string; reason: string }[];
-      };
-    }>(
-      id,
-      `identityGraph { profileId identifiers { ${IDENTIFIER} }
-        merges { id seq messageId eventType winner loser link winnerIdentifiers loserIdentifiers mergedAt undone }
-        refusedLinks { seq identifier reason } }`,
-    );
-    const g = p.identityGraph;
+    const g = profileFound((await gql(ProfileIdentityGraphDocument, { id })).profile, id).identityGraph;
     return {
       profile_id: g.profileId,
       identities: g.identifiers.map(identity),
@@ -166,7 +176,8 @@ export const profiles = {
         event_type: m.eventType,
         winner: m.winner,
         loser: m.loser,
-        link: m.link,
+        // The two identifiers the event linked (the schema's list always has two).
+        link: m.link as [string, string],
         winner_identifiers: m.winnerIdentifiers,
         loser_identifiers: m.loserIdentifiers,
         merged_at: m.mergedAt,
@@ -176,27 +187,19 @@ export const profiles = {
     };
   },
   audiences: async (id: string): Promise<ProfileAudiences> => {
-    const p = await profileQuery<{ id: string; computedTraits: JsonObject; memberships: { audienceId: string; member: boolean; reason: Json }[] }>(
-      id,
-      'id computedTraits memberships { audienceId member reason }',
-    );
+    const p = profileFound((await gql(ProfileAudiencesDocument, { id })).profile, id);
     return {
       profile_id: p.id,
-      computed_traits: p.computedTraits,
+      computed_traits: object(p.computedTraits),
       audiences: p.memberships.map((m) => ({ audience_id: m.audienceId, member: m.member, reason: m.reason })),
     };
   },
   audienceHistory: async (id: string): Promise<MembershipChange[]> => {
-    const p = await profileQuery<{ membershipHistory: { audienceId: string; change: string; at?: string; cause: Json }[] }>(
-      id,
-      'membershipHistory(limit: $limit) { audienceId change at cause }',
-      { limit: 100 },
-    );
+    const p = profileFound((await gql(ProfileMembershipHistoryDocument, { id, limit: 100 })).profile, id);
     return p.membershipHistory.map((h) => ({ audience_id: h.audienceId, change: h.change.toLowerCase(), at: h.at, cause: h.cause }));
   },
-  remove: (id: string) => gql<unknown>('mutation ($id: String!) { deleteProfile(id: $id) { profiles } }', { id }, true),
-  undoMerge: (mergeId: string) =>
-    gql<unknown>('mutation ($id: String!) { undoMerge(id: $id) { profiles } }', { id: mergeId }, true),
+  remove: (id: string) => gql(DeleteProfileDocument, { id }, true),
+  undoMerge: (mergeId: string) => gql(UndoMergeDocument, { id: mergeId }, true),
 };
 
 export interface AudienceDraft {
@@ -206,23 +209,15 @@ export interface AudienceDraft {
   rule: Json;
 }
 
-const AUDIENCE = `id name description rule ruleText size ready
-  backfill { state version done total startedAt finishedAt } createdAt updatedAt`;
+graphql(`
+  fragment AudienceFields on Audience {
+    id name description rule ruleText size ready
+    backfill { state version done total startedAt finishedAt }
+    createdAt updatedAt
+  }
+`);
 
-interface GqlAudience {
-  id: string;
-  name: string;
-  description?: string | null;
-  rule: Json;
-  ruleText: string;
-  size: number;
-  ready: boolean;
-  backfill: { state: string; version: number; done: number; total: number; startedAt?: string; finishedAt?: string };
-  createdAt: string;
-  updatedAt: string;
-}
-
-const audience = (a: GqlAudience): Audience => ({
+const audience = (a: AudienceFieldsFragment): Audience => ({
   id: a.id,
   name: a.name,
   description: a.description,
@@ -242,53 +237,82 @@ const audience = (a: GqlAudience): Audience => ({
   updated_at: a.updatedAt,
 });
 
-async function audienceQuery<T>(id: string, fields: string, after?: string): Promise<T> {
-  const params = fields.includes('$after') ? ', $after: String' : '';
-  const data = await gql<{ audience: T | null }>(`query ($id: String!${params}) { audience(id: $id) { ${fields} } }`, { id, after });
-  if (!data.audience) throw new ApiError(404, 'audience_not_found', `no audience ${id}`);
-  return data.audience;
+/** The audience, or a 404 like REST's when there is none. */
+function audienceFound<T>(a: T | null | undefined, id: string): T {
+  if (!a) throw new ApiError(404, 'audience_not_found', `no audience ${id}`);
+  return a;
 }
 
 /** A member's first identifier of a kind (the identifiers are in the order they joined). */
 const firstOf = (ids: string[] | undefined, kind: string) => ids?.find((i) => i.startsWith(`${kind}:`))?.slice(kind.length + 1) ?? null;
 
+const AudiencesDocument = graphql(`
+  query Audiences {
+    audiences { ...AudienceFields }
+  }
+`);
+
+const AudienceDocument = graphql(`
+  query Audience($id: String!) {
+    audience(id: $id) { ...AudienceFields }
+  }
+`);
+
+const CreateAudienceDocument = graphql(`
+  mutation CreateAudience($input: AudienceInput!) {
+    createAudience(input: $input) { ...AudienceFields }
+  }
+`);
+
+const UpdateAudienceDocument = graphql(`
+  mutation UpdateAudience($id: String!, $input: AudienceInput!) {
+    updateAudience(id: $id, input: $input) { ...AudienceFields }
+  }
+`);
+
+const DeleteAudienceDocument = graphql(`
+  mutation DeleteAudience($id: String!) {
+    deleteAudience(id: $id)
+  }
+`);
+
+const PreviewAudienceDocument = graphql(`
+  query PreviewAudience($rule: JSON!) {
+    previewAudience(rule: $rule, sampleSize: 1000, seed: "1") {
+      estimatedSize estimatedSizeLow estimatedSizeHigh confidence sampled matched totalProfiles seed sampleMemberIds ruleText
+    }
+  }
+`);
+
+const AudienceMembersDocument = graphql(`
+  query AudienceMembers($id: String!, $after: String) {
+    audience(id: $id) {
+      members(first: 50, after: $after) {
+        nodes { profileId enteredAt profile { identifiers } }
+        pageInfo { endCursor hasNextPage }
+      }
+    }
+  }
+`);
+
+const AudienceSizeHistoryDocument = graphql(`
+  query AudienceSizeHistory($id: String!) {
+    audience(id: $id) { sizeHistory { date entered exited size } }
+  }
+`);
+
 export const audiences = {
-  list: async () => (await gql<{ audiences: GqlAudience[] }>(`{ audiences { ${AUDIENCE} } }`)).audiences.map(audience),
-  get: async (id: string) => audience(await audienceQuery<GqlAudience>(id, AUDIENCE)),
-  create: async (a: AudienceDraft) =>
-    audience(
-      (await gql<{ createAudience: GqlAudience }>(`mutation ($input: AudienceInput!) { createAudience(input: $input) { ${AUDIENCE} } }`, { input: a }, true))
-        .createAudience,
-    ),
+  list: async () => (await gql(AudiencesDocument, {})).audiences.map(audience),
+  get: async (id: string) => audience(audienceFound((await gql(AudienceDocument, { id })).audience, id)),
+  create: async (a: AudienceDraft) => audience((await gql(CreateAudienceDocument, { input: a }, true)).createAudience),
   update: async (a: AudienceDraft) =>
     audience(
-      (
-        await gql<{ updateAudience: GqlAudience }>(
-          `mutation ($id: String!, $input: AudienceInput!) { updateAudience(id: $id, input: $input) { ${AUDIENCE} } }`,
-          { id: a.id, input: { name: a.name, description: a.description, rule: a.rule } },
-          true,
-        )
-      ).updateAudience,
+      (await gql(UpdateAudienceDocument, { id: a.id, input: { name: a.name, description: a.description, rule: a.rule } }, true))
+        .updateAudience,
     ),
-  remove: (id: string) => gql<unknown>('mutation ($id: String!) { deleteAudience(id: $id) }', { id }, true),
+  remove: (id: string) => gql(DeleteAudienceDocument, { id }, true),
   preview: async (rule: Json): Promise<Preview> => {
-    const p = (
-      await gql<{
-        previewAudience: Omit<Preview, 'estimated_size' | 'estimated_size_low' | 'estimated_size_high' | 'total_profiles' | 'sample_members' | 'rule_text' | 'seed'> & {
-          estimatedSize: number;
-          estimatedSizeLow: number;
-          estimatedSizeHigh: number;
-          totalProfiles: number;
-          sampleMemberIds: string[];
-          ruleText: string;
-          seed: string;
-        };
-      }>(
-        `query ($rule: JSON!) { previewAudience(rule: $rule, sampleSize: 1000, seed: "1") {
-          estimatedSize estimatedSizeLow estimatedSizeHigh confidence sampled matched totalProfiles seed sampleMemberIds ruleText } }`,
-        { rule },
-      )
-    ).previewAudience;
+    const p = (await gql(PreviewAudienceDocument, { rule })).previewAudience;
     return {
       estimated_size: p.estimatedSize,
       estimated_size_low: p.estimatedSizeLow,
@@ -303,9 +327,7 @@ export const audiences = {
     };
   },
   members: async (id: string, cursor?: string): Promise<MembersPage> => {
-    const a = await audienceQuery<{
-      members: { nodes: { profileId: string; enteredAt?: string; profile?: { identifiers: string[] } | null }[]; pageInfo: Page };
-    }>(id, `members(first: 50, after: $after) { nodes { profileId enteredAt profile { identifiers } } ${PAGE} }`, cursor);
+    const a = audienceFound((await gql(AudienceMembersDocument, { id, after: cursor })).audience, id);
     return {
       members: a.members.nodes.map((m) => ({
         profile_id: m.profileId,
@@ -318,19 +340,15 @@ export const audiences = {
   membersCsvUrl: (id: string) =>
     `/api/v1/audiences/${encodeURIComponent(id)}/members.csv?columns=profile_id,entered_at,email,user_id`,
   sizeHistory: async (id: string): Promise<SizePoint[]> =>
-    (await audienceQuery<{ sizeHistory: SizePoint[] }>(id, 'sizeHistory { date entered exited size }')).sizeHistory,
+    audienceFound((await gql(AudienceSizeHistoryDocument, { id })).audience, id).sizeHistory,
 };
 
-interface GqlKey {
-  id: string;
-  kind: 'WRITE' | 'ADMIN';
-  name: string;
-  prefix: string;
-  createdAt: string;
-  revokedAt?: string | null;
-}
-const KEY = 'id kind name prefix createdAt revokedAt';
-const key = (k: GqlKey): Key => ({
+graphql(`
+  fragment KeyFields on ApiKey {
+    id kind name prefix createdAt revokedAt
+  }
+`);
+const key = (k: KeyFieldsFragment): Key => ({
   id: k.id,
   kind: k.kind === 'ADMIN' ? 'admin' : 'write',
   name: k.name,
@@ -339,23 +357,44 @@ const key = (k: GqlKey): Key => ({
   revoked_at: k.revokedAt,
 });
 
+const CatalogDocument = graphql(`
+  query Catalog {
+    catalog { eventNames propertyNames traitNames }
+  }
+`);
+
 /** Names seen in the data (track events, properties, traits), for completion. */
 export const catalog = {
-  get: async (): Promise<Catalog> =>
-    (await gql<{ catalog: Catalog }>('{ catalog { eventNames propertyNames traitNames } }')).catalog,
+  get: async (): Promise<Catalog> => (await gql(CatalogDocument, {})).catalog,
 };
 
+const KeysDocument = graphql(`
+  query Keys {
+    keys { ...KeyFields }
+  }
+`);
+
+const CreateKeyDocument = graphql(`
+  mutation CreateKey($kind: KeyKind!, $name: String!) {
+    createKey(kind: $kind, name: $name) { key { ...KeyFields } secret }
+  }
+`);
+
+const RevokeKeyDocument = graphql(`
+  mutation RevokeKey($id: String!) {
+    revokeKey(id: $id)
+  }
+`);
+
+const keyKind = { write: 'WRITE', admin: 'ADMIN' } as const;
+
 export const keys = {
-  list: async () => (await gql<{ keys: GqlKey[] }>(`{ keys { ${KEY} } }`)).keys.map(key),
+  list: async () => (await gql(KeysDocument, {})).keys.map(key),
   create: async (kind: 'write' | 'admin', name: string): Promise<CreatedKey> => {
-    const r = await gql<{ createKey: { key: GqlKey; secret: string } }>(
-      `mutation ($kind: KeyKind!, $name: String!) { createKey(kind: $kind, name: $name) { key { ${KEY} } secret } }`,
-      { kind: kind.toUpperCase(), name },
-      true,
-    );
+    const r = await gql(CreateKeyDocument, { kind: keyKind[kind], name }, true);
     return { ...key(r.createKey.key), secret: r.createKey.secret };
   },
-  revoke: (id: string) => gql<unknown>('mutation ($id: String!) { revokeKey(id: $id) }', { id }, true),
+  revoke: (id: string) => gql(RevokeKeyDocument, { id }, true),
 };
 
 export const users = {
@@ -365,24 +404,18 @@ export const users = {
   remove: (id: string) => request<void>('DELETE', `/api/v1/users/${encodeURIComponent(id)}`),
 };
 
+const StatusDocument = graphql(`
+  query Status {
+    status {
+      logHead processed lag suppressedEvents unattributableEvents deletedEvents quarantinedEvents discardedEvents
+      storageFull storageFullSince
+    }
+  }
+`);
+
 export const ops = {
   status: async (): Promise<Status> => {
-    const s = (
-      await gql<{
-        status: {
-          logHead: number;
-          processed: number;
-          lag: number;
-          suppressedEvents: number;
-          unattributableEvents: number;
-          deletedEvents: number;
-          quarantinedEvents: number;
-          discardedEvents: number;
-          storageFull: boolean;
-          storageFullSince?: string | null;
-        };
-      }>(`{ status { logHead processed lag suppressedEvents unattributableEvents deletedEvents quarantinedEvents discardedEvents storageFull storageFullSince } }`)
-    ).status;
+    const s = (await gql(StatusDocument, {})).status;
     return {
       log_head: s.logHead,
       processed: s.processed,
@@ -410,11 +443,17 @@ export interface TailFilter {
   event?: string;
 }
 
+const LiveEventsDocument = graphql(`
+  subscription LiveEvents($type: String, $event: String) {
+    events(type: $type, event: $event) { seq json }
+  }
+`);
+
 /** The live event stream (GraphQL subscription `events`). Returns a function that stops it. */
 export function tail(filter: TailFilter, on: { event: (e: HeraldEvent) => void; ready: () => void; error: () => void }): () => void {
   const stopWatching = onSocket((open) => (open ? on.ready() : on.error()));
-  const stop = subscribe<{ events: GqlEvent }>(
-    'subscription ($type: String, $event: String) { events(type: $type, event: $event) { seq json } }',
+  const stop = subscribe(
+    LiveEventsDocument,
     { type: filter.type || undefined, event: filter.event || undefined },
     { data: (d) => on.event(event(d.events)), error: () => on.error() },
   );

@@ -1,0 +1,622 @@
+/* eslint-disable */
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+import type { Json } from '../api/types';
+import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** An audience to create or to change. */
+export type AudienceInput = {
+  description?: string | null | undefined;
+  /** 1–64 lowercase letters, digits, `_` or `-` (ignored when updating). */
+  id?: string | null | undefined;
+  name?: string | null | undefined;
+  /** The rule: a string in the text form, or the JSON form. */
+  rule: Json;
+};
+
+export type BackfillState =
+  | 'DONE'
+  | 'PENDING'
+  | 'RUNNING';
+
+export type KeyKind =
+  /** The admin API and GraphQL. */
+  | 'ADMIN'
+  /** Sends events (`/v1/*`); public, in SDKs. */
+  | 'WRITE';
+
+export type MembershipChangeKind =
+  | 'ENTERED'
+  | 'EXITED';
+
+export type IdentifierFieldsFragment = { id: string, kind: string, value: string, linkedVia: string | null, seq: number, messageId: string };
+
+export type ProfilesQueryVariables = Exact<{
+  identifier?: string | null | undefined;
+  trait?: string | null | undefined;
+  value?: string | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type ProfilesQuery = { profiles: { nodes: Array<{ id: string, identifiers: Array<string>, traits: Json, firstSeen: string | null, lastSeen: string | null }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } } };
+
+export type ProfileQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type ProfileQuery = { profile: { id: string, traits: Json, firstSeen: string | null, lastSeen: string | null, timezone: string | null, locale: string | null, eventCounts: Json, totalEvents: number, computedTraits: Json, audienceIds: Array<string>, identifiers: Array<{ id: string, kind: string, value: string, linkedVia: string | null, seq: number, messageId: string }>, groups: Array<{ groupId: string, joinedAt: string, traits: Json }> } | null };
+
+export type ProfileTimelineQueryVariables = Exact<{
+  id: string;
+  after?: string | null | undefined;
+  event?: string | null | undefined;
+  since?: string | null | undefined;
+  until?: string | null | undefined;
+}>;
+
+
+export type ProfileTimelineQuery = { profile: { timeline: { nodes: Array<{ seq: number, json: Json }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } } } | null };
+
+export type ProfileIdentityGraphQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type ProfileIdentityGraphQuery = { profile: { identityGraph: { profileId: string, identifiers: Array<{ id: string, kind: string, value: string, linkedVia: string | null, seq: number, messageId: string }>, merges: Array<{ id: string, seq: number, messageId: string, eventType: string, winner: string, loser: string, link: Array<string>, winnerIdentifiers: Array<string>, loserIdentifiers: Array<string>, mergedAt: string, undone: boolean }>, refusedLinks: Array<{ seq: number, identifier: string, reason: string }> } } | null };
+
+export type ProfileAudiencesQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type ProfileAudiencesQuery = { profile: { id: string, computedTraits: Json, memberships: Array<{ audienceId: string, member: boolean, reason: Json }> } | null };
+
+export type ProfileMembershipHistoryQueryVariables = Exact<{
+  id: string;
+  limit?: number | null | undefined;
+}>;
+
+
+export type ProfileMembershipHistoryQuery = { profile: { membershipHistory: Array<{ audienceId: string, change: MembershipChangeKind, at: string | null, cause: Json }> } | null };
+
+export type DeleteProfileMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type DeleteProfileMutation = { deleteProfile: { profiles: Array<string> } };
+
+export type UndoMergeMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type UndoMergeMutation = { undoMerge: { profiles: Array<string> } };
+
+export type AudienceFieldsFragment = { id: string, name: string, description: string | null, rule: Json, ruleText: string, size: number, ready: boolean, createdAt: string, updatedAt: string, backfill: { state: BackfillState, version: number, done: number, total: number, startedAt: string | null, finishedAt: string | null } };
+
+export type AudiencesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AudiencesQuery = { audiences: Array<{ id: string, name: string, description: string | null, rule: Json, ruleText: string, size: number, ready: boolean, createdAt: string, updatedAt: string, backfill: { state: BackfillState, version: number, done: number, total: number, startedAt: string | null, finishedAt: string | null } }> };
+
+export type AudienceQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type AudienceQuery = { audience: { id: string, name: string, description: string | null, rule: Json, ruleText: string, size: number, ready: boolean, createdAt: string, updatedAt: string, backfill: { state: BackfillState, version: number, done: number, total: number, startedAt: string | null, finishedAt: string | null } } | null };
+
+export type CreateAudienceMutationVariables = Exact<{
+  input: AudienceInput;
+}>;
+
+
+export type CreateAudienceMutation = { createAudience: { id: string, name: string, description: string | null, rule: Json, ruleText: string, size: number, ready: boolean, createdAt: string, updatedAt: string, backfill: { state: BackfillState, version: number, done: number, total: number, startedAt: string | null, finishedAt: string | null } } };
+
+export type UpdateAudienceMutationVariables = Exact<{
+  id: string;
+  input: AudienceInput;
+}>;
+
+
+export type UpdateAudienceMutation = { updateAudience: { id: string, name: string, description: string | null, rule: Json, ruleText: string, size: number, ready: boolean, createdAt: string, updatedAt: string, backfill: { state: BackfillState, version: number, done: number, total: number, startedAt: string | null, finishedAt: string | null } } };
+
+export type DeleteAudienceMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type DeleteAudienceMutation = { deleteAudience: string };
+
+export type PreviewAudienceQueryVariables = Exact<{
+  rule: Json;
+}>;
+
+
+export type PreviewAudienceQuery = { previewAudience: { estimatedSize: number, estimatedSizeLow: number, estimatedSizeHigh: number, confidence: number, sampled: number, matched: number, totalProfiles: number, seed: string, sampleMemberIds: Array<string>, ruleText: string } };
+
+export type AudienceMembersQueryVariables = Exact<{
+  id: string;
+  after?: string | null | undefined;
+}>;
+
+
+export type AudienceMembersQuery = { audience: { members: { nodes: Array<{ profileId: string, enteredAt: string | null, profile: { identifiers: Array<string> } | null }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } } } | null };
+
+export type AudienceSizeHistoryQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type AudienceSizeHistoryQuery = { audience: { sizeHistory: Array<{ date: string, entered: number, exited: number, size: number }> } | null };
+
+export type KeyFieldsFragment = { id: string, kind: KeyKind, name: string, prefix: string, createdAt: string, revokedAt: string | null };
+
+export type CatalogQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type CatalogQuery = { catalog: { eventNames: Array<string>, propertyNames: Array<string>, traitNames: Array<string> } };
+
+export type KeysQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type KeysQuery = { keys: Array<{ id: string, kind: KeyKind, name: string, prefix: string, createdAt: string, revokedAt: string | null }> };
+
+export type CreateKeyMutationVariables = Exact<{
+  kind: KeyKind;
+  name: string;
+}>;
+
+
+export type CreateKeyMutation = { createKey: { secret: string, key: { id: string, kind: KeyKind, name: string, prefix: string, createdAt: string, revokedAt: string | null } } };
+
+export type RevokeKeyMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type RevokeKeyMutation = { revokeKey: string };
+
+export type StatusQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type StatusQuery = { status: { logHead: number, processed: number, lag: number, suppressedEvents: number, unattributableEvents: number, deletedEvents: number, quarantinedEvents: number, discardedEvents: number, storageFull: boolean, storageFullSince: string | null } };
+
+export type LiveEventsSubscriptionVariables = Exact<{
+  type?: string | null | undefined;
+  event?: string | null | undefined;
+}>;
+
+
+export type LiveEventsSubscription = { events: { seq: number, json: Json } };
+
+export class TypedDocumentString<TResult, TVariables>
+  extends String
+  implements DocumentTypeDecoration<TResult, TVariables>
+{
+  __apiType?: NonNullable<DocumentTypeDecoration<TResult, TVariables>['__apiType']>;
+  private value: string;
+  public __meta__?: Record<string, any> | undefined;
+
+  constructor(value: string, __meta__?: Record<string, any> | undefined) {
+    super(value);
+    this.value = value;
+    this.__meta__ = __meta__;
+  }
+
+  override toString(): string & DocumentTypeDecoration<TResult, TVariables> {
+    return this.value;
+  }
+}
+export const IdentifierFieldsFragmentDoc = new TypedDocumentString(`
+    fragment IdentifierFields on Identifier {
+  id
+  kind
+  value
+  linkedVia
+  seq
+  messageId
+}
+    `, {"fragmentName":"IdentifierFields"}) as unknown as TypedDocumentString<IdentifierFieldsFragment, unknown>;
+export const AudienceFieldsFragmentDoc = new TypedDocumentString(`
+    fragment AudienceFields on Audience {
+  id
+  name
+  description
+  rule
+  ruleText
+  size
+  ready
+  backfill {
+    state
+    version
+    done
+    total
+    startedAt
+    finishedAt
+  }
+  createdAt
+  updatedAt
+}
+    `, {"fragmentName":"AudienceFields"}) as unknown as TypedDocumentString<AudienceFieldsFragment, unknown>;
+export const KeyFieldsFragmentDoc = new TypedDocumentString(`
+    fragment KeyFields on ApiKey {
+  id
+  kind
+  name
+  prefix
+  createdAt
+  revokedAt
+}
+    `, {"fragmentName":"KeyFields"}) as unknown as TypedDocumentString<KeyFieldsFragment, unknown>;
+export const ProfilesDocument = new TypedDocumentString(`
+    query Profiles($identifier: String, $trait: String, $value: String, $after: String) {
+  profiles(
+    identifier: $identifier
+    trait: $trait
+    value: $value
+    first: 50
+    after: $after
+  ) {
+    nodes {
+      id
+      identifiers
+      traits
+      firstSeen
+      lastSeen
+    }
+    pageInfo {
+      endCursor
+      hasNextPage
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ProfilesQuery, ProfilesQueryVariables>;
+export const ProfileDocument = new TypedDocumentString(`
+    query Profile($id: String!) {
+  profile(id: $id) {
+    id
+    traits
+    identifiers {
+      ...IdentifierFields
+    }
+    groups {
+      groupId
+      joinedAt
+      traits
+    }
+    firstSeen
+    lastSeen
+    timezone
+    locale
+    eventCounts
+    totalEvents
+    computedTraits
+    audienceIds
+  }
+}
+    fragment IdentifierFields on Identifier {
+  id
+  kind
+  value
+  linkedVia
+  seq
+  messageId
+}`) as unknown as TypedDocumentString<ProfileQuery, ProfileQueryVariables>;
+export const ProfileTimelineDocument = new TypedDocumentString(`
+    query ProfileTimeline($id: String!, $after: String, $event: String, $since: String, $until: String) {
+  profile(id: $id) {
+    timeline(first: 50, after: $after, event: $event, since: $since, until: $until) {
+      nodes {
+        seq
+        json
+      }
+      pageInfo {
+        endCursor
+        hasNextPage
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ProfileTimelineQuery, ProfileTimelineQueryVariables>;
+export const ProfileIdentityGraphDocument = new TypedDocumentString(`
+    query ProfileIdentityGraph($id: String!) {
+  profile(id: $id) {
+    identityGraph {
+      profileId
+      identifiers {
+        ...IdentifierFields
+      }
+      merges {
+        id
+        seq
+        messageId
+        eventType
+        winner
+        loser
+        link
+        winnerIdentifiers
+        loserIdentifiers
+        mergedAt
+        undone
+      }
+      refusedLinks {
+        seq
+        identifier
+        reason
+      }
+    }
+  }
+}
+    fragment IdentifierFields on Identifier {
+  id
+  kind
+  value
+  linkedVia
+  seq
+  messageId
+}`) as unknown as TypedDocumentString<ProfileIdentityGraphQuery, ProfileIdentityGraphQueryVariables>;
+export const ProfileAudiencesDocument = new TypedDocumentString(`
+    query ProfileAudiences($id: String!) {
+  profile(id: $id) {
+    id
+    computedTraits
+    memberships {
+      audienceId
+      member
+      reason
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ProfileAudiencesQuery, ProfileAudiencesQueryVariables>;
+export const ProfileMembershipHistoryDocument = new TypedDocumentString(`
+    query ProfileMembershipHistory($id: String!, $limit: Int) {
+  profile(id: $id) {
+    membershipHistory(limit: $limit) {
+      audienceId
+      change
+      at
+      cause
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ProfileMembershipHistoryQuery, ProfileMembershipHistoryQueryVariables>;
+export const DeleteProfileDocument = new TypedDocumentString(`
+    mutation DeleteProfile($id: String!) {
+  deleteProfile(id: $id) {
+    profiles
+  }
+}
+    `) as unknown as TypedDocumentString<DeleteProfileMutation, DeleteProfileMutationVariables>;
+export const UndoMergeDocument = new TypedDocumentString(`
+    mutation UndoMerge($id: String!) {
+  undoMerge(id: $id) {
+    profiles
+  }
+}
+    `) as unknown as TypedDocumentString<UndoMergeMutation, UndoMergeMutationVariables>;
+export const AudiencesDocument = new TypedDocumentString(`
+    query Audiences {
+  audiences {
+    ...AudienceFields
+  }
+}
+    fragment AudienceFields on Audience {
+  id
+  name
+  description
+  rule
+  ruleText
+  size
+  ready
+  backfill {
+    state
+    version
+    done
+    total
+    startedAt
+    finishedAt
+  }
+  createdAt
+  updatedAt
+}`) as unknown as TypedDocumentString<AudiencesQuery, AudiencesQueryVariables>;
+export const AudienceDocument = new TypedDocumentString(`
+    query Audience($id: String!) {
+  audience(id: $id) {
+    ...AudienceFields
+  }
+}
+    fragment AudienceFields on Audience {
+  id
+  name
+  description
+  rule
+  ruleText
+  size
+  ready
+  backfill {
+    state
+    version
+    done
+    total
+    startedAt
+    finishedAt
+  }
+  createdAt
+  updatedAt
+}`) as unknown as TypedDocumentString<AudienceQuery, AudienceQueryVariables>;
+export const CreateAudienceDocument = new TypedDocumentString(`
+    mutation CreateAudience($input: AudienceInput!) {
+  createAudience(input: $input) {
+    ...AudienceFields
+  }
+}
+    fragment AudienceFields on Audience {
+  id
+  name
+  description
+  rule
+  ruleText
+  size
+  ready
+  backfill {
+    state
+    version
+    done
+    total
+    startedAt
+    finishedAt
+  }
+  createdAt
+  updatedAt
+}`) as unknown as TypedDocumentString<CreateAudienceMutation, CreateAudienceMutationVariables>;
+export const UpdateAudienceDocument = new TypedDocumentString(`
+    mutation UpdateAudience($id: String!, $input: AudienceInput!) {
+  updateAudience(id: $id, input: $input) {
+    ...AudienceFields
+  }
+}
+    fragment AudienceFields on Audience {
+  id
+  name
+  description
+  rule
+  ruleText
+  size
+  ready
+  backfill {
+    state
+    version
+    done
+    total
+    startedAt
+    finishedAt
+  }
+  createdAt
+  updatedAt
+}`) as unknown as TypedDocumentString<UpdateAudienceMutation, UpdateAudienceMutationVariables>;
+export const DeleteAudienceDocument = new TypedDocumentString(`
+    mutation DeleteAudience($id: String!) {
+  deleteAudience(id: $id)
+}
+    `) as unknown as TypedDocumentString<DeleteAudienceMutation, DeleteAudienceMutationVariables>;
+export const PreviewAudienceDocument = new TypedDocumentString(`
+    query PreviewAudience($rule: JSON!) {
+  previewAudience(rule: $rule, sampleSize: 1000, seed: "1") {
+    estimatedSize
+    estimatedSizeLow
+    estimatedSizeHigh
+    confidence
+    sampled
+    matched
+    totalProfiles
+    seed
+    sampleMemberIds
+    ruleText
+  }
+}
+    `) as unknown as TypedDocumentString<PreviewAudienceQuery, PreviewAudienceQueryVariables>;
+export const AudienceMembersDocument = new TypedDocumentString(`
+    query AudienceMembers($id: String!, $after: String) {
+  audience(id: $id) {
+    members(first: 50, after: $after) {
+      nodes {
+        profileId
+        enteredAt
+        profile {
+          identifiers
+        }
+      }
+      pageInfo {
+        endCursor
+        hasNextPage
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AudienceMembersQuery, AudienceMembersQueryVariables>;
+export const AudienceSizeHistoryDocument = new TypedDocumentString(`
+    query AudienceSizeHistory($id: String!) {
+  audience(id: $id) {
+    sizeHistory {
+      date
+      entered
+      exited
+      size
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AudienceSizeHistoryQuery, AudienceSizeHistoryQueryVariables>;
+export const CatalogDocument = new TypedDocumentString(`
+    query Catalog {
+  catalog {
+    eventNames
+    propertyNames
+    traitNames
+  }
+}
+    `) as unknown as TypedDocumentString<CatalogQuery, CatalogQueryVariables>;
+export const KeysDocument = new TypedDocumentString(`
+    query Keys {
+  keys {
+    ...KeyFields
+  }
+}
+    fragment KeyFields on ApiKey {
+  id
+  kind
+  name
+  prefix
+  createdAt
+  revokedAt
+}`) as unknown as TypedDocumentString<KeysQuery, KeysQueryVariables>;
+export const CreateKeyDocument = new TypedDocumentString(`
+    mutation CreateKey($kind: KeyKind!, $name: String!) {
+  createKey(kind: $kind, name: $name) {
+    key {
+      ...KeyFields
+    }
+    secret
+  }
+}
+    fragment KeyFields on ApiKey {
+  id
+  kind
+  name
+  prefix
+  createdAt
+  revokedAt
+}`) as unknown as TypedDocumentString<CreateKeyMutation, CreateKeyMutationVariables>;
+export const RevokeKeyDocument = new TypedDocumentString(`
+    mutation RevokeKey($id: String!) {
+  revokeKey(id: $id)
+}
+    `) as unknown as TypedDocumentString<RevokeKeyMutation, RevokeKeyMutationVariables>;
+export const StatusDocument = new TypedDocumentString(`
+    query Status {
+  status {
+    logHead
+    processed
+    lag
+    suppressedEvents
+    unattributableEvents
+    deletedEvents
+    quarantinedEvents
+    discardedEvents
+    storageFull
+    storageFullSince
+  }
+}
+    `) as unknown as TypedDocumentString<StatusQuery, StatusQueryVariables>;
+export const LiveEventsDocument = new TypedDocumentString(`
+    subscription LiveEvents($type: String, $event: String) {
+  events(type: $type, event: $event) {
+    seq
+    json
+  }
+}
+    `) as unknown as TypedDocumentString<LiveEventsSubscription, LiveEventsSubscriptionVariables>;
