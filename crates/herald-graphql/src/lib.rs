@@ -19,6 +19,7 @@ pub mod loaders;
 mod mutation;
 mod query;
 mod subscription;
+mod templates;
 mod types;
 
 use async_graphql::dataloader::DataLoader;
@@ -34,11 +35,19 @@ pub const MAX_COMPLEXITY: usize = 5_000;
 
 /// Every query: profiles, audiences and the rest (`query.rs`), insights (`insights.rs`).
 #[derive(MergedObject, Default)]
-pub struct Query(query::Query, insights::InsightsQuery);
+pub struct Query(
+    query::Query,
+    insights::InsightsQuery,
+    templates::TemplatesQuery,
+);
 
 /// Every mutation.
 #[derive(MergedObject, Default)]
-pub struct Mutation(mutation::Mutation, insights::InsightsMutation);
+pub struct Mutation(
+    mutation::Mutation,
+    insights::InsightsMutation,
+    templates::TemplatesMutation,
+);
 
 pub type HeraldSchema = Schema<Query, Mutation, subscription::Subscription>;
 

@@ -576,3 +576,64 @@ fn insights_saved_insights_and_the_catalog_answer_what_rest_answers() {
     assert_eq!(g["propertyNames"], catalog["property_names"]);
     assert_eq!(g["traitNames"], catalog["trait_names"]);
 }
+
+#[test]
+fn templates_answer_what_rest_answers() {
+    let s = Server::start();
+    let created = s.graphql(
+        "mutation ($input: TemplateInput!) { createTemplate(input: $input) { id version channel content } }",
+        json!({"input": {"id": "hello", "channel": "sms", "content": {"body": "Hi {{ traits.name | default: 'you' }}"}}}),
+    );
+    let created = &data(created)["createTemplate"];
+    assert_eq!(created["version"], 1);
+    assert_eq!(created, &{
+        let rest = s.admin_json("/api/v1/templates/hello");
+        json!({"id": rest["id"], "version": rest["version"], "channel": rest["channel"], "content": rest["content"]})
+    });
+    let updated = s.graphql(
+        "mutation ($input: TemplateInput!) { updateTemplate(id: \"hello\", input: $input) { version } }",
+        json!({"input": {"channel": "sms", "content": {"body": "Hey {{ traits.name }}"}, "expectedVersion": 1}}),
+    );
+    assert_eq!(data(updated)["updateTemplate"]["version"], 2);
+    let listed = data(s.graphql("{ templates { id version } template(id: \"hello\", version: 1) { content } templateVersions(id: \"hello\") { version } }", json!({})));
+    assert_eq!(listed["templates"], json!([{"id": "hello", "version": 2}]));
+    assert_eq!(
+        listed["template"]["content"]["body"],
+        "Hi {{ traits.name | default: 'you' }}"
+    );
+    assert_eq!(
+        listed["templateVersions"],
+        json!([{"version": 2}, {"version": 1}])
+    );
+
+    // The preview and the ad-hoc render are REST's.
+    let preview = data(s.graphql(
+        "{ previewTemplate(id: \"hello\", version: 1) { version format parts } }",
+        json!({}),
+    ));
+    let rest: Value = s
+        .admin_post("/api/v1/templates/hello/preview", &json!({"version": 1}))
+        .json()
+        .unwrap();
+    assert_eq!(preview["previewTemplate"], rest);
+    let rendered = s.graphql(
+        "query ($c: JSON) { renderTemplate(template: \"{{ a | plus: 1 }}\", context: $c) }",
+        json!({"c": {"a": 41}}),
+    );
+    assert_eq!(data(rendered)["renderTemplate"], "42");
+    // Errors carry REST's code and the place.
+    let broken = s.graphql("{ renderTemplate(template: \"ok\\n{% if %}\") }", json!({}));
+    assert_eq!(error_code(&broken), "liquid_syntax");
+    assert_eq!(broken["errors"][0]["extensions"]["location"]["line"], 2);
+    let stale = s.graphql(
+        "mutation ($input: TemplateInput!) { updateTemplate(id: \"hello\", input: $input) { version } }",
+        json!({"input": {"channel": "sms", "content": {"body": "x"}, "expectedVersion": 1}}),
+    );
+    assert_eq!(error_code(&stale), "template_version_conflict");
+    let gone = data(s.graphql("mutation { deleteTemplate(id: \"hello\") }", json!({})));
+    assert_eq!(gone["deleteTemplate"], "hello");
+    assert_eq!(
+        data(s.graphql("{ template(id: \"hello\") { id } }", json!({})))["template"],
+        Value::Null
+    );
+}

@@ -180,8 +180,7 @@ fn is_query(path: &str) -> bool {
 
 /// Whether `path` is `prefix` + one non-empty segment + `suffix`.
 fn last_segment_of(path: &str, prefix: &str, suffix: &str) -> bool {
-    path
-        .strip_prefix(prefix)
+    path.strip_prefix(prefix)
         .and_then(|rest| rest.strip_suffix(suffix))
         .is_some_and(|id| !id.is_empty() && !id.contains('/'))
 }

@@ -25,7 +25,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/templates", get(list).post(create))
         .route("/api/v1/templates/render", post(render))
-        .route("/api/v1/templates/{id}", get(get_one).put(update).delete(delete))
+        .route(
+            "/api/v1/templates/{id}",
+            get(get_one).put(update).delete(delete),
+        )
         .route("/api/v1/templates/{id}/versions", get(versions))
         .route("/api/v1/templates/{id}/versions/{version}", get(version))
         .route("/api/v1/templates/{id}/preview", post(preview))
@@ -213,7 +216,7 @@ pub async fn get_one(
     responses((status = 200, body = TemplateView),
         (status = 400, description = "as for create, and `channel_changed`", body = ErrorBody),
         (status = 404, description = "`template_not_found`", body = ErrorBody),
-        (status = 409, description = "`template_version_conflict`: `expectedVersion` is not the current version", body = ErrorBody)),
+        (status = 409, description = "`template_version_conflict`: `expected_version` is not the current version", body = ErrorBody)),
     security(("admin_key" = [])))]
 pub async fn update(
     State(state): State<AppState>,
@@ -384,8 +387,9 @@ pub async fn preview(
     let key = id.clone();
     let stored = blocking(&state, move |s| s.template(&key, input.version)).await?;
     let stored = stored.ok_or_else(|| missing(&id))?;
-    let target = Target::parse(&stored.channel)
-        .ok_or_else(|| ApiError::Internal(format!("template `{id}`: channel {}", stored.channel)))?;
+    let target = Target::parse(&stored.channel).ok_or_else(|| {
+        ApiError::Internal(format!("template `{id}`: channel {}", stored.channel))
+    })?;
     let (content, version) = match input.content {
         Some(draft) => (draft, None),
         None => (
@@ -402,7 +406,10 @@ pub async fn preview(
     );
     let (format, parts) = blocking(&state, move |s| {
         let given = std::collections::HashMap::new();
-        let partials = render::Partials { given: &given, store: s };
+        let partials = render::Partials {
+            given: &given,
+            store: s,
+        };
         Ok(content.check(target).and_then(|c| {
             let rendered = c.render(&context, &partials, herald_storage::clock::now())?;
             Ok((c.format(), rendered))
@@ -413,7 +420,6 @@ pub async fn preview(
     Ok(Json(PreviewView {
         version,
         format: render::format_name(format).to_owned(),
-        parts: serde_json::to_value(parts.parts)
-            .map_err(|e| ApiError::Internal(e.to_string()))?,
+        parts: serde_json::to_value(parts.parts).map_err(|e| ApiError::Internal(e.to_string()))?,
     }))
 }

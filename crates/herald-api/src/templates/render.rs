@@ -90,10 +90,22 @@ pub async fn render(
     let mjml = input.format == Some(RenderFormat::Mjml);
     let target = Target::Snippet;
     let output = crate::admin::blocking(&state, move |store| {
-        Ok(run(&content, target, mjml, &input.context, &input.partials, store))
+        Ok(run(
+            &content,
+            target,
+            mjml,
+            &input.context,
+            &input.partials,
+            store,
+        ))
     })
     .await?
-    .map_err(|e| located(TemplateError { part: "template", ..e }))?;
+    .map_err(|e| {
+        located(TemplateError {
+            part: "template",
+            ..e
+        })
+    })?;
     Ok(Json(RenderOutput { output }))
 }
 

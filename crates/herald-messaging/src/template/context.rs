@@ -69,7 +69,10 @@ mod tests {
             ..Person::default()
         };
         let c = context(Some(&person), None, json!({"id": "m1"}));
-        assert_eq!(c["profile"]["identifiers"]["email"], json!(["a@x.io", "b@x.io"]));
+        assert_eq!(
+            c["profile"]["identifiers"]["email"],
+            json!(["a@x.io", "b@x.io"])
+        );
         assert_eq!(c["traits"]["first_name"], "Ana");
         assert_eq!(c["event"], json!({}));
         assert_eq!(c["message"]["id"], "m1");
