@@ -231,6 +231,7 @@ pub(crate) fn one_of_strings(values: &[&str]) -> ObjectBuilder {
         catalog::catalog,
         templates::list, templates::create, templates::get_one, templates::update,
         templates::delete, templates::versions, templates::version, templates::preview,
+        templates::preview_draft,
         templates::render::render,
         ops::healthz, ops::readyz, ops::metrics_text,
         auth::session::sign_in, auth::session::who_am_i, auth::session::sign_out,

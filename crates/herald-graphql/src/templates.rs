@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use herald_api::error::ApiError;
 use herald_api::extract::{Json as RestJson, Path};
 use herald_api::templates::{
-    self as rest, PreviewInput, RenderFormat, RenderInput, TemplateSummaryView, TemplateView,
+    self as rest, DraftPreviewInput, PreviewInput, PreviewView, RenderFormat, RenderInput,
+    TemplateSummaryView, TemplateView,
 };
 use herald_api::AppState;
 use serde_json::Value;
@@ -116,6 +117,16 @@ pub struct TemplatePreview {
     pub parts: Json<Value>,
 }
 
+impl From<PreviewView> for TemplatePreview {
+    fn from(p: PreviewView) -> Self {
+        TemplatePreview {
+            version: p.version,
+            format: p.format,
+            parts: Json(p.parts),
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct TemplatesQuery;
 
@@ -198,11 +209,29 @@ impl TemplatesQuery {
         let RestJson(p) = rest::preview(state(ctx), Path(id), RestJson(input))
             .await
             .gql()?;
-        Ok(TemplatePreview {
-            version: p.version,
-            format: p.format,
-            parts: Json(p.parts),
-        })
+        Ok(p.into())
+    }
+
+    /// Render an unsaved template of a channel for a profile and an event (the editor's
+    /// preview before the first save).
+    async fn preview_draft(
+        &self,
+        ctx: &Context<'_>,
+        channel: String,
+        content: Json<Value>,
+        profile: Option<String>,
+        event: Option<Json<Value>>,
+    ) -> Result<TemplatePreview> {
+        let input = DraftPreviewInput {
+            channel,
+            content: read("content", content.0)?,
+            profile,
+            event: event.map(|e| e.0),
+        };
+        let RestJson(p) = rest::preview_draft(state(ctx), RestJson(input))
+            .await
+            .gql()?;
+        Ok(p.into())
     }
 }
 

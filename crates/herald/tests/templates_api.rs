@@ -289,4 +289,24 @@ fn a_preview_renders_for_a_profile_with_snippets_and_an_event() {
         refused(s.admin_post("/api/v1/templates/nope/preview", &json!({}))).1,
         "template_not_found"
     );
+    // An unsaved template of a channel, before its first save.
+    let unsaved: Value = s
+        .admin_post(
+            "/api/v1/templates/preview",
+            &json!({"channel": "push", "content": {"title": "{{ traits.first_name }}", "body": "{% render 'footer', traits: traits %}"}, "profile": "user_id:u-7"}),
+        )
+        .json()
+        .unwrap();
+    assert_eq!(
+        unsaved,
+        json!({"version": null, "format": "text", "parts": {"title": "Ana", "body": "-- pro plan"}})
+    );
+    let (status, code, location) = refused(s.admin_post(
+        "/api/v1/templates/preview",
+        &json!({"channel": "push", "content": {"body": "x"}}),
+    ));
+    assert_eq!(
+        (status, code.as_str(), &location["part"]),
+        (400, "template_part", &json!("title"))
+    );
 }

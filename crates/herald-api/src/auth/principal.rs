@@ -174,6 +174,7 @@ fn is_query(path: &str) -> bool {
             | "/api/v1/insights/funnels"
             | "/api/v1/insights/retention"
             | "/api/v1/templates/render"
+            | "/api/v1/templates/preview"
     ) || last_segment_of(path, "/api/v1/templates/", "/preview")
         || last_segment_of(path, "/api/v1/insights/saved/", "/run")
 }

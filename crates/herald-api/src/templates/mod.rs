@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/templates", get(list).post(create))
         .route("/api/v1/templates/render", post(render))
+        .route("/api/v1/templates/preview", post(preview_draft))
         .route(
             "/api/v1/templates/{id}",
             get(get_one).put(update).delete(delete),
@@ -45,8 +46,8 @@ pub(crate) fn located(e: TemplateError) -> ApiError {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TemplateInput {
-    /// New templates only: 1–64 lowercase letters, digits, `_` or `-` (a snippet is rendered
-    /// by this id).
+    /// New templates only: 1–64 lowercase letters, digits, `_` or `-`, not `render` or
+    /// `preview` (a snippet is rendered by this id).
     #[serde(default)]
     pub id: Option<String>,
     /// 1–200 characters (absent: the id).
@@ -110,6 +111,9 @@ impl From<TemplateSummary> for TemplateSummaryView {
     }
 }
 
+/// Ids that are paths of their own under `/api/v1/templates/`.
+const RESERVED_IDS: [&str; 2] = ["render", "preview"];
+
 fn missing(id: &str) -> ApiError {
     ApiError::NotFound(
         "template_not_found",
@@ -168,10 +172,10 @@ pub async fn create(
         .id
         .clone()
         .ok_or_else(|| ApiError::bad_request("missing_id", "a template needs an `id`"))?;
-    if !valid_id(&id) {
+    if !valid_id(&id) || RESERVED_IDS.contains(&id.as_str()) {
         return Err(ApiError::bad_request(
             "invalid_id",
-            "a template id is 1–64 lowercase letters, digits, `_` or `-`",
+            "a template id is 1–64 lowercase letters, digits, `_` or `-`, and not `render` or `preview`",
         ));
     }
     let name = checked(&input, &id)?;
@@ -377,13 +381,6 @@ pub async fn preview(
     Path(id): Path<String>,
     Json(input): Json<PreviewInput>,
 ) -> Result<Json<PreviewView>, ApiError> {
-    let person = match input.profile {
-        Some(who) => {
-            let Json(view) = get_profile(State(state.clone()), Path(who)).await?;
-            Some(person_of(view))
-        }
-        None => None,
-    };
     let key = id.clone();
     let stored = blocking(&state, move |s| s.template(&key, input.version)).await?;
     let stored = stored.ok_or_else(|| missing(&id))?;
@@ -399,12 +396,70 @@ pub async fn preview(
             Some(stored.version),
         ),
     };
+    let parts = rendered(&state, target, content, input.profile, input.event).await?;
+    Ok(Json(PreviewView { version, ..parts }))
+}
+
+/// An unsaved template, with its channel.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DraftPreviewInput {
+    pub channel: String,
+    #[schema(value_type = Object)]
+    pub content: Content,
+    #[serde(default)]
+    pub profile: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub event: Option<serde_json::Value>,
+}
+
+/// Render an unsaved template (of any channel) for a profile, with an event: the editor's
+/// preview before the first save.
+#[utoipa::path(post, path = "/api/v1/templates/preview", tag = "templates", request_body = DraftPreviewInput,
+    responses((status = 200, body = PreviewView),
+        (status = 400, description = "`invalid_channel`, a template check's code (with `location`), or `invalid_identifier`", body = ErrorBody),
+        (status = 404, description = "`profile_not_found`", body = ErrorBody)),
+    security(("admin_key" = [])))]
+pub async fn preview_draft(
+    State(state): State<AppState>,
+    Json(input): Json<DraftPreviewInput>,
+) -> Result<Json<PreviewView>, ApiError> {
+    let target = Target::parse(&input.channel).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_channel",
+            format!(
+                "`channel` is one of email, sms, push, webhook, in_app or snippet, not `{}`",
+                input.channel
+            ),
+        )
+    })?;
+    Ok(Json(
+        rendered(&state, target, input.content, input.profile, input.event).await?,
+    ))
+}
+
+/// Check and render `content` for a profile (any identifier) and an event.
+async fn rendered(
+    state: &AppState,
+    target: Target,
+    content: Content,
+    profile: Option<String>,
+    event: Option<serde_json::Value>,
+) -> Result<PreviewView, ApiError> {
+    let person = match profile {
+        Some(who) => {
+            let Json(view) = get_profile(State(state.clone()), Path(who)).await?;
+            Some(person_of(view))
+        }
+        None => None,
+    };
     let context = context(
         person.as_ref(),
-        input.event.as_ref(),
+        event.as_ref(),
         serde_json::json!({"id": "preview"}),
     );
-    let (format, parts) = blocking(&state, move |s| {
+    let (format, parts) = blocking(state, move |s| {
         let given = std::collections::HashMap::new();
         let partials = render::Partials {
             given: &given,
@@ -417,9 +472,9 @@ pub async fn preview(
     })
     .await?
     .map_err(located)?;
-    Ok(Json(PreviewView {
-        version,
+    Ok(PreviewView {
+        version: None,
         format: render::format_name(format).to_owned(),
         parts: serde_json::to_value(parts.parts).map_err(|e| ApiError::Internal(e.to_string()))?,
-    }))
+    })
 }
