@@ -219,6 +219,38 @@ try {
     report.insightsUrl = new URL(page.url()).search;
   });
 
+  // A template: an error marked where the server finds it, a live preview for the person the
+  // SDK identified (MJML compiled in a sandboxed frame), saved, then saved again as version 2.
+  await step('template-editor', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Templates' }).click();
+    await page.getByRole('link', { name: 'New template' }).click();
+    await page.getByLabel('Id').fill(`${prefix}_welcome`);
+    await page.getByLabel('Name').fill('Welcome');
+    await page.getByLabel('Format').selectOption('mjml');
+    await page.getByLabel('For profile').fill(`email:${userEmail}`);
+    await page.getByLabel('Subject').fill('Hi {{ traits.email | nope }}');
+    await page.getByTestId('template-error').waitFor();
+    report.templateError = await page.getByTestId('template-error').textContent();
+    await page.getByLabel('Subject').fill('Hi {{ traits.email }}');
+    const body = page.getByTestId('template-body');
+    await body.click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('<mjml><mj-body><mj-section><mj-column><mj-text>Your plan: {{ traits.plan }}</mj-text></mj-column></mj-section></mj-body></mjml>');
+    await page.getByTestId('preview-subject').filter({ hasText: userEmail }).waitFor();
+    await page.getByTestId('template-error').waitFor({ state: 'detached' });
+    report.templatePreviewSubject = await page.getByTestId('preview-subject').textContent();
+    const frame = page.frameLocator('[data-testid=preview-body-frame]');
+    await frame.getByText('Your plan:').waitFor();
+    report.templatePreviewBody = (await frame.locator('body').innerText()).trim();
+    await page.getByRole('button', { name: 'Save template' }).click();
+    await page.getByTestId('template-version').filter({ hasText: 'version 1' }).waitFor();
+    await page.getByLabel('Subject').fill('Welcome, {{ traits.email }}');
+    await page.getByRole('button', { name: 'Save new version' }).click();
+    await page.getByTestId('template-version').filter({ hasText: 'version 2' }).waitFor();
+    report.templateVersion = await page.getByTestId('template-version').textContent();
+    report.templateVersions = await page.getByRole('list', { name: 'Versions' }).locator('li').count();
+  });
+
   await step('settings', async () => {
     await page.getByRole('link', { name: 'Settings' }).click();
     await page.getByTestId('identity-rules').waitFor();
@@ -264,6 +296,11 @@ try {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Insights', exact: true }).click();
     await page.getByTestId('trend-totals').waitFor();
     report.viewer.saveChartButtons = await page.getByRole('button', { name: 'Save chart' }).count();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Templates' }).click();
+    await page.getByRole('link', { name: 'Welcome' }).click();
+    await page.getByTestId('template-version').waitFor();
+    report.viewer.newTemplateLinks = await page.getByRole('link', { name: 'New template' }).count();
+    report.viewer.templateSaveDisabled = await page.getByRole('button', { name: 'Save new version' }).isDisabled();
   });
 
   await step('signed-out', async () => {

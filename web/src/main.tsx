@@ -16,6 +16,8 @@ const AudiencePage = lazy(() => import('./pages/Audience'));
 const AudienceEditor = lazy(() => import('./pages/AudienceEditor'));
 const Insights = lazy(() => import('./pages/Insights'));
 const SavedInsights = lazy(() => import('./pages/SavedInsights'));
+const Templates = lazy(() => import('./pages/Templates'));
+const TemplateEditor = lazy(() => import('./pages/TemplateEditor'));
 const Settings = lazy(() => import('./pages/Settings'));
 
 function App() {
@@ -35,6 +37,9 @@ function App() {
         <Route path="audiences/:id/edit" element={<AudienceEditor />} />
         <Route path="insights" element={<Insights />} />
         <Route path="insights/saved" element={<SavedInsights />} />
+        <Route path="templates" element={<Templates />} />
+        <Route path="templates/new" element={<TemplateEditor />} />
+        <Route path="templates/:id" element={<TemplateEditor />} />
         <Route path="settings" element={<Settings />} />
         <Route path="*" element={<p className="state empty">No such page.</p>} />
       </Route>

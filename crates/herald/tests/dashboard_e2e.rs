@@ -297,6 +297,29 @@ fn an_admin_watches_events_finds_the_profile_builds_an_audience_and_a_viewer_onl
         "{url}"
     );
 
+    // The template: the unknown filter was reported in the subject; the preview was the API's
+    // for that person; two versions were saved.
+    let error = report["templateError"].as_str().unwrap();
+    assert!(error.starts_with("subject, line 1") && error.contains("nope"), "{error}");
+    let template = format!("{prefix}_welcome");
+    let versions = s.admin_json(&format!("/api/v1/templates/{template}/versions"));
+    assert_eq!(versions.as_array().unwrap().len(), 2, "{versions}");
+    assert_eq!(report["templateVersions"], 2);
+    assert_eq!(report["templateVersion"], "email · version 2");
+    let preview: Value = s
+        .admin_post(
+            &format!("/api/v1/templates/{template}/preview"),
+            &json!({"profile": format!("email:{prefix}-ana@example.com"), "version": 1}),
+        )
+        .json()
+        .unwrap();
+    assert_eq!(report["templatePreviewSubject"], preview["parts"]["subject"]);
+    assert_eq!(preview["parts"]["subject"], format!("Hi {prefix}-ana@example.com"));
+    let html = preview["parts"]["body"].as_str().unwrap();
+    let shown = report["templatePreviewBody"].as_str().unwrap();
+    assert_eq!(shown, "Your plan: trial");
+    assert!(html.contains(shown), "the API's body has the text the frame showed: {html}");
+
     // Settings: every key the API lists, the identity rules in force.
     let keys = s.admin_json("/api/v1/keys");
     assert_eq!(report["keysShown"], keys.as_array().unwrap().len());
@@ -326,6 +349,8 @@ fn an_admin_watches_events_finds_the_profile_builds_an_audience_and_a_viewer_onl
             "savedCharts": 1,
             "deleteChartButtons": 0,
             "saveChartButtons": 0,
+            "newTemplateLinks": 0,
+            "templateSaveDisabled": true,
         })
     );
     println!("timings: {}", report["steps"]);

@@ -10,6 +10,7 @@ const nav = [
   ['/audiences', 'Audiences'],
   ['/insights', 'Insights'],
   ['/insights/saved', 'Saved charts'],
+  ['/templates', 'Templates'],
   ['/settings', 'Settings'],
 ] as const;
 

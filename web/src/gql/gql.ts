@@ -40,6 +40,15 @@ type Documents = {
     "\n  mutation RevokeKey($id: String!) {\n    revokeKey(id: $id)\n  }\n": typeof types.RevokeKeyDocument,
     "\n  query Status {\n    status {\n      logHead processed lag suppressedEvents unattributableEvents deletedEvents quarantinedEvents discardedEvents\n      storageFull storageFullSince\n    }\n  }\n": typeof types.StatusDocument,
     "\n  subscription LiveEvents($type: String, $event: String) {\n    events(type: $type, event: $event) { seq json }\n  }\n": typeof types.LiveEventsDocument,
+    "\n  query Templates {\n    templates { id name channel version updatedAt }\n  }\n": typeof types.TemplatesDocument,
+    "\n  fragment TemplateFields on Template {\n    id version name channel content createdAt\n  }\n": typeof types.TemplateFieldsFragmentDoc,
+    "\n  query Template($id: String!, $version: Int) {\n    template(id: $id, version: $version) { ...TemplateFields }\n  }\n": typeof types.TemplateDocument,
+    "\n  query TemplateVersions($id: String!) {\n    templateVersions(id: $id) { ...TemplateFields }\n  }\n": typeof types.TemplateVersionsDocument,
+    "\n  mutation CreateTemplate($input: TemplateInput!) {\n    createTemplate(input: $input) { ...TemplateFields }\n  }\n": typeof types.CreateTemplateDocument,
+    "\n  mutation UpdateTemplate($id: String!, $input: TemplateInput!) {\n    updateTemplate(id: $id, input: $input) { ...TemplateFields }\n  }\n": typeof types.UpdateTemplateDocument,
+    "\n  mutation DeleteTemplate($id: String!) {\n    deleteTemplate(id: $id)\n  }\n": typeof types.DeleteTemplateDocument,
+    "\n  query PreviewTemplate($id: String!, $profile: String, $event: JSON, $version: Int, $content: JSON) {\n    previewTemplate(id: $id, profile: $profile, event: $event, version: $version, content: $content) { version format parts }\n  }\n": typeof types.PreviewTemplateDocument,
+    "\n  query PreviewDraft($channel: String!, $content: JSON!, $profile: String, $event: JSON) {\n    previewDraft(channel: $channel, content: $content, profile: $profile, event: $event) { version format parts }\n  }\n": typeof types.PreviewDraftDocument,
 };
 const documents: Documents = {
     "\n  fragment IdentifierFields on Identifier {\n    id kind value linkedVia seq messageId\n  }\n": types.IdentifierFieldsFragmentDoc,
@@ -67,6 +76,15 @@ const documents: Documents = {
     "\n  mutation RevokeKey($id: String!) {\n    revokeKey(id: $id)\n  }\n": types.RevokeKeyDocument,
     "\n  query Status {\n    status {\n      logHead processed lag suppressedEvents unattributableEvents deletedEvents quarantinedEvents discardedEvents\n      storageFull storageFullSince\n    }\n  }\n": types.StatusDocument,
     "\n  subscription LiveEvents($type: String, $event: String) {\n    events(type: $type, event: $event) { seq json }\n  }\n": types.LiveEventsDocument,
+    "\n  query Templates {\n    templates { id name channel version updatedAt }\n  }\n": types.TemplatesDocument,
+    "\n  fragment TemplateFields on Template {\n    id version name channel content createdAt\n  }\n": types.TemplateFieldsFragmentDoc,
+    "\n  query Template($id: String!, $version: Int) {\n    template(id: $id, version: $version) { ...TemplateFields }\n  }\n": types.TemplateDocument,
+    "\n  query TemplateVersions($id: String!) {\n    templateVersions(id: $id) { ...TemplateFields }\n  }\n": types.TemplateVersionsDocument,
+    "\n  mutation CreateTemplate($input: TemplateInput!) {\n    createTemplate(input: $input) { ...TemplateFields }\n  }\n": types.CreateTemplateDocument,
+    "\n  mutation UpdateTemplate($id: String!, $input: TemplateInput!) {\n    updateTemplate(id: $id, input: $input) { ...TemplateFields }\n  }\n": types.UpdateTemplateDocument,
+    "\n  mutation DeleteTemplate($id: String!) {\n    deleteTemplate(id: $id)\n  }\n": types.DeleteTemplateDocument,
+    "\n  query PreviewTemplate($id: String!, $profile: String, $event: JSON, $version: Int, $content: JSON) {\n    previewTemplate(id: $id, profile: $profile, event: $event, version: $version, content: $content) { version format parts }\n  }\n": types.PreviewTemplateDocument,
+    "\n  query PreviewDraft($channel: String!, $content: JSON!, $profile: String, $event: JSON) {\n    previewDraft(channel: $channel, content: $content, profile: $profile, event: $event) { version format parts }\n  }\n": types.PreviewDraftDocument,
 };
 
 /**
@@ -169,6 +187,42 @@ export function graphql(source: "\n  query Status {\n    status {\n      logHead
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription LiveEvents($type: String, $event: String) {\n    events(type: $type, event: $event) { seq json }\n  }\n"): typeof import('./graphql').LiveEventsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Templates {\n    templates { id name channel version updatedAt }\n  }\n"): typeof import('./graphql').TemplatesDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment TemplateFields on Template {\n    id version name channel content createdAt\n  }\n"): typeof import('./graphql').TemplateFieldsFragmentDoc;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Template($id: String!, $version: Int) {\n    template(id: $id, version: $version) { ...TemplateFields }\n  }\n"): typeof import('./graphql').TemplateDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TemplateVersions($id: String!) {\n    templateVersions(id: $id) { ...TemplateFields }\n  }\n"): typeof import('./graphql').TemplateVersionsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateTemplate($input: TemplateInput!) {\n    createTemplate(input: $input) { ...TemplateFields }\n  }\n"): typeof import('./graphql').CreateTemplateDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateTemplate($id: String!, $input: TemplateInput!) {\n    updateTemplate(id: $id, input: $input) { ...TemplateFields }\n  }\n"): typeof import('./graphql').UpdateTemplateDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteTemplate($id: String!) {\n    deleteTemplate(id: $id)\n  }\n"): typeof import('./graphql').DeleteTemplateDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PreviewTemplate($id: String!, $profile: String, $event: JSON, $version: Int, $content: JSON) {\n    previewTemplate(id: $id, profile: $profile, event: $event, version: $version, content: $content) { version format parts }\n  }\n"): typeof import('./graphql').PreviewTemplateDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PreviewDraft($channel: String!, $content: JSON!, $profile: String, $event: JSON) {\n    previewDraft(channel: $channel, content: $content, profile: $profile, event: $event) { version format parts }\n  }\n"): typeof import('./graphql').PreviewDraftDocument;
 
 
 export function graphql(source: string) {

@@ -30,6 +30,17 @@ export type MembershipChangeKind =
   | 'ENTERED'
   | 'EXITED';
 
+/** A template as written. */
+export type TemplateInput = {
+  channel: string;
+  content: Json;
+  /** Updates only: save only if this is still the current version. */
+  expectedVersion?: number | null | undefined;
+  /** New templates only (an update takes it from its argument). */
+  id?: string | null | undefined;
+  name?: string | null | undefined;
+};
+
 export type IdentifierFieldsFragment = { id: string, kind: string, value: string, linkedVia: string | null, seq: number, messageId: string };
 
 export type ProfilesQueryVariables = Exact<{
@@ -194,6 +205,71 @@ export type LiveEventsSubscriptionVariables = Exact<{
 
 export type LiveEventsSubscription = { events: { seq: number, json: Json } };
 
+export type TemplatesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type TemplatesQuery = { templates: Array<{ id: string, name: string, channel: string, version: number, updatedAt: string }> };
+
+export type TemplateFieldsFragment = { id: string, version: number, name: string, channel: string, content: Json, createdAt: string };
+
+export type TemplateQueryVariables = Exact<{
+  id: string;
+  version?: number | null | undefined;
+}>;
+
+
+export type TemplateQuery = { template: { id: string, version: number, name: string, channel: string, content: Json, createdAt: string } | null };
+
+export type TemplateVersionsQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type TemplateVersionsQuery = { templateVersions: Array<{ id: string, version: number, name: string, channel: string, content: Json, createdAt: string }> };
+
+export type CreateTemplateMutationVariables = Exact<{
+  input: TemplateInput;
+}>;
+
+
+export type CreateTemplateMutation = { createTemplate: { id: string, version: number, name: string, channel: string, content: Json, createdAt: string } };
+
+export type UpdateTemplateMutationVariables = Exact<{
+  id: string;
+  input: TemplateInput;
+}>;
+
+
+export type UpdateTemplateMutation = { updateTemplate: { id: string, version: number, name: string, channel: string, content: Json, createdAt: string } };
+
+export type DeleteTemplateMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type DeleteTemplateMutation = { deleteTemplate: string };
+
+export type PreviewTemplateQueryVariables = Exact<{
+  id: string;
+  profile?: string | null | undefined;
+  event?: Json | null | undefined;
+  version?: number | null | undefined;
+  content?: Json | null | undefined;
+}>;
+
+
+export type PreviewTemplateQuery = { previewTemplate: { version: number | null, format: string, parts: Json } };
+
+export type PreviewDraftQueryVariables = Exact<{
+  channel: string;
+  content: Json;
+  profile?: string | null | undefined;
+  event?: Json | null | undefined;
+}>;
+
+
+export type PreviewDraftQuery = { previewDraft: { version: number | null, format: string, parts: Json } };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -253,6 +329,16 @@ export const KeyFieldsFragmentDoc = new TypedDocumentString(`
   revokedAt
 }
     `, {"fragmentName":"KeyFields"}) as unknown as TypedDocumentString<KeyFieldsFragment, unknown>;
+export const TemplateFieldsFragmentDoc = new TypedDocumentString(`
+    fragment TemplateFields on Template {
+  id
+  version
+  name
+  channel
+  content
+  createdAt
+}
+    `, {"fragmentName":"TemplateFields"}) as unknown as TypedDocumentString<TemplateFieldsFragment, unknown>;
 export const ProfilesDocument = new TypedDocumentString(`
     query Profiles($identifier: String, $trait: String, $value: String, $after: String) {
   profiles(
@@ -620,3 +706,104 @@ export const LiveEventsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<LiveEventsSubscription, LiveEventsSubscriptionVariables>;
+export const TemplatesDocument = new TypedDocumentString(`
+    query Templates {
+  templates {
+    id
+    name
+    channel
+    version
+    updatedAt
+  }
+}
+    `) as unknown as TypedDocumentString<TemplatesQuery, TemplatesQueryVariables>;
+export const TemplateDocument = new TypedDocumentString(`
+    query Template($id: String!, $version: Int) {
+  template(id: $id, version: $version) {
+    ...TemplateFields
+  }
+}
+    fragment TemplateFields on Template {
+  id
+  version
+  name
+  channel
+  content
+  createdAt
+}`) as unknown as TypedDocumentString<TemplateQuery, TemplateQueryVariables>;
+export const TemplateVersionsDocument = new TypedDocumentString(`
+    query TemplateVersions($id: String!) {
+  templateVersions(id: $id) {
+    ...TemplateFields
+  }
+}
+    fragment TemplateFields on Template {
+  id
+  version
+  name
+  channel
+  content
+  createdAt
+}`) as unknown as TypedDocumentString<TemplateVersionsQuery, TemplateVersionsQueryVariables>;
+export const CreateTemplateDocument = new TypedDocumentString(`
+    mutation CreateTemplate($input: TemplateInput!) {
+  createTemplate(input: $input) {
+    ...TemplateFields
+  }
+}
+    fragment TemplateFields on Template {
+  id
+  version
+  name
+  channel
+  content
+  createdAt
+}`) as unknown as TypedDocumentString<CreateTemplateMutation, CreateTemplateMutationVariables>;
+export const UpdateTemplateDocument = new TypedDocumentString(`
+    mutation UpdateTemplate($id: String!, $input: TemplateInput!) {
+  updateTemplate(id: $id, input: $input) {
+    ...TemplateFields
+  }
+}
+    fragment TemplateFields on Template {
+  id
+  version
+  name
+  channel
+  content
+  createdAt
+}`) as unknown as TypedDocumentString<UpdateTemplateMutation, UpdateTemplateMutationVariables>;
+export const DeleteTemplateDocument = new TypedDocumentString(`
+    mutation DeleteTemplate($id: String!) {
+  deleteTemplate(id: $id)
+}
+    `) as unknown as TypedDocumentString<DeleteTemplateMutation, DeleteTemplateMutationVariables>;
+export const PreviewTemplateDocument = new TypedDocumentString(`
+    query PreviewTemplate($id: String!, $profile: String, $event: JSON, $version: Int, $content: JSON) {
+  previewTemplate(
+    id: $id
+    profile: $profile
+    event: $event
+    version: $version
+    content: $content
+  ) {
+    version
+    format
+    parts
+  }
+}
+    `) as unknown as TypedDocumentString<PreviewTemplateQuery, PreviewTemplateQueryVariables>;
+export const PreviewDraftDocument = new TypedDocumentString(`
+    query PreviewDraft($channel: String!, $content: JSON!, $profile: String, $event: JSON) {
+  previewDraft(
+    channel: $channel
+    content: $content
+    profile: $profile
+    event: $event
+  ) {
+    version
+    format
+    parts
+  }
+}
+    `) as unknown as TypedDocumentString<PreviewDraftQuery, PreviewDraftQueryVariables>;
