@@ -300,7 +300,10 @@ fn an_admin_watches_events_finds_the_profile_builds_an_audience_and_a_viewer_onl
     // The template: the unknown filter was reported in the subject; the preview was the API's
     // for that person; two versions were saved.
     let error = report["templateError"].as_str().unwrap();
-    assert!(error.starts_with("subject, line 1") && error.contains("nope"), "{error}");
+    assert!(
+        error.starts_with("subject, line 1") && error.contains("nope"),
+        "{error}"
+    );
     let template = format!("{prefix}_welcome");
     let versions = s.admin_json(&format!("/api/v1/templates/{template}/versions"));
     assert_eq!(versions.as_array().unwrap().len(), 2, "{versions}");
@@ -313,12 +316,21 @@ fn an_admin_watches_events_finds_the_profile_builds_an_audience_and_a_viewer_onl
         )
         .json()
         .unwrap();
-    assert_eq!(report["templatePreviewSubject"], preview["parts"]["subject"]);
-    assert_eq!(preview["parts"]["subject"], format!("Hi {prefix}-ana@example.com"));
+    assert_eq!(
+        report["templatePreviewSubject"],
+        preview["parts"]["subject"]
+    );
+    assert_eq!(
+        preview["parts"]["subject"],
+        format!("Hi {prefix}-ana@example.com")
+    );
     let html = preview["parts"]["body"].as_str().unwrap();
     let shown = report["templatePreviewBody"].as_str().unwrap();
     assert_eq!(shown, "Your plan: trial");
-    assert!(html.contains(shown), "the API's body has the text the frame showed: {html}");
+    assert!(
+        html.contains(shown),
+        "the API's body has the text the frame showed: {html}"
+    );
 
     // Settings: every key the API lists, the identity rules in force.
     let keys = s.admin_json("/api/v1/keys");

@@ -435,6 +435,7 @@ fn live_events_reach_a_graphql_ws_client() {
         seen.push(v);
     }
     let _ = child.kill();
+    let _ = child.wait();
     let ids: Vec<&str> = seen
         .iter()
         .map(|v| v["messageId"].as_str().unwrap())

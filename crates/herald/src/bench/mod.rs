@@ -4,6 +4,7 @@ mod audiences;
 mod ingest;
 mod insights;
 mod process;
+mod render;
 
 use clap::Subcommand;
 
@@ -16,6 +17,8 @@ pub enum BenchCommand {
     Audiences(audiences::AudiencesArgs),
     /// Insights: trend, funnel and retention over a synthetic history in the index.
     Insights(insights::InsightsArgs),
+    /// Email rendering: Liquid and MJML for many people, on every core.
+    Render(render::RenderArgs),
 }
 
 pub async fn run(which: BenchCommand) -> anyhow::Result<()> {
@@ -24,6 +27,9 @@ pub async fn run(which: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Audiences(args) => audiences::run(args).await,
         BenchCommand::Insights(args) => {
             tokio::task::spawn_blocking(move || insights::run(args)).await?
+        }
+        BenchCommand::Render(args) => {
+            tokio::task::spawn_blocking(move || render::run(args)).await?
         }
     }
 }
