@@ -608,3 +608,46 @@ impl crate::templates::TemplateStore for ClusterStore {
         self.state.delete_template(id)
     }
 }
+
+impl crate::messages::MessageStore for ClusterStore {
+    fn enqueue_messages(&self, messages: &[crate::messages::MessageRecord]) -> Result<usize> {
+        self.state.enqueue_messages(messages)
+    }
+    fn due_messages(
+        &self,
+        statuses: &[&str],
+        partitions: Option<&[u32]>,
+        now_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<crate::messages::MessageRecord>> {
+        self.state.due_messages(statuses, partitions, now_ms, limit)
+    }
+    fn update_message(
+        &self,
+        message: &crate::messages::MessageRecord,
+        expected_status: &str,
+    ) -> Result<bool> {
+        self.state.update_message(message, expected_status)
+    }
+    fn message(&self, id: &str) -> Result<Option<crate::messages::MessageRecord>> {
+        self.state.message(id)
+    }
+    fn ledger(
+        &self,
+        profile_id: &str,
+        since_ms: i64,
+    ) -> Result<Vec<crate::messages::MessageRecord>> {
+        self.state.ledger(profile_id, since_ms)
+    }
+    fn profile_messages(
+        &self,
+        profile_id: &str,
+        before: Option<(i64, &str)>,
+        limit: usize,
+    ) -> Result<Vec<crate::messages::MessageRecord>> {
+        self.state.profile_messages(profile_id, before, limit)
+    }
+    fn message_counts(&self, source: &str) -> Result<std::collections::BTreeMap<String, u64>> {
+        self.state.message_counts(source)
+    }
+}

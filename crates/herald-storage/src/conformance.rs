@@ -19,8 +19,10 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::json;
 
+mod messages;
 mod templates;
 mod users;
+pub use messages::*;
 pub use templates::*;
 pub use users::*;
 
@@ -1373,6 +1375,14 @@ macro_rules! conformance_suite {
             #[test]
             fn saved_insights_are_kept() {
                 $crate::conformance::saved_insights_are_kept(&$factory)
+            }
+            #[test]
+            fn messages_queue_and_log() {
+                $crate::conformance::messages_queue_and_log(&$factory)
+            }
+            #[test]
+            fn racing_claims_have_one_winner() {
+                $crate::conformance::racing_claims_have_one_winner(&$factory)
             }
             #[test]
             fn templates_are_versioned() {

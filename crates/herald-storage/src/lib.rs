@@ -13,6 +13,7 @@ mod conformance;
 pub mod dedup;
 pub mod insights;
 pub mod jetstream;
+pub mod messages;
 pub mod postgres;
 pub mod sqlite;
 pub mod templates;
@@ -858,6 +859,7 @@ pub trait Store:
     + Audiences
     + insights::InsightsSource
     + templates::TemplateStore
+    + messages::MessageStore
 {
 }
 impl<T> Store for T where
@@ -869,6 +871,7 @@ impl<T> Store for T where
         + Audiences
         + insights::InsightsSource
         + templates::TemplateStore
+        + messages::MessageStore
 {
 }
 

@@ -13,6 +13,7 @@
 mod audiences;
 mod insights;
 mod keys;
+mod messages;
 mod partitions;
 mod projection;
 mod queries;

@@ -195,6 +195,38 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (template_id, version)
     );
 ",
+    "
+    -- Messages (herald_storage::messages): the send queue, the governor's ledger and the
+    -- message log in one table; a message's id is its idempotency key.
+    CREATE TABLE messages (
+        id TEXT PRIMARY KEY,
+        profile_id TEXT NOT NULL,
+        partition_no BIGINT NOT NULL,
+        channel TEXT NOT NULL,
+        source TEXT NOT NULL,
+        template_id TEXT NOT NULL,
+        template_version BIGINT NOT NULL,
+        category TEXT NOT NULL,
+        priority TEXT NOT NULL,
+        transactional BOOLEAN NOT NULL,
+        status TEXT NOT NULL,
+        reason TEXT,
+        address TEXT,
+        due_ms BIGINT NOT NULL,
+        decided_ms BIGINT,
+        attempts BIGINT NOT NULL,
+        provider TEXT,
+        provider_message_id TEXT,
+        error TEXT,
+        created_ms BIGINT NOT NULL,
+        updated_ms BIGINT NOT NULL
+    );
+    CREATE INDEX messages_due ON messages (status, due_ms);
+    CREATE INDEX messages_by_profile ON messages (profile_id, created_ms);
+    CREATE INDEX messages_ledger ON messages (profile_id, decided_ms);
+    CREATE INDEX messages_by_source ON messages (source, status);
+
+",
 ];
 
 /// The schema version this build writes (`herald_schema.version`).

@@ -13,6 +13,7 @@ mod keys;
 pub(crate) use keys::decode_key;
 mod backup;
 mod log;
+mod messages;
 mod pool;
 mod projection;
 mod queries;

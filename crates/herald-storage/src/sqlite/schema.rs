@@ -191,6 +191,37 @@ const STATE_MIGRATIONS: &[&str] = &["
         created_ms INTEGER NOT NULL,
         PRIMARY KEY (template_id, version)
     ) WITHOUT ROWID;
+", "
+    -- Messages (herald_storage::messages): the send queue, the governor's ledger and the
+    -- message log in one table; a message's id is its idempotency key.
+    CREATE TABLE messages (
+        id TEXT PRIMARY KEY,
+        profile_id TEXT NOT NULL,
+        partition_no INTEGER NOT NULL,
+        channel TEXT NOT NULL,
+        source TEXT NOT NULL,
+        template_id TEXT NOT NULL,
+        template_version INTEGER NOT NULL,
+        category TEXT NOT NULL,
+        priority TEXT NOT NULL,
+        transactional INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        reason TEXT,
+        address TEXT,
+        due_ms INTEGER NOT NULL,
+        decided_ms INTEGER,
+        attempts INTEGER NOT NULL,
+        provider TEXT,
+        provider_message_id TEXT,
+        error TEXT,
+        created_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX messages_due ON messages (status, due_ms);
+    CREATE INDEX messages_by_profile ON messages (profile_id, created_ms);
+    CREATE INDEX messages_ledger ON messages (profile_id, decided_ms);
+    CREATE INDEX messages_by_source ON messages (source, status);
+
 "];
 
 /// The schema version of `log.db` this build writes (its `PRAGMA user_version`).

@@ -1,0 +1,161 @@
+//! Conformance of [`crate::messages::MessageStore`]: idempotent enqueue, the due queue by
+//! status, time and partition, compare-and-set updates (one winner among racing workers), the
+//! ledger, a profile's log in pages, counts by source.
+
+use std::collections::BTreeMap;
+
+use super::Factory;
+use crate::messages::MessageRecord;
+
+fn message(id: &str, profile: &str, partition: u32, due_ms: i64) -> MessageRecord {
+    MessageRecord {
+        id: id.into(),
+        profile_id: profile.into(),
+        partition,
+        channel: "email".into(),
+        source: "broadcast:b1".into(),
+        template_id: "welcome".into(),
+        template_version: 1,
+        category: "marketing".into(),
+        priority: "normal".into(),
+        transactional: false,
+        status: "queued".into(),
+        reason: None,
+        address: None,
+        due_ms,
+        decided_ms: None,
+        attempts: 0,
+        provider: None,
+        provider_message_id: None,
+        error: None,
+        created_ms: due_ms,
+        updated_ms: due_ms,
+    }
+}
+
+fn ids(v: &[MessageRecord]) -> Vec<&str> {
+    v.iter().map(|m| m.id.as_str()).collect()
+}
+
+pub fn messages_queue_and_log(make: &Factory) {
+    let store = make();
+    let batch = [
+        message("m3", "p1", 0, 30),
+        message("m1", "p1", 0, 10),
+        message("m2", "p2", 1, 20),
+        message("m4", "p2", 1, 99),
+    ];
+    assert_eq!(store.enqueue_messages(&batch).unwrap(), 4);
+    // Again, and with a changed copy: nothing new, nothing changed.
+    let mut changed = message("m1", "p1", 0, 10);
+    changed.status = "sent".into();
+    assert_eq!(
+        store
+            .enqueue_messages(&[changed, message("m5", "p3", 2, 5)])
+            .unwrap(),
+        1
+    );
+    assert_eq!(store.message("m1").unwrap().unwrap(), batch[1]);
+
+    let due = store.due_messages(&["queued"], None, 30, 10).unwrap();
+    assert_eq!(ids(&due), ["m5", "m1", "m2", "m3"]);
+    assert_eq!(
+        ids(&store.due_messages(&["queued"], None, 30, 2).unwrap()),
+        ["m5", "m1"]
+    );
+    assert_eq!(
+        ids(&store
+            .due_messages(&["queued"], Some(&[1, 2]), 99, 10)
+            .unwrap()),
+        ["m5", "m2", "m4"]
+    );
+    assert!(store
+        .due_messages(&["queued"], Some(&[]), 99, 10)
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .due_messages(&["deferred"], None, 99, 10)
+        .unwrap()
+        .is_empty());
+
+    // Compare-and-set: queued → sending once; the second try sees it moved.
+    let mut sending = batch[1].clone();
+    sending.status = "sending".into();
+    sending.decided_ms = Some(31);
+    sending.address = Some("ana@example.com".into());
+    sending.attempts = 1;
+    sending.updated_ms = 31;
+    assert!(store.update_message(&sending, "queued").unwrap());
+    assert!(!store.update_message(&sending, "queued").unwrap());
+    assert_eq!(store.message("m1").unwrap().unwrap(), sending);
+    let mut deferred = batch[0].clone();
+    deferred.status = "deferred".into();
+    deferred.reason = Some("quiet_hours_deferred".into());
+    deferred.due_ms = 500;
+    assert!(store.update_message(&deferred, "queued").unwrap());
+    assert_eq!(
+        ids(&store
+            .due_messages(&["queued", "deferred"], None, 499, 10)
+            .unwrap()),
+        ["m5", "m2", "m4"]
+    );
+    assert_eq!(
+        ids(&store.due_messages(&["deferred"], None, 500, 10).unwrap()),
+        ["m3"]
+    );
+
+    // The ledger: what the governor let through, from a time on.
+    assert_eq!(ids(&store.ledger("p1", 0).unwrap()), ["m1"]);
+    assert!(store.ledger("p1", 32).unwrap().is_empty());
+    assert!(store.ledger("p2", 0).unwrap().is_empty());
+
+    // A profile's log, newest first, in pages.
+    let first = store.profile_messages("p1", None, 1).unwrap();
+    assert_eq!(ids(&first), ["m3"]);
+    let next = store
+        .profile_messages("p1", Some((first[0].created_ms, &first[0].id)), 10)
+        .unwrap();
+    assert_eq!(ids(&next), ["m1"]);
+
+    let counts = store.message_counts("broadcast:b1").unwrap();
+    assert_eq!(
+        counts,
+        BTreeMap::from([
+            ("deferred".to_owned(), 1),
+            ("queued".to_owned(), 3),
+            ("sending".to_owned(), 1)
+        ])
+    );
+    assert!(store.message_counts("api").unwrap().is_empty());
+}
+
+/// Workers racing to claim the same messages: each message is claimed exactly once.
+pub fn racing_claims_have_one_winner(make: &Factory) {
+    let store = make();
+    let all: Vec<MessageRecord> = (0..40)
+        .map(|i| message(&format!("r{i:02}"), "p", 0, i))
+        .collect();
+    store.enqueue_messages(&all).unwrap();
+    let workers: Vec<_> = (0..4)
+        .map(|w| {
+            let store = store.clone();
+            let all = all.clone();
+            std::thread::spawn(move || {
+                all.iter()
+                    .filter(|m| {
+                        let mut claimed = (*m).clone();
+                        claimed.status = "sending".into();
+                        claimed.provider = Some(format!("worker-{w}"));
+                        store.update_message(&claimed, "queued").unwrap()
+                    })
+                    .count()
+            })
+        })
+        .collect();
+    let won: usize = workers.into_iter().map(|w| w.join().unwrap()).sum();
+    assert_eq!(won, 40);
+    assert_eq!(
+        store.message_counts("broadcast:b1").unwrap(),
+        BTreeMap::from([("sending".to_owned(), 40)])
+    );
+}

@@ -1,0 +1,78 @@
+//! The [`MessageStore`] port: every message Herald decides to send or not — the send queue,
+//! the governor's ledger and the message log in one table. A message's id is its
+//! idempotency key: enqueueing it again changes nothing. Its status moves forward only by a
+//! compare-and-set ([`MessageStore::update_message`]), so two workers never both send it.
+//! Times are Unix milliseconds from the caller's clock.
+
+use std::collections::BTreeMap;
+
+use crate::Result;
+
+/// One message and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRecord {
+    /// The idempotency key (herald_messaging::message::MessageId).
+    pub id: String,
+    pub profile_id: String,
+    /// The profile's partition (`partition_of` with the cluster's count; 0 embedded): the
+    /// worker of that partition decides its messages, in order, per person.
+    pub partition: u32,
+    pub channel: String,
+    /// What asked for it: `broadcast:<id>`, `api`, later `journey:<id>`.
+    pub source: String,
+    pub template_id: String,
+    pub template_version: u32,
+    pub category: String,
+    pub priority: String,
+    pub transactional: bool,
+    /// `queued`, `deferred`, `sending`, `sent`, `delivered`, `skipped`, `failed`, … (the
+    /// lifecycle of herald_messaging::message::Status).
+    pub status: String,
+    /// Why it is where it is (a governor reason, a provider's error code).
+    pub reason: Option<String>,
+    pub address: Option<String>,
+    /// When to consider it next (queued and deferred messages).
+    pub due_ms: i64,
+    /// When the governor let it through: from then on it counts toward caps.
+    pub decided_ms: Option<i64>,
+    pub attempts: u32,
+    pub provider: Option<String>,
+    pub provider_message_id: Option<String>,
+    pub error: Option<String>,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+pub trait MessageStore: Send + Sync {
+    /// Store the messages whose id is not stored yet; returns how many were new.
+    fn enqueue_messages(&self, messages: &[MessageRecord]) -> Result<usize>;
+    /// Messages with one of `statuses`, due at `now_ms` or before, in the given partitions
+    /// (`None`: all), the earliest due first, at most `limit`.
+    fn due_messages(
+        &self,
+        statuses: &[&str],
+        partitions: Option<&[u32]>,
+        now_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<MessageRecord>>;
+    /// Replace a message if its status is still `expected_status`; false (and nothing
+    /// changed) when another writer moved it first.
+    fn update_message(&self, message: &MessageRecord, expected_status: &str) -> Result<bool>;
+    fn message(&self, id: &str) -> Result<Option<MessageRecord>>;
+    /// A profile's messages the governor let through at or after `since_ms` (its ledger).
+    fn ledger(&self, profile_id: &str, since_ms: i64) -> Result<Vec<MessageRecord>>;
+    /// A profile's messages, newest first, created before `before` (`(created_ms, id)`).
+    fn profile_messages(
+        &self,
+        profile_id: &str,
+        before: Option<(i64, &str)>,
+        limit: usize,
+    ) -> Result<Vec<MessageRecord>>;
+    /// A source's messages, counted by status.
+    fn message_counts(&self, source: &str) -> Result<BTreeMap<String, u64>>;
+}
+
+/// The columns of `messages`, in the order the adapters read and write them.
+pub(crate) const COLUMNS: &str = "id, profile_id, partition_no, channel, source, template_id, \
+    template_version, category, priority, transactional, status, reason, address, due_ms, \
+    decided_ms, attempts, provider, provider_message_id, error, created_ms, updated_ms";

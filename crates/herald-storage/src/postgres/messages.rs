@@ -1,0 +1,206 @@
+//! [`MessageStore`] on PostgreSQL: the cluster's one message table, which every node's
+//! workers read for their own partitions.
+
+use std::collections::BTreeMap;
+
+use postgres::Row;
+
+use super::PgState;
+use crate::messages::{MessageRecord, MessageStore};
+use crate::Result;
+
+/// The select list, as a literal (statements are cached by their `&'static str`).
+macro_rules! select {
+    () => {
+        "SELECT id, profile_id, partition_no, channel, source, template_id, template_version, \
+         category, priority, transactional, status, reason, address, due_ms, decided_ms, attempts, \
+         provider, provider_message_id, error, created_ms, updated_ms FROM messages"
+    };
+}
+
+fn record(r: &Row) -> MessageRecord {
+    MessageRecord {
+        id: r.get(0),
+        profile_id: r.get(1),
+        partition: r.get::<_, i64>(2) as u32,
+        channel: r.get(3),
+        source: r.get(4),
+        template_id: r.get(5),
+        template_version: r.get::<_, i64>(6) as u32,
+        category: r.get(7),
+        priority: r.get(8),
+        transactional: r.get(9),
+        status: r.get(10),
+        reason: r.get(11),
+        address: r.get(12),
+        due_ms: r.get(13),
+        decided_ms: r.get(14),
+        attempts: r.get::<_, i64>(15) as u32,
+        provider: r.get(16),
+        provider_message_id: r.get(17),
+        error: r.get(18),
+        created_ms: r.get(19),
+        updated_ms: r.get(20),
+    }
+}
+
+impl MessageStore for PgState {
+    fn enqueue_messages(&self, messages: &[MessageRecord]) -> Result<usize> {
+        let mut conn = self.pool.get()?;
+        let mut tx = conn.client.transaction()?;
+        let stmt = tx.prepare(
+            "INSERT INTO messages (id, profile_id, partition_no, channel, source, template_id, \
+             template_version, category, priority, transactional, status, reason, address, due_ms, \
+             decided_ms, attempts, provider, provider_message_id, error, created_ms, updated_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
+             ON CONFLICT (id) DO NOTHING",
+        )?;
+        let mut new = 0;
+        for m in messages {
+            new += tx.execute(
+                &stmt,
+                &[
+                    &m.id,
+                    &m.profile_id,
+                    &i64::from(m.partition),
+                    &m.channel,
+                    &m.source,
+                    &m.template_id,
+                    &i64::from(m.template_version),
+                    &m.category,
+                    &m.priority,
+                    &m.transactional,
+                    &m.status,
+                    &m.reason,
+                    &m.address,
+                    &m.due_ms,
+                    &m.decided_ms,
+                    &i64::from(m.attempts),
+                    &m.provider,
+                    &m.provider_message_id,
+                    &m.error,
+                    &m.created_ms,
+                    &m.updated_ms,
+                ],
+            )? as usize;
+        }
+        tx.commit()?;
+        Ok(new)
+    }
+
+    fn due_messages(
+        &self,
+        statuses: &[&str],
+        partitions: Option<&[u32]>,
+        now_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<MessageRecord>> {
+        let statuses: Vec<&str> = statuses.to_vec();
+        let limit = limit.min(i64::MAX as usize) as i64;
+        let mut conn = self.pool.get()?;
+        let rows = match partitions {
+            None => conn.rows(
+                concat!(
+                    select!(),
+                    " WHERE status = ANY($1) AND due_ms <= $2 ORDER BY due_ms, id LIMIT $3"
+                ),
+                &[&statuses, &now_ms, &limit],
+            )?,
+            Some(parts) => {
+                let parts: Vec<i64> = parts.iter().map(|p| i64::from(*p)).collect();
+                conn.rows(
+                    concat!(
+                        select!(),
+                        " WHERE status = ANY($1) AND due_ms <= $2 AND partition_no = ANY($4) \
+                         ORDER BY due_ms, id LIMIT $3"
+                    ),
+                    &[&statuses, &now_ms, &limit, &parts],
+                )?
+            }
+        };
+        Ok(rows.iter().map(record).collect())
+    }
+
+    fn update_message(&self, m: &MessageRecord, expected_status: &str) -> Result<bool> {
+        let mut conn = self.pool.get()?;
+        let n = conn.exec(
+            "UPDATE messages SET status = $2, reason = $3, address = $4, due_ms = $5, decided_ms = $6, \
+             attempts = $7, provider = $8, provider_message_id = $9, error = $10, updated_ms = $11, \
+             template_version = $12 WHERE id = $1 AND status = $13",
+            &[
+                &m.id,
+                &m.status,
+                &m.reason,
+                &m.address,
+                &m.due_ms,
+                &m.decided_ms,
+                &i64::from(m.attempts),
+                &m.provider,
+                &m.provider_message_id,
+                &m.error,
+                &m.updated_ms,
+                &i64::from(m.template_version),
+                &expected_status,
+            ],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn message(&self, id: &str) -> Result<Option<MessageRecord>> {
+        let mut conn = self.pool.get()?;
+        Ok(conn
+            .row(concat!(select!(), " WHERE id = $1"), &[&id])?
+            .as_ref()
+            .map(record))
+    }
+
+    fn ledger(&self, profile_id: &str, since_ms: i64) -> Result<Vec<MessageRecord>> {
+        let mut conn = self.pool.get()?;
+        Ok(conn
+            .rows(
+                concat!(
+                    select!(),
+                    " WHERE profile_id = $1 AND decided_ms >= $2 ORDER BY decided_ms, id"
+                ),
+                &[&profile_id, &since_ms],
+            )?
+            .iter()
+            .map(record)
+            .collect())
+    }
+
+    fn profile_messages(
+        &self,
+        profile_id: &str,
+        before: Option<(i64, &str)>,
+        limit: usize,
+    ) -> Result<Vec<MessageRecord>> {
+        let (ms, id) = before.unwrap_or((i64::MAX, ""));
+        let limit = limit.min(i64::MAX as usize) as i64;
+        let mut conn = self.pool.get()?;
+        Ok(conn
+            .rows(
+                concat!(
+                    select!(),
+                    " WHERE profile_id = $1 AND (created_ms < $2 OR (created_ms = $2 AND id < $3)) \
+                     ORDER BY created_ms DESC, id DESC LIMIT $4"
+                ),
+                &[&profile_id, &ms, &id, &limit],
+            )?
+            .iter()
+            .map(record)
+            .collect())
+    }
+
+    fn message_counts(&self, source: &str) -> Result<BTreeMap<String, u64>> {
+        let mut conn = self.pool.get()?;
+        Ok(conn
+            .rows(
+                "SELECT status, COUNT(*) FROM messages WHERE source = $1 GROUP BY status",
+                &[&source],
+            )?
+            .iter()
+            .map(|r| (r.get::<_, String>(0), r.get::<_, i64>(1) as u64))
+            .collect())
+    }
+}
