@@ -39,6 +39,8 @@ pub struct MessageRecord {
     pub provider: Option<String>,
     pub provider_message_id: Option<String>,
     pub error: Option<String>,
+    /// The event that triggered it (its JSON), rendered as `event` in the template.
+    pub event: Option<String>,
     pub created_ms: i64,
     pub updated_ms: i64,
 }
@@ -75,4 +77,4 @@ pub trait MessageStore: Send + Sync {
 /// The columns of `messages`, in the order the adapters read and write them.
 pub(crate) const COLUMNS: &str = "id, profile_id, partition_no, channel, source, template_id, \
     template_version, category, priority, transactional, status, reason, address, due_ms, \
-    decided_ms, attempts, provider, provider_message_id, error, created_ms, updated_ms";
+    decided_ms, attempts, provider, provider_message_id, error, event, created_ms, updated_ms";

@@ -28,6 +28,7 @@ fn message(id: &str, profile: &str, partition: u32, due_ms: i64) -> MessageRecor
         provider: None,
         provider_message_id: None,
         error: None,
+        event: Some(format!("{{\"event\":\"{id}\"}}")),
         created_ms: due_ms,
         updated_ms: due_ms,
     }

@@ -14,7 +14,7 @@ macro_rules! select {
     () => {
         "SELECT id, profile_id, partition_no, channel, source, template_id, template_version, \
          category, priority, transactional, status, reason, address, due_ms, decided_ms, attempts, \
-         provider, provider_message_id, error, created_ms, updated_ms FROM messages"
+         provider, provider_message_id, error, event, created_ms, updated_ms FROM messages"
     };
 }
 
@@ -39,8 +39,9 @@ fn record(r: &Row) -> MessageRecord {
         provider: r.get(16),
         provider_message_id: r.get(17),
         error: r.get(18),
-        created_ms: r.get(19),
-        updated_ms: r.get(20),
+        event: r.get(19),
+        created_ms: r.get(20),
+        updated_ms: r.get(21),
     }
 }
 
@@ -51,8 +52,8 @@ impl MessageStore for PgState {
         let stmt = tx.prepare(
             "INSERT INTO messages (id, profile_id, partition_no, channel, source, template_id, \
              template_version, category, priority, transactional, status, reason, address, due_ms, \
-             decided_ms, attempts, provider, provider_message_id, error, created_ms, updated_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
+             decided_ms, attempts, provider, provider_message_id, error, event, created_ms, updated_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) \
              ON CONFLICT (id) DO NOTHING",
         )?;
         let mut new = 0;
@@ -79,6 +80,7 @@ impl MessageStore for PgState {
                     &m.provider,
                     &m.provider_message_id,
                     &m.error,
+                    &m.event,
                     &m.created_ms,
                     &m.updated_ms,
                 ],

@@ -218,6 +218,7 @@ const MIGRATIONS: &[&str] = &[
         provider TEXT,
         provider_message_id TEXT,
         error TEXT,
+        event TEXT,
         created_ms BIGINT NOT NULL,
         updated_ms BIGINT NOT NULL
     );

@@ -30,8 +30,9 @@ fn record(r: &Row<'_>) -> rusqlite::Result<MessageRecord> {
         provider: r.get(16)?,
         provider_message_id: r.get(17)?,
         error: r.get(18)?,
-        created_ms: r.get(19)?,
-        updated_ms: r.get(20)?,
+        event: r.get(19)?,
+        created_ms: r.get(20)?,
+        updated_ms: r.get(21)?,
     })
 }
 
@@ -56,6 +57,7 @@ fn values(m: &MessageRecord) -> Vec<Value> {
         m.provider.clone().into(),
         m.provider_message_id.clone().into(),
         m.error.clone().into(),
+        m.event.clone().into(),
         m.created_ms.into(),
         m.updated_ms.into(),
     ]
@@ -77,7 +79,7 @@ impl MessageStore for SqliteStore {
         {
             let mut stmt = tx.prepare_cached(&format!(
                 "INSERT INTO messages ({COLUMNS}) VALUES ({}) ON CONFLICT (id) DO NOTHING",
-                placeholders(1, 21)
+                placeholders(1, 22)
             ))?;
             for m in messages {
                 new += stmt.execute(params_from_iter(values(m)))?;

@@ -214,6 +214,7 @@ const STATE_MIGRATIONS: &[&str] = &["
         provider TEXT,
         provider_message_id TEXT,
         error TEXT,
+        event TEXT,
         created_ms INTEGER NOT NULL,
         updated_ms INTEGER NOT NULL
     ) WITHOUT ROWID;
