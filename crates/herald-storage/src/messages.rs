@@ -23,6 +23,8 @@ pub struct MessageRecord {
     pub template_id: String,
     pub template_version: u32,
     pub category: String,
+    /// The subscription topic it belongs to.
+    pub topic: Option<String>,
     pub priority: String,
     pub transactional: bool,
     /// `queued`, `deferred`, `sending`, `sent`, `delivered`, `skipped`, `failed`, … (the
@@ -76,5 +78,5 @@ pub trait MessageStore: Send + Sync {
 
 /// The columns of `messages`, in the order the adapters read and write them.
 pub(crate) const COLUMNS: &str = "id, profile_id, partition_no, channel, source, template_id, \
-    template_version, category, priority, transactional, status, reason, address, due_ms, \
+    template_version, category, topic, priority, transactional, status, reason, address, due_ms, \
     decided_ms, attempts, provider, provider_message_id, error, event, created_ms, updated_ms";

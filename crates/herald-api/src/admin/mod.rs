@@ -129,7 +129,7 @@ pub async fn blocking<T: Send + 'static>(
 }
 
 /// Resolve `kind:value` (or `profile_id:<id>`) to a profile.
-async fn resolve_profile(state: &AppState, raw: &str) -> Result<ProfileId, ApiError> {
+pub(crate) async fn resolve_profile(state: &AppState, raw: &str) -> Result<ProfileId, ApiError> {
     if let Some(id) = raw.strip_prefix("profile_id:") {
         let profile = ProfileId(id.to_owned());
         let check = profile.clone();

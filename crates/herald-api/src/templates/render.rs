@@ -5,6 +5,8 @@ use std::collections::HashMap;
 
 use axum::extract::State;
 use herald_messaging::template::{Content, Format, Target, TemplateError};
+use herald_liquid::Loader;
+use herald_pipeline::messaging::Snippets;
 use herald_storage::Store;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -56,16 +58,10 @@ pub(crate) struct Partials<'a> {
 
 impl herald_liquid::Loader for Partials<'_> {
     fn load(&self, name: &str) -> Option<String> {
-        if let Some(source) = self.given.get(name) {
-            return Some(source.clone());
+        match self.given.get(name) {
+            Some(source) => Some(source.clone()),
+            None => Snippets(self.store).load(name),
         }
-        // A store error reads as a missing partial: the render then fails with
-        // `template_not_found`, which names it.
-        let stored = self.store.template(name, None).ok().flatten()?;
-        (stored.channel == "snippet")
-            .then(|| serde_json::from_value::<Content>(stored.content).ok())
-            .flatten()
-            .map(|c| c.body)
     }
 }
 

@@ -17,6 +17,7 @@ fn message(id: &str, profile: &str, partition: u32, due_ms: i64) -> MessageRecor
         template_id: "welcome".into(),
         template_version: 1,
         category: "marketing".into(),
+        topic: Some("news".into()),
         priority: "normal".into(),
         transactional: false,
         status: "queued".into(),

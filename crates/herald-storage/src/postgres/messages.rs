@@ -13,8 +13,8 @@ use crate::Result;
 macro_rules! select {
     () => {
         "SELECT id, profile_id, partition_no, channel, source, template_id, template_version, \
-         category, priority, transactional, status, reason, address, due_ms, decided_ms, attempts, \
-         provider, provider_message_id, error, event, created_ms, updated_ms FROM messages"
+         category, topic, priority, transactional, status, reason, address, due_ms, decided_ms, \
+         attempts, provider, provider_message_id, error, event, created_ms, updated_ms FROM messages"
     };
 }
 
@@ -28,20 +28,21 @@ fn record(r: &Row) -> MessageRecord {
         template_id: r.get(5),
         template_version: r.get::<_, i64>(6) as u32,
         category: r.get(7),
-        priority: r.get(8),
-        transactional: r.get(9),
-        status: r.get(10),
-        reason: r.get(11),
-        address: r.get(12),
-        due_ms: r.get(13),
-        decided_ms: r.get(14),
-        attempts: r.get::<_, i64>(15) as u32,
-        provider: r.get(16),
-        provider_message_id: r.get(17),
-        error: r.get(18),
-        event: r.get(19),
-        created_ms: r.get(20),
-        updated_ms: r.get(21),
+        topic: r.get(8),
+        priority: r.get(9),
+        transactional: r.get(10),
+        status: r.get(11),
+        reason: r.get(12),
+        address: r.get(13),
+        due_ms: r.get(14),
+        decided_ms: r.get(15),
+        attempts: r.get::<_, i64>(16) as u32,
+        provider: r.get(17),
+        provider_message_id: r.get(18),
+        error: r.get(19),
+        event: r.get(20),
+        created_ms: r.get(21),
+        updated_ms: r.get(22),
     }
 }
 
@@ -51,9 +52,9 @@ impl MessageStore for PgState {
         let mut tx = conn.client.transaction()?;
         let stmt = tx.prepare(
             "INSERT INTO messages (id, profile_id, partition_no, channel, source, template_id, \
-             template_version, category, priority, transactional, status, reason, address, due_ms, \
+             template_version, category, topic, priority, transactional, status, reason, address, due_ms, \
              decided_ms, attempts, provider, provider_message_id, error, event, created_ms, updated_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) \
              ON CONFLICT (id) DO NOTHING",
         )?;
         let mut new = 0;
@@ -69,6 +70,7 @@ impl MessageStore for PgState {
                     &m.template_id,
                     &i64::from(m.template_version),
                     &m.category,
+                    &m.topic,
                     &m.priority,
                     &m.transactional,
                     &m.status,

@@ -207,6 +207,7 @@ const MIGRATIONS: &[&str] = &[
         template_id TEXT NOT NULL,
         template_version BIGINT NOT NULL,
         category TEXT NOT NULL,
+        topic TEXT,
         priority TEXT NOT NULL,
         transactional BOOLEAN NOT NULL,
         status TEXT NOT NULL,

@@ -19,20 +19,21 @@ fn record(r: &Row<'_>) -> rusqlite::Result<MessageRecord> {
         template_id: r.get(5)?,
         template_version: r.get(6)?,
         category: r.get(7)?,
-        priority: r.get(8)?,
-        transactional: r.get(9)?,
-        status: r.get(10)?,
-        reason: r.get(11)?,
-        address: r.get(12)?,
-        due_ms: r.get(13)?,
-        decided_ms: r.get(14)?,
-        attempts: r.get(15)?,
-        provider: r.get(16)?,
-        provider_message_id: r.get(17)?,
-        error: r.get(18)?,
-        event: r.get(19)?,
-        created_ms: r.get(20)?,
-        updated_ms: r.get(21)?,
+        topic: r.get(8)?,
+        priority: r.get(9)?,
+        transactional: r.get(10)?,
+        status: r.get(11)?,
+        reason: r.get(12)?,
+        address: r.get(13)?,
+        due_ms: r.get(14)?,
+        decided_ms: r.get(15)?,
+        attempts: r.get(16)?,
+        provider: r.get(17)?,
+        provider_message_id: r.get(18)?,
+        error: r.get(19)?,
+        event: r.get(20)?,
+        created_ms: r.get(21)?,
+        updated_ms: r.get(22)?,
     })
 }
 
@@ -46,6 +47,7 @@ fn values(m: &MessageRecord) -> Vec<Value> {
         m.template_id.clone().into(),
         i64::from(m.template_version).into(),
         m.category.clone().into(),
+        m.topic.clone().into(),
         m.priority.clone().into(),
         i64::from(m.transactional).into(),
         m.status.clone().into(),
@@ -79,7 +81,7 @@ impl MessageStore for SqliteStore {
         {
             let mut stmt = tx.prepare_cached(&format!(
                 "INSERT INTO messages ({COLUMNS}) VALUES ({}) ON CONFLICT (id) DO NOTHING",
-                placeholders(1, 22)
+                placeholders(1, 23)
             ))?;
             for m in messages {
                 new += stmt.execute(params_from_iter(values(m)))?;

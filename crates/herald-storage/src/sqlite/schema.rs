@@ -203,6 +203,7 @@ const STATE_MIGRATIONS: &[&str] = &["
         template_id TEXT NOT NULL,
         template_version INTEGER NOT NULL,
         category TEXT NOT NULL,
+        topic TEXT,
         priority TEXT NOT NULL,
         transactional INTEGER NOT NULL,
         status TEXT NOT NULL,

@@ -1,0 +1,312 @@
+//! The send pipeline (docs/messages.md): every queued message passes the send governor
+//! (herald_messaging::decide) for its person, is rendered from the template version it
+//! recorded, and is handed to its channel's provider (herald_channels). Each step is a
+//! compare-and-set on the message's status in the store, so a message is decided once and
+//! handed over by one worker; after a crash, the messages that were `sending` are handed over
+//! again with the same idempotency key (the provider's, where it has one), and nothing else.
+
+mod person;
+
+pub use person::Snippets;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use herald_channels::{Outbound, Provider, SendError};
+use herald_messaging::governor::{LedgerEntry, LedgerState, Outcome};
+use herald_messaging::preferences::Topics;
+use herald_messaging::template::{context, Content, Target};
+use herald_messaging::{decide, AddressRules, Candidate, Category, Channel, Policy, Priority};
+use herald_storage::messages::MessageRecord;
+use herald_storage::Store;
+use tokio::sync::{watch, Notify};
+
+/// Wakes the sender when a message is queued (otherwise it looks every second).
+#[derive(Clone, Default)]
+pub struct MessagingHandle {
+    notify: Arc<Notify>,
+}
+
+impl MessagingHandle {
+    pub fn wake(&self) {
+        self.notify.notify_one();
+    }
+}
+
+/// The channels' providers, by channel.
+pub type Providers = HashMap<Channel, Arc<dyn Provider>>;
+
+/// What the sender needs besides the store.
+pub struct SenderConfig {
+    pub providers: Providers,
+    pub policy: Policy,
+    pub topics: Topics,
+    pub address_rules: AddressRules,
+}
+
+/// Statuses the sender picks up.
+const PENDING: [&str; 3] = ["queued", "deferred", "sending"];
+/// Handing over is tried this many times in all, with these waits between.
+const BACKOFF_SECS: [i64; 5] = [5, 30, 120, 600, 3600];
+const BATCH: usize = 200;
+const IDLE: Duration = Duration::from_secs(1);
+
+pub struct Sender {
+    store: Arc<dyn Store>,
+    config: SenderConfig,
+    handle: MessagingHandle,
+}
+
+impl Sender {
+    pub fn new(store: Arc<dyn Store>, config: SenderConfig, handle: MessagingHandle) -> Sender {
+        Sender {
+            store,
+            config,
+            handle,
+        }
+    }
+
+    /// Send until shutdown: every due message, then wait for a wake-up or a second.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            match self.tick().await {
+                Ok(n) if n >= BATCH => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "the send pipeline could not read its queue"),
+            }
+            tokio::select! {
+                _ = self.handle.notify.notified() => {}
+                _ = tokio::time::sleep(IDLE) => {}
+                _ = shutdown.changed() => return,
+            }
+            if *shutdown.borrow() {
+                return;
+            }
+        }
+    }
+
+    /// One pass over the due messages, in due order (so a person's messages keep theirs).
+    pub async fn tick(&self) -> anyhow::Result<usize> {
+        let now = herald_storage::clock::now();
+        let store = self.store.clone();
+        let due = tokio::task::spawn_blocking(move || {
+            store.due_messages(&PENDING, None, now.timestamp_millis(), BATCH)
+        })
+        .await??;
+        let n = due.len();
+        for m in due {
+            let id = m.id.clone();
+            if let Err(e) = self.process(m, now).await {
+                tracing::warn!(message = %id, error = %e, "a message could not be processed; it stays queued");
+            }
+        }
+        Ok(n)
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn Store) -> herald_storage::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let store = self.store.clone();
+        Ok(tokio::task::spawn_blocking(move || f(&*store)).await??)
+    }
+
+    async fn process(&self, m: MessageRecord, now: DateTime<Utc>) -> anyhow::Result<()> {
+        if m.status == "sending" {
+            return self.deliver(m, now).await;
+        }
+        let profile = m.profile_id.clone();
+        let person = self
+            .blocking(move |s| person::load(s, &profile))
+            .await?;
+        let Some(person) = person else {
+            return self.finish(m, "skipped", Some("profile_deleted"), None, now).await;
+        };
+        let Ok(channel) = m.channel.parse::<Channel>() else {
+            return self.finish(m, "failed", Some("unknown_channel"), None, now).await;
+        };
+        let Ok(category) = Category::parse(&m.category) else {
+            return self.finish(m, "failed", Some("invalid_category"), None, now).await;
+        };
+        let candidate = Candidate {
+            key: m.id.clone(),
+            channel,
+            category,
+            topic: m.topic.clone(),
+            transactional: m.transactional,
+            priority: m.priority.parse::<Priority>().unwrap_or_default(),
+            holdout: false,
+        };
+        let since = now - self.config.policy.horizon();
+        let profile = m.profile_id.clone();
+        let ledger = self
+            .blocking(move |s| s.ledger(&profile, since.timestamp_millis()))
+            .await?;
+        let entries: Vec<LedgerEntry> = ledger.iter().filter_map(ledger_entry).collect();
+        let address = person.address(channel, &self.config.address_rules);
+        let decision = decide(
+            &self.config.policy,
+            &self.config.topics,
+            &candidate,
+            &person.state(address.as_ref()),
+            &entries,
+            now,
+        );
+        let reason = decision.reason.as_str();
+        match decision.outcome {
+            Outcome::Skip => self.finish(m, "skipped", Some(reason), None, now).await,
+            Outcome::Defer { until } => {
+                let mut next = m.clone();
+                next.status = "deferred".into();
+                next.reason = Some(reason.into());
+                next.due_ms = until.timestamp_millis();
+                next.updated_ms = now.timestamp_millis();
+                self.swap(next, &m.status).await.map(|_| ())
+            }
+            Outcome::Send { to } => {
+                let mut next = m.clone();
+                next.status = "sending".into();
+                next.reason = None;
+                next.address = Some(to.value().to_owned());
+                next.decided_ms = Some(now.timestamp_millis());
+                next.updated_ms = now.timestamp_millis();
+                if self.swap(next.clone(), &m.status).await? {
+                    self.deliver(next, now).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Render the recorded template version and hand the message to its provider.
+    async fn deliver(&self, m: MessageRecord, now: DateTime<Utc>) -> anyhow::Result<()> {
+        let Ok(channel) = m.channel.parse::<Channel>() else {
+            return self.finish(m, "failed", Some("unknown_channel"), None, now).await;
+        };
+        let Some(provider) = self.config.providers.get(&channel).cloned() else {
+            return self
+                .finish(m, "failed", Some("channel_not_configured"), None, now)
+                .await;
+        };
+        let parts = match self.render(&m).await? {
+            Ok(parts) => parts,
+            Err((code, message)) => return self.finish(m, "failed", Some(code), Some(message), now).await,
+        };
+        let outbound = Outbound {
+            message_id: m.id.parse().map_err(|e| anyhow::anyhow!("message id {}: {e}", m.id))?,
+            channel,
+            to: m.address.clone().unwrap_or_default(),
+            parts,
+            marketing: !m.transactional,
+            unsubscribe_url: None,
+            metadata: serde_json::json!({
+                "profile_id": m.profile_id,
+                "template_id": m.template_id,
+                "template_version": m.template_version,
+                "source": m.source,
+            }),
+        };
+        let attempt = provider.send(&outbound).await;
+        let mut next = m.clone();
+        next.attempts = m.attempts + 1;
+        next.updated_ms = herald_storage::clock::now_ms();
+        match attempt {
+            Ok(receipt) => {
+                next.status = "sent".into();
+                next.provider = Some(receipt.provider.to_owned());
+                next.provider_message_id = receipt.provider_message_id;
+                next.error = None;
+            }
+            Err(e @ SendError::Transient { .. }) if (m.attempts as usize) < BACKOFF_SECS.len() => {
+                let wait = match &e {
+                    SendError::Transient { retry_after: Some(d), .. } => d.as_secs() as i64,
+                    _ => BACKOFF_SECS[m.attempts as usize],
+                };
+                next.error = Some(e.to_string());
+                next.reason = Some("retrying".into());
+                next.due_ms = next.updated_ms + wait.max(1) * 1000;
+            }
+            Err(e) => {
+                next.status = "failed".into();
+                next.reason = Some(if e.is_transient() { "retries_exhausted" } else { e.code() }.into());
+                next.error = Some(e.to_string());
+            }
+        }
+        self.swap(next, "sending").await.map(|_| ())
+    }
+
+    /// The message's parts rendered, or the template error's code and message.
+    async fn render(
+        &self,
+        m: &MessageRecord,
+    ) -> anyhow::Result<Result<std::collections::BTreeMap<String, String>, (&'static str, String)>> {
+        let (template, version, profile) = (m.template_id.clone(), m.template_version, m.profile_id.clone());
+        let (stored, person) = self
+            .blocking(move |s| Ok((s.template(&template, Some(version))?, person::load(s, &profile)?)))
+            .await?;
+        let Some(stored) = stored else {
+            return Ok(Err(("template_not_found", format!("template {} v{} is gone", m.template_id, m.template_version))));
+        };
+        let content: Content = match serde_json::from_value(stored.content) {
+            Ok(c) => c,
+            Err(e) => return Ok(Err(("template_invalid", e.to_string()))),
+        };
+        let Some(target) = Target::parse(&stored.channel) else {
+            return Ok(Err(("template_invalid", format!("channel {}", stored.channel))));
+        };
+        let event: Option<serde_json::Value> = m.event.as_deref().and_then(|e| serde_json::from_str(e).ok());
+        let ctx = context(person.as_ref().map(|p| &p.template), event.as_ref(), serde_json::json!({"id": m.id}));
+        let store = self.store.clone();
+        let rendered = tokio::task::spawn_blocking(move || {
+            let loader = person::Snippets(&*store);
+            content
+                .check(target)
+                .and_then(|c| c.render(&ctx, &loader, herald_storage::clock::now()))
+        })
+        .await?;
+        Ok(rendered
+            .map(|r| r.parts.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+            .map_err(|e| (e.code, e.to_string())))
+    }
+
+    async fn finish(
+        &self,
+        m: MessageRecord,
+        status: &str,
+        reason: Option<&str>,
+        error: Option<String>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let mut next = m.clone();
+        next.status = status.into();
+        next.reason = reason.map(str::to_owned);
+        next.error = error;
+        next.updated_ms = now.timestamp_millis();
+        self.swap(next, &m.status).await.map(|_| ())
+    }
+
+    /// Store `next` if the message is still `expected`; false when another worker moved it.
+    async fn swap(&self, next: MessageRecord, expected: &str) -> anyhow::Result<bool> {
+        let expected = expected.to_owned();
+        self.blocking(move |s| s.update_message(&next, &expected)).await
+    }
+}
+
+/// A stored message as a ledger entry: everything the governor let through counts.
+fn ledger_entry(m: &MessageRecord) -> Option<LedgerEntry> {
+    let at = DateTime::from_timestamp_millis(m.decided_ms?)?;
+    if !matches!(m.status.as_str(), "sending" | "sent" | "delivered" | "opened" | "clicked") {
+        return None;
+    }
+    Some(LedgerEntry {
+        key: m.id.clone(),
+        at,
+        channel: m.channel.parse().ok()?,
+        category: Category::parse(&m.category).ok()?,
+        priority: m.priority.parse().unwrap_or_default(),
+        transactional: m.transactional,
+        state: LedgerState::Sent,
+    })
+}
