@@ -29,7 +29,6 @@ pub const DEFAULT_SIGNED_HEADERS: &[&str] = &[
     "Message-ID",
     "Reply-To",
     "MIME-Version",
-    "Content-Type",
     "List-Unsubscribe",
     "List-Unsubscribe-Post",
 ];
@@ -150,6 +149,12 @@ impl DkimSigner {
         }
         let mut headers = Vec::with_capacity(names.len());
         for name in names {
+            if name.to_ascii_lowercase().starts_with("content-") {
+                return Err(invalid(
+                    "headers",
+                    format!("{name} is written after signing and cannot be signed"),
+                ));
+            }
             let header = HeaderName::new_from_ascii(name.clone())
                 .map_err(|_| invalid("headers", format!("{name:?} is not a header name")))?;
             headers.push(header);
@@ -256,6 +261,13 @@ mod tests {
                     ..settings(DkimAlgorithm::Ed25519, "")
                 },
                 "domain",
+            ),
+            (
+                DkimSettings {
+                    headers: Some(vec!["From".into(), "Content-Type".into()]),
+                    ..settings(DkimAlgorithm::Ed25519, &BASE64.encode([7u8; 32]))
+                },
+                "headers",
             ),
             (
                 DkimSettings {
