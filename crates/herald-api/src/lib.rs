@@ -15,6 +15,7 @@ pub mod extract;
 pub mod ingest;
 pub mod insights;
 pub mod keys;
+pub mod messages;
 pub mod openapi;
 pub mod ops;
 pub mod templates;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub public_url: Option<browser::PublicUrl>,
     /// This node's insights index (`insights::run_*` query it).
     pub insights: herald_pipeline::insights::InsightsHandle,
+    /// Wakes the send pipeline when a message is queued.
+    pub messaging: herald_pipeline::messaging::MessagingHandle,
 }
 
 pub fn router(state: AppState) -> Router {

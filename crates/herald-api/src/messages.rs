@@ -134,10 +134,14 @@ pub async fn send(
     headers: HeaderMap,
     Json(input): Json<SendInput>,
 ) -> Result<(StatusCode, Json<MessageView>), ApiError> {
-    let category = input
-        .category
-        .clone()
-        .unwrap_or_else(|| if input.transactional { "transactional" } else { "marketing" }.into());
+    let category = input.category.clone().unwrap_or_else(|| {
+        if input.transactional {
+            "transactional"
+        } else {
+            "marketing"
+        }
+        .into()
+    });
     Category::parse(&category).map_err(|e| invalid("invalid_category", e.to_string()))?;
     let priority = input.priority.clone().unwrap_or_else(|| "normal".into());
     priority
@@ -147,7 +151,12 @@ pub async fn send(
         (Some(k), _) => Some(k.clone()),
         (None, Some(h)) => Some(
             h.to_str()
-                .map_err(|_| invalid("invalid_idempotency_key", "`Idempotency-Key` is not text".into()))?
+                .map_err(|_| {
+                    invalid(
+                        "invalid_idempotency_key",
+                        "`Idempotency-Key` is not text".into(),
+                    )
+                })?
                 .to_owned(),
         ),
         (None, None) => None,
@@ -173,14 +182,22 @@ pub async fn send(
         _ => {
             return Err(invalid(
                 "template_not_sendable",
-                format!("template `{}` is a {}; only channel templates are sent", stored.template_id, stored.channel),
+                format!(
+                    "template `{}` is a {}; only channel templates are sent",
+                    stored.template_id, stored.channel
+                ),
             ))
         }
     };
     let profile_uuid = uuid::Uuid::parse_str(profile.as_str())
         .map_err(|e| ApiError::Internal(format!("profile id {}: {e}", profile.as_str())))?;
     let source_id = key.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let id = MessageId::derive(SourceKind::Api, &source_id, profile_uuid, &stored.template_id);
+    let id = MessageId::derive(
+        SourceKind::Api,
+        &source_id,
+        profile_uuid,
+        &stored.template_id,
+    );
     let now = herald_storage::clock::now_ms();
     let record = MessageRecord {
         id: id.to_string(),
@@ -230,7 +247,9 @@ pub async fn message(
     let found = blocking(&state, move |s| s.message(&key)).await?;
     Ok(Json(
         found
-            .ok_or_else(|| ApiError::NotFound("message_not_found", format!("no message has the id `{id}`")))?
+            .ok_or_else(|| {
+                ApiError::NotFound("message_not_found", format!("no message has the id `{id}`"))
+            })?
             .into(),
     ))
 }
@@ -274,7 +293,12 @@ pub async fn profile_messages(
             let (ms, id) = c
                 .split_once('.')
                 .and_then(|(ms, id)| Some((ms.parse::<i64>().ok()?, id.to_owned())))
-                .ok_or_else(|| invalid("invalid_cursor", "`before` is not a cursor this API gave".into()))?;
+                .ok_or_else(|| {
+                    invalid(
+                        "invalid_cursor",
+                        "`before` is not a cursor this API gave".into(),
+                    )
+                })?;
             Some((ms, id))
         }
     };
@@ -290,7 +314,11 @@ pub async fn profile_messages(
     let more = page.len() > limit;
     let messages: Vec<MessageRecord> = page.into_iter().take(limit).collect();
     let next = more
-        .then(|| messages.last().map(|m| format!("{}.{}", m.created_ms, m.id)))
+        .then(|| {
+            messages
+                .last()
+                .map(|m| format!("{}.{}", m.created_ms, m.id))
+        })
         .flatten();
     Ok(Json(MessagesPage {
         messages: messages.into_iter().map(Into::into).collect(),

@@ -11,7 +11,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::{admin, auth, browser, catalog, error, ingest, insights, ops, templates, AppState};
+use crate::{
+    admin, auth, browser, catalog, error, ingest, insights, messages, ops, templates, AppState,
+};
 
 struct Security;
 
@@ -232,6 +234,7 @@ pub(crate) fn one_of_strings(values: &[&str]) -> ObjectBuilder {
         templates::list, templates::create, templates::get_one, templates::update,
         templates::delete, templates::versions, templates::version, templates::preview,
         templates::preview_draft,
+        messages::send, messages::message, messages::profile_messages,
         templates::render::render,
         ops::healthz, ops::readyz, ops::metrics_text,
         auth::session::sign_in, auth::session::who_am_i, auth::session::sign_out,
@@ -250,6 +253,7 @@ pub(crate) fn one_of_strings(values: &[&str]) -> ObjectBuilder {
         (name = "operations", description = "Health, metrics, status, live tail"),
         (name = "dashboard", description = "Dashboard sign-in, sessions and users (docs/dashboard.md)"),
         (name = "insights", description = "Trends, funnels and retention over every event; saved insights"),
+        (name = "messages", description = "Messages to people: send a template to one person, read a message, a person's message log"),
         (name = "templates", description = "Message templates (Liquid, MJML), versioned; preview for a profile; ad-hoc render"),
     )
 )]

@@ -15,6 +15,7 @@
 
 pub mod audiences;
 pub mod insights;
+pub mod messaging;
 pub mod notify;
 mod partitions;
 pub mod processor;

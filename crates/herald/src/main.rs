@@ -4,6 +4,7 @@
 mod audiences;
 mod backup;
 mod bench;
+mod channels;
 mod config;
 mod endpoint;
 mod healthcheck;

@@ -105,6 +105,10 @@ pub struct ServeArgs {
     #[arg(long, env = "HERALD_MAX_CONNECTIONS",
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_connections: Option<u64>,
+    /// The channels' providers and the send governor's policy (a TOML file; docs/messages.md).
+    /// Without it, no channel is configured and messages fail `channel_not_configured`.
+    #[arg(long, env = "HERALD_CHANNELS")]
+    pub channels: Option<PathBuf>,
 }
 
 /// Where state lives, from the flags.
@@ -322,6 +326,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         vec![],
     );
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let messaging = herald_pipeline::messaging::MessagingHandle::default();
+    tokio::spawn(
+        herald_pipeline::messaging::Sender::new(
+            store.clone(),
+            crate::channels::sender_config(args.channels.as_deref())?,
+            messaging.clone(),
+        )
+        .run(shutdown_rx.clone()),
+    );
     let keys = Arc::new(herald_api::keys::KeyCache::default());
     keys.watch_revocations(store.clone());
     let state = AppState {
@@ -336,6 +349,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         public_url: args.public_url.clone(),
         // Loads this node's insights index from the store in the background.
         insights: herald_pipeline::insights::InsightsHandle::start(store.clone()),
+        messaging: messaging.clone(),
     };
 
     let listener = tokio::net::TcpListener::bind(args.listen)

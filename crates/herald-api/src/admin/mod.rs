@@ -103,6 +103,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(crate::insights::routes())
         .merge(crate::catalog::routes())
         .merge(crate::templates::routes())
+        .merge(crate::messages::routes())
         .layer(axum::middleware::from_fn_with_state(
             state,
             crate::auth::authorize,

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use axum::extract::State;
 use herald_messaging::template::{Content, Format, Target, TemplateError};
-use herald_liquid::Loader;
 use herald_pipeline::messaging::Snippets;
 use herald_storage::Store;
 use serde::{Deserialize, Serialize};

@@ -118,17 +118,21 @@ impl Sender {
             return self.deliver(m, now).await;
         }
         let profile = m.profile_id.clone();
-        let person = self
-            .blocking(move |s| person::load(s, &profile))
-            .await?;
+        let person = self.blocking(move |s| person::load(s, &profile)).await?;
         let Some(person) = person else {
-            return self.finish(m, "skipped", Some("profile_deleted"), None, now).await;
+            return self
+                .finish(m, "skipped", Some("profile_deleted"), None, now)
+                .await;
         };
         let Ok(channel) = m.channel.parse::<Channel>() else {
-            return self.finish(m, "failed", Some("unknown_channel"), None, now).await;
+            return self
+                .finish(m, "failed", Some("unknown_channel"), None, now)
+                .await;
         };
         let Ok(category) = Category::parse(&m.category) else {
-            return self.finish(m, "failed", Some("invalid_category"), None, now).await;
+            return self
+                .finish(m, "failed", Some("invalid_category"), None, now)
+                .await;
         };
         let candidate = Candidate {
             key: m.id.clone(),
@@ -169,7 +173,8 @@ impl Sender {
                 let mut next = m.clone();
                 next.status = "sending".into();
                 next.reason = None;
-                next.address = Some(to.value().to_owned());
+                // One address per message: a push message goes to the person's first live token.
+                next.address = to.suppression_keys().first().map(|a| (*a).to_owned());
                 next.decided_ms = Some(now.timestamp_millis());
                 next.updated_ms = now.timestamp_millis();
                 if self.swap(next.clone(), &m.status).await? {
@@ -183,7 +188,9 @@ impl Sender {
     /// Render the recorded template version and hand the message to its provider.
     async fn deliver(&self, m: MessageRecord, now: DateTime<Utc>) -> anyhow::Result<()> {
         let Ok(channel) = m.channel.parse::<Channel>() else {
-            return self.finish(m, "failed", Some("unknown_channel"), None, now).await;
+            return self
+                .finish(m, "failed", Some("unknown_channel"), None, now)
+                .await;
         };
         let Some(provider) = self.config.providers.get(&channel).cloned() else {
             return self
@@ -192,10 +199,17 @@ impl Sender {
         };
         let parts = match self.render(&m).await? {
             Ok(parts) => parts,
-            Err((code, message)) => return self.finish(m, "failed", Some(code), Some(message), now).await,
+            Err((code, message)) => {
+                return self
+                    .finish(m, "failed", Some(code), Some(message), now)
+                    .await
+            }
         };
         let outbound = Outbound {
-            message_id: m.id.parse().map_err(|e| anyhow::anyhow!("message id {}: {e}", m.id))?,
+            message_id: m
+                .id
+                .parse()
+                .map_err(|e| anyhow::anyhow!("message id {}: {e}", m.id))?,
             channel,
             to: m.address.clone().unwrap_or_default(),
             parts,
@@ -221,7 +235,10 @@ impl Sender {
             }
             Err(e @ SendError::Transient { .. }) if (m.attempts as usize) < BACKOFF_SECS.len() => {
                 let wait = match &e {
-                    SendError::Transient { retry_after: Some(d), .. } => d.as_secs() as i64,
+                    SendError::Transient {
+                        retry_after: Some(d),
+                        ..
+                    } => d.as_secs() as i64,
                     _ => BACKOFF_SECS[m.attempts as usize],
                 };
                 next.error = Some(e.to_string());
@@ -230,7 +247,14 @@ impl Sender {
             }
             Err(e) => {
                 next.status = "failed".into();
-                next.reason = Some(if e.is_transient() { "retries_exhausted" } else { e.code() }.into());
+                next.reason = Some(
+                    if e.is_transient() {
+                        "retries_exhausted"
+                    } else {
+                        e.code()
+                    }
+                    .into(),
+                );
                 next.error = Some(e.to_string());
             }
         }
@@ -241,23 +265,46 @@ impl Sender {
     async fn render(
         &self,
         m: &MessageRecord,
-    ) -> anyhow::Result<Result<std::collections::BTreeMap<String, String>, (&'static str, String)>> {
-        let (template, version, profile) = (m.template_id.clone(), m.template_version, m.profile_id.clone());
+    ) -> anyhow::Result<Result<std::collections::BTreeMap<String, String>, (&'static str, String)>>
+    {
+        let (template, version, profile) = (
+            m.template_id.clone(),
+            m.template_version,
+            m.profile_id.clone(),
+        );
         let (stored, person) = self
-            .blocking(move |s| Ok((s.template(&template, Some(version))?, person::load(s, &profile)?)))
+            .blocking(move |s| {
+                Ok((
+                    s.template(&template, Some(version))?,
+                    person::load(s, &profile)?,
+                ))
+            })
             .await?;
         let Some(stored) = stored else {
-            return Ok(Err(("template_not_found", format!("template {} v{} is gone", m.template_id, m.template_version))));
+            return Ok(Err((
+                "template_not_found",
+                format!("template {} v{} is gone", m.template_id, m.template_version),
+            )));
         };
         let content: Content = match serde_json::from_value(stored.content) {
             Ok(c) => c,
             Err(e) => return Ok(Err(("template_invalid", e.to_string()))),
         };
         let Some(target) = Target::parse(&stored.channel) else {
-            return Ok(Err(("template_invalid", format!("channel {}", stored.channel))));
+            return Ok(Err((
+                "template_invalid",
+                format!("channel {}", stored.channel),
+            )));
         };
-        let event: Option<serde_json::Value> = m.event.as_deref().and_then(|e| serde_json::from_str(e).ok());
-        let ctx = context(person.as_ref().map(|p| &p.template), event.as_ref(), serde_json::json!({"id": m.id}));
+        let event: Option<serde_json::Value> = m
+            .event
+            .as_deref()
+            .and_then(|e| serde_json::from_str(e).ok());
+        let ctx = context(
+            person.as_ref().map(|p| &p.template),
+            event.as_ref(),
+            serde_json::json!({"id": m.id}),
+        );
         let store = self.store.clone();
         let rendered = tokio::task::spawn_blocking(move || {
             let loader = person::Snippets(&*store);
@@ -267,7 +314,12 @@ impl Sender {
         })
         .await?;
         Ok(rendered
-            .map(|r| r.parts.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+            .map(|r| {
+                r.parts
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v))
+                    .collect()
+            })
             .map_err(|e| (e.code, e.to_string())))
     }
 
@@ -290,14 +342,18 @@ impl Sender {
     /// Store `next` if the message is still `expected`; false when another worker moved it.
     async fn swap(&self, next: MessageRecord, expected: &str) -> anyhow::Result<bool> {
         let expected = expected.to_owned();
-        self.blocking(move |s| s.update_message(&next, &expected)).await
+        self.blocking(move |s| s.update_message(&next, &expected))
+            .await
     }
 }
 
 /// A stored message as a ledger entry: everything the governor let through counts.
 fn ledger_entry(m: &MessageRecord) -> Option<LedgerEntry> {
     let at = DateTime::from_timestamp_millis(m.decided_ms?)?;
-    if !matches!(m.status.as_str(), "sending" | "sent" | "delivered" | "opened" | "clicked") {
+    if !matches!(
+        m.status.as_str(),
+        "sending" | "sent" | "delivered" | "opened" | "clicked"
+    ) {
         return None;
     }
     Some(LedgerEntry {

@@ -33,7 +33,12 @@ pub(super) fn load(store: &dyn Store, profile: &str) -> herald_storage::Result<O
     let identifiers: Vec<(String, String)> = record
         .identities
         .iter()
-        .map(|i| (i.identifier.kind.as_str().to_owned(), i.identifier.value.clone()))
+        .map(|i| {
+            (
+                i.identifier.kind.as_str().to_owned(),
+                i.identifier.value.clone(),
+            )
+        })
         .collect();
     let user_id = record
         .identities
@@ -45,7 +50,10 @@ pub(super) fn load(store: &dyn Store, profile: &str) -> herald_storage::Result<O
     let template = TemplatePerson {
         id: profile.to_owned(),
         traits: traits.clone(),
-        computed: audiences.as_ref().map(|a| a.computed.clone()).unwrap_or_default(),
+        computed: audiences
+            .as_ref()
+            .map(|a| a.computed.clone())
+            .unwrap_or_default(),
         audiences: audiences
             .map(|a| a.members.into_iter().collect())
             .unwrap_or_default(),

@@ -1,0 +1,7 @@
+//! Email providers: SMTP and Postmark, and what they share (the plain-text part, the
+//! preheader, RFC 8058 headers, DKIM).
+
+pub mod content;
+pub mod dkim;
+pub mod smtp;
+pub mod smtp_reply;

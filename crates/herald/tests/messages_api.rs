@@ -1,0 +1,288 @@
+//! Messages, black-box: templates sent to people through the send pipeline to a real SMTP
+//! server (aiosmtpd, from PyPI, writing what it receives to a maildir): rendered for the
+//! person, queued once per idempotency key, skipped without an address, refused by the
+//! provider when a marketing email has no one-click unsubscribe link, failed without a
+//! configured channel, and listed in the person's message log. docs/messages.md.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use common::*;
+use serde_json::{json, Value};
+
+/// aiosmtpd on a free loopback port, storing every message in `<dir>/mail/new/`.
+struct SmtpSink {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl SmtpSink {
+    fn start() -> SmtpSink {
+        let python = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
+        assert!(
+            python.exists(),
+            "{} is missing: ./scripts/test.sh installs the test SDKs (aiosmtpd among them)",
+            python.display()
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(python)
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(dir.path().join("mail"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        eventually(20, "aiosmtpd listening", || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).ok()
+        });
+        SmtpSink { child, port, dir }
+    }
+
+    /// Every message received so far (the raw RFC 5322 text).
+    fn received(&self) -> Vec<String> {
+        let new = self.dir.path().join("mail/new");
+        let Ok(entries) = std::fs::read_dir(&new) else {
+            return vec![];
+        };
+        let mut mails: Vec<String> = entries
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+            .collect();
+        mails.sort();
+        mails
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn channels_file(dir: &Path, port: u16, policy: &str) -> PathBuf {
+    let file = dir.join("channels.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[email]\nprovider = \"smtp\"\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\nfrom = \"Herald Test <news@herald.test>\"\n\n{policy}"
+        ),
+    )
+    .unwrap();
+    file
+}
+
+fn send(s: &Server, body: Value) -> (u16, Value) {
+    let r = s.admin_post("/api/v1/messages", &body);
+    (r.status().as_u16(), r.json().unwrap())
+}
+
+/// The message once the pipeline is done with it (not queued, deferred or sending).
+fn settled(s: &Server, id: &str) -> Value {
+    eventually(30, "the message to be sent or skipped", || {
+        let m = s.admin_json(&format!("/api/v1/messages/{id}"));
+        (!["queued", "deferred", "sending"].contains(&m["status"].as_str().unwrap())).then_some(m)
+    })
+}
+
+fn setup(s: &Server) {
+    let batch = json!({"batch": [
+        {"type": "identify", "userId": "ana", "traits": {"email": "Ana@Example.com", "first_name": "Ana"}, "messageId": "i-1"},
+        {"type": "identify", "userId": "bo", "traits": {"first_name": "Bo"}, "messageId": "i-2"},
+    ]});
+    assert_eq!(s.post("/v1/batch", &batch).status(), 200);
+    s.wait_processed();
+    let template = json!({"id": "receipt", "channel": "email", "content": {
+        "subject": "{{ traits.first_name }}, your order {{ event.properties.order }}",
+        "body": "<p>Thanks, {{ traits.first_name }}!</p>"
+    }});
+    assert_eq!(s.admin_post("/api/v1/templates", &template).status(), 201);
+}
+
+#[test]
+fn a_template_reaches_the_person_once_through_smtp() {
+    let sink = SmtpSink::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = channels_file(
+        tmp.path(),
+        sink.port,
+        "[policy]\ncaps = [{ category = \"marketing\", max = 5, window = \"1d\" }]\n",
+    );
+    let s = Server::start_with_env(&[], &[("HERALD_CHANNELS", Some(file.to_str().unwrap()))]);
+    setup(&s);
+
+    let ask = json!({"template": "receipt", "profile": "email:ana@example.com", "transactional": true, "event": {"properties": {"order": "A-1"}}, "idempotency_key": "order-A-1"});
+    let (status, queued) = send(&s, ask.clone());
+    assert_eq!(
+        (status, &queued["status"]),
+        (202, &json!("queued")),
+        "{queued}"
+    );
+    let id = queued["id"].as_str().unwrap().to_owned();
+    let sent = settled(&s, &id);
+    assert_eq!(
+        (
+            &sent["status"],
+            &sent["provider"],
+            &sent["address"],
+            &sent["template_version"]
+        ),
+        (
+            &json!("sent"),
+            &json!("smtp"),
+            &json!("ana@example.com"),
+            &json!(1)
+        ),
+        "{sent}"
+    );
+    let mails = eventually(20, "the email at the SMTP server", || {
+        let m = sink.received();
+        (!m.is_empty()).then_some(m)
+    });
+    assert_eq!(mails.len(), 1);
+    let mail = &mails[0];
+    assert!(mail.contains("Subject: Ana, your order A-1"), "{mail}");
+    assert!(mail.contains("To: ana@example.com"), "{mail}");
+    assert!(mail.contains("multipart/alternative"), "{mail}");
+    assert!(mail.contains("Thanks, Ana!"), "{mail}");
+
+    // The same idempotency key is the same message: not queued or sent again.
+    let (status, again) = send(&s, ask);
+    assert_eq!(
+        (status, &again["id"], &again["status"]),
+        (202, &json!(id), &json!("sent"))
+    );
+
+    // A marketing email needs a one-click unsubscribe link (RFC 8058), which comes with the
+    // preference pages: the provider refuses it, and says why.
+    let (_, second) = send(
+        &s,
+        json!({"template": "receipt", "profile": "user_id:ana", "event": {"properties": {"order": "A-2"}}}),
+    );
+    let refused = settled(&s, second["id"].as_str().unwrap());
+    assert_eq!(
+        (&refused["status"], &refused["reason"]),
+        (&json!("failed"), &json!("unsubscribe_url_missing")),
+        "{refused}"
+    );
+    assert_eq!(refused["category"], "marketing");
+    // Another receipt: a new key is a new message.
+    let (_, receipt) = send(
+        &s,
+        json!({"template": "receipt", "profile": "user_id:ana", "transactional": true, "event": {"properties": {"order": "A-3"}}}),
+    );
+    let through = settled(&s, receipt["id"].as_str().unwrap());
+    assert_eq!(through["status"], "sent", "{through}");
+    assert_eq!(through["category"], "transactional");
+    // Bo has no email address.
+    let (_, to_bo) = send(
+        &s,
+        json!({"template": "receipt", "profile": "user_id:bo", "transactional": true}),
+    );
+    let skipped = settled(&s, to_bo["id"].as_str().unwrap());
+    assert_eq!(
+        (&skipped["status"], &skipped["reason"]),
+        (&json!("skipped"), &json!("no_address"))
+    );
+
+    let mails = eventually(20, "the transactional email", || {
+        let m = sink.received();
+        (m.len() == 2).then_some(m)
+    });
+    assert!(mails
+        .iter()
+        .any(|m| m.contains("Subject: Ana, your order A-3")));
+    assert!(!mails.iter().any(|m| m.contains("A-2")));
+
+    // Ana's log, newest first, in pages.
+    let log = s.admin_json("/api/v1/profiles/user_id:ana/messages?limit=2");
+    let statuses: Vec<&str> = log["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["sent", "failed"]);
+    let next = log["next"].as_str().unwrap();
+    let rest = s.admin_json(&format!(
+        "/api/v1/profiles/user_id:ana/messages?limit=2&before={next}"
+    ));
+    assert_eq!(rest["messages"].as_array().unwrap().len(), 1);
+    assert_eq!(rest["messages"][0]["id"], id);
+    assert!(rest["next"].is_null());
+}
+
+#[test]
+fn bad_requests_are_refused_and_an_unconfigured_channel_fails_the_message() {
+    let s = Server::start();
+    setup(&s);
+    let snippet = json!({"id": "footer", "channel": "snippet", "content": {"body": "x"}});
+    assert_eq!(s.admin_post("/api/v1/templates", &snippet).status(), 201);
+    for (body, status, code) in [
+        (
+            json!({"template": "nope", "profile": "user_id:ana"}),
+            404,
+            "template_not_found",
+        ),
+        (
+            json!({"template": "receipt", "profile": "user_id:nobody"}),
+            404,
+            "profile_not_found",
+        ),
+        (
+            json!({"template": "receipt", "profile": "nonsense"}),
+            400,
+            "invalid_identifier",
+        ),
+        (
+            json!({"template": "footer", "profile": "user_id:ana"}),
+            400,
+            "template_not_sendable",
+        ),
+        (
+            json!({"template": "receipt", "profile": "user_id:ana", "priority": "urgent"}),
+            400,
+            "invalid_priority",
+        ),
+        (
+            json!({"template": "receipt", "profile": "user_id:ana", "category": "Bad Category"}),
+            400,
+            "invalid_category",
+        ),
+        (
+            json!({"template": "receipt", "profile": "user_id:ana", "idempotency_key": ""}),
+            400,
+            "invalid_idempotency_key",
+        ),
+    ] {
+        let (got, answer) = send(&s, body.clone());
+        assert_eq!(
+            (got, answer["code"].as_str().unwrap_or_default()),
+            (status, code),
+            "{body}: {answer}"
+        );
+    }
+    assert!(
+        s.admin_json("/api/v1/profiles/user_id:ana/messages")["messages"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // No channels file: the message fails, saying why.
+    let (_, queued) = send(&s, json!({"template": "receipt", "profile": "user_id:ana"}));
+    let failed = settled(&s, queued["id"].as_str().unwrap());
+    assert_eq!(
+        (&failed["status"], &failed["reason"]),
+        (&json!("failed"), &json!("channel_not_configured"))
+    );
+    let missing = s.admin_get("/api/v1/messages/nope");
+    assert_eq!(missing.status(), 404);
+}
