@@ -16,6 +16,7 @@ mod error;
 pub mod http;
 mod insights;
 pub mod loaders;
+mod messages;
 mod mutation;
 mod query;
 mod subscription;
@@ -39,6 +40,7 @@ pub struct Query(
     query::Query,
     insights::InsightsQuery,
     templates::TemplatesQuery,
+    messages::MessagesQuery,
 );
 
 /// Every mutation.
@@ -47,6 +49,7 @@ pub struct Mutation(
     mutation::Mutation,
     insights::InsightsMutation,
     templates::TemplatesMutation,
+    messages::MessagesMutation,
 );
 
 pub type HeraldSchema = Schema<Query, Mutation, subscription::Subscription>;
