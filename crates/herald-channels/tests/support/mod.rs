@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test file uses its own part of the support
 
 pub mod dkim;
+pub mod http;
 pub mod mime;
 pub mod smtp;
 
