@@ -264,7 +264,7 @@ async fn errors_map_as_postmark_documents_them() {
 #[tokio::test]
 async fn no_answer_is_transient() {
     // A stand-in that accepts the request and never answers: the timeout ends the wait.
-    let app = Router::new().route("/email", post(|| std::future::pending::<&'static str>()));
+    let app = Router::new().route("/email", post(std::future::pending::<&'static str>));
     let addr = serve(app).await;
     let mut cfg = config(&format!("http://{addr}"));
     cfg.timeout_seconds = 1;
