@@ -9,6 +9,8 @@
 //!   ([`email::dkim`], RSA or Ed25519).
 //! - [`email::postmark`]: Postmark's HTTP API.
 //! - [`sms`]: Twilio's Messages API.
+//! - [`push`]: FCM HTTP v1 (an OAuth2 token from a service-account JWT) and APNs (HTTP/2,
+//!   an ES256 provider token).
 //! - [`webhook`]: signed webhooks (`Herald-Signature`) behind the SSRF guard
 //!   ([`http::guard`]).
 //! - [`registry::Providers`]: channel → provider, built from [`registry::ChannelsConfig`].
@@ -37,6 +39,7 @@ pub mod config;
 pub mod email;
 pub mod http;
 pub mod port;
+pub mod push;
 pub mod rate;
 pub mod registry;
 pub mod secret;

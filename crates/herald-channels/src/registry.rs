@@ -10,6 +10,7 @@ use crate::config::ConfigError;
 use crate::email::postmark::{PostmarkConfig, PostmarkProvider};
 use crate::email::smtp::{SmtpConfig, SmtpProvider};
 use crate::port::{Outbound, Provider, Receipt, SendError};
+use crate::push::{PushConfig, PushProvider};
 use crate::sms::{TwilioConfig, TwilioProvider};
 use crate::webhook::{WebhookConfig, WebhookProvider};
 
@@ -29,7 +30,7 @@ pub enum SmsProviderConfig {
 }
 
 /// Every channel's provider; a channel left out has none. (The in-app inbox is storage, not
-/// a provider; push is not here yet.)
+/// a provider.)
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelsConfig {
@@ -37,6 +38,8 @@ pub struct ChannelsConfig {
     pub email: Option<EmailProviderConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sms: Option<SmsProviderConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub push: Option<PushConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook: Option<WebhookConfig>,
 }
@@ -69,6 +72,9 @@ impl Providers {
         }
         if let Some(SmsProviderConfig::Twilio(c)) = &config.sms {
             providers = providers.with(Channel::Sms, Arc::new(TwilioProvider::new(c)?));
+        }
+        if let Some(c) = &config.push {
+            providers = providers.with(Channel::Push, Arc::new(PushProvider::new(c)?));
         }
         if let Some(c) = &config.webhook {
             providers = providers.with(Channel::Webhook, Arc::new(WebhookProvider::new(c)?));
