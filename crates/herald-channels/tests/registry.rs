@@ -32,6 +32,14 @@ fn document() -> serde_json::Value {
             "auth_token": "twilio-auth-token-0123456789",
             "from": "+15005550006"
         },
+        "push": {
+            "apns": {
+                "key_id": "KEY1234567",
+                "team_id": "TEAM123456",
+                "private_key": support::fixture("apns-test-p256.p8"),
+                "topic": "com.example.shop"
+            }
+        },
         "webhook": {
             "url": "https://hooks.example.com/herald",
             "secret": "webhook-secret-0123456789"
@@ -44,14 +52,23 @@ async fn every_channel_from_one_document() {
     let config: ChannelsConfig = serde_json::from_value(document()).unwrap();
     let providers = Providers::from_config(&config).unwrap();
     let channels: Vec<Channel> = providers.channels().collect();
-    assert_eq!(channels, [Channel::Email, Channel::Sms, Channel::Webhook]);
+    assert_eq!(
+        channels,
+        [
+            Channel::Email,
+            Channel::Sms,
+            Channel::Push,
+            Channel::Webhook
+        ]
+    );
     assert_eq!(providers.get(Channel::Email).unwrap().name(), "smtp");
     assert_eq!(providers.get(Channel::Sms).unwrap().name(), "twilio");
     assert_eq!(providers.get(Channel::Webhook).unwrap().name(), "webhook");
-    assert!(providers.get(Channel::Push).is_none());
+    assert_eq!(providers.get(Channel::Push).unwrap().name(), "push");
+    assert!(providers.get(Channel::InApp).is_none());
     assert_eq!(
         format!("{providers:?}"),
-        r#"{"email": "smtp", "sms": "twilio", "webhook": "webhook"}"#
+        r#"{"email": "smtp", "sms": "twilio", "push": "push", "webhook": "webhook"}"#
     );
 
     // Shown back (as an API would), every credential is masked.
@@ -61,6 +78,7 @@ async fn every_channel_from_one_document() {
         "twilio-auth-token-0123456789",
         "webhook-secret-0123456789",
         "nWGxne",
+        "PRIVATE KEY",
     ] {
         assert!(!shown.contains(secret), "{secret} in {shown}");
         assert!(!format!("{config:?}").contains(secret), "{secret} in Debug");

@@ -122,15 +122,13 @@ impl PostmarkProvider {
         } else {
             &self.config.message_stream
         };
-        let mut body = json!({
-            "From": self.config.from,
-            "To": message.to,
-            "Subject": subject,
-            "MessageStream": stream,
-            "Headers": headers,
-            "Metadata": metadata(message),
-        });
-        let fields = body.as_object_mut().expect("a JSON object");
+        let mut fields = Map::new();
+        fields.insert("From".into(), json!(self.config.from));
+        fields.insert("To".into(), json!(message.to));
+        fields.insert("Subject".into(), json!(subject));
+        fields.insert("MessageStream".into(), json!(stream));
+        fields.insert("Headers".into(), Value::Array(headers));
+        fields.insert("Metadata".into(), Value::Object(metadata(message)));
         if let Some(html) = bodies.html {
             fields.insert("HtmlBody".into(), Value::String(html));
         }
@@ -140,6 +138,7 @@ impl PostmarkProvider {
         if let Some(reply_to) = &self.config.reply_to {
             fields.insert("ReplyTo".into(), Value::String(reply_to.clone()));
         }
+        let body = Value::Object(fields);
         Ok(body)
     }
 }

@@ -6,6 +6,7 @@
 pub mod dkim;
 pub mod http;
 pub mod mime;
+pub mod push;
 pub mod smtp;
 
 use std::collections::BTreeMap;
