@@ -4,6 +4,8 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::config::ConfigError;
+
 /// `rate` tokens a second, at most `burst` saved up. A send reserves a token; when none is
 /// left the reservation is still made, in the future, and the caller waits for it. So sends
 /// are spaced `1 / rate` apart once the burst is spent, in the order they asked.
@@ -90,6 +92,25 @@ pub struct RateLimiter {
 }
 
 impl RateLimiter {
+    /// The limiter a provider's `rate_per_second` and `burst` ask for, if they set a rate.
+    pub fn configured(
+        provider: &'static str,
+        rate_per_second: Option<f64>,
+        burst: Option<u32>,
+    ) -> Result<Option<RateLimiter>, ConfigError> {
+        let Some(rate_per_second) = rate_per_second else {
+            return Ok(None);
+        };
+        let limit = RateLimit {
+            rate_per_second,
+            burst,
+        };
+        limit
+            .validate()
+            .map_err(|m| ConfigError::new(provider, "rate_per_second", m))?;
+        Ok(Some(RateLimiter::new(limit)))
+    }
+
     pub fn new(limit: RateLimit) -> RateLimiter {
         RateLimiter {
             bucket: Mutex::new(TokenBucket::new(

@@ -279,8 +279,6 @@ async fn auth_plain_with_the_configured_credentials() {
     let mut cfg = config(&stand_in);
     cfg.username = Some(credentials.0.clone());
     cfg.password = Some(Secret::new(credentials.1.clone()));
-    // lettre refuses to send credentials over an unencrypted connection to anything but a
-    // local server name; the stand-in is on loopback.
     let provider = SmtpProvider::new(&cfg).unwrap();
     assert!(!format!("{cfg:?}").contains("battery"));
     send(&provider, &email("auth")).await.unwrap();

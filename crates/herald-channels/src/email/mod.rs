@@ -3,5 +3,6 @@
 
 pub mod content;
 pub mod dkim;
+pub mod postmark;
 pub mod smtp;
 pub mod smtp_reply;

@@ -18,7 +18,7 @@ use super::dkim::{DkimSettings, DkimSigner};
 use super::smtp_reply::classify;
 use crate::config::ConfigError;
 use crate::port::{Outbound, Provider, Receipt, SendError};
-use crate::rate::{RateLimit, RateLimiter};
+use crate::rate::RateLimiter;
 use crate::secret::Secret;
 
 /// How the connection is secured.
@@ -130,19 +130,7 @@ impl SmtpProvider {
                 .parse::<lettre::Address>()
                 .map_err(|e| invalid("list_unsubscribe_mailto", format!("{address:?}: {e}")))?;
         }
-        let limiter = match config.rate_per_second {
-            Some(rate_per_second) => {
-                let limit = RateLimit {
-                    rate_per_second,
-                    burst: config.burst,
-                };
-                limit
-                    .validate()
-                    .map_err(|m| invalid("rate_per_second", m))?;
-                Some(RateLimiter::new(limit))
-            }
-            None => None,
-        };
+        let limiter = RateLimiter::configured("smtp", config.rate_per_second, config.burst)?;
         if config.pool_size == 0 {
             return Err(invalid("pool_size", "must be at least 1".into()));
         }

@@ -3,6 +3,7 @@
 //! proxy, a bounded response body; optionally behind the SSRF guard ([`AddressPolicy`]),
 //! which is checked on the addresses the connection is actually made to.
 
+pub mod endpoint;
 pub mod guard;
 
 use std::future::Future;

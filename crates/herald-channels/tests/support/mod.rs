@@ -4,7 +4,9 @@
 #![allow(dead_code)] // each test file uses its own part of the support
 
 pub mod dkim;
+pub mod http;
 pub mod mime;
+pub mod push;
 pub mod smtp;
 
 use std::collections::BTreeMap;
