@@ -118,13 +118,10 @@ impl MessagesQuery {
         limit: Option<usize>,
         before: Option<String>,
     ) -> Result<MessagePage> {
-        let RestJson(page) = rest::profile_messages(
-            state(ctx),
-            Path(profile),
-            Query(LogQuery { limit, before }),
-        )
-        .await
-        .gql()?;
+        let RestJson(page) =
+            rest::profile_messages(state(ctx), Path(profile), Query(LogQuery { limit, before }))
+                .await
+                .gql()?;
         Ok(MessagePage {
             nodes: page.messages.into_iter().map(Into::into).collect(),
             next: page.next,

@@ -16,21 +16,34 @@
 //!
 //! Without the file no channel is configured: messages fail with `channel_not_configured`.
 
-use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
 
-use anyhow::{bail, Context};
-use herald_channels::email::smtp::{SmtpConfig, SmtpProvider};
-use herald_channels::Provider;
+use anyhow::Context;
+use herald_channels::{ChannelsConfig, Providers};
 use herald_messaging::preferences::Topics;
-use herald_messaging::{AddressRules, Channel, Policy};
+use herald_messaging::{AddressRules, Policy};
 use herald_pipeline::messaging::SenderConfig;
+use serde::Deserialize;
+
+/// The file: the channels' providers (herald_channels::ChannelsConfig, docs/channels.md),
+/// with the governor's policy, the topics and the address rules beside them.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChannelsFile {
+    #[serde(flatten)]
+    channels: ChannelsConfig,
+    #[serde(default)]
+    policy: Policy,
+    #[serde(default)]
+    topics: Topics,
+    #[serde(default)]
+    addresses: AddressRules,
+}
 
 pub fn sender_config(file: Option<&Path>) -> anyhow::Result<SenderConfig> {
     let Some(file) = file else {
         return Ok(SenderConfig {
-            providers: HashMap::new(),
+            providers: Providers::default(),
             policy: Policy::default(),
             topics: Topics::default(),
             address_rules: AddressRules::default(),
@@ -38,57 +51,18 @@ pub fn sender_config(file: Option<&Path>) -> anyhow::Result<SenderConfig> {
     };
     let text = std::fs::read_to_string(file)
         .with_context(|| format!("reading the channels file {}", file.display()))?;
-    let mut table: toml::Table = toml::from_str(&text)
+    let parsed: ChannelsFile = toml::from_str(&text)
         .with_context(|| format!("invalid channels file {}", file.display()))?;
-    let at = |what: &str| format!("{}: {what}", file.display());
-    let policy: Policy = match table.remove("policy") {
-        Some(v) => v.try_into().with_context(|| at("[policy]"))?,
-        None => Policy::default(),
-    };
-    policy
+    parsed
+        .policy
         .validate()
-        .map_err(|e| anyhow::anyhow!("{}: {e}", at("[policy]")))?;
-    let topics: Topics = match table.remove("topics") {
-        Some(v) => v.try_into().with_context(|| at("topics"))?,
-        None => Topics::default(),
-    };
-    let address_rules: AddressRules = match table.remove("addresses") {
-        Some(v) => v.try_into().with_context(|| at("[addresses]"))?,
-        None => AddressRules::default(),
-    };
-    let mut providers: HashMap<Channel, Arc<dyn Provider>> = HashMap::new();
-    for (name, value) in table {
-        let channel: Channel = name
-            .parse()
-            .map_err(|_| anyhow::anyhow!("{}: unknown table [{name}]", file.display()))?;
-        let toml::Value::Table(mut settings) = value else {
-            bail!("{}: [{name}] is not a table", file.display());
-        };
-        let provider = settings
-            .remove("provider")
-            .and_then(|p| p.as_str().map(str::to_owned))
-            .ok_or_else(|| anyhow::anyhow!("{}: [{name}] needs a `provider`", file.display()))?;
-        let built: Arc<dyn Provider> = match (channel, provider.as_str()) {
-            (Channel::Email, "smtp") => {
-                let config: SmtpConfig = toml::Value::Table(settings)
-                    .try_into()
-                    .with_context(|| at("[email]"))?;
-                Arc::new(
-                    SmtpProvider::new(&config)
-                        .map_err(|e| anyhow::anyhow!("{}: {e}", at("[email]")))?,
-                )
-            }
-            (_, other) => bail!(
-                "{}: [{name}]: unknown provider `{other}` for the {name} channel",
-                file.display()
-            ),
-        };
-        providers.insert(channel, built);
-    }
+        .map_err(|e| anyhow::anyhow!("{}: [policy]: {e}", file.display()))?;
+    let providers = Providers::from_config(&parsed.channels)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     Ok(SenderConfig {
         providers,
-        policy,
-        topics,
-        address_rules,
+        policy: parsed.policy,
+        topics: parsed.topics,
+        address_rules: parsed.addresses,
     })
 }

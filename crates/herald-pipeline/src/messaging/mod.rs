@@ -9,12 +9,11 @@ mod person;
 
 pub use person::Snippets;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use herald_channels::{Outbound, Provider, SendError};
+use herald_channels::{Outbound, Providers, SendError};
 use herald_messaging::governor::{LedgerEntry, LedgerState, Outcome};
 use herald_messaging::preferences::Topics;
 use herald_messaging::template::{context, Content, Target};
@@ -34,9 +33,6 @@ impl MessagingHandle {
         self.notify.notify_one();
     }
 }
-
-/// The channels' providers, by channel.
-pub type Providers = HashMap<Channel, Arc<dyn Provider>>;
 
 /// What the sender needs besides the store.
 pub struct SenderConfig {
@@ -192,7 +188,7 @@ impl Sender {
                 .finish(m, "failed", Some("unknown_channel"), None, now)
                 .await;
         };
-        let Some(provider) = self.config.providers.get(&channel).cloned() else {
+        let Some(provider) = self.config.providers.get(channel).cloned() else {
             return self
                 .finish(m, "failed", Some("channel_not_configured"), None, now)
                 .await;
