@@ -2,12 +2,16 @@
 //! server (aiosmtpd, from PyPI, writing what it receives to a maildir): rendered for the
 //! person, queued once per idempotency key, skipped without an address, refused by the
 //! provider when a marketing email has no one-click unsubscribe link, failed without a
-//! configured channel, and listed in the person's message log. docs/messages.md.
+//! configured channel, and listed in the person's message log; through a webhook to a
+//! receiver in this test: signed, and capped by the governor's policy (transactional messages
+//! pass the cap). docs/messages.md.
 
 mod common;
 
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 
 use common::*;
 use serde_json::{json, Value};
@@ -285,4 +289,135 @@ fn bad_requests_are_refused_and_an_unconfigured_channel_fails_the_message() {
     );
     let missing = s.admin_get("/api/v1/messages/nope");
     assert_eq!(missing.status(), 404);
+}
+
+/// An HTTP receiver on a free loopback port: answers 200 and keeps each request's headers
+/// and body.
+struct Receiver {
+    port: u16,
+    got: Arc<Mutex<Vec<(Vec<String>, String)>>>,
+}
+
+impl Receiver {
+    fn start() -> Receiver {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let keep = got.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut headers = Vec::new();
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    let line = line.trim_end().to_owned();
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                    headers.push(line);
+                }
+                let mut body = vec![0; length];
+                if reader.read_exact(&mut body).is_ok() {
+                    keep.lock()
+                        .unwrap()
+                        .push((headers, String::from_utf8_lossy(&body).into_owned()));
+                }
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                );
+            }
+        });
+        Receiver { port, got }
+    }
+
+    fn requests(&self) -> Vec<(Vec<String>, String)> {
+        self.got.lock().unwrap().clone()
+    }
+}
+
+const SECRET: &str = "a-webhook-secret-of-some-length";
+
+#[test]
+fn webhooks_are_signed_and_marketing_is_capped_by_the_policy() {
+    let receiver = Receiver::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("channels.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[webhook]\nurl = \"http://127.0.0.1:{}/hook\"\nsecret = \"{SECRET}\"\nallow_networks = [\"127.0.0.0/8\"]\n\n\
+             [policy]\ncaps = [{{ category = \"marketing\", max = 1, window = \"1d\" }}]\n",
+            receiver.port
+        ),
+    )
+    .unwrap();
+    let s = Server::start_with_env(&[], &[("HERALD_CHANNELS", Some(file.to_str().unwrap()))]);
+    setup(&s);
+    let hook = json!({"id": "hook", "channel": "webhook", "content": {
+        "body": "{\"user\": {{ traits.first_name | json }}, \"order\": {{ event.properties.order | json }}}"
+    }});
+    assert_eq!(s.admin_post("/api/v1/templates", &hook).status(), 201);
+    let order = |n: &str, transactional: bool| json!({"template": "hook", "profile": "user_id:bo", "transactional": transactional, "event": {"properties": {"order": n}}});
+    let (_, first) = send(&s, order("B-1", false));
+    let first = settled(&s, first["id"].as_str().unwrap());
+    assert_eq!(
+        (&first["status"], &first["provider"]),
+        (&json!("sent"), &json!("webhook")),
+        "{first}"
+    );
+    // One marketing message a day: the second is capped; a transactional one passes.
+    let (_, second) = send(&s, order("B-2", false));
+    let second = settled(&s, second["id"].as_str().unwrap());
+    assert_eq!(
+        (&second["status"], &second["reason"]),
+        (&json!("skipped"), &json!("capped")),
+        "{second}"
+    );
+    let (_, third) = send(&s, order("B-3", true));
+    assert_eq!(settled(&s, third["id"].as_str().unwrap())["status"], "sent");
+
+    let got = eventually(20, "two webhook requests", || {
+        let r = receiver.requests();
+        (r.len() >= 2).then_some(r)
+    });
+    assert_eq!(got.len(), 2, "{got:?}");
+    let key = herald_messaging::token::Key::new(SECRET.as_bytes().to_vec()).unwrap();
+    let bodies: Vec<Value> = got
+        .iter()
+        .map(|(headers, body)| {
+            let header = |name: &str| {
+                headers
+                    .iter()
+                    .find_map(|h| {
+                        h.split_once(':')
+                            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+                            .map(|(_, v)| v.trim().to_owned())
+                    })
+                    .unwrap_or_else(|| panic!("no {name} header in {headers:?}"))
+            };
+            let signature = header("Herald-Signature");
+            herald_messaging::token::verify_webhook(
+                &key,
+                &signature,
+                body.as_bytes(),
+                chrono::Utc::now(),
+                chrono::Duration::seconds(300),
+            )
+            .unwrap_or_else(|e| panic!("the signature does not verify: {e:?}"));
+            assert!(!header("Idempotency-Key").is_empty());
+            serde_json::from_str(body).unwrap()
+        })
+        .collect();
+    assert_eq!(
+        bodies,
+        [
+            json!({"user": "Bo", "order": "B-1"}),
+            json!({"user": "Bo", "order": "B-3"})
+        ]
+    );
 }
