@@ -291,11 +291,14 @@ fn bad_requests_are_refused_and_an_unconfigured_channel_fails_the_message() {
     assert_eq!(missing.status(), 404);
 }
 
+/// A request as received: its header lines and its body.
+type Request = (Vec<String>, String);
+
 /// An HTTP receiver on a free loopback port: answers 200 and keeps each request's headers
 /// and body.
 struct Receiver {
     port: u16,
-    got: Arc<Mutex<Vec<(Vec<String>, String)>>>,
+    got: Arc<Mutex<Vec<Request>>>,
 }
 
 impl Receiver {
@@ -335,7 +338,7 @@ impl Receiver {
         Receiver { port, got }
     }
 
-    fn requests(&self) -> Vec<(Vec<String>, String)> {
+    fn requests(&self) -> Vec<Request> {
         self.got.lock().unwrap().clone()
     }
 }
