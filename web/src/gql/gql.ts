@@ -40,6 +40,7 @@ type Documents = {
     "\n  mutation RevokeKey($id: String!) {\n    revokeKey(id: $id)\n  }\n": typeof types.RevokeKeyDocument,
     "\n  query Status {\n    status {\n      logHead processed lag suppressedEvents unattributableEvents deletedEvents quarantinedEvents discardedEvents\n      storageFull storageFullSince\n    }\n  }\n": typeof types.StatusDocument,
     "\n  subscription LiveEvents($type: String, $event: String) {\n    events(type: $type, event: $event) { seq json }\n  }\n": typeof types.LiveEventsDocument,
+    "\n  query ProfileMessages($profile: String!, $before: String) {\n    profileMessages(profile: $profile, limit: 20, before: $before) {\n      nodes {\n        id channel templateId templateVersion category transactional status reason address provider error createdAt updatedAt\n      }\n      next\n    }\n  }\n": typeof types.ProfileMessagesDocument,
     "\n  query Templates {\n    templates { id name channel version updatedAt }\n  }\n": typeof types.TemplatesDocument,
     "\n  fragment TemplateFields on Template {\n    id version name channel content createdAt\n  }\n": typeof types.TemplateFieldsFragmentDoc,
     "\n  query Template($id: String!, $version: Int) {\n    template(id: $id, version: $version) { ...TemplateFields }\n  }\n": typeof types.TemplateDocument,
@@ -76,6 +77,7 @@ const documents: Documents = {
     "\n  mutation RevokeKey($id: String!) {\n    revokeKey(id: $id)\n  }\n": types.RevokeKeyDocument,
     "\n  query Status {\n    status {\n      logHead processed lag suppressedEvents unattributableEvents deletedEvents quarantinedEvents discardedEvents\n      storageFull storageFullSince\n    }\n  }\n": types.StatusDocument,
     "\n  subscription LiveEvents($type: String, $event: String) {\n    events(type: $type, event: $event) { seq json }\n  }\n": types.LiveEventsDocument,
+    "\n  query ProfileMessages($profile: String!, $before: String) {\n    profileMessages(profile: $profile, limit: 20, before: $before) {\n      nodes {\n        id channel templateId templateVersion category transactional status reason address provider error createdAt updatedAt\n      }\n      next\n    }\n  }\n": types.ProfileMessagesDocument,
     "\n  query Templates {\n    templates { id name channel version updatedAt }\n  }\n": types.TemplatesDocument,
     "\n  fragment TemplateFields on Template {\n    id version name channel content createdAt\n  }\n": types.TemplateFieldsFragmentDoc,
     "\n  query Template($id: String!, $version: Int) {\n    template(id: $id, version: $version) { ...TemplateFields }\n  }\n": types.TemplateDocument,
@@ -187,6 +189,10 @@ export function graphql(source: "\n  query Status {\n    status {\n      logHead
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription LiveEvents($type: String, $event: String) {\n    events(type: $type, event: $event) { seq json }\n  }\n"): typeof import('./graphql').LiveEventsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ProfileMessages($profile: String!, $before: String) {\n    profileMessages(profile: $profile, limit: 20, before: $before) {\n      nodes {\n        id channel templateId templateVersion category transactional status reason address provider error createdAt updatedAt\n      }\n      next\n    }\n  }\n"): typeof import('./graphql').ProfileMessagesDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

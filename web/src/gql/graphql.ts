@@ -205,6 +205,14 @@ export type LiveEventsSubscriptionVariables = Exact<{
 
 export type LiveEventsSubscription = { events: { seq: number, json: Json } };
 
+export type ProfileMessagesQueryVariables = Exact<{
+  profile: string;
+  before?: string | null | undefined;
+}>;
+
+
+export type ProfileMessagesQuery = { profileMessages: { next: string | null, nodes: Array<{ id: string, channel: string, templateId: string, templateVersion: number, category: string, transactional: boolean, status: string, reason: string | null, address: string | null, provider: string | null, error: string | null, createdAt: string | null, updatedAt: string | null }> } };
+
 export type TemplatesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -706,6 +714,28 @@ export const LiveEventsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<LiveEventsSubscription, LiveEventsSubscriptionVariables>;
+export const ProfileMessagesDocument = new TypedDocumentString(`
+    query ProfileMessages($profile: String!, $before: String) {
+  profileMessages(profile: $profile, limit: 20, before: $before) {
+    nodes {
+      id
+      channel
+      templateId
+      templateVersion
+      category
+      transactional
+      status
+      reason
+      address
+      provider
+      error
+      createdAt
+      updatedAt
+    }
+    next
+  }
+}
+    `) as unknown as TypedDocumentString<ProfileMessagesQuery, ProfileMessagesQueryVariables>;
 export const TemplatesDocument = new TypedDocumentString(`
     query Templates {
   templates {

@@ -1,5 +1,5 @@
 // One profile: traits, computed traits, groups, audiences with reasons, membership history,
-// identity graph (with merge undo), timeline; GDPR delete.
+// identity graph (with merge undo), messages, timeline; GDPR delete.
 import { lazy, Suspense } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { profiles } from '../api/herald';
@@ -9,6 +9,7 @@ import { Async, Empty, Loading } from '../components/States';
 import { displayName, formatAgo, formatTime, formatValue } from '../lib/format';
 import { useAsync } from '../lib/useAsync';
 import { useCanWrite } from '../session';
+import { ProfileMessages } from './ProfileMessages';
 import { Timeline } from './Timeline';
 
 const IdentityGraph = lazy(() => import('./IdentityGraph'));
@@ -73,6 +74,10 @@ export default function Profile() {
               <Suspense fallback={<Loading what="the identity graph" />}>
                 <IdentityGraph id={key} canWrite={canWrite} onChange={retry} />
               </Suspense>
+            </div>
+            <div className="card">
+              <h2>Messages</h2>
+              <ProfileMessages id={key} />
             </div>
             <div className="card">
               <h2>Timeline</h2>
