@@ -248,7 +248,10 @@ try {
     await page.getByRole('button', { name: 'Save new version' }).click();
     await page.getByTestId('template-version').filter({ hasText: 'version 2' }).waitFor();
     report.templateVersion = await page.getByTestId('template-version').textContent();
-    report.templateVersions = await page.getByRole('list', { name: 'Versions' }).locator('li').count();
+    // The versions list reloads after the save: wait for the new version in it.
+    const versions = page.getByRole('list', { name: 'Versions' });
+    await versions.getByText('v2 ·').waitFor();
+    report.templateVersions = await versions.locator('li').count();
   });
 
   await step('settings', async () => {
