@@ -55,4 +55,5 @@ cargo run --quiet -p herald -- bench ingest --smoke
 cargo run --quiet -p herald -- bench ingest --smoke --nodes 2 --connections 1
 cargo run --quiet -p herald -- bench audiences --smoke
 cargo run --quiet -p herald -- bench insights --smoke
-cargo run --quiet -p herald -- bench render --smoke
+cargo run --quiet -p herald -- bench render --smoke --smtp
+cargo run --quiet -p herald -- bench governor --smoke

@@ -4,7 +4,9 @@ mod audiences;
 mod ingest;
 mod insights;
 mod process;
+mod governor;
 mod render;
+mod smtp_sink;
 
 use clap::Subcommand;
 
@@ -17,8 +19,11 @@ pub enum BenchCommand {
     Audiences(audiences::AudiencesArgs),
     /// Insights: trend, funnel and retention over a synthetic history in the index.
     Insights(insights::InsightsArgs),
-    /// Email rendering: Liquid and MJML for many people, on every core.
+    /// Email rendering: Liquid and MJML for many people, on every core; with `--smtp`, handed
+    /// to SMTP too.
     Render(render::RenderArgs),
+    /// The send governor's decision time.
+    Governor(governor::GovernorArgs),
 }
 
 pub async fn run(which: BenchCommand) -> anyhow::Result<()> {

@@ -1,17 +1,25 @@
-//! `herald bench render`: email rendering throughput — a stored template's parts checked once,
-//! then rendered for many people (Liquid: the subject, and an MJML body with a loop over the
-//! event's products and a snippet; MJML compiled to HTML), on every core. The target in
-//! PRODUCT.md is ≥ 5,000 emails/s including the hand-off to SMTP; this measures the render.
-//! Each output is checked for its person's name and products: the run fails if one is wrong.
+//! `herald bench render`: email rendering throughput — a template's parts checked once, then
+//! rendered for many people (Liquid: the subject, and an MJML body with a loop over the
+//! event's products and a snippet; MJML compiled to HTML), on every core. With `--smtp`, each
+//! email is also handed to SMTP through Herald's SMTP provider (pooled connections) to an
+//! in-process sink on loopback: the PRODUCT.md target, ≥ 5,000 emails/s rendered and handed
+//! off. Each output is checked for its person's name and products, and with `--smtp` the sink
+//! must have received every email: the run fails otherwise.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use clap::Args;
-use herald_messaging::template::{context, Content, Person, Target};
+use herald_channels::email::smtp::{SmtpConfig, SmtpProvider};
+use herald_channels::{Outbound, Provider};
+use herald_messaging::message::{MessageId, SourceKind};
+use herald_messaging::template::{context, Checked, Content, Format, Person, Rendered, Target};
 use herald_messaging::Channel;
 use serde_json::{json, Map, Value};
+
+use super::smtp_sink;
 
 #[derive(Args)]
 pub struct RenderArgs {
@@ -21,6 +29,12 @@ pub struct RenderArgs {
     /// Threads rendering at once (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Also hand every email to SMTP (an in-process sink), through the SMTP provider.
+    #[arg(long)]
+    pub smtp: bool,
+    /// SMTP connections kept open (`--smtp`).
+    #[arg(long, default_value_t = 8)]
+    pub connections: u32,
     /// A short run for CI: 2,000 emails; checks every output.
     #[arg(long)]
     pub smoke: bool,
@@ -65,88 +79,155 @@ fn person(i: usize) -> (Person, Value) {
     )
 }
 
-pub fn run(args: RenderArgs) -> anyhow::Result<()> {
-    let emails = if args.smoke { 2_000 } else { args.emails };
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+/// The benchmark's template, checked, and its snippet.
+fn template() -> anyhow::Result<(Checked, HashMap<String, String>)> {
     let content = Content {
-        subject: Some(
-            "{{ traits.first_name }}, your order #{{ event.properties.order_id }}".into(),
-        ),
+        subject: Some("{{ traits.first_name }}, your order #{{ event.properties.order_id }}".into()),
         preheader: None,
         title: None,
         body: BODY.into(),
         text: None,
-        format: Some(herald_messaging::template::Format::Mjml),
+        format: Some(Format::Mjml),
         strict: false,
     };
     let checked = content
         .check(Target::Channel(Channel::Email))
         .map_err(|e| anyhow::anyhow!("the benchmark's template does not check: {e}"))?;
-    let partials = HashMap::from([("footer".to_owned(), FOOTER.to_owned())]);
-    let now = Utc::now();
-    println!(
-        "rendering {emails} emails (Liquid subject; Liquid + MJML body) on {threads} thread(s)"
-    );
-    let started = Instant::now();
-    let per_thread: Vec<anyhow::Result<(Vec<Duration>, usize)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let checked = &checked;
-                let partials = &partials;
-                scope.spawn(move || -> anyhow::Result<(Vec<Duration>, usize)> {
-                    let mut times = Vec::new();
-                    let mut bytes = 0;
-                    for i in (t..emails).step_by(threads) {
-                        let (who, event) = person(i);
-                        let ctx = context(Some(&who), Some(&event), json!({"id": i}));
-                        let one = Instant::now();
-                        let out = checked
-                            .render(&ctx, partials, now)
-                            .map_err(|e| anyhow::anyhow!("email {i}: {e}"))?;
-                        times.push(one.elapsed());
-                        let body = &out.parts["body"];
-                        let expected = format!("Person{i}, your order #{i}");
-                        if out.parts["subject"] != expected
-                            || !body.contains(&format!("Hi Person{i},"))
-                            || !body.contains(&format!("Product 0 &lt;{i}&gt;"))
-                            || !body.starts_with("<!doctype html>")
-                        {
-                            anyhow::bail!("email {i} rendered wrong: {}", out.parts["subject"]);
-                        }
-                        bytes += body.len();
-                    }
-                    Ok((times, bytes))
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a render thread panicked")))
-            })
-            .collect()
-    });
-    let elapsed = started.elapsed();
-    let mut times = Vec::with_capacity(emails);
-    let mut bytes = 0;
-    for r in per_thread {
-        let (t, b) = r?;
-        times.extend(t);
-        bytes += b;
+    Ok((checked, HashMap::from([("footer".to_owned(), FOOTER.to_owned())])))
+}
+
+/// Email `i`, rendered and checked.
+fn render(
+    checked: &Checked,
+    partials: &HashMap<String, String>,
+    now: DateTime<Utc>,
+    i: usize,
+) -> anyhow::Result<Rendered> {
+    let (who, event) = person(i);
+    let ctx = context(Some(&who), Some(&event), json!({"id": i}));
+    let out = checked
+        .render(&ctx, partials, now)
+        .map_err(|e| anyhow::anyhow!("email {i}: {e}"))?;
+    let body = &out.parts["body"];
+    if out.parts["subject"] != format!("Person{i}, your order #{i}")
+        || !body.contains(&format!("Hi Person{i},"))
+        || !body.contains(&format!("Product 0 &lt;{i}&gt;"))
+        || !body.starts_with("<!doctype html>")
+    {
+        anyhow::bail!("email {i} rendered wrong: {}", out.parts["subject"]);
     }
+    Ok(out)
+}
+
+fn report(what: &str, emails: usize, elapsed: Duration, mut times: Vec<Duration>, bytes: usize) {
     times.sort_unstable();
     let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
     println!(
-        "{emails} emails in {:.2} s: {:.0} emails/s; per email p50 {:.0} µs, p99 {:.0} µs; {:.1} KB of HTML each",
+        "{emails} emails {what} in {:.2} s: {:.0} emails/s; render p50 {:.0} µs, p99 {:.0} µs; {:.1} KB of HTML each",
         elapsed.as_secs_f64(),
         emails as f64 / elapsed.as_secs_f64(),
         at(0.5).as_secs_f64() * 1e6,
         at(0.99).as_secs_f64() * 1e6,
         bytes as f64 / emails as f64 / 1024.0
     );
+}
+
+pub async fn run(args: RenderArgs) -> anyhow::Result<()> {
+    let emails = if args.smoke { 2_000 } else { args.emails };
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let (checked, partials) = template()?;
+    let (checked, partials) = (Arc::new(checked), Arc::new(partials));
+    let now = Utc::now();
+    let sink = if args.smtp { Some(smtp_sink::start().await?) } else { None };
+    let provider = match &sink {
+        None => None,
+        Some(sink) => {
+            let config: SmtpConfig = serde_json::from_value(json!({
+                "host": "127.0.0.1", "port": sink.port, "security": "none",
+                "from": "Bench <bench@herald.test>", "pool_size": args.connections,
+            }))?;
+            Some(Arc::new(SmtpProvider::new(&config).map_err(|e| anyhow::anyhow!("{e}"))?))
+        }
+    };
+    println!(
+        "rendering {emails} emails (Liquid subject; Liquid + MJML body) on {threads} thread(s){}",
+        if args.smtp { format!(", handed to SMTP over {} connection(s)", args.connections) } else { String::new() }
+    );
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(usize, Rendered)>(1024);
+    let started = Instant::now();
+    let renderers: Vec<_> = (0..threads)
+        .map(|t| {
+            let (checked, partials, tx) = (checked.clone(), partials.clone(), tx.clone());
+            let handoff = args.smtp;
+            tokio::task::spawn_blocking(move || -> anyhow::Result<(Vec<Duration>, usize)> {
+                let mut times = Vec::new();
+                let mut bytes = 0;
+                for i in (t..emails).step_by(threads) {
+                    let one = Instant::now();
+                    let out = render(&checked, &partials, now, i)?;
+                    times.push(one.elapsed());
+                    bytes += out.parts["body"].len();
+                    if handoff && tx.blocking_send((i, out)).is_err() {
+                        anyhow::bail!("the SMTP hand-off stopped");
+                    }
+                }
+                Ok((times, bytes))
+            })
+        })
+        .collect();
+    drop(tx);
+    let mut failures = Vec::new();
+    if let Some(provider) = &provider {
+        let mut sending = tokio::task::JoinSet::new();
+        while let Some((i, out)) = rx.recv().await {
+            while sending.len() >= 4 * args.connections as usize {
+                if let Some(Ok(Err(e))) = sending.join_next().await {
+                    failures.push(e);
+                }
+            }
+            let provider = provider.clone();
+            sending.spawn(async move {
+                let outbound = Outbound {
+                    message_id: MessageId::derive(SourceKind::Api, "bench", uuid::Uuid::nil(), &i.to_string()),
+                    channel: Channel::Email,
+                    to: format!("person{i}@example.com"),
+                    parts: out.parts.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+                    marketing: false,
+                    unsubscribe_url: None,
+                    metadata: json!({}),
+                };
+                provider.send(&outbound).await.map(|_| ()).map_err(|e| format!("email {i}: {e}"))
+            });
+        }
+        while let Some(done) = sending.join_next().await {
+            if let Ok(Err(e)) = done {
+                failures.push(e);
+            }
+        }
+    }
+    let mut times = Vec::with_capacity(emails);
+    let mut bytes = 0;
+    for r in renderers {
+        let (t, b) = r.await??;
+        times.extend(t);
+        bytes += b;
+    }
+    let elapsed = started.elapsed();
+    if let Some(first) = failures.first() {
+        anyhow::bail!("{} email(s) not handed off; the first: {first}", failures.len());
+    }
+    match &sink {
+        None => report("rendered", emails, elapsed, times, bytes),
+        Some(sink) => {
+            let received = sink.received.load(std::sync::atomic::Ordering::Relaxed);
+            if received != emails {
+                anyhow::bail!("the SMTP sink received {received} of {emails} emails");
+            }
+            report("rendered and handed to SMTP", emails, elapsed, times, bytes);
+        }
+    }
     Ok(())
 }
