@@ -1,10 +1,10 @@
 //! `herald bench`: reproducible benchmarks (results and method in BENCHMARKS.md).
 
 mod audiences;
+mod governor;
 mod ingest;
 mod insights;
 mod process;
-mod governor;
 mod render;
 mod smtp_sink;
 
@@ -33,8 +33,9 @@ pub async fn run(which: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Insights(args) => {
             tokio::task::spawn_blocking(move || insights::run(args)).await?
         }
-        BenchCommand::Render(args) => {
-            tokio::task::spawn_blocking(move || render::run(args)).await?
+        BenchCommand::Render(args) => render::run(args).await,
+        BenchCommand::Governor(args) => {
+            tokio::task::spawn_blocking(move || governor::run(args)).await?
         }
     }
 }

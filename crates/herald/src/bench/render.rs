@@ -82,7 +82,9 @@ fn person(i: usize) -> (Person, Value) {
 /// The benchmark's template, checked, and its snippet.
 fn template() -> anyhow::Result<(Checked, HashMap<String, String>)> {
     let content = Content {
-        subject: Some("{{ traits.first_name }}, your order #{{ event.properties.order_id }}".into()),
+        subject: Some(
+            "{{ traits.first_name }}, your order #{{ event.properties.order_id }}".into(),
+        ),
         preheader: None,
         title: None,
         body: BODY.into(),
@@ -93,7 +95,10 @@ fn template() -> anyhow::Result<(Checked, HashMap<String, String>)> {
     let checked = content
         .check(Target::Channel(Channel::Email))
         .map_err(|e| anyhow::anyhow!("the benchmark's template does not check: {e}"))?;
-    Ok((checked, HashMap::from([("footer".to_owned(), FOOTER.to_owned())])))
+    Ok((
+        checked,
+        HashMap::from([("footer".to_owned(), FOOTER.to_owned())]),
+    ))
 }
 
 /// Email `i`, rendered and checked.
@@ -141,7 +146,11 @@ pub async fn run(args: RenderArgs) -> anyhow::Result<()> {
     let (checked, partials) = template()?;
     let (checked, partials) = (Arc::new(checked), Arc::new(partials));
     let now = Utc::now();
-    let sink = if args.smtp { Some(smtp_sink::start().await?) } else { None };
+    let sink = if args.smtp {
+        Some(smtp_sink::start().await?)
+    } else {
+        None
+    };
     let provider = match &sink {
         None => None,
         Some(sink) => {
@@ -149,12 +158,18 @@ pub async fn run(args: RenderArgs) -> anyhow::Result<()> {
                 "host": "127.0.0.1", "port": sink.port, "security": "none",
                 "from": "Bench <bench@herald.test>", "pool_size": args.connections,
             }))?;
-            Some(Arc::new(SmtpProvider::new(&config).map_err(|e| anyhow::anyhow!("{e}"))?))
+            Some(Arc::new(
+                SmtpProvider::new(&config).map_err(|e| anyhow::anyhow!("{e}"))?,
+            ))
         }
     };
     println!(
         "rendering {emails} emails (Liquid subject; Liquid + MJML body) on {threads} thread(s){}",
-        if args.smtp { format!(", handed to SMTP over {} connection(s)", args.connections) } else { String::new() }
+        if args.smtp {
+            format!(", handed to SMTP over {} connection(s)", args.connections)
+        } else {
+            String::new()
+        }
     );
     let (tx, mut rx) = tokio::sync::mpsc::channel::<(usize, Rendered)>(1024);
     let started = Instant::now();
@@ -191,15 +206,28 @@ pub async fn run(args: RenderArgs) -> anyhow::Result<()> {
             let provider = provider.clone();
             sending.spawn(async move {
                 let outbound = Outbound {
-                    message_id: MessageId::derive(SourceKind::Api, "bench", uuid::Uuid::nil(), &i.to_string()),
+                    message_id: MessageId::derive(
+                        SourceKind::Api,
+                        "bench",
+                        uuid::Uuid::nil(),
+                        &i.to_string(),
+                    ),
                     channel: Channel::Email,
                     to: format!("person{i}@example.com"),
-                    parts: out.parts.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+                    parts: out
+                        .parts
+                        .into_iter()
+                        .map(|(k, v)| (k.to_owned(), v))
+                        .collect(),
                     marketing: false,
                     unsubscribe_url: None,
                     metadata: json!({}),
                 };
-                provider.send(&outbound).await.map(|_| ()).map_err(|e| format!("email {i}: {e}"))
+                provider
+                    .send(&outbound)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| format!("email {i}: {e}"))
             });
         }
         while let Some(done) = sending.join_next().await {
@@ -217,7 +245,10 @@ pub async fn run(args: RenderArgs) -> anyhow::Result<()> {
     }
     let elapsed = started.elapsed();
     if let Some(first) = failures.first() {
-        anyhow::bail!("{} email(s) not handed off; the first: {first}", failures.len());
+        anyhow::bail!(
+            "{} email(s) not handed off; the first: {first}",
+            failures.len()
+        );
     }
     match &sink {
         None => report("rendered", emails, elapsed, times, bytes),
