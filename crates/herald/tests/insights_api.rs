@@ -478,6 +478,8 @@ fn a_saved_insight_runs_over_its_rolling_range_or_its_own() {
     .map(|(who, ts, id)| track(who, "Viewed", ts, None, &mut m, &format!("roll-{id}")))
     .collect();
     assert_eq!(s.post("/v1/batch", &json!({"batch": batch})).status(), 200);
+    // An answer covers the events processed when it is asked (docs/insights.md).
+    s.wait_processed();
 
     let fixed = json!({"from": "2020-01-01T00:00:00Z", "to": "2020-01-08T00:00:00Z", "interval": "day", "event": {"name": "Viewed"}});
     let save = |name: &str, last_days: Value| {
