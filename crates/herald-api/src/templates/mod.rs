@@ -121,18 +121,20 @@ fn missing(id: &str) -> ApiError {
     )
 }
 
+/// What a template's `channel` names (400 `invalid_channel` for anything else).
+fn target_of(channel: &str) -> Result<Target, ApiError> {
+    Target::parse(channel).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_channel",
+            format!("`channel` is one of email, sms, push, webhook, in_app or snippet, not `{channel}`"),
+        )
+    })
+}
+
 /// The input checked: a known channel, a name of 1–200 characters, and content that checks
 /// for that channel. Returns the name.
 fn checked(input: &TemplateInput, id: &str) -> Result<String, ApiError> {
-    let target = Target::parse(&input.channel).ok_or_else(|| {
-        ApiError::bad_request(
-            "invalid_channel",
-            format!(
-                "`channel` is one of email, sms, push, webhook, in_app or snippet, not `{}`",
-                input.channel
-            ),
-        )
-    })?;
+    let target = target_of(&input.channel)?;
     let name = input.name.as_deref().unwrap_or(id).trim().to_owned();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(ApiError::bad_request(
@@ -425,15 +427,7 @@ pub async fn preview_draft(
     State(state): State<AppState>,
     Json(input): Json<DraftPreviewInput>,
 ) -> Result<Json<PreviewView>, ApiError> {
-    let target = Target::parse(&input.channel).ok_or_else(|| {
-        ApiError::bad_request(
-            "invalid_channel",
-            format!(
-                "`channel` is one of email, sms, push, webhook, in_app or snippet, not `{}`",
-                input.channel
-            ),
-        )
-    })?;
+    let target = target_of(&input.channel)?;
     Ok(Json(
         rendered(&state, target, input.content, input.profile, input.event).await?,
     ))
