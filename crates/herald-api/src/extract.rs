@@ -126,6 +126,31 @@ impl From<PathRejection> for ApiError {
     }
 }
 
+/// A whole number written as JSON, `4` or `4.0` alike (JSON Schema's `integer`); one beyond
+/// 2^64 is read as the largest `u64`.
+pub(crate) fn whole_number<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<u64>, D::Error> {
+    let Some(n) = <Option<serde_json::Number> as serde::Deserialize>::deserialize(d)? else {
+        return Ok(None);
+    };
+    if let Some(u) = n.as_u64() {
+        return Ok(Some(u));
+    }
+    match n.as_f64() {
+        Some(f) if f >= 0.0 && f.fract() == 0.0 => Ok(Some(f as u64)),
+        _ => Err(serde::de::Error::custom(format!(
+            "{n} is not a whole number of at least 0"
+        ))),
+    }
+}
+
+/// [`whole_number`] as a `u32`: one beyond 2^32 is read as the largest `u32` (range checks
+/// then refuse it with their own code).
+pub(crate) fn whole_u32<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    Ok(whole_number(d)?.map(|n| u32::try_from(n).unwrap_or(u32::MAX)))
+}
+
 #[cfg(test)]
 mod tests {
     use axum::body::Body;

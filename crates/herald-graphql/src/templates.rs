@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use herald_api::error::ApiError;
 use herald_api::extract::{Json as RestJson, Path};
 use herald_api::templates::{
-    self as rest, DraftPreviewInput, PreviewInput, PreviewView, RenderFormat, RenderInput,
-    TemplateSummaryView, TemplateView,
+    self as rest, DraftPreviewInput, RenderFormat, RenderInput, TemplatePreviewInput,
+    TemplatePreviewView, TemplateSummaryView, TemplateView,
 };
 use herald_api::AppState;
 use serde_json::Value;
@@ -117,8 +117,8 @@ pub struct TemplatePreview {
     pub parts: Json<Value>,
 }
 
-impl From<PreviewView> for TemplatePreview {
-    fn from(p: PreviewView) -> Self {
+impl From<TemplatePreviewView> for TemplatePreview {
+    fn from(p: TemplatePreviewView) -> Self {
         TemplatePreview {
             version: p.version,
             format: p.format,
@@ -197,7 +197,7 @@ impl TemplatesQuery {
         version: Option<u32>,
         content: Option<Json<Value>>,
     ) -> Result<TemplatePreview> {
-        let input = PreviewInput {
+        let input = TemplatePreviewInput {
             profile,
             event: event.map(|e| e.0),
             version,

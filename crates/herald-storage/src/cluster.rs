@@ -625,9 +625,9 @@ impl crate::messages::MessageStore for ClusterStore {
     fn update_message(
         &self,
         message: &crate::messages::MessageRecord,
-        expected_status: &str,
+        previous: &crate::messages::MessageRecord,
     ) -> Result<bool> {
-        self.state.update_message(message, expected_status)
+        self.state.update_message(message, previous)
     }
     fn message(&self, id: &str) -> Result<Option<crate::messages::MessageRecord>> {
         self.state.message(id)

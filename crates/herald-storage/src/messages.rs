@@ -1,7 +1,8 @@
 //! The [`MessageStore`] port: every message Herald decides to send or not — the send queue,
 //! the governor's ledger and the message log in one table. A message's id is its
 //! idempotency key: enqueueing it again changes nothing. Its status moves forward only by a
-//! compare-and-set ([`MessageStore::update_message`]), so two workers never both send it.
+//! compare-and-set on its status and `updated_ms` ([`MessageStore::update_message`]), so two
+//! workers never both decide or hand over the same version of it.
 //! Times are Unix milliseconds from the caller's clock.
 
 use std::collections::BTreeMap;
@@ -59,9 +60,10 @@ pub trait MessageStore: Send + Sync {
         now_ms: i64,
         limit: usize,
     ) -> Result<Vec<MessageRecord>>;
-    /// Replace a message if its status is still `expected_status`; false (and nothing
-    /// changed) when another writer moved it first.
-    fn update_message(&self, message: &MessageRecord, expected_status: &str) -> Result<bool>;
+    /// Replace a message if it is still as `previous` was read (the same status and
+    /// `updated_ms`); false, and nothing changed, when another writer changed it first. The
+    /// caller gives the new version a later `updated_ms` than `previous`.
+    fn update_message(&self, message: &MessageRecord, previous: &MessageRecord) -> Result<bool>;
     fn message(&self, id: &str) -> Result<Option<MessageRecord>>;
     /// A profile's messages the governor let through at or after `since_ms` (its ledger).
     fn ledger(&self, profile_id: &str, since_ms: i64) -> Result<Vec<MessageRecord>>;

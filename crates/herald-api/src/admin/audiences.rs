@@ -338,12 +338,12 @@ pub struct PreviewInput {
     /// Profiles to evaluate, 1 to 10,000 (default 1,000; values outside are clamped), drawn
     /// uniformly at random from all profiles.
     #[schema(value_type = Option<u64>, minimum = 0)]
-    #[serde(default, deserialize_with = "whole_number")]
+    #[serde(default, deserialize_with = "crate::extract::whole_number")]
     pub sample_size: Option<u64>,
     /// Seed of the random sample: the same seed over the same profiles draws the same sample.
     /// Without one, a fresh seed is drawn (and returned).
     #[schema(value_type = Option<u64>, minimum = 0, maximum = 9007199254740991_u64)]
-    #[serde(default, deserialize_with = "whole_number")]
+    #[serde(default, deserialize_with = "crate::extract::whole_number")]
     pub seed: Option<u64>,
 }
 
@@ -368,23 +368,6 @@ pub struct PreviewView {
     /// Up to 20 matching profile ids from the sample.
     pub sample_members: Vec<String>,
     pub rule_text: String,
-}
-
-/// A whole number written as JSON, `4` or `4.0` alike (JSON Schema's `integer`); one beyond
-/// 2^64 is read as the largest `u64`.
-fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
-        return Ok(None);
-    };
-    if let Some(u) = n.as_u64() {
-        return Ok(Some(u));
-    }
-    match n.as_f64() {
-        Some(f) if f >= 0.0 && f.fract() == 0.0 => Ok(Some(f as u64)),
-        _ => Err(serde::de::Error::custom(format!(
-            "{n} is not a whole number of at least 0"
-        ))),
-    }
 }
 
 /// z for a two-sided 95% interval.

@@ -60,7 +60,7 @@ pub struct SavedInsightInput {
     pub query: Value,
     /// 1–3650: run over the last this many whole UTC days, up to the end of today, instead of
     /// the query's own `from` and `to` (which must still be there). Absent: the query's range.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::whole_u32")]
     pub last_days: Option<u32>,
 }
 

@@ -54,11 +54,10 @@ pub struct TemplateInput {
     #[serde(default)]
     pub name: Option<String>,
     pub channel: String,
-    #[schema(value_type = Object)]
     pub content: Content,
     /// `PUT` only: save only if this is still the current version (else 409
     /// `template_version_conflict`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::whole_u32")]
     pub expected_version: Option<u32>,
 }
 
@@ -126,7 +125,9 @@ fn target_of(channel: &str) -> Result<Target, ApiError> {
     Target::parse(channel).ok_or_else(|| {
         ApiError::bad_request(
             "invalid_channel",
-            format!("`channel` is one of email, sms, push, webhook, in_app or snippet, not `{channel}`"),
+            format!(
+                "`channel` is one of email, sms, push, webhook, in_app or snippet, not `{channel}`"
+            ),
         )
     })
 }
@@ -328,7 +329,7 @@ pub async fn version(
 /// What to preview a template with.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PreviewInput {
+pub struct TemplatePreviewInput {
     /// Render for this profile (any identifier, `kind:value`); absent: no profile.
     #[serde(default)]
     pub profile: Option<String>,
@@ -337,17 +338,16 @@ pub struct PreviewInput {
     #[schema(value_type = Option<Object>)]
     pub event: Option<serde_json::Value>,
     /// A version to render (absent: the current one).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::whole_u32")]
     pub version: Option<u32>,
     /// Unsaved parts to render instead of a stored version (the editor's draft).
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
     pub content: Option<Content>,
 }
 
 /// A preview: the rendered parts, and the version they came from (`null` for a draft).
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PreviewView {
+pub struct TemplatePreviewView {
     pub version: Option<u32>,
     pub format: String,
     /// `subject`, `preheader`, `title`, `body`, `text`: as the channel has them.
@@ -372,17 +372,17 @@ fn person_of(view: ProfileView) -> Person {
 }
 
 /// Render a template (a version, or a draft) for a profile, with an event.
-#[utoipa::path(post, path = "/api/v1/templates/{id}/preview", tag = "templates", request_body = PreviewInput,
+#[utoipa::path(post, path = "/api/v1/templates/{id}/preview", tag = "templates", request_body = TemplatePreviewInput,
     params(("id" = String, Path)),
-    responses((status = 200, body = PreviewView),
+    responses((status = 200, body = TemplatePreviewView),
         (status = 400, description = "a Liquid error code or `mjml_invalid` (with `location`), or `invalid_identifier`", body = ErrorBody),
         (status = 404, description = "`template_not_found` or `profile_not_found`", body = ErrorBody)),
     security(("admin_key" = [])))]
 pub async fn preview(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Json(input): Json<PreviewInput>,
-) -> Result<Json<PreviewView>, ApiError> {
+    Json(input): Json<TemplatePreviewInput>,
+) -> Result<Json<TemplatePreviewView>, ApiError> {
     let key = id.clone();
     let stored = blocking(&state, move |s| s.template(&key, input.version)).await?;
     let stored = stored.ok_or_else(|| missing(&id))?;
@@ -399,7 +399,7 @@ pub async fn preview(
         ),
     };
     let parts = rendered(&state, target, content, input.profile, input.event).await?;
-    Ok(Json(PreviewView { version, ..parts }))
+    Ok(Json(TemplatePreviewView { version, ..parts }))
 }
 
 /// An unsaved template, with its channel.
@@ -407,7 +407,6 @@ pub async fn preview(
 #[serde(deny_unknown_fields)]
 pub struct DraftPreviewInput {
     pub channel: String,
-    #[schema(value_type = Object)]
     pub content: Content,
     #[serde(default)]
     pub profile: Option<String>,
@@ -419,14 +418,14 @@ pub struct DraftPreviewInput {
 /// Render an unsaved template (of any channel) for a profile, with an event: the editor's
 /// preview before the first save.
 #[utoipa::path(post, path = "/api/v1/templates/preview", tag = "templates", request_body = DraftPreviewInput,
-    responses((status = 200, body = PreviewView),
+    responses((status = 200, body = TemplatePreviewView),
         (status = 400, description = "`invalid_channel`, a template check's code (with `location`), or `invalid_identifier`", body = ErrorBody),
         (status = 404, description = "`profile_not_found`", body = ErrorBody)),
     security(("admin_key" = [])))]
 pub async fn preview_draft(
     State(state): State<AppState>,
     Json(input): Json<DraftPreviewInput>,
-) -> Result<Json<PreviewView>, ApiError> {
+) -> Result<Json<TemplatePreviewView>, ApiError> {
     let target = target_of(&input.channel)?;
     Ok(Json(
         rendered(&state, target, input.content, input.profile, input.event).await?,
@@ -440,7 +439,7 @@ async fn rendered(
     content: Content,
     profile: Option<String>,
     event: Option<serde_json::Value>,
-) -> Result<PreviewView, ApiError> {
+) -> Result<TemplatePreviewView, ApiError> {
     let person = match profile {
         Some(who) => {
             let Json(view) = get_profile(State(state.clone()), Path(who)).await?;
@@ -466,7 +465,7 @@ async fn rendered(
     })
     .await?
     .map_err(located)?;
-    Ok(PreviewView {
+    Ok(TemplatePreviewView {
         version: None,
         format: render::format_name(format).to_owned(),
         parts: serde_json::to_value(parts.parts).map_err(|e| ApiError::Internal(e.to_string()))?,

@@ -21,9 +21,9 @@ use crate::AppState;
 pub struct RenderInput {
     /// Liquid source (at most 256 KiB).
     pub template: String,
-    /// The render variables (absent: none).
+    /// The render variables, an object (absent: none; anything else: 400 `invalid_context`).
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub context: serde_json::Value,
     /// Partials for `{% render 'name' %}` / `{% include 'name' %}`, by name; a name not here
     /// is looked up among the stored snippets.
@@ -67,7 +67,7 @@ impl herald_liquid::Loader for Partials<'_> {
 /// Render a Liquid template (then MJML, if asked) with the given context.
 #[utoipa::path(post, path = "/api/v1/templates/render", tag = "templates", request_body = RenderInput,
     responses((status = 200, body = RenderOutput),
-        (status = 400, description = "The template does not parse or render: a Liquid code (`liquid_syntax`, `unknown_tag`, `unknown_filter`, `filter_argument`, `liquid_type`, `undefined_variable`, `output_limit`, `loop_limit`, `render_depth`, `nesting_depth`, `template_not_found`, `template_too_large`) or `mjml_invalid`; `location` has `part`, `line` and `column`", body = ErrorBody)),
+        (status = 400, description = "`invalid_context`, or the template does not parse or render: a Liquid code (`liquid_syntax`, `unknown_tag`, `unknown_filter`, `filter_argument`, `liquid_type`, `undefined_variable`, `output_limit`, `loop_limit`, `render_depth`, `nesting_depth`, `template_not_found`, `template_too_large`) or `mjml_invalid`; `location` has `part`, `line` and `column`", body = ErrorBody)),
     security(("admin_key" = [])))]
 pub async fn render(
     State(state): State<AppState>,
@@ -82,6 +82,12 @@ pub async fn render(
         format: None,
         strict: input.strict,
     };
+    if !(input.context.is_object() || input.context.is_null()) {
+        return Err(ApiError::bad_request(
+            "invalid_context",
+            "`context` is an object (the template's variables)",
+        ));
+    }
     let mjml = input.format == Some(RenderFormat::Mjml);
     let target = Target::Snippet;
     let output = crate::admin::blocking(&state, move |store| {

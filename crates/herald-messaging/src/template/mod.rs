@@ -45,7 +45,7 @@ impl Target {
 }
 
 /// How an email body (or an in-app message) is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     /// HTML (email and in-app).
@@ -58,8 +58,9 @@ pub enum Format {
 
 /// A template's parts as saved: Liquid sources, the body's format, and whether an undefined
 /// variable is an error (`strict`) or renders empty.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = TemplateContent)]
 pub struct Content {
     /// Email: the subject line (required).
     #[serde(default, skip_serializing_if = "Option::is_none")]

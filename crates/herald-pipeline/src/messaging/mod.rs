@@ -1,9 +1,11 @@
 //! The send pipeline (docs/messages.md): every queued message passes the send governor
 //! (herald_messaging::decide) for its person, is rendered from the template version it
 //! recorded, and is handed to its channel's provider (herald_channels). Each step is a
-//! compare-and-set on the message's status in the store, so a message is decided once and
-//! handed over by one worker; after a crash, the messages that were `sending` are handed over
-//! again with the same idempotency key (the provider's, where it has one), and nothing else.
+//! compare-and-set on the message's version in the store (its status and `updated_ms`), so a
+//! message is decided once and handed over by one worker at a time: a worker holds a `sending`
+//! message with a lease (`due_ms` moved [`LEASE_MS`] ahead), and only a lease that ran out —
+//! its worker crashed — lets another worker hand it over again, with the same idempotency key
+//! (the provider's, where it has one). Nothing that was not in flight is sent twice.
 
 mod person;
 
@@ -47,6 +49,8 @@ const PENDING: [&str; 3] = ["queued", "deferred", "sending"];
 /// Handing over is tried this many times in all, with these waits between.
 const BACKOFF_SECS: [i64; 5] = [5, 30, 120, 600, 3600];
 const BATCH: usize = 200;
+/// How long a worker holds a message it hands over: longer than any provider's timeout.
+pub const LEASE_MS: i64 = 120_000;
 const IDLE: Duration = Duration::from_secs(1);
 
 pub struct Sender {
@@ -111,7 +115,13 @@ impl Sender {
 
     async fn process(&self, m: MessageRecord, now: DateTime<Utc>) -> anyhow::Result<()> {
         if m.status == "sending" {
-            return self.deliver(m, now).await;
+            // Handed over before and not finished: a retry, or a worker that crashed.
+            let mut held = m.clone();
+            held.due_ms = now.timestamp_millis() + LEASE_MS;
+            return match self.swap(held, &m).await? {
+                Some(held) => self.deliver(held, now).await,
+                None => Ok(()),
+            };
         }
         let profile = m.profile_id.clone();
         let person = self.blocking(move |s| person::load(s, &profile)).await?;
@@ -162,8 +172,7 @@ impl Sender {
                 next.status = "deferred".into();
                 next.reason = Some(reason.into());
                 next.due_ms = until.timestamp_millis();
-                next.updated_ms = now.timestamp_millis();
-                self.swap(next, &m.status).await.map(|_| ())
+                self.swap(next, &m).await.map(|_| ())
             }
             Outcome::Send { to } => {
                 let mut next = m.clone();
@@ -172,8 +181,8 @@ impl Sender {
                 // One address per message: a push message goes to the person's first live token.
                 next.address = to.suppression_keys().first().map(|a| (*a).to_owned());
                 next.decided_ms = Some(now.timestamp_millis());
-                next.updated_ms = now.timestamp_millis();
-                if self.swap(next.clone(), &m.status).await? {
+                next.due_ms = now.timestamp_millis() + LEASE_MS;
+                if let Some(next) = self.swap(next, &m).await? {
                     self.deliver(next, now).await?;
                 }
                 Ok(())
@@ -221,7 +230,7 @@ impl Sender {
         let attempt = provider.send(&outbound).await;
         let mut next = m.clone();
         next.attempts = m.attempts + 1;
-        next.updated_ms = herald_storage::clock::now_ms();
+        let after = herald_storage::clock::now_ms();
         match attempt {
             Ok(receipt) => {
                 next.status = "sent".into();
@@ -239,7 +248,7 @@ impl Sender {
                 };
                 next.error = Some(e.to_string());
                 next.reason = Some("retrying".into());
-                next.due_ms = next.updated_ms + wait.max(1) * 1000;
+                next.due_ms = after + wait.max(1) * 1000;
             }
             Err(e) => {
                 next.status = "failed".into();
@@ -254,7 +263,7 @@ impl Sender {
                 next.error = Some(e.to_string());
             }
         }
-        self.swap(next, "sending").await.map(|_| ())
+        self.swap(next, &m).await.map(|_| ())
     }
 
     /// The message's parts rendered, or the template error's code and message.
@@ -331,14 +340,20 @@ impl Sender {
         next.status = status.into();
         next.reason = reason.map(str::to_owned);
         next.error = error;
-        next.updated_ms = now.timestamp_millis();
-        self.swap(next, &m.status).await.map(|_| ())
+        next.due_ms = now.timestamp_millis();
+        self.swap(next, &m).await.map(|_| ())
     }
 
-    /// Store `next` if the message is still `expected`; false when another worker moved it.
-    async fn swap(&self, next: MessageRecord, expected: &str) -> anyhow::Result<bool> {
-        let expected = expected.to_owned();
-        self.blocking(move |s| s.update_message(&next, &expected))
+    /// Store `next` if the message is still as `previous` was read, stamped later than it:
+    /// the version stored, or `None` when another worker changed the message first.
+    async fn swap(
+        &self,
+        mut next: MessageRecord,
+        previous: &MessageRecord,
+    ) -> anyhow::Result<Option<MessageRecord>> {
+        next.updated_ms = herald_storage::clock::now_ms().max(previous.updated_ms + 1);
+        let previous = previous.clone();
+        self.blocking(move |s| Ok(s.update_message(&next, &previous)?.then_some(next)))
             .await
     }
 }

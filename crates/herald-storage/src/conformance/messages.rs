@@ -87,14 +87,24 @@ pub fn messages_queue_and_log(make: &Factory) {
     sending.address = Some("ana@example.com".into());
     sending.attempts = 1;
     sending.updated_ms = 31;
-    assert!(store.update_message(&sending, "queued").unwrap());
-    assert!(!store.update_message(&sending, "queued").unwrap());
+    assert!(store.update_message(&sending, &batch[1]).unwrap());
+    assert!(!store.update_message(&sending, &batch[1]).unwrap());
     assert_eq!(store.message("m1").unwrap().unwrap(), sending);
+    // The same status is not enough: a version read before another writer's change (its
+    // `updated_ms`) is stale.
+    let mut lease = sending.clone();
+    lease.due_ms = 90;
+    lease.updated_ms = 32;
+    let mut stale = sending.clone();
+    stale.updated_ms = 30;
+    assert!(!store.update_message(&lease, &stale).unwrap());
+    assert!(store.update_message(&lease, &sending).unwrap());
     let mut deferred = batch[0].clone();
     deferred.status = "deferred".into();
     deferred.reason = Some("quiet_hours_deferred".into());
     deferred.due_ms = 500;
-    assert!(store.update_message(&deferred, "queued").unwrap());
+    deferred.updated_ms = 31;
+    assert!(store.update_message(&deferred, &batch[0]).unwrap());
     assert_eq!(
         ids(&store
             .due_messages(&["queued", "deferred"], None, 499, 10)
@@ -148,7 +158,8 @@ pub fn racing_claims_have_one_winner(make: &Factory) {
                         let mut claimed = (*m).clone();
                         claimed.status = "sending".into();
                         claimed.provider = Some(format!("worker-{w}"));
-                        store.update_message(&claimed, "queued").unwrap()
+                        claimed.updated_ms = m.updated_ms + 1;
+                        store.update_message(&claimed, m).unwrap()
                     })
                     .count()
             })

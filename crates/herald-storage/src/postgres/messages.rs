@@ -125,12 +125,12 @@ impl MessageStore for PgState {
         Ok(rows.iter().map(record).collect())
     }
 
-    fn update_message(&self, m: &MessageRecord, expected_status: &str) -> Result<bool> {
+    fn update_message(&self, m: &MessageRecord, previous: &MessageRecord) -> Result<bool> {
         let mut conn = self.pool.get()?;
         let n = conn.exec(
             "UPDATE messages SET status = $2, reason = $3, address = $4, due_ms = $5, decided_ms = $6, \
              attempts = $7, provider = $8, provider_message_id = $9, error = $10, updated_ms = $11, \
-             template_version = $12 WHERE id = $1 AND status = $13",
+             template_version = $12 WHERE id = $1 AND status = $13 AND updated_ms = $14",
             &[
                 &m.id,
                 &m.status,
@@ -144,7 +144,8 @@ impl MessageStore for PgState {
                 &m.error,
                 &m.updated_ms,
                 &i64::from(m.template_version),
-                &expected_status,
+                &previous.status,
+                &previous.updated_ms,
             ],
         )?;
         Ok(n == 1)

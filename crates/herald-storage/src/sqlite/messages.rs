@@ -123,12 +123,12 @@ impl MessageStore for SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn update_message(&self, m: &MessageRecord, expected_status: &str) -> Result<bool> {
+    fn update_message(&self, m: &MessageRecord, previous: &MessageRecord) -> Result<bool> {
         let conn = lock(&self.state_writer);
         let n = conn.execute(
             "UPDATE messages SET status = ?2, reason = ?3, address = ?4, due_ms = ?5, decided_ms = ?6, \
              attempts = ?7, provider = ?8, provider_message_id = ?9, error = ?10, updated_ms = ?11, \
-             template_version = ?12 WHERE id = ?1 AND status = ?13",
+             template_version = ?12 WHERE id = ?1 AND status = ?13 AND updated_ms = ?14",
             params![
                 m.id,
                 m.status,
@@ -142,7 +142,8 @@ impl MessageStore for SqliteStore {
                 m.error,
                 m.updated_ms,
                 m.template_version,
-                expected_status
+                previous.status,
+                previous.updated_ms
             ],
         )?;
         Ok(n == 1)
