@@ -18,6 +18,7 @@ pub mod keys;
 pub mod messages;
 pub mod openapi;
 pub mod ops;
+pub mod preferences;
 pub mod templates;
 
 use std::any::Any;
@@ -63,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes(state.clone()))
         .merge(auth::routes())
         .merge(ops::routes())
+        .merge(preferences::public_routes())
         .merge(openapi::routes());
     // Browser SDKs call the public paths from other origins (authenticated by write key, not
     // cookies): CORS on every answer there, fallbacks and preflights included.

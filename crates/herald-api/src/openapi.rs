@@ -12,7 +12,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    admin, auth, browser, catalog, error, ingest, insights, messages, ops, templates, AppState,
+    admin, auth, browser, catalog, error, ingest, insights, messages, ops, preferences, templates,
+    AppState,
 };
 
 struct Security;
@@ -236,6 +237,9 @@ pub(crate) fn one_of_strings(values: &[&str]) -> ObjectBuilder {
         templates::preview_draft,
         messages::send, messages::message, messages::profile_messages,
         templates::render::render,
+        preferences::admin::topics, preferences::admin::subscriptions,
+        preferences::admin::change_subscriptions, preferences::admin::list_suppressions,
+        preferences::admin::suppress, preferences::admin::unsuppress,
         ops::healthz, ops::readyz, ops::metrics_text,
         auth::session::sign_in, auth::session::who_am_i, auth::session::sign_out,
         auth::users::list_users, auth::users::create_user, auth::users::update_user,
@@ -255,6 +259,7 @@ pub(crate) fn one_of_strings(values: &[&str]) -> ObjectBuilder {
         (name = "insights", description = "Trends, funnels and retention over every event; saved insights"),
         (name = "messages", description = "Messages to people: send a template to one person, read a message, a person's message log"),
         (name = "templates", description = "Message templates (Liquid, MJML), versioned; preview for a profile; ad-hoc render"),
+        (name = "preferences", description = "Subscription topics, a person's subscriptions, suppressed addresses (docs/preferences.md)"),
     )
 )]
 pub struct ApiDoc;

@@ -651,3 +651,47 @@ impl crate::messages::MessageStore for ClusterStore {
         self.state.message_counts(source)
     }
 }
+
+impl crate::preferences::PreferenceStore for ClusterStore {
+    fn address_preferences(
+        &self,
+        channel: &str,
+        address: &str,
+    ) -> Result<Option<crate::preferences::AddressPreferences>> {
+        self.state.address_preferences(channel, address)
+    }
+    fn put_address_preferences(
+        &self,
+        next: &crate::preferences::AddressPreferences,
+        previous_ms: Option<i64>,
+    ) -> Result<bool> {
+        self.state.put_address_preferences(next, previous_ms)
+    }
+    fn address_suppressions(
+        &self,
+        channel: &str,
+        addresses: &[String],
+    ) -> Result<Vec<crate::preferences::AddressSuppression>> {
+        self.state.address_suppressions(channel, addresses)
+    }
+    fn suppress_address(
+        &self,
+        suppression: &crate::preferences::AddressSuppression,
+    ) -> Result<bool> {
+        self.state.suppress_address(suppression)
+    }
+    fn unsuppress_address(&self, channel: &str, address: &str) -> Result<bool> {
+        self.state.unsuppress_address(channel, address)
+    }
+    fn list_address_suppressions(
+        &self,
+        channel: Option<&str>,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<crate::preferences::AddressSuppression>> {
+        self.state.list_address_suppressions(channel, after, limit)
+    }
+    fn shared_secret(&self, name: &str, generated: &str) -> Result<String> {
+        self.state.shared_secret(name, generated)
+    }
+}

@@ -20,9 +20,11 @@ use proptest::test_runner::{Config, TestRunner};
 use serde_json::json;
 
 mod messages;
+mod preferences;
 mod templates;
 mod users;
 pub use messages::*;
+pub use preferences::*;
 pub use templates::*;
 pub use users::*;
 
@@ -1383,6 +1385,10 @@ macro_rules! conformance_suite {
             #[test]
             fn racing_claims_have_one_winner() {
                 $crate::conformance::racing_claims_have_one_winner(&$factory)
+            }
+            #[test]
+            fn address_preferences_and_suppressions() {
+                $crate::conformance::address_preferences_and_suppressions(&$factory)
             }
             #[test]
             fn templates_are_versioned() {

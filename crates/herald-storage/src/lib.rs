@@ -15,6 +15,7 @@ pub mod insights;
 pub mod jetstream;
 pub mod messages;
 pub mod postgres;
+pub mod preferences;
 pub mod sqlite;
 pub mod templates;
 mod users;
@@ -860,6 +861,7 @@ pub trait Store:
     + insights::InsightsSource
     + templates::TemplateStore
     + messages::MessageStore
+    + preferences::PreferenceStore
 {
 }
 impl<T> Store for T where
@@ -872,6 +874,7 @@ impl<T> Store for T where
         + insights::InsightsSource
         + templates::TemplateStore
         + messages::MessageStore
+        + preferences::PreferenceStore
 {
 }
 

@@ -40,11 +40,21 @@ struct ChannelsFile {
     addresses: AddressRules,
 }
 
-pub fn sender_config(file: Option<&Path>) -> anyhow::Result<SenderConfig> {
+/// The channels file read: the sender's providers and policy, and the topics and address
+/// rules the sender and the API share (herald_pipeline::messaging::Settings).
+pub struct Loaded {
+    pub sender: SenderConfig,
+    pub topics: Topics,
+    pub address_rules: AddressRules,
+}
+
+pub fn load(file: Option<&Path>) -> anyhow::Result<Loaded> {
     let Some(file) = file else {
-        return Ok(SenderConfig {
-            providers: Providers::default(),
-            policy: Policy::default(),
+        return Ok(Loaded {
+            sender: SenderConfig {
+                providers: Providers::default(),
+                policy: Policy::default(),
+            },
             topics: Topics::default(),
             address_rules: AddressRules::default(),
         });
@@ -59,9 +69,11 @@ pub fn sender_config(file: Option<&Path>) -> anyhow::Result<SenderConfig> {
         .map_err(|e| anyhow::anyhow!("{}: [policy]: {e}", file.display()))?;
     let providers = Providers::from_config(&parsed.channels)
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-    Ok(SenderConfig {
-        providers,
-        policy: parsed.policy,
+    Ok(Loaded {
+        sender: SenderConfig {
+            providers,
+            policy: parsed.policy,
+        },
         topics: parsed.topics,
         address_rules: parsed.addresses,
     })

@@ -210,6 +210,21 @@ fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
 
 /// Make sure keys exist: the ones given in the environment, or a generated pair on first start.
 /// Returns lines to print.
+/// The signed links of messages (unsubscribe, preferences): under `--public-url`, else this
+/// node's listen address; signed with the cluster's `links` secret, made by the first node.
+fn links(
+    store: &dyn Store,
+    public_url: Option<&herald_api::browser::PublicUrl>,
+    listening: &str,
+) -> anyhow::Result<herald_pipeline::messaging::Links> {
+    use herald_pipeline::messaging::{Links, SECRET_NAME};
+    let secret = store
+        .shared_secret(SECRET_NAME, &Links::generate_secret())
+        .context("reading the link-signing secret")?;
+    let base = public_url.map_or_else(|| listening.to_owned(), |u| u.to_string());
+    Links::new(&secret, &base).map_err(|e| anyhow::anyhow!("the link-signing secret: {e}"))
+}
+
 fn ensure_keys(store: &dyn Store) -> anyhow::Result<Vec<String>> {
     let mut lines = Vec::new();
     for (kind, var, label) in [
@@ -326,14 +341,21 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         vec![],
     );
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let messaging = herald_pipeline::messaging::MessagingHandle::default();
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let channels = crate::channels::load(args.channels.as_deref())?;
+    let messaging = herald_pipeline::messaging::MessagingHandle::new(Arc::new(
+        herald_pipeline::messaging::Settings {
+            topics: channels.topics,
+            address_rules: channels.address_rules,
+            links: links(&*store, args.public_url.as_ref(), &url)?,
+        },
+    ));
     tokio::spawn(
-        herald_pipeline::messaging::Sender::new(
-            store.clone(),
-            crate::channels::sender_config(args.channels.as_deref())?,
-            messaging.clone(),
-        )
-        .run(shutdown_rx.clone()),
+        herald_pipeline::messaging::Sender::new(store.clone(), channels.sender, messaging.clone())
+            .run(shutdown_rx.clone()),
     );
     let keys = Arc::new(herald_api::keys::KeyCache::default());
     keys.watch_revocations(store.clone());
@@ -352,10 +374,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         messaging: messaging.clone(),
     };
 
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("binding {}", args.listen))?;
-    let url = format!("http://{}", listener.local_addr()?);
     println!("Herald {} — {banner}", env!("CARGO_PKG_VERSION"));
     println!("  Segment ingest: {url}/v1/batch (and /v1/identify, /v1/track, ...)");
     println!(

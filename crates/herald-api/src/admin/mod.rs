@@ -104,6 +104,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(crate::catalog::routes())
         .merge(crate::templates::routes())
         .merge(crate::messages::routes())
+        .merge(crate::preferences::admin_routes())
         .layer(axum::middleware::from_fn_with_state(
             state,
             crate::auth::authorize,

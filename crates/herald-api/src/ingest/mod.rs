@@ -262,13 +262,17 @@ async fn ingest_inner(
     if events.is_empty() {
         return Ok(Json(Accepted { success: true }));
     }
-    match state.ingest.submit(events).await {
-        Ok(_) => Ok(Json(Accepted { success: true })),
-        Err(SubmitError::Overloaded) => Err(ApiError::Overloaded),
-        Err(SubmitError::Stopped) => {
-            Err(ApiError::Unavailable("the server is shutting down".into()))
-        }
-        Err(SubmitError::Storage(e)) => Err(e.into()),
+    state.ingest.submit(events).await.map_err(submit_error)?;
+    Ok(Json(Accepted { success: true }))
+}
+
+/// The answer when the writer did not take events: 429 when its queue is full, 503 while
+/// shutting down, the storage's own error otherwise.
+pub(crate) fn submit_error(e: SubmitError) -> ApiError {
+    match e {
+        SubmitError::Overloaded => ApiError::Overloaded,
+        SubmitError::Stopped => ApiError::Unavailable("the server is shutting down".into()),
+        SubmitError::Storage(e) => e.into(),
     }
 }
 
@@ -340,6 +344,6 @@ fn invalid_json(e: serde_json::Error) -> ApiError {
 
 /// For events sent without a `messageId` (no SDK does that): such events cannot be
 /// de-duplicated on retry.
-fn new_message_id() -> String {
+pub(crate) fn new_message_id() -> String {
     format!("herald-{}", uuid::Uuid::new_v4())
 }

@@ -7,8 +7,10 @@
 //! its worker crashed — lets another worker hand it over again, with the same idempotency key
 //! (the provider's, where it has one). Nothing that was not in flight is sent twice.
 
+mod links;
 mod person;
 
+pub use links::{LinkTarget, Links, LINK_TTL_DAYS, SECRET_NAME};
 pub use person::Snippets;
 
 use std::sync::Arc;
@@ -24,24 +26,39 @@ use herald_storage::messages::MessageRecord;
 use herald_storage::Store;
 use tokio::sync::{watch, Notify};
 
-/// Wakes the sender when a message is queued (otherwise it looks every second).
-#[derive(Clone, Default)]
+/// What the send pipeline and the API both read: the topic catalog, how addresses are read
+/// from traits, and the signed links in messages.
+pub struct Settings {
+    pub topics: Topics,
+    pub address_rules: AddressRules,
+    pub links: Links,
+}
+
+/// The API's side of the pipeline: wakes the sender when a message is queued (otherwise it
+/// looks every second), and shares its [`Settings`].
+#[derive(Clone)]
 pub struct MessagingHandle {
     notify: Arc<Notify>,
+    pub settings: Arc<Settings>,
 }
 
 impl MessagingHandle {
+    pub fn new(settings: Arc<Settings>) -> MessagingHandle {
+        MessagingHandle {
+            notify: Arc::default(),
+            settings,
+        }
+    }
+
     pub fn wake(&self) {
         self.notify.notify_one();
     }
 }
 
-/// What the sender needs besides the store.
+/// What the sender needs besides the store and the [`Settings`].
 pub struct SenderConfig {
     pub providers: Providers,
     pub policy: Policy,
-    pub topics: Topics,
-    pub address_rules: AddressRules,
 }
 
 /// Statuses the sender picks up.
@@ -57,6 +74,7 @@ pub struct Sender {
     store: Arc<dyn Store>,
     config: SenderConfig,
     handle: MessagingHandle,
+    settings: Arc<Settings>,
 }
 
 impl Sender {
@@ -64,6 +82,7 @@ impl Sender {
         Sender {
             store,
             config,
+            settings: handle.settings.clone(),
             handle,
         }
     }
@@ -155,12 +174,19 @@ impl Sender {
             .blocking(move |s| s.ledger(&profile, since.timestamp_millis()))
             .await?;
         let entries: Vec<LedgerEntry> = ledger.iter().filter_map(ledger_entry).collect();
-        let address = person.address(channel, &self.config.address_rules);
+        let address = person.address(channel, &self.settings.address_rules);
+        let consent = match address.clone() {
+            Some(address) => {
+                self.blocking(move |s| person::Consent::load(s, channel, &address))
+                    .await?
+            }
+            None => person::Consent::default(),
+        };
         let decision = decide(
             &self.config.policy,
-            &self.config.topics,
+            &self.settings.topics,
             &candidate,
-            &person.state(address.as_ref()),
+            &consent.state(address.as_ref(), person.timezone()),
             &entries,
             now,
         );
@@ -202,7 +228,8 @@ impl Sender {
                 .finish(m, "failed", Some("channel_not_configured"), None, now)
                 .await;
         };
-        let parts = match self.render(&m).await? {
+        let links = self.links_of(&m, channel, now);
+        let parts = match self.render(&m, &links).await? {
             Ok(parts) => parts,
             Err((code, message)) => {
                 return self
@@ -219,7 +246,7 @@ impl Sender {
             to: m.address.clone().unwrap_or_default(),
             parts,
             marketing: !m.transactional,
-            unsubscribe_url: None,
+            unsubscribe_url: links.unsubscribe.clone(),
             metadata: serde_json::json!({
                 "profile_id": m.profile_id,
                 "template_id": m.template_id,
@@ -267,9 +294,28 @@ impl Sender {
     }
 
     /// The message's parts rendered, or the template error's code and message.
+    /// The signed links of a message to its address (none without an address).
+    fn links_of(&self, m: &MessageRecord, channel: Channel, now: DateTime<Utc>) -> MessageLinks {
+        let Some(address) = m.address.as_deref() else {
+            return MessageLinks::default();
+        };
+        let target = LinkTarget {
+            profile_id: &m.profile_id,
+            channel,
+            topic: m.topic.as_deref(),
+            address,
+        };
+        let links = &self.settings.links;
+        MessageLinks {
+            unsubscribe: links.unsubscribe_url(&target, now),
+            preferences: links.preferences_url(&target, now),
+        }
+    }
+
     async fn render(
         &self,
         m: &MessageRecord,
+        links: &MessageLinks,
     ) -> anyhow::Result<Result<std::collections::BTreeMap<String, String>, (&'static str, String)>>
     {
         let (template, version, profile) = (
@@ -308,7 +354,11 @@ impl Sender {
         let ctx = context(
             person.as_ref().map(|p| &p.template),
             event.as_ref(),
-            serde_json::json!({"id": m.id}),
+            serde_json::json!({
+                "id": m.id,
+                "unsubscribe_url": links.unsubscribe,
+                "preferences_url": links.preferences,
+            }),
         );
         let store = self.store.clone();
         let rendered = tokio::task::spawn_blocking(move || {
@@ -356,6 +406,13 @@ impl Sender {
         self.blocking(move |s| Ok(s.update_message(&next, &previous)?.then_some(next)))
             .await
     }
+}
+
+/// A message's signed links, also in its template's `message` context.
+#[derive(Default)]
+struct MessageLinks {
+    unsubscribe: Option<String>,
+    preferences: Option<String>,
 }
 
 /// A stored message as a ledger entry: everything the governor let through counts.

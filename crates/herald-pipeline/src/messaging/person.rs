@@ -1,9 +1,12 @@
 //! What the sender reads of a person: their traits and identifiers (for the address and the
-//! template), their time zone (quiet hours); and stored snippets as Liquid partials.
+//! template), their time zone (quiet hours), what their address agreed to receive and whether
+//! it is suppressed; and stored snippets as Liquid partials.
 
 use herald_core::identity::{IdKind, ProfileId};
 use herald_messaging::governor::PersonState;
-use herald_messaging::preferences::{Subscriptions, Suppression};
+use herald_messaging::preferences::{
+    ChannelPreferences, Subscriptions, Suppression, SuppressionReason,
+};
 use herald_messaging::template::{Content, Person as TemplatePerson};
 use herald_messaging::{address_of, Address, AddressRules, Channel};
 use herald_storage::Store;
@@ -13,8 +16,6 @@ pub(super) struct Person {
     traits: Value,
     user_id: Option<String>,
     timezone: Option<String>,
-    subscriptions: Subscriptions,
-    suppressions: Vec<Suppression>,
     pub(super) template: TemplatePerson,
 }
 
@@ -65,8 +66,6 @@ pub(super) fn load(store: &dyn Store, profile: &str) -> herald_storage::Result<O
         traits: Value::Object(traits),
         user_id,
         timezone,
-        subscriptions: Subscriptions::default(),
-        suppressions: Vec::new(),
         template,
     }))
 }
@@ -76,10 +75,63 @@ impl Person {
         address_of(channel, &self.traits, self.user_id.as_deref(), rules)
     }
 
-    pub(super) fn state<'a>(&'a self, address: Option<&'a Address>) -> PersonState<'a> {
+    pub(super) fn timezone(&self) -> Option<&str> {
+        self.timezone.as_deref()
+    }
+}
+
+/// What an address agreed to receive on its channel, and its suppressions.
+#[derive(Default)]
+pub(super) struct Consent {
+    subscriptions: Subscriptions,
+    suppressions: Vec<Suppression>,
+}
+
+impl Consent {
+    /// The preferences stored for the address's first key (a push message's first token
+    /// speaks for the device), and the suppressions of any of its keys.
+    pub(super) fn load(
+        store: &dyn Store,
+        channel: Channel,
+        address: &Address,
+    ) -> herald_storage::Result<Consent> {
+        let keys: Vec<String> = address
+            .suppression_keys()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let mut subscriptions = Subscriptions::default();
+        if let Some(first) = keys.first() {
+            if let Some(stored) = store.address_preferences(channel.as_str(), first)? {
+                let prefs: ChannelPreferences = serde_json::from_str(&stored.preferences)?;
+                subscriptions.0.insert(channel, prefs);
+            }
+        }
+        let suppressions = store
+            .address_suppressions(channel.as_str(), &keys)?
+            .into_iter()
+            .map(|s| Suppression {
+                channel,
+                address: s.address,
+                // A reason this build does not know still suppresses.
+                reason: serde_json::from_value(Value::String(s.reason))
+                    .unwrap_or(SuppressionReason::Manual),
+            })
+            .collect();
+        Ok(Consent {
+            subscriptions,
+            suppressions,
+        })
+    }
+
+    pub(super) fn state<'a>(
+        &'a self,
+        address: Option<&'a Address>,
+        timezone: Option<&'a str>,
+    ) -> PersonState<'a> {
         PersonState {
             address,
-            timezone: self.timezone.as_deref(),
+            timezone,
             subscriptions: &self.subscriptions,
             suppressions: &self.suppressions,
         }

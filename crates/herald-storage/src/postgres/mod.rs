@@ -15,6 +15,7 @@ mod insights;
 mod keys;
 mod messages;
 mod partitions;
+mod preferences;
 mod projection;
 mod queries;
 mod schema;

@@ -229,6 +229,29 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX messages_by_source ON messages (source, status);
 
 ",
+    "
+    -- Subscription preferences per address (herald_storage::preferences), suppressed
+    -- addresses, and the secrets links are signed with.
+    CREATE TABLE address_preferences (
+        channel TEXT NOT NULL,
+        address TEXT NOT NULL,
+        preferences TEXT NOT NULL,
+        updated_ms BIGINT NOT NULL,
+        PRIMARY KEY (channel, address)
+    );
+    CREATE TABLE address_suppressions (
+        channel TEXT NOT NULL,
+        address TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        message_id TEXT,
+        created_ms BIGINT NOT NULL,
+        PRIMARY KEY (channel, address)
+    );
+    CREATE TABLE shared_secrets (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+",
 ];
 
 /// The schema version this build writes (`herald_schema.version`).

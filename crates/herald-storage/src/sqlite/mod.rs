@@ -15,6 +15,7 @@ mod backup;
 mod log;
 mod messages;
 mod pool;
+mod preferences;
 mod projection;
 mod queries;
 mod schema;

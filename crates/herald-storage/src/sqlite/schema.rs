@@ -223,6 +223,28 @@ const STATE_MIGRATIONS: &[&str] = &["
     CREATE INDEX messages_by_profile ON messages (profile_id, created_ms);
     CREATE INDEX messages_ledger ON messages (profile_id, decided_ms);
     CREATE INDEX messages_by_source ON messages (source, status);
+", "
+    -- Subscription preferences per address (herald_storage::preferences), suppressed
+    -- addresses, and the secrets links are signed with.
+    CREATE TABLE address_preferences (
+        channel TEXT NOT NULL,
+        address TEXT NOT NULL,
+        preferences TEXT NOT NULL,
+        updated_ms INTEGER NOT NULL,
+        PRIMARY KEY (channel, address)
+    ) WITHOUT ROWID;
+    CREATE TABLE address_suppressions (
+        channel TEXT NOT NULL,
+        address TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        message_id TEXT,
+        created_ms INTEGER NOT NULL,
+        PRIMARY KEY (channel, address)
+    ) WITHOUT ROWID;
+    CREATE TABLE shared_secrets (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;
 
 "];
 
