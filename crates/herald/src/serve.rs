@@ -212,15 +212,17 @@ fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
 /// Returns lines to print.
 /// The signed links of messages (unsubscribe, preferences): under `--public-url`, else this
 /// node's listen address; signed with the cluster's `links` secret, made by the first node.
-fn links(
-    store: &dyn Store,
+async fn links(
+    store: Arc<dyn Store>,
     public_url: Option<&herald_api::browser::PublicUrl>,
     listening: &str,
 ) -> anyhow::Result<herald_pipeline::messaging::Links> {
     use herald_pipeline::messaging::{Links, SECRET_NAME};
-    let secret = store
-        .shared_secret(SECRET_NAME, &Links::generate_secret())
-        .context("reading the link-signing secret")?;
+    let secret = tokio::task::spawn_blocking(move || {
+        store.shared_secret(SECRET_NAME, &Links::generate_secret())
+    })
+    .await?
+    .context("reading the link-signing secret")?;
     let base = public_url.map_or_else(|| listening.to_owned(), |u| u.to_string());
     Links::new(&secret, &base).map_err(|e| anyhow::anyhow!("the link-signing secret: {e}"))
 }
@@ -350,7 +352,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         herald_pipeline::messaging::Settings {
             topics: channels.topics,
             address_rules: channels.address_rules,
-            links: links(&*store, args.public_url.as_ref(), &url)?,
+            links: links(store.clone(), args.public_url.as_ref(), &url).await?,
         },
     ));
     tokio::spawn(

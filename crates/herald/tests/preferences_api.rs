@@ -1,0 +1,459 @@
+//! Subscription preferences and suppression, black-box (docs/preferences.md): a marketing
+//! email reaches a real SMTP server (aiosmtpd) with its RFC 8058 headers; POSTing its
+//! one-click URL unsubscribes the address from the message's topic, which the next message on
+//! that topic honours (skipped, `unsubscribed`) while another person still receives it; a GET
+//! of the same URL changes nothing; the signed preference page shows and changes the topics; a
+//! tampered or foreign link is refused; every change is a `Subscription Changed` event on the
+//! person's timeline; suppressed addresses receive nothing, transactional messages included;
+//! and the admin API refuses what it cannot do, changing nothing.
+
+mod common;
+
+use common::smtp::SmtpSink;
+use common::*;
+use reqwest::blocking::Response;
+use serde_json::{json, Value};
+
+fn channels_file(dir: &std::path::Path, port: u16) -> std::path::PathBuf {
+    let file = dir.join("channels.toml");
+    std::fs::write(
+        &file,
+        format!(
+            r#"[email]
+provider = "smtp"
+host = "127.0.0.1"
+port = {port}
+security = "none"
+from = "Herald Test <news@herald.test>"
+
+[[topics]]
+key = "newsletter"
+channel = "email"
+default = "opt_out"
+description = "The weekly newsletter"
+
+[[topics]]
+key = "offers"
+channel = "email"
+default = "opt_in"
+"#
+        ),
+    )
+    .unwrap();
+    file
+}
+
+fn send(s: &Server, body: Value) -> Value {
+    let r = s.admin_post("/api/v1/messages", &body);
+    assert_eq!(r.status(), 202);
+    let queued: Value = r.json().unwrap();
+    let id = queued["id"].as_str().unwrap().to_owned();
+    eventually(30, "the message to be sent or skipped", || {
+        let m = s.admin_json(&format!("/api/v1/messages/{id}"));
+        (!["queued", "deferred", "sending"].contains(&m["status"].as_str().unwrap())).then_some(m)
+    })
+}
+
+fn news(s: &Server, who: &str, issue: u32) -> Value {
+    send(
+        s,
+        json!({"template": "news", "profile": who, "topic": "newsletter", "event": {"properties": {"issue": issue}}}),
+    )
+}
+
+/// The mail's headers unfolded (a long header may continue on indented lines).
+fn header(mail: &str, name: &str) -> Option<String> {
+    let head = mail.split("\n\n").next().unwrap().replace('\r', "");
+    let unfolded = head.replace("\n ", " ").replace("\n\t", " ");
+    unfolded
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}: ")).map(str::to_owned))
+}
+
+fn html(s: &Server, method: &str, url: &str, form: Option<&str>) -> Response {
+    let mut req = s
+        .http
+        .request(method.parse().unwrap(), url)
+        .header("accept", "text/html");
+    if let Some(body) = form {
+        req = req
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.to_owned());
+    }
+    req.send().unwrap()
+}
+
+fn topic_status(s: &Server, who: &str, topic: &str) -> (String, Value) {
+    let subs = s.admin_json(&format!("/api/v1/profiles/{who}/subscriptions"));
+    let email = subs["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["channel"] == "email")
+        .unwrap()
+        .clone();
+    let status = email["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["key"] == topic)
+        .map(|t| t["status"].as_str().unwrap().to_owned())
+        .unwrap();
+    (status, email)
+}
+
+/// The `Subscription Changed` events on the person's timeline, oldest first.
+fn changes(s: &Server, who: &str) -> Vec<Value> {
+    s.wait_processed();
+    let timeline = s.admin_json(&format!(
+        "/api/v1/profiles/{who}/events?event=Subscription%20Changed&limit=100"
+    ));
+    let mut events: Vec<Value> = timeline["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["properties"].clone())
+        .collect();
+    events.reverse();
+    events
+}
+
+#[test]
+fn one_click_unsubscribe_and_the_preference_page_change_what_is_sent() {
+    let sink = SmtpSink::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = channels_file(tmp.path(), sink.port);
+    let s = Server::start_with_env(&[], &[("HERALD_CHANNELS", Some(file.to_str().unwrap()))]);
+    let batch = json!({"batch": [
+        {"type": "identify", "userId": "ana", "traits": {"email": "Ana@Example.com", "first_name": "Ana"}, "messageId": "i-1"},
+        {"type": "identify", "userId": "cy", "traits": {"email": "cy@example.com", "first_name": "Cy"}, "messageId": "i-2"},
+    ]});
+    assert_eq!(s.post("/v1/batch", &batch).status(), 200);
+    s.wait_processed();
+    let template = json!({"id": "news", "channel": "email", "content": {
+        "subject": "Issue {{ event.properties.issue }} for {{ traits.first_name }}",
+        "body": "<p>News for {{ traits.first_name }}.</p>"
+    }});
+    assert_eq!(s.admin_post("/api/v1/templates", &template).status(), 201);
+
+    // Both receive issue 1, each mail with its own one-click link.
+    for who in ["user_id:ana", "user_id:cy"] {
+        assert_eq!(news(&s, who, 1)["status"], "sent");
+    }
+    let mails = eventually(20, "both emails", || {
+        let m = sink.received();
+        (m.len() == 2).then_some(m)
+    });
+    let to_ana = mails
+        .iter()
+        .find(|m| m.contains("Issue 1 for Ana"))
+        .unwrap();
+    assert_eq!(
+        header(to_ana, "List-Unsubscribe-Post").as_deref(),
+        Some("List-Unsubscribe=One-Click")
+    );
+    let link = header(to_ana, "List-Unsubscribe").unwrap();
+    let url = link
+        .strip_prefix('<')
+        .and_then(|l| l.strip_suffix('>'))
+        .unwrap()
+        .to_owned();
+    assert!(url.starts_with(&format!("{}/unsubscribe/", s.url)), "{url}");
+    let to_cy = mails.iter().find(|m| m.contains("Issue 1 for Cy")).unwrap();
+    assert_ne!(header(to_cy, "List-Unsubscribe").unwrap(), link);
+
+    // A GET (a link scanner, or the person) only asks.
+    let page = html(&s, "GET", &url, None);
+    assert_eq!(page.status(), 200);
+    assert!(page
+        .headers()
+        .get("content-security-policy")
+        .is_some_and(|v| v.to_str().unwrap().contains("frame-ancestors 'none'")));
+    let page = page.text().unwrap();
+    assert!(page.contains("The weekly newsletter"), "{page}");
+    assert!(page.contains("ana@example.com"), "{page}");
+    assert_eq!(
+        topic_status(&s, "user_id:ana", "newsletter").0,
+        "subscribed"
+    );
+
+    // The one-click POST, as a mailbox provider sends it.
+    let done = s
+        .http
+        .post(&url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .unwrap();
+    assert_eq!(done.status(), 200);
+    assert_eq!(
+        topic_status(&s, "user_id:ana", "newsletter").0,
+        "unsubscribed"
+    );
+    // Again: no change, no second event.
+    assert_eq!(s.http.post(&url).send().unwrap().status(), 200);
+    let events = changes(&s, "user_id:ana");
+    assert_eq!(
+        events,
+        [
+            json!({"topic": "newsletter", "channel": "email", "status": "unsubscribed",
+            "previous_status": "subscribed", "source": "one_click", "address": "ana@example.com"})
+        ]
+    );
+
+    // Issue 2: Ana is skipped, Cy still receives it.
+    let skipped = news(&s, "user_id:ana", 2);
+    assert_eq!(
+        (&skipped["status"], &skipped["reason"]),
+        (&json!("skipped"), &json!("unsubscribed")),
+        "{skipped}"
+    );
+    assert_eq!(news(&s, "user_id:cy", 2)["status"], "sent");
+    let mails = eventually(20, "issue 2 to Cy", || {
+        let m = sink.received();
+        (m.len() == 3).then_some(m)
+    });
+    assert!(!mails.iter().any(|m| m.contains("Issue 2 for Ana")));
+
+    // A changed token is refused (JSON for an API client, a page for a browser), and so is
+    // a one-click token used as a preference link.
+    let token = url.rsplit('/').next().unwrap();
+    let mut tampered: Vec<char> = token.chars().collect();
+    let i = tampered.len() / 3;
+    tampered[i] = if tampered[i] == 'A' { 'B' } else { 'A' };
+    let tampered: String = tampered.into_iter().collect();
+    let refused = s
+        .http
+        .post(format!("{}/unsubscribe/{tampered}", s.url))
+        .send()
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    assert_eq!(refused.json::<Value>().unwrap()["code"], "token_invalid");
+    let refused = html(&s, "GET", &format!("{}/preferences/{token}", s.url), None);
+    assert_eq!(refused.status(), 400);
+    assert!(refused.text().unwrap().contains("not valid"));
+
+    // The preference page, linked from the unsubscribe page.
+    let page = html(&s, "GET", &url, None).text().unwrap();
+    let prefs_url = page
+        .split("href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    assert!(prefs_url.starts_with(&format!("{}/preferences/", s.url)));
+    let form = html(&s, "GET", &prefs_url, None).text().unwrap();
+    assert!(
+        form.contains(r#"value="newsletter">"#),
+        "newsletter unchecked: {form}"
+    );
+    assert!(
+        form.contains(r#"value="offers">"#),
+        "offers (opt-in) unchecked: {form}"
+    );
+    // Keep both topics.
+    let saved = html(
+        &s,
+        "POST",
+        &prefs_url,
+        Some("topic=newsletter&topic=offers"),
+    );
+    assert_eq!(saved.status(), 200);
+    let saved = saved.text().unwrap();
+    assert!(saved.contains("Your choices are saved."));
+    assert!(saved.contains(r#"value="newsletter" checked>"#), "{saved}");
+    assert_eq!(
+        topic_status(&s, "user_id:ana", "newsletter").0,
+        "subscribed"
+    );
+    assert_eq!(topic_status(&s, "user_id:ana", "offers").0, "subscribed");
+    assert_eq!(news(&s, "user_id:ana", 3)["status"], "sent");
+    // Everything off (the topics stay checked, as a browser sends the form): marketing
+    // stops, receipts still go.
+    html(
+        &s,
+        "POST",
+        &prefs_url,
+        Some("topic=newsletter&topic=offers&all=unsubscribe"),
+    );
+    let (_, email) = topic_status(&s, "user_id:ana", "offers");
+    assert_eq!(email["unsubscribed"], true, "{email}");
+    let skipped = news(&s, "user_id:ana", 4);
+    assert_eq!(skipped["reason"], "unsubscribed");
+    let receipt = send(
+        &s,
+        json!({"template": "news", "profile": "user_id:ana", "transactional": true, "event": {"properties": {"issue": 5}}}),
+    );
+    assert_eq!(receipt["status"], "sent", "{receipt}");
+
+    let sources: Vec<(Value, Value, Value)> = changes(&s, "user_id:ana")
+        .into_iter()
+        .map(|e| (e["topic"].clone(), e["status"].clone(), e["source"].clone()))
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            (
+                json!("newsletter"),
+                json!("unsubscribed"),
+                json!("one_click")
+            ),
+            (
+                json!("newsletter"),
+                json!("subscribed"),
+                json!("preference_page")
+            ),
+            (
+                json!("offers"),
+                json!("subscribed"),
+                json!("preference_page")
+            ),
+            (json!(null), json!("unsubscribed"), json!("preference_page")),
+        ]
+    );
+    let mails = eventually(20, "issues 3 and 5 to Ana", || {
+        let m = sink.received();
+        (m.len() == 5).then_some(m)
+    });
+    assert!(!mails.iter().any(|m| m.contains("Issue 4")));
+}
+
+#[test]
+fn suppressed_addresses_receive_nothing_and_the_admin_api_refuses_bad_input() {
+    let sink = SmtpSink::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = channels_file(tmp.path(), sink.port);
+    let s = Server::start_with_env(&[], &[("HERALD_CHANNELS", Some(file.to_str().unwrap()))]);
+    let batch = json!({"batch": [
+        {"type": "identify", "userId": "cy", "traits": {"email": "cy@example.com"}, "messageId": "i-1"},
+        {"type": "identify", "userId": "bo", "traits": {"first_name": "Bo"}, "messageId": "i-2"},
+    ]});
+    assert_eq!(s.post("/v1/batch", &batch).status(), 200);
+    s.wait_processed();
+    let template = json!({"id": "receipt", "channel": "email", "content": {"subject": "Receipt", "body": "<p>Paid.</p>"}});
+    assert_eq!(s.admin_post("/api/v1/templates", &template).status(), 201);
+
+    let topics = s.admin_json("/api/v1/topics");
+    assert_eq!(topics["topics"][0]["key"], "newsletter");
+    assert_eq!(topics["topics"][1]["default"], "opt_in");
+
+    // Suppress (normalised), twice: the second is the standing entry.
+    let first = s.admin_post(
+        "/api/v1/address-suppressions",
+        &json!({"channel": "email", "address": "CY@Example.com"}),
+    );
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().unwrap();
+    assert_eq!(
+        (&first["address"], &first["reason"]),
+        (&json!("cy@example.com"), &json!("manual"))
+    );
+    let again = s.admin_post(
+        "/api/v1/address-suppressions",
+        &json!({"channel": "email", "address": "cy@example.com", "reason": "complaint"}),
+    );
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.json::<Value>().unwrap()["reason"], "manual");
+    let receipt = json!({"template": "receipt", "profile": "user_id:cy", "transactional": true});
+    let skipped = send(&s, receipt.clone());
+    assert_eq!(
+        (&skipped["status"], &skipped["reason"]),
+        (&json!("skipped"), &json!("suppressed")),
+        "{skipped}"
+    );
+    let subs = s.admin_json("/api/v1/profiles/user_id:cy/subscriptions");
+    assert_eq!(subs["channels"][0]["suppressed"], "manual");
+    let listed = s.admin_json("/api/v1/address-suppressions?channel=email");
+    assert_eq!(listed["suppressions"].as_array().unwrap().len(), 1);
+
+    // Bad input: a clear 4xx, nothing changed.
+    for (body, status, code) in [
+        (
+            json!({"channel": "fax", "address": "x"}),
+            400,
+            "invalid_channel",
+        ),
+        (
+            json!({"channel": "email", "address": "not an email"}),
+            400,
+            "invalid_address",
+        ),
+        (
+            json!({"channel": "email", "address": "z@example.com", "reason": "annoyed"}),
+            400,
+            "invalid_reason",
+        ),
+        (
+            json!({"channel": "email", "address": "z@example.com", "extra": 1}),
+            422,
+            "unprocessable_body",
+        ),
+    ] {
+        let r = s.admin_post("/api/v1/address-suppressions", &body);
+        assert_eq!(r.status(), status, "{body}");
+        assert_eq!(r.json::<Value>().unwrap()["code"], code, "{body}");
+    }
+    let listed = s.admin_json("/api/v1/address-suppressions");
+    assert_eq!(listed["suppressions"].as_array().unwrap().len(), 1);
+    let patch = |who: &str, body: Value| {
+        let r = s
+            .http
+            .patch(format!("{}/api/v1/profiles/{who}/subscriptions", s.url))
+            .bearer_auth(ADMIN_KEY)
+            .json(&body)
+            .send()
+            .unwrap();
+        (r.status().as_u16(), r.json::<Value>().unwrap())
+    };
+    let (status, body) = patch(
+        "user_id:cy",
+        json!({"channel": "email", "subscribe": ["offers", "nope"]}),
+    );
+    assert_eq!((status, &body["code"]), (400, &json!("unknown_topic")));
+    assert_eq!(topic_status(&s, "user_id:cy", "offers").0, "unsubscribed");
+    let (status, body) = patch(
+        "user_id:bo",
+        json!({"channel": "email", "subscribe": ["offers"]}),
+    );
+    assert_eq!((status, &body["code"]), (400, &json!("no_address")));
+    let (status, body) = patch("user_id:cy", json!({"channel": "webhook"}));
+    assert_eq!((status, &body["code"]), (400, &json!("invalid_channel")));
+    let (status, body) = patch("user_id:nobody", json!({"channel": "email"}));
+    assert_eq!((status, &body["code"]), (404, &json!("profile_not_found")));
+    // A good change, reported and on the timeline with the API as its source.
+    let (status, body) = patch(
+        "user_id:cy",
+        json!({"channel": "email", "subscribe": ["offers"], "unsubscribe": ["newsletter"]}),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["changes"],
+        json!([
+            {"topic": "offers", "status": "subscribed", "previous_status": "unsubscribed"},
+            {"topic": "newsletter", "status": "unsubscribed", "previous_status": "subscribed"},
+        ])
+    );
+    let sources: Vec<Value> = changes(&s, "user_id:cy")
+        .into_iter()
+        .map(|e| e["source"].clone())
+        .collect();
+    assert_eq!(sources, [json!("api"), json!("api")]);
+
+    // Lifted: the receipt goes out.
+    let lifted = s.admin_delete("/api/v1/address-suppressions/email/CY@example.com");
+    assert_eq!(lifted.status(), 204);
+    let again = s.admin_delete("/api/v1/address-suppressions/email/cy@example.com");
+    assert_eq!(again.status(), 404);
+    assert_eq!(
+        again.json::<Value>().unwrap()["code"],
+        "suppression_not_found"
+    );
+    let sent = send(
+        &s,
+        json!({"template": "receipt", "profile": "user_id:cy", "transactional": true, "idempotency_key": "second"}),
+    );
+    assert_eq!(sent["status"], "sent", "{sent}");
+    eventually(20, "the receipt at the SMTP server", || {
+        (sink.received().len() == 1).then_some(())
+    });
+}
