@@ -38,7 +38,7 @@ pub struct TopicsView {
 #[utoipa::path(get, path = "/api/v1/topics", tag = "preferences",
     responses((status = 200, body = TopicsView), (status = 401, body = ErrorBody)),
     security(("admin_key" = [])))]
-pub async fn topics(State(state): State<AppState>) -> Json<TopicsView> {
+pub async fn list_topics(State(state): State<AppState>) -> Json<TopicsView> {
     Json(TopicsView {
         topics: state
             .messaging
@@ -165,7 +165,7 @@ async fn view_of(
         (status = 401, body = ErrorBody),
         (status = 404, description = "`profile_not_found`", body = ErrorBody)),
     security(("admin_key" = [])))]
-pub async fn subscriptions(
+pub async fn profile_subscriptions(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<SubscriptionsView>, ApiError> {
@@ -333,7 +333,7 @@ pub struct SuppressionsQuery {
         (status = 400, description = "`invalid_channel` or `invalid_cursor`", body = ErrorBody),
         (status = 401, body = ErrorBody)),
     security(("admin_key" = [])))]
-pub async fn list_suppressions(
+pub async fn list_address_suppressions(
     State(state): State<AppState>,
     Query(q): Query<SuppressionsQuery>,
 ) -> Result<Json<AddressSuppressionsView>, ApiError> {
@@ -391,7 +391,7 @@ pub struct SuppressInput {
         (status = 400, description = "`invalid_channel`, `invalid_address` or `invalid_reason`", body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("admin_key" = [])))]
-pub async fn suppress(
+pub async fn suppress_address(
     State(state): State<AppState>,
     Json(input): Json<SuppressInput>,
 ) -> Result<(StatusCode, Json<AddressSuppressionView>), ApiError> {
@@ -437,7 +437,7 @@ pub async fn suppress(
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, description = "`suppression_not_found`", body = ErrorBody)),
     security(("admin_key" = [])))]
-pub async fn unsuppress(
+pub async fn unsuppress_address(
     State(state): State<AppState>,
     Path((channel, address)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {

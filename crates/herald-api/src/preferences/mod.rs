@@ -15,18 +15,18 @@ use crate::AppState;
 /// Under `/api/v1`, behind the admin authorization.
 pub fn admin_routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/topics", get(admin::topics))
+        .route("/api/v1/topics", get(admin::list_topics))
         .route(
             "/api/v1/profiles/{id}/subscriptions",
-            get(admin::subscriptions).patch(admin::change_subscriptions),
+            get(admin::profile_subscriptions).patch(admin::change_subscriptions),
         )
         .route(
             "/api/v1/address-suppressions",
-            get(admin::list_suppressions).post(admin::suppress),
+            get(admin::list_address_suppressions).post(admin::suppress_address),
         )
         .route(
             "/api/v1/address-suppressions/{channel}/{address}",
-            delete(admin::unsuppress),
+            delete(admin::unsuppress_address),
         )
 }
 
