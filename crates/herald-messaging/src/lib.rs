@@ -13,6 +13,8 @@
 //!   user hash, webhook signatures, click-tracking link signatures.
 //! - [`message`]: message ids (deterministic idempotency keys), the status lifecycle,
 //!   delivery events as timeline events, holdout groups.
+//! - [`broadcast`]: a broadcast's lifecycle, and when each person's message is due (one
+//!   instant, or a wall-clock time in each person's time zone).
 //! - [`reason`]: the reasons a decision records.
 //! - [`template`]: what each channel's template holds, its check, and its rendering (Liquid,
 //!   then MJML to HTML).
@@ -38,6 +40,7 @@
 //! describes what this crate decides.
 
 pub mod address;
+pub mod broadcast;
 pub mod channel;
 pub mod governor;
 pub mod message;

@@ -650,6 +650,23 @@ impl crate::messages::MessageStore for ClusterStore {
     fn message_counts(&self, source: &str) -> Result<std::collections::BTreeMap<String, u64>> {
         self.state.message_counts(source)
     }
+    fn message_outcomes(
+        &self,
+        source: &str,
+    ) -> Result<std::collections::BTreeMap<(String, String), u64>> {
+        self.state.message_outcomes(source)
+    }
+    fn move_messages(
+        &self,
+        source: &str,
+        from: &[&str],
+        to: &str,
+        reason: Option<&str>,
+        updated_ms: i64,
+    ) -> Result<u64> {
+        self.state
+            .move_messages(source, from, to, reason, updated_ms)
+    }
 }
 
 impl crate::preferences::PreferenceStore for ClusterStore {
@@ -693,5 +710,35 @@ impl crate::preferences::PreferenceStore for ClusterStore {
     }
     fn shared_secret(&self, name: &str, generated: &str) -> Result<String> {
         self.state.shared_secret(name, generated)
+    }
+}
+
+impl crate::broadcasts::BroadcastStore for ClusterStore {
+    fn create_broadcast(&self, broadcast: &crate::broadcasts::BroadcastRecord) -> Result<bool> {
+        self.state.create_broadcast(broadcast)
+    }
+    fn broadcast(&self, id: &str) -> Result<Option<crate::broadcasts::BroadcastRecord>> {
+        self.state.broadcast(id)
+    }
+    fn broadcasts(
+        &self,
+        before: Option<(i64, &str)>,
+        limit: usize,
+    ) -> Result<Vec<crate::broadcasts::BroadcastRecord>> {
+        self.state.broadcasts(before, limit)
+    }
+    fn update_broadcast(
+        &self,
+        next: &crate::broadcasts::BroadcastRecord,
+        previous_ms: i64,
+    ) -> Result<bool> {
+        self.state.update_broadcast(next, previous_ms)
+    }
+    fn due_broadcasts(
+        &self,
+        now_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<crate::broadcasts::BroadcastRecord>> {
+        self.state.due_broadcasts(now_ms, limit)
     }
 }

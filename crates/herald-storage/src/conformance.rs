@@ -19,10 +19,12 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::json;
 
+mod broadcasts;
 mod messages;
 mod preferences;
 mod templates;
 mod users;
+pub use broadcasts::*;
 pub use messages::*;
 pub use preferences::*;
 pub use templates::*;
@@ -1385,6 +1387,14 @@ macro_rules! conformance_suite {
             #[test]
             fn racing_claims_have_one_winner() {
                 $crate::conformance::racing_claims_have_one_winner(&$factory)
+            }
+            #[test]
+            fn broadcasts_are_kept_and_changed_by_compare_and_set() {
+                $crate::conformance::broadcasts_are_kept_and_changed_by_compare_and_set(&$factory)
+            }
+            #[test]
+            fn broadcast_messages_move_and_are_counted() {
+                $crate::conformance::broadcast_messages_move_and_are_counted(&$factory)
             }
             #[test]
             fn address_preferences_and_suppressions() {

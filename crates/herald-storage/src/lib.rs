@@ -6,6 +6,7 @@
 //! admin API), [`KeyStore`] (API keys) and [`UserStore`] (dashboard users and sessions). Every
 //! backend implements all of them and passes the same conformance suite (`src/conformance.rs`).
 
+pub mod broadcasts;
 pub mod clock;
 pub mod cluster;
 #[cfg(test)]
@@ -862,6 +863,7 @@ pub trait Store:
     + templates::TemplateStore
     + messages::MessageStore
     + preferences::PreferenceStore
+    + broadcasts::BroadcastStore
 {
 }
 impl<T> Store for T where
@@ -875,6 +877,7 @@ impl<T> Store for T where
         + templates::TemplateStore
         + messages::MessageStore
         + preferences::PreferenceStore
+        + broadcasts::BroadcastStore
 {
 }
 

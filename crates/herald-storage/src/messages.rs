@@ -76,6 +76,19 @@ pub trait MessageStore: Send + Sync {
     ) -> Result<Vec<MessageRecord>>;
     /// A source's messages, counted by status.
     fn message_counts(&self, source: &str) -> Result<BTreeMap<String, u64>>;
+    /// A source's skipped and failed messages, counted by (status, reason).
+    fn message_outcomes(&self, source: &str) -> Result<BTreeMap<(String, String), u64>>;
+    /// Move a source's messages with one of `from` statuses to `to` (with `reason`, stamped
+    /// `updated_ms`): a broadcast's pause, resume and cancel. Returns how many moved. A
+    /// worker's compare-and-set on a message moved meanwhile fails, so it is not sent.
+    fn move_messages(
+        &self,
+        source: &str,
+        from: &[&str],
+        to: &str,
+        reason: Option<&str>,
+        updated_ms: i64,
+    ) -> Result<u64>;
 }
 
 /// The columns of `messages`, in the order the adapters read and write them.

@@ -18,6 +18,17 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Json, Path, Query};
 use crate::AppState;
 
+/// A channel's name.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelName {
+    Email,
+    Sms,
+    Push,
+    Webhook,
+    InApp,
+}
+
 /// A subscription topic (configured in the channels file's `[[topics]]`).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TopicView {
@@ -186,6 +197,7 @@ pub async fn profile_subscriptions(
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionsInput {
     /// `email` or `sms`.
+    #[schema(value_type = ChannelName)]
     pub channel: String,
     /// Topics to subscribe to (a double opt-in topic becomes `pending_confirmation`).
     #[serde(default)]
@@ -319,8 +331,9 @@ pub struct AddressSuppressionsView {
 #[into_params(parameter_in = Query)]
 pub struct SuppressionsQuery {
     /// Only this channel's.
+    #[param(value_type = Option<ChannelName>)]
     pub channel: Option<String>,
-    /// The `next` of the previous page.
+    /// The `next` of the previous page (empty: the first page).
     pub after: Option<String>,
     /// At most this many (default 100, at most 1000).
     pub limit: Option<usize>,
@@ -339,7 +352,7 @@ pub async fn list_address_suppressions(
 ) -> Result<Json<AddressSuppressionsView>, ApiError> {
     let channel = q.channel.as_deref().map(parse_channel).transpose()?;
     let after = match q.after.as_deref() {
-        None => None,
+        None | Some("") => None,
         Some(cursor) => {
             let (c, a) = cursor.split_once(':').ok_or_else(|| {
                 ApiError::bad_request("invalid_cursor", "`after` is the `next` of a previous page")
@@ -372,6 +385,7 @@ pub async fn list_address_suppressions(
 #[serde(deny_unknown_fields)]
 pub struct SuppressInput {
     /// `email`, `sms`, `push` or `in_app`.
+    #[schema(value_type = ChannelName)]
     pub channel: String,
     /// Normalised as messages' addresses are (lower-case email, E.164 phone with its `+`).
     pub address: String,
@@ -430,7 +444,7 @@ pub async fn suppress_address(
 
 /// Lift a suppression: the address receives messages again (its subscriptions unchanged).
 #[utoipa::path(delete, path = "/api/v1/address-suppressions/{channel}/{address}", tag = "preferences",
-    params(("channel" = String, Path, description = "The channel"),
+    params(("channel" = ChannelName, Path, description = "The channel"),
         ("address" = String, Path, description = "The address, as listed")),
     responses((status = 204, description = "Lifted"),
         (status = 400, description = "`invalid_channel`", body = ErrorBody),

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use super::Factory;
 use crate::messages::MessageRecord;
 
-fn message(id: &str, profile: &str, partition: u32, due_ms: i64) -> MessageRecord {
+pub(super) fn message(id: &str, profile: &str, partition: u32, due_ms: i64) -> MessageRecord {
     MessageRecord {
         id: id.into(),
         profile_id: profile.into(),

@@ -208,4 +208,39 @@ impl MessageStore for PgState {
             .map(|r| (r.get::<_, String>(0), r.get::<_, i64>(1) as u64))
             .collect())
     }
+
+    fn message_outcomes(&self, source: &str) -> Result<BTreeMap<(String, String), u64>> {
+        let mut conn = self.pool.get()?;
+        Ok(conn
+            .rows(
+                "SELECT status, reason, COUNT(*) FROM messages WHERE source = $1 \
+                 AND status IN ('skipped', 'failed') AND reason IS NOT NULL GROUP BY status, reason",
+                &[&source],
+            )?
+            .iter()
+            .map(|r| {
+                (
+                    (r.get::<_, String>(0), r.get::<_, String>(1)),
+                    r.get::<_, i64>(2) as u64,
+                )
+            })
+            .collect())
+    }
+
+    fn move_messages(
+        &self,
+        source: &str,
+        from: &[&str],
+        to: &str,
+        reason: Option<&str>,
+        updated_ms: i64,
+    ) -> Result<u64> {
+        let from: Vec<&str> = from.to_vec();
+        let mut conn = self.pool.get()?;
+        conn.exec(
+            "UPDATE messages SET status = $2, reason = $3, updated_ms = GREATEST(updated_ms + 1, $4) \
+             WHERE source = $1 AND status = ANY($5)",
+            &[&source, &to, &reason, &updated_ms, &from],
+        )
+    }
 }

@@ -11,6 +11,7 @@
 //! to a surviving node after a crash.
 
 mod audiences;
+mod broadcasts;
 mod insights;
 mod keys;
 mod messages;

@@ -252,6 +252,32 @@ const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     );
 ",
+    "
+    -- Broadcasts (herald_storage::broadcasts): a template to an audience, and the fan-out's
+    -- progress; their messages are in `messages` with the source `broadcast:<id>`.
+    CREATE TABLE broadcasts (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        template_id TEXT NOT NULL,
+        template_version BIGINT NOT NULL,
+        audience_id TEXT NOT NULL,
+        topic TEXT,
+        category TEXT NOT NULL,
+        priority TEXT NOT NULL,
+        transactional BOOLEAN NOT NULL,
+        holdout_percent DOUBLE PRECISION NOT NULL,
+        schedule TEXT NOT NULL,
+        start_ms BIGINT NOT NULL,
+        status TEXT NOT NULL,
+        cursor TEXT,
+        enqueued BIGINT NOT NULL,
+        created_ms BIGINT NOT NULL,
+        updated_ms BIGINT NOT NULL,
+        finished_ms BIGINT
+    );
+    CREATE INDEX broadcasts_due ON broadcasts (status, start_ms);
+    CREATE INDEX broadcasts_by_time ON broadcasts (created_ms, id);
+",
 ];
 
 /// The schema version this build writes (`herald_schema.version`).

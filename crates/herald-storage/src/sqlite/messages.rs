@@ -185,6 +185,51 @@ impl MessageStore for SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    fn message_outcomes(&self, source: &str) -> Result<BTreeMap<(String, String), u64>> {
+        let conn = self.state_readers.get()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT status, reason, COUNT(*) FROM messages WHERE source = ?1 \
+             AND status IN ('skipped', 'failed') AND reason IS NOT NULL GROUP BY status, reason",
+        )?;
+        let rows = stmt.query_map(params![source], |r| {
+            Ok((
+                (r.get::<_, String>(0)?, r.get::<_, String>(1)?),
+                r.get::<_, i64>(2)? as u64,
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn move_messages(
+        &self,
+        source: &str,
+        from: &[&str],
+        to: &str,
+        reason: Option<&str>,
+        updated_ms: i64,
+    ) -> Result<u64> {
+        if from.is_empty() {
+            return Ok(0);
+        }
+        let mut args: Vec<Value> = vec![
+            source.to_owned().into(),
+            to.to_owned().into(),
+            reason.map(str::to_owned).into(),
+            updated_ms.into(),
+        ];
+        args.extend(from.iter().map(|s| Value::from((*s).to_owned())));
+        let conn = lock(&self.state_writer);
+        let n = conn.execute(
+            &format!(
+                "UPDATE messages SET status = ?2, reason = ?3, updated_ms = MAX(updated_ms + 1, ?4) \
+                 WHERE source = ?1 AND status IN ({})",
+                placeholders(5, from.len())
+            ),
+            params_from_iter(args),
+        )?;
+        Ok(n as u64)
+    }
+
     fn message_counts(&self, source: &str) -> Result<BTreeMap<String, u64>> {
         let conn = self.state_readers.get()?;
         let mut stmt = conn.prepare_cached(

@@ -7,6 +7,7 @@
 //! cursor commits atomically with the state it describes (a lost tail is simply re-applied).
 
 mod audiences;
+mod broadcasts;
 mod checkpoint;
 mod insights;
 mod keys;

@@ -245,6 +245,31 @@ const STATE_MIGRATIONS: &[&str] = &["
         name TEXT PRIMARY KEY,
         value TEXT NOT NULL
     ) WITHOUT ROWID;
+", "
+    -- Broadcasts (herald_storage::broadcasts): a template to an audience, and the fan-out's
+    -- progress; their messages are in `messages` with the source `broadcast:<id>`.
+    CREATE TABLE broadcasts (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        template_id TEXT NOT NULL,
+        template_version INTEGER NOT NULL,
+        audience_id TEXT NOT NULL,
+        topic TEXT,
+        category TEXT NOT NULL,
+        priority TEXT NOT NULL,
+        transactional INTEGER NOT NULL,
+        holdout_percent REAL NOT NULL,
+        schedule TEXT NOT NULL,
+        start_ms INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        cursor TEXT,
+        enqueued INTEGER NOT NULL,
+        created_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL,
+        finished_ms INTEGER
+    ) WITHOUT ROWID;
+    CREATE INDEX broadcasts_due ON broadcasts (status, start_ms);
+    CREATE INDEX broadcasts_by_time ON broadcasts (created_ms, id);
 
 "];
 
