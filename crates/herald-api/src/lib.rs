@@ -8,6 +8,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod broadcasts;
 pub mod browser;
 pub mod catalog;
 pub mod error;

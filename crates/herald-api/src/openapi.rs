@@ -12,8 +12,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    admin, auth, browser, catalog, error, ingest, insights, messages, ops, preferences, templates,
-    AppState,
+    admin, auth, broadcasts, browser, catalog, error, ingest, insights, messages, ops, preferences,
+    templates, AppState,
 };
 
 struct Security;
@@ -240,6 +240,8 @@ pub(crate) fn one_of_strings(values: &[&str]) -> ObjectBuilder {
         preferences::admin::list_topics, preferences::admin::profile_subscriptions,
         preferences::admin::change_subscriptions, preferences::admin::list_address_suppressions,
         preferences::admin::suppress_address, preferences::admin::unsuppress_address,
+        broadcasts::create_broadcast, broadcasts::list_broadcasts, broadcasts::get_broadcast,
+        broadcasts::pause_broadcast, broadcasts::resume_broadcast, broadcasts::cancel_broadcast,
         ops::healthz, ops::readyz, ops::metrics_text,
         auth::session::sign_in, auth::session::who_am_i, auth::session::sign_out,
         auth::users::list_users, auth::users::create_user, auth::users::update_user,
@@ -259,6 +261,7 @@ pub(crate) fn one_of_strings(values: &[&str]) -> ObjectBuilder {
         (name = "insights", description = "Trends, funnels and retention over every event; saved insights"),
         (name = "messages", description = "Messages to people: send a template to one person, read a message, a person's message log"),
         (name = "templates", description = "Message templates (Liquid, MJML), versioned; preview for a profile; ad-hoc render"),
+        (name = "broadcasts", description = "A template to an audience, now, at a time or at each person's local time, with a holdout; progress, pause, resume, cancel (docs/broadcasts.md)"),
         (name = "preferences", description = "Subscription topics, a person's subscriptions, suppressed addresses (docs/preferences.md)"),
     )
 )]

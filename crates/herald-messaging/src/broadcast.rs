@@ -7,7 +7,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono::{DateTime, Duration, NaiveDateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -17,11 +17,15 @@ use crate::governor::quiet::first_instant_showing;
 ///
 /// ```text
 /// scheduled ──▶ running ──▶ finished
-///     │  ▲         │  ▲
-///     ▼  │ resume  ▼  │ resume
-///     paused ◀─────┘──┘
-/// scheduled, running, paused ──cancel──▶ cancelled
+///     │  ▲        │  ▲         │
+///     ▼  │ resume ▼  │ resume  │ pause
+///     paused ◀────┘──┘◀────────┘
+/// scheduled, running, paused, finished ──cancel──▶ cancelled
 /// ```
+///
+/// `finished` means every member has their message, not that every message went out: a
+/// local-time broadcast's messages wait for each person's clock, so a finished broadcast can
+/// still be paused or cancelled (the API refuses when none of its messages waits).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -86,12 +90,15 @@ impl Status {
     /// `running` (or `scheduled` when nothing was enqueued yet: `started` false).
     pub fn after(self, action: Action, started: bool) -> Result<Status, BroadcastError> {
         let next = match (self, action) {
-            (Status::Scheduled | Status::Running, Action::Pause) => Some(Status::Paused),
+            (Status::Scheduled | Status::Running | Status::Finished, Action::Pause) => {
+                Some(Status::Paused)
+            }
             (Status::Paused, Action::Resume) if started => Some(Status::Running),
             (Status::Paused, Action::Resume) => Some(Status::Scheduled),
-            (Status::Scheduled | Status::Running | Status::Paused, Action::Cancel) => {
-                Some(Status::Cancelled)
-            }
+            (
+                Status::Scheduled | Status::Running | Status::Paused | Status::Finished,
+                Action::Cancel,
+            ) => Some(Status::Cancelled),
             _ => None,
         };
         next.ok_or(BroadcastError::Transition {
@@ -159,6 +166,31 @@ impl Schedule {
         })
     }
 
+    /// The schedule as stored: `at:<RFC 3339>` or `local:<YYYY-MM-DDTHH:MM:SS>@<zone>`.
+    pub fn encode(&self) -> String {
+        match self {
+            Schedule::At(at) => format!("at:{}", at.to_rfc3339_opts(SecondsFormat::Millis, true)),
+            Schedule::LocalTime { local, fallback } => {
+                format!(
+                    "local:{}@{}",
+                    local.format("%Y-%m-%dT%H:%M:%S"),
+                    fallback.name()
+                )
+            }
+        }
+    }
+
+    /// A stored schedule ([`Schedule::encode`]).
+    pub fn decode(stored: &str) -> Option<Schedule> {
+        if let Some(at) = stored.strip_prefix("at:") {
+            return DateTime::parse_from_rfc3339(at)
+                .ok()
+                .map(|t| Schedule::At(t.with_timezone(&Utc)));
+        }
+        let (local, zone) = stored.strip_prefix("local:")?.split_once('@')?;
+        Schedule::local_time(local, zone).ok()
+    }
+
     /// When the fan-out starts: the instant itself, or when the first clock on Earth shows
     /// the local time.
     pub fn start(&self) -> DateTime<Utc> {
@@ -208,18 +240,22 @@ mod tests {
         assert_eq!(Running.after(Pause, true), Ok(Paused));
         assert_eq!(Paused.after(Resume, true), Ok(Running));
         assert_eq!(Paused.after(Resume, false), Ok(Scheduled));
-        for s in [Scheduled, Running, Paused] {
+        assert_eq!(Finished.after(Pause, true), Ok(Paused));
+        for s in [Scheduled, Running, Paused, Finished] {
             assert_eq!(s.after(Cancel, true), Ok(Cancelled));
         }
-        for s in [Cancelled, Finished] {
-            for a in [Pause, Resume, Cancel] {
-                assert_eq!(s.after(a, true).unwrap_err().code(), "invalid_transition");
-            }
+        for a in [Pause, Resume, Cancel] {
+            assert_eq!(
+                Cancelled.after(a, true).unwrap_err().code(),
+                "invalid_transition"
+            );
         }
-        assert!(Running.after(Resume, true).is_err());
+        for s in [Scheduled, Running, Finished] {
+            assert!(s.after(Resume, true).is_err());
+        }
         assert_eq!(
-            Finished.after(Pause, true).unwrap_err().to_string(),
-            "a finished broadcast cannot be paused"
+            Cancelled.after(Pause, true).unwrap_err().to_string(),
+            "a cancelled broadcast cannot be paused"
         );
         for s in [Scheduled, Running, Paused, Cancelled, Finished] {
             assert_eq!(s.as_str().parse::<Status>(), Ok(s));
@@ -248,6 +284,11 @@ mod tests {
             gap.due_for(Some("Europe/Berlin")),
             Utc.with_ymd_and_hms(2026, 3, 29, 1, 0, 0).unwrap()
         );
+        for schedule in [s.clone(), gap.clone(), Schedule::At(utc(10, 0))] {
+            assert_eq!(Schedule::decode(&schedule.encode()), Some(schedule));
+        }
+        assert_eq!(s.encode(), "local:2026-12-05T09:00:00@Europe/Berlin");
+        assert_eq!(Schedule::decode("soon"), None);
         let at = Schedule::At(utc(10, 0));
         assert_eq!(
             (at.start(), at.due_for(Some("Asia/Tokyo"))),

@@ -39,10 +39,13 @@ pub enum Reason {
     /// The message was reserved (queued, not yet sent) and lost its place under a cap to a
     /// message of higher priority; dropped or deferred as the policy says for capped messages.
     Displaced,
+    /// The broadcast (or journey) that sends the message was cancelled before it was handed
+    /// over. Not a governor decision: the broadcast's cancel records it.
+    Cancelled,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 13] = [
+    pub const ALL: [Reason; 14] = [
         Reason::Sent,
         Reason::Holdout,
         Reason::NoAddress,
@@ -56,6 +59,7 @@ impl Reason {
         Reason::Capped,
         Reason::CappedDeferred,
         Reason::Displaced,
+        Reason::Cancelled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -73,6 +77,7 @@ impl Reason {
             Reason::Capped => "capped",
             Reason::CappedDeferred => "capped_deferred",
             Reason::Displaced => "displaced",
+            Reason::Cancelled => "cancelled",
         }
     }
 }

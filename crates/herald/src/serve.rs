@@ -359,6 +359,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         herald_pipeline::messaging::Sender::new(store.clone(), channels.sender, messaging.clone())
             .run(shutdown_rx.clone()),
     );
+    tokio::spawn(
+        herald_pipeline::messaging::broadcast::Broadcaster::new(store.clone(), messaging.clone())
+            .run(shutdown_rx.clone()),
+    );
     let keys = Arc::new(herald_api::keys::KeyCache::default());
     keys.watch_revocations(store.clone());
     let state = AppState {

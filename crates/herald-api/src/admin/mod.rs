@@ -105,6 +105,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(crate::templates::routes())
         .merge(crate::messages::routes())
         .merge(crate::preferences::admin_routes())
+        .merge(crate::broadcasts::routes())
         .layer(axum::middleware::from_fn_with_state(
             state,
             crate::auth::authorize,

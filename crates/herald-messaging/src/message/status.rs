@@ -3,8 +3,9 @@
 //! | from | to |
 //! |---|---|
 //! | (a governor decision) | `queued` (send), `deferred` (defer), `skipped` (skip, with its reason) |
-//! | `queued` | `sending`, `deferred`, `skipped`, `failed` |
-//! | `deferred` | `queued`, `deferred` (another time), `skipped` |
+//! | `queued` | `sending`, `deferred`, `skipped`, `failed`, `paused` |
+//! | `deferred` | `queued`, `deferred` (another time), `skipped`, `paused` |
+//! | `paused` | `queued` (resumed), `skipped` (cancelled) |
 //! | `sending` | `queued` (retry), `sent`, `delivered`, `bounced`, `failed` |
 //! | `sent` | `delivered`, `opened`, `clicked`, `bounced`, `complained` |
 //! | `delivered` | `opened`, `clicked`, `bounced`, `complained` |
@@ -16,6 +17,8 @@
 //!   displaced (to `deferred` or `skipped`) or fail for good before it is sent (`failed`).
 //! - `deferred`: waits for its `until`, then is decided again (→ `queued`, `deferred`,
 //!   `skipped`).
+//! - `paused`: its broadcast is paused; it waits, undecided, until the broadcast resumes
+//!   (→ `queued`) or is cancelled (→ `skipped`, reason `cancelled`).
 //! - `sending`: handed to the provider, no answer yet. A transient error goes back to
 //!   `queued` for a retry; a permanent one is `failed`; a synchronous refusal of the recipient
 //!   (SMTP 5xx on `RCPT`) is `bounced`; a channel that confirms delivery at once (in-app,
@@ -42,6 +45,7 @@ pub enum Status {
     Deferred {
         until: DateTime<Utc>,
     },
+    Paused,
     Sending,
     Sent,
     Delivered,
@@ -93,6 +97,7 @@ impl Status {
         match self {
             Status::Queued => "queued",
             Status::Deferred { .. } => "deferred",
+            Status::Paused => "paused",
             Status::Sending => "sending",
             Status::Sent => "sent",
             Status::Delivered => "delivered",
@@ -130,8 +135,9 @@ impl Status {
             return Err(TransitionError::Repeated(self.name()));
         }
         let legal = match (self, &next) {
-            (Queued, Sending | Deferred { .. } | Skipped { .. } | Failed) => true,
-            (Deferred { .. }, Queued | Deferred { .. } | Skipped { .. }) => true,
+            (Queued, Sending | Deferred { .. } | Skipped { .. } | Failed | Paused) => true,
+            (Deferred { .. }, Queued | Deferred { .. } | Skipped { .. } | Paused) => true,
+            (Paused, Queued | Skipped { .. }) => true,
             (Sending, Queued | Sent | Delivered | Bounced | Failed) => true,
             (Sent | Delivered, Bounced) => true,
             (from, Complained) => from.engagement().is_some(),
@@ -160,6 +166,7 @@ mod tests {
         vec![
             Status::Queued,
             Status::Deferred { until: t },
+            Status::Paused,
             Status::Sending,
             Status::Sent,
             Status::Delivered,
@@ -176,8 +183,12 @@ mod tests {
 
     /// The transition table, written out by name; `advance` must agree on every pair.
     const LEGAL: &[(&str, &[&str])] = &[
-        ("queued", &["deferred", "sending", "failed", "skipped"]),
-        ("deferred", &["queued", "skipped"]),
+        (
+            "queued",
+            &["deferred", "sending", "failed", "skipped", "paused"],
+        ),
+        ("deferred", &["queued", "skipped", "paused"]),
+        ("paused", &["queued", "skipped"]),
         (
             "sending",
             &["queued", "sent", "delivered", "bounced", "failed"],

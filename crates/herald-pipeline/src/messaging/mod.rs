@@ -7,6 +7,7 @@
 //! its worker crashed — lets another worker hand it over again, with the same idempotency key
 //! (the provider's, where it has one). Nothing that was not in flight is sent twice.
 
+pub mod broadcast;
 mod links;
 mod person;
 
@@ -34,11 +35,13 @@ pub struct Settings {
     pub links: Links,
 }
 
-/// The API's side of the pipeline: wakes the sender when a message is queued (otherwise it
-/// looks every second), and shares its [`Settings`].
+/// The API's side of the pipeline: wakes the sender when a message is queued and the
+/// broadcast fan-out when a broadcast starts (otherwise each looks every second), and shares
+/// their [`Settings`].
 #[derive(Clone)]
 pub struct MessagingHandle {
     notify: Arc<Notify>,
+    broadcasts: Arc<Notify>,
     pub settings: Arc<Settings>,
 }
 
@@ -46,12 +49,19 @@ impl MessagingHandle {
     pub fn new(settings: Arc<Settings>) -> MessagingHandle {
         MessagingHandle {
             notify: Arc::default(),
+            broadcasts: Arc::default(),
             settings,
         }
     }
 
+    /// A message was queued: the sender looks now.
     pub fn wake(&self) {
         self.notify.notify_one();
+    }
+
+    /// A broadcast was created or resumed: the fan-out looks now.
+    pub fn wake_broadcasts(&self) {
+        self.broadcasts.notify_one();
     }
 }
 
