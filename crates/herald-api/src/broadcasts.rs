@@ -39,6 +39,8 @@ pub fn routes() -> Router<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BroadcastInput {
+    /// 1–200 characters, not blank.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// The template's id; its current version is the one every message renders.
     pub template: String,
@@ -59,12 +61,14 @@ pub struct BroadcastInput {
     pub transactional: bool,
     /// This share of the audience (0–100, default 0) is held out: recorded, not sent to.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 100)]
     pub holdout_percent: Option<f64>,
     /// Send at this instant (RFC 3339); default now. Not with `local_time`.
     #[serde(default)]
     pub send_at: Option<DateTime<Utc>>,
     /// Send when each person's clock shows this time (`YYYY-MM-DDTHH:MM[:SS]`, no offset).
     #[serde(default)]
+    #[schema(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?$")]
     pub local_time: Option<String>,
     /// With `local_time`: the zone of people whose time zone is unknown (default `UTC`).
     #[serde(default)]
@@ -199,10 +203,10 @@ pub async fn create_broadcast(
     Json(input): Json<BroadcastInput>,
 ) -> Result<(StatusCode, Json<BroadcastView>), ApiError> {
     let name = input.name.trim().to_owned();
-    if name.is_empty() || name.len() > 200 {
+    if name.is_empty() || name.chars().count() > 200 {
         return Err(invalid(
             "invalid_name",
-            "a broadcast's name is 1–200 bytes".into(),
+            "a broadcast's name is 1–200 characters, not blank".into(),
         ));
     }
     let category = input.category.clone().unwrap_or_else(|| {
@@ -303,6 +307,7 @@ pub struct ListQuery {
     /// At most this many (1–200, default 50).
     pub limit: Option<usize>,
     /// The `next` of the previous page.
+    #[param(pattern = r"^([0-9]{1,15}_.*)?$")]
     pub before: Option<String>,
 }
 

@@ -334,6 +334,7 @@ pub struct SuppressionsQuery {
     #[param(value_type = Option<ChannelName>)]
     pub channel: Option<String>,
     /// The `next` of the previous page (empty: the first page).
+    #[param(pattern = r"^((email|sms|push|webhook|in_app):.*)?$")]
     pub after: Option<String>,
     /// At most this many (default 100, at most 1000).
     pub limit: Option<usize>,
