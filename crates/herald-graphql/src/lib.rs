@@ -12,12 +12,14 @@
 //! [`MAX_COMPLEXITY`]); the schema is published at `/graphql/schema.graphql` and checked in
 //! (`schema.graphql` next to this crate's `Cargo.toml`).
 
+mod broadcasts;
 mod error;
 pub mod http;
 mod insights;
 pub mod loaders;
 mod messages;
 mod mutation;
+mod preferences;
 mod query;
 mod subscription;
 mod templates;
@@ -41,6 +43,8 @@ pub struct Query(
     insights::InsightsQuery,
     templates::TemplatesQuery,
     messages::MessagesQuery,
+    broadcasts::BroadcastsQuery,
+    preferences::PreferencesQuery,
 );
 
 /// Every mutation.
@@ -50,6 +54,8 @@ pub struct Mutation(
     insights::InsightsMutation,
     templates::TemplatesMutation,
     messages::MessagesMutation,
+    broadcasts::BroadcastsMutation,
+    preferences::PreferencesMutation,
 );
 
 pub type HeraldSchema = Schema<Query, Mutation, subscription::Subscription>;

@@ -638,3 +638,106 @@ fn templates_answer_what_rest_answers() {
         Value::Null
     );
 }
+
+#[test]
+fn broadcasts_and_preferences_answer_what_rest_answers() {
+    let s = Server::start();
+    let batch = json!({"batch": [
+        {"type": "identify", "userId": "ana", "traits": {"email": "ana@example.com", "plan": "pro"}, "messageId": "i-1"},
+    ]});
+    assert_eq!(s.post("/v1/batch", &batch).status(), 200);
+    s.wait_processed();
+    let r = s.admin_post(
+        "/api/v1/audiences",
+        &json!({"id": "pros", "rule": r#"trait plan = "pro""#}),
+    );
+    assert_eq!(r.status(), 201);
+    let template = json!({"id": "news", "channel": "email", "content": {"subject": "Hi", "body": "<p>Hi</p>"}});
+    assert_eq!(s.admin_post("/api/v1/templates", &template).status(), 201);
+
+    // A broadcast for later, created, read, paused and cancelled through GraphQL.
+    let later = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
+    let created = data(s.graphql(
+        "mutation ($input: CreateBroadcastInput!) { createBroadcast(input: $input) { id status templateVersion holdoutPercent } }",
+        json!({"input": {"name": "Later", "template": "news", "audience": "pros", "holdoutPercent": 5.0, "sendAt": later}}),
+    ));
+    let id = created["createBroadcast"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        created["createBroadcast"],
+        json!({"id": id, "status": "scheduled", "templateVersion": 1, "holdoutPercent": 5.0})
+    );
+    let read = data(s.graphql(
+        "query ($id: String!) { broadcast(id: $id) { name status progress { enqueued audienceSize statuses { name count } } } broadcasts { nodes { id } next } }",
+        json!({"id": id}),
+    ));
+    let rest = s.admin_json(&format!("/api/v1/broadcasts/{id}"));
+    assert_eq!(read["broadcast"]["name"], rest["name"]);
+    assert_eq!(
+        read["broadcast"]["progress"]["audienceSize"],
+        rest["progress"]["audience_size"]
+    );
+    assert_eq!(read["broadcasts"], json!({"nodes": [{"id": id}], "next": null}));
+    assert_eq!(
+        data(s.graphql("query { broadcast(id: \"nope\") { id } }", json!({})))["broadcast"],
+        Value::Null
+    );
+    let paused = data(s.graphql(
+        "mutation ($id: String!) { pauseBroadcast(id: $id) { status } }",
+        json!({"id": id}),
+    ));
+    assert_eq!(paused["pauseBroadcast"]["status"], "paused");
+    let cancelled = data(s.graphql(
+        "mutation ($id: String!) { cancelBroadcast(id: $id) { status } }",
+        json!({"id": id}),
+    ));
+    assert_eq!(cancelled["cancelBroadcast"]["status"], "cancelled");
+    let again = s.graphql(
+        "mutation ($id: String!) { resumeBroadcast(id: $id) { status } }",
+        json!({"id": id}),
+    );
+    assert_eq!(error_code(&again), "invalid_transition");
+    let bad = s.graphql(
+        "mutation { createBroadcast(input: {name: \"x\", template: \"news\", audience: \"nope\"}) { id } }",
+        json!({}),
+    );
+    assert_eq!(error_code(&bad), "audience_not_found");
+
+    // Preferences: no topics configured; the person's email channel; suppression.
+    let prefs = data(s.graphql(
+        "{ topics { key } profileSubscriptions(profile: \"user_id:ana\") { channel address unsubscribed suppressed } }",
+        json!({}),
+    ));
+    assert_eq!(prefs["topics"], json!([]));
+    assert_eq!(
+        prefs["profileSubscriptions"],
+        json!([{"channel": "email", "address": "ana@example.com", "unsubscribed": false, "suppressed": null}])
+    );
+    let changed = data(s.graphql(
+        "mutation { changeSubscriptions(profile: \"user_id:ana\", input: {channel: EMAIL, unsubscribed: true}) { unsubscribed } }",
+        json!({}),
+    ));
+    assert_eq!(changed["changeSubscriptions"]["unsubscribed"], true);
+    let rest = s.admin_json("/api/v1/profiles/user_id:ana/subscriptions");
+    assert_eq!(rest["channels"][0]["unsubscribed"], true);
+    let suppressed = data(s.graphql(
+        "mutation { suppressAddress(input: {channel: EMAIL, address: \"Ana@Example.com\"}) { address reason } }",
+        json!({}),
+    ));
+    assert_eq!(
+        suppressed["suppressAddress"],
+        json!({"address": "ana@example.com", "reason": "manual"})
+    );
+    let listed = data(s.graphql(
+        "{ addressSuppressions(channel: EMAIL) { nodes { address } next } }",
+        json!({}),
+    ));
+    assert_eq!(
+        listed["addressSuppressions"],
+        json!({"nodes": [{"address": "ana@example.com"}], "next": null})
+    );
+    let lifted = data(s.graphql(
+        "mutation { a: unsuppressAddress(channel: EMAIL, address: \"ana@example.com\") b: unsuppressAddress(channel: EMAIL, address: \"ana@example.com\") }",
+        json!({}),
+    ));
+    assert_eq!(lifted, json!({"a": true, "b": false}));
+}
