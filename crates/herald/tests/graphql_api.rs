@@ -661,7 +661,10 @@ fn broadcasts_and_preferences_answer_what_rest_answers() {
         "mutation ($input: CreateBroadcastInput!) { createBroadcast(input: $input) { id status templateVersion holdoutPercent } }",
         json!({"input": {"name": "Later", "template": "news", "audience": "pros", "holdoutPercent": 5.0, "sendAt": later}}),
     ));
-    let id = created["createBroadcast"]["id"].as_str().unwrap().to_owned();
+    let id = created["createBroadcast"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(
         created["createBroadcast"],
         json!({"id": id, "status": "scheduled", "templateVersion": 1, "holdoutPercent": 5.0})
@@ -676,7 +679,10 @@ fn broadcasts_and_preferences_answer_what_rest_answers() {
         read["broadcast"]["progress"]["audienceSize"],
         rest["progress"]["audience_size"]
     );
-    assert_eq!(read["broadcasts"], json!({"nodes": [{"id": id}], "next": null}));
+    assert_eq!(
+        read["broadcasts"],
+        json!({"nodes": [{"id": id}], "next": null})
+    );
     assert_eq!(
         data(s.graphql("query { broadcast(id: \"nope\") { id } }", json!({})))["broadcast"],
         Value::Null
