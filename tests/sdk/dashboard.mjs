@@ -6,7 +6,8 @@
 // the profile by email and reads its timeline and identity graph, builds an audience in the
 // text editor (an invalid rule first: the error is shown at its place), sees the preview, saves
 // it and sees its members, edits it in the visual builder (a group included), runs a trend,
-// saves it and finds it among the saved charts, runs a funnel, adds a viewer in Settings, sees the
+// saves it and finds it among the saved charts, runs a funnel, edits a template with its live
+// preview, broadcasts it to the audience and watches the progress, adds a viewer in Settings, sees the
 // overview's live charts, then signs in as the viewer, whose pages offer no change. A
 // screenshot of each page goes
 // to SCREENSHOT_DIR. Prints one JSON line with what the pages showed and how long the first
@@ -254,6 +255,26 @@ try {
     report.templateVersions = await versions.locator('li').count();
   });
 
+  // A broadcast of that template to the audience built above, watched until every member has
+  // their message (this server has no channel: each fails `channel_not_configured`), then its
+  // list.
+  await step('broadcast', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Broadcasts' }).click();
+    await page.getByRole('link', { name: 'New broadcast' }).click();
+    await page.getByLabel('Name').fill('Welcome everyone');
+    await page.getByLabel('Template').selectOption(`${prefix}_welcome`);
+    await page.getByLabel('Audience').selectOption(`${prefix}_buyers`);
+    await page.getByLabel('Holdout %').fill('0');
+    await page.getByRole('button', { name: 'Create broadcast' }).click();
+    await page.getByTestId('broadcast-status').filter({ hasText: 'finished' }).waitFor();
+    await page.getByRole('list', { name: 'Skipped and failed by reason' }).getByText('failed: channel_not_configured').waitFor();
+    report.broadcastUrl = new URL(page.url()).pathname;
+    report.broadcastEnqueued = await page.getByTestId('broadcast-enqueued').textContent();
+    report.broadcastStatuses = await page.getByRole('list', { name: 'Messages by status' }).locator('li').allInnerTexts();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Broadcasts' }).click();
+    await page.getByRole('table', { name: 'Broadcasts' }).getByRole('link', { name: 'Welcome everyone' }).waitFor();
+  });
+
   await step('settings', async () => {
     await page.getByRole('link', { name: 'Settings' }).click();
     await page.getByTestId('identity-rules').waitFor();
@@ -304,6 +325,10 @@ try {
     await page.getByTestId('template-version').waitFor();
     report.viewer.newTemplateLinks = await page.getByRole('link', { name: 'New template' }).count();
     report.viewer.templateSaveDisabled = await page.getByRole('button', { name: 'Save new version' }).isDisabled();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Broadcasts' }).click();
+    await page.getByRole('table', { name: 'Broadcasts' }).getByRole('link', { name: 'Welcome everyone' }).click();
+    await page.getByTestId('broadcast-status').waitFor();
+    report.viewer.broadcastButtons = await page.getByRole('button', { name: /Pause|Resume|Cancel/ }).count();
   });
 
   await step('signed-out', async () => {

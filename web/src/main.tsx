@@ -17,6 +17,9 @@ const AudienceEditor = lazy(() => import('./pages/AudienceEditor'));
 const Insights = lazy(() => import('./pages/Insights'));
 const SavedInsights = lazy(() => import('./pages/SavedInsights'));
 const Templates = lazy(() => import('./pages/Templates'));
+const Broadcasts = lazy(() => import('./pages/Broadcasts'));
+const BroadcastNew = lazy(() => import('./pages/BroadcastNew'));
+const BroadcastPage = lazy(() => import('./pages/Broadcast'));
 const TemplateEditor = lazy(() => import('./pages/TemplateEditor'));
 const Settings = lazy(() => import('./pages/Settings'));
 
@@ -40,6 +43,9 @@ function App() {
         <Route path="templates" element={<Templates />} />
         <Route path="templates/new" element={<TemplateEditor />} />
         <Route path="templates/:id" element={<TemplateEditor />} />
+        <Route path="broadcasts" element={<Broadcasts />} />
+        <Route path="broadcasts/new" element={<BroadcastNew />} />
+        <Route path="broadcasts/:id" element={<BroadcastPage />} />
         <Route path="settings" element={<Settings />} />
         <Route path="*" element={<p className="state empty">No such page.</p>} />
       </Route>

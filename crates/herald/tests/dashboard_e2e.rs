@@ -332,6 +332,35 @@ fn an_admin_watches_events_finds_the_profile_builds_an_audience_and_a_viewer_onl
         "the API's body has the text the frame showed: {html}"
     );
 
+    // The broadcast: its page showed what the API says of it once it finished.
+    let path = report["broadcastUrl"].as_str().unwrap();
+    let id = path.strip_prefix("/broadcasts/").unwrap();
+    let broadcast = s.admin_json(&format!("/api/v1/broadcasts/{id}"));
+    assert_eq!(
+        (&broadcast["name"], &broadcast["template_id"], &broadcast["audience_id"]),
+        (&json!("Welcome everyone"), &json!(template), &json!(format!("{prefix}_buyers"))),
+        "{broadcast}"
+    );
+    let progress = &broadcast["progress"];
+    assert_eq!(
+        report["broadcastEnqueued"],
+        format!(
+            "{} of {} members enqueued",
+            progress["enqueued"], progress["audience_size"]
+        )
+    );
+    let statuses: Vec<String> = progress["statuses"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| format!("{k}\n{v}"))
+        .collect();
+    assert_eq!(texts(&report["broadcastStatuses"]), statuses);
+    assert_eq!(
+        progress["failed"]["channel_not_configured"],
+        progress["enqueued"]
+    );
+
     // Settings: every key the API lists, the identity rules in force.
     let keys = s.admin_json("/api/v1/keys");
     assert_eq!(report["keysShown"], keys.as_array().unwrap().len());
@@ -363,6 +392,7 @@ fn an_admin_watches_events_finds_the_profile_builds_an_audience_and_a_viewer_onl
             "saveChartButtons": 0,
             "newTemplateLinks": 0,
             "templateSaveDisabled": true,
+            "broadcastButtons": 0,
         })
     );
     println!("timings: {}", report["steps"]);

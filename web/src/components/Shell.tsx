@@ -11,6 +11,7 @@ const nav = [
   ['/insights', 'Insights'],
   ['/insights/saved', 'Saved charts'],
   ['/templates', 'Templates'],
+  ['/broadcasts', 'Broadcasts'],
   ['/settings', 'Settings'],
 ] as const;
 

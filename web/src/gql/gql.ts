@@ -15,6 +15,14 @@ import * as types from './graphql';
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  fragment BroadcastFields on Broadcast {\n    id name templateId templateVersion audienceId topic category holdoutPercent sendAt localTime timeZone\n    status startsAt createdAt finishedAt\n  }\n": typeof types.BroadcastFieldsFragmentDoc,
+    "\n  fragment BroadcastProgressFields on Broadcast {\n    progress {\n      enqueued audienceSize\n      statuses { name count }\n      skipped { name count }\n      failed { name count }\n    }\n  }\n": typeof types.BroadcastProgressFieldsFragmentDoc,
+    "\n  query Broadcasts {\n    broadcasts(limit: 100) { nodes { ...BroadcastFields } next }\n  }\n": typeof types.BroadcastsDocument,
+    "\n  query Broadcast($id: String!) {\n    broadcast(id: $id) { ...BroadcastFields ...BroadcastProgressFields }\n  }\n": typeof types.BroadcastDocument,
+    "\n  mutation CreateBroadcast($input: CreateBroadcastInput!) {\n    createBroadcast(input: $input) { ...BroadcastFields }\n  }\n": typeof types.CreateBroadcastDocument,
+    "\n  mutation PauseBroadcast($id: String!) {\n    pauseBroadcast(id: $id) { ...BroadcastFields ...BroadcastProgressFields }\n  }\n": typeof types.PauseBroadcastDocument,
+    "\n  mutation ResumeBroadcast($id: String!) {\n    resumeBroadcast(id: $id) { ...BroadcastFields ...BroadcastProgressFields }\n  }\n": typeof types.ResumeBroadcastDocument,
+    "\n  mutation CancelBroadcast($id: String!) {\n    cancelBroadcast(id: $id) { ...BroadcastFields ...BroadcastProgressFields }\n  }\n": typeof types.CancelBroadcastDocument,
     "\n  fragment IdentifierFields on Identifier {\n    id kind value linkedVia seq messageId\n  }\n": typeof types.IdentifierFieldsFragmentDoc,
     "\n  query Profiles($identifier: String, $trait: String, $value: String, $after: String) {\n    profiles(identifier: $identifier, trait: $trait, value: $value, first: 50, after: $after) {\n      nodes { id identifiers traits firstSeen lastSeen }\n      pageInfo { endCursor hasNextPage }\n    }\n  }\n": typeof types.ProfilesDocument,
     "\n  query Profile($id: String!) {\n    profile(id: $id) {\n      id traits identifiers { ...IdentifierFields } groups { groupId joinedAt traits }\n      firstSeen lastSeen timezone locale eventCounts totalEvents computedTraits audienceIds\n    }\n  }\n": typeof types.ProfileDocument,
@@ -52,6 +60,14 @@ type Documents = {
     "\n  query PreviewDraft($channel: String!, $content: JSON!, $profile: String, $event: JSON) {\n    previewDraft(channel: $channel, content: $content, profile: $profile, event: $event) { version format parts }\n  }\n": typeof types.PreviewDraftDocument,
 };
 const documents: Documents = {
+    "\n  fragment BroadcastFields on Broadcast {\n    id name templateId templateVersion audienceId topic category holdoutPercent sendAt localTime timeZone\n    status startsAt createdAt finishedAt\n  }\n": types.BroadcastFieldsFragmentDoc,
+    "\n  fragment BroadcastProgressFields on Broadcast {\n    progress {\n      enqueued audienceSize\n      statuses { name count }\n      skipped { name count }\n      failed { name count }\n    }\n  }\n": types.BroadcastProgressFieldsFragmentDoc,
+    "\n  query Broadcasts {\n    broadcasts(limit: 100) { nodes { ...BroadcastFields } next }\n  }\n": types.BroadcastsDocument,
+    "\n  query Broadcast($id: String!) {\n    broadcast(id: $id) { ...BroadcastFields ...BroadcastProgressFields }\n  }\n": types.BroadcastDocument,
+    "\n  mutation CreateBroadcast($input: CreateBroadcastInput!) {\n    createBroadcast(input: $input) { ...BroadcastFields }\n  }\n": types.CreateBroadcastDocument,
+    "\n  mutation PauseBroadcast($id: String!) {\n    pauseBroadcast(id: $id) { ...BroadcastFields ...BroadcastProgressFields }\n  }\n": types.PauseBroadcastDocument,
+    "\n  mutation ResumeBroadcast($id: String!) {\n    resumeBroadcast(id: $id) { ...BroadcastFields ...BroadcastProgressFields }\n  }\n": types.ResumeBroadcastDocument,
+    "\n  mutation CancelBroadcast($id: String!) {\n    cancelBroadcast(id: $id) { ...BroadcastFields ...BroadcastProgressFields }\n  }\n": types.CancelBroadcastDocument,
     "\n  fragment IdentifierFields on Identifier {\n    id kind value linkedVia seq messageId\n  }\n": types.IdentifierFieldsFragmentDoc,
     "\n  query Profiles($identifier: String, $trait: String, $value: String, $after: String) {\n    profiles(identifier: $identifier, trait: $trait, value: $value, first: 50, after: $after) {\n      nodes { id identifiers traits firstSeen lastSeen }\n      pageInfo { endCursor hasNextPage }\n    }\n  }\n": types.ProfilesDocument,
     "\n  query Profile($id: String!) {\n    profile(id: $id) {\n      id traits identifiers { ...IdentifierFields } groups { groupId joinedAt traits }\n      firstSeen lastSeen timezone locale eventCounts totalEvents computedTraits audienceIds\n    }\n  }\n": types.ProfileDocument,
@@ -89,6 +105,38 @@ const documents: Documents = {
     "\n  query PreviewDraft($channel: String!, $content: JSON!, $profile: String, $event: JSON) {\n    previewDraft(channel: $channel, content: $content, profile: $profile, event: $event) { version format parts }\n  }\n": types.PreviewDraftDocument,
 };
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment BroadcastFields on Broadcast {\n    id name templateId templateVersion audienceId topic category holdoutPercent sendAt localTime timeZone\n    status startsAt createdAt finishedAt\n  }\n"): typeof import('./graphql').BroadcastFieldsFragmentDoc;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment BroadcastProgressFields on Broadcast {\n    progress {\n      enqueued audienceSize\n      statuses { name count }\n      skipped { name count }\n      failed { name count }\n    }\n  }\n"): typeof import('./graphql').BroadcastProgressFieldsFragmentDoc;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Broadcasts {\n    broadcasts(limit: 100) { nodes { ...BroadcastFields } next }\n  }\n"): typeof import('./graphql').BroadcastsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Broadcast($id: String!) {\n    broadcast(id: $id) { ...BroadcastFields ...BroadcastProgressFields }\n  }\n"): typeof import('./graphql').BroadcastDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateBroadcast($input: CreateBroadcastInput!) {\n    createBroadcast(input: $input) { ...BroadcastFields }\n  }\n"): typeof import('./graphql').CreateBroadcastDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation PauseBroadcast($id: String!) {\n    pauseBroadcast(id: $id) { ...BroadcastFields ...BroadcastProgressFields }\n  }\n"): typeof import('./graphql').PauseBroadcastDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ResumeBroadcast($id: String!) {\n    resumeBroadcast(id: $id) { ...BroadcastFields ...BroadcastProgressFields }\n  }\n"): typeof import('./graphql').ResumeBroadcastDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CancelBroadcast($id: String!) {\n    cancelBroadcast(id: $id) { ...BroadcastFields ...BroadcastProgressFields }\n  }\n"): typeof import('./graphql').CancelBroadcastDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -20,6 +20,21 @@ export type BackfillState =
   | 'PENDING'
   | 'RUNNING';
 
+/** A broadcast to create (docs/broadcasts.md has every field). */
+export type CreateBroadcastInput = {
+  audience: string;
+  category?: string | null | undefined;
+  holdoutPercent?: number | null | undefined;
+  localTime?: string | null | undefined;
+  name: string;
+  priority?: string | null | undefined;
+  sendAt?: string | null | undefined;
+  template: string;
+  timeZone?: string | null | undefined;
+  topic?: string | null | undefined;
+  transactional?: boolean;
+};
+
 export type KeyKind =
   /** The admin API and GraphQL. */
   | 'ADMIN'
@@ -40,6 +55,50 @@ export type TemplateInput = {
   id?: string | null | undefined;
   name?: string | null | undefined;
 };
+
+export type BroadcastFieldsFragment = { id: string, name: string, templateId: string, templateVersion: number, audienceId: string, topic: string | null, category: string, holdoutPercent: number, sendAt: string | null, localTime: string | null, timeZone: string | null, status: string, startsAt: string | null, createdAt: string | null, finishedAt: string | null };
+
+export type BroadcastProgressFieldsFragment = { progress: { enqueued: number, audienceSize: number, statuses: Array<{ name: string, count: number }>, skipped: Array<{ name: string, count: number }>, failed: Array<{ name: string, count: number }> } | null };
+
+export type BroadcastsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type BroadcastsQuery = { broadcasts: { next: string | null, nodes: Array<{ id: string, name: string, templateId: string, templateVersion: number, audienceId: string, topic: string | null, category: string, holdoutPercent: number, sendAt: string | null, localTime: string | null, timeZone: string | null, status: string, startsAt: string | null, createdAt: string | null, finishedAt: string | null }> } };
+
+export type BroadcastQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type BroadcastQuery = { broadcast: { id: string, name: string, templateId: string, templateVersion: number, audienceId: string, topic: string | null, category: string, holdoutPercent: number, sendAt: string | null, localTime: string | null, timeZone: string | null, status: string, startsAt: string | null, createdAt: string | null, finishedAt: string | null, progress: { enqueued: number, audienceSize: number, statuses: Array<{ name: string, count: number }>, skipped: Array<{ name: string, count: number }>, failed: Array<{ name: string, count: number }> } | null } | null };
+
+export type CreateBroadcastMutationVariables = Exact<{
+  input: CreateBroadcastInput;
+}>;
+
+
+export type CreateBroadcastMutation = { createBroadcast: { id: string, name: string, templateId: string, templateVersion: number, audienceId: string, topic: string | null, category: string, holdoutPercent: number, sendAt: string | null, localTime: string | null, timeZone: string | null, status: string, startsAt: string | null, createdAt: string | null, finishedAt: string | null } };
+
+export type PauseBroadcastMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type PauseBroadcastMutation = { pauseBroadcast: { id: string, name: string, templateId: string, templateVersion: number, audienceId: string, topic: string | null, category: string, holdoutPercent: number, sendAt: string | null, localTime: string | null, timeZone: string | null, status: string, startsAt: string | null, createdAt: string | null, finishedAt: string | null, progress: { enqueued: number, audienceSize: number, statuses: Array<{ name: string, count: number }>, skipped: Array<{ name: string, count: number }>, failed: Array<{ name: string, count: number }> } | null } };
+
+export type ResumeBroadcastMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type ResumeBroadcastMutation = { resumeBroadcast: { id: string, name: string, templateId: string, templateVersion: number, audienceId: string, topic: string | null, category: string, holdoutPercent: number, sendAt: string | null, localTime: string | null, timeZone: string | null, status: string, startsAt: string | null, createdAt: string | null, finishedAt: string | null, progress: { enqueued: number, audienceSize: number, statuses: Array<{ name: string, count: number }>, skipped: Array<{ name: string, count: number }>, failed: Array<{ name: string, count: number }> } | null } };
+
+export type CancelBroadcastMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type CancelBroadcastMutation = { cancelBroadcast: { id: string, name: string, templateId: string, templateVersion: number, audienceId: string, topic: string | null, category: string, holdoutPercent: number, sendAt: string | null, localTime: string | null, timeZone: string | null, status: string, startsAt: string | null, createdAt: string | null, finishedAt: string | null, progress: { enqueued: number, audienceSize: number, statuses: Array<{ name: string, count: number }>, skipped: Array<{ name: string, count: number }>, failed: Array<{ name: string, count: number }> } | null } };
 
 export type IdentifierFieldsFragment = { id: string, kind: string, value: string, linkedVia: string | null, seq: number, messageId: string };
 
@@ -296,6 +355,45 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
+export const BroadcastFieldsFragmentDoc = new TypedDocumentString(`
+    fragment BroadcastFields on Broadcast {
+  id
+  name
+  templateId
+  templateVersion
+  audienceId
+  topic
+  category
+  holdoutPercent
+  sendAt
+  localTime
+  timeZone
+  status
+  startsAt
+  createdAt
+  finishedAt
+}
+    `, {"fragmentName":"BroadcastFields"}) as unknown as TypedDocumentString<BroadcastFieldsFragment, unknown>;
+export const BroadcastProgressFieldsFragmentDoc = new TypedDocumentString(`
+    fragment BroadcastProgressFields on Broadcast {
+  progress {
+    enqueued
+    audienceSize
+    statuses {
+      name
+      count
+    }
+    skipped {
+      name
+      count
+    }
+    failed {
+      name
+      count
+    }
+  }
+}
+    `, {"fragmentName":"BroadcastProgressFields"}) as unknown as TypedDocumentString<BroadcastProgressFieldsFragment, unknown>;
 export const IdentifierFieldsFragmentDoc = new TypedDocumentString(`
     fragment IdentifierFields on Identifier {
   id
@@ -347,6 +445,223 @@ export const TemplateFieldsFragmentDoc = new TypedDocumentString(`
   createdAt
 }
     `, {"fragmentName":"TemplateFields"}) as unknown as TypedDocumentString<TemplateFieldsFragment, unknown>;
+export const BroadcastsDocument = new TypedDocumentString(`
+    query Broadcasts {
+  broadcasts(limit: 100) {
+    nodes {
+      ...BroadcastFields
+    }
+    next
+  }
+}
+    fragment BroadcastFields on Broadcast {
+  id
+  name
+  templateId
+  templateVersion
+  audienceId
+  topic
+  category
+  holdoutPercent
+  sendAt
+  localTime
+  timeZone
+  status
+  startsAt
+  createdAt
+  finishedAt
+}`) as unknown as TypedDocumentString<BroadcastsQuery, BroadcastsQueryVariables>;
+export const BroadcastDocument = new TypedDocumentString(`
+    query Broadcast($id: String!) {
+  broadcast(id: $id) {
+    ...BroadcastFields
+    ...BroadcastProgressFields
+  }
+}
+    fragment BroadcastFields on Broadcast {
+  id
+  name
+  templateId
+  templateVersion
+  audienceId
+  topic
+  category
+  holdoutPercent
+  sendAt
+  localTime
+  timeZone
+  status
+  startsAt
+  createdAt
+  finishedAt
+}
+fragment BroadcastProgressFields on Broadcast {
+  progress {
+    enqueued
+    audienceSize
+    statuses {
+      name
+      count
+    }
+    skipped {
+      name
+      count
+    }
+    failed {
+      name
+      count
+    }
+  }
+}`) as unknown as TypedDocumentString<BroadcastQuery, BroadcastQueryVariables>;
+export const CreateBroadcastDocument = new TypedDocumentString(`
+    mutation CreateBroadcast($input: CreateBroadcastInput!) {
+  createBroadcast(input: $input) {
+    ...BroadcastFields
+  }
+}
+    fragment BroadcastFields on Broadcast {
+  id
+  name
+  templateId
+  templateVersion
+  audienceId
+  topic
+  category
+  holdoutPercent
+  sendAt
+  localTime
+  timeZone
+  status
+  startsAt
+  createdAt
+  finishedAt
+}`) as unknown as TypedDocumentString<CreateBroadcastMutation, CreateBroadcastMutationVariables>;
+export const PauseBroadcastDocument = new TypedDocumentString(`
+    mutation PauseBroadcast($id: String!) {
+  pauseBroadcast(id: $id) {
+    ...BroadcastFields
+    ...BroadcastProgressFields
+  }
+}
+    fragment BroadcastFields on Broadcast {
+  id
+  name
+  templateId
+  templateVersion
+  audienceId
+  topic
+  category
+  holdoutPercent
+  sendAt
+  localTime
+  timeZone
+  status
+  startsAt
+  createdAt
+  finishedAt
+}
+fragment BroadcastProgressFields on Broadcast {
+  progress {
+    enqueued
+    audienceSize
+    statuses {
+      name
+      count
+    }
+    skipped {
+      name
+      count
+    }
+    failed {
+      name
+      count
+    }
+  }
+}`) as unknown as TypedDocumentString<PauseBroadcastMutation, PauseBroadcastMutationVariables>;
+export const ResumeBroadcastDocument = new TypedDocumentString(`
+    mutation ResumeBroadcast($id: String!) {
+  resumeBroadcast(id: $id) {
+    ...BroadcastFields
+    ...BroadcastProgressFields
+  }
+}
+    fragment BroadcastFields on Broadcast {
+  id
+  name
+  templateId
+  templateVersion
+  audienceId
+  topic
+  category
+  holdoutPercent
+  sendAt
+  localTime
+  timeZone
+  status
+  startsAt
+  createdAt
+  finishedAt
+}
+fragment BroadcastProgressFields on Broadcast {
+  progress {
+    enqueued
+    audienceSize
+    statuses {
+      name
+      count
+    }
+    skipped {
+      name
+      count
+    }
+    failed {
+      name
+      count
+    }
+  }
+}`) as unknown as TypedDocumentString<ResumeBroadcastMutation, ResumeBroadcastMutationVariables>;
+export const CancelBroadcastDocument = new TypedDocumentString(`
+    mutation CancelBroadcast($id: String!) {
+  cancelBroadcast(id: $id) {
+    ...BroadcastFields
+    ...BroadcastProgressFields
+  }
+}
+    fragment BroadcastFields on Broadcast {
+  id
+  name
+  templateId
+  templateVersion
+  audienceId
+  topic
+  category
+  holdoutPercent
+  sendAt
+  localTime
+  timeZone
+  status
+  startsAt
+  createdAt
+  finishedAt
+}
+fragment BroadcastProgressFields on Broadcast {
+  progress {
+    enqueued
+    audienceSize
+    statuses {
+      name
+      count
+    }
+    skipped {
+      name
+      count
+    }
+    failed {
+      name
+      count
+    }
+  }
+}`) as unknown as TypedDocumentString<CancelBroadcastMutation, CancelBroadcastMutationVariables>;
 export const ProfilesDocument = new TypedDocumentString(`
     query Profiles($identifier: String, $trait: String, $value: String, $after: String) {
   profiles(
