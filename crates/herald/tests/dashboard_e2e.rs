@@ -337,8 +337,16 @@ fn an_admin_watches_events_finds_the_profile_builds_an_audience_and_a_viewer_onl
     let id = path.strip_prefix("/broadcasts/").unwrap();
     let broadcast = s.admin_json(&format!("/api/v1/broadcasts/{id}"));
     assert_eq!(
-        (&broadcast["name"], &broadcast["template_id"], &broadcast["audience_id"]),
-        (&json!("Welcome everyone"), &json!(template), &json!(format!("{prefix}_buyers"))),
+        (
+            &broadcast["name"],
+            &broadcast["template_id"],
+            &broadcast["audience_id"]
+        ),
+        (
+            &json!("Welcome everyone"),
+            &json!(template),
+            &json!(format!("{prefix}_buyers"))
+        ),
         "{broadcast}"
     );
     let progress = &broadcast["progress"];

@@ -5,4 +5,5 @@ pub mod content;
 pub mod dkim;
 pub mod postmark;
 pub mod smtp;
+mod smtp_pool;
 pub mod smtp_reply;

@@ -1,4 +1,4 @@
-//! Email over SMTP (lettre): a pool of connections, STARTTLS, implicit TLS or plain, AUTH,
+//! Email over SMTP (lettre; the pool in `smtp_pool.rs`): STARTTLS, implicit TLS or plain, AUTH,
 //! a send-rate limit, `multipart/alternative` with a plain-text part, a `Message-ID` made
 //! from the message id, RFC 8058 headers on marketing mail, DKIM.
 
@@ -7,14 +7,14 @@ use std::time::Duration;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::TlsParameters;
 use lettre::transport::smtp::extension::ClientId;
-use lettre::transport::smtp::PoolConfig;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::Message;
 use serde::{Deserialize, Serialize};
 
 use super::content::{bodies, unsubscribe_headers};
 use super::dkim::{DkimSettings, DkimSigner};
+use super::smtp_pool::{Pool, Target};
 use super::smtp_reply::classify;
 use crate::config::ConfigError;
 use crate::port::{Outbound, Provider, Receipt, SendError};
@@ -88,7 +88,7 @@ fn default_timeout_seconds() -> u64 {
 
 /// The SMTP provider. Built once; its pool is shared by every send.
 pub struct SmtpProvider {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    pool: Pool,
     from: Mailbox,
     reply_to: Option<Mailbox>,
     message_id_domain: String,
@@ -142,44 +142,38 @@ impl SmtpProvider {
             SmtpSecurity::None => 25,
         });
         let tls = match config.security {
-            SmtpSecurity::None => Tls::None,
-            security => {
-                let params = TlsParameters::new_rustls(config.host.clone())
-                    .map_err(|e| invalid("host", format!("TLS setup: {e}")))?;
-                if security == SmtpSecurity::Tls {
-                    Tls::Wrapper(params)
-                } else {
-                    Tls::Required(params)
-                }
-            }
+            SmtpSecurity::None => None,
+            _ => Some(
+                TlsParameters::new_rustls(config.host.clone())
+                    .map_err(|e| invalid("host", format!("TLS setup: {e}")))?,
+            ),
         };
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host)
-            .port(port)
-            .tls(tls)
-            .timeout(Some(Duration::from_secs(config.timeout_seconds.max(1))))
-            .pool_config(
-                PoolConfig::new()
-                    .max_size(config.pool_size)
-                    .idle_timeout(Duration::from_secs(60)),
-            );
-        if let Some(name) = &config.hello_name {
-            builder = builder.hello_name(ClientId::Domain(name.clone()));
-        }
-        match (&config.username, &config.password) {
+        let credentials = match (&config.username, &config.password) {
             (Some(user), Some(password)) => {
-                builder = builder
-                    .credentials(Credentials::new(user.clone(), password.expose().to_owned()));
+                Some(Credentials::new(user.clone(), password.expose().to_owned()))
             }
-            (None, None) => {}
+            (None, None) => None,
             _ => {
                 return Err(invalid(
                     "username",
                     "username and password go together".into(),
                 ))
             }
-        }
+        };
+        let target = Target {
+            host: config.host.clone(),
+            port,
+            security: config.security,
+            tls,
+            hello: config
+                .hello_name
+                .clone()
+                .map_or_else(ClientId::default, ClientId::Domain),
+            credentials,
+            timeout: Duration::from_secs(config.timeout_seconds.max(1)),
+        };
         Ok(SmtpProvider {
-            transport: builder.build(),
+            pool: Pool::new(target, config.pool_size),
             from,
             reply_to,
             message_id_domain,
@@ -243,19 +237,17 @@ impl Provider for SmtpProvider {
         if let Some(limiter) = &self.limiter {
             limiter.acquire().await;
         }
-        match self.transport.send(email).await {
-            Ok(_) => Ok(Receipt {
-                provider: "smtp",
-                provider_message_id: Some(self.message_id_header(message)),
-            }),
-            Err(e) => Err(classify_error(&e)),
-        }
+        self.pool.send(email.envelope(), &email.formatted()).await?;
+        Ok(Receipt {
+            provider: "smtp",
+            provider_message_id: Some(self.message_id_header(message)),
+        })
     }
 }
 
 /// A lettre error as a send error: the server's reply by its codes, anything else (no
 /// connection, a timeout, TLS) transient.
-fn classify_error(e: &lettre::transport::smtp::Error) -> SendError {
+pub(super) fn classify_error(e: &lettre::transport::smtp::Error) -> SendError {
     let text = std::error::Error::source(e)
         .map(|s| s.to_string())
         .unwrap_or_default();

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use serde_json::{json, Value};
 
+use super::client::Client;
 use super::process::ServerProcess;
 
 const WRITE_KEY: &str = "hwk_bench_audiences";
@@ -87,10 +88,6 @@ fn history_batch(profiles: std::ops::Range<usize>, per_profile: usize) -> Vec<Va
     out
 }
 
-/// How long any wait of the benchmark may take before it fails (so a stuck server fails a CI
-/// smoke run instead of hanging it).
-const WAIT_LIMIT: Duration = Duration::from_secs(900);
-
 /// The members the `backfilled` audience (`performed "Viewed 3" >= 1 in last 30 days where
 /// price > 50`) must have, counted naively over the generated history itself. (Each profile's
 /// history holds at most one `Viewed 3` per ten events, so the rule asks for one.)
@@ -115,62 +112,13 @@ fn start(dir: &Path, http: &reqwest::Client) -> anyhow::Result<(ServerProcess, C
     let client = Client {
         http: http.clone(),
         url: server.url.clone(),
+        write_key: WRITE_KEY,
+        admin_key: ADMIN_KEY,
     };
     Ok((server, client))
 }
 
-struct Client {
-    http: reqwest::Client,
-    url: String,
-}
-
 impl Client {
-    async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
-        let r = self
-            .http
-            .post(format!("{}{path}", self.url))
-            .bearer_auth(ADMIN_KEY)
-            .json(body)
-            .send()
-            .await?;
-        anyhow::ensure!(r.status().is_success(), "POST {path}: {}", r.text().await?);
-        Ok(r.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn ingest(&self, body: &Value) -> anyhow::Result<()> {
-        let r = self
-            .http
-            .post(format!("{}/v1/batch", self.url))
-            .basic_auth(WRITE_KEY, Some(""))
-            .json(body)
-            .send()
-            .await?;
-        anyhow::ensure!(r.status().is_success(), "ingest: {}", r.status());
-        Ok(())
-    }
-
-    async fn admin(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<&Value>,
-    ) -> anyhow::Result<Value> {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.url))
-            .bearer_auth(ADMIN_KEY);
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let r = req.send().await?;
-        anyhow::ensure!(r.status().is_success(), "{path}: {}", r.text().await?);
-        Ok(r.json().await?)
-    }
-
-    async fn get(&self, path: &str) -> anyhow::Result<Value> {
-        self.admin(reqwest::Method::GET, path, None).await
-    }
-
     async fn define(&self, audiences: &[(String, String)]) -> anyhow::Result<()> {
         for c in 0..3 {
             self.admin(
@@ -209,40 +157,6 @@ impl Client {
             .await?;
         self.wait_processed().await?;
         Ok(started.elapsed())
-    }
-
-    /// Wait until the audience's members are complete (its backfill finished); returns its
-    /// size.
-    async fn wait_ready(&self, audience: &str) -> anyhow::Result<u64> {
-        let deadline = Instant::now() + WAIT_LIMIT;
-        loop {
-            let view = self.get(&format!("/api/v1/audiences/{audience}")).await?;
-            if view["ready"] == true {
-                return view["size"]
-                    .as_u64()
-                    .ok_or_else(|| anyhow::anyhow!("no size: {view}"));
-            }
-            anyhow::ensure!(
-                Instant::now() < deadline,
-                "audience {audience} not ready after {WAIT_LIMIT:?}: {view}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    async fn wait_processed(&self) -> anyhow::Result<()> {
-        let deadline = Instant::now() + WAIT_LIMIT;
-        loop {
-            let status = self.get("/api/v1/status").await?;
-            if status["lag"] == 0 {
-                return Ok(());
-            }
-            anyhow::ensure!(
-                Instant::now() < deadline,
-                "processing not caught up after {WAIT_LIMIT:?}: {status}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
     }
 }
 

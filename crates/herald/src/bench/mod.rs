@@ -1,6 +1,8 @@
 //! `herald bench`: reproducible benchmarks (results and method in BENCHMARKS.md).
 
 mod audiences;
+mod broadcast;
+mod client;
 mod governor;
 mod ingest;
 mod insights;
@@ -24,6 +26,9 @@ pub enum BenchCommand {
     Render(render::RenderArgs),
     /// The send governor's decision time.
     Governor(governor::GovernorArgs),
+    /// A broadcast to 1M profiles through the send pipeline to an SMTP sink: time to finish,
+    /// rate, memory, progress.
+    Broadcast(broadcast::BroadcastArgs),
 }
 
 pub async fn run(which: BenchCommand) -> anyhow::Result<()> {
@@ -37,5 +42,6 @@ pub async fn run(which: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Governor(args) => {
             tokio::task::spawn_blocking(move || governor::run(args)).await?
         }
+        BenchCommand::Broadcast(args) => broadcast::run(args).await,
     }
 }
