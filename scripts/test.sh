@@ -57,3 +57,4 @@ cargo run --quiet -p herald -- bench audiences --smoke
 cargo run --quiet -p herald -- bench insights --smoke
 cargo run --quiet -p herald -- bench render --smoke --smtp
 cargo run --quiet -p herald -- bench governor --smoke
+cargo run --quiet -p herald -- bench broadcast --smoke

@@ -516,6 +516,16 @@ pub struct ProfileRecord {
     pub groups: Vec<(String, GroupState)>,
 }
 
+impl ProfileRecord {
+    /// The profile's first identifier of a kind.
+    pub fn identifier(&self, kind: IdKind) -> Option<&str> {
+        self.identities
+            .iter()
+            .find(|i| i.identifier.kind == kind)
+            .map(|i| i.identifier.value.as_str())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct MergeRow {
     pub record: MergeRecord,

@@ -356,8 +356,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         },
     ));
     tokio::spawn(
-        herald_pipeline::messaging::Sender::new(store.clone(), channels.sender, messaging.clone())
-            .run(shutdown_rx.clone()),
+        herald_pipeline::messaging::Sender::new(
+            store.clone(),
+            channels.sender,
+            messaging.clone(),
+            ingest.clone(),
+        )
+        .run(shutdown_rx.clone()),
     );
     tokio::spawn(
         herald_pipeline::messaging::broadcast::Broadcaster::new(store.clone(), messaging.clone())

@@ -327,6 +327,7 @@ fn suppressed_addresses_receive_nothing_and_the_admin_api_refuses_bad_input() {
     let batch = json!({"batch": [
         {"type": "identify", "userId": "cy", "traits": {"email": "cy@example.com"}, "messageId": "i-1"},
         {"type": "identify", "userId": "bo", "traits": {"first_name": "Bo"}, "messageId": "i-2"},
+        {"type": "identify", "userId": "gone", "traits": {"email": "bounce-gone@example.com"}, "messageId": "i-3"},
     ]});
     assert_eq!(s.post("/v1/batch", &batch).status(), 200);
     s.wait_processed();
@@ -456,4 +457,49 @@ fn suppressed_addresses_receive_nothing_and_the_admin_api_refuses_bad_input() {
     eventually(20, "the receipt at the SMTP server", || {
         (sink.received().len() == 1).then_some(())
     });
+    let timeline = |who: &str, name: &str| -> Vec<Value> {
+        s.wait_processed();
+        let page = s.admin_json(&format!(
+            "/api/v1/profiles/{who}/events?event={}&limit=100",
+            name.replace(' ', "%20")
+        ));
+        page["events"].as_array().unwrap().clone()
+    };
+    let sent_events = timeline("user_id:cy", "Message Sent");
+    assert_eq!(sent_events.len(), 1, "{sent_events:?}");
+    assert_eq!(sent_events[0]["properties"]["message_id"], sent["id"]);
+    assert_eq!(sent_events[0]["properties"]["source_type"], "api");
+
+    // A mailbox that does not exist: the message bounces, the address is suppressed (with
+    // the message that found out), the bounce is on the timeline, and nothing more is sent.
+    let bounced = send(
+        &s,
+        json!({"template": "receipt", "profile": "user_id:gone", "transactional": true}),
+    );
+    assert_eq!(bounced["status"], "bounced", "{bounced}");
+    let listed = s.admin_json("/api/v1/address-suppressions?channel=email");
+    assert_eq!(
+        (
+            &listed["suppressions"][0]["address"],
+            &listed["suppressions"][0]["reason"],
+            &listed["suppressions"][0]["message_id"]
+        ),
+        (
+            &json!("bounce-gone@example.com"),
+            &json!("hard_bounce"),
+            &bounced["id"]
+        ),
+        "{listed}"
+    );
+    let bounce_events = timeline("user_id:gone", "Message Bounced");
+    assert_eq!(bounce_events.len(), 1, "{bounce_events:?}");
+    assert_eq!(bounce_events[0]["properties"]["bounce_type"], "hard");
+    let again = send(
+        &s,
+        json!({"template": "receipt", "profile": "user_id:gone", "transactional": true, "idempotency_key": "again"}),
+    );
+    assert_eq!(
+        (&again["status"], &again["reason"]),
+        (&json!("skipped"), &json!("suppressed"))
+    );
 }

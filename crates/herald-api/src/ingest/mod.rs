@@ -344,6 +344,6 @@ fn invalid_json(e: serde_json::Error) -> ApiError {
 
 /// For events sent without a `messageId` (no SDK does that): such events cannot be
 /// de-duplicated on retry.
-pub(crate) fn new_message_id() -> String {
+fn new_message_id() -> String {
     format!("herald-{}", uuid::Uuid::new_v4())
 }

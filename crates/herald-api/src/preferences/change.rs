@@ -2,13 +2,12 @@
 //! concurrent change won), then each change of a status in effect recorded as a
 //! `Subscription Changed` event on the person, so audiences and the timeline see it.
 
-use chrono::{DateTime, Utc};
-use herald_core::event::{Incoming, ParseContext, TimeMode};
-use herald_core::identity::{IdKind, ProfileId};
+use herald_core::identity::ProfileId;
 use herald_messaging::preferences::{
     ChangeSource, ChannelPreferences, SubscriptionChange, Subscriptions,
 };
 use herald_messaging::Channel;
+use herald_pipeline::messaging::events::track;
 use herald_storage::preferences::AddressPreferences;
 use serde_json::json;
 
@@ -120,8 +119,8 @@ pub(crate) async fn apply(
     ))
 }
 
-/// Append a `Subscription Changed` track event per change, as the person: their user id,
-/// else an anonymous id of theirs (a profile with neither gets none).
+/// Append a `Subscription Changed` track event per change, as the person
+/// (herald_pipeline::messaging::events).
 async fn record(
     state: &AppState,
     profile: &ProfileId,
@@ -135,44 +134,24 @@ async fn record(
     let Some(record) = blocking(state, move |s| s.profile(&id)).await? else {
         return Ok(());
     };
-    let of = |kind| {
-        record
-            .identities
-            .iter()
-            .find(|i| i.identifier.kind == kind)
-            .map(|i| i.identifier.value.clone())
-    };
-    let (user_id, anonymous_id) = match (of(IdKind::UserId), of(IdKind::AnonymousId)) {
-        (Some(u), _) => (Some(u), None),
-        (None, Some(a)) => (None, Some(a)),
-        (None, None) => {
-            tracing::info!(profile = %profile.as_str(), "a subscription change is not on the timeline: the profile has no user id nor anonymous id");
-            return Ok(());
-        }
-    };
-    let received_at: DateTime<Utc> = herald_storage::clock::now();
-    let ctx = ParseContext {
-        received_at,
-        batch_sent_at: None,
-        implied_type: None,
-        time_mode: TimeMode::Live,
-        fallback_message_id: crate::ingest::new_message_id,
-    };
-    let mut events = Vec::with_capacity(changes.len());
-    for change in changes {
-        let mut properties = change.properties();
-        properties["address"] = json!(address);
-        let message = json!({
-            "type": "track",
-            "event": SubscriptionChange::EVENT,
-            "userId": user_id,
-            "anonymousId": anonymous_id,
-            "properties": properties,
-            "context": {"library": {"name": "herald", "version": env!("CARGO_PKG_VERSION")}},
-        });
-        let event = Incoming::parse(&message.to_string(), &ctx, None)
-            .map_err(|e| ApiError::Internal(format!("the subscription event: {}", e.message)))?;
-        events.push(event);
+    let now = herald_storage::clock::now();
+    let events: Vec<_> = changes
+        .iter()
+        .filter_map(|change| {
+            let mut properties = change.properties();
+            properties["address"] = json!(address);
+            track(
+                &record,
+                SubscriptionChange::EVENT,
+                properties,
+                &uuid::Uuid::new_v4().to_string(),
+                now,
+            )
+        })
+        .collect();
+    if events.is_empty() {
+        tracing::info!(profile = %profile.as_str(), "a subscription change is not on the timeline: the profile has no user id nor anonymous id");
+        return Ok(());
     }
     state
         .ingest

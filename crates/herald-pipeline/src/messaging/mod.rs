@@ -8,6 +8,7 @@
 //! (the provider's, where it has one). Nothing that was not in flight is sent twice.
 
 pub mod broadcast;
+pub mod events;
 mod links;
 mod person;
 
@@ -17,14 +18,19 @@ pub use person::Snippets;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::writer::IngestHandle;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use herald_channels::{Outbound, Providers, SendError};
+use herald_core::identity::ProfileId;
 use herald_messaging::governor::{LedgerEntry, LedgerState, Outcome};
+use herald_messaging::message::{BounceKind, DeliveryEvent, MessageFacts, SourceKind};
+use herald_messaging::preferences::SuppressionReason;
 use herald_messaging::preferences::Topics;
 use herald_messaging::template::{context, Content, Target};
 use herald_messaging::{decide, AddressRules, Candidate, Category, Channel, Policy, Priority};
 use herald_storage::messages::MessageRecord;
+use herald_storage::preferences::AddressSuppression;
 use herald_storage::Store;
 use tokio::sync::{watch, Notify};
 
@@ -90,15 +96,23 @@ pub struct Sender {
     config: SenderConfig,
     handle: MessagingHandle,
     settings: Arc<Settings>,
+    /// Where delivery events go: the log, like ingested events.
+    ingest: IngestHandle,
 }
 
 impl Sender {
-    pub fn new(store: Arc<dyn Store>, config: SenderConfig, handle: MessagingHandle) -> Sender {
+    pub fn new(
+        store: Arc<dyn Store>,
+        config: SenderConfig,
+        handle: MessagingHandle,
+        ingest: IngestHandle,
+    ) -> Sender {
         Sender {
             store,
             config,
             settings: handle.settings.clone(),
             handle,
+            ingest,
         }
     }
 
@@ -293,6 +307,20 @@ impl Sender {
                 next.provider = Some(receipt.provider.to_owned());
                 next.provider_message_id = receipt.provider_message_id;
                 next.error = None;
+                self.record(&m, DeliveryEvent::Sent, channel).await;
+            }
+            Err(e) if e.suppresses() => {
+                // The address is dead (a hard bounce, an invalid number or token): the
+                // message bounced, and nothing more goes to the address on this channel.
+                next.status = "bounced".into();
+                next.reason = Some(e.code().into());
+                next.error = Some(e.to_string());
+                self.suppress(&m, channel).await?;
+                let bounce = DeliveryEvent::Bounced {
+                    kind: BounceKind::Hard,
+                    detail: Some(e.to_string()),
+                };
+                self.record(&m, bounce, channel).await;
             }
             Err(e @ SendError::Transient { .. }) if (m.attempts as usize) < BACKOFF_SECS.len() => {
                 let wait = match &e {
@@ -323,6 +351,56 @@ impl Sender {
     }
 
     /// The message's parts rendered, or the template error's code and message.
+    /// Put a delivery event on the person's timeline. Its message id is derived from the
+    /// message and the event, so recording it again (a step retried after a crash) is a
+    /// duplicate the log drops. A failure is logged: the message's own status is the record.
+    async fn record(&self, m: &MessageRecord, event: DeliveryEvent, channel: Channel) {
+        let Some(facts) = facts_of(m, channel) else {
+            return;
+        };
+        let profile = ProfileId(m.profile_id.clone());
+        let record = match self.blocking(move |s| s.profile(&profile)).await {
+            Ok(Some(record)) => record,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(message = %m.id, error = %e, "a delivery event was not recorded");
+                return;
+            }
+        };
+        let id = format!("{}:{}", m.id, event.name());
+        let now = herald_storage::clock::now();
+        let Some(incoming) =
+            events::track(&record, event.name(), event.properties(&facts), &id, now)
+        else {
+            return;
+        };
+        if let Err(e) = self.ingest.submit(vec![incoming]).await {
+            tracing::warn!(message = %m.id, error = ?e, "a delivery event was not recorded");
+        }
+    }
+
+    /// Suppress the address a message bounced from.
+    async fn suppress(&self, m: &MessageRecord, channel: Channel) -> anyhow::Result<()> {
+        let reason = match channel {
+            Channel::Email => SuppressionReason::HardBounce,
+            Channel::Sms => SuppressionReason::InvalidNumber,
+            Channel::Push => SuppressionReason::InvalidToken,
+            Channel::Webhook | Channel::InApp => return Ok(()),
+        };
+        let Some(address) = m.address.clone() else {
+            return Ok(());
+        };
+        let row = AddressSuppression {
+            channel: channel.as_str().into(),
+            address,
+            reason: reason.as_str().into(),
+            message_id: Some(m.id.clone()),
+            created_ms: herald_storage::clock::now_ms(),
+        };
+        self.blocking(move |s| s.suppress_address(&row)).await?;
+        Ok(())
+    }
+
     /// The signed links of a message to its address (none without an address).
     fn links_of(&self, m: &MessageRecord, channel: Channel, now: DateTime<Utc>) -> MessageLinks {
         let Some(address) = m.address.as_deref() else {
@@ -435,6 +513,24 @@ impl Sender {
         self.blocking(move |s| Ok(s.update_message(&next, &previous)?.then_some(next)))
             .await
     }
+}
+
+/// What a delivery event says about its message.
+fn facts_of(m: &MessageRecord, channel: Channel) -> Option<MessageFacts> {
+    let (source, source_id) = match m.source.split_once(':') {
+        Some(("broadcast", id)) => (SourceKind::Broadcast, id.to_owned()),
+        Some(("journey", id)) => (SourceKind::Journey, id.to_owned()),
+        _ => (SourceKind::Api, m.source.clone()),
+    };
+    Some(MessageFacts {
+        message_id: m.id.parse().ok()?,
+        channel,
+        category: Category::parse(&m.category).ok()?,
+        transactional: m.transactional,
+        source,
+        source_id,
+        topic: m.topic.clone(),
+    })
 }
 
 /// A message's signed links, also in its template's `message` context.

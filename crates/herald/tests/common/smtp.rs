@@ -1,5 +1,6 @@
 //! A real SMTP server for the messaging tests: aiosmtpd (from PyPI, installed in `.venv` by
-//! scripts/test.sh) on a free loopback port, writing what it receives to a maildir.
+//! scripts/test.sh) on a free loopback port, writing what it receives to a maildir, and
+//! refusing recipients whose address starts with `bounce` (tests/sdk/smtp_sink.py).
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -29,7 +30,11 @@ impl SmtpSink {
             .port();
         let child = Command::new(python)
             .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .args(["-c", "smtp_sink.Mailbox"])
+            .env(
+                "PYTHONPATH",
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/sdk"),
+            )
             .arg(dir.path().join("mail"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
