@@ -43,6 +43,7 @@ pub mod address;
 pub mod broadcast;
 pub mod channel;
 pub mod governor;
+pub mod html;
 pub mod message;
 pub mod preferences;
 pub mod reason;

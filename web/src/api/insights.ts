@@ -23,12 +23,16 @@ export interface TrendResult {
   series: { breakdown?: BreakdownValue; data: number[]; total: number }[];
 }
 
+/** A funnel's breakdown: the property of each profile's first step, or audiences. */
+export type FunnelBreakdown = { property: string; limit?: number } | { audiences: string[] };
+
 export interface FunnelQuery {
   from: string;
   to: string;
   steps: EventFilter[];
   windowMs: number;
   audience?: string;
+  breakdown?: FunnelBreakdown;
 }
 
 export interface FunnelStep {
@@ -42,6 +46,8 @@ export interface FunnelStep {
 
 export interface FunnelResult {
   steps: FunnelStep[];
+  /** One series per breakdown value; empty without a breakdown. */
+  breakdown?: { breakdown: BreakdownValue; steps: FunnelStep[] }[];
 }
 
 export interface RetentionQuery {

@@ -24,8 +24,48 @@ export function TrendChart({ result, label = 'Trend' }: { result: TrendResult; l
 
 export function FunnelChart({ result }: { result: FunnelResult }) {
   return (
+    <>
+      <FunnelBars steps={result.steps} />
+      {result.breakdown && result.breakdown.length > 0 && <FunnelBreakdownTable result={result} />}
+    </>
+  );
+}
+
+/** Each breakdown series' count per step, with its conversion from the first step. */
+function FunnelBreakdownTable({ result }: { result: FunnelResult }) {
+  return (
+    <table className="table" aria-label="Funnel by breakdown">
+      <thead>
+        <tr>
+          <th>Series</th>
+          {result.steps.map((s, i) => (
+            <th key={i} className="num">
+              {i + 1}. {s.name ?? 'any event'}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {result.breakdown!.map((b) => (
+          <tr key={seriesName(b.breakdown)} data-testid="funnel-series">
+            <td>{seriesName(b.breakdown)}</td>
+            {b.steps.map((s, i) => (
+              <td key={i} className="num">
+                {formatCount(s.count)}
+                {i > 0 && s.conversionFromFirst !== null && <span className="help"> {(s.conversionFromFirst * 100).toFixed(1)}%</span>}
+              </td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function FunnelBars({ steps }: { steps: FunnelResult['steps'] }) {
+  return (
     <ol className="funnel" aria-label="Funnel">
-      {result.steps.map((s, i) => {
+      {steps.map((s, i) => {
         const share = s.conversionFromFirst ?? 0;
         return (
           <li key={i} data-testid="funnel-step">

@@ -29,6 +29,12 @@ describe('toQuery', () => {
     expect(q?.kind).toBe('funnel');
     expect(q?.kind === 'funnel' && q.query.steps).toEqual([{ name: 'A' }, { name: 'B' }, { name: 'C' }]);
     expect(q?.kind === 'funnel' && q.query.windowMs).toBe(7_200_000);
+    expect(q?.kind === 'funnel' && q.query.breakdown).toBeUndefined();
+    // Audiences win over a property when both are given.
+    const by = toQuery(params({ tab: 'funnels', steps: 'A, B', by: 'plan', byAudiences: ' vips ,, trials ' }), NOW);
+    expect(by?.kind === 'funnel' && by.query.breakdown).toEqual({ audiences: ['vips', 'trials'] });
+    const byProperty = toQuery(params({ tab: 'funnels', steps: 'A, B', by: 'plan' }), NOW);
+    expect(byProperty?.kind === 'funnel' && byProperty.query.breakdown).toEqual({ property: 'plan' });
   });
 
   it('falls back to 30 days for a range that is not a positive whole number', () => {
@@ -44,6 +50,8 @@ describe('toParams', () => {
     { tab: 'trends', event: 'Viewed', measure: 'profiles', interval: 'hour', by: 'plan', days: '14', audience: 'vip' },
     { tab: 'trends', days: '30' },
     { tab: 'funnels', steps: 'A, B, C', window: '48', days: '7' },
+    { tab: 'funnels', steps: 'A, B', window: '24', by: 'country', days: '7' },
+    { tab: 'funnels', steps: 'A, B', window: '24', byAudiences: 'vips, trials', days: '7' },
     { tab: 'retention', start: 'Signed Up', return: 'Viewed', period: 'week', days: '60' },
   ];
   it.each(cases)('round-trips %o through a saved query', (given) => {

@@ -3,7 +3,7 @@
 // and by the saved charts.
 import { lastDays, type FunnelQuery, type InsightKind, type RetentionQuery, type TrendQuery } from '../api/insights';
 
-export const INSIGHT_PARAMS = ['tab', 'event', 'measure', 'interval', 'days', 'by', 'steps', 'window', 'start', 'return', 'period', 'audience'] as const;
+export const INSIGHT_PARAMS = ['tab', 'event', 'measure', 'interval', 'days', 'by', 'byAudiences', 'steps', 'window', 'start', 'return', 'period', 'audience'] as const;
 export type InsightParams = Record<(typeof INSIGHT_PARAMS)[number], string>;
 
 export type InsightQuery =
@@ -31,6 +31,16 @@ export const stepsOf = (p: Pick<InsightParams, 'steps'>): string[] =>
     .filter(Boolean);
 
 const event = (name: string) => (name ? { name } : undefined);
+
+/** A funnel's breakdown from the inputs: by audiences when some are named, else by a property. */
+const funnelBreakdown = (p: InsightParams) => {
+  const audiences = p.byAudiences
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
+  if (audiences.length > 0) return { audiences };
+  return p.by ? { property: p.by } : undefined;
+};
 const audience = (p: InsightParams) => p.audience || undefined;
 
 /** The API query for the page's inputs at `now` (null: a funnel with fewer than two steps). */
@@ -60,6 +70,7 @@ export function toQuery(p: InsightParams, now: number): InsightQuery | null {
           steps: steps.map((name) => ({ name })),
           windowMs: (hours > 0 ? hours : 24) * 3_600_000,
           audience: audience(p),
+          breakdown: funnelBreakdown(p),
         },
       };
     }
@@ -97,6 +108,8 @@ export function toParams(saved: { kind: InsightKind; query: Record<string, unkno
     case 'funnel':
       p.steps = (q.steps ?? []).map((s) => s.name ?? '').join(', ');
       p.window = q.windowMs ? String(q.windowMs / 3_600_000) : '';
+      if (q.breakdown && 'audiences' in q.breakdown) p.byAudiences = q.breakdown.audiences.join(', ');
+      else p.by = q.breakdown?.property ?? '';
       break;
     case 'retention':
       p.start = q.startEvent?.name ?? '';

@@ -45,6 +45,8 @@ export default function Insights() {
           <>
             <Field name="steps" label="Steps (comma-separated events)" p={p} placeholder="Signed Up, Checkout Started, Order Completed" wide />
             <Field name="window" label="Within (hours)" p={p} placeholder="24" />
+            <Field name="by" label="Break down by property" p={p} placeholder="none" />
+            <Field name="byAudiences" label="… or by audiences" p={p} placeholder="vips, trials" />
           </>
         )}
         {tab === 'retention' && (

@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use herald_core::identity::ProfileId;
+use herald_messaging::html::escape;
 use herald_messaging::preferences::{ChangeSource, ChannelPreferences, Status, Subscriptions};
 use herald_messaging::token::{Claims, Purpose, TokenError};
 use herald_pipeline::messaging::LinkTarget;
@@ -75,21 +76,6 @@ impl IntoResponse for Page {
         );
         response
     }
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn wants_html(headers: &HeaderMap) -> bool {
@@ -158,12 +144,10 @@ async fn confirm_unsubscribe(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(token): Path<String>,
-) -> Response {
-    let claims = match verify(&state, &token, Purpose::OneClickUnsubscribe) {
-        Ok(c) => c,
-        Err(e) => return failure(&headers, e),
-    };
-    Page {
+) -> Result<Response, Response> {
+    let claims =
+        verify(&state, &token, Purpose::OneClickUnsubscribe).map_err(|e| failure(&headers, e))?;
+    Ok(Page {
         status: StatusCode::OK,
         title: "Unsubscribe".into(),
         body: format!(
@@ -175,7 +159,7 @@ async fn confirm_unsubscribe(
             preferences_link(&state, &claims),
         ),
     }
-    .into_response()
+    .into_response())
 }
 
 /// A link to the full preference page, made for the same person and address.
@@ -206,11 +190,9 @@ async fn one_click(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(token): Path<String>,
-) -> Response {
-    let claims = match verify(&state, &token, Purpose::OneClickUnsubscribe) {
-        Ok(c) => c,
-        Err(e) => return failure(&headers, e),
-    };
+) -> Result<Response, Response> {
+    let claims =
+        verify(&state, &token, Purpose::OneClickUnsubscribe).map_err(|e| failure(&headers, e))?;
     // A topic that is no longer configured: the whole channel, to be safe.
     let change = match &claims.topic {
         Some(k)
@@ -226,7 +208,7 @@ async fn one_click(
         _ => Change::UnsubscribeChannel,
     };
     let profile = ProfileId(claims.profile_id.to_string());
-    if let Err(e) = change::apply(
+    change::apply(
         &state,
         claims.channel,
         &claims.address,
@@ -235,10 +217,8 @@ async fn one_click(
         Some(&profile),
     )
     .await
-    {
-        return failure(&headers, e);
-    }
-    Page {
+    .map_err(|e| failure(&headers, e))?;
+    Ok(Page {
         status: StatusCode::OK,
         title: "You are unsubscribed".into(),
         body: format!(
@@ -248,7 +228,7 @@ async fn one_click(
             preferences_link(&state, &claims),
         ),
     }
-    .into_response()
+    .into_response())
 }
 
 /// `GET /preferences/{token}`.
@@ -256,15 +236,13 @@ async fn show(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(token): Path<String>,
-) -> Response {
-    let claims = match verify(&state, &token, Purpose::PreferencePage) {
-        Ok(c) => c,
-        Err(e) => return failure(&headers, e),
-    };
-    match change::read(&state, claims.channel, &claims.address).await {
-        Ok((prefs, _)) => form(&state, &claims, &prefs, None).into_response(),
-        Err(e) => failure(&headers, e),
-    }
+) -> Result<Response, Response> {
+    let claims =
+        verify(&state, &token, Purpose::PreferencePage).map_err(|e| failure(&headers, e))?;
+    let (prefs, _) = change::read(&state, claims.channel, &claims.address)
+        .await
+        .map_err(|e| failure(&headers, e))?;
+    Ok(form(&state, &claims, &prefs, None).into_response())
 }
 
 /// `POST /preferences/{token}`: the form's answer.
@@ -273,11 +251,9 @@ async fn save(
     headers: HeaderMap,
     Path(token): Path<String>,
     body: Bytes,
-) -> Response {
-    let claims = match verify(&state, &token, Purpose::PreferencePage) {
-        Ok(c) => c,
-        Err(e) => return failure(&headers, e),
-    };
+) -> Result<Response, Response> {
+    let claims =
+        verify(&state, &token, Purpose::PreferencePage).map_err(|e| failure(&headers, e))?;
     let mut kept = Vec::new();
     let mut all = false;
     for (name, value) in form_urlencoded::parse(&body) {
@@ -287,10 +263,9 @@ async fn save(
             _ => {}
         }
     }
-    let (current, _) = match change::read(&state, claims.channel, &claims.address).await {
-        Ok(c) => c,
-        Err(e) => return failure(&headers, e),
-    };
+    let (current, _) = change::read(&state, claims.channel, &claims.address)
+        .await
+        .map_err(|e| failure(&headers, e))?;
     let mut subscriptions = Subscriptions::default();
     subscriptions.0.insert(claims.channel, current);
     let mut changes = vec![if all {
@@ -314,7 +289,7 @@ async fn save(
         }
     }
     let profile = ProfileId(claims.profile_id.to_string());
-    match change::apply(
+    let (prefs, _) = change::apply(
         &state,
         claims.channel,
         &claims.address,
@@ -323,12 +298,8 @@ async fn save(
         Some(&profile),
     )
     .await
-    {
-        Ok((prefs, _)) => {
-            form(&state, &claims, &prefs, Some("Your choices are saved.")).into_response()
-        }
-        Err(e) => failure(&headers, e),
-    }
+    .map_err(|e| failure(&headers, e))?;
+    Ok(form(&state, &claims, &prefs, Some("Your choices are saved.")).into_response())
 }
 
 /// The preference form for the address's channel.

@@ -64,7 +64,7 @@ pub fn with_preheader(html: &str, preheader: &str) -> String {
     let hidden = format!(
         "<div style=\"display:none;font-size:1px;line-height:1px;max-height:0;max-width:0;\
          opacity:0;overflow:hidden;mso-hide:all\" aria-hidden=\"true\">{}</div>",
-        escape_html(preheader)
+        herald_messaging::html::escape(preheader)
     );
     let at = body_content_start(html).unwrap_or(0);
     let mut out = String::with_capacity(html.len() + hidden.len());
@@ -88,21 +88,6 @@ fn body_content_start(html: &str) -> Option<usize> {
         from = start + 5;
     }
     None
-}
-
-fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The RFC 8058 headers of a marketing email, as (name, value) pairs: `List-Unsubscribe`
