@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use serde_json::{json, Value};
 
-use super::client::{Client, WAIT_LIMIT};
+use super::client::Client;
 use super::process::ServerProcess;
 use super::smtp_sink;
 
@@ -24,6 +24,9 @@ pub struct BroadcastArgs {
     /// SMTP connections the provider keeps open.
     #[arg(long, default_value_t = 16)]
     pub connections: u32,
+    /// Give up after this many minutes of sending.
+    #[arg(long, default_value_t = 60)]
+    pub limit_minutes: u64,
     /// A short run for CI: 2,000 profiles; checks that every message arrives.
     #[arg(long)]
     pub smoke: bool,
@@ -122,7 +125,8 @@ pub async fn run(mut args: BroadcastArgs) -> anyhow::Result<()> {
         .as_str()
         .ok_or_else(|| anyhow::anyhow!("no id: {created}"))?
         .to_owned();
-    let deadline = Instant::now() + WAIT_LIMIT;
+    let limit = Duration::from_secs(args.limit_minutes * 60);
+    let deadline = Instant::now() + limit;
     let mut peak_rss = rss_before;
     let mut enqueued_at = None;
     let mut last_print = Instant::now();
@@ -137,9 +141,10 @@ pub async fn run(mut args: BroadcastArgs) -> anyhow::Result<()> {
         }
         if last_print.elapsed() >= Duration::from_secs(5) {
             println!(
-                "  {:>6.1} s: {enqueued} enqueued, {sent} sent, {}",
+                "  {:>6.1} s: {enqueued} enqueued, {sent} sent, {}; RSS {:.0} MiB",
                 started.elapsed().as_secs_f64(),
-                progress["statuses"]
+                progress["statuses"],
+                server.rss_mib()?
             );
             last_print = Instant::now();
         }
@@ -161,7 +166,7 @@ pub async fn run(mut args: BroadcastArgs) -> anyhow::Result<()> {
         );
         anyhow::ensure!(
             Instant::now() < deadline,
-            "not sent after {WAIT_LIMIT:?}: {progress}"
+            "not sent after {limit:?}: {progress}"
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

@@ -105,6 +105,16 @@ impl ServerProcess {
     }
 }
 
+/// A benchmark that fails leaves no server behind (its data directory is about to go).
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 fn clock_ticks_per_second() -> f64 {
     // USER_HZ is 100 on every Linux architecture Herald targets.
     100.0
