@@ -147,6 +147,8 @@ try {
   await step('audience', async () => {
     await page.getByRole('button', { name: 'Save audience' }).click();
     await page.getByRole('heading', { name: 'Buyers' }).waitFor();
+    // The backfill runs after the save: its members and size are final once it is ready.
+    await page.getByTestId('audience-state').filter({ hasText: 'ready' }).waitFor();
     const members = page.getByRole('table', { name: 'Members' });
     await members.waitFor();
     report.audienceUrl = new URL(page.url()).pathname;
@@ -171,6 +173,7 @@ try {
     report.visualPreviewSize = await page.getByTestId('preview-size').textContent();
     await page.getByRole('button', { name: 'Save audience' }).click();
     await page.getByRole('heading', { name: 'Buyers' }).waitFor();
+    await page.getByTestId('audience-state').filter({ hasText: 'ready' }).waitFor();
     await page.getByRole('table', { name: 'Members' }).waitFor();
     report.editedRuleText = await page.locator('pre.rule').textContent();
     report.editedMembers = await page.getByRole('table', { name: 'Members' }).locator('tbody tr td:first-child').allTextContents();

@@ -56,7 +56,9 @@ export default function Audience() {
               <div className="tile-label">members</div>
             </div>
             <div className="tile">
-              <div className="tile-value">{a.ready ? 'ready' : a.backfill.state}</div>
+              <div className="tile-value" data-testid="audience-state">
+                {a.ready ? 'ready' : a.backfill.state}
+              </div>
               <div className="tile-label">
                 backfill {a.backfill.total > 0 ? `${a.backfill.done}/${a.backfill.total}` : ''}
               </div>
@@ -64,7 +66,8 @@ export default function Audience() {
             </div>
           </div>
           <SizeHistory id={a.id} />
-          <Members id={a.id} />
+          {/* Read again once the backfill is done: members found meanwhile are shown then. */}
+          <Members key={`${a.id}:${a.ready}:${a.size}`} id={a.id} />
         </section>
       )}
     </Async>
