@@ -652,6 +652,11 @@ fn broadcasts_and_preferences_answer_what_rest_answers() {
         &json!({"id": "pros", "rule": r#"trait plan = "pro""#}),
     );
     assert_eq!(r.status(), 201);
+    // Its backfill done, so that the size GraphQL and REST read below cannot move between them.
+    eventually(30, "the audience's backfill", || {
+        let a = s.admin_json("/api/v1/audiences/pros");
+        (a["ready"] == true && a["size"] == 1).then_some(())
+    });
     let template = json!({"id": "news", "channel": "email", "content": {"subject": "Hi", "body": "<p>Hi</p>"}});
     assert_eq!(s.admin_post("/api/v1/templates", &template).status(), 201);
 
