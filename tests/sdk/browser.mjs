@@ -8,9 +8,12 @@
 // `configUrl` + `dataPlaneUrl`), sends a session, and leaves the page so the SDK's unload path
 // (keepalive fetch, sendBeacon) runs. A wrong write key must be reported by each SDK.
 //
-// Prints one JSON line: {"scenarios": {name: {"responses": [...], "errors": [...], ...}}}.
-// The Rust test `crates/herald/tests/browser.rs` asserts what arrived through the admin API.
-// Every wait has a deadline; nothing sleeps a fixed time.
+// Prints one JSON line: {"scenarios": {name: {"responses": [...], "errors": [...], ...}}}, then
+// keeps the browser open until its standard input closes: what a page sends as it is left
+// (keepalive fetch, sendBeacon) is still on its way when the scenario ends, and closing the
+// browser would abort it. The Rust test `crates/herald/tests/browser.rs` asserts what arrived
+// through the admin API, then closes our input. Every wait has a deadline; nothing sleeps a
+// fixed time.
 
 import http from 'node:http';
 import fs from 'node:fs';
@@ -94,7 +97,7 @@ async function scenario(name, run) {
   } catch (err) {
     out.errors.push(String((err && err.stack) || err));
   }
-  await context.close();
+  // The context stays open (see the top): the browser is closed once the test has read.
 }
 
 /// Wait until `count` answers from Herald match `pred` (deadline: DEADLINE_MS).
@@ -263,6 +266,8 @@ await scenario('beacon', async (page) => {
   await page.goto('about:blank');
 });
 
+console.log(JSON.stringify(report));
+process.stdin.resume();
+await new Promise((resolve) => process.stdin.on('end', resolve).on('close', resolve));
 await browser.close();
 site.close();
-console.log(JSON.stringify(report));

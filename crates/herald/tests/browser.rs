@@ -8,7 +8,8 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::Command;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
 
 use common::*;
 use reqwest::blocking::Response;
@@ -378,21 +379,34 @@ fn browser_sdks_in_headless_chromium_on_another_origin() {
     );
     let s = Server::start();
     let prefix = "web";
-    let out = Command::new("node")
+    // The script prints its report, then keeps the browser open until its input closes (when
+    // `browser` is dropped: at the end, or when an assertion fails), so that what the pages
+    // sent as they were left is not aborted while Herald takes it in.
+    let mut browser = Command::new("node")
         .arg(root.join("tests/sdk/browser.mjs"))
         .args([&s.url, WRITE_KEY, prefix])
         .current_dir(root.join("tests/sdk"))
-        .output()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("run node");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "browser.mjs failed: {}\nstdout: {stdout}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
-        .unwrap_or_else(|e| panic!("bad report: {e}: {stdout}"));
+    let mut line = String::new();
+    BufReader::new(browser.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("read the report");
+    let browser = Closes(Some(browser));
+    let report: Value = match serde_json::from_str(&line) {
+        Ok(report) => report,
+        Err(e) => {
+            let out = browser.close();
+            panic!(
+                "browser.mjs failed ({e}): {}\nstdout: {line}\nstderr: {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            )
+        }
+    };
     let scenario = |name: &str| report["scenarios"][name].clone();
     let origin = report["origin"].as_str().unwrap().to_owned();
     for name in [
@@ -526,4 +540,31 @@ fn browser_sdks_in_headless_chromium_on_another_origin() {
     // Nothing else came in: every event of the run is accounted for.
     let status = s.wait_processed();
     assert_eq!(status["processed"], 11, "{status}");
+    let out = browser.close();
+    assert!(
+        out.status.success(),
+        "browser.mjs failed: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The browser script, closed (its input closed, so it closes the browser) when dropped.
+struct Closes(Option<Child>);
+
+impl Closes {
+    fn close(mut self) -> std::process::Output {
+        let mut child = self.0.take().unwrap();
+        drop(child.stdin.take());
+        child.wait_with_output().expect("wait for node")
+    }
+}
+
+impl Drop for Closes {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            drop(child.stdin.take());
+            let _ = child.wait();
+        }
+    }
 }
