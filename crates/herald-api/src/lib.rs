@@ -13,6 +13,7 @@ pub mod browser;
 pub mod catalog;
 pub mod error;
 pub mod extract;
+pub mod inbox;
 pub mod ingest;
 pub mod insights;
 pub mod keys;
@@ -66,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::routes())
         .merge(ops::routes())
         .merge(preferences::public_routes())
+        .merge(inbox::public_routes())
         .merge(openapi::routes());
     // Browser SDKs call the public paths from other origins (authenticated by write key, not
     // cookies): CORS on every answer there, fallbacks and preflights included.

@@ -12,8 +12,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    admin, auth, broadcasts, browser, catalog, error, ingest, insights, messages, ops, preferences,
-    templates, AppState,
+    admin, auth, broadcasts, browser, catalog, error, inbox, ingest, insights, messages, ops,
+    preferences, templates, AppState,
 };
 
 struct Security;
@@ -242,6 +242,8 @@ pub(crate) fn one_of_strings(values: &[&str]) -> ObjectBuilder {
         preferences::admin::suppress_address, preferences::admin::unsuppress_address,
         broadcasts::create_broadcast, broadcasts::list_broadcasts, broadcasts::get_broadcast,
         broadcasts::pause_broadcast, broadcasts::resume_broadcast, broadcasts::cancel_broadcast,
+        inbox::list, inbox::mark_seen, inbox::mark_read, inbox::archive, inbox::mark_all_seen,
+        inbox::stream, inbox::secret,
         ops::healthz, ops::readyz, ops::metrics_text,
         auth::session::sign_in, auth::session::who_am_i, auth::session::sign_out,
         auth::users::list_users, auth::users::create_user, auth::users::update_user,
@@ -262,6 +264,7 @@ pub(crate) fn one_of_strings(values: &[&str]) -> ObjectBuilder {
         (name = "messages", description = "Messages to people: send a template to one person, read a message, a person's message log"),
         (name = "templates", description = "Message templates (Liquid, MJML), versioned; preview for a profile; ad-hoc render"),
         (name = "broadcasts", description = "A template to an audience, now, at a time or at each person's local time, with a holdout; progress, pause, resume, cancel (docs/broadcasts.md)"),
+        (name = "inbox", description = "The in-app inbox, for browsers and apps: a person's messages with the write key and their user hash, marks, a live stream; the secret for admins (docs/inbox.md)"),
         (name = "preferences", description = "Subscription topics, a person's subscriptions, suppressed addresses (docs/preferences.md)"),
     )
 )]

@@ -742,3 +742,48 @@ impl crate::broadcasts::BroadcastStore for ClusterStore {
         self.state.due_broadcasts(now_ms, limit)
     }
 }
+
+impl crate::inbox::InboxStore for ClusterStore {
+    fn put_inbox_item(&self, item: &crate::inbox::InboxItem) -> Result<bool> {
+        self.state.put_inbox_item(item)
+    }
+    fn inbox_item(
+        &self,
+        user_id: &str,
+        message_id: &str,
+    ) -> Result<Option<crate::inbox::InboxItem>> {
+        self.state.inbox_item(user_id, message_id)
+    }
+    fn inbox_items(
+        &self,
+        user_id: &str,
+        filter: crate::inbox::InboxFilter,
+        before: Option<(i64, &str)>,
+        limit: usize,
+    ) -> Result<Vec<crate::inbox::InboxItem>> {
+        self.state.inbox_items(user_id, filter, before, limit)
+    }
+    fn inbox_items_after(
+        &self,
+        user_id: &str,
+        after: (i64, &str),
+        limit: usize,
+    ) -> Result<Vec<crate::inbox::InboxItem>> {
+        self.state.inbox_items_after(user_id, after, limit)
+    }
+    fn mark_inbox_item(
+        &self,
+        user_id: &str,
+        message_id: &str,
+        mark: crate::inbox::InboxMark,
+        at_ms: i64,
+    ) -> Result<Option<(crate::inbox::InboxItem, bool)>> {
+        self.state.mark_inbox_item(user_id, message_id, mark, at_ms)
+    }
+    fn mark_inbox_seen(&self, user_id: &str, at_ms: i64) -> Result<u64> {
+        self.state.mark_inbox_seen(user_id, at_ms)
+    }
+    fn inbox_counts(&self, user_id: &str) -> Result<crate::inbox::InboxCounts> {
+        self.state.inbox_counts(user_id)
+    }
+}

@@ -20,11 +20,13 @@ use proptest::test_runner::{Config, TestRunner};
 use serde_json::json;
 
 mod broadcasts;
+mod inbox;
 mod messages;
 mod preferences;
 mod templates;
 mod users;
 pub use broadcasts::*;
+pub use inbox::*;
 pub use messages::*;
 pub use preferences::*;
 pub use templates::*;
@@ -1395,6 +1397,10 @@ macro_rules! conformance_suite {
             #[test]
             fn broadcast_messages_move_and_are_counted() {
                 $crate::conformance::broadcast_messages_move_and_are_counted(&$factory)
+            }
+            #[test]
+            fn inbox_items_are_kept_per_user_and_marked_once() {
+                $crate::conformance::inbox_items_are_kept_per_user_and_marked_once(&$factory)
             }
             #[test]
             fn address_preferences_and_suppressions() {

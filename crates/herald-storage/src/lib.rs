@@ -12,6 +12,7 @@ pub mod cluster;
 #[cfg(test)]
 mod conformance;
 pub mod dedup;
+pub mod inbox;
 pub mod insights;
 pub mod jetstream;
 pub mod messages;
@@ -874,6 +875,7 @@ pub trait Store:
     + messages::MessageStore
     + preferences::PreferenceStore
     + broadcasts::BroadcastStore
+    + inbox::InboxStore
 {
 }
 impl<T> Store for T where
@@ -888,6 +890,7 @@ impl<T> Store for T where
         + messages::MessageStore
         + preferences::PreferenceStore
         + broadcasts::BroadcastStore
+        + inbox::InboxStore
 {
 }
 

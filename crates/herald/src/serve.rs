@@ -227,6 +227,18 @@ async fn links(
     Links::new(&secret, &base).map_err(|e| anyhow::anyhow!("the link-signing secret: {e}"))
 }
 
+/// The in-app inbox secret (herald_api::inbox): the cluster's, made by the first node.
+async fn inbox_secret(store: Arc<dyn Store>) -> anyhow::Result<String> {
+    tokio::task::spawn_blocking(move || {
+        store.shared_secret(
+            herald_api::inbox::SECRET_NAME,
+            &herald_pipeline::messaging::Links::generate_secret(),
+        )
+    })
+    .await?
+    .context("reading the inbox secret")
+}
+
 fn ensure_keys(store: &dyn Store) -> anyhow::Result<Vec<String>> {
     let mut lines = Vec::new();
     for (kind, var, label) in [
@@ -353,6 +365,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             topics: channels.topics,
             address_rules: channels.address_rules,
             links: links(store.clone(), args.public_url.as_ref(), &url).await?,
+            inbox_secret: inbox_secret(store.clone()).await?,
         },
     ));
     tokio::spawn(

@@ -280,7 +280,7 @@ async fn save(
         .iter()
         .filter(|t| t.channel == claims.channel)
     {
-        let wanted = kept.iter().any(|k| *k == topic.key);
+        let wanted = kept.contains(&topic.key);
         let now = subscriptions.status(topic);
         if wanted && now == Status::Unsubscribed {
             changes.push(Change::Subscribe(topic.key.clone()));

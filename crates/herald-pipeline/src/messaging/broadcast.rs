@@ -169,12 +169,12 @@ pub fn step(store: &dyn Store, b: BroadcastRecord, now: DateTime<Utc>) -> anyhow
 
 /// A broadcast's channel: its template's.
 fn channel_of(store: &dyn Store, b: &BroadcastRecord) -> anyhow::Result<String> {
-    Ok(store
+    store
         .template(&b.template_id, Some(b.template_version))?
         .map(|t| t.channel)
         .ok_or_else(|| {
             anyhow::anyhow!("template {} v{} is gone", b.template_id, b.template_version)
-        })?)
+        })
 }
 
 /// Make the broadcast's waiting messages agree with its status: held while it is paused,

@@ -4,11 +4,73 @@
 //! anonymous id of theirs). A message id derived from what happened makes a repeat (a retried
 //! step after a crash) a duplicate the log drops.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use herald_core::event::{Incoming, ParseContext, TimeMode};
-use herald_core::identity::IdKind;
-use herald_storage::ProfileRecord;
+use herald_core::identity::{IdKind, ProfileId};
+use herald_messaging::message::{DeliveryEvent, MessageFacts, SourceKind};
+use herald_messaging::{Category, Channel};
+use herald_storage::messages::MessageRecord;
+use herald_storage::{ProfileRecord, Store};
 use serde_json::{json, Value};
+
+use crate::writer::IngestHandle;
+
+/// Put a delivery event of `m` on its person's timeline. Its message id is derived from the
+/// message and the event, so recording it again (a step retried after a crash) is a duplicate
+/// the log drops. A failure is logged: the message's own status is the record.
+pub async fn record_delivery(
+    store: &Arc<dyn Store>,
+    ingest: &IngestHandle,
+    m: &MessageRecord,
+    event: &DeliveryEvent,
+    channel: Channel,
+) {
+    let Some(facts) = facts_of(m, channel) else {
+        return;
+    };
+    let profile = ProfileId(m.profile_id.clone());
+    let store = store.clone();
+    let record = match tokio::task::spawn_blocking(move || store.profile(&profile)).await {
+        Ok(Ok(Some(record))) => record,
+        Ok(Ok(None)) => return,
+        Ok(Err(e)) => {
+            tracing::warn!(message = %m.id, error = %e, "a delivery event was not recorded");
+            return;
+        }
+        Err(e) => {
+            tracing::warn!(message = %m.id, error = %e, "a delivery event was not recorded");
+            return;
+        }
+    };
+    let id = format!("{}:{}", m.id, event.name());
+    let now = herald_storage::clock::now();
+    let Some(incoming) = track(&record, event.name(), event.properties(&facts), &id, now) else {
+        return;
+    };
+    if let Err(e) = ingest.submit(vec![incoming]).await {
+        tracing::warn!(message = %m.id, error = ?e, "a delivery event was not recorded");
+    }
+}
+
+/// What a delivery event says about its message.
+fn facts_of(m: &MessageRecord, channel: Channel) -> Option<MessageFacts> {
+    let (source, source_id) = match m.source.split_once(':') {
+        Some(("broadcast", id)) => (SourceKind::Broadcast, id.to_owned()),
+        Some(("journey", id)) => (SourceKind::Journey, id.to_owned()),
+        _ => (SourceKind::Api, m.source.clone()),
+    };
+    Some(MessageFacts {
+        message_id: m.id.parse().ok()?,
+        channel,
+        category: Category::parse(&m.category).ok()?,
+        transactional: m.transactional,
+        source,
+        source_id,
+        topic: m.topic.clone(),
+    })
+}
 
 /// A track event named `name` with `properties`, as the person of `profile`; `None` when the
 /// profile has neither a user id nor an anonymous id to send it as.

@@ -12,6 +12,7 @@
 
 mod audiences;
 mod broadcasts;
+mod inbox;
 mod insights;
 mod keys;
 mod messages;

@@ -9,6 +9,7 @@
 mod audiences;
 mod broadcasts;
 mod checkpoint;
+mod inbox;
 mod insights;
 mod keys;
 pub(crate) use keys::decode_key;

@@ -270,7 +270,22 @@ const STATE_MIGRATIONS: &[&str] = &["
     ) WITHOUT ROWID;
     CREATE INDEX broadcasts_due ON broadcasts (status, start_ms);
     CREATE INDEX broadcasts_by_time ON broadcasts (created_ms, id);
-
+", "
+    -- The in-app inbox (herald_storage::inbox): one item per in-app message delivered, per
+    -- user id, with its seen, read and archived marks.
+    CREATE TABLE inbox_items (
+        message_id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        profile_id TEXT NOT NULL,
+        topic TEXT,
+        content TEXT NOT NULL,
+        format TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        seen_ms INTEGER,
+        read_ms INTEGER,
+        archived_ms INTEGER
+    ) WITHOUT ROWID;
+    CREATE INDEX inbox_by_user ON inbox_items (user_id, created_ms, message_id);
 "];
 
 /// The schema version of `log.db` this build writes (its `PRAGMA user_version`).
