@@ -22,6 +22,7 @@ pub mod openapi;
 pub mod ops;
 pub mod preferences;
 pub mod templates;
+pub mod tracking;
 
 use std::any::Any;
 use std::sync::Arc;
@@ -68,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::routes())
         .merge(preferences::public_routes())
         .merge(inbox::public_routes())
+        .merge(tracking::routes())
         .merge(openapi::routes());
     // Browser SDKs call the public paths from other origins (authenticated by write key, not
     // cookies): CORS on every answer there, fallbacks and preflights included.

@@ -13,7 +13,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::{
     admin, auth, broadcasts, browser, catalog, error, inbox, ingest, insights, messages, ops,
-    preferences, templates, AppState,
+    preferences, templates, tracking, AppState,
 };
 
 struct Security;
@@ -243,7 +243,7 @@ pub(crate) fn one_of_strings(values: &[&str]) -> ObjectBuilder {
         broadcasts::create_broadcast, broadcasts::list_broadcasts, broadcasts::get_broadcast,
         broadcasts::pause_broadcast, broadcasts::resume_broadcast, broadcasts::cancel_broadcast,
         inbox::list, inbox::mark_seen, inbox::mark_read, inbox::archive, inbox::mark_all_seen,
-        inbox::stream, inbox::secret,
+        inbox::stream, inbox::secret, tracking::open, tracking::click,
         ops::healthz, ops::readyz, ops::metrics_text,
         auth::session::sign_in, auth::session::who_am_i, auth::session::sign_out,
         auth::users::list_users, auth::users::create_user, auth::users::update_user,
@@ -265,6 +265,7 @@ pub(crate) fn one_of_strings(values: &[&str]) -> ObjectBuilder {
         (name = "templates", description = "Message templates (Liquid, MJML), versioned; preview for a profile; ad-hoc render"),
         (name = "broadcasts", description = "A template to an audience, now, at a time or at each person's local time, with a holdout; progress, pause, resume, cancel (docs/broadcasts.md)"),
         (name = "inbox", description = "The in-app inbox, for browsers and apps: a person's messages with the write key and their user hash, marks, a live stream; the secret for admins (docs/inbox.md)"),
+        (name = "tracking", description = "The open pixel and the signed click redirects in HTML emails (docs/tracking.md)"),
         (name = "preferences", description = "Subscription topics, a person's subscriptions, suppressed addresses (docs/preferences.md)"),
     )
 )]

@@ -18,6 +18,8 @@
 //! - [`reason`]: the reasons a decision records.
 //! - [`template`]: what each channel's template holds, its check, and its rendering (Liquid,
 //!   then MJML to HTML).
+//! - [`tracking`]: open and click tracking written into an email's HTML (signed redirects, a
+//!   pixel), the rest of the document left as it was.
 //!
 //! # Invariants
 //!
@@ -49,6 +51,7 @@ pub mod preferences;
 pub mod reason;
 pub mod template;
 pub mod token;
+pub mod tracking;
 
 pub use address::{address_of, Address, AddressRules};
 pub use channel::{Category, Channel, Priority};

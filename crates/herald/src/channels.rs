@@ -12,6 +12,9 @@
 //!
 //! [addresses]
 //! default_calling_code = "+49"
+//!
+//! [tracking]            # opens and clicks in HTML emails, both on by default
+//! opens = false
 //! ```
 //!
 //! Without the file no channel is configured: messages fail with `channel_not_configured`.
@@ -21,6 +24,7 @@ use std::path::Path;
 use anyhow::Context;
 use herald_channels::{ChannelsConfig, Providers};
 use herald_messaging::preferences::Topics;
+use herald_messaging::tracking::TrackingPolicy;
 use herald_messaging::{AddressRules, Policy};
 use herald_pipeline::messaging::SenderConfig;
 use serde::Deserialize;
@@ -38,6 +42,8 @@ struct ChannelsFile {
     topics: Topics,
     #[serde(default)]
     addresses: AddressRules,
+    #[serde(default)]
+    tracking: TrackingPolicy,
 }
 
 /// The channels file read: the sender's providers and policy, and the topics and address
@@ -46,6 +52,7 @@ pub struct Loaded {
     pub sender: SenderConfig,
     pub topics: Topics,
     pub address_rules: AddressRules,
+    pub tracking: TrackingPolicy,
 }
 
 pub fn load(file: Option<&Path>) -> anyhow::Result<Loaded> {
@@ -57,6 +64,7 @@ pub fn load(file: Option<&Path>) -> anyhow::Result<Loaded> {
             },
             topics: Topics::default(),
             address_rules: AddressRules::default(),
+            tracking: TrackingPolicy::default(),
         });
     };
     let text = std::fs::read_to_string(file)
@@ -76,5 +84,6 @@ pub fn load(file: Option<&Path>) -> anyhow::Result<Loaded> {
         },
         topics: parsed.topics,
         address_rules: parsed.addresses,
+        tracking: parsed.tracking,
     })
 }

@@ -364,6 +364,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         herald_pipeline::messaging::Settings {
             topics: channels.topics,
             address_rules: channels.address_rules,
+            tracking: channels.tracking,
             links: links(store.clone(), args.public_url.as_ref(), &url).await?,
             inbox_secret: inbox_secret(store.clone()).await?,
         },

@@ -77,6 +77,20 @@ impl DeliveryEvent {
         }
     }
 
+    /// The event's message id on the timeline: derived from the message and what happened, so
+    /// a repeat (a retried step, a second open) is a duplicate the log drops. A click is one per
+    /// link (the first click on each link counts), every other event one per message.
+    pub fn event_id(&self, message: &str) -> String {
+        match self {
+            DeliveryEvent::Clicked { url: Some(url) } => format!(
+                "{message}:{}:{:016x}",
+                self.name(),
+                xxhash_rust::xxh3::xxh3_64(url.as_bytes())
+            ),
+            _ => format!("{message}:{}", self.name()),
+        }
+    }
+
     /// The status the event moves the message to (through [`Status::advance`]), if any: a
     /// soft bounce and an unsubscribe do not change it; reading an inbox message opens it.
     pub fn status(&self) -> Option<Status> {
@@ -151,6 +165,26 @@ mod tests {
             source_id: "spring-sale".into(),
             topic: Some("newsletter".into()),
         }
+    }
+
+    #[test]
+    fn event_ids_are_one_per_message_and_one_per_clicked_link() {
+        let click = |u: &str| DeliveryEvent::Clicked {
+            url: Some(u.into()),
+        };
+        assert_eq!(DeliveryEvent::Opened.event_id("m1"), "m1:Message Opened");
+        assert_eq!(
+            click("https://a.example/").event_id("m1"),
+            click("https://a.example/").event_id("m1")
+        );
+        assert_ne!(
+            click("https://a.example/").event_id("m1"),
+            click("https://b.example/").event_id("m1")
+        );
+        assert_ne!(
+            click("https://a.example/").event_id("m1"),
+            click("https://a.example/").event_id("m2")
+        );
     }
 
     #[test]

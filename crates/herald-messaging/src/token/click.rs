@@ -5,6 +5,10 @@
 //! `signature = base64url (no padding) of the first 16 bytes of HMAC-SHA256 over
 //! "herald.click.v1", a zero byte, the message id's 16 bytes and the URL's UTF-8 bytes`:
 //! 22 characters, as short as a link in an SMS wants, and 128 bits to guess.
+//!
+//! The open-tracking pixel of a message is signed the same way over "herald.open.v1", a zero
+//! byte and the message id alone, so a pixel cannot be made for a message Herald did not send,
+//! and a click signature is never a pixel's.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -13,25 +17,26 @@ use hmac::Mac;
 use super::{Key, TokenError};
 use crate::message::MessageId;
 
-const DOMAIN: &[u8] = b"herald.click.v1\0";
+const CLICK: &[u8] = b"herald.click.v1\0";
+const OPEN: &[u8] = b"herald.open.v1\0";
 const TAG_LEN: usize = 16;
 
-fn mac(key: &Key, message: MessageId, url: &str) -> hmac::Hmac<sha2::Sha256> {
+fn mac(key: &Key, domain: &[u8], message: MessageId, url: &str) -> hmac::Hmac<sha2::Sha256> {
     let mut mac = key.mac();
-    mac.update(DOMAIN);
+    mac.update(domain);
     mac.update(message.0.as_bytes());
     mac.update(url.as_bytes());
     mac
 }
 
-pub fn click_signature(key: &Key, message: MessageId, url: &str) -> String {
-    let tag = mac(key, message, url).finalize().into_bytes();
+fn sign(key: &Key, domain: &[u8], message: MessageId, url: &str) -> String {
+    let tag = mac(key, domain, message, url).finalize().into_bytes();
     URL_SAFE_NO_PAD.encode(&tag[..TAG_LEN])
 }
 
-/// Whether `signature` was made for this message and exactly this URL.
-pub fn verify_click(
+fn verify(
     key: &Key,
+    domain: &[u8],
     message: MessageId,
     url: &str,
     signature: &str,
@@ -42,15 +47,53 @@ pub fn verify_click(
     let tag = URL_SAFE_NO_PAD
         .decode(signature)
         .map_err(|_| TokenError::Invalid)?;
-    mac(key, message, url)
+    mac(key, domain, message, url)
         .verify_truncated_left(&tag)
         .map_err(|_| TokenError::Invalid)
+}
+
+pub fn click_signature(key: &Key, message: MessageId, url: &str) -> String {
+    sign(key, CLICK, message, url)
+}
+
+/// Whether `signature` was made for this message and exactly this URL.
+pub fn verify_click(
+    key: &Key,
+    message: MessageId,
+    url: &str,
+    signature: &str,
+) -> Result<(), TokenError> {
+    verify(key, CLICK, message, url, signature)
+}
+
+pub fn open_signature(key: &Key, message: MessageId) -> String {
+    sign(key, OPEN, message, "")
+}
+
+/// Whether `signature` is the open pixel's of this message.
+pub fn verify_open(key: &Key, message: MessageId, signature: &str) -> Result<(), TokenError> {
+    verify(key, OPEN, message, "", signature)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use uuid::Uuid;
+
+    #[test]
+    fn an_open_signature_is_for_its_message_and_never_a_click() {
+        let key = Key::new(*b"click key 0123456789").unwrap();
+        let m = MessageId(Uuid::from_u128(9));
+        let sig = open_signature(&key, m);
+        assert_eq!(verify_open(&key, m, &sig), Ok(()));
+        assert_eq!(
+            verify_open(&key, MessageId(Uuid::from_u128(10)), &sig),
+            Err(TokenError::Invalid)
+        );
+        assert_eq!(verify_click(&key, m, "", &sig), Err(TokenError::Invalid));
+        let click = click_signature(&key, m, "");
+        assert_eq!(verify_open(&key, m, &click), Err(TokenError::Invalid));
+    }
 
     #[test]
     fn only_the_signed_url_of_the_signed_message() {

@@ -17,7 +17,7 @@ use std::fmt;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-pub use click::{click_signature, verify_click};
+pub use click::{click_signature, open_signature, verify_click, verify_open};
 pub use inbox::{inbox_user_hash, verify_inbox_user_hash};
 pub use signed::{issue, verify, Claims, Purpose};
 pub use webhook::{sign_webhook, verify_webhook, WEBHOOK_SIGNATURE_HEADER};

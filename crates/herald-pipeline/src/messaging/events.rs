@@ -44,7 +44,7 @@ pub async fn record_delivery(
             return;
         }
     };
-    let id = format!("{}:{}", m.id, event.name());
+    let id = event.event_id(&m.id);
     let now = herald_storage::clock::now();
     let Some(incoming) = track(&record, event.name(), event.properties(&facts), &id, now) else {
         return;

@@ -4,9 +4,18 @@
 //! honoured by every other, and after a restart.
 
 use chrono::{DateTime, Duration, Utc};
+use herald_messaging::message::MessageId;
 use herald_messaging::token::{self, Claims, Key, Purpose, TokenError};
 use herald_messaging::Channel;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use uuid::Uuid;
+
+/// What a tracked link's target keeps unescaped in its query parameter: RFC 3986's unreserved.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// How long a link in a message keeps working: a year (CAN-SPAM asks for 30 days; people
 /// unsubscribe from old mail).
@@ -75,6 +84,47 @@ impl Links {
             .map(|t| format!("{}/preferences/{t}", self.base))
     }
 
+    /// The signed redirect to `target` for a link in message `message`:
+    /// `<base>/t/c/<message id>/<signature>?u=<target>`.
+    pub fn click_url(&self, message: MessageId, target: &str) -> String {
+        format!(
+            "{}/t/c/{}/{}?u={}",
+            self.base,
+            message.0,
+            token::click_signature(&self.key, message, target),
+            utf8_percent_encode(target, QUERY_VALUE)
+        )
+    }
+
+    /// The open-tracking pixel of message `message`: `<base>/t/o/<message id>/<signature>`.
+    pub fn open_url(&self, message: MessageId) -> String {
+        format!(
+            "{}/t/o/{}/{}",
+            self.base,
+            message.0,
+            token::open_signature(&self.key, message)
+        )
+    }
+
+    /// Whether `url` points at this Herald (its own links are never wrapped in a redirect).
+    pub fn is_own(&self, url: &str) -> bool {
+        url.strip_prefix(&self.base)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    }
+
+    pub fn verify_click(
+        &self,
+        message: MessageId,
+        target: &str,
+        signature: &str,
+    ) -> Result<(), TokenError> {
+        token::verify_click(&self.key, message, target, signature)
+    }
+
+    pub fn verify_open(&self, message: MessageId, signature: &str) -> Result<(), TokenError> {
+        token::verify_open(&self.key, message, signature)
+    }
+
     pub fn verify(
         &self,
         token: &str,
@@ -124,6 +174,25 @@ mod tests {
             other.verify(token, Purpose::OneClickUnsubscribe, now),
             Err(TokenError::Invalid)
         );
+        // Tracking links: a click URL carries its target, signed for the message.
+        let m = MessageId(Uuid::from_u128(5));
+        let dest = "https://shop.example.com/a b?x=1&y=é";
+        let click = links.click_url(m, dest);
+        let (path, query) = click.split_once('?').unwrap();
+        assert_eq!(
+            query,
+            "u=https%3A%2F%2Fshop.example.com%2Fa%20b%3Fx%3D1%26y%3D%C3%A9"
+        );
+        let signature = path.rsplit('/').next().unwrap();
+        assert_eq!(links.verify_click(m, dest, signature), Ok(()));
+        assert!(links
+            .verify_click(m, "https://evil.example.com/", signature)
+            .is_err());
+        let open = links.open_url(m);
+        let signature = open.rsplit('/').next().unwrap();
+        assert_eq!(links.verify_open(m, signature), Ok(()));
+        assert!(links.is_own(&open) && links.is_own("https://h.example.com"));
+        assert!(!links.is_own("https://h.example.com.evil.example/") && !links.is_own(dest));
         // A profile id that is not a UUID makes no link.
         let bad = LinkTarget {
             profile_id: "nope",
