@@ -45,16 +45,16 @@ const POLL: Duration = Duration::from_secs(1);
 
 pub fn public_routes() -> Router<AppState> {
     Router::new()
-        .route("/v1/inbox", get(list))
-        .route("/v1/inbox/seen", post(mark_all_seen))
-        .route("/v1/inbox/stream", get(stream))
-        .route("/v1/inbox/{id}/seen", post(mark_seen))
-        .route("/v1/inbox/{id}/read", post(mark_read))
-        .route("/v1/inbox/{id}/archive", post(archive))
+        .route("/v1/inbox", get(list_inbox))
+        .route("/v1/inbox/seen", post(mark_all_inbox_seen))
+        .route("/v1/inbox/stream", get(inbox_stream))
+        .route("/v1/inbox/{id}/seen", post(mark_inbox_seen))
+        .route("/v1/inbox/{id}/read", post(mark_inbox_read))
+        .route("/v1/inbox/{id}/archive", post(archive_inbox_message))
 }
 
 pub fn admin_routes() -> Router<AppState> {
-    Router::new().route("/api/v1/inbox/secret", get(secret))
+    Router::new().route("/api/v1/inbox/secret", get(inbox_secret))
 }
 
 /// Who reads the inbox. Each is also read from a header (`X-Herald-User-Id`,
@@ -232,7 +232,7 @@ async fn authorize(
         (status = 400, description = "`invalid_cursor`, `invalid_user_id`, `invalid_query`", body = ErrorBody),
         (status = 401, description = "`unauthorized` (write key), `user_hash_required`, `user_hash_invalid`", body = ErrorBody)),
     security(("write_key" = [])))]
-pub async fn list(
+pub async fn list_inbox(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<ListQuery>,
@@ -302,7 +302,7 @@ async fn mark(
         (status = 401, description = "`unauthorized`, `user_hash_required`, `user_hash_invalid`", body = ErrorBody),
         (status = 404, description = "`inbox_message_not_found`: not a message of this inbox", body = ErrorBody)),
     security(("write_key" = [])))]
-pub async fn mark_seen(
+pub async fn mark_inbox_seen(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -318,7 +318,7 @@ pub async fn mark_seen(
         (status = 401, description = "`unauthorized`, `user_hash_required`, `user_hash_invalid`", body = ErrorBody),
         (status = 404, description = "`inbox_message_not_found`: not a message of this inbox", body = ErrorBody)),
     security(("write_key" = [])))]
-pub async fn mark_read(
+pub async fn mark_inbox_read(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -333,7 +333,7 @@ pub async fn mark_read(
         (status = 401, description = "`unauthorized`, `user_hash_required`, `user_hash_invalid`", body = ErrorBody),
         (status = 404, description = "`inbox_message_not_found`: not a message of this inbox", body = ErrorBody)),
     security(("write_key" = [])))]
-pub async fn archive(
+pub async fn archive_inbox_message(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -347,7 +347,7 @@ pub async fn archive(
     responses((status = 200, body = MarkedAll),
         (status = 401, description = "`unauthorized`, `user_hash_required`, `user_hash_invalid`", body = ErrorBody)),
     security(("write_key" = [])))]
-pub async fn mark_all_seen(
+pub async fn mark_all_inbox_seen(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(auth): Query<InboxAuth>,
@@ -373,7 +373,7 @@ pub async fn mark_all_seen(
     responses((status = 200, content_type = "text/event-stream", description = "Server-Sent Events"),
         (status = 401, description = "`unauthorized`, `user_hash_required`, `user_hash_invalid`", body = ErrorBody)),
     security(("write_key" = [])))]
-pub async fn stream(
+pub async fn inbox_stream(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(auth): Query<InboxAuth>,
@@ -493,7 +493,7 @@ async fn wait_for(changes: &mut tokio::sync::broadcast::Receiver<String>, user: 
     responses((status = 200, body = InboxSecret),
         (status = 403, description = "`forbidden_role`: only admins read the secret", body = ErrorBody)),
     security(("admin_key" = [])))]
-pub async fn secret(
+pub async fn inbox_secret(
     State(state): State<AppState>,
     principal: Principal,
 ) -> Result<Json<InboxSecret>, ApiError> {

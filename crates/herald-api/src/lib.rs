@@ -21,6 +21,7 @@ pub mod messages;
 pub mod openapi;
 pub mod ops;
 pub mod preferences;
+pub mod provider_reports;
 pub mod templates;
 pub mod tracking;
 
@@ -70,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .merge(preferences::public_routes())
         .merge(inbox::public_routes())
         .merge(tracking::routes())
+        .merge(provider_reports::routes())
         .merge(openapi::routes());
     // Browser SDKs call the public paths from other origins (authenticated by write key, not
     // cookies): CORS on every answer there, fallbacks and preflights included.

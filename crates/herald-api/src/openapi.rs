@@ -13,7 +13,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::{
     admin, auth, broadcasts, browser, catalog, error, inbox, ingest, insights, messages, ops,
-    preferences, templates, tracking, AppState,
+    preferences, provider_reports, templates, tracking, AppState,
 };
 
 struct Security;
@@ -27,6 +27,15 @@ impl Modify for Security {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Basic)
                     .description(Some("The write key as user name, empty password"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "postmark_webhook",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some("The webhook_username and webhook_password of the Postmark provider, in the webhook URL set at Postmark"))
                     .build(),
             ),
         );
@@ -242,8 +251,10 @@ pub(crate) fn one_of_strings(values: &[&str]) -> ObjectBuilder {
         preferences::admin::suppress_address, preferences::admin::unsuppress_address,
         broadcasts::create_broadcast, broadcasts::list_broadcasts, broadcasts::get_broadcast,
         broadcasts::pause_broadcast, broadcasts::resume_broadcast, broadcasts::cancel_broadcast,
-        inbox::list, inbox::mark_seen, inbox::mark_read, inbox::archive, inbox::mark_all_seen,
-        inbox::stream, inbox::secret, tracking::open, tracking::click,
+        inbox::list_inbox, inbox::mark_inbox_seen, inbox::mark_inbox_read,
+        inbox::archive_inbox_message, inbox::mark_all_inbox_seen, inbox::inbox_stream,
+        inbox::inbox_secret, tracking::track_open, tracking::track_click,
+        provider_reports::postmark_webhook,
         ops::healthz, ops::readyz, ops::metrics_text,
         auth::session::sign_in, auth::session::who_am_i, auth::session::sign_out,
         auth::users::list_users, auth::users::create_user, auth::users::update_user,

@@ -37,8 +37,8 @@ const PIXEL: &[u8] = &[
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/t/o/{message}/{signature}", get(open))
-        .route("/t/c/{message}/{signature}", get(click))
+        .route("/t/o/{message}/{signature}", get(track_open))
+        .route("/t/c/{message}/{signature}", get(track_click))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -68,7 +68,7 @@ async fn record(state: &AppState, message: MessageId, event: DeliveryEvent) {
     params(("message" = String, Path, description = "The message's id"), ("signature" = String, Path)),
     responses((status = 200, content_type = "image/gif", description = "A transparent 1×1 GIF"),
         (status = 400, description = "`link_invalid`: not a pixel Herald made", body = ErrorBody)))]
-pub async fn open(
+pub async fn track_open(
     State(state): State<AppState>,
     Path((message, signature)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
@@ -96,7 +96,7 @@ pub async fn open(
     params(("message" = String, Path, description = "The message's id"), ("signature" = String, Path), ClickQuery),
     responses((status = 302, description = "To the link's target (`Location`)"),
         (status = 400, description = "`link_invalid`: not a link Herald made; `invalid_query`: no `u`", body = ErrorBody)))]
-pub async fn click(
+pub async fn track_click(
     State(state): State<AppState>,
     Path((message, signature)): Path<(String, String)>,
     Query(q): Query<ClickQuery>,

@@ -47,6 +47,6 @@ pub mod sms;
 pub mod webhook;
 
 pub use config::ConfigError;
-pub use port::{Outbound, Provider, Receipt, SendError};
+pub use port::{Outbound, Provider, ProviderReport, Receipt, SendError, WebhookCredentials};
 pub use registry::{ChannelsConfig, EmailProviderConfig, Providers, SmsProviderConfig};
 pub use secret::Secret;

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use herald_messaging::message::MessageId;
+use herald_messaging::message::{DeliveryEvent, MessageId};
+use herald_messaging::preferences::SuppressionReason;
 use herald_messaging::Channel;
 
 /// One message to deliver: already rendered and addressed, with its idempotency key.
@@ -130,4 +131,37 @@ impl SendError {
 pub trait Provider: Send + Sync {
     fn name(&self) -> &'static str;
     async fn send(&self, message: &Outbound) -> Result<Receipt, SendError>;
+}
+
+/// What a provider reports about a message after it took it (a webhook, read by the
+/// provider's adapter): the message, the event, and whether the address must be suppressed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderReport {
+    pub message_id: MessageId,
+    /// The address the report is about, when the provider says.
+    pub address: Option<String>,
+    pub event: DeliveryEvent,
+    /// A hard bounce or a complaint: nothing more goes to the address on the channel.
+    pub suppress: Option<SuppressionReason>,
+}
+
+/// HTTP Basic credentials a provider's webhook requests must carry (Postmark's way of
+/// securing its webhooks: they are in the webhook URL configured at Postmark).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookCredentials {
+    pub username: String,
+    pub password: crate::Secret,
+}
+
+impl WebhookCredentials {
+    /// Whether a request's credentials are these, compared in constant time.
+    pub fn check(&self, username: &str, password: &str) -> bool {
+        let same = |a: &[u8], b: &[u8]| {
+            a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+        };
+        // Both compared whatever the first gives, so the time says nothing about which failed.
+        let user = same(username.as_bytes(), self.username.as_bytes());
+        let pass = same(password.as_bytes(), self.password.expose().as_bytes());
+        user & pass
+    }
 }

@@ -22,7 +22,7 @@
 use std::path::Path;
 
 use anyhow::Context;
-use herald_channels::{ChannelsConfig, Providers};
+use herald_channels::{ChannelsConfig, EmailProviderConfig, Providers};
 use herald_messaging::preferences::Topics;
 use herald_messaging::tracking::TrackingPolicy;
 use herald_messaging::{AddressRules, Policy};
@@ -53,6 +53,7 @@ pub struct Loaded {
     pub topics: Topics,
     pub address_rules: AddressRules,
     pub tracking: TrackingPolicy,
+    pub postmark_webhook: Option<herald_channels::WebhookCredentials>,
 }
 
 pub fn load(file: Option<&Path>) -> anyhow::Result<Loaded> {
@@ -65,6 +66,7 @@ pub fn load(file: Option<&Path>) -> anyhow::Result<Loaded> {
             topics: Topics::default(),
             address_rules: AddressRules::default(),
             tracking: TrackingPolicy::default(),
+            postmark_webhook: None,
         });
     };
     let text = std::fs::read_to_string(file)
@@ -75,6 +77,10 @@ pub fn load(file: Option<&Path>) -> anyhow::Result<Loaded> {
         .policy
         .validate()
         .map_err(|e| anyhow::anyhow!("{}: [policy]: {e}", file.display()))?;
+    let postmark_webhook = match &parsed.channels.email {
+        Some(EmailProviderConfig::Postmark(c)) => c.webhook_credentials(),
+        _ => None,
+    };
     let providers = Providers::from_config(&parsed.channels)
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     Ok(Loaded {
@@ -85,5 +91,6 @@ pub fn load(file: Option<&Path>) -> anyhow::Result<Loaded> {
         topics: parsed.topics,
         address_rules: parsed.addresses,
         tracking: parsed.tracking,
+        postmark_webhook,
     })
 }

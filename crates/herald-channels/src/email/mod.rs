@@ -4,6 +4,7 @@
 pub mod content;
 pub mod dkim;
 pub mod postmark;
+pub mod postmark_webhook;
 pub mod smtp;
 mod smtp_pool;
 pub mod smtp_reply;

@@ -45,6 +45,30 @@ pub struct PostmarkConfig {
     pub burst: Option<u32>,
     #[serde(default = "default_timeout_seconds")]
     pub timeout_seconds: u64,
+    /// The HTTP Basic credentials in the webhook URL configured at Postmark
+    /// (`https://<user>:<password>@<herald>/webhooks/postmark`); without both, Herald takes
+    /// no Postmark webhooks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_password: Option<Secret>,
+}
+
+impl PostmarkConfig {
+    /// What Postmark's webhook requests must carry, when configured.
+    pub fn webhook_credentials(&self) -> Option<crate::WebhookCredentials> {
+        match (&self.webhook_username, &self.webhook_password) {
+            (Some(username), Some(password))
+                if !username.is_empty() && !password.expose().is_empty() =>
+            {
+                Some(crate::WebhookCredentials {
+                    username: username.clone(),
+                    password: password.clone(),
+                })
+            }
+            _ => None,
+        }
+    }
 }
 
 fn default_base_url() -> String {

@@ -5,9 +5,11 @@
 
 use std::sync::Arc;
 
+use herald_channels::ProviderReport;
 use herald_messaging::message::{DeliveryEvent, Status};
 use herald_messaging::Channel;
 use herald_storage::inbox::{InboxItem, InboxMark};
+use herald_storage::preferences::AddressSuppression;
 use herald_storage::Store;
 
 use super::events::record_delivery;
@@ -50,6 +52,34 @@ pub async fn engaged(
         return Ok(true);
     }
     anyhow::bail!("message {message_id} kept changing while an engagement was recorded")
+}
+
+/// A provider's report about a message (herald_channels::ProviderReport, from its webhook):
+/// the address suppressed when the report says so (a hard bounce, a complaint), then the
+/// event recorded as [`engaged`] does. False when Herald has no such message.
+pub async fn reported(
+    store: &Arc<dyn Store>,
+    ingest: &IngestHandle,
+    report: ProviderReport,
+) -> anyhow::Result<bool> {
+    let (s, id) = (store.clone(), report.message_id.key());
+    let Some(m) = tokio::task::spawn_blocking(move || s.message(&id)).await?? else {
+        return Ok(false);
+    };
+    if let Some(reason) = report.suppress {
+        if let Some(address) = m.address.clone().or(report.address.clone()) {
+            let row = AddressSuppression {
+                channel: m.channel.clone(),
+                address,
+                reason: reason.as_str().into(),
+                message_id: Some(m.id.clone()),
+                created_ms: herald_storage::clock::now_ms(),
+            };
+            let s = store.clone();
+            tokio::task::spawn_blocking(move || s.suppress_address(&row)).await??;
+        }
+    }
+    engaged(store, ingest, &m.id, report.event).await
 }
 
 /// The statuses after a message was handed over, which engagement moves between.

@@ -43,6 +43,8 @@ pub struct Settings {
     pub topics: Topics,
     pub address_rules: AddressRules,
     pub links: Links,
+    /// What Postmark's webhook requests must carry (none: Postmark webhooks are refused).
+    pub postmark_webhook: Option<herald_channels::WebhookCredentials>,
     /// What is tracked in emails (opens, clicks).
     pub tracking: TrackingPolicy,
     /// The key of in-app inbox user hashes (herald_messaging::token::inbox_user_hash): the

@@ -7,6 +7,7 @@
 //! that cluster mode behaves like embedded mode.
 #![allow(dead_code)]
 
+pub mod receiver;
 pub mod smtp;
 
 use std::io::{BufRead, BufReader};
