@@ -278,6 +278,26 @@ try {
     await page.getByRole('table', { name: 'Broadcasts' }).getByRole('link', { name: 'Welcome everyone' }).waitFor();
   });
 
+  // The message log, filtered to the broadcast's failed messages (the filter lands in the
+  // URL), then one message's page: its status and reason, its content rendered for its person.
+  await step('messages', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Messages' }).click();
+    await page.getByLabel('Status').selectOption('failed');
+    await page.waitForURL(/status=failed/);
+    const rows = page.getByTestId('log-row');
+    await rows.first().waitFor();
+    report.logUrl = new URL(page.url()).search;
+    report.logRows = await rows.count();
+    report.logTexts = await rows.allInnerTexts();
+    await rows.first().getByRole('link').first().click();
+    await page.getByTestId('message-status').waitFor();
+    report.messageUrl = new URL(page.url()).pathname;
+    report.messageStatus = await page.getByTestId('message-status').textContent();
+    const frame = page.frameLocator('[data-testid=message-body-frame]');
+    await frame.getByText('Your plan:').waitFor();
+    report.messageBody = (await frame.locator('body').innerText()).trim();
+  });
+
   await step('settings', async () => {
     await page.getByRole('link', { name: 'Settings' }).click();
     await page.getByTestId('identity-rules').waitFor();

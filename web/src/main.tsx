@@ -15,6 +15,8 @@ const Audiences = lazy(() => import('./pages/Audiences'));
 const AudiencePage = lazy(() => import('./pages/Audience'));
 const AudienceEditor = lazy(() => import('./pages/AudienceEditor'));
 const Insights = lazy(() => import('./pages/Insights'));
+const Messages = lazy(() => import('./pages/Messages'));
+const MessagePage = lazy(() => import('./pages/Message'));
 const SavedInsights = lazy(() => import('./pages/SavedInsights'));
 const Templates = lazy(() => import('./pages/Templates'));
 const Broadcasts = lazy(() => import('./pages/Broadcasts'));
@@ -46,6 +48,8 @@ function App() {
         <Route path="broadcasts" element={<Broadcasts />} />
         <Route path="broadcasts/new" element={<BroadcastNew />} />
         <Route path="broadcasts/:id" element={<BroadcastPage />} />
+        <Route path="messages" element={<Messages />} />
+        <Route path="messages/:id" element={<MessagePage />} />
         <Route path="settings" element={<Settings />} />
         <Route path="*" element={<p className="state empty">No such page.</p>} />
       </Route>

@@ -6,6 +6,7 @@ use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
 use herald_api::error::ApiError;
 use herald_api::extract::{Json as RestJson, Path, Query};
+use herald_api::messages::log::ListQuery;
 use herald_api::messages::{self as rest, LogQuery, MessageView, SendInput};
 use herald_api::AppState;
 use serde_json::Value;
@@ -73,7 +74,7 @@ impl From<MessageView> for Message {
     }
 }
 
-/// A page of a person's messages, newest first.
+/// A page of messages, newest first.
 #[derive(SimpleObject)]
 pub struct MessagePage {
     pub nodes: Vec<Message>,
@@ -108,6 +109,41 @@ impl MessagesQuery {
             Err(ApiError::NotFound(..)) => Ok(None),
             Err(e) => Err(e).gql(),
         }
+    }
+
+    /// Every message, newest first, filtered by status, channel, source (`api`,
+    /// `broadcast:<id>`) and template: the message log.
+    #[allow(clippy::too_many_arguments)]
+    async fn messages(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<String>,
+        channel: Option<String>,
+        source: Option<String>,
+        template: Option<String>,
+        limit: Option<usize>,
+        before: Option<String>,
+    ) -> Result<MessagePage> {
+        let q = ListQuery {
+            status,
+            channel,
+            source,
+            template,
+            limit,
+            before,
+        };
+        let RestJson(page) = rest::list_messages(state(ctx), Query(q)).await.gql()?;
+        Ok(MessagePage {
+            nodes: page.messages.into_iter().map(Into::into).collect(),
+            next: page.next,
+        })
+    }
+
+    /// What happened to a message after it was sent: the delivery events on its person's
+    /// timeline that name it, oldest first.
+    async fn message_events(&self, ctx: &Context<'_>, id: String) -> Result<Vec<Json<Value>>> {
+        let RestJson(found) = rest::message_events(state(ctx), Path(id)).await.gql()?;
+        Ok(found.events.into_iter().map(Json).collect())
     }
 
     /// A person's messages (any identifier), newest first.

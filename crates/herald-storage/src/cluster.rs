@@ -647,6 +647,14 @@ impl crate::messages::MessageStore for ClusterStore {
     ) -> Result<Vec<crate::messages::MessageRecord>> {
         self.state.profile_messages(profile_id, before, limit)
     }
+    fn list_messages(
+        &self,
+        filter: &crate::messages::MessageFilter,
+        before: Option<(i64, &str)>,
+        limit: usize,
+    ) -> Result<Vec<crate::messages::MessageRecord>> {
+        self.state.list_messages(filter, before, limit)
+    }
     fn message_counts(&self, source: &str) -> Result<std::collections::BTreeMap<String, u64>> {
         self.state.message_counts(source)
     }

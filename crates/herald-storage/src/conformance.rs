@@ -1387,6 +1387,10 @@ macro_rules! conformance_suite {
                 $crate::conformance::messages_queue_and_log(&$factory)
             }
             #[test]
+            fn the_message_log_filters_and_pages() {
+                $crate::conformance::the_message_log_filters_and_pages(&$factory)
+            }
+            #[test]
             fn racing_claims_have_one_winner() {
                 $crate::conformance::racing_claims_have_one_winner(&$factory)
             }

@@ -48,6 +48,15 @@ pub struct MessageRecord {
     pub updated_ms: i64,
 }
 
+/// Which messages the overall log shows: each given field must match exactly.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MessageFilter {
+    pub status: Option<String>,
+    pub channel: Option<String>,
+    pub source: Option<String>,
+    pub template_id: Option<String>,
+}
+
 pub trait MessageStore: Send + Sync {
     /// Store the messages whose id is not stored yet; returns how many were new.
     fn enqueue_messages(&self, messages: &[MessageRecord]) -> Result<usize>;
@@ -71,6 +80,14 @@ pub trait MessageStore: Send + Sync {
     fn profile_messages(
         &self,
         profile_id: &str,
+        before: Option<(i64, &str)>,
+        limit: usize,
+    ) -> Result<Vec<MessageRecord>>;
+    /// Every message matching `filter`, newest first, created before `before`
+    /// (`(created_ms, id)`): the overall message log.
+    fn list_messages(
+        &self,
+        filter: &MessageFilter,
         before: Option<(i64, &str)>,
         limit: usize,
     ) -> Result<Vec<MessageRecord>>;

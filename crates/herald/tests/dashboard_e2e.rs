@@ -369,6 +369,38 @@ fn an_admin_watches_events_finds_the_profile_builds_an_audience_and_a_viewer_onl
         progress["enqueued"]
     );
 
+    // The message log showed the failed messages the API lists, and one message's page its
+    // status and its body rendered for its person from the recorded version.
+    assert_eq!(report["logUrl"], "?status=failed");
+    let failed = s.admin_json("/api/v1/messages?status=failed&limit=500");
+    let failed = failed["messages"].as_array().unwrap();
+    assert_eq!(report["logRows"].as_u64(), Some(failed.len() as u64));
+    assert!(
+        texts(&report["logTexts"])
+            .iter()
+            .all(|t| t.contains("channel_not_configured") && t.contains(&template)),
+        "{}",
+        report["logTexts"]
+    );
+    let message_id = report["messageUrl"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("/messages/")
+        .unwrap();
+    let message = s.admin_json(&format!("/api/v1/messages/{message_id}"));
+    assert_eq!(report["messageStatus"], message["status"]);
+    assert_eq!(message["status"], "failed");
+    let person = s.admin_json(&format!(
+        "/api/v1/profiles/profile_id:{}",
+        message["profile_id"].as_str().unwrap()
+    ));
+    let plan = person["traits"]["plan"].as_str().unwrap_or_default();
+    assert_eq!(
+        report["messageBody"].as_str().unwrap(),
+        format!("Your plan: {plan}").trim(),
+        "{person}"
+    );
+
     // Settings: every key the API lists, the identity rules in force.
     let keys = s.admin_json("/api/v1/keys");
     assert_eq!(report["keysShown"], keys.as_array().unwrap().len());

@@ -168,6 +168,37 @@ fn opens_and_clicks_are_recorded_and_redirects_go_only_where_herald_signed() {
     );
     assert_eq!(opened[0]["properties"]["channel"], "email");
 
+    // The message log shows it under its status, and its page lists its delivery events.
+    let log = s.admin_json("/api/v1/messages?status=clicked&channel=email");
+    let listed: Vec<&str> = log["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, [id.as_str()], "{log}");
+    let none = s.admin_json("/api/v1/messages?status=clicked&channel=sms");
+    assert_eq!(none["messages"], json!([]));
+    let reported = s.admin_json(&format!("/api/v1/messages/{id}/events"));
+    let names: Vec<&str> = reported["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["Message Sent", "Message Opened", "Message Clicked"],
+        "{reported}"
+    );
+    for (query, code) in [("limit=0", "invalid_limit"), ("before=x", "invalid_cursor")] {
+        let r = s.admin_get(&format!("/api/v1/messages?{query}"));
+        assert_eq!(r.status(), 400, "{query}");
+        assert_eq!(r.json::<Value>().unwrap()["code"], code);
+    }
+    let r = s.admin_get("/api/v1/messages/no-such-message/events");
+    assert_eq!(r.status(), 404);
+
     // A changed link redirects nowhere and records nothing.
     let (path, _) = tracked.split_once('?').unwrap();
     let signature = path.rsplit('/').next().unwrap();

@@ -124,11 +124,15 @@ export const templates = {
         .updateTemplate,
     ),
   remove: (id: string) => gql(DeleteTemplateDocument, { id }, true),
-  preview: async (id: string, p: { profile?: string; event?: Json; content?: TemplateContent; channel: Channel }): Promise<TemplatePreview> =>
+  preview: async (
+    id: string,
+    p: { profile?: string; event?: Json; content?: TemplateContent; channel: Channel; version?: number },
+  ): Promise<TemplatePreview> =>
     preview(
       (
         await gql(PreviewTemplateDocument, {
           id,
+          version: p.version,
           profile: p.profile || undefined,
           event: p.event,
           content: p.content ? contentFor(p.channel, p.content) : undefined,

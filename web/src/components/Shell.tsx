@@ -12,6 +12,7 @@ const nav = [
   ['/insights/saved', 'Saved charts'],
   ['/templates', 'Templates'],
   ['/broadcasts', 'Broadcasts'],
+  ['/messages', 'Messages'],
   ['/settings', 'Settings'],
 ] as const;
 

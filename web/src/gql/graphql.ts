@@ -272,6 +272,24 @@ export type ProfileMessagesQueryVariables = Exact<{
 
 export type ProfileMessagesQuery = { profileMessages: { next: string | null, nodes: Array<{ id: string, channel: string, templateId: string, templateVersion: number, category: string, transactional: boolean, status: string, reason: string | null, address: string | null, provider: string | null, error: string | null, createdAt: string | null, updatedAt: string | null }> } };
 
+export type MessagesQueryVariables = Exact<{
+  status?: string | null | undefined;
+  channel?: string | null | undefined;
+  source?: string | null | undefined;
+  template?: string | null | undefined;
+  before?: string | null | undefined;
+}>;
+
+
+export type MessagesQuery = { messages: { next: string | null, nodes: Array<{ id: string, profileId: string, source: string, channel: string, templateId: string, templateVersion: number, category: string, transactional: boolean, status: string, reason: string | null, address: string | null, provider: string | null, error: string | null, createdAt: string | null, updatedAt: string | null }> } };
+
+export type MessageQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type MessageQuery = { messageEvents: Array<Json>, message: { id: string, profileId: string, source: string, channel: string, templateId: string, templateVersion: number, category: string, topic: string | null, priority: string, transactional: boolean, status: string, reason: string | null, address: string | null, decidedAt: string | null, attempts: number, provider: string | null, providerMessageId: string | null, error: string | null, createdAt: string | null, updatedAt: string | null } | null };
+
 export type TemplatesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -1051,6 +1069,64 @@ export const ProfileMessagesDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ProfileMessagesQuery, ProfileMessagesQueryVariables>;
+export const MessagesDocument = new TypedDocumentString(`
+    query Messages($status: String, $channel: String, $source: String, $template: String, $before: String) {
+  messages(
+    status: $status
+    channel: $channel
+    source: $source
+    template: $template
+    limit: 50
+    before: $before
+  ) {
+    nodes {
+      id
+      profileId
+      source
+      channel
+      templateId
+      templateVersion
+      category
+      transactional
+      status
+      reason
+      address
+      provider
+      error
+      createdAt
+      updatedAt
+    }
+    next
+  }
+}
+    `) as unknown as TypedDocumentString<MessagesQuery, MessagesQueryVariables>;
+export const MessageDocument = new TypedDocumentString(`
+    query Message($id: String!) {
+  message(id: $id) {
+    id
+    profileId
+    source
+    channel
+    templateId
+    templateVersion
+    category
+    topic
+    priority
+    transactional
+    status
+    reason
+    address
+    decidedAt
+    attempts
+    provider
+    providerMessageId
+    error
+    createdAt
+    updatedAt
+  }
+  messageEvents(id: $id)
+}
+    `) as unknown as TypedDocumentString<MessageQuery, MessageQueryVariables>;
 export const TemplatesDocument = new TypedDocumentString(`
     query Templates {
   templates {

@@ -41,7 +41,9 @@ export function ProfileMessages({ id }: { id: string }) {
               <tbody>
                 {rows.map((m) => (
                   <tr key={m.id} data-testid="message-row">
-                    <td>{formatTime(m.createdAt)}</td>
+                    <td>
+                      <Link to={`/messages/${m.id}`}>{formatTime(m.createdAt)}</Link>
+                    </td>
                     <td>
                       <Link to={`/templates/${encodeURIComponent(m.templateId)}`}>{m.templateId}</Link> v{m.templateVersion}
                     </td>

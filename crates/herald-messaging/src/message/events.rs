@@ -50,6 +50,18 @@ pub enum DeliveryEvent {
     InboxRead,
 }
 
+/// The names of every delivery event (the timeline's), in lifecycle order.
+pub const DELIVERY_EVENT_NAMES: [&str; 8] = [
+    "Message Sent",
+    "Message Delivered",
+    "Message Opened",
+    "Message Clicked",
+    "Message Bounced",
+    "Message Marked as Spam",
+    "Unsubscribed",
+    "Inbox Message Read",
+];
+
 /// What every delivery event says about its message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageFacts {
@@ -165,6 +177,24 @@ mod tests {
             source_id: "spring-sale".into(),
             topic: Some("newsletter".into()),
         }
+    }
+
+    #[test]
+    fn every_event_name_is_listed() {
+        let events = [
+            DeliveryEvent::Sent,
+            DeliveryEvent::Delivered,
+            DeliveryEvent::Opened,
+            DeliveryEvent::Clicked { url: None },
+            DeliveryEvent::Bounced {
+                kind: BounceKind::Soft,
+                detail: None,
+            },
+            DeliveryEvent::Complained,
+            DeliveryEvent::Unsubscribed { topic: None },
+            DeliveryEvent::InboxRead,
+        ];
+        assert_eq!(events.map(|e| e.name()), DELIVERY_EVENT_NAMES);
     }
 
     #[test]

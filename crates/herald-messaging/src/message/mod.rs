@@ -11,7 +11,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub use events::{BounceKind, DeliveryEvent, MessageFacts};
+pub use events::{BounceKind, DeliveryEvent, MessageFacts, DELIVERY_EVENT_NAMES};
 pub use holdout::in_holdout;
 pub use status::{Status, TransitionError};
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::Factory;
-use crate::messages::MessageRecord;
+use crate::messages::{MessageFilter, MessageRecord};
 
 pub(super) fn message(id: &str, profile: &str, partition: u32, due_ms: i64) -> MessageRecord {
     MessageRecord {
@@ -171,4 +171,52 @@ pub fn racing_claims_have_one_winner(make: &Factory) {
         store.message_counts("broadcast:b1").unwrap(),
         BTreeMap::from([("sending".to_owned(), 40)])
     );
+}
+
+pub fn the_message_log_filters_and_pages(make: &Factory) {
+    let store = make();
+    let with = |id: &str, channel: &str, source: &str, template: &str, status: &str, ms: i64| {
+        let mut m = message(id, "p1", 0, ms);
+        m.channel = channel.into();
+        m.source = source.into();
+        m.template_id = template.into();
+        m.status = status.into();
+        m
+    };
+    let all = [
+        with("a", "email", "broadcast:b1", "welcome", "queued", 10),
+        with("b", "sms", "api", "receipt", "sent", 20),
+        with("c", "email", "api", "welcome", "sent", 30),
+        with("d", "email", "broadcast:b2", "welcome", "skipped", 30),
+    ];
+    store.enqueue_messages(&all).unwrap();
+    let list = |filter: MessageFilter, before: Option<(i64, &str)>, limit: usize| {
+        let found = store.list_messages(&filter, before, limit).unwrap();
+        found.into_iter().map(|m| m.id).collect::<Vec<_>>()
+    };
+    let any = MessageFilter::default();
+    assert_eq!(list(any.clone(), None, 10), ["d", "c", "b", "a"]);
+    assert_eq!(list(any.clone(), Some((30, "c")), 10), ["b", "a"]);
+    let sent = MessageFilter {
+        status: Some("sent".into()),
+        ..Default::default()
+    };
+    assert_eq!(list(sent, None, 10), ["c", "b"]);
+    let email_api = MessageFilter {
+        channel: Some("email".into()),
+        source: Some("api".into()),
+        ..Default::default()
+    };
+    assert_eq!(list(email_api, None, 10), ["c"]);
+    let welcome = MessageFilter {
+        template_id: Some("welcome".into()),
+        ..Default::default()
+    };
+    assert_eq!(list(welcome.clone(), None, 2), ["d", "c"]);
+    assert_eq!(list(welcome, Some((30, "c")), 2), ["a"]);
+    let none = MessageFilter {
+        channel: Some("push".into()),
+        ..Default::default()
+    };
+    assert!(list(none, None, 10).is_empty());
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use postgres::Row;
 
 use super::PgState;
-use crate::messages::{MessageRecord, MessageStore};
+use crate::messages::{MessageFilter, MessageRecord, MessageStore};
 use crate::Result;
 
 /// The select list, as a literal (statements are cached by their `&'static str`).
@@ -168,6 +168,39 @@ impl MessageStore for PgState {
                     " WHERE profile_id = $1 AND decided_ms >= $2 ORDER BY decided_ms, id"
                 ),
                 &[&profile_id, &since_ms],
+            )?
+            .iter()
+            .map(record)
+            .collect())
+    }
+
+    fn list_messages(
+        &self,
+        filter: &MessageFilter,
+        before: Option<(i64, &str)>,
+        limit: usize,
+    ) -> Result<Vec<MessageRecord>> {
+        let (ms, id) = before.unwrap_or((i64::MAX, ""));
+        let limit = limit.min(i64::MAX as usize) as i64;
+        let mut conn = self.pool.get()?;
+        Ok(conn
+            .rows(
+                concat!(
+                    select!(),
+                    " WHERE (created_ms < $1 OR (created_ms = $1 AND id < $2)) \
+                     AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR channel = $4) \
+                     AND ($5::text IS NULL OR source = $5) AND ($6::text IS NULL OR template_id = $6) \
+                     ORDER BY created_ms DESC, id DESC LIMIT $7"
+                ),
+                &[
+                    &ms,
+                    &id,
+                    &filter.status,
+                    &filter.channel,
+                    &filter.source,
+                    &filter.template_id,
+                    &limit,
+                ],
             )?
             .iter()
             .map(record)

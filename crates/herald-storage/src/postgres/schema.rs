@@ -294,6 +294,8 @@ const MIGRATIONS: &[&str] = &[
         archived_ms BIGINT
     );
     CREATE INDEX inbox_by_user ON inbox_items (user_id, created_ms, message_id COLLATE \"C\");
+    -- The overall message log, newest first.
+    CREATE INDEX messages_by_time ON messages (created_ms, id);
 ",
 ];
 

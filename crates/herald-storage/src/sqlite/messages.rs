@@ -6,7 +6,7 @@ use rusqlite::{params, params_from_iter, types::Value, OptionalExtension, Row};
 
 use super::SqliteStore;
 use crate::lock;
-use crate::messages::{MessageRecord, MessageStore, COLUMNS};
+use crate::messages::{MessageFilter, MessageRecord, MessageStore, COLUMNS};
 use crate::Result;
 
 fn record(r: &Row<'_>) -> rusqlite::Result<MessageRecord> {
@@ -180,6 +180,36 @@ impl MessageStore for SqliteStore {
         ))?;
         let rows = stmt.query_map(
             params![profile_id, ms, id, limit.min(i64::MAX as usize) as i64],
+            record,
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn list_messages(
+        &self,
+        filter: &MessageFilter,
+        before: Option<(i64, &str)>,
+        limit: usize,
+    ) -> Result<Vec<MessageRecord>> {
+        let (ms, id) = before.unwrap_or((i64::MAX, ""));
+        let conn = self.state_readers.get()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM messages \
+             WHERE (created_ms < ?1 OR (created_ms = ?1 AND id < ?2)) \
+             AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR channel = ?4) \
+             AND (?5 IS NULL OR source = ?5) AND (?6 IS NULL OR template_id = ?6) \
+             ORDER BY created_ms DESC, id DESC LIMIT ?7"
+        ))?;
+        let rows = stmt.query_map(
+            params![
+                ms,
+                id,
+                filter.status,
+                filter.channel,
+                filter.source,
+                filter.template_id,
+                limit.min(i64::MAX as usize) as i64
+            ],
             record,
         )?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -286,6 +286,8 @@ const STATE_MIGRATIONS: &[&str] = &["
         archived_ms INTEGER
     ) WITHOUT ROWID;
     CREATE INDEX inbox_by_user ON inbox_items (user_id, created_ms, message_id);
+    -- The overall message log, newest first.
+    CREATE INDEX messages_by_time ON messages (created_ms, id);
 "];
 
 /// The schema version of `log.db` this build writes (its `PRAGMA user_version`).

@@ -1,6 +1,6 @@
 //! Messages over REST (docs/messages.md): send a template to one person
 //! (`POST /api/v1/messages`, queued for the send pipeline, idempotent by key), read a message,
-//! and a person's message log. The pipeline (herald_pipeline::messaging) decides and sends.
+//! and the message log (`log.rs`). The pipeline (herald_pipeline::messaging) decides and sends.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -12,17 +12,22 @@ use herald_messaging::template::Target;
 use herald_messaging::{Category, Priority};
 use herald_storage::messages::MessageRecord;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use crate::admin::{blocking, resolve_profile};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{Json, Path, Query};
+use crate::extract::{Json, Path};
 use crate::AppState;
+
+pub mod log;
+
+pub use log::{list_messages, message_events, profile_messages, LogQuery, MessagesPage};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/messages", post(send))
+        .route("/api/v1/messages", post(send).get(list_messages))
         .route("/api/v1/messages/{id}", get(message))
+        .route("/api/v1/messages/{id}/events", get(message_events))
         .route("/api/v1/profiles/{id}/messages", get(profile_messages))
 }
 
@@ -118,7 +123,7 @@ impl From<MessageRecord> for MessageView {
     }
 }
 
-fn invalid(code: &'static str, message: String) -> ApiError {
+pub(crate) fn invalid(code: &'static str, message: String) -> ApiError {
     ApiError::bad_request(code, message)
 }
 
@@ -252,76 +257,4 @@ pub async fn message(
             })?
             .into(),
     ))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct LogQuery {
-    /// At most this many (1–500, default 50).
-    pub limit: Option<usize>,
-    /// The `next` cursor of the previous page.
-    pub before: Option<String>,
-}
-
-/// A page of a person's messages, newest first.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MessagesPage {
-    pub messages: Vec<MessageView>,
-    /// Pass as `before` for the next page; absent on the last.
-    pub next: Option<String>,
-}
-
-/// A person's messages, newest first.
-#[utoipa::path(get, path = "/api/v1/profiles/{id}/messages", tag = "messages",
-    params(("id" = String, Path, description = "Any identifier, `kind:value`"), LogQuery),
-    responses((status = 200, body = MessagesPage),
-        (status = 400, description = "`invalid_identifier`, `invalid_limit` or `invalid_cursor`", body = ErrorBody),
-        (status = 404, description = "`profile_not_found`", body = ErrorBody)),
-    security(("admin_key" = [])))]
-pub async fn profile_messages(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    Query(q): Query<LogQuery>,
-) -> Result<Json<MessagesPage>, ApiError> {
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(invalid("invalid_limit", "`limit` is 1–500".into()));
-    }
-    let before = match q.before {
-        None => None,
-        Some(c) => {
-            let (ms, id) = c
-                .split_once('.')
-                .and_then(|(ms, id)| Some((ms.parse::<i64>().ok()?, id.to_owned())))
-                .ok_or_else(|| {
-                    invalid(
-                        "invalid_cursor",
-                        "`before` is not a cursor this API gave".into(),
-                    )
-                })?;
-            Some((ms, id))
-        }
-    };
-    let profile = resolve_profile(&state, &id).await?;
-    let page = blocking(&state, move |s| {
-        s.profile_messages(
-            profile.as_str(),
-            before.as_ref().map(|(ms, id)| (*ms, id.as_str())),
-            limit + 1,
-        )
-    })
-    .await?;
-    let more = page.len() > limit;
-    let messages: Vec<MessageRecord> = page.into_iter().take(limit).collect();
-    let next = more
-        .then(|| {
-            messages
-                .last()
-                .map(|m| format!("{}.{}", m.created_ms, m.id))
-        })
-        .flatten();
-    Ok(Json(MessagesPage {
-        messages: messages.into_iter().map(Into::into).collect(),
-        next,
-    }))
 }
