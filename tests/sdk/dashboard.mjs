@@ -256,6 +256,10 @@ try {
     const versions = page.getByRole('list', { name: 'Versions' });
     await versions.getByText('v2 ·').waitFor();
     report.templateVersions = await versions.locator('li').count();
+    // A test send of the saved version: this server has no email provider, which it says.
+    await page.getByLabel('To').fill(userEmail);
+    await page.getByRole('button', { name: 'Send test' }).click();
+    report.testSendResult = await page.getByTestId('test-send-result').textContent();
   });
 
   // A broadcast of that template to the audience built above, watched until every member has

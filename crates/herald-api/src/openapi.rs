@@ -243,7 +243,7 @@ pub(crate) fn one_of_strings(values: &[&str]) -> ObjectBuilder {
         catalog::catalog,
         templates::list, templates::create, templates::get_one, templates::update,
         templates::delete, templates::versions, templates::version, templates::preview,
-        templates::preview_draft,
+        templates::preview_draft, templates::test_send::test_send,
         messages::send, messages::message, messages::log::profile_messages,
         messages::log::list_messages, messages::log::message_events,
         templates::render::render,

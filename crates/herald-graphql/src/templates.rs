@@ -7,6 +7,7 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use herald_api::error::ApiError;
 use herald_api::extract::{Json as RestJson, Path};
+use herald_api::templates::test_send::{test_send, TestSendInput};
 use herald_api::templates::{
     self as rest, DraftPreviewInput, RenderFormat, RenderInput, TemplatePreviewInput,
     TemplatePreviewView, TemplateSummaryView, TemplateView,
@@ -85,6 +86,16 @@ impl From<TemplateSummaryView> for TemplateSummary {
 }
 
 /// A template as written.
+/// What a provider said of a test send.
+#[derive(SimpleObject)]
+pub struct TestSend {
+    pub channel: String,
+    pub to: String,
+    pub version: u32,
+    pub provider: String,
+    pub provider_message_id: Option<String>,
+}
+
 #[derive(InputObject)]
 pub struct TemplateInput {
     /// New templates only (an update takes it from its argument).
@@ -259,6 +270,35 @@ impl TemplatesMutation {
             .await
             .gql()?;
         Ok(t.into())
+    }
+
+    /// Render a template (for a profile and an event) and hand it to its channel's provider
+    /// for one address, now: not a message to a person (no governor, no log, no tracking).
+    async fn test_send_template(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+        to: Option<String>,
+        profile: Option<String>,
+        event: Option<Json<Value>>,
+        version: Option<u32>,
+    ) -> Result<TestSend> {
+        let input = TestSendInput {
+            to,
+            profile,
+            event: event.map(|e| e.0),
+            version,
+        };
+        let RestJson(sent) = test_send(writer(ctx)?, Path(id), RestJson(input))
+            .await
+            .gql()?;
+        Ok(TestSend {
+            channel: sent.channel,
+            to: sent.to,
+            version: sent.version,
+            provider: sent.provider,
+            provider_message_id: sent.provider_message_id,
+        })
     }
 
     /// Delete a template (its versions stay readable by number); returns its id.

@@ -50,6 +50,7 @@ struct ChannelsFile {
 /// rules the sender and the API share (herald_pipeline::messaging::Settings).
 pub struct Loaded {
     pub sender: SenderConfig,
+    pub providers: Providers,
     pub topics: Topics,
     pub address_rules: AddressRules,
     pub tracking: TrackingPolicy,
@@ -60,9 +61,9 @@ pub fn load(file: Option<&Path>) -> anyhow::Result<Loaded> {
     let Some(file) = file else {
         return Ok(Loaded {
             sender: SenderConfig {
-                providers: Providers::default(),
                 policy: Policy::default(),
             },
+            providers: Providers::default(),
             topics: Topics::default(),
             address_rules: AddressRules::default(),
             tracking: TrackingPolicy::default(),
@@ -85,9 +86,9 @@ pub fn load(file: Option<&Path>) -> anyhow::Result<Loaded> {
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     Ok(Loaded {
         sender: SenderConfig {
-            providers,
             policy: parsed.policy,
         },
+        providers,
         topics: parsed.topics,
         address_rules: parsed.addresses,
         tracking: parsed.tracking,

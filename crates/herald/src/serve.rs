@@ -366,6 +366,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             address_rules: channels.address_rules,
             tracking: channels.tracking,
             postmark_webhook: channels.postmark_webhook,
+            providers: channels.providers,
             links: links(store.clone(), args.public_url.as_ref(), &url).await?,
             inbox_secret: inbox_secret(store.clone()).await?,
         },

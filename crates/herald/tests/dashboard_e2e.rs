@@ -308,6 +308,18 @@ fn an_admin_watches_events_finds_the_profile_builds_an_audience_and_a_viewer_onl
     let versions = s.admin_json(&format!("/api/v1/templates/{template}/versions"));
     assert_eq!(versions.as_array().unwrap().len(), 2, "{versions}");
     assert_eq!(report["templateVersions"], 2);
+    // The test send reached the API, which said what the REST call says.
+    let refused = s.admin_post(
+        &format!("/api/v1/templates/{template}/test"),
+        &json!({"to": "someone@example.com"}),
+    );
+    assert_eq!(refused.status(), 409);
+    let refused: Value = refused.json().unwrap();
+    let shown = report["testSendResult"].as_str().unwrap();
+    assert!(
+        shown.contains(refused["message"].as_str().unwrap()),
+        "{shown} / {refused}"
+    );
     assert_eq!(report["templateVersion"], "email · version 2");
     let preview: Value = s
         .admin_post(

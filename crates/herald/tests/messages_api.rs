@@ -321,3 +321,92 @@ fn webhooks_are_signed_and_marketing_is_capped_by_the_policy() {
         ]
     );
 }
+
+#[test]
+fn a_test_send_reaches_one_address_and_stays_out_of_the_log() {
+    let sink = SmtpSink::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = channels_file(tmp.path(), sink.port, "");
+    let s = Server::start_with_env(&[], &[("HERALD_CHANNELS", Some(file.to_str().unwrap()))]);
+    setup(&s);
+    let test = |template: &str, body: Value| {
+        let r = s.admin_post(&format!("/api/v1/templates/{template}/test"), &body);
+        (r.status().as_u16(), r.json::<Value>().unwrap())
+    };
+
+    // Rendered for Ana with the event, to the tester's address, marked as a test.
+    let (status, sent) = test(
+        "receipt",
+        json!({"to": " Tester@Example.com ", "profile": "user_id:ana", "event": {"properties": {"order": "T-1"}}}),
+    );
+    assert_eq!(status, 200, "{sent}");
+    assert_eq!(
+        (&sent["to"], &sent["provider"], &sent["version"]),
+        (&json!("tester@example.com"), &json!("smtp"), &json!(1))
+    );
+    let mails = eventually(20, "the test email", || {
+        let m = sink.received();
+        (!m.is_empty()).then_some(m)
+    });
+    assert_eq!(mails.len(), 1);
+    assert!(
+        mails[0].contains("Subject: [Test] Ana, your order T-1"),
+        "{}",
+        mails[0]
+    );
+    assert!(mails[0].contains("To: tester@example.com"), "{}", mails[0]);
+    // Not a message to a person: nothing in the log.
+    let log = s.admin_json("/api/v1/messages");
+    assert_eq!(log["messages"], json!([]), "{log}");
+
+    // What cannot be tested is refused; what the server refuses is reported.
+    let sms = json!({"id": "text", "channel": "sms", "content": {"body": "Hi"}});
+    assert_eq!(s.admin_post("/api/v1/templates", &sms).status(), 201);
+    for (template, body, status, code) in [
+        (
+            "receipt",
+            json!({"to": "not an address"}),
+            400,
+            "invalid_address",
+        ),
+        ("receipt", json!({}), 400, "invalid_address"),
+        (
+            "nope",
+            json!({"to": "a@example.com"}),
+            404,
+            "template_not_found",
+        ),
+        (
+            "receipt",
+            json!({"to": "a@example.com", "profile": "user_id:nobody"}),
+            404,
+            "profile_not_found",
+        ),
+        (
+            "text",
+            json!({"to": "+33612345678"}),
+            409,
+            "channel_not_configured",
+        ),
+        (
+            "receipt",
+            json!({"to": "bounce-1@example.com"}),
+            502,
+            "test_send_failed",
+        ),
+        (
+            "receipt",
+            json!({"to": "a@example.com", "extra": 1}),
+            422,
+            "unprocessable_body",
+        ),
+    ] {
+        let (got, answer) = test(template, body.clone());
+        assert_eq!(
+            (got, answer["code"].as_str()),
+            (status, Some(code)),
+            "{body}: {answer}"
+        );
+    }
+    assert_eq!(sink.received().len(), 1);
+}

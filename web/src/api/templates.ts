@@ -105,6 +105,12 @@ const preview = (p: { version?: number | null; format: string; parts: Json }): T
   parts: p.parts as Partial<Record<Part, string>>,
 });
 
+const TestSendDocument = graphql(`
+  mutation TestSendTemplate($id: String!, $to: String, $profile: String, $event: JSON, $version: Int) {
+    testSendTemplate(id: $id, to: $to, profile: $profile, event: $event, version: $version) { channel to version provider providerMessageId }
+  }
+`);
+
 export const templates = {
   list: async (): Promise<TemplateSummary[]> =>
     (await gql(TemplatesDocument, {})).templates.map((t) => ({ ...t, channel: t.channel as Channel })),
@@ -124,6 +130,8 @@ export const templates = {
         .updateTemplate,
     ),
   remove: (id: string) => gql(DeleteTemplateDocument, { id }, true),
+  testSend: async (id: string, p: { to?: string; profile?: string; event?: Json; version?: number }) =>
+    (await gql(TestSendDocument, { id, ...p }, true)).testSendTemplate,
   preview: async (
     id: string,
     p: { profile?: string; event?: Json; content?: TemplateContent; channel: Channel; version?: number },

@@ -60,6 +60,7 @@ type Documents = {
     "\n  mutation DeleteTemplate($id: String!) {\n    deleteTemplate(id: $id)\n  }\n": typeof types.DeleteTemplateDocument,
     "\n  query PreviewTemplate($id: String!, $profile: String, $event: JSON, $version: Int, $content: JSON) {\n    previewTemplate(id: $id, profile: $profile, event: $event, version: $version, content: $content) { version format parts }\n  }\n": typeof types.PreviewTemplateDocument,
     "\n  query PreviewDraft($channel: String!, $content: JSON!, $profile: String, $event: JSON) {\n    previewDraft(channel: $channel, content: $content, profile: $profile, event: $event) { version format parts }\n  }\n": typeof types.PreviewDraftDocument,
+    "\n  mutation TestSendTemplate($id: String!, $to: String, $profile: String, $event: JSON, $version: Int) {\n    testSendTemplate(id: $id, to: $to, profile: $profile, event: $event, version: $version) { channel to version provider providerMessageId }\n  }\n": typeof types.TestSendTemplateDocument,
 };
 const documents: Documents = {
     "\n  fragment BroadcastFields on Broadcast {\n    id name templateId templateVersion audienceId topic category holdoutPercent sendAt localTime timeZone\n    status startsAt createdAt finishedAt\n  }\n": types.BroadcastFieldsFragmentDoc,
@@ -107,6 +108,7 @@ const documents: Documents = {
     "\n  mutation DeleteTemplate($id: String!) {\n    deleteTemplate(id: $id)\n  }\n": types.DeleteTemplateDocument,
     "\n  query PreviewTemplate($id: String!, $profile: String, $event: JSON, $version: Int, $content: JSON) {\n    previewTemplate(id: $id, profile: $profile, event: $event, version: $version, content: $content) { version format parts }\n  }\n": types.PreviewTemplateDocument,
     "\n  query PreviewDraft($channel: String!, $content: JSON!, $profile: String, $event: JSON) {\n    previewDraft(channel: $channel, content: $content, profile: $profile, event: $event) { version format parts }\n  }\n": types.PreviewDraftDocument,
+    "\n  mutation TestSendTemplate($id: String!, $to: String, $profile: String, $event: JSON, $version: Int) {\n    testSendTemplate(id: $id, to: $to, profile: $profile, event: $event, version: $version) { channel to version provider providerMessageId }\n  }\n": types.TestSendTemplateDocument,
 };
 
 /**
@@ -289,6 +291,10 @@ export function graphql(source: "\n  query PreviewTemplate($id: String!, $profil
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query PreviewDraft($channel: String!, $content: JSON!, $profile: String, $event: JSON) {\n    previewDraft(channel: $channel, content: $content, profile: $profile, event: $event) { version format parts }\n  }\n"): typeof import('./graphql').PreviewDraftDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation TestSendTemplate($id: String!, $to: String, $profile: String, $event: JSON, $version: Int) {\n    testSendTemplate(id: $id, to: $to, profile: $profile, event: $event, version: $version) { channel to version provider providerMessageId }\n  }\n"): typeof import('./graphql').TestSendTemplateDocument;
 
 
 export function graphql(source: string) {

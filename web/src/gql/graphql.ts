@@ -45,7 +45,6 @@ export type MembershipChangeKind =
   | 'ENTERED'
   | 'EXITED';
 
-/** A template as written. */
 export type TemplateInput = {
   channel: string;
   content: Json;
@@ -354,6 +353,17 @@ export type PreviewDraftQueryVariables = Exact<{
 
 
 export type PreviewDraftQuery = { previewDraft: { version: number | null, format: string, parts: Json } };
+
+export type TestSendTemplateMutationVariables = Exact<{
+  id: string;
+  to?: string | null | undefined;
+  profile?: string | null | undefined;
+  event?: Json | null | undefined;
+  version?: number | null | undefined;
+}>;
+
+
+export type TestSendTemplateMutation = { testSendTemplate: { channel: string, to: string, version: number, provider: string, providerMessageId: string | null } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -1228,3 +1238,20 @@ export const PreviewDraftDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<PreviewDraftQuery, PreviewDraftQueryVariables>;
+export const TestSendTemplateDocument = new TypedDocumentString(`
+    mutation TestSendTemplate($id: String!, $to: String, $profile: String, $event: JSON, $version: Int) {
+  testSendTemplate(
+    id: $id
+    to: $to
+    profile: $profile
+    event: $event
+    version: $version
+  ) {
+    channel
+    to
+    version
+    provider
+    providerMessageId
+  }
+}
+    `) as unknown as TypedDocumentString<TestSendTemplateMutation, TestSendTemplateMutationVariables>;

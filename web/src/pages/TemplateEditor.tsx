@@ -205,6 +205,9 @@ function Editor({ initial }: { initial: Template | null }) {
             </label>
             {preview ? <PreviewParts preview={preview} /> : <p className="state loading">Rendering…</p>}
           </div>
+          {saved && canWrite && saved.channel !== 'in_app' && saved.channel !== 'snippet' && (
+            <TestSend id={saved.id} version={saved.version} channel={saved.channel} profile={profile} eventText={eventText} />
+          )}
           {saved && <Versions id={saved.id} current={saved.version} onLoad={(t) => setContent(t.content)} />}
         </div>
       </div>
@@ -237,6 +240,49 @@ function PreviewParts({ preview }: { preview: TemplatePreview }) {
         <pre className="rule" data-testid="preview-body">
           {body}
         </pre>
+      )}
+    </div>
+  );
+}
+
+/** Send the saved version, rendered for the preview's profile and event, to one address. */
+function TestSend(props: { id: string; version: number; channel: Channel; profile: string; eventText: string }) {
+  const [to, setTo] = useState('');
+  const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
+  const [sending, setSending] = useState(false);
+  const send = async () => {
+    setSending(true);
+    setResult(null);
+    try {
+      const event = props.eventText.trim() ? (JSON.parse(props.eventText) as Json) : undefined;
+      const sent = await templates.testSend(props.id, { to: to || undefined, profile: props.profile || undefined, event, version: props.version });
+      setResult({ ok: true, text: `Sent v${sent.version} to ${sent.to || 'the webhook'} via ${sent.provider}` });
+    } catch (e) {
+      setResult({ ok: false, text: (e as Error).message });
+    } finally {
+      setSending(false);
+    }
+  };
+  const placeholder = props.channel === 'email' ? 'you@example.com' : props.channel === 'sms' ? '+33612345678' : props.channel === 'push' ? 'device token' : '';
+  return (
+    <div className="card">
+      <h2>Send a test</h2>
+      <p className="help">The saved version, for the preview's profile and event; not a message to a person (no governor, not in the log).</p>
+      <div className="filters">
+        {props.channel !== 'webhook' && (
+          <label className="grow">
+            To
+            <input value={to} onChange={(e) => setTo(e.target.value)} placeholder={placeholder} />
+          </label>
+        )}
+        <button type="button" disabled={sending} onClick={() => void send()}>
+          {sending ? 'Sending…' : 'Send test'}
+        </button>
+      </div>
+      {result && (
+        <p className={result.ok ? 'state' : 'state error'} role={result.ok ? 'status' : 'alert'} data-testid="test-send-result">
+          {result.text}
+        </p>
       )}
     </div>
   );

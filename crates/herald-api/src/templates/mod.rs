@@ -3,6 +3,7 @@
 //! ad-hoc render (`render.rs`). Routed inside the admin router.
 
 pub mod render;
+pub mod test_send;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -33,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/templates/{id}/versions", get(versions))
         .route("/api/v1/templates/{id}/versions/{version}", get(version))
         .route("/api/v1/templates/{id}/preview", post(preview))
+        .route("/api/v1/templates/{id}/test", post(test_send::test_send))
 }
 
 /// A template error as a 400 with its place: `{"part", "line", "column"}`.

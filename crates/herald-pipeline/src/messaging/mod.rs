@@ -43,6 +43,9 @@ pub struct Settings {
     pub topics: Topics,
     pub address_rules: AddressRules,
     pub links: Links,
+    /// Every channel's provider (the sender hands messages to them; the API's test sends
+    /// too).
+    pub providers: Providers,
     /// What Postmark's webhook requests must carry (none: Postmark webhooks are refused).
     pub postmark_webhook: Option<herald_channels::WebhookCredentials>,
     /// What is tracked in emails (opens, clicks).
@@ -99,7 +102,6 @@ impl MessagingHandle {
 
 /// What the sender needs besides the store and the [`Settings`].
 pub struct SenderConfig {
-    pub providers: Providers,
     pub policy: Policy,
 }
 
@@ -296,7 +298,7 @@ impl Sender {
         if channel == Channel::InApp {
             return self.deliver_in_app(m, now).await;
         }
-        let Some(provider) = self.config.providers.get(channel).cloned() else {
+        let Some(provider) = self.settings.providers.get(channel).cloned() else {
             return self
                 .finish(m, "failed", Some("channel_not_configured"), None, now)
                 .await;
