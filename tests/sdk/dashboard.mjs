@@ -307,6 +307,7 @@ try {
     await page.getByTestId('identity-rules').waitFor();
     report.keysShown = await page.getByRole('cell', { name: /^hwk_|^hak_/ }).count();
     report.identityRules = JSON.parse(await page.getByTestId('identity-rules').textContent());
+    report.governorPolicy = JSON.parse(await page.getByTestId('governor-policy').textContent());
     await page.getByLabel('Email').fill(`${prefix}-viewer@herald.test`);
     await page.getByLabel('Password').fill('viewer-password-1');
     await page.getByLabel('Role').selectOption('viewer');

@@ -18,6 +18,7 @@ pub mod ingest;
 pub mod insights;
 pub mod keys;
 pub mod messages;
+pub mod messaging_settings;
 pub mod openapi;
 pub mod ops;
 pub mod preferences;

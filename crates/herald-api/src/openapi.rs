@@ -12,8 +12,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    admin, auth, broadcasts, browser, catalog, error, inbox, ingest, insights, messages, ops,
-    preferences, provider_reports, templates, tracking, AppState,
+    admin, auth, broadcasts, browser, catalog, error, inbox, ingest, insights, messages,
+    messaging_settings, ops, preferences, provider_reports, templates, tracking, AppState,
 };
 
 struct Security;
@@ -255,7 +255,7 @@ pub(crate) fn one_of_strings(values: &[&str]) -> ObjectBuilder {
         inbox::list_inbox, inbox::mark_inbox_seen, inbox::mark_inbox_read,
         inbox::archive_inbox_message, inbox::mark_all_inbox_seen, inbox::inbox_stream,
         inbox::inbox_secret, tracking::track_open, tracking::track_click,
-        provider_reports::postmark_webhook,
+        provider_reports::postmark_webhook, messaging_settings::messaging_settings,
         ops::healthz, ops::readyz, ops::metrics_text,
         auth::session::sign_in, auth::session::who_am_i, auth::session::sign_out,
         auth::users::list_users, auth::users::create_user, auth::users::update_user,

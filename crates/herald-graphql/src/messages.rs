@@ -146,6 +146,16 @@ impl MessagesQuery {
         Ok(found.events.into_iter().map(Json).collect())
     }
 
+    /// The messaging configuration in force (`GET /api/v1/messaging/settings`): each
+    /// channel's provider with credentials masked, the governor's policy, tracking, address
+    /// rules, topics, and whether Postmark's webhooks are taken.
+    async fn messaging_settings(&self, ctx: &Context<'_>) -> Result<Json<Value>> {
+        let RestJson(settings) = herald_api::messaging_settings::messaging_settings(state(ctx))
+            .await
+            .gql()?;
+        Ok(Json(serde_json::to_value(settings)?))
+    }
+
     /// A person's messages (any identifier), newest first.
     async fn profile_messages(
         &self,

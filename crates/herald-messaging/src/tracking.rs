@@ -21,7 +21,7 @@ use lol_html::{element, end, rewrite_str, RewriteStrSettings};
 /// What is tracked in emails (`[tracking]` in the channels file). Both on by default, as in
 /// Braze and Customer.io; an open is a hint, not proof (Apple Mail and image proxies load
 /// pixels for the reader), a click is a person's act.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TrackingPolicy {
     /// A pixel at the end of every HTML email: `Message Opened`.

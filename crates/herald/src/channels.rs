@@ -26,7 +26,6 @@ use herald_channels::{ChannelsConfig, EmailProviderConfig, Providers};
 use herald_messaging::preferences::Topics;
 use herald_messaging::tracking::TrackingPolicy;
 use herald_messaging::{AddressRules, Policy};
-use herald_pipeline::messaging::SenderConfig;
 use serde::Deserialize;
 
 /// The file: the channels' providers (herald_channels::ChannelsConfig, docs/channels.md),
@@ -46,11 +45,12 @@ struct ChannelsFile {
     tracking: TrackingPolicy,
 }
 
-/// The channels file read: the sender's providers and policy, and the topics and address
-/// rules the sender and the API share (herald_pipeline::messaging::Settings).
+/// The channels file read: what the sender and the API share
+/// (herald_pipeline::messaging::Settings).
 pub struct Loaded {
-    pub sender: SenderConfig,
     pub providers: Providers,
+    pub channels: ChannelsConfig,
+    pub policy: Policy,
     pub topics: Topics,
     pub address_rules: AddressRules,
     pub tracking: TrackingPolicy,
@@ -60,10 +60,9 @@ pub struct Loaded {
 pub fn load(file: Option<&Path>) -> anyhow::Result<Loaded> {
     let Some(file) = file else {
         return Ok(Loaded {
-            sender: SenderConfig {
-                policy: Policy::default(),
-            },
             providers: Providers::default(),
+            channels: ChannelsConfig::default(),
+            policy: Policy::default(),
             topics: Topics::default(),
             address_rules: AddressRules::default(),
             tracking: TrackingPolicy::default(),
@@ -85,10 +84,9 @@ pub fn load(file: Option<&Path>) -> anyhow::Result<Loaded> {
     let providers = Providers::from_config(&parsed.channels)
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     Ok(Loaded {
-        sender: SenderConfig {
-            policy: parsed.policy,
-        },
         providers,
+        channels: parsed.channels,
+        policy: parsed.policy,
         topics: parsed.topics,
         address_rules: parsed.addresses,
         tracking: parsed.tracking,

@@ -367,18 +367,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             tracking: channels.tracking,
             postmark_webhook: channels.postmark_webhook,
             providers: channels.providers,
+            channels: channels.channels,
+            policy: channels.policy,
             links: links(store.clone(), args.public_url.as_ref(), &url).await?,
             inbox_secret: inbox_secret(store.clone()).await?,
         },
     ));
     tokio::spawn(
-        herald_pipeline::messaging::Sender::new(
-            store.clone(),
-            channels.sender,
-            messaging.clone(),
-            ingest.clone(),
-        )
-        .run(shutdown_rx.clone()),
+        herald_pipeline::messaging::Sender::new(store.clone(), messaging.clone(), ingest.clone())
+            .run(shutdown_rx.clone()),
     );
     tokio::spawn(
         herald_pipeline::messaging::broadcast::Broadcaster::new(store.clone(), messaging.clone())

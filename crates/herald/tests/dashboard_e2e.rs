@@ -418,6 +418,8 @@ fn an_admin_watches_events_finds_the_profile_builds_an_audience_and_a_viewer_onl
     assert_eq!(report["keysShown"], keys.as_array().unwrap().len());
     let status = s.status();
     assert_eq!(report["identityRules"], status["identity_rules"]);
+    let messaging = s.admin_json("/api/v1/messaging/settings");
+    assert_eq!(report["governorPolicy"], messaging["policy"]);
     let stored = format!("{}\nEvents stored", status["log_head"]);
     assert_eq!(report["overviewTiles"][0], stored.as_str());
 

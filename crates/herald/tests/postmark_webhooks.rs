@@ -104,6 +104,28 @@ fn deliveries_bounces_and_complaints_reported_by_postmark_are_believed_with_cred
         );
     }
     let (ana_id, bo_id) = (ana["id"].as_str().unwrap(), bo["id"].as_str().unwrap());
+    // The settings in force are readable, never their credentials.
+    let r = s.admin_get("/api/v1/messaging/settings");
+    assert_eq!(r.status(), 200);
+    let text = r.text().unwrap();
+    assert!(
+        !text.contains("pm-server-token-0123456789") && !text.contains(PASSWORD),
+        "{text}"
+    );
+    let settings: Value = serde_json::from_str(&text).unwrap();
+    let email = &settings["channels"]["email"];
+    assert_eq!(
+        (
+            &email["provider"],
+            &email["server_token"],
+            &email["webhook_password"]
+        ),
+        (&json!("postmark"), &json!("****6789"), &json!("****0123")),
+        "{settings}"
+    );
+    assert!(settings["channels"]["sms"].is_null(), "{settings}");
+    assert_eq!(settings["postmark_webhook"], true);
+    assert_eq!(settings["tracking"], json!({"opens": true, "clicks": true}));
     // Postmark was given Herald's message id in Metadata, which its webhooks send back.
     let sent: Vec<Value> = postmark
         .requests()

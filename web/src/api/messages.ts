@@ -74,7 +74,25 @@ export interface DeliveryEventRow {
   properties?: Record<string, unknown>;
 }
 
+const MessagingSettingsDocument = graphql(`
+  query MessagingSettings {
+    messagingSettings
+  }
+`);
+
+/** The messaging configuration in force (credentials masked by the server). */
+export interface MessagingSettings {
+  channels?: Record<string, unknown>;
+  policy?: unknown;
+  tracking?: unknown;
+  addresses?: unknown;
+  topics?: unknown;
+  postmark_webhook?: boolean;
+}
+
 export const messages = {
+  settings: async (): Promise<MessagingSettings> =>
+    (await gql(MessagingSettingsDocument, {})).messagingSettings as MessagingSettings,
   list: async (filter: LogFilter, before?: string): Promise<{ messages: MessageRow[]; next: string | null }> => {
     const page = (await gql(MessagesDocument, { ...filter, before })).messages;
     return { messages: page.nodes, next: page.next ?? null };

@@ -51,6 +51,7 @@ type Documents = {
     "\n  query ProfileMessages($profile: String!, $before: String) {\n    profileMessages(profile: $profile, limit: 20, before: $before) {\n      nodes {\n        id channel templateId templateVersion category transactional status reason address provider error createdAt updatedAt\n      }\n      next\n    }\n  }\n": typeof types.ProfileMessagesDocument,
     "\n  query Messages($status: String, $channel: String, $source: String, $template: String, $before: String) {\n    messages(status: $status, channel: $channel, source: $source, template: $template, limit: 50, before: $before) {\n      nodes {\n        id profileId source channel templateId templateVersion category transactional status reason address provider error createdAt updatedAt\n      }\n      next\n    }\n  }\n": typeof types.MessagesDocument,
     "\n  query Message($id: String!) {\n    message(id: $id) {\n      id profileId source channel templateId templateVersion category topic priority transactional status reason address\n      decidedAt attempts provider providerMessageId error createdAt updatedAt\n    }\n    messageEvents(id: $id)\n  }\n": typeof types.MessageDocument,
+    "\n  query MessagingSettings {\n    messagingSettings\n  }\n": typeof types.MessagingSettingsDocument,
     "\n  query Templates {\n    templates { id name channel version updatedAt }\n  }\n": typeof types.TemplatesDocument,
     "\n  fragment TemplateFields on Template {\n    id version name channel content createdAt\n  }\n": typeof types.TemplateFieldsFragmentDoc,
     "\n  query Template($id: String!, $version: Int) {\n    template(id: $id, version: $version) { ...TemplateFields }\n  }\n": typeof types.TemplateDocument,
@@ -99,6 +100,7 @@ const documents: Documents = {
     "\n  query ProfileMessages($profile: String!, $before: String) {\n    profileMessages(profile: $profile, limit: 20, before: $before) {\n      nodes {\n        id channel templateId templateVersion category transactional status reason address provider error createdAt updatedAt\n      }\n      next\n    }\n  }\n": types.ProfileMessagesDocument,
     "\n  query Messages($status: String, $channel: String, $source: String, $template: String, $before: String) {\n    messages(status: $status, channel: $channel, source: $source, template: $template, limit: 50, before: $before) {\n      nodes {\n        id profileId source channel templateId templateVersion category transactional status reason address provider error createdAt updatedAt\n      }\n      next\n    }\n  }\n": types.MessagesDocument,
     "\n  query Message($id: String!) {\n    message(id: $id) {\n      id profileId source channel templateId templateVersion category topic priority transactional status reason address\n      decidedAt attempts provider providerMessageId error createdAt updatedAt\n    }\n    messageEvents(id: $id)\n  }\n": types.MessageDocument,
+    "\n  query MessagingSettings {\n    messagingSettings\n  }\n": types.MessagingSettingsDocument,
     "\n  query Templates {\n    templates { id name channel version updatedAt }\n  }\n": types.TemplatesDocument,
     "\n  fragment TemplateFields on Template {\n    id version name channel content createdAt\n  }\n": types.TemplateFieldsFragmentDoc,
     "\n  query Template($id: String!, $version: Int) {\n    template(id: $id, version: $version) { ...TemplateFields }\n  }\n": types.TemplateDocument,
@@ -255,6 +257,10 @@ export function graphql(source: "\n  query Messages($status: String, $channel: S
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query Message($id: String!) {\n    message(id: $id) {\n      id profileId source channel templateId templateVersion category topic priority transactional status reason address\n      decidedAt attempts provider providerMessageId error createdAt updatedAt\n    }\n    messageEvents(id: $id)\n  }\n"): typeof import('./graphql').MessageDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query MessagingSettings {\n    messagingSettings\n  }\n"): typeof import('./graphql').MessagingSettingsDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -289,6 +289,11 @@ export type MessageQueryVariables = Exact<{
 
 export type MessageQuery = { messageEvents: Array<Json>, message: { id: string, profileId: string, source: string, channel: string, templateId: string, templateVersion: number, category: string, topic: string | null, priority: string, transactional: boolean, status: string, reason: string | null, address: string | null, decidedAt: string | null, attempts: number, provider: string | null, providerMessageId: string | null, error: string | null, createdAt: string | null, updatedAt: string | null } | null };
 
+export type MessagingSettingsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MessagingSettingsQuery = { messagingSettings: Json };
+
 export type TemplatesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -1137,6 +1142,11 @@ export const MessageDocument = new TypedDocumentString(`
   messageEvents(id: $id)
 }
     `) as unknown as TypedDocumentString<MessageQuery, MessageQueryVariables>;
+export const MessagingSettingsDocument = new TypedDocumentString(`
+    query MessagingSettings {
+  messagingSettings
+}
+    `) as unknown as TypedDocumentString<MessagingSettingsQuery, MessagingSettingsQueryVariables>;
 export const TemplatesDocument = new TypedDocumentString(`
     query Templates {
   templates {

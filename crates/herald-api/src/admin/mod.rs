@@ -107,6 +107,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(crate::preferences::admin_routes())
         .merge(crate::broadcasts::routes())
         .merge(crate::inbox::admin_routes())
+        .merge(crate::messaging_settings::routes())
         .layer(axum::middleware::from_fn_with_state(
             state,
             crate::auth::authorize,

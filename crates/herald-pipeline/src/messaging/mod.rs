@@ -23,7 +23,7 @@ use std::time::Duration;
 use crate::writer::IngestHandle;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
-use herald_channels::{Outbound, Providers, SendError};
+use herald_channels::{ChannelsConfig, Outbound, Providers, SendError};
 use herald_messaging::governor::{LedgerEntry, LedgerState, Outcome};
 use herald_messaging::message::{BounceKind, DeliveryEvent, MessageId};
 use herald_messaging::preferences::SuppressionReason;
@@ -44,8 +44,11 @@ pub struct Settings {
     pub address_rules: AddressRules,
     pub links: Links,
     /// Every channel's provider (the sender hands messages to them; the API's test sends
-    /// too).
+    /// too), and their configuration as read (credentials masked when it is shown).
     pub providers: Providers,
+    pub channels: ChannelsConfig,
+    /// The send governor's policy.
+    pub policy: Policy,
     /// What Postmark's webhook requests must carry (none: Postmark webhooks are refused).
     pub postmark_webhook: Option<herald_channels::WebhookCredentials>,
     /// What is tracked in emails (opens, clicks).
@@ -100,11 +103,6 @@ impl MessagingHandle {
     }
 }
 
-/// What the sender needs besides the store and the [`Settings`].
-pub struct SenderConfig {
-    pub policy: Policy,
-}
-
 /// Statuses the sender picks up.
 const PENDING: [&str; 3] = ["queued", "deferred", "sending"];
 /// Handing over is tried this many times in all, with these waits between.
@@ -122,7 +120,6 @@ const INBOX_WAKEUPS: usize = 1024;
 
 pub struct Sender {
     store: Arc<dyn Store>,
-    config: SenderConfig,
     handle: MessagingHandle,
     settings: Arc<Settings>,
     /// Where delivery events go: the log, like ingested events.
@@ -130,15 +127,9 @@ pub struct Sender {
 }
 
 impl Sender {
-    pub fn new(
-        store: Arc<dyn Store>,
-        config: SenderConfig,
-        handle: MessagingHandle,
-        ingest: IngestHandle,
-    ) -> Sender {
+    pub fn new(store: Arc<dyn Store>, handle: MessagingHandle, ingest: IngestHandle) -> Sender {
         Sender {
             store,
-            config,
             settings: handle.settings.clone(),
             handle,
             ingest,
@@ -240,7 +231,7 @@ impl Sender {
             priority: m.priority.parse::<Priority>().unwrap_or_default(),
             holdout: false,
         };
-        let since = now - self.config.policy.horizon();
+        let since = now - self.settings.policy.horizon();
         let profile = m.profile_id.clone();
         let ledger = self
             .blocking(move |s| s.ledger(&profile, since.timestamp_millis()))
@@ -255,7 +246,7 @@ impl Sender {
             None => person::Consent::default(),
         };
         let decision = decide(
-            &self.config.policy,
+            &self.settings.policy,
             &self.settings.topics,
             &candidate,
             &consent.state(address.as_ref(), person.timezone()),
