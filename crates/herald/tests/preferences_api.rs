@@ -503,3 +503,50 @@ fn suppressed_addresses_receive_nothing_and_the_admin_api_refuses_bad_input() {
         (&json!("skipped"), &json!("suppressed"))
     );
 }
+
+#[test]
+fn a_gdpr_deletion_suppresses_the_persons_addresses_and_no_one_elses() {
+    let s = Server::start();
+    let batch = json!({"batch": [
+        {"type": "identify", "userId": "gone", "traits": {"email": "Gone@Example.com", "phone": "+33 6 12 34 56 78"}, "messageId": "g-1"},
+        {"type": "identify", "userId": "stays", "traits": {"email": "stays@example.com"}, "messageId": "g-2"},
+    ]});
+    assert_eq!(s.post("/v1/batch", &batch).status(), 200);
+    s.wait_processed();
+    let r = s.admin_delete("/api/v1/profiles/user_id:gone");
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+    let listed = s.admin_json("/api/v1/address-suppressions");
+    let mut rows: Vec<(String, String, String)> = listed["suppressions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["channel"].as_str().unwrap().to_owned(),
+                r["address"].as_str().unwrap().to_owned(),
+                r["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    rows.sort();
+    assert_eq!(
+        rows,
+        [
+            ("email".into(), "gone@example.com".into(), "gdpr".into()),
+            ("sms".into(), "+33612345678".into(), "gdpr".into()),
+        ],
+        "{listed}"
+    );
+    // Deleting someone who is not there suppresses nothing more.
+    assert_eq!(
+        s.admin_delete("/api/v1/profiles/user_id:gone").status(),
+        404
+    );
+    assert_eq!(
+        s.admin_json("/api/v1/address-suppressions")["suppressions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}

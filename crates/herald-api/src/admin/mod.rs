@@ -385,9 +385,10 @@ pub async fn undo_merge(
 }
 
 /// Delete a person (GDPR): their profile, identities and events are removed, and their
-/// identifiers are suppressed so later events for them are dropped (and counted). Events of
-/// other profiles that carry one of their identifiers are kept with it redacted; the response
-/// lists every profile the deletion touched.
+/// identifiers are suppressed so later events for them are dropped (and counted); their
+/// addresses (email, phone, push tokens) are suppressed for messaging with the reason `gdpr`.
+/// Events of other profiles that carry one of their identifiers are kept with it redacted; the
+/// response lists every profile the deletion touched.
 #[utoipa::path(delete, path = "/api/v1/profiles/{id}", tag = "profiles",
     params(("id" = String, Path, description = "`kind:value` or `profile_id:<id>`")),
     responses((status = 200, body = SplitView), (status = 400, description = "`invalid_identifier`: not `kind:value`, or a value its kind does not accept", body = ErrorBody), (status = 404, body = ErrorBody)),
@@ -397,6 +398,13 @@ pub async fn delete_profile(
     Path(id): Path<String>,
 ) -> Result<Json<SplitView>, ApiError> {
     let profile = resolve_profile(&state, &id).await?;
+    // Read before the deletion takes the traits they are in; suppressed once it is done.
+    let rules = state.messaging.settings.address_rules.clone();
+    let whose = profile.as_str().to_owned();
+    let addresses = blocking(&state, move |s| {
+        herald_pipeline::messaging::addresses(s, &whose, &rules)
+    })
+    .await?;
     let outcome = state
         .processor
         .delete(&profile)
@@ -405,6 +413,22 @@ pub async fn delete_profile(
             CommandError::NotFound => not_found(&id),
             other => command_error(other),
         })?;
+    let now = herald_storage::clock::now_ms();
+    blocking(&state, move |s| {
+        for (channel, address) in addresses {
+            s.suppress_address(&herald_storage::preferences::AddressSuppression {
+                channel: channel.as_str().into(),
+                address,
+                reason: herald_messaging::preferences::SuppressionReason::Gdpr
+                    .as_str()
+                    .into(),
+                message_id: None,
+                created_ms: now,
+            })?;
+        }
+        Ok(())
+    })
+    .await?;
     Ok(Json(split_view(outcome)))
 }
 

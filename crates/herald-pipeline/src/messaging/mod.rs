@@ -14,7 +14,7 @@ mod links;
 mod person;
 
 pub use links::{LinkTarget, Links, LINK_TTL_DAYS, SECRET_NAME};
-pub use person::Snippets;
+pub use person::{addresses, Snippets};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

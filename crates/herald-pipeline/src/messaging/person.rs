@@ -70,6 +70,29 @@ pub(super) fn load(store: &dyn Store, profile: &str) -> herald_storage::Result<O
     }))
 }
 
+/// Every address a person's messages go to — email, phone, push tokens — as
+/// `(channel, address)`: what a GDPR erasure suppresses (`gdpr`), so that nothing reaches them
+/// again whatever profile they turn up on. Empty for a profile that is gone.
+pub fn addresses(
+    store: &dyn Store,
+    profile: &str,
+    rules: &AddressRules,
+) -> herald_storage::Result<Vec<(Channel, String)>> {
+    let Some(person) = load(store, profile)? else {
+        return Ok(vec![]);
+    };
+    Ok([Channel::Email, Channel::Sms, Channel::Push]
+        .into_iter()
+        .filter_map(|c| person.address(c, rules).map(|a| (c, a)))
+        .flat_map(|(c, a)| {
+            a.suppression_keys()
+                .into_iter()
+                .map(|k| (c, k.to_owned()))
+                .collect::<Vec<_>>()
+        })
+        .collect())
+}
+
 impl Person {
     pub(super) fn address(&self, channel: Channel, rules: &AddressRules) -> Option<Address> {
         address_of(channel, &self.traits, self.user_id.as_deref(), rules)
