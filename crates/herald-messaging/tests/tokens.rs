@@ -19,7 +19,8 @@ fn key() -> impl Strategy<Value = Key> {
 fn purpose() -> impl Strategy<Value = Purpose> {
     prop_oneof![
         Just(Purpose::PreferencePage),
-        Just(Purpose::OneClickUnsubscribe)
+        Just(Purpose::OneClickUnsubscribe),
+        Just(Purpose::ConfirmSubscription)
     ]
 }
 
@@ -42,10 +43,12 @@ fn claims() -> impl Strategy<Value = Claims> {
         })
 }
 
+/// Another purpose than `p` (each one's next, in a cycle).
 fn other(p: Purpose) -> Purpose {
     match p {
         Purpose::PreferencePage => Purpose::OneClickUnsubscribe,
-        Purpose::OneClickUnsubscribe => Purpose::PreferencePage,
+        Purpose::OneClickUnsubscribe => Purpose::ConfirmSubscription,
+        Purpose::ConfirmSubscription => Purpose::PreferencePage,
     }
 }
 

@@ -550,3 +550,133 @@ fn a_gdpr_deletion_suppresses_the_persons_addresses_and_no_one_elses() {
         2
     );
 }
+
+/// The link of an `<a>` in the HTML part of a mail.
+fn link_in(mail: &str) -> String {
+    let parsed = mailparse::parse_mail(mail.as_bytes()).unwrap();
+    let html = parsed
+        .subparts
+        .iter()
+        .find(|p| p.ctype.mimetype == "text/html")
+        .unwrap_or_else(|| panic!("no HTML part: {mail}"))
+        .get_body()
+        .unwrap();
+    let at = html
+        .find("href=\"")
+        .unwrap_or_else(|| panic!("no link: {html}"))
+        + 6;
+    html[at..at + html[at..].find('"').unwrap()].replace("&amp;", "&")
+}
+
+#[test]
+fn a_double_opt_in_is_confirmed_by_the_link_in_its_confirmation_message() {
+    let sink = SmtpSink::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("channels.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[email]\nprovider = \"smtp\"\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\nfrom = \"Herald Test <news@herald.test>\"\n\n\
+             [[topics]]\nkey = \"digest\"\nchannel = \"email\"\ndefault = \"opt_in\"\ndescription = \"The daily digest\"\ndouble_opt_in = true\nconfirmation_template = \"confirm-digest\"\n",
+            sink.port
+        ),
+    )
+    .unwrap();
+    let s = Server::start_with_env(&[], &[("HERALD_CHANNELS", Some(file.to_str().unwrap()))]);
+    let batch = json!({"batch": [
+        {"type": "identify", "userId": "ana", "traits": {"email": "ana@example.com"}, "messageId": "i-1"},
+    ]});
+    assert_eq!(s.post("/v1/batch", &batch).status(), 200);
+    s.wait_processed();
+    for template in [
+        json!({"id": "confirm-digest", "channel": "email", "content": {"subject": "Confirm the digest", "body": "<p><a href=\"{{ message.confirm_url }}\">Yes, send it</a></p>"}}),
+        json!({"id": "digest", "channel": "email", "content": {"subject": "Today", "body": "<p>News</p>"}}),
+    ] {
+        assert_eq!(s.admin_post("/api/v1/templates", &template).status(), 201);
+    }
+    let patch = |body: Value| {
+        let r = s
+            .http
+            .patch(format!(
+                "{}/api/v1/profiles/user_id:ana/subscriptions",
+                s.url
+            ))
+            .bearer_auth(ADMIN_KEY)
+            .json(&body)
+            .send()
+            .unwrap();
+        (r.status().as_u16(), r.json::<Value>().unwrap())
+    };
+    let digest = |key: &str| {
+        send(
+            &s,
+            json!({"template": "digest", "profile": "user_id:ana", "topic": "digest", "idempotency_key": key}),
+        )
+    };
+
+    // Subscribing leaves the topic pending and sends the confirmation message.
+    let (status, body) = patch(json!({"channel": "email", "subscribe": ["digest"]}));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        topic_status(&s, "user_id:ana", "digest").0,
+        "pending_confirmation"
+    );
+    let mails = eventually(30, "the confirmation mail", || {
+        let m = sink.received();
+        (!m.is_empty()).then_some(m)
+    });
+    assert_eq!(mails.len(), 1);
+    assert!(
+        mails[0].contains("Subject: Confirm the digest"),
+        "{}",
+        mails[0]
+    );
+    let confirm = link_in(&mails[0]);
+    // Herald's own link, not wrapped in a click-tracking redirect.
+    assert!(
+        confirm.starts_with(&format!("{}/confirm/", s.url)),
+        "{confirm}"
+    );
+    let pending = digest("d-1");
+    assert_eq!(
+        (&pending["status"], &pending["reason"]),
+        (&json!("skipped"), &json!("pending_confirmation"))
+    );
+
+    // Following the link asks (a link scanner confirms nothing); the button confirms.
+    let asked = html(&s, "GET", &confirm, None);
+    assert_eq!(asked.status(), 200);
+    assert!(asked.text().unwrap().contains("The daily digest"));
+    assert_eq!(
+        topic_status(&s, "user_id:ana", "digest").0,
+        "pending_confirmation"
+    );
+    let confirmed = html(&s, "POST", &confirm, Some(""));
+    assert_eq!(confirmed.status(), 200);
+    assert!(confirmed.text().unwrap().contains("You are subscribed"));
+    assert_eq!(topic_status(&s, "user_id:ana", "digest").0, "subscribed");
+    assert_eq!(html(&s, "POST", &confirm, Some("")).status(), 200);
+    let sent = digest("d-2");
+    assert_eq!(sent["status"], "sent", "{sent}");
+    let moves: Vec<(Value, Value)> = changes(&s, "user_id:ana")
+        .into_iter()
+        .map(|e| (e["status"].clone(), e["source"].clone()))
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            (json!("pending_confirmation"), json!("api")),
+            (json!("subscribed"), json!("confirmation"))
+        ]
+    );
+
+    // A changed link is refused; a confirmation after unsubscribing confirms nothing.
+    let tampered = format!("{}x", confirm);
+    assert_eq!(html(&s, "POST", &tampered, Some("")).status(), 400);
+    let (status, _) = patch(json!({"channel": "email", "unsubscribe": ["digest"]}));
+    assert_eq!(status, 200);
+    let late = s.http.post(&confirm).send().unwrap();
+    assert_eq!(late.status(), 409);
+    assert_eq!(late.json::<Value>().unwrap()["code"], "nothing_to_confirm");
+    assert_eq!(topic_status(&s, "user_id:ana", "digest").0, "unsubscribed");
+}

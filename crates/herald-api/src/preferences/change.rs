@@ -3,11 +3,14 @@
 //! `Subscription Changed` event on the person, so audiences and the timeline see it.
 
 use herald_core::identity::ProfileId;
+use herald_messaging::message::{MessageId, SourceKind};
 use herald_messaging::preferences::{
-    ChangeSource, ChannelPreferences, SubscriptionChange, Subscriptions,
+    ChangeSource, ChannelPreferences, Status, SubscriptionChange, Subscriptions,
 };
 use herald_messaging::Channel;
 use herald_pipeline::messaging::events::track;
+use herald_pipeline::messaging::CONFIRM_SOURCE;
+use herald_storage::messages::MessageRecord;
 use herald_storage::preferences::AddressPreferences;
 use serde_json::json;
 
@@ -19,6 +22,8 @@ use crate::AppState;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Change {
     Subscribe(String),
+    /// Confirm a pending double opt-in.
+    Confirm(String),
     Unsubscribe(String),
     UnsubscribeChannel,
     ResubscribeChannel,
@@ -60,7 +65,7 @@ pub(crate) async fn apply(
 ) -> Result<(ChannelPreferences, Vec<SubscriptionChange>), ApiError> {
     let topics = &state.messaging.settings.topics;
     for change in changes {
-        if let Change::Subscribe(key) | Change::Unsubscribe(key) = change {
+        if let Change::Subscribe(key) | Change::Unsubscribe(key) | Change::Confirm(key) = change {
             if topics.get(channel, key).is_none() {
                 return Err(ApiError::bad_request(
                     "unknown_topic",
@@ -83,6 +88,12 @@ pub(crate) async fn apply(
                 Change::Unsubscribe(key) => {
                     let topic = topics.get(channel, key).expect("checked above");
                     subscriptions.unsubscribe(topic, source)
+                }
+                Change::Confirm(key) => {
+                    let topic = topics.get(channel, key).expect("checked above");
+                    subscriptions
+                        .confirm(topic, source)
+                        .map_err(|e| ApiError::Conflict("nothing_to_confirm", e.to_string()))?
                 }
                 Change::UnsubscribeChannel => subscriptions.unsubscribe_channel(channel, source),
                 Change::ResubscribeChannel => subscriptions.resubscribe_channel(channel, source),
@@ -109,6 +120,9 @@ pub(crate) async fn apply(
                     tracing::warn!(error = ?e, "a subscription change is stored but its event was not recorded");
                     metrics::counter!("herald_subscription_events_lost_total").increment(1);
                 }
+                if let Err(e) = ask_confirmations(state, profile, address, &moved, now_ms).await {
+                    tracing::warn!(error = ?e, "a double opt-in is pending but its confirmation message was not queued");
+                }
             }
             return Ok((next, moved));
         }
@@ -117,6 +131,82 @@ pub(crate) async fn apply(
         "preferences_busy",
         "the preferences kept changing while this change was made; try again".into(),
     ))
+}
+
+/// Queue the confirmation message of each double opt-in that became pending (a transactional
+/// message of the topic's `confirmation_template`, source `confirm:<topic>`, whose template
+/// sees `message.confirm_url`). Its id is derived from the pending change, so a retried change
+/// queues it once.
+async fn ask_confirmations(
+    state: &AppState,
+    profile: &ProfileId,
+    address: &str,
+    changes: &[SubscriptionChange],
+    at_ms: i64,
+) -> Result<(), ApiError> {
+    let topics = &state.messaging.settings.topics;
+    let profile_uuid = uuid::Uuid::parse_str(profile.as_str())
+        .map_err(|e| ApiError::Internal(format!("profile id {}: {e}", profile.as_str())))?;
+    for change in changes {
+        if change.status != Status::PendingConfirmation {
+            continue;
+        }
+        let Some(key) = change.topic.as_deref() else {
+            continue;
+        };
+        let Some(template) = topics
+            .get(change.channel, key)
+            .and_then(|t| t.confirmation_template.clone())
+        else {
+            continue;
+        };
+        let Some(stored) = blocking(state, move |s| s.template(&template, None)).await? else {
+            tracing::warn!(
+                topic = key,
+                "the confirmation template of a double opt-in topic does not exist"
+            );
+            continue;
+        };
+        let channel = change.channel.as_str();
+        let source_id = format!("{CONFIRM_SOURCE}{channel}:{key}:{address}:{at_ms}");
+        let id = MessageId::derive(
+            SourceKind::Api,
+            &source_id,
+            profile_uuid,
+            &stored.template_id,
+        );
+        let record = MessageRecord {
+            id: id.to_string(),
+            profile_id: profile.as_str().to_owned(),
+            partition: 0,
+            channel: channel.to_owned(),
+            source: format!("{CONFIRM_SOURCE}{key}"),
+            template_id: stored.template_id,
+            template_version: stored.version,
+            category: "transactional".into(),
+            topic: Some(key.to_owned()),
+            priority: "high".into(),
+            transactional: true,
+            status: "queued".into(),
+            reason: None,
+            address: None,
+            due_ms: at_ms,
+            decided_ms: None,
+            attempts: 0,
+            provider: None,
+            provider_message_id: None,
+            error: None,
+            event: None,
+            created_ms: at_ms,
+            updated_ms: at_ms,
+        };
+        blocking(state, move |s| {
+            s.enqueue_messages(std::slice::from_ref(&record))
+        })
+        .await?;
+        state.messaging.wake();
+    }
+    Ok(())
 }
 
 /// Append a `Subscription Changed` track event per change, as the person

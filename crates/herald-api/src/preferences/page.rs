@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
             get(confirm_unsubscribe).post(one_click),
         )
         .route("/preferences/{token}", get(show).post(save))
+        .route("/confirm/{token}", get(ask_confirmation).post(confirm))
 }
 
 /// A page, or the JSON error for clients that do not take HTML.
@@ -92,6 +93,10 @@ fn failure(headers: &HeaderMap, error: ApiError) -> Response {
     }
     let status = error.status();
     let (title, text) = match status {
+        StatusCode::CONFLICT if error.code() == "nothing_to_confirm" => (
+            "Nothing to confirm",
+            "This subscription is not waiting for a confirmation: it was confirmed or cancelled since.",
+        ),
         StatusCode::GONE => (
             "This link has expired",
             "Use the link in a newer message, or contact the sender.",
@@ -223,6 +228,68 @@ async fn one_click(
         title: "You are unsubscribed".into(),
         body: format!(
             "<p><strong>{}</strong> will no longer receive {}.</p>{}",
+            escape(&claims.address),
+            escape(&what(&state, &claims)),
+            preferences_link(&state, &claims),
+        ),
+    }
+    .into_response())
+}
+
+/// `GET /confirm/{token}`: asks before confirming a double opt-in (a link scanner that
+/// follows every link in a mail confirms nothing).
+async fn ask_confirmation(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> Result<Response, Response> {
+    let claims =
+        verify(&state, &token, Purpose::ConfirmSubscription).map_err(|e| failure(&headers, e))?;
+    Ok(Page {
+        status: StatusCode::OK,
+        title: "Confirm your subscription".into(),
+        body: format!(
+            "<p>Send <strong>{}</strong> to <strong>{}</strong>?</p>\
+             <form method=\"post\"><button type=\"submit\">Confirm</button></form>",
+            escape(&what(&state, &claims)),
+            escape(&claims.address),
+        ),
+    }
+    .into_response())
+}
+
+/// `POST /confirm/{token}`: confirms the double opt-in (`Subscription Changed`, source
+/// `confirmation`). Confirming again changes nothing; a subscription that is no longer pending
+/// (the person unsubscribed since) is `409 nothing_to_confirm`.
+async fn confirm(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> Result<Response, Response> {
+    let claims =
+        verify(&state, &token, Purpose::ConfirmSubscription).map_err(|e| failure(&headers, e))?;
+    let Some(topic) = claims.topic.clone() else {
+        return Err(failure(
+            &headers,
+            ApiError::bad_request("token_invalid", "the link names no topic"),
+        ));
+    };
+    let profile = ProfileId(claims.profile_id.to_string());
+    change::apply(
+        &state,
+        claims.channel,
+        &claims.address,
+        &[Change::Confirm(topic)],
+        ChangeSource::Confirmation,
+        Some(&profile),
+    )
+    .await
+    .map_err(|e| failure(&headers, e))?;
+    Ok(Page {
+        status: StatusCode::OK,
+        title: "You are subscribed".into(),
+        body: format!(
+            "<p><strong>{}</strong> will receive {}.</p>{}",
             escape(&claims.address),
             escape(&what(&state, &claims)),
             preferences_link(&state, &claims),

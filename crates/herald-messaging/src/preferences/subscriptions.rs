@@ -249,6 +249,7 @@ mod tests {
             default,
             description: String::new(),
             double_opt_in,
+            confirmation_template: None,
         }
     }
 

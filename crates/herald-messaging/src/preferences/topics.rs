@@ -28,6 +28,11 @@ pub struct Topic {
     /// confirmation message, sent as transactional). Only for `opt_in` topics.
     #[serde(default)]
     pub double_opt_in: bool,
+    /// The template of the confirmation message a double opt-in subscription sends (it sees
+    /// `message.confirm_url`); without one, nothing is sent and the subscription stays
+    /// pending until confirmed another way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation_template: Option<String>,
 }
 
 /// The topic catalog: valid keys, each (channel, key) once.
@@ -96,6 +101,7 @@ mod tests {
             default,
             description: String::new(),
             double_opt_in: false,
+            confirmation_template: None,
         }
     }
 

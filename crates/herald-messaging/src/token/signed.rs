@@ -39,6 +39,8 @@ const MAX_TOKEN_LEN: usize = 1_024;
 pub enum Purpose {
     PreferencePage,
     OneClickUnsubscribe,
+    /// Confirm a double opt-in subscription to the token's topic.
+    ConfirmSubscription,
 }
 
 impl Purpose {
@@ -46,6 +48,7 @@ impl Purpose {
         match self {
             Purpose::PreferencePage => 1,
             Purpose::OneClickUnsubscribe => 2,
+            Purpose::ConfirmSubscription => 3,
         }
     }
 }
@@ -142,9 +145,13 @@ fn parse(payload: &[u8]) -> Option<Claims> {
         return None;
     }
     let (&purpose, rest) = rest.split_first()?;
-    let purpose = [Purpose::PreferencePage, Purpose::OneClickUnsubscribe]
-        .into_iter()
-        .find(|p| p.code() == purpose)?;
+    let purpose = [
+        Purpose::PreferencePage,
+        Purpose::OneClickUnsubscribe,
+        Purpose::ConfirmSubscription,
+    ]
+    .into_iter()
+    .find(|p| p.code() == purpose)?;
     let (expiry, rest) = rest.split_first_chunk::<8>()?;
     let (profile, rest) = rest.split_first_chunk::<16>()?;
     let (&channel, rest) = rest.split_first()?;

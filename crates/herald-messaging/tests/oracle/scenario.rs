@@ -283,6 +283,7 @@ pub fn topics() -> Topics {
         default,
         description: String::new(),
         double_opt_in,
+        confirmation_template: None,
     };
     Topics::new(vec![
         topic("news", TopicDefault::OptIn, true),

@@ -97,6 +97,7 @@ pub fn topics() -> Topics {
             default: TopicDefault::OptIn,
             description: String::new(),
             double_opt_in: false,
+            confirmation_template: None,
         },
         Topic {
             key: "product".into(),
@@ -104,6 +105,7 @@ pub fn topics() -> Topics {
             default: TopicDefault::OptOut,
             description: String::new(),
             double_opt_in: false,
+            confirmation_template: None,
         },
     ])
     .unwrap()

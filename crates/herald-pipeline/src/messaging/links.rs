@@ -78,6 +78,13 @@ impl Links {
             .map(|t| format!("{}/unsubscribe/{t}", self.base))
     }
 
+    /// The confirmation of a double opt-in subscription to the target's topic: GET asks,
+    /// POST confirms.
+    pub fn confirm_url(&self, target: &LinkTarget<'_>, now: DateTime<Utc>) -> Option<String> {
+        self.token(Purpose::ConfirmSubscription, target, now)
+            .map(|t| format!("{}/confirm/{t}", self.base))
+    }
+
     /// The person's preference page for the channel.
     pub fn preferences_url(&self, target: &LinkTarget<'_>, now: DateTime<Utc>) -> Option<String> {
         self.token(Purpose::PreferencePage, target, now)

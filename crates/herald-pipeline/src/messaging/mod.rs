@@ -103,6 +103,9 @@ impl MessagingHandle {
     }
 }
 
+/// The source of a double opt-in's confirmation message: `confirm:<topic>`.
+pub const CONFIRM_SOURCE: &str = "confirm:";
+
 /// Statuses the sender picks up.
 const PENDING: [&str; 3] = ["queued", "deferred", "sending"];
 /// Handing over is tried this many times in all, with these waits between.
@@ -497,6 +500,12 @@ impl Sender {
         MessageLinks {
             unsubscribe: links.unsubscribe_url(&target, now),
             preferences: links.preferences_url(&target, now),
+            // A double opt-in's confirmation message (source `confirm:<topic>`).
+            confirm: m
+                .source
+                .starts_with(CONFIRM_SOURCE)
+                .then(|| links.confirm_url(&target, now))
+                .flatten(),
         }
     }
 
@@ -545,6 +554,7 @@ impl Sender {
                 "id": m.id,
                 "unsubscribe_url": links.unsubscribe,
                 "preferences_url": links.preferences,
+                "confirm_url": links.confirm,
             }),
         );
         let store = self.store.clone();
@@ -602,6 +612,7 @@ impl Sender {
 struct MessageLinks {
     unsubscribe: Option<String>,
     preferences: Option<String>,
+    confirm: Option<String>,
 }
 
 /// A stored message as a ledger entry: everything the governor let through counts.
