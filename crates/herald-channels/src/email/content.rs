@@ -28,34 +28,7 @@ pub fn bodies(message: &Outbound) -> Result<Bodies, SendError> {
     Ok(Bodies { html, text })
 }
 
-/// The width plain text is wrapped at (RFC 5322 recommends lines of at most 78 characters).
-const TEXT_WIDTH: usize = 78;
-
-/// A plain-text rendering of an HTML body, by `html2text` (an HTML5 parser): no markup
-/// decorations (`**bold**` would read as noise in a mail client), links as numbered
-/// references listed at the end, lists with their bullets, tables with their layout. Should
-/// it fail, the bare text between tags.
-pub fn plain_text(html: &str) -> String {
-    let config = html2text::config::plain_no_decorate().link_footnotes(true);
-    match config.string_from_read(html.as_bytes(), TEXT_WIDTH) {
-        Ok(text) => text.trim_end().to_owned() + "\n",
-        Err(_) => strip_tags(html),
-    }
-}
-
-fn strip_tags(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out
-}
+pub use super::text::{plain_text, TEXT_WIDTH};
 
 /// The preheader as the first element of the body: hidden in the message (every common
 /// client honours one of these styles), shown by inboxes as the preview text after the

@@ -8,3 +8,4 @@ pub mod postmark_webhook;
 pub mod smtp;
 mod smtp_pool;
 pub mod smtp_reply;
+pub mod text;
