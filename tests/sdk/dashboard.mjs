@@ -302,6 +302,25 @@ try {
     report.messageBody = (await frame.locator('body').innerText()).trim();
   });
 
+  // Suppress the user's address, see it listed and on their profile's subscriptions, lift it.
+  await step('suppressions', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Suppressions' }).click();
+    const form = page.getByRole('form', { name: 'Suppress an address' });
+    await form.getByLabel('Address').fill(userEmail.toUpperCase());
+    await form.getByRole('button', { name: 'Suppress' }).click();
+    const row = page.getByTestId('suppression-row').filter({ hasText: userEmail });
+    await row.waitFor();
+    report.suppressionRow = await row.innerText();
+    await page.goto(`${herald}/profiles/${encodeURIComponent(`email:${userEmail}`)}`);
+    const subs = page.getByRole('table', { name: 'Subscriptions' });
+    await subs.getByText('suppressed (manual)').waitFor();
+    report.subscriptionRows = await subs.locator('tbody tr').allInnerTexts();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Suppressions' }).click();
+    await page.getByTestId('suppression-row').filter({ hasText: userEmail }).getByRole('button', { name: 'Lift…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Lift' }).click();
+    await page.getByText('No address is suppressed.').waitFor();
+  });
+
   await step('settings', async () => {
     await page.getByRole('link', { name: 'Settings' }).click();
     await page.getByTestId('identity-rules').waitFor();

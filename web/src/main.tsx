@@ -17,6 +17,7 @@ const AudienceEditor = lazy(() => import('./pages/AudienceEditor'));
 const Insights = lazy(() => import('./pages/Insights'));
 const Messages = lazy(() => import('./pages/Messages'));
 const MessagePage = lazy(() => import('./pages/Message'));
+const Suppressions = lazy(() => import('./pages/Suppressions'));
 const SavedInsights = lazy(() => import('./pages/SavedInsights'));
 const Templates = lazy(() => import('./pages/Templates'));
 const Broadcasts = lazy(() => import('./pages/Broadcasts'));
@@ -50,6 +51,7 @@ function App() {
         <Route path="broadcasts/:id" element={<BroadcastPage />} />
         <Route path="messages" element={<Messages />} />
         <Route path="messages/:id" element={<MessagePage />} />
+        <Route path="suppressions" element={<Suppressions />} />
         <Route path="settings" element={<Settings />} />
         <Route path="*" element={<p className="state empty">No such page.</p>} />
       </Route>

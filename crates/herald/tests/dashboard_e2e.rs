@@ -413,6 +413,23 @@ fn an_admin_watches_events_finds_the_profile_builds_an_audience_and_a_viewer_onl
         "{person}"
     );
 
+    // The suppression added in the page was the normalised address, shown on the profile, and
+    // is lifted: the API lists nothing.
+    let row = report["suppressionRow"].as_str().unwrap();
+    assert!(
+        row.contains(&format!("{prefix}-ana@example.com")) && row.contains("manual"),
+        "{row}"
+    );
+    assert!(
+        texts(&report["subscriptionRows"])
+            .iter()
+            .any(|r| r.starts_with("email") && r.contains("suppressed (manual)")),
+        "{}",
+        report["subscriptionRows"]
+    );
+    let left = s.admin_json("/api/v1/address-suppressions");
+    assert_eq!(left["suppressions"], json!([]), "{left}");
+
     // Settings: every key the API lists, the identity rules in force.
     let keys = s.admin_json("/api/v1/keys");
     assert_eq!(report["keysShown"], keys.as_array().unwrap().len());

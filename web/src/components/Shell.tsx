@@ -13,6 +13,7 @@ const nav = [
   ['/templates', 'Templates'],
   ['/broadcasts', 'Broadcasts'],
   ['/messages', 'Messages'],
+  ['/suppressions', 'Suppressions'],
   ['/settings', 'Settings'],
 ] as const;
 

@@ -52,6 +52,11 @@ type Documents = {
     "\n  query Messages($status: String, $channel: String, $source: String, $template: String, $before: String) {\n    messages(status: $status, channel: $channel, source: $source, template: $template, limit: 50, before: $before) {\n      nodes {\n        id profileId source channel templateId templateVersion category transactional status reason address provider error createdAt updatedAt\n      }\n      next\n    }\n  }\n": typeof types.MessagesDocument,
     "\n  query Message($id: String!) {\n    message(id: $id) {\n      id profileId source channel templateId templateVersion category topic priority transactional status reason address\n      decidedAt attempts provider providerMessageId error createdAt updatedAt\n    }\n    messageEvents(id: $id)\n  }\n": typeof types.MessageDocument,
     "\n  query MessagingSettings {\n    messagingSettings\n  }\n": typeof types.MessagingSettingsDocument,
+    "\n  query ProfileSubscriptions($profile: String!) {\n    profileSubscriptions(profile: $profile) { channel address unsubscribed suppressed topics { key status chosen } }\n  }\n": typeof types.ProfileSubscriptionsDocument,
+    "\n  mutation ChangeSubscriptions($profile: String!, $input: ChangeSubscriptionsInput!) {\n    changeSubscriptions(profile: $profile, input: $input) { channel address unsubscribed suppressed topics { key status chosen } }\n  }\n": typeof types.ChangeSubscriptionsDocument,
+    "\n  query AddressSuppressions($channel: MessageChannel, $after: String) {\n    addressSuppressions(channel: $channel, after: $after, limit: 100) { nodes { channel address reason messageId createdAt } next }\n  }\n": typeof types.AddressSuppressionsDocument,
+    "\n  mutation SuppressAddress($input: SuppressAddressInput!) {\n    suppressAddress(input: $input) { channel address reason messageId createdAt }\n  }\n": typeof types.SuppressAddressDocument,
+    "\n  mutation UnsuppressAddress($channel: MessageChannel!, $address: String!) {\n    unsuppressAddress(channel: $channel, address: $address)\n  }\n": typeof types.UnsuppressAddressDocument,
     "\n  query Templates {\n    templates { id name channel version updatedAt }\n  }\n": typeof types.TemplatesDocument,
     "\n  fragment TemplateFields on Template {\n    id version name channel content createdAt\n  }\n": typeof types.TemplateFieldsFragmentDoc,
     "\n  query Template($id: String!, $version: Int) {\n    template(id: $id, version: $version) { ...TemplateFields }\n  }\n": typeof types.TemplateDocument,
@@ -101,6 +106,11 @@ const documents: Documents = {
     "\n  query Messages($status: String, $channel: String, $source: String, $template: String, $before: String) {\n    messages(status: $status, channel: $channel, source: $source, template: $template, limit: 50, before: $before) {\n      nodes {\n        id profileId source channel templateId templateVersion category transactional status reason address provider error createdAt updatedAt\n      }\n      next\n    }\n  }\n": types.MessagesDocument,
     "\n  query Message($id: String!) {\n    message(id: $id) {\n      id profileId source channel templateId templateVersion category topic priority transactional status reason address\n      decidedAt attempts provider providerMessageId error createdAt updatedAt\n    }\n    messageEvents(id: $id)\n  }\n": types.MessageDocument,
     "\n  query MessagingSettings {\n    messagingSettings\n  }\n": types.MessagingSettingsDocument,
+    "\n  query ProfileSubscriptions($profile: String!) {\n    profileSubscriptions(profile: $profile) { channel address unsubscribed suppressed topics { key status chosen } }\n  }\n": types.ProfileSubscriptionsDocument,
+    "\n  mutation ChangeSubscriptions($profile: String!, $input: ChangeSubscriptionsInput!) {\n    changeSubscriptions(profile: $profile, input: $input) { channel address unsubscribed suppressed topics { key status chosen } }\n  }\n": types.ChangeSubscriptionsDocument,
+    "\n  query AddressSuppressions($channel: MessageChannel, $after: String) {\n    addressSuppressions(channel: $channel, after: $after, limit: 100) { nodes { channel address reason messageId createdAt } next }\n  }\n": types.AddressSuppressionsDocument,
+    "\n  mutation SuppressAddress($input: SuppressAddressInput!) {\n    suppressAddress(input: $input) { channel address reason messageId createdAt }\n  }\n": types.SuppressAddressDocument,
+    "\n  mutation UnsuppressAddress($channel: MessageChannel!, $address: String!) {\n    unsuppressAddress(channel: $channel, address: $address)\n  }\n": types.UnsuppressAddressDocument,
     "\n  query Templates {\n    templates { id name channel version updatedAt }\n  }\n": types.TemplatesDocument,
     "\n  fragment TemplateFields on Template {\n    id version name channel content createdAt\n  }\n": types.TemplateFieldsFragmentDoc,
     "\n  query Template($id: String!, $version: Int) {\n    template(id: $id, version: $version) { ...TemplateFields }\n  }\n": types.TemplateDocument,
@@ -261,6 +271,26 @@ export function graphql(source: "\n  query Message($id: String!) {\n    message(
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query MessagingSettings {\n    messagingSettings\n  }\n"): typeof import('./graphql').MessagingSettingsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ProfileSubscriptions($profile: String!) {\n    profileSubscriptions(profile: $profile) { channel address unsubscribed suppressed topics { key status chosen } }\n  }\n"): typeof import('./graphql').ProfileSubscriptionsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ChangeSubscriptions($profile: String!, $input: ChangeSubscriptionsInput!) {\n    changeSubscriptions(profile: $profile, input: $input) { channel address unsubscribed suppressed topics { key status chosen } }\n  }\n"): typeof import('./graphql').ChangeSubscriptionsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AddressSuppressions($channel: MessageChannel, $after: String) {\n    addressSuppressions(channel: $channel, after: $after, limit: 100) { nodes { channel address reason messageId createdAt } next }\n  }\n"): typeof import('./graphql').AddressSuppressionsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SuppressAddress($input: SuppressAddressInput!) {\n    suppressAddress(input: $input) { channel address reason messageId createdAt }\n  }\n"): typeof import('./graphql').SuppressAddressDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UnsuppressAddress($channel: MessageChannel!, $address: String!) {\n    unsuppressAddress(channel: $channel, address: $address)\n  }\n"): typeof import('./graphql').UnsuppressAddressDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -20,6 +20,15 @@ export type BackfillState =
   | 'PENDING'
   | 'RUNNING';
 
+/** A change of a person's subscriptions on one channel. */
+export type ChangeSubscriptionsInput = {
+  channel: MessageChannel;
+  subscribe?: Array<string>;
+  unsubscribe?: Array<string>;
+  /** `true`: nothing but transactional messages on the channel; `false`: undo that. */
+  unsubscribed?: boolean | null | undefined;
+};
+
 /** A broadcast to create (docs/broadcasts.md has every field). */
 export type CreateBroadcastInput = {
   audience: string;
@@ -44,6 +53,22 @@ export type KeyKind =
 export type MembershipChangeKind =
   | 'ENTERED'
   | 'EXITED';
+
+/** A messaging channel. */
+export type MessageChannel =
+  | 'EMAIL'
+  | 'IN_APP'
+  | 'PUSH'
+  | 'SMS'
+  | 'WEBHOOK';
+
+/** An address to suppress. */
+export type SuppressAddressInput = {
+  address: string;
+  channel: MessageChannel;
+  /** Default `manual`. */
+  reason?: string | null | undefined;
+};
 
 export type TemplateInput = {
   channel: string;
@@ -293,6 +318,44 @@ export type MessagingSettingsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type MessagingSettingsQuery = { messagingSettings: Json };
+
+export type ProfileSubscriptionsQueryVariables = Exact<{
+  profile: string;
+}>;
+
+
+export type ProfileSubscriptionsQuery = { profileSubscriptions: Array<{ channel: string, address: string, unsubscribed: boolean, suppressed: string | null, topics: Array<{ key: string, status: string, chosen: boolean }> }> };
+
+export type ChangeSubscriptionsMutationVariables = Exact<{
+  profile: string;
+  input: ChangeSubscriptionsInput;
+}>;
+
+
+export type ChangeSubscriptionsMutation = { changeSubscriptions: { channel: string, address: string, unsubscribed: boolean, suppressed: string | null, topics: Array<{ key: string, status: string, chosen: boolean }> } };
+
+export type AddressSuppressionsQueryVariables = Exact<{
+  channel?: MessageChannel | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type AddressSuppressionsQuery = { addressSuppressions: { next: string | null, nodes: Array<{ channel: string, address: string, reason: string, messageId: string | null, createdAt: string | null }> } };
+
+export type SuppressAddressMutationVariables = Exact<{
+  input: SuppressAddressInput;
+}>;
+
+
+export type SuppressAddressMutation = { suppressAddress: { channel: string, address: string, reason: string, messageId: string | null, createdAt: string | null } };
+
+export type UnsuppressAddressMutationVariables = Exact<{
+  channel: MessageChannel;
+  address: string;
+}>;
+
+
+export type UnsuppressAddressMutation = { unsuppressAddress: boolean };
 
 export type TemplatesQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -1147,6 +1210,66 @@ export const MessagingSettingsDocument = new TypedDocumentString(`
   messagingSettings
 }
     `) as unknown as TypedDocumentString<MessagingSettingsQuery, MessagingSettingsQueryVariables>;
+export const ProfileSubscriptionsDocument = new TypedDocumentString(`
+    query ProfileSubscriptions($profile: String!) {
+  profileSubscriptions(profile: $profile) {
+    channel
+    address
+    unsubscribed
+    suppressed
+    topics {
+      key
+      status
+      chosen
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ProfileSubscriptionsQuery, ProfileSubscriptionsQueryVariables>;
+export const ChangeSubscriptionsDocument = new TypedDocumentString(`
+    mutation ChangeSubscriptions($profile: String!, $input: ChangeSubscriptionsInput!) {
+  changeSubscriptions(profile: $profile, input: $input) {
+    channel
+    address
+    unsubscribed
+    suppressed
+    topics {
+      key
+      status
+      chosen
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ChangeSubscriptionsMutation, ChangeSubscriptionsMutationVariables>;
+export const AddressSuppressionsDocument = new TypedDocumentString(`
+    query AddressSuppressions($channel: MessageChannel, $after: String) {
+  addressSuppressions(channel: $channel, after: $after, limit: 100) {
+    nodes {
+      channel
+      address
+      reason
+      messageId
+      createdAt
+    }
+    next
+  }
+}
+    `) as unknown as TypedDocumentString<AddressSuppressionsQuery, AddressSuppressionsQueryVariables>;
+export const SuppressAddressDocument = new TypedDocumentString(`
+    mutation SuppressAddress($input: SuppressAddressInput!) {
+  suppressAddress(input: $input) {
+    channel
+    address
+    reason
+    messageId
+    createdAt
+  }
+}
+    `) as unknown as TypedDocumentString<SuppressAddressMutation, SuppressAddressMutationVariables>;
+export const UnsuppressAddressDocument = new TypedDocumentString(`
+    mutation UnsuppressAddress($channel: MessageChannel!, $address: String!) {
+  unsuppressAddress(channel: $channel, address: $address)
+}
+    `) as unknown as TypedDocumentString<UnsuppressAddressMutation, UnsuppressAddressMutationVariables>;
 export const TemplatesDocument = new TypedDocumentString(`
     query Templates {
   templates {

@@ -10,6 +10,7 @@ import { displayName, formatAgo, formatTime, formatValue } from '../lib/format';
 import { useAsync } from '../lib/useAsync';
 import { useCanWrite } from '../session';
 import { ProfileMessages } from './ProfileMessages';
+import { ProfileSubscriptions } from './ProfileSubscriptions';
 import { Timeline } from './Timeline';
 
 const IdentityGraph = lazy(() => import('./IdentityGraph'));
@@ -74,6 +75,10 @@ export default function Profile() {
               <Suspense fallback={<Loading what="the identity graph" />}>
                 <IdentityGraph id={key} canWrite={canWrite} onChange={retry} />
               </Suspense>
+            </div>
+            <div className="card">
+              <h2>Subscriptions</h2>
+              <ProfileSubscriptions id={key} />
             </div>
             <div className="card">
               <h2>Messages</h2>
