@@ -12,8 +12,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Build outside the clone so fresh clones share one cache.
+# Build outside the clone so fresh clones share one cache. No incremental compilation: a test
+# run builds each crate once, and its incremental caches (tens of GB for every clone path that
+# ever built here) only fill the disk.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/herald/target}"
+export CARGO_INCREMENTAL=0
 
 echo "==> installing SDKs for the black-box tests"
 [ -x .venv/bin/python ] || python3 -m venv .venv
