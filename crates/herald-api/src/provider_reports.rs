@@ -56,14 +56,23 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     request_body(content = Object, description = "A Postmark webhook record (`RecordType` `Delivery`, `Bounce`, `SpamComplaint`, `Open`, `Click`)"),
     responses((status = 200, body = Recorded),
         (status = 400, description = "`invalid_webhook`: not a Postmark webhook record", body = ErrorBody),
-        (status = 401, description = "`webhook_unauthorized`: not the configured credentials", body = ErrorBody),
-        (status = 404, description = "`webhook_not_configured`: no Postmark provider with webhook credentials", body = ErrorBody)),
+        (status = 401, description = "`webhook_unauthorized`: no Basic credentials, or not the configured ones", body = ErrorBody),
+        (status = 404, description = "`webhook_not_configured`: no Postmark provider with webhook credentials (said to a request with credentials)", body = ErrorBody)),
     security(("postmark_webhook" = [])))]
 pub async fn postmark_webhook(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Recorded>, ApiError> {
+    let unauthorized = || {
+        ApiError::Unauthenticated(
+            "webhook_unauthorized",
+            "the webhook's HTTP Basic credentials are not the configured ones".into(),
+        )
+    };
+    let Some((user, password)) = basic_credentials(&headers) else {
+        return Err(unauthorized());
+    };
     let Some(expected) = &state.messaging.settings.postmark_webhook else {
         return Err(ApiError::NotFound(
             "webhook_not_configured",
@@ -72,13 +81,9 @@ pub async fn postmark_webhook(
                 .into(),
         ));
     };
-    let authorized = basic_credentials(&headers)
-        .is_some_and(|(user, password)| expected.check(&user, &password));
+    let authorized = expected.check(&user, &password);
     if !authorized {
-        return Err(ApiError::Unauthenticated(
-            "webhook_unauthorized",
-            "the webhook's HTTP Basic credentials are not the configured ones".into(),
-        ));
+        return Err(unauthorized());
     }
     let report = parse_webhook(&body)
         .map_err(|e| ApiError::bad_request("invalid_webhook", e.to_string()))?;

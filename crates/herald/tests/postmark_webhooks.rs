@@ -287,4 +287,7 @@ fn without_configured_credentials_postmark_webhooks_are_not_taken() {
         (code, &body["code"]),
         (404, &json!("webhook_not_configured"))
     );
+    // Without credentials, nothing is said of the configuration.
+    let (code, body) = webhook(&s, None, "{}");
+    assert_eq!((code, &body["code"]), (401, &json!("webhook_unauthorized")));
 }

@@ -25,6 +25,7 @@ const MAX_EVENTS: usize = 200;
 #[into_params(parameter_in = Query)]
 pub struct LogQuery {
     /// At most this many (1–500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
     /// The `next` cursor of the previous page.
     pub before: Option<String>,
@@ -43,6 +44,7 @@ pub struct ListQuery {
     /// Only messages of this template.
     pub template: Option<String>,
     /// At most this many (1–500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
     /// The `next` cursor of the previous page.
     pub before: Option<String>,
@@ -76,6 +78,7 @@ fn limit_of(limit: Option<usize>) -> Result<usize, ApiError> {
 
 fn cursor_of(before: Option<String>) -> Result<Option<(i64, String)>, ApiError> {
     before
+        .filter(|c| !c.is_empty())
         .map(|c| {
             c.split_once('.')
                 .and_then(|(ms, id)| Some((ms.parse::<i64>().ok()?, id.to_owned())))
@@ -117,11 +120,13 @@ pub async fn list_messages(
 ) -> Result<Json<MessagesPage>, ApiError> {
     let limit = limit_of(q.limit)?;
     let before = cursor_of(q.before)?;
+    // An empty filter (a form's unset field) is no filter.
+    let given = |v: Option<String>| v.filter(|v| !v.is_empty());
     let filter = MessageFilter {
-        status: q.status,
-        channel: q.channel,
-        source: q.source,
-        template_id: q.template,
+        status: given(q.status),
+        channel: given(q.channel),
+        source: given(q.source),
+        template_id: given(q.template),
     };
     let found = blocking(&state, move |s| {
         s.list_messages(

@@ -34,7 +34,7 @@ pub struct TestSendInput {
     #[schema(value_type = Option<Object>)]
     pub event: Option<serde_json::Value>,
     /// This version (default: the current one).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::whole_u32")]
     pub version: Option<u32>,
 }
 
