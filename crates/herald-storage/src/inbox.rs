@@ -100,13 +100,4 @@ impl InboxMark {
             InboxMark::Archived => "archived_ms",
         }
     }
-
-    /// Whether `item` has the mark.
-    pub fn is_set(self, item: &InboxItem) -> bool {
-        match self {
-            InboxMark::Seen => item.seen_ms.is_some(),
-            InboxMark::Read => item.read_ms.is_some(),
-            InboxMark::Archived => item.archived_ms.is_some(),
-        }
-    }
 }
