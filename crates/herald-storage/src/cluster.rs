@@ -315,6 +315,9 @@ impl Partitioned for ClusterStore {
     fn release_partitions(&self) {
         self.state.release_partitions()
     }
+    fn owned_partitions(&self) -> Vec<u32> {
+        self.state.owned_partitions()
+    }
     fn in_sequencer_transaction(&self, f: &mut SequencerWork<'_>) -> Result<()> {
         let mut routed = false;
         self.state.in_sequencer_transaction(&mut |txn, out| {
@@ -628,6 +631,14 @@ impl crate::messages::MessageStore for ClusterStore {
         previous: &crate::messages::MessageRecord,
     ) -> Result<bool> {
         self.state.update_message(message, previous)
+    }
+    fn decide_message(
+        &self,
+        message: &crate::messages::MessageRecord,
+        previous: &crate::messages::MessageRecord,
+        ledger: crate::messages::LedgerSeen,
+    ) -> Result<bool> {
+        self.state.decide_message(message, previous, ledger)
     }
     fn message(&self, id: &str) -> Result<Option<crate::messages::MessageRecord>> {
         self.state.message(id)

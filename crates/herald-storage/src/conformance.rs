@@ -1391,6 +1391,10 @@ macro_rules! conformance_suite {
                 $crate::conformance::the_message_log_filters_and_pages(&$factory)
             }
             #[test]
+            fn decisions_recheck_the_ledger() {
+                $crate::conformance::decisions_recheck_the_ledger(&$factory)
+            }
+            #[test]
             fn racing_claims_have_one_winner() {
                 $crate::conformance::racing_claims_have_one_winner(&$factory)
             }

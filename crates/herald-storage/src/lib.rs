@@ -453,6 +453,15 @@ pub fn partition_of(profile: &ProfileId, count: u32) -> u32 {
     (hash % u64::from(count.max(1))) as u32
 }
 
+/// The partition a message to `profile` is queued in: the profile's, so that the node
+/// owning it decides for the person ([`Partitioned::owned_partitions`]); 0 on a store that
+/// is not partitioned.
+pub fn message_partition(store: &dyn Store, profile: &ProfileId) -> u32 {
+    store
+        .partitioned()
+        .map_or(0, |p| partition_of(profile, p.partition_count()))
+}
+
 /// The body of a sequencer transaction: it resolves events and pushes what it routes.
 pub type SequencerWork<'a> = dyn FnMut(&mut dyn StateTxn, &mut Vec<Routed>) -> Result<()> + 'a;
 
@@ -469,6 +478,9 @@ pub trait Partitioned: Send + Sync {
     fn balance_partitions(&self) -> Result<Vec<u32>>;
     /// Give every partition up (graceful shutdown).
     fn release_partitions(&self);
+    /// The partitions this node holds now, as it last balanced them (none once the
+    /// connection that holds them is lost): the ones whose messages its sender decides.
+    fn owned_partitions(&self) -> Vec<u32>;
     /// Run `f` as a sequencer transaction; what it pushes to the routing list is routed when
     /// it commits.
     fn in_sequencer_transaction(&self, f: &mut SequencerWork<'_>) -> Result<()>;

@@ -57,6 +57,15 @@ pub struct MessageFilter {
     pub template_id: Option<String>,
 }
 
+/// The ledger a decision was made with: how many of the profile's messages had been decided
+/// at or after `since_ms` ([`MessageStore::ledger`] read `entries` of them). Entries only
+/// arrive (a decision's time is never changed), so the same count means the same ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LedgerSeen {
+    pub since_ms: i64,
+    pub entries: usize,
+}
+
 pub trait MessageStore: Send + Sync {
     /// Store the messages whose id is not stored yet; returns how many were new.
     fn enqueue_messages(&self, messages: &[MessageRecord]) -> Result<usize>;
@@ -73,6 +82,17 @@ pub trait MessageStore: Send + Sync {
     /// `updated_ms`); false, and nothing changed, when another writer changed it first. The
     /// caller gives the new version a later `updated_ms` than `previous`.
     fn update_message(&self, message: &MessageRecord, previous: &MessageRecord) -> Result<bool>;
+    /// [`MessageStore::update_message`] for the governor's decision to send: it also fails,
+    /// changing nothing, when the profile's ledger since `ledger.since_ms` no longer holds
+    /// `ledger.entries` messages — another worker (another node) decided for the person
+    /// meanwhile, and the decision must be made again with the ledger as it is now. Decisions
+    /// for one person are serialized, so two of them never both let a capped message through.
+    fn decide_message(
+        &self,
+        message: &MessageRecord,
+        previous: &MessageRecord,
+        ledger: LedgerSeen,
+    ) -> Result<bool>;
     fn message(&self, id: &str) -> Result<Option<MessageRecord>>;
     /// A profile's messages the governor let through at or after `since_ms` (its ledger).
     fn ledger(&self, profile_id: &str, since_ms: i64) -> Result<Vec<MessageRecord>>;

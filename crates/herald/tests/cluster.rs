@@ -560,3 +560,121 @@ fn a_node_cut_off_from_nats_answers_503_and_recovers() {
     });
     drop(node);
 }
+
+/// Messages in a cluster: two broadcasts to the same 40 people, created on different nodes at
+/// once, under a cap of one marketing email a day. Each node sends the messages of the people
+/// in its partitions (both send some), and each person gets exactly one email: the other
+/// message is capped, whichever node created it.
+#[test]
+fn two_nodes_share_the_sending_and_each_person_is_capped_once() {
+    let sink = common::smtp::SmtpSink::start();
+    let cluster = scratch_cluster();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("channels.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[email]\nprovider = \"smtp\"\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\n\
+             from = \"Herald Test <news@herald.test>\"\n\n\
+             [policy]\ncaps = [{{ category = \"marketing\", max = 1, window = \"1d\" }}]\n",
+            sink.port
+        ),
+    )
+    .unwrap();
+    let mut flags = cluster_args(&cluster);
+    flags.extend(["--channels".to_owned(), file.to_str().unwrap().to_owned()]);
+    let nodes = [Server::start_node(&flags), Server::start_node(&flags)];
+    wait_for_shares(
+        &[&nodes[0], &nodes[1]],
+        PARTITIONS / 2,
+        Duration::from_secs(10),
+    );
+    let people: Vec<Value> = (0..40)
+        .map(|i| {
+            json!({"type": "identify", "userId": format!("c{i}"), "messageId": format!("c-{i}"),
+            "traits": {"email": format!("c{i}@example.com"), "plan": "pro"}})
+        })
+        .collect();
+    assert!(send(&nodes[0], &people));
+    nodes[0].wait_processed();
+    let r = nodes[0].admin_post(
+        "/api/v1/audiences",
+        &json!({"id": "pros", "rule": r#"trait plan = "pro""#}),
+    );
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+    eventually(60, "the audience's members", || {
+        let page = nodes[1].admin_json("/api/v1/audiences/pros/members?limit=100");
+        (page["members"].as_array().unwrap().len() == 40).then_some(())
+    });
+    let template = json!({"id": "news", "channel": "email",
+        "content": {"subject": "News for {{ traits.email }}", "body": "<p>Hello.</p>"}});
+    assert_eq!(
+        nodes[0].admin_post("/api/v1/templates", &template).status(),
+        201
+    );
+    let ids: Vec<String> = nodes
+        .iter()
+        .map(|n| {
+            let r = n.admin_post(
+                "/api/v1/broadcasts",
+                &json!({"name": "news", "template": "news", "audience": "pros"}),
+            );
+            assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+            r.json::<Value>().unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let progress: Vec<Value> = ids
+        .iter()
+        .map(|id| {
+            eventually(120, "the broadcast to finish", || {
+                let b = nodes[1].admin_json(&format!("/api/v1/broadcasts/{id}"));
+                let statuses = &b["progress"]["statuses"];
+                let waiting = ["queued", "deferred", "sending"]
+                    .iter()
+                    .any(|k| statuses[*k].as_u64().unwrap_or(0) > 0);
+                (b["status"] == "finished" && !waiting).then(|| b["progress"].clone())
+            })
+        })
+        .collect();
+    let count = |p: &Value, path: &[&str]| path.iter().fold(p, |v, k| &v[*k]).as_u64().unwrap_or(0);
+    let sent: u64 = progress
+        .iter()
+        .map(|p| count(p, &["statuses", "sent"]))
+        .sum();
+    let capped: u64 = progress
+        .iter()
+        .map(|p| count(p, &["skipped", "capped"]))
+        .sum();
+    assert_eq!((sent, capped), (40, 40), "{progress:?}");
+
+    let mails = eventually(30, "every email", || {
+        let m = sink.received();
+        (m.len() >= 40).then_some(m)
+    });
+    let mut to: Vec<String> = mails
+        .iter()
+        .filter_map(|m| {
+            m.replace('\r', "")
+                .lines()
+                .find_map(|l| l.strip_prefix("To: ").map(str::to_owned))
+        })
+        .collect();
+    to.sort();
+    let mut expected: Vec<String> = (0..40).map(|i| format!("c{i}@example.com")).collect();
+    expected.sort();
+    assert_eq!(to, expected, "one email per person");
+
+    let handed: Vec<u64> = nodes
+        .iter()
+        .map(|n| metric(n, "herald_messages_sent_total{channel=\"email\"}").unwrap_or(0))
+        .collect();
+    println!("emails handed over per node: {handed:?}");
+    assert_eq!(handed.iter().sum::<u64>(), 40);
+    assert!(
+        handed.iter().all(|&h| h > 0),
+        "each node sends for its own partitions: {handed:?}"
+    );
+}

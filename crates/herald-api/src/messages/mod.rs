@@ -207,7 +207,7 @@ pub async fn send(
     let record = MessageRecord {
         id: id.to_string(),
         profile_id: profile.as_str().to_owned(),
-        partition: 0,
+        partition: herald_storage::message_partition(&*state.store, &profile),
         channel: channel.as_str().to_owned(),
         source: "api".into(),
         template_id: stored.template_id,

@@ -178,7 +178,7 @@ async fn ask_confirmations(
         let record = MessageRecord {
             id: id.to_string(),
             profile_id: profile.as_str().to_owned(),
-            partition: 0,
+            partition: herald_storage::message_partition(&*state.store, profile),
             channel: channel.to_owned(),
             source: format!("{CONFIRM_SOURCE}{key}"),
             template_id: stored.template_id,

@@ -130,7 +130,7 @@ pub fn step(store: &dyn Store, b: BroadcastRecord, now: DateTime<Utc>) -> anyhow
         batch.push(MessageRecord {
             id: MessageId::derive(SourceKind::Broadcast, &b.id, person, &b.template_id).key(),
             profile_id: profile.as_str().to_owned(),
-            partition: 0,
+            partition: herald_storage::message_partition(store, profile),
             channel: channel.clone(),
             source: source.clone(),
             template_id: b.template_id.clone(),

@@ -32,7 +32,7 @@ use herald_messaging::template::{context, Content, Format, Target};
 use herald_messaging::tracking::{track_html, TrackingPolicy};
 use herald_messaging::{decide, AddressRules, Candidate, Category, Channel, Policy, Priority};
 use herald_storage::inbox::InboxItem;
-use herald_storage::messages::MessageRecord;
+use herald_storage::messages::{LedgerSeen, MessageRecord};
 use herald_storage::preferences::AddressSuppression;
 use herald_storage::Store;
 use tokio::sync::{watch, Notify};
@@ -164,7 +164,13 @@ impl Sender {
         let now = herald_storage::clock::now();
         let store = self.store.clone();
         let due = tokio::task::spawn_blocking(move || {
-            store.due_messages(&PENDING, None, now.timestamp_millis(), BATCH)
+            // In a cluster, each person's messages are decided by the node owning their
+            // partition (a handover races nothing: decisions recheck the ledger).
+            let owned = store.partitioned().map(|p| p.owned_partitions());
+            match owned.as_deref() {
+                Some([]) => Ok(Vec::new()),
+                owned => store.due_messages(&PENDING, owned, now.timestamp_millis(), BATCH),
+            }
         })
         .await??;
         let n = due.len();
@@ -274,7 +280,13 @@ impl Sender {
                 next.address = to.suppression_keys().first().map(|a| (*a).to_owned());
                 next.decided_ms = Some(now.timestamp_millis());
                 next.due_ms = now.timestamp_millis() + LEASE_MS;
-                if let Some(next) = self.swap(next, &m).await? {
+                let seen = LedgerSeen {
+                    since_ms: since.timestamp_millis(),
+                    entries: ledger.len(),
+                };
+                // Another node deciding for the person meanwhile fails this: the message stays
+                // queued and is decided again, with that node's decision in the ledger.
+                if let Some(next) = self.decided(next, &m, seen).await? {
                     self.deliver(next, now).await?;
                 }
                 Ok(())
@@ -335,6 +347,8 @@ impl Sender {
         let after = herald_storage::clock::now_ms();
         match attempt {
             Ok(receipt) => {
+                metrics::counter!("herald_messages_sent_total", "channel" => channel.as_str())
+                    .increment(1);
                 next.status = "sent".into();
                 next.provider = Some(receipt.provider.to_owned());
                 next.provider_message_id = receipt.provider_message_id;
@@ -603,6 +617,20 @@ impl Sender {
         next.updated_ms = herald_storage::clock::now_ms().max(previous.updated_ms + 1);
         let previous = previous.clone();
         self.blocking(move |s| Ok(s.update_message(&next, &previous)?.then_some(next)))
+            .await
+    }
+
+    /// [`Sender::swap`] for a decision to send, made with the ledger `seen`
+    /// (herald_storage::messages::MessageStore::decide_message).
+    async fn decided(
+        &self,
+        mut next: MessageRecord,
+        previous: &MessageRecord,
+        seen: LedgerSeen,
+    ) -> anyhow::Result<Option<MessageRecord>> {
+        next.updated_ms = herald_storage::clock::now_ms().max(previous.updated_ms + 1);
+        let previous = previous.clone();
+        self.blocking(move |s| Ok(s.decide_message(&next, &previous, seen)?.then_some(next)))
             .await
     }
 }

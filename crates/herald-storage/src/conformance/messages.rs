@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::Factory;
-use crate::messages::{MessageFilter, MessageRecord};
+use crate::messages::{LedgerSeen, MessageFilter, MessageRecord};
 
 pub(super) fn message(id: &str, profile: &str, partition: u32, due_ms: i64) -> MessageRecord {
     MessageRecord {
@@ -171,6 +171,100 @@ pub fn racing_claims_have_one_winner(make: &Factory) {
         store.message_counts("broadcast:b1").unwrap(),
         BTreeMap::from([("sending".to_owned(), 40)])
     );
+}
+
+/// Decisions to send count the ledger: one made with a ledger that changed meanwhile fails
+/// and changes nothing, so workers racing to send a person's messages under a cap of three
+/// send exactly three, however they interleave.
+pub fn decisions_recheck_the_ledger(make: &Factory) {
+    let store = make();
+    let decided = |m: &MessageRecord, at: i64| {
+        let mut next = m.clone();
+        next.status = "sending".into();
+        next.decided_ms = Some(at);
+        next.updated_ms = m.updated_ms + 1;
+        next
+    };
+    let first = message("d0", "p", 0, 1);
+    let other = message("e0", "someone-else", 0, 1);
+    store
+        .enqueue_messages(&[first.clone(), other.clone()])
+        .unwrap();
+    let seen = |since_ms, entries| LedgerSeen { since_ms, entries };
+    assert!(store
+        .decide_message(&decided(&other, 5), &other, seen(0, 0))
+        .unwrap());
+    // Another person's decision is not this one's ledger.
+    assert!(!store
+        .decide_message(&decided(&first, 6), &first, seen(0, 1))
+        .unwrap());
+    assert_eq!(store.message("d0").unwrap().unwrap(), first);
+    assert!(store
+        .decide_message(&decided(&first, 6), &first, seen(0, 0))
+        .unwrap());
+    let second = message("d1", "p", 0, 2);
+    store
+        .enqueue_messages(std::slice::from_ref(&second))
+        .unwrap();
+    // A decider that read the ledger before d0 was decided.
+    assert!(!store
+        .decide_message(&decided(&second, 7), &second, seen(0, 0))
+        .unwrap());
+    assert_eq!(store.message("d1").unwrap().unwrap(), second);
+    // Entries before `since_ms` are not counted.
+    assert!(store
+        .decide_message(&decided(&second, 7), &second, seen(7, 0))
+        .unwrap());
+
+    const CAP: usize = 3;
+    let all: Vec<MessageRecord> = (0..24)
+        .map(|i| message(&format!("c{i:02}"), "capped", 0, i))
+        .collect();
+    store.enqueue_messages(&all).unwrap();
+    let workers: Vec<_> = (0..4)
+        .map(|w| {
+            let store = store.clone();
+            let mut mine = all.clone();
+            mine.rotate_left(w * 6);
+            std::thread::spawn(move || {
+                for m in mine {
+                    loop {
+                        let current = store.message(&m.id).unwrap().unwrap();
+                        if current.status != "queued" {
+                            break;
+                        }
+                        let ledger = store.ledger("capped", 0).unwrap();
+                        let mut next = current.clone();
+                        next.updated_ms = current.updated_ms + 1;
+                        if ledger.len() < CAP {
+                            next.status = "sending".into();
+                            next.decided_ms = Some(100);
+                        } else {
+                            next.status = "skipped".into();
+                        }
+                        let done = if next.status == "sending" {
+                            store.decide_message(&next, &current, seen(0, ledger.len()))
+                        } else {
+                            store.update_message(&next, &current)
+                        };
+                        if done.unwrap() {
+                            break;
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let sent = store
+        .ledger("capped", 0)
+        .unwrap()
+        .iter()
+        .filter(|m| m.status == "sending")
+        .count();
+    assert_eq!(sent, CAP);
 }
 
 pub fn the_message_log_filters_and_pages(make: &Factory) {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use postgres::Row;
 
 use super::PgState;
-use crate::messages::{MessageFilter, MessageRecord, MessageStore};
+use crate::messages::{LedgerSeen, MessageFilter, MessageRecord, MessageStore};
 use crate::Result;
 
 /// The select list, as a literal (statements are cached by their `&'static str`).
@@ -44,6 +44,42 @@ fn record(r: &Row) -> MessageRecord {
         created_ms: r.get(21),
         updated_ms: r.get(22),
     }
+}
+
+/// The first key of the per-person decision lock (`pg_advisory_xact_lock(int, int)`).
+const PERSON_LOCK: i32 = 0x4d53_4700; // "MSG\0"
+
+/// Replace a message if it is still as `previous` was read.
+fn update<C: postgres::GenericClient>(
+    c: &mut C,
+    stmts: &mut super::Stmts,
+    m: &MessageRecord,
+    previous: &MessageRecord,
+) -> Result<bool> {
+    let n = super::exec(
+        c,
+        stmts,
+        "UPDATE messages SET status = $2, reason = $3, address = $4, due_ms = $5, decided_ms = $6, \
+         attempts = $7, provider = $8, provider_message_id = $9, error = $10, updated_ms = $11, \
+         template_version = $12 WHERE id = $1 AND status = $13 AND updated_ms = $14",
+        &[
+            &m.id,
+            &m.status,
+            &m.reason,
+            &m.address,
+            &m.due_ms,
+            &m.decided_ms,
+            &i64::from(m.attempts),
+            &m.provider,
+            &m.provider_message_id,
+            &m.error,
+            &m.updated_ms,
+            &i64::from(m.template_version),
+            &previous.status,
+            &previous.updated_ms,
+        ],
+    )?;
+    Ok(n == 1)
 }
 
 impl MessageStore for PgState {
@@ -127,28 +163,40 @@ impl MessageStore for PgState {
 
     fn update_message(&self, m: &MessageRecord, previous: &MessageRecord) -> Result<bool> {
         let mut conn = self.pool.get()?;
-        let n = conn.exec(
-            "UPDATE messages SET status = $2, reason = $3, address = $4, due_ms = $5, decided_ms = $6, \
-             attempts = $7, provider = $8, provider_message_id = $9, error = $10, updated_ms = $11, \
-             template_version = $12 WHERE id = $1 AND status = $13 AND updated_ms = $14",
-            &[
-                &m.id,
-                &m.status,
-                &m.reason,
-                &m.address,
-                &m.due_ms,
-                &m.decided_ms,
-                &i64::from(m.attempts),
-                &m.provider,
-                &m.provider_message_id,
-                &m.error,
-                &m.updated_ms,
-                &i64::from(m.template_version),
-                &previous.status,
-                &previous.updated_ms,
-            ],
+        let super::Conn { client, stmts } = &mut *conn;
+        update(client, stmts, m, previous)
+    }
+
+    fn decide_message(
+        &self,
+        m: &MessageRecord,
+        previous: &MessageRecord,
+        ledger: LedgerSeen,
+    ) -> Result<bool> {
+        let mut conn = self.pool.get()?;
+        let super::Conn { client, stmts } = &mut *conn;
+        let mut tx = client.transaction()?;
+        // One decision per person at a time across the cluster: the lock is held to the
+        // commit, so a second decider counts the first one's entry. (Two-key advisory locks
+        // never collide with the one-key state lock.)
+        super::exec(
+            &mut tx,
+            stmts,
+            "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+            &[&PERSON_LOCK, &m.profile_id],
         )?;
-        Ok(n == 1)
+        let entries: i64 = super::row(
+            &mut tx,
+            stmts,
+            "SELECT count(*) FROM messages WHERE profile_id = $1 AND decided_ms >= $2",
+            &[&m.profile_id, &ledger.since_ms],
+        )?
+        .map_or(0, |r| r.get(0));
+        if entries != ledger.entries as i64 || !update(&mut tx, stmts, m, previous)? {
+            return Ok(false);
+        }
+        tx.commit()?;
+        Ok(true)
     }
 
     fn message(&self, id: &str) -> Result<Option<MessageRecord>> {

@@ -162,6 +162,13 @@ impl Partitioned for PgState {
         }
     }
 
+    fn owned_partitions(&self) -> Vec<u32> {
+        match lock(&self.lease).as_ref() {
+            Some(l) if !l.client.is_closed() => l.partitions.iter().copied().collect(),
+            _ => Vec::new(),
+        }
+    }
+
     fn in_sequencer_transaction(&self, f: &mut SequencerWork<'_>) -> Result<()> {
         let mut routed = Vec::new();
         self.transaction(LockMode::Shared, &mut |txn| {

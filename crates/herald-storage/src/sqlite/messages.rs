@@ -6,7 +6,7 @@ use rusqlite::{params, params_from_iter, types::Value, OptionalExtension, Row};
 
 use super::SqliteStore;
 use crate::lock;
-use crate::messages::{MessageFilter, MessageRecord, MessageStore, COLUMNS};
+use crate::messages::{LedgerSeen, MessageFilter, MessageRecord, MessageStore, COLUMNS};
 use crate::Result;
 
 fn record(r: &Row<'_>) -> rusqlite::Result<MessageRecord> {
@@ -73,6 +73,36 @@ fn placeholders(from: usize, n: usize) -> String {
         .join(", ")
 }
 
+/// Replace a message if it is still as `previous` was read.
+fn update(
+    conn: &rusqlite::Connection,
+    m: &MessageRecord,
+    previous: &MessageRecord,
+) -> Result<bool> {
+    let n = conn.prepare_cached(
+        "UPDATE messages SET status = ?2, reason = ?3, address = ?4, due_ms = ?5, decided_ms = ?6, \
+         attempts = ?7, provider = ?8, provider_message_id = ?9, error = ?10, updated_ms = ?11, \
+         template_version = ?12 WHERE id = ?1 AND status = ?13 AND updated_ms = ?14",
+    )?
+    .execute(params![
+        m.id,
+        m.status,
+        m.reason,
+        m.address,
+        m.due_ms,
+        m.decided_ms,
+        m.attempts,
+        m.provider,
+        m.provider_message_id,
+        m.error,
+        m.updated_ms,
+        m.template_version,
+        previous.status,
+        previous.updated_ms
+    ])?;
+    Ok(n == 1)
+}
+
 impl MessageStore for SqliteStore {
     fn enqueue_messages(&self, messages: &[MessageRecord]) -> Result<usize> {
         let mut conn = lock(&self.state_writer);
@@ -124,29 +154,24 @@ impl MessageStore for SqliteStore {
     }
 
     fn update_message(&self, m: &MessageRecord, previous: &MessageRecord) -> Result<bool> {
+        update(&lock(&self.state_writer), m, previous)
+    }
+
+    fn decide_message(
+        &self,
+        m: &MessageRecord,
+        previous: &MessageRecord,
+        ledger: LedgerSeen,
+    ) -> Result<bool> {
+        // The one writer connection serializes decisions: the count and the update are one
+        // step for every other writer.
         let conn = lock(&self.state_writer);
-        let n = conn.execute(
-            "UPDATE messages SET status = ?2, reason = ?3, address = ?4, due_ms = ?5, decided_ms = ?6, \
-             attempts = ?7, provider = ?8, provider_message_id = ?9, error = ?10, updated_ms = ?11, \
-             template_version = ?12 WHERE id = ?1 AND status = ?13 AND updated_ms = ?14",
-            params![
-                m.id,
-                m.status,
-                m.reason,
-                m.address,
-                m.due_ms,
-                m.decided_ms,
-                m.attempts,
-                m.provider,
-                m.provider_message_id,
-                m.error,
-                m.updated_ms,
-                m.template_version,
-                previous.status,
-                previous.updated_ms
-            ],
-        )?;
-        Ok(n == 1)
+        let entries: i64 = conn
+            .prepare_cached(
+                "SELECT count(*) FROM messages WHERE profile_id = ?1 AND decided_ms >= ?2",
+            )?
+            .query_row(params![m.profile_id, ledger.since_ms], |r| r.get(0))?;
+        Ok(entries == ledger.entries as i64 && update(&conn, m, previous)?)
     }
 
     fn message(&self, id: &str) -> Result<Option<MessageRecord>> {
