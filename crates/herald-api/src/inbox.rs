@@ -215,7 +215,7 @@ async fn authorize(
             format!("the user id is 1 to {MAX_USER_ID} bytes"),
         ));
     }
-    let secret = &state.messaging.settings.inbox_secret;
+    let secret = &state.messaging.settings().inbox_secret;
     let key = Key::new(secret.as_bytes()).map_err(|e| ApiError::Internal(e.to_string()))?;
     verify_inbox_user_hash(&key, &user_id, &user_hash).map_err(|_| {
         ApiError::Unauthenticated(
@@ -499,6 +499,6 @@ pub async fn inbox_secret(
 ) -> Result<Json<InboxSecret>, ApiError> {
     principal.require_admin()?;
     Ok(Json(InboxSecret {
-        secret: state.messaging.settings.inbox_secret.clone(),
+        secret: state.messaging.settings().inbox_secret.clone(),
     }))
 }

@@ -73,7 +73,7 @@ pub async fn postmark_webhook(
     let Some((user, password)) = basic_credentials(&headers) else {
         return Err(unauthorized());
     };
-    let Some(expected) = &state.messaging.settings.postmark_webhook else {
+    let Some(expected) = &state.messaging.settings().postmark_webhook else {
         return Err(ApiError::NotFound(
             "webhook_not_configured",
             "Postmark webhooks are not configured: set webhook_username and webhook_password \

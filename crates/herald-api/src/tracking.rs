@@ -75,7 +75,7 @@ pub async fn track_open(
     let id: MessageId = message.parse().map_err(|_| invalid())?;
     state
         .messaging
-        .settings
+        .settings()
         .links
         .verify_open(id, &signature)
         .map_err(|_| invalid())?;
@@ -107,7 +107,7 @@ pub async fn track_click(
     }
     state
         .messaging
-        .settings
+        .settings()
         .links
         .verify_click(id, &q.u, &signature)
         .map_err(|_| invalid())?;

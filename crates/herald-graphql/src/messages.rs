@@ -197,4 +197,22 @@ impl MessagesMutation {
             .gql()?;
         Ok(m.into())
     }
+
+    /// Change the stored messaging settings (REST `PATCH /api/v1/messaging/settings`): each
+    /// section of `change` replaces that section, `null` removes it, a masked credential keeps
+    /// the stored one; `version` in `change` refuses the change if the settings moved since.
+    /// Returns the settings in force, as `messagingSettings`.
+    async fn update_messaging_settings(
+        &self,
+        ctx: &Context<'_>,
+        change: Json<Value>,
+    ) -> Result<Json<Value>> {
+        let RestJson(settings) = herald_api::messaging_settings::update_messaging_settings(
+            writer(ctx)?,
+            RestJson(change.0),
+        )
+        .await
+        .gql()?;
+        Ok(Json(serde_json::to_value(settings)?))
+    }
 }

@@ -762,6 +762,22 @@ impl crate::broadcasts::BroadcastStore for ClusterStore {
     }
 }
 
+impl crate::settings::SettingsStore for ClusterStore {
+    fn settings_document(&self, name: &str) -> Result<Option<crate::settings::SettingsDocument>> {
+        self.state.settings_document(name)
+    }
+    fn save_settings_document(
+        &self,
+        name: &str,
+        document: &str,
+        expected: u64,
+        now_ms: i64,
+    ) -> Result<Option<u64>> {
+        self.state
+            .save_settings_document(name, document, expected, now_ms)
+    }
+}
+
 impl crate::inbox::InboxStore for ClusterStore {
     fn put_inbox_item(&self, item: &crate::inbox::InboxItem) -> Result<bool> {
         self.state.put_inbox_item(item)

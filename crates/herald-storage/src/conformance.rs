@@ -23,12 +23,14 @@ mod broadcasts;
 mod inbox;
 mod messages;
 mod preferences;
+mod settings;
 mod templates;
 mod users;
 pub use broadcasts::*;
 pub use inbox::*;
 pub use messages::*;
 pub use preferences::*;
+pub use settings::*;
 pub use templates::*;
 pub use users::*;
 
@@ -1389,6 +1391,10 @@ macro_rules! conformance_suite {
             #[test]
             fn the_message_log_filters_and_pages() {
                 $crate::conformance::the_message_log_filters_and_pages(&$factory)
+            }
+            #[test]
+            fn settings_documents_change_by_compare_and_set() {
+                $crate::conformance::settings_documents_change_by_compare_and_set(&$factory)
             }
             #[test]
             fn decisions_recheck_the_ledger() {

@@ -18,6 +18,7 @@ pub mod jetstream;
 pub mod messages;
 pub mod postgres;
 pub mod preferences;
+pub mod settings;
 pub mod sqlite;
 pub mod templates;
 mod users;
@@ -888,6 +889,7 @@ pub trait Store:
     + preferences::PreferenceStore
     + broadcasts::BroadcastStore
     + inbox::InboxStore
+    + settings::SettingsStore
 {
 }
 impl<T> Store for T where
@@ -903,6 +905,7 @@ impl<T> Store for T where
         + preferences::PreferenceStore
         + broadcasts::BroadcastStore
         + inbox::InboxStore
+        + settings::SettingsStore
 {
 }
 

@@ -1,5 +1,6 @@
-//! `--channels FILE`: the providers the send pipeline hands messages to, and the governor's
-//! policy (docs/messages.md). A TOML file:
+//! `--channels FILE`: the messaging settings from a file (docs/messaging-settings.md): the
+//! providers the send pipeline hands messages to, the topics and the governor's policy. A
+//! TOML file with the sections of the settings document:
 //!
 //! ```toml
 //! [email]               # one table per channel: email, sms, push, webhook
@@ -17,79 +18,31 @@
 //! opens = false
 //! ```
 //!
-//! Without the file no channel is configured: messages fail with `channel_not_configured`.
+//! Without the file, the settings are the ones stored in the database, changed over the API
+//! (herald_pipeline::messaging::settings).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context;
-use herald_channels::{ChannelsConfig, EmailProviderConfig, Providers};
-use herald_messaging::preferences::Topics;
-use herald_messaging::tracking::TrackingPolicy;
-use herald_messaging::{AddressRules, Policy};
-use serde::Deserialize;
+use herald_pipeline::messaging::settings::{load_stored, Configuration, Origin};
+use herald_storage::Store;
 
-/// The file: the channels' providers (herald_channels::ChannelsConfig, docs/channels.md),
-/// with the governor's policy, the topics and the address rules beside them.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ChannelsFile {
-    #[serde(flatten)]
-    channels: ChannelsConfig,
-    #[serde(default)]
-    policy: Policy,
-    #[serde(default)]
-    topics: Topics,
-    #[serde(default)]
-    addresses: AddressRules,
-    #[serde(default)]
-    tracking: TrackingPolicy,
-}
-
-/// The channels file read: what the sender and the API share
-/// (herald_pipeline::messaging::Settings).
-pub struct Loaded {
-    pub providers: Providers,
-    pub channels: ChannelsConfig,
-    pub policy: Policy,
-    pub topics: Topics,
-    pub address_rules: AddressRules,
-    pub tracking: TrackingPolicy,
-    pub postmark_webhook: Option<herald_channels::WebhookCredentials>,
-}
-
-pub fn load(file: Option<&Path>) -> anyhow::Result<Loaded> {
+/// The settings in force at start: the file's, or the stored ones.
+pub async fn load(
+    file: Option<&Path>,
+    store: Arc<dyn Store>,
+) -> anyhow::Result<(Configuration, Origin)> {
     let Some(file) = file else {
-        return Ok(Loaded {
-            providers: Providers::default(),
-            channels: ChannelsConfig::default(),
-            policy: Policy::default(),
-            topics: Topics::default(),
-            address_rules: AddressRules::default(),
-            tracking: TrackingPolicy::default(),
-            postmark_webhook: None,
-        });
+        return tokio::task::spawn_blocking(move || load_stored(&*store)).await?;
     };
     let text = std::fs::read_to_string(file)
         .with_context(|| format!("reading the channels file {}", file.display()))?;
-    let parsed: ChannelsFile = toml::from_str(&text)
+    let parsed: toml::Value = toml::from_str(&text)
         .with_context(|| format!("invalid channels file {}", file.display()))?;
-    parsed
-        .policy
-        .validate()
-        .map_err(|e| anyhow::anyhow!("{}: [policy]: {e}", file.display()))?;
-    let postmark_webhook = match &parsed.channels.email {
-        Some(EmailProviderConfig::Postmark(c)) => c.webhook_credentials(),
-        _ => None,
-    };
-    let providers = Providers::from_config(&parsed.channels)
+    let document = serde_json::to_value(parsed)
+        .with_context(|| format!("invalid channels file {}", file.display()))?;
+    let configuration = Configuration::from_document(document)
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-    Ok(Loaded {
-        providers,
-        channels: parsed.channels,
-        policy: parsed.policy,
-        topics: parsed.topics,
-        address_rules: parsed.addresses,
-        tracking: parsed.tracking,
-        postmark_webhook,
-    })
+    Ok((configuration, Origin::File))
 }

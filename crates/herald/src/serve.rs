@@ -359,19 +359,20 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     let url = format!("http://{}", listener.local_addr()?);
-    let channels = crate::channels::load(args.channels.as_deref())?;
-    let messaging = herald_pipeline::messaging::MessagingHandle::new(Arc::new(
-        herald_pipeline::messaging::Settings {
-            topics: channels.topics,
-            address_rules: channels.address_rules,
-            tracking: channels.tracking,
-            postmark_webhook: channels.postmark_webhook,
-            providers: channels.providers,
-            channels: channels.channels,
-            policy: channels.policy,
-            links: links(store.clone(), args.public_url.as_ref(), &url).await?,
-            inbox_secret: inbox_secret(store.clone()).await?,
-        },
+    let (configuration, origin) =
+        crate::channels::load(args.channels.as_deref(), store.clone()).await?;
+    let messaging = herald_pipeline::messaging::MessagingHandle::new(
+        herald_pipeline::messaging::Settings::new(
+            configuration,
+            origin,
+            Arc::new(links(store.clone(), args.public_url.as_ref(), &url).await?),
+            inbox_secret(store.clone()).await?,
+        ),
+    );
+    tokio::spawn(herald_pipeline::messaging::settings::follow(
+        store.clone(),
+        messaging.clone(),
+        shutdown_rx.clone(),
     ));
     tokio::spawn(
         herald_pipeline::messaging::Sender::new(store.clone(), messaging.clone(), ingest.clone())

@@ -678,3 +678,29 @@ fn two_nodes_share_the_sending_and_each_person_is_capped_once() {
         "each node sends for its own partitions: {handed:?}"
     );
 }
+
+/// Messaging settings changed on one node are used by the others within about a second
+/// (docs/messaging-settings.md): each node follows the stored version.
+#[test]
+fn messaging_settings_changed_on_one_node_reach_the_others() {
+    let cluster = scratch_cluster();
+    let flags = cluster_args(&cluster);
+    let nodes = [Server::start_node(&flags), Server::start_node(&flags)];
+    let change = json!({"topics": [{"key": "news", "channel": "email", "default": "opt_in"}]});
+    let r = nodes[0].admin_patch("/api/v1/messaging/settings", &change);
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+    let started = Instant::now();
+    let seen = eventually(10, "the other node to use the new settings", || {
+        let s = nodes[1].admin_json("/api/v1/messaging/settings");
+        (s["version"] == 1).then_some(s)
+    });
+    println!(
+        "the other node used the change after {:?}",
+        started.elapsed()
+    );
+    assert_eq!(seen["topics"][0]["key"], "news");
+    assert_eq!(
+        nodes[1].admin_json("/api/v1/topics")["topics"][0]["key"],
+        "news"
+    );
+}

@@ -399,7 +399,7 @@ pub async fn delete_profile(
 ) -> Result<Json<SplitView>, ApiError> {
     let profile = resolve_profile(&state, &id).await?;
     // Read before the deletion takes the traits they are in; suppressed once it is done.
-    let rules = state.messaging.settings.address_rules.clone();
+    let rules = state.messaging.settings().address_rules.clone();
     let whose = profile.as_str().to_owned();
     let addresses = blocking(&state, move |s| {
         herald_pipeline::messaging::addresses(s, &whose, &rules)

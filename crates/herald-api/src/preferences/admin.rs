@@ -53,7 +53,7 @@ pub async fn list_topics(State(state): State<AppState>) -> Json<TopicsView> {
     Json(TopicsView {
         topics: state
             .messaging
-            .settings
+            .settings()
             .topics
             .iter()
             .map(|t| TopicView {
@@ -119,7 +119,7 @@ async fn addresses(
         .iter()
         .find(|i| i.identifier.kind == IdKind::UserId)
         .map(|i| i.identifier.value.clone());
-    let rules = &state.messaging.settings.address_rules;
+    let rules = &state.messaging.settings().address_rules;
     Ok(ADDRESSED
         .iter()
         .filter_map(|&channel| {
@@ -148,7 +148,7 @@ async fn view_of(
     subscriptions.0.insert(channel, prefs.clone());
     let topics = state
         .messaging
-        .settings
+        .settings()
         .topics
         .iter()
         .filter(|t| t.channel == channel)

@@ -63,7 +63,7 @@ pub(crate) async fn apply(
     source: ChangeSource,
     profile: Option<&ProfileId>,
 ) -> Result<(ChannelPreferences, Vec<SubscriptionChange>), ApiError> {
-    let topics = &state.messaging.settings.topics;
+    let topics = &state.messaging.settings().topics;
     for change in changes {
         if let Change::Subscribe(key) | Change::Unsubscribe(key) | Change::Confirm(key) = change {
             if topics.get(channel, key).is_none() {
@@ -144,7 +144,7 @@ async fn ask_confirmations(
     changes: &[SubscriptionChange],
     at_ms: i64,
 ) -> Result<(), ApiError> {
-    let topics = &state.messaging.settings.topics;
+    let topics = &state.messaging.settings().topics;
     let profile_uuid = uuid::Uuid::parse_str(profile.as_str())
         .map_err(|e| ApiError::Internal(format!("profile id {}: {e}", profile.as_str())))?;
     for change in changes {

@@ -121,7 +121,7 @@ fn failure(headers: &HeaderMap, error: ApiError) -> Response {
 fn verify(state: &AppState, token: &str, purpose: Purpose) -> Result<Claims, ApiError> {
     state
         .messaging
-        .settings
+        .settings()
         .links
         .verify(token, purpose, herald_storage::clock::now())
         .map_err(|e| match e {
@@ -133,10 +133,11 @@ fn verify(state: &AppState, token: &str, purpose: Purpose) -> Result<Claims, Api
 }
 
 fn what(state: &AppState, claims: &Claims) -> String {
+    let settings = state.messaging.settings();
     let topic = claims
         .topic
         .as_deref()
-        .and_then(|k| state.messaging.settings.topics.get(claims.channel, k));
+        .and_then(|k| settings.topics.get(claims.channel, k));
     match topic {
         Some(t) if !t.description.is_empty() => t.description.clone(),
         Some(t) => t.key.clone(),
@@ -178,7 +179,7 @@ fn preferences_link(state: &AppState, claims: &Claims) -> String {
     };
     state
         .messaging
-        .settings
+        .settings()
         .links
         .preferences_url(&target, herald_storage::clock::now())
         .map(|url| {
@@ -203,7 +204,7 @@ async fn one_click(
         Some(k)
             if state
                 .messaging
-                .settings
+                .settings()
                 .topics
                 .get(claims.channel, k)
                 .is_some() =>
@@ -342,7 +343,7 @@ async fn save(
     }];
     for topic in state
         .messaging
-        .settings
+        .settings()
         .topics
         .iter()
         .filter(|t| t.channel == claims.channel)
@@ -381,7 +382,7 @@ fn form(
     let mut topics = String::new();
     for topic in state
         .messaging
-        .settings
+        .settings()
         .topics
         .iter()
         .filter(|t| t.channel == claims.channel)

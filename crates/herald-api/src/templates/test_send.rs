@@ -62,12 +62,8 @@ fn address(state: &AppState, channel: Channel, to: Option<&str>) -> Result<Strin
             .and_then(normalize_email)
             .ok_or_else(|| bad("an email address")),
         Channel::Sms => {
-            let code = state
-                .messaging
-                .settings
-                .address_rules
-                .default_calling_code
-                .as_deref();
+            let settings = state.messaging.settings();
+            let code = settings.address_rules.default_calling_code.as_deref();
             to.and_then(|t| normalize_phone(t, code))
                 .ok_or_else(|| bad("a phone number"))
         }
@@ -113,7 +109,7 @@ pub async fn test_send(
     let to = address(&state, channel, input.to.as_deref())?;
     let provider = state
         .messaging
-        .settings
+        .settings()
         .providers
         .get(channel)
         .cloned()

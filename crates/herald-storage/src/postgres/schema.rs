@@ -297,6 +297,16 @@ const MIGRATIONS: &[&str] = &[
     -- The overall message log, newest first.
     CREATE INDEX messages_by_time ON messages (created_ms, id);
 ",
+    "
+    -- Settings changed over the API (herald_storage::settings): a JSON document per name,
+    -- versioned for compare-and-set.
+    CREATE TABLE settings_documents (
+        name TEXT PRIMARY KEY,
+        document TEXT NOT NULL,
+        version BIGINT NOT NULL,
+        updated_ms BIGINT NOT NULL
+    );
+",
 ];
 
 /// The schema version this build writes (`herald_schema.version`).

@@ -21,6 +21,7 @@ mod preferences;
 mod projection;
 mod queries;
 mod schema;
+mod settings;
 mod templates;
 mod users;
 pub use backup::{backup, restore, BackupInfo};

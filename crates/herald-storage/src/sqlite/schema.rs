@@ -288,6 +288,15 @@ const STATE_MIGRATIONS: &[&str] = &["
     CREATE INDEX inbox_by_user ON inbox_items (user_id, created_ms, message_id);
     -- The overall message log, newest first.
     CREATE INDEX messages_by_time ON messages (created_ms, id);
+", "
+    -- Settings changed over the API (herald_storage::settings): a JSON document per name,
+    -- versioned for compare-and-set.
+    CREATE TABLE settings_documents (
+        name TEXT PRIMARY KEY,
+        document TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
 "];
 
 /// The schema version of `log.db` this build writes (its `PRAGMA user_version`).

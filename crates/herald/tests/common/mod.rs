@@ -294,6 +294,15 @@ impl Server {
             .unwrap()
     }
 
+    pub fn admin_patch(&self, path: &str, body: &Value) -> Response {
+        self.http
+            .patch(format!("{}{path}", self.url))
+            .bearer_auth(ADMIN_KEY)
+            .json(body)
+            .send()
+            .unwrap()
+    }
+
     pub fn admin_put(&self, path: &str, body: &Value) -> Response {
         self.http
             .put(format!("{}{path}", self.url))
