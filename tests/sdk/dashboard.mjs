@@ -326,12 +326,41 @@ try {
     await page.getByTestId('identity-rules').waitFor();
     report.keysShown = await page.getByRole('cell', { name: /^hwk_|^hak_/ }).count();
     report.identityRules = JSON.parse(await page.getByTestId('identity-rules').textContent());
-    report.governorPolicy = JSON.parse(await page.getByTestId('governor-policy').textContent());
     await page.getByLabel('Email').fill(`${prefix}-viewer@herald.test`);
     await page.getByLabel('Password').fill('viewer-password-1');
     await page.getByLabel('Role').selectOption('viewer');
     await page.getByRole('button', { name: 'Add user' }).click();
     await page.getByRole('cell', { name: `${prefix}-viewer@herald.test` }).waitFor();
+  });
+
+  await step('messaging-settings', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Messaging' }).click();
+    const origin = page.getByTestId('settings-origin');
+    await origin.waitFor();
+    await page.getByRole('button', { name: 'Add topic' }).click();
+    await page.getByLabel('Topic 1 key').fill(`${prefix}_news`);
+    await page.getByLabel('Topic 1 default').selectOption('opt_in');
+    await page.getByLabel('Topic 1 description').fill('Dashboard news');
+    await page.getByRole('button', { name: 'Save topics' }).click();
+    await page.getByText('version 1.', { exact: false }).waitFor();
+    // A cap the form refuses, then one the server takes.
+    await page.getByRole('button', { name: 'Add cap' }).click();
+    await page.getByLabel('Cap 1 maximum').fill('0');
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    report.policyError = (await page.getByRole('alert').textContent()).trim();
+    await page.getByLabel('Cap 1 maximum').fill('3');
+    await page.getByLabel('Cap 1 window').fill('2d');
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await page.getByText('version 2.', { exact: false }).waitFor();
+    await page.getByLabel('Provider for webhook').selectOption('webhook');
+    await page
+      .getByLabel('webhook provider settings', { exact: false })
+      .fill(JSON.stringify({ url: `https://hooks.example.com/${prefix}`, secret: 'a-dashboard-webhook-secret' }));
+    await page.getByRole('button', { name: 'Save provider' }).click();
+    await page.getByTestId('channel-webhook').waitFor();
+    report.messagingPolicy = JSON.parse(await page.getByTestId('governor-policy').textContent());
+    report.webhookShown = JSON.parse(await page.getByTestId('channel-webhook').textContent());
+    report.messagingOrigin = (await origin.textContent()).trim();
   });
 
   await step('overview-live', async () => {

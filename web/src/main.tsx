@@ -16,6 +16,7 @@ const AudiencePage = lazy(() => import('./pages/Audience'));
 const AudienceEditor = lazy(() => import('./pages/AudienceEditor'));
 const Insights = lazy(() => import('./pages/Insights'));
 const Messages = lazy(() => import('./pages/Messages'));
+const MessagingSettings = lazy(() => import('./pages/MessagingSettings'));
 const MessagePage = lazy(() => import('./pages/Message'));
 const Suppressions = lazy(() => import('./pages/Suppressions'));
 const SavedInsights = lazy(() => import('./pages/SavedInsights'));
@@ -52,6 +53,7 @@ function App() {
         <Route path="messages" element={<Messages />} />
         <Route path="messages/:id" element={<MessagePage />} />
         <Route path="suppressions" element={<Suppressions />} />
+        <Route path="messaging" element={<MessagingSettings />} />
         <Route path="settings" element={<Settings />} />
         <Route path="*" element={<p className="state empty">No such page.</p>} />
       </Route>

@@ -72,6 +72,7 @@ pub enum PushPlatform {
 /// How addresses are read. `default_calling_code` (digits, e.g. `"1"` or `"49"`) makes
 /// national phone numbers usable; without it only international ones are.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AddressRules {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_calling_code: Option<String>,

@@ -435,8 +435,35 @@ fn an_admin_watches_events_finds_the_profile_builds_an_audience_and_a_viewer_onl
     assert_eq!(report["keysShown"], keys.as_array().unwrap().len());
     let status = s.status();
     assert_eq!(report["identityRules"], status["identity_rules"]);
+
+    // Messaging settings changed in the browser: what the API holds now, and what the page
+    // showed of it (the webhook's secret masked).
     let messaging = s.admin_json("/api/v1/messaging/settings");
-    assert_eq!(report["governorPolicy"], messaging["policy"]);
+    assert_eq!(messaging["version"], 3, "{messaging}");
+    assert_eq!(
+        messaging["topics"],
+        json!([{"key": format!("{prefix}_news"), "channel": "email", "default": "opt_in",
+            "description": "Dashboard news", "double_opt_in": false}])
+    );
+    assert_eq!(
+        messaging["policy"]["caps"],
+        json!([{"category": "marketing", "max": 3, "window": "2d"}])
+    );
+    assert_eq!(report["messagingPolicy"], messaging["policy"]);
+    assert_eq!(report["webhookShown"], messaging["channels"]["webhook"]);
+    assert_eq!(report["webhookShown"]["secret"], "****cret");
+    assert_eq!(
+        report["policyError"],
+        "Something went wrong. Cap 1: the maximum is a whole number of at least 1."
+    );
+    assert!(
+        report["messagingOrigin"]
+            .as_str()
+            .unwrap()
+            .contains("version 3."),
+        "{}",
+        report["messagingOrigin"]
+    );
     let stored = format!("{}\nEvents stored", status["log_head"]);
     assert_eq!(report["overviewTiles"][0], stored.as_str());
 

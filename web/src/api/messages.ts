@@ -2,6 +2,7 @@
 // messages, one message with its delivery events. Documents are typed by ../gql.
 import { graphql } from '../gql';
 import { gql } from './graphql';
+import type { Json } from './types';
 
 export interface MessageRow {
   id: string;
@@ -80,8 +81,17 @@ const MessagingSettingsDocument = graphql(`
   }
 `);
 
-/** The messaging configuration in force (credentials masked by the server). */
+const UpdateMessagingSettingsDocument = graphql(`
+  mutation UpdateMessagingSettings($change: JSON!) {
+    updateMessagingSettings(change: $change)
+  }
+`);
+
+/** The messaging settings in force (credentials masked by the server). */
 export interface MessagingSettings {
+  /** `file`: the --channels file (read-only); `api`: stored, changed here. */
+  origin: 'file' | 'api';
+  version: number;
   channels?: Record<string, unknown>;
   policy?: unknown;
   tracking?: unknown;
@@ -92,7 +102,10 @@ export interface MessagingSettings {
 
 export const messages = {
   settings: async (): Promise<MessagingSettings> =>
-    (await gql(MessagingSettingsDocument, {})).messagingSettings as MessagingSettings,
+    (await gql(MessagingSettingsDocument, {})).messagingSettings as unknown as MessagingSettings,
+  /** Replace the sections given (`null` removes one), refused if the settings moved past `version`. */
+  updateSettings: async (change: Record<string, unknown>): Promise<MessagingSettings> =>
+    (await gql(UpdateMessagingSettingsDocument, { change: change as Json }, true)).updateMessagingSettings as unknown as MessagingSettings,
   list: async (filter: LogFilter, before?: string): Promise<{ messages: MessageRow[]; next: string | null }> => {
     const page = (await gql(MessagesDocument, { ...filter, before })).messages;
     return { messages: page.nodes, next: page.next ?? null };

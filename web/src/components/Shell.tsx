@@ -14,6 +14,7 @@ const nav = [
   ['/broadcasts', 'Broadcasts'],
   ['/messages', 'Messages'],
   ['/suppressions', 'Suppressions'],
+  ['/messaging', 'Messaging'],
   ['/settings', 'Settings'],
 ] as const;
 

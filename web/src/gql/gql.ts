@@ -52,6 +52,7 @@ type Documents = {
     "\n  query Messages($status: String, $channel: String, $source: String, $template: String, $before: String) {\n    messages(status: $status, channel: $channel, source: $source, template: $template, limit: 50, before: $before) {\n      nodes {\n        id profileId source channel templateId templateVersion category transactional status reason address provider error createdAt updatedAt\n      }\n      next\n    }\n  }\n": typeof types.MessagesDocument,
     "\n  query Message($id: String!) {\n    message(id: $id) {\n      id profileId source channel templateId templateVersion category topic priority transactional status reason address\n      decidedAt attempts provider providerMessageId error createdAt updatedAt\n    }\n    messageEvents(id: $id)\n  }\n": typeof types.MessageDocument,
     "\n  query MessagingSettings {\n    messagingSettings\n  }\n": typeof types.MessagingSettingsDocument,
+    "\n  mutation UpdateMessagingSettings($change: JSON!) {\n    updateMessagingSettings(change: $change)\n  }\n": typeof types.UpdateMessagingSettingsDocument,
     "\n  query ProfileSubscriptions($profile: String!) {\n    profileSubscriptions(profile: $profile) { channel address unsubscribed suppressed topics { key status chosen } }\n  }\n": typeof types.ProfileSubscriptionsDocument,
     "\n  mutation ChangeSubscriptions($profile: String!, $input: ChangeSubscriptionsInput!) {\n    changeSubscriptions(profile: $profile, input: $input) { channel address unsubscribed suppressed topics { key status chosen } }\n  }\n": typeof types.ChangeSubscriptionsDocument,
     "\n  query AddressSuppressions($channel: MessageChannel, $after: String) {\n    addressSuppressions(channel: $channel, after: $after, limit: 100) { nodes { channel address reason messageId createdAt } next }\n  }\n": typeof types.AddressSuppressionsDocument,
@@ -106,6 +107,7 @@ const documents: Documents = {
     "\n  query Messages($status: String, $channel: String, $source: String, $template: String, $before: String) {\n    messages(status: $status, channel: $channel, source: $source, template: $template, limit: 50, before: $before) {\n      nodes {\n        id profileId source channel templateId templateVersion category transactional status reason address provider error createdAt updatedAt\n      }\n      next\n    }\n  }\n": types.MessagesDocument,
     "\n  query Message($id: String!) {\n    message(id: $id) {\n      id profileId source channel templateId templateVersion category topic priority transactional status reason address\n      decidedAt attempts provider providerMessageId error createdAt updatedAt\n    }\n    messageEvents(id: $id)\n  }\n": types.MessageDocument,
     "\n  query MessagingSettings {\n    messagingSettings\n  }\n": types.MessagingSettingsDocument,
+    "\n  mutation UpdateMessagingSettings($change: JSON!) {\n    updateMessagingSettings(change: $change)\n  }\n": types.UpdateMessagingSettingsDocument,
     "\n  query ProfileSubscriptions($profile: String!) {\n    profileSubscriptions(profile: $profile) { channel address unsubscribed suppressed topics { key status chosen } }\n  }\n": types.ProfileSubscriptionsDocument,
     "\n  mutation ChangeSubscriptions($profile: String!, $input: ChangeSubscriptionsInput!) {\n    changeSubscriptions(profile: $profile, input: $input) { channel address unsubscribed suppressed topics { key status chosen } }\n  }\n": types.ChangeSubscriptionsDocument,
     "\n  query AddressSuppressions($channel: MessageChannel, $after: String) {\n    addressSuppressions(channel: $channel, after: $after, limit: 100) { nodes { channel address reason messageId createdAt } next }\n  }\n": types.AddressSuppressionsDocument,
@@ -271,6 +273,10 @@ export function graphql(source: "\n  query Message($id: String!) {\n    message(
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query MessagingSettings {\n    messagingSettings\n  }\n"): typeof import('./graphql').MessagingSettingsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateMessagingSettings($change: JSON!) {\n    updateMessagingSettings(change: $change)\n  }\n"): typeof import('./graphql').UpdateMessagingSettingsDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

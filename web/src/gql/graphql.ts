@@ -319,6 +319,13 @@ export type MessagingSettingsQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type MessagingSettingsQuery = { messagingSettings: Json };
 
+export type UpdateMessagingSettingsMutationVariables = Exact<{
+  change: Json;
+}>;
+
+
+export type UpdateMessagingSettingsMutation = { updateMessagingSettings: Json };
+
 export type ProfileSubscriptionsQueryVariables = Exact<{
   profile: string;
 }>;
@@ -1210,6 +1217,11 @@ export const MessagingSettingsDocument = new TypedDocumentString(`
   messagingSettings
 }
     `) as unknown as TypedDocumentString<MessagingSettingsQuery, MessagingSettingsQueryVariables>;
+export const UpdateMessagingSettingsDocument = new TypedDocumentString(`
+    mutation UpdateMessagingSettings($change: JSON!) {
+  updateMessagingSettings(change: $change)
+}
+    `) as unknown as TypedDocumentString<UpdateMessagingSettingsMutation, UpdateMessagingSettingsMutationVariables>;
 export const ProfileSubscriptionsDocument = new TypedDocumentString(`
     query ProfileSubscriptions($profile: String!) {
   profileSubscriptions(profile: $profile) {

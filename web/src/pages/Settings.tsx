@@ -1,9 +1,8 @@
-// Keys (write and admin: create, revoke), dashboard users, and, read-only, the identity rules and
-// the messaging configuration (channels with credentials masked, topics, governor policy,
-// tracking).
+// Keys (write and admin: create, revoke), dashboard users, and, read-only, the identity rules;
+// the messaging settings have their own page (MessagingSettings.tsx).
 import { useState, type FormEvent } from 'react';
+import { Link } from 'react-router';
 import { keys, ops, users } from '../api/herald';
-import { messages } from '../api/messages';
 import type { CreatedKey } from '../api/types';
 import { ConfirmButton } from '../components/Confirm';
 import { Async, Empty, ErrorBox } from '../components/States';
@@ -28,7 +27,12 @@ export default function Settings() {
         </p>
       )}
       <IdentityRules />
-      <MessagingSettings />
+      <div className="card">
+        <h2>Messaging</h2>
+        <p className="help">
+          Channels and their providers, subscription topics, the send governor's policy and tracking are on the <Link to="/messaging">Messaging</Link> page.
+        </p>
+      </div>
     </section>
   );
 }
@@ -206,70 +210,6 @@ function IdentityRules() {
       <p className="help">Read-only here; set with <code>herald serve --identity-rules</code> (docs/identity.md).</p>
       <Async state={state} what="the identity rules" retry={retry}>
         {(rules) => <pre data-testid="identity-rules">{JSON.stringify(rules, null, 2)}</pre>}
-      </Async>
-    </div>
-  );
-}
-
-function MessagingSettings() {
-  const [state, retry] = useAsync(() => messages.settings(), []);
-  return (
-    <div className="card">
-      <h2>Messaging</h2>
-      <p className="help">
-        Read-only here; set in the channels file, <code>herald serve --channels</code> (docs/messages.md). Credentials are never shown.
-      </p>
-      <Async state={state} what="the messaging settings" retry={retry}>
-        {(s) => {
-          const channels = Object.entries((s.channels ?? {}) as Record<string, { provider?: string } | null>).filter(([, c]) => c);
-          const topics = (s.topics ?? []) as { key: string; channel: string; default: string; description?: string }[];
-          return (
-            <>
-              <h3>Channels</h3>
-              {channels.length === 0 ? (
-                <Empty>No channel has a provider: messages fail with channel_not_configured.</Empty>
-              ) : (
-                <table className="table" aria-label="Channels">
-                  <thead>
-                    <tr>
-                      <th>Channel</th>
-                      <th>Provider</th>
-                      <th>Settings</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {channels.map(([name, c]) => (
-                      <tr key={name}>
-                        <td>{name}</td>
-                        <td>{c?.provider ?? '—'}</td>
-                        <td>
-                          <pre data-testid={`channel-${name}`}>{JSON.stringify(c, null, 2)}</pre>
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              )}
-              <h3>Topics</h3>
-              {topics.length === 0 ? (
-                <Empty>No subscription topic.</Empty>
-              ) : (
-                <ul aria-label="Topics">
-                  {topics.map((t) => (
-                    <li key={`${t.channel}:${t.key}`}>
-                      <code>{t.key}</code> · {t.channel} · {t.default}
-                      {t.description ? ` · ${t.description}` : ''}
-                    </li>
-                  ))}
-                </ul>
-              )}
-              <h3>Send governor policy</h3>
-              <pre data-testid="governor-policy">{JSON.stringify(s.policy, null, 2)}</pre>
-              <h3>Tracking</h3>
-              <pre data-testid="tracking-policy">{JSON.stringify(s.tracking, null, 2)}</pre>
-            </>
-          );
-        }}
       </Async>
     </div>
   );
