@@ -42,7 +42,7 @@ cargo nextest run --workspace --no-fail-fast
 echo "==> black-box suites against cluster mode (PostgreSQL + JetStream)"
 HERALD_TEST_BACKEND=cluster cargo nextest run -p herald --no-fail-fast \
     --test ingest_api --test admin_api --test durability --test sdks --test browser --test audiences --test cli \
-    --test endpoint --test profiles_api --test graphql_api --test dashboard_auth --test insights_api --test templates_api --test messages_api --test preferences_api --test broadcasts_api --test inbox_api --test tracking_api --test postmark_webhooks --test messaging_settings_api
+    --test endpoint --test profiles_api --test graphql_api --test dashboard_auth --test insights_api --test templates_api --test messages_api --test preferences_api --test broadcasts_api --test inbox_api --test tracking_api --test postmark_webhooks --test messaging_settings_api --test twilio_callbacks
 
 echo "==> the API contract (OpenAPI validation, schemathesis)"
 scripts/api-contract.sh

@@ -255,7 +255,7 @@ pub(crate) fn one_of_strings(values: &[&str]) -> ObjectBuilder {
         inbox::list_inbox, inbox::mark_inbox_seen, inbox::mark_inbox_read,
         inbox::archive_inbox_message, inbox::mark_all_inbox_seen, inbox::inbox_stream,
         inbox::inbox_secret, tracking::track_open, tracking::track_click,
-        provider_reports::postmark_webhook, messaging_settings::messaging_settings, messaging_settings::update_messaging_settings,
+        provider_reports::postmark_webhook, provider_reports::twilio_status_callback, messaging_settings::messaging_settings, messaging_settings::update_messaging_settings,
         ops::healthz, ops::readyz, ops::metrics_text,
         auth::session::sign_in, auth::session::who_am_i, auth::session::sign_out,
         auth::users::list_users, auth::users::create_user, auth::users::update_user,

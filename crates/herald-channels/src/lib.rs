@@ -44,6 +44,7 @@ pub mod rate;
 pub mod registry;
 pub mod secret;
 pub mod sms;
+pub mod sms_status;
 pub mod webhook;
 
 pub use config::ConfigError;

@@ -34,9 +34,15 @@ pub struct TwilioConfig {
     /// `MG…`: a Messaging Service that picks the sender.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub messaging_service_sid: Option<String>,
-    /// Where Twilio reports delivery (`StatusCallback`).
+    /// Where Twilio reports delivery: Herald's `https://<public host>/webhooks/twilio`
+    /// (each message's `StatusCallback` is this with `herald_message_id=<id>` added; see
+    /// crate::sms_status).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_callback: Option<String>,
+    /// The account's auth token, which Twilio signs status callbacks with, when `auth_token`
+    /// is an API key's secret (`api_key_sid`); otherwise `auth_token` is it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_auth_token: Option<Secret>,
     /// Default `https://api.twilio.com`.
     #[serde(default = "default_base_url")]
     pub base_url: String,
@@ -77,6 +83,19 @@ fn is_sid(s: &str, prefix: &str) -> bool {
     s.len() == 34 && s.starts_with(prefix) && s[2..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+impl TwilioConfig {
+    /// What checks the status callbacks, when they are configured.
+    pub fn callbacks(&self) -> Option<crate::sms_status::TwilioCallbacks> {
+        Some(crate::sms_status::TwilioCallbacks {
+            base_url: self.status_callback.clone()?,
+            token: self
+                .webhook_auth_token
+                .clone()
+                .unwrap_or_else(|| self.auth_token.clone()),
+        })
+    }
+}
+
 impl TwilioProvider {
     pub fn new(config: &TwilioConfig) -> Result<TwilioProvider, ConfigError> {
         let invalid =
@@ -114,6 +133,22 @@ impl TwilioProvider {
         if config.auth_token.expose().is_empty() {
             return Err(invalid("auth_token", "is empty".into()));
         }
+        if let Some(callback) = &config.status_callback {
+            if !(callback.starts_with("https://") || callback.starts_with("http://")) {
+                return Err(invalid(
+                    "status_callback",
+                    "must be an http(s) URL (Herald's /webhooks/twilio)".into(),
+                ));
+            }
+            if config.api_key_sid.is_some() && config.webhook_auth_token.is_none() {
+                return Err(invalid(
+                    "webhook_auth_token",
+                    "Twilio signs status callbacks with the account's auth token: set it when \
+                     auth_token is an API key's secret"
+                        .into(),
+                ));
+            }
+        }
         let user = config.api_key_sid.as_deref().unwrap_or(&config.account_sid);
         let authorization = Secret::new(format!(
             "Basic {}",
@@ -144,7 +179,10 @@ impl TwilioProvider {
         }
         form.push(("Body", body.to_owned()));
         if let Some(callback) = &self.config.status_callback {
-            form.push(("StatusCallback", callback.clone()));
+            form.push((
+                "StatusCallback",
+                crate::sms_status::callback_url(callback, message.message_id),
+            ));
         }
         Ok(form)
     }

@@ -143,7 +143,8 @@ async fn a_message_is_created_with_basic_auth_and_a_form() {
     let mut cfg = config(&url);
     cfg.status_callback = Some("https://herald.example.com/hooks/twilio".into());
     let provider = TwilioProvider::new(&cfg).unwrap();
-    let receipt = send(&provider, &sms("+14155550123")).await.unwrap();
+    let message = sms("+14155550123");
+    let receipt = send(&provider, &message).await.unwrap();
     assert_eq!(receipt.provider, "twilio");
     assert_eq!(
         receipt.provider_message_id.as_deref(),
@@ -158,9 +159,13 @@ async fn a_message_is_created_with_basic_auth_and_a_form() {
     assert_eq!(form["To"], "+14155550123");
     assert_eq!(form["From"], "+15005550006");
     assert_eq!(form["Body"], "Your code is 123456 & it expires soon");
+    // Each message's own callback URL, naming it.
     assert_eq!(
         form["StatusCallback"],
-        "https://herald.example.com/hooks/twilio"
+        format!(
+            "https://herald.example.com/hooks/twilio?herald_message_id={}",
+            message.message_id
+        )
     );
     assert!(!form.contains_key("MessagingServiceSid"));
     assert!(!format!("{provider:?}").contains(TOKEN));
@@ -291,4 +296,21 @@ fn configuration_is_checked() {
         !shown.contains(TOKEN) && shown.contains("****cdef"),
         "{shown}"
     );
+}
+
+#[tokio::test]
+async fn status_callbacks_with_an_api_key_need_the_accounts_auth_token() {
+    let (url, _log) = stand_in().await;
+    let mut cfg = config(&url);
+    cfg.api_key_sid = Some(API_KEY.into());
+    cfg.status_callback = Some("https://herald.example.com/webhooks/twilio".into());
+    let e = TwilioProvider::new(&cfg).unwrap_err();
+    assert_eq!((e.provider, e.field), ("twilio", "webhook_auth_token"));
+    cfg.webhook_auth_token = Some(herald_channels::Secret::new("the-account-auth-token"));
+    TwilioProvider::new(&cfg).unwrap();
+    let callbacks = cfg.callbacks().unwrap();
+    assert_eq!(callbacks.token.expose(), "the-account-auth-token");
+    cfg.status_callback = Some("ftp://herald.example.com/".into());
+    let e = TwilioProvider::new(&cfg).unwrap_err();
+    assert_eq!(e.field, "status_callback");
 }

@@ -54,6 +54,8 @@ pub struct Settings {
     pub policy: Policy,
     /// What Postmark's webhook requests must carry (none: Postmark webhooks are refused).
     pub postmark_webhook: Option<herald_channels::WebhookCredentials>,
+    /// What Twilio's status callbacks are checked with (none: they are refused).
+    pub twilio_callbacks: Option<herald_channels::sms_status::TwilioCallbacks>,
     /// What is tracked in emails (opens, clicks).
     pub tracking: TrackingPolicy,
     /// The key of in-app inbox user hashes (herald_messaging::token::inbox_user_hash): the
@@ -80,6 +82,7 @@ impl Settings {
             channels: configuration.channels,
             policy: configuration.policy,
             postmark_webhook: configuration.postmark_webhook,
+            twilio_callbacks: configuration.twilio_callbacks,
             tracking: configuration.tracking,
             inbox_secret,
             origin,

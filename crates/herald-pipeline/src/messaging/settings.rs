@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_channels::{ChannelsConfig, EmailProviderConfig, Providers};
+use herald_channels::{ChannelsConfig, EmailProviderConfig, Providers, SmsProviderConfig};
 use herald_messaging::preferences::Topics;
 use herald_messaging::tracking::TrackingPolicy;
 use herald_messaging::{AddressRules, Policy};
@@ -71,6 +71,7 @@ pub struct Configuration {
     pub address_rules: AddressRules,
     pub tracking: TrackingPolicy,
     pub postmark_webhook: Option<herald_channels::WebhookCredentials>,
+    pub twilio_callbacks: Option<herald_channels::sms_status::TwilioCallbacks>,
     /// The document as given (credentials in clear: never shown).
     pub document: Value,
 }
@@ -114,6 +115,10 @@ impl Configuration {
             Some(EmailProviderConfig::Postmark(c)) => c.webhook_credentials(),
             _ => None,
         };
+        let twilio_callbacks = match &parsed.channels.sms {
+            Some(SmsProviderConfig::Twilio(c)) => c.callbacks(),
+            None => None,
+        };
         Ok(Configuration {
             providers,
             channels: parsed.channels,
@@ -122,6 +127,7 @@ impl Configuration {
             address_rules: parsed.addresses,
             tracking: parsed.tracking,
             postmark_webhook,
+            twilio_callbacks,
             document,
         })
     }
