@@ -666,6 +666,9 @@ impl crate::messages::MessageStore for ClusterStore {
     ) -> Result<Vec<crate::messages::MessageRecord>> {
         self.state.list_messages(filter, before, limit)
     }
+    fn erase_messages(&self, profile_ids: &[String], now_ms: i64) -> Result<u64> {
+        self.state.erase_messages(profile_ids, now_ms)
+    }
     fn message_counts(&self, source: &str) -> Result<std::collections::BTreeMap<String, u64>> {
         self.state.message_counts(source)
     }
@@ -820,5 +823,8 @@ impl crate::inbox::InboxStore for ClusterStore {
     }
     fn inbox_counts(&self, user_id: &str) -> Result<crate::inbox::InboxCounts> {
         self.state.inbox_counts(user_id)
+    }
+    fn delete_inbox_items(&self, user_ids: &[String]) -> Result<u64> {
+        self.state.delete_inbox_items(user_ids)
     }
 }

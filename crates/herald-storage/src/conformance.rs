@@ -1397,6 +1397,14 @@ macro_rules! conformance_suite {
                 $crate::conformance::settings_documents_change_by_compare_and_set(&$factory)
             }
             #[test]
+            fn erased_messages_keep_nothing_of_their_person() {
+                $crate::conformance::erased_messages_keep_nothing_of_their_person(&$factory)
+            }
+            #[test]
+            fn inbox_items_are_deleted_per_user() {
+                $crate::conformance::inbox_items_are_deleted_per_user(&$factory)
+            }
+            #[test]
             fn decisions_recheck_the_ledger() {
                 $crate::conformance::decisions_recheck_the_ledger(&$factory)
             }

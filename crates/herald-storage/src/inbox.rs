@@ -85,6 +85,8 @@ pub trait InboxStore: Send + Sync {
     /// Mark every item of a user seen at `at_ms` where it is not; returns how many were marked.
     fn mark_inbox_seen(&self, user_id: &str, at_ms: i64) -> Result<u64>;
     fn inbox_counts(&self, user_id: &str) -> Result<InboxCounts>;
+    /// Delete every item of these users (a GDPR erasure); returns how many went.
+    fn delete_inbox_items(&self, user_ids: &[String]) -> Result<u64>;
 }
 
 /// The columns of `inbox_items`, in the order the adapters read and write them.

@@ -111,6 +111,12 @@ pub trait MessageStore: Send + Sync {
         before: Option<(i64, &str)>,
         limit: usize,
     ) -> Result<Vec<MessageRecord>>;
+    /// Erase what the messages of these (deleted) profiles hold of their person — the
+    /// address, the triggering event, the provider's error text — stamped `now_ms`; those not
+    /// finished (queued, deferred, sending) become `skipped` with the reason
+    /// `profile_deleted`, so no worker sends them. The rows stay, counted in their source's
+    /// progress. Returns how many were erased.
+    fn erase_messages(&self, profile_ids: &[String], now_ms: i64) -> Result<u64>;
     /// A source's messages, counted by status.
     fn message_counts(&self, source: &str) -> Result<BTreeMap<String, u64>>;
     /// A source's skipped and failed messages, counted by (status, reason).

@@ -142,19 +142,16 @@ fn send(s: &Server, user: &str, key: &str) -> String {
     id
 }
 
-#[test]
-fn the_inbox_reaches_its_person_live_and_no_one_else() {
-    // An in-app topic; the inbox needs no provider.
-    let tmp = tempfile::tempdir().unwrap();
-    let channels = tmp.path().join("channels.toml");
-    std::fs::write(
-        &channels,
-        "[[topics]]\nkey = \"product_updates\"\nchannel = \"in_app\"\ndefault = \"opt_out\"\n",
-    )
-    .unwrap();
-    let s = Server::start_with_env(
-        &[],
-        &[("HERALD_CHANNELS", Some(channels.to_str().unwrap()))],
+/// A server with an in-app topic (the inbox needs no provider), Ana and Bo, and an in-app
+/// template.
+fn start() -> Server {
+    let s = Server::start();
+    let topics =
+        json!({"topics": [{"key": "product_updates", "channel": "in_app", "default": "opt_out"}]});
+    assert_eq!(
+        s.admin_patch("/api/v1/messaging/settings", &topics)
+            .status(),
+        200
     );
     let batch = json!({"batch": [
         {"type": "identify", "userId": "ana", "traits": {"first_name": "Ana", "plan": "pro"}, "messageId": "i-1"},
@@ -167,7 +164,12 @@ fn the_inbox_reaches_its_person_live_and_no_one_else() {
         "body": "<p>Your plan: {{ traits.plan }}</p>"
     }});
     assert_eq!(s.admin_post("/api/v1/templates", &template).status(), 201);
+    s
+}
 
+#[test]
+fn the_inbox_reaches_its_person_live_and_no_one_else() {
+    let s = start();
     let secret = s.admin_json("/api/v1/inbox/secret")["secret"]
         .as_str()
         .unwrap()
@@ -420,4 +422,44 @@ fn the_inbox_reaches_its_person_live_and_no_one_else() {
         .unwrap();
     assert_eq!(r.status(), 403);
     assert_eq!(r.json::<Value>().unwrap()["code"], "forbidden_role");
+}
+
+/// A GDPR deletion empties the person's inbox and erases what their messages held of them
+/// (the address), and leaves everyone else's.
+#[test]
+fn a_gdpr_deletion_empties_the_persons_inbox_and_no_one_elses() {
+    let s = start();
+    let secret = s.admin_json("/api/v1/inbox/secret")["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let http = reqwest::blocking::Client::new();
+    let client = |user: &str| Client {
+        s: &s,
+        http: http.clone(),
+        user: user.to_owned(),
+        hash: user_hash(&secret, user),
+    };
+    let (ana_message, bo_message) = (send(&s, "ana", "g-1"), send(&s, "bo", "g-2"));
+    for who in ["ana", "bo"] {
+        assert_eq!(client(who).list("").1["total"], 1, "{who}");
+    }
+    let r = s.admin_delete("/api/v1/profiles/user_id:ana");
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+    let (status, ana) = client("ana").list("");
+    assert_eq!(
+        (status, &ana["total"], &ana["messages"]),
+        (200, &json!(0), &json!([])),
+        "{ana}"
+    );
+    let (_, bo) = client("bo").list("");
+    assert_eq!(bo["total"], 1, "{bo}");
+    let erased = s.admin_json(&format!("/api/v1/messages/{ana_message}"));
+    assert_eq!(
+        (&erased["status"], &erased["address"]),
+        (&json!("delivered"), &Value::Null),
+        "{erased}"
+    );
+    let kept = s.admin_json(&format!("/api/v1/messages/{bo_message}"));
+    assert_eq!(kept["address"], "bo", "{kept}");
 }

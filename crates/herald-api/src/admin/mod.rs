@@ -386,7 +386,8 @@ pub async fn undo_merge(
 
 /// Delete a person (GDPR): their profile, identities and events are removed, and their
 /// identifiers are suppressed so later events for them are dropped (and counted); their
-/// addresses (email, phone, push tokens) are suppressed for messaging with the reason `gdpr`.
+/// addresses (email, phone, push tokens) are suppressed for messaging with the reason `gdpr`,
+/// their inbox is deleted and their messages keep nothing of them (address, event, error).
 /// Events of other profiles that carry one of their identifiers are kept with it redacted; the
 /// response lists every profile the deletion touched.
 #[utoipa::path(delete, path = "/api/v1/profiles/{id}", tag = "profiles",
@@ -401,8 +402,8 @@ pub async fn delete_profile(
     // Read before the deletion takes the traits they are in; suppressed once it is done.
     let rules = state.messaging.settings().address_rules.clone();
     let whose = profile.as_str().to_owned();
-    let addresses = blocking(&state, move |s| {
-        herald_pipeline::messaging::addresses(s, &whose, &rules)
+    let erasure = blocking(&state, move |s| {
+        herald_pipeline::messaging::erasure(s, &whose, &rules)
     })
     .await?;
     let outcome = state
@@ -414,8 +415,15 @@ pub async fn delete_profile(
             other => command_error(other),
         })?;
     let now = herald_storage::clock::now_ms();
+    let removed: Vec<String> = outcome
+        .removed_profiles()
+        .iter()
+        .map(|p| p.as_str().to_owned())
+        .collect();
     blocking(&state, move |s| {
-        for (channel, address) in addresses {
+        s.erase_messages(&removed, now)?;
+        s.delete_inbox_items(&erasure.user_ids)?;
+        for (channel, address) in erasure.addresses {
             s.suppress_address(&herald_storage::preferences::AddressSuppression {
                 channel: channel.as_str().into(),
                 address,

@@ -15,7 +15,7 @@ mod person;
 pub mod settings;
 
 pub use links::{LinkTarget, Links, LINK_TTL_DAYS, SECRET_NAME};
-pub use person::{addresses, Snippets};
+pub use person::{erasure, Erasure, Snippets};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

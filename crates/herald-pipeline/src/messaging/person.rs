@@ -70,18 +70,28 @@ pub(super) fn load(store: &dyn Store, profile: &str) -> herald_storage::Result<O
     }))
 }
 
-/// Every address a person's messages go to — email, phone, push tokens — as
-/// `(channel, address)`: what a GDPR erasure suppresses (`gdpr`), so that nothing reaches them
-/// again whatever profile they turn up on. Empty for a profile that is gone.
-pub fn addresses(
+/// What a GDPR erasure of a person does to their messaging, read before the deletion takes
+/// the traits and identities it comes from.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Erasure {
+    /// Every address their messages go to — email, phone, push tokens — as
+    /// `(channel, address)`: suppressed (`gdpr`), so that nothing reaches them again whatever
+    /// profile they turn up on.
+    pub addresses: Vec<(Channel, String)>,
+    /// Their user ids, whose in-app inboxes are deleted.
+    pub user_ids: Vec<String>,
+}
+
+/// The [`Erasure`] of a person; empty for a profile that is gone.
+pub fn erasure(
     store: &dyn Store,
     profile: &str,
     rules: &AddressRules,
-) -> herald_storage::Result<Vec<(Channel, String)>> {
+) -> herald_storage::Result<Erasure> {
     let Some(person) = load(store, profile)? else {
-        return Ok(vec![]);
+        return Ok(Erasure::default());
     };
-    Ok([Channel::Email, Channel::Sms, Channel::Push]
+    let addresses = [Channel::Email, Channel::Sms, Channel::Push]
         .into_iter()
         .filter_map(|c| person.address(c, rules).map(|a| (c, a)))
         .flat_map(|(c, a)| {
@@ -90,7 +100,18 @@ pub fn addresses(
                 .map(|k| (c, k.to_owned()))
                 .collect::<Vec<_>>()
         })
-        .collect())
+        .collect();
+    let user_ids = person
+        .template
+        .identifiers
+        .iter()
+        .filter(|(kind, _)| kind == IdKind::UserId.as_str())
+        .map(|(_, value)| value.clone())
+        .collect();
+    Ok(Erasure {
+        addresses,
+        user_ids,
+    })
 }
 
 impl Person {

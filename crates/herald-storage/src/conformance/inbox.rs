@@ -162,3 +162,28 @@ pub fn inbox_items_are_kept_per_user_and_marked_once(make: &Factory) {
         InboxCounts::default()
     );
 }
+
+/// A GDPR erasure deletes every item of the person's user ids, and nobody else's.
+pub fn inbox_items_are_deleted_per_user(make: &Factory) {
+    let store = make();
+    for i in [
+        item("m-1", "u1", 1),
+        item("m-2", "u1", 2),
+        item("m-3", "u2", 3),
+        item("m-4", "u3", 4),
+    ] {
+        assert!(store.put_inbox_item(&i).unwrap());
+    }
+    let gone = store
+        .delete_inbox_items(&["u1".to_owned(), "u3".to_owned(), "nobody".to_owned()])
+        .unwrap();
+    assert_eq!(gone, 3);
+    assert_eq!(store.inbox_item("u1", "m-1").unwrap(), None);
+    assert_eq!(store.inbox_item("u3", "m-4").unwrap(), None);
+    assert_eq!(store.inbox_counts("u1").unwrap().total, 0);
+    assert_eq!(
+        store.inbox_item("u2", "m-3").unwrap(),
+        Some(item("m-3", "u2", 3))
+    );
+    assert_eq!(store.delete_inbox_items(&[]).unwrap(), 0);
+}

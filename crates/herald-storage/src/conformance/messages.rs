@@ -314,3 +314,60 @@ pub fn the_message_log_filters_and_pages(make: &Factory) {
     };
     assert!(list(none, None, 10).is_empty());
 }
+
+/// Erasing a deleted person's messages clears what they hold of the person and stops those
+/// not finished; the rows stay and other people's messages are untouched.
+pub fn erased_messages_keep_nothing_of_their_person(make: &Factory) {
+    let store = make();
+    let with = |id: &str, profile: &str, status: &str| {
+        let mut m = message(id, profile, 0, 10);
+        m.status = status.into();
+        m.address = Some(format!("{profile}@example.com"));
+        m.error = Some(format!("550 {profile}@example.com: no such user"));
+        m
+    };
+    let all = [
+        with("a1", "gone", "sent"),
+        with("a2", "gone", "queued"),
+        with("a3", "gone", "sending"),
+        with("a4", "gone-too", "deferred"),
+        with("b1", "kept", "queued"),
+    ];
+    store.enqueue_messages(&all).unwrap();
+    let erased = store
+        .erase_messages(&["gone".to_owned(), "gone-too".to_owned()], 50)
+        .unwrap();
+    assert_eq!(erased, 4);
+    for (id, status, reason) in [
+        ("a1", "sent", None),
+        ("a2", "skipped", Some("profile_deleted")),
+        ("a3", "skipped", Some("profile_deleted")),
+        ("a4", "skipped", Some("profile_deleted")),
+    ] {
+        let m = store.message(id).unwrap().unwrap();
+        assert_eq!(
+            (
+                m.status.as_str(),
+                m.reason.as_deref(),
+                &m.address,
+                &m.event,
+                &m.error
+            ),
+            (status, reason, &None, &None, &None),
+            "{id}"
+        );
+        assert_eq!(
+            m.updated_ms, 50,
+            "{id}: a worker's compare-and-set now fails"
+        );
+    }
+    assert_eq!(store.message("b1").unwrap().unwrap(), all[4]);
+    assert_eq!(
+        store.message_counts("broadcast:b1").unwrap(),
+        BTreeMap::from([
+            ("queued".to_owned(), 1),
+            ("sent".to_owned(), 1),
+            ("skipped".to_owned(), 3)
+        ])
+    );
+}

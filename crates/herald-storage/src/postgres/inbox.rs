@@ -154,6 +154,14 @@ impl InboxStore for PgState {
         )
     }
 
+    fn delete_inbox_items(&self, user_ids: &[String]) -> Result<u64> {
+        let mut conn = self.pool.get()?;
+        conn.exec(
+            "DELETE FROM inbox_items WHERE user_id = ANY($1)",
+            &[&user_ids],
+        )
+    }
+
     fn inbox_counts(&self, user_id: &str) -> Result<InboxCounts> {
         let mut conn = self.pool.get()?;
         let row = conn.row(

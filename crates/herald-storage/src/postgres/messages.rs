@@ -199,6 +199,17 @@ impl MessageStore for PgState {
         Ok(true)
     }
 
+    fn erase_messages(&self, profile_ids: &[String], now_ms: i64) -> Result<u64> {
+        let mut conn = self.pool.get()?;
+        conn.exec(
+            "UPDATE messages SET address = NULL, event = NULL, error = NULL, \
+             reason = CASE WHEN status IN ('queued', 'deferred', 'sending') THEN 'profile_deleted' ELSE reason END, \
+             status = CASE WHEN status IN ('queued', 'deferred', 'sending') THEN 'skipped' ELSE status END, \
+             updated_ms = GREATEST(updated_ms + 1, $2) WHERE profile_id = ANY($1)",
+            &[&profile_ids, &now_ms],
+        )
+    }
+
     fn message(&self, id: &str) -> Result<Option<MessageRecord>> {
         let mut conn = self.pool.get()?;
         Ok(conn

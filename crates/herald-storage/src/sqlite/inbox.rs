@@ -145,6 +145,16 @@ impl InboxStore for SqliteStore {
         Ok(n as u64)
     }
 
+    fn delete_inbox_items(&self, user_ids: &[String]) -> Result<u64> {
+        let conn = lock(&self.state_writer);
+        let mut stmt = conn.prepare_cached("DELETE FROM inbox_items WHERE user_id = ?1")?;
+        let mut n = 0;
+        for user in user_ids {
+            n += stmt.execute(params![user])? as u64;
+        }
+        Ok(n)
+    }
+
     fn inbox_counts(&self, user_id: &str) -> Result<InboxCounts> {
         let conn = self.state_readers.get()?;
         let counts = conn

@@ -174,6 +174,21 @@ impl MessageStore for SqliteStore {
         Ok(entries == ledger.entries as i64 && update(&conn, m, previous)?)
     }
 
+    fn erase_messages(&self, profile_ids: &[String], now_ms: i64) -> Result<u64> {
+        let conn = lock(&self.state_writer);
+        let mut stmt = conn.prepare_cached(
+            "UPDATE messages SET address = NULL, event = NULL, error = NULL, \
+             reason = CASE WHEN status IN ('queued', 'deferred', 'sending') THEN 'profile_deleted' ELSE reason END, \
+             status = CASE WHEN status IN ('queued', 'deferred', 'sending') THEN 'skipped' ELSE status END, \
+             updated_ms = max(updated_ms + 1, ?2) WHERE profile_id = ?1",
+        )?;
+        let mut n = 0;
+        for profile in profile_ids {
+            n += stmt.execute(params![profile, now_ms])? as u64;
+        }
+        Ok(n)
+    }
+
     fn message(&self, id: &str) -> Result<Option<MessageRecord>> {
         let conn = self.state_readers.get()?;
         let mut stmt =
