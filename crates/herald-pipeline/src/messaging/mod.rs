@@ -29,7 +29,7 @@ use herald_messaging::governor::{LedgerEntry, LedgerState, Outcome};
 use herald_messaging::message::{BounceKind, DeliveryEvent, MessageId};
 use herald_messaging::preferences::SuppressionReason;
 use herald_messaging::preferences::Topics;
-use herald_messaging::template::{context, Content, Format, Target};
+use herald_messaging::template::{context, Checked, Content, Format, Target};
 use herald_messaging::tracking::{track_html, TrackingPolicy};
 use herald_messaging::{decide, AddressRules, Candidate, Category, Channel, Policy, Priority};
 use herald_storage::inbox::InboxItem;
@@ -179,12 +179,16 @@ pub const SEND_CONCURRENCY: usize = 16;
 /// How long a worker holds a message it hands over: longer than any provider's timeout.
 pub const LEASE_MS: i64 = 120_000;
 const IDLE: Duration = Duration::from_secs(1);
+/// Template versions the sender keeps checked (a broadcast renders one for every member).
+const TEMPLATES_CACHED: usize = 64;
 /// Inbox wake-ups a slow stream may fall behind by before it misses some.
 const INBOX_WAKEUPS: usize = 1024;
 
 pub struct Sender {
     store: Arc<dyn Store>,
     handle: MessagingHandle,
+    /// Template versions checked, by (id, version) (at most [`TEMPLATES_CACHED`]).
+    templates: std::sync::Mutex<std::collections::HashMap<(String, u32), Arc<Checked>>>,
     /// Where delivery events go: the log, like ingested events.
     ingest: IngestHandle,
 }
@@ -194,6 +198,7 @@ impl Sender {
         Sender {
             store,
             handle,
+            templates: Default::default(),
             ingest,
         }
     }
@@ -269,17 +274,10 @@ impl Sender {
             let mut held = m.clone();
             held.due_ms = now.timestamp_millis() + LEASE_MS;
             return match self.swap(held, &m).await? {
-                Some(held) => self.deliver(held, now).await,
+                Some(held) => self.deliver(held, now, None).await,
                 None => Ok(()),
             };
         }
-        let profile = m.profile_id.clone();
-        let person = self.blocking(move |s| person::load(s, &profile)).await?;
-        let Some(person) = person else {
-            return self
-                .finish(m, "skipped", Some("profile_deleted"), None, now)
-                .await;
-        };
         let Ok(channel) = m.channel.parse::<Channel>() else {
             return self
                 .finish(m, "failed", Some("unknown_channel"), None, now)
@@ -301,19 +299,29 @@ impl Sender {
         };
         let settings = self.handle.settings();
         let since = now - settings.policy.horizon();
-        let profile = m.profile_id.clone();
-        let ledger = self
-            .blocking(move |s| s.ledger(&profile, since.timestamp_millis()))
+        // What the decision needs of the person, in one trip to the store: who they are, their
+        // ledger, and what their address agreed to.
+        let (profile, rules) = (m.profile_id.clone(), settings.address_rules.clone());
+        let read = self
+            .blocking(move |s| {
+                let Some(person) = person::load(s, &profile)? else {
+                    return Ok(None);
+                };
+                let ledger = s.ledger(&profile, since.timestamp_millis())?;
+                let address = person.address(channel, &rules);
+                let consent = match &address {
+                    Some(address) => person::Consent::load(s, channel, address)?,
+                    None => person::Consent::default(),
+                };
+                Ok(Some((person, ledger, address, consent)))
+            })
             .await?;
-        let entries: Vec<LedgerEntry> = ledger.iter().filter_map(ledger_entry).collect();
-        let address = person.address(channel, &settings.address_rules);
-        let consent = match address.clone() {
-            Some(address) => {
-                self.blocking(move |s| person::Consent::load(s, channel, &address))
-                    .await?
-            }
-            None => person::Consent::default(),
+        let Some((person, ledger, address, consent)) = read else {
+            return self
+                .finish(m, "skipped", Some("profile_deleted"), None, now)
+                .await;
         };
+        let entries: Vec<LedgerEntry> = ledger.iter().filter_map(ledger_entry).collect();
         let decision = decide(
             &settings.policy,
             &settings.topics,
@@ -347,22 +355,28 @@ impl Sender {
                 // Another node deciding for the person meanwhile fails this: the message stays
                 // queued and is decided again, with that node's decision in the ledger.
                 if let Some(next) = self.decided(next, &m, seen).await? {
-                    self.deliver(next, now).await?;
+                    self.deliver(next, now, Some(person)).await?;
                 }
                 Ok(())
             }
         }
     }
 
-    /// Render the recorded template version and hand the message to its provider.
-    async fn deliver(&self, m: MessageRecord, now: DateTime<Utc>) -> anyhow::Result<()> {
+    /// Render the recorded template version and hand the message to its provider. `person`:
+    /// as the decision read them (`None`: read them again).
+    async fn deliver(
+        &self,
+        m: MessageRecord,
+        now: DateTime<Utc>,
+        person: Option<person::Person>,
+    ) -> anyhow::Result<()> {
         let Ok(channel) = m.channel.parse::<Channel>() else {
             return self
                 .finish(m, "failed", Some("unknown_channel"), None, now)
                 .await;
         };
         if channel == Channel::InApp {
-            return self.deliver_in_app(m, now).await;
+            return self.deliver_in_app(m, now, person).await;
         }
         let Some(provider) = self.handle.settings().providers.get(channel).cloned() else {
             return self
@@ -370,7 +384,7 @@ impl Sender {
                 .await;
         };
         let links = self.links_of(&m, channel, now);
-        let parts = match self.render(&m, &links).await? {
+        let parts = match self.render(&m, &links, person).await? {
             Ok((parts, format)) => {
                 if channel == Channel::Email && format != Format::Text {
                     self.track(&m, parts)
@@ -459,9 +473,14 @@ impl Sender {
     /// An in-app message is delivered by storing it in its user's inbox (herald_storage::inbox,
     /// by the message's id: a repeat after a crash stores nothing new), then waking the live
     /// streams of this node (other nodes' streams find it when they next look).
-    async fn deliver_in_app(&self, m: MessageRecord, now: DateTime<Utc>) -> anyhow::Result<()> {
+    async fn deliver_in_app(
+        &self,
+        m: MessageRecord,
+        now: DateTime<Utc>,
+        person: Option<person::Person>,
+    ) -> anyhow::Result<()> {
         let links = self.links_of(&m, Channel::InApp, now);
-        let (parts, format) = match self.render(&m, &links).await? {
+        let (parts, format) = match self.render(&m, &links, person).await? {
             Ok(rendered) => rendered,
             Err((code, message)) => {
                 return self
@@ -589,35 +608,18 @@ impl Sender {
         &self,
         m: &MessageRecord,
         links: &MessageLinks,
+        person: Option<person::Person>,
     ) -> anyhow::Result<Result<(BTreeMap<String, String>, Format), (&'static str, String)>> {
-        let (template, version, profile) = (
-            m.template_id.clone(),
-            m.template_version,
-            m.profile_id.clone(),
-        );
-        let (stored, person) = self
-            .blocking(move |s| {
-                Ok((
-                    s.template(&template, Some(version))?,
-                    person::load(s, &profile)?,
-                ))
-            })
-            .await?;
-        let Some(stored) = stored else {
-            return Ok(Err((
-                "template_not_found",
-                format!("template {} v{} is gone", m.template_id, m.template_version),
-            )));
+        let checked = match self.checked(&m.template_id, m.template_version).await? {
+            Ok(checked) => checked,
+            Err(e) => return Ok(Err(e)),
         };
-        let content: Content = match serde_json::from_value(stored.content) {
-            Ok(c) => c,
-            Err(e) => return Ok(Err(("template_invalid", e.to_string()))),
-        };
-        let Some(target) = Target::parse(&stored.channel) else {
-            return Ok(Err((
-                "template_invalid",
-                format!("channel {}", stored.channel),
-            )));
+        let person = match person {
+            Some(person) => Some(person),
+            None => {
+                let profile = m.profile_id.clone();
+                self.blocking(move |s| person::load(s, &profile)).await?
+            }
         };
         let event: Option<serde_json::Value> = m
             .event
@@ -636,7 +638,6 @@ impl Sender {
         let store = self.store.clone();
         let rendered = tokio::task::spawn_blocking(move || {
             let loader = person::Snippets(&*store);
-            let checked = content.check(target)?;
             let rendered = checked.render(&ctx, &loader, herald_storage::clock::now())?;
             Ok::<_, herald_messaging::template::TemplateError>((rendered, checked.format()))
         })
@@ -651,6 +652,54 @@ impl Sender {
                 (parts, format)
             })
             .map_err(|e| (e.code, e.to_string())))
+    }
+
+    /// A template version, checked (its Liquid parsed): from the cache, else read and
+    /// checked once. Versions never change, so the cache is right on every node.
+    async fn checked(
+        &self,
+        template: &str,
+        version: u32,
+    ) -> anyhow::Result<Result<Arc<Checked>, (&'static str, String)>> {
+        let key = (template.to_owned(), version);
+        if let Some(found) = self
+            .templates
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
+            return Ok(Ok(found.clone()));
+        }
+        let id = template.to_owned();
+        let Some(stored) = self
+            .blocking(move |s| s.template(&id, Some(version)))
+            .await?
+        else {
+            return Ok(Err((
+                "template_not_found",
+                format!("template {template} v{version} is gone"),
+            )));
+        };
+        let content: Content = match serde_json::from_value(stored.content) {
+            Ok(c) => c,
+            Err(e) => return Ok(Err(("template_invalid", e.to_string()))),
+        };
+        let Some(target) = Target::parse(&stored.channel) else {
+            return Ok(Err((
+                "template_invalid",
+                format!("channel {}", stored.channel),
+            )));
+        };
+        let checked = match content.check(target) {
+            Ok(c) => Arc::new(c),
+            Err(e) => return Ok(Err((e.code, e.to_string()))),
+        };
+        let mut cache = self.templates.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= TEMPLATES_CACHED {
+            cache.clear();
+        }
+        cache.insert(key, checked.clone());
+        Ok(Ok(checked))
     }
 
     async fn finish(

@@ -12,7 +12,7 @@ use herald_messaging::{address_of, Address, AddressRules, Channel};
 use herald_storage::Store;
 use serde_json::{Map, Value};
 
-pub(super) struct Person {
+pub(crate) struct Person {
     traits: Value,
     user_id: Option<String>,
     timezone: Option<String>,
