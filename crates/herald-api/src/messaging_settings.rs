@@ -148,9 +148,21 @@ pub async fn update_messaging_settings(
     };
     let expected = match change.remove("version") {
         None | Some(Value::Null) => None,
-        Some(v) => Some(v.as_u64().ok_or_else(|| {
-            ApiError::bad_request("settings_invalid", "version: a whole number of at least 0")
-        })?),
+        // JSON Schema's integers include `2.0`.
+        Some(v) => Some(
+            v.as_u64()
+                .or_else(|| {
+                    v.as_f64()
+                        .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < u64::MAX as f64)
+                        .map(|f| f as u64)
+                })
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "settings_invalid",
+                        "version: a whole number of at least 0",
+                    )
+                })?,
+        ),
     };
     let change = Value::Object(change);
     for _ in 0..ATTEMPTS {
@@ -171,9 +183,9 @@ pub async fn update_messaging_settings(
         }
         let next = apply_change(&current, &change)
             .map_err(|e| ApiError::bad_request(e.code, e.message))?;
-        let configuration = Configuration::from_document(next.clone())
-            .map_err(|e| ApiError::bad_request(e.code, e.message))?;
         let text = next.to_string();
+        let configuration = Configuration::from_document(next)
+            .map_err(|e| ApiError::bad_request(e.code, e.message))?;
         let now = herald_storage::clock::now_ms();
         let saved = blocking(&state, move |s| {
             s.save_settings_document(DOCUMENT, &text, version, now)

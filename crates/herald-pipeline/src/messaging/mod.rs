@@ -63,8 +63,6 @@ pub struct Settings {
     pub inbox_secret: String,
     /// Where they come from (the file, or the stored document at a version).
     pub origin: settings::Origin,
-    /// The document they were read from, credentials in clear (never shown).
-    pub document: serde_json::Value,
 }
 
 impl Settings {
@@ -86,7 +84,6 @@ impl Settings {
             tracking: configuration.tracking,
             inbox_secret,
             origin,
-            document: configuration.document,
         }
     }
 }

@@ -72,8 +72,6 @@ pub struct Configuration {
     pub tracking: TrackingPolicy,
     pub postmark_webhook: Option<herald_channels::WebhookCredentials>,
     pub twilio_callbacks: Option<herald_channels::sms_status::TwilioCallbacks>,
-    /// The document as given (credentials in clear: never shown).
-    pub document: Value,
 }
 
 /// Why a document cannot be used: a stable code and what is wrong, naming the field.
@@ -103,7 +101,7 @@ impl Configuration {
     /// Read and check a document: unknown fields are refused (a typo must not leave a default
     /// in place), the policy is validated, and every provider is built.
     pub fn from_document(document: Value) -> Result<Configuration, ConfigurationError> {
-        let parsed: Document = serde_json::from_value(document.clone())
+        let parsed: Document = serde_json::from_value(document)
             .map_err(|e| ConfigurationError::new("settings_invalid", e.to_string()))?;
         parsed
             .policy
@@ -128,7 +126,6 @@ impl Configuration {
             tracking: parsed.tracking,
             postmark_webhook,
             twilio_callbacks,
-            document,
         })
     }
 }
@@ -227,6 +224,8 @@ pub async fn follow(
     handle: MessagingHandle,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    // A version that cannot be used is said once, not every second.
+    let mut refused = 0;
     loop {
         tokio::select! {
             _ = tokio::time::sleep(FOLLOW_EVERY) => {}
@@ -236,14 +235,13 @@ pub async fn follow(
             return;
         };
         let s = store.clone();
-        let stored = tokio::task::spawn_blocking(move || s.settings_document(DOCUMENT)).await;
-        let stored = match stored {
-            Ok(Ok(Some(stored))) if stored.version > version => stored,
-            Ok(Ok(_)) => continue,
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "cannot read the messaging settings");
-                continue;
-            }
+        let read = tokio::task::spawn_blocking(move || s.settings_document(DOCUMENT))
+            .await
+            .map_err(anyhow::Error::from)
+            .and_then(|r| r.map_err(anyhow::Error::from));
+        let stored = match read {
+            Ok(Some(stored)) if stored.version > version && stored.version != refused => stored,
+            Ok(_) => continue,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the messaging settings");
                 continue;
@@ -263,7 +261,8 @@ pub async fn follow(
                 tracing::info!(version = stored.version, "messaging settings changed");
             }
             Err(e) => {
-                tracing::error!(version = stored.version, error = %e, "the stored messaging settings cannot be used; keeping the previous ones")
+                refused = stored.version;
+                tracing::error!(version = stored.version, error = %e, "the stored messaging settings cannot be used; keeping the previous ones");
             }
         }
     }
