@@ -91,13 +91,7 @@ pub async fn postmark_webhook(
     }
     let report = parse_webhook(&body)
         .map_err(|e| ApiError::bad_request("invalid_webhook", e.to_string()))?;
-    let Some(report) = report else {
-        return Ok(Json(Recorded { recorded: false }));
-    };
-    let recorded = reported(&state.store, &state.ingest, report)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(Json(Recorded { recorded }))
+    record(&state, report).await
 }
 
 /// Which message a Twilio status callback is about: the query of its callback URL.
@@ -148,7 +142,20 @@ pub async fn twilio_status_callback(
     if !callbacks.verify(&message_id, &params, signature) {
         return Err(unauthorized());
     }
-    let Some(report) = herald_channels::sms_status::parse_callback(&message_id, &params) else {
+    record(
+        &state,
+        herald_channels::sms_status::parse_callback(&message_id, &params),
+    )
+    .await
+}
+
+/// Believe a report (herald_pipeline::messaging::engagement::reported); one that is about no
+/// message of this Herald, or about nothing delivery tells, is answered `recorded: false`.
+async fn record(
+    state: &AppState,
+    report: Option<herald_channels::ProviderReport>,
+) -> Result<Json<Recorded>, ApiError> {
+    let Some(report) = report else {
         return Ok(Json(Recorded { recorded: false }));
     };
     let recorded = reported(&state.store, &state.ingest, report)

@@ -121,25 +121,15 @@ fn next_event(rx: &mpsc::Receiver<(String, String, Value)>, name: &str) -> (Stri
 }
 
 fn send(s: &Server, user: &str, key: &str) -> String {
-    let r = s.admin_post(
-        "/api/v1/messages",
+    let m = s.send_message(
         &json!({"template": "welcome", "profile": format!("user_id:{user}"), "idempotency_key": key, "topic": "product_updates"}),
     );
-    assert_eq!(r.status(), 202);
-    let id = r.json::<Value>().unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let m = eventually(30, "the in-app message to be handled", || {
-        let m = s.admin_json(&format!("/api/v1/messages/{id}"));
-        (!["queued", "deferred", "sending"].contains(&m["status"].as_str().unwrap())).then_some(m)
-    });
     assert_eq!(
         (&m["status"], &m["provider"]),
         (&json!("delivered"), &json!("inbox")),
         "{m}"
     );
-    id
+    m["id"].as_str().unwrap().to_owned()
 }
 
 /// A server with an in-app topic (the inbox needs no provider), Ana and Bo, and an in-app

@@ -32,14 +32,6 @@ fn send(s: &Server, body: Value) -> (u16, Value) {
     (r.status().as_u16(), r.json().unwrap())
 }
 
-/// The message once the pipeline is done with it (not queued, deferred or sending).
-fn settled(s: &Server, id: &str) -> Value {
-    eventually(30, "the message to be sent or skipped", || {
-        let m = s.admin_json(&format!("/api/v1/messages/{id}"));
-        (!["queued", "deferred", "sending"].contains(&m["status"].as_str().unwrap())).then_some(m)
-    })
-}
-
 fn setup(s: &Server) {
     let batch = json!({"batch": [
         {"type": "identify", "userId": "ana", "traits": {"email": "Ana@Example.com", "first_name": "Ana"}, "messageId": "i-1"},
@@ -74,7 +66,7 @@ fn a_template_reaches_the_person_once_through_smtp() {
         "{queued}"
     );
     let id = queued["id"].as_str().unwrap().to_owned();
-    let sent = settled(&s, &id);
+    let sent = s.settled_message(&id);
     assert_eq!(
         (
             &sent["status"],
@@ -113,7 +105,7 @@ fn a_template_reaches_the_person_once_through_smtp() {
         &s,
         json!({"template": "receipt", "profile": "user_id:ana", "event": {"properties": {"order": "A-2"}}}),
     );
-    let marketing = settled(&s, second["id"].as_str().unwrap());
+    let marketing = s.settled_message(second["id"].as_str().unwrap());
     assert_eq!(marketing["status"], "sent", "{marketing}");
     assert_eq!(marketing["category"], "marketing");
     // Another receipt: a new key is a new message.
@@ -121,7 +113,7 @@ fn a_template_reaches_the_person_once_through_smtp() {
         &s,
         json!({"template": "receipt", "profile": "user_id:ana", "transactional": true, "event": {"properties": {"order": "A-3"}}}),
     );
-    let through = settled(&s, receipt["id"].as_str().unwrap());
+    let through = s.settled_message(receipt["id"].as_str().unwrap());
     assert_eq!(through["status"], "sent", "{through}");
     assert_eq!(through["category"], "transactional");
     // Bo has no email address.
@@ -129,7 +121,7 @@ fn a_template_reaches_the_person_once_through_smtp() {
         &s,
         json!({"template": "receipt", "profile": "user_id:bo", "transactional": true}),
     );
-    let skipped = settled(&s, to_bo["id"].as_str().unwrap());
+    let skipped = s.settled_message(to_bo["id"].as_str().unwrap());
     assert_eq!(
         (&skipped["status"], &skipped["reason"]),
         (&json!("skipped"), &json!("no_address"))
@@ -230,7 +222,7 @@ fn bad_requests_are_refused_and_an_unconfigured_channel_fails_the_message() {
     );
     // No channels file: the message fails, saying why.
     let (_, queued) = send(&s, json!({"template": "receipt", "profile": "user_id:ana"}));
-    let failed = settled(&s, queued["id"].as_str().unwrap());
+    let failed = s.settled_message(queued["id"].as_str().unwrap());
     assert_eq!(
         (&failed["status"], &failed["reason"]),
         (&json!("failed"), &json!("channel_not_configured"))
@@ -264,7 +256,7 @@ fn webhooks_are_signed_and_marketing_is_capped_by_the_policy() {
     assert_eq!(s.admin_post("/api/v1/templates", &hook).status(), 201);
     let order = |n: &str, transactional: bool| json!({"template": "hook", "profile": "user_id:bo", "transactional": transactional, "event": {"properties": {"order": n}}});
     let (_, first) = send(&s, order("B-1", false));
-    let first = settled(&s, first["id"].as_str().unwrap());
+    let first = s.settled_message(first["id"].as_str().unwrap());
     assert_eq!(
         (&first["status"], &first["provider"]),
         (&json!("sent"), &json!("webhook")),
@@ -272,14 +264,17 @@ fn webhooks_are_signed_and_marketing_is_capped_by_the_policy() {
     );
     // One marketing message a day: the second is capped; a transactional one passes.
     let (_, second) = send(&s, order("B-2", false));
-    let second = settled(&s, second["id"].as_str().unwrap());
+    let second = s.settled_message(second["id"].as_str().unwrap());
     assert_eq!(
         (&second["status"], &second["reason"]),
         (&json!("skipped"), &json!("capped")),
         "{second}"
     );
     let (_, third) = send(&s, order("B-3", true));
-    assert_eq!(settled(&s, third["id"].as_str().unwrap())["status"], "sent");
+    assert_eq!(
+        s.settled_message(third["id"].as_str().unwrap())["status"],
+        "sent"
+    );
 
     let got = eventually(20, "two webhook requests", || {
         let r = receiver.requests();

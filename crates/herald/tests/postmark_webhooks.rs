@@ -41,19 +41,9 @@ fn start(postmark: &Receiver, dir: &std::path::Path) -> Server {
 
 /// Send the receipt to `user`; the message once the pipeline is done with it.
 fn send(s: &Server, user: &str, key: &str) -> Value {
-    let r = s.admin_post(
-        "/api/v1/messages",
+    s.send_message(
         &json!({"template": "receipt", "profile": format!("user_id:{user}"), "transactional": true, "idempotency_key": key}),
-    );
-    assert_eq!(r.status(), 202);
-    let id = r.json::<Value>().unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    eventually(30, "the message to be handled", || {
-        let m = s.admin_json(&format!("/api/v1/messages/{id}"));
-        (!["queued", "deferred", "sending"].contains(&m["status"].as_str().unwrap())).then_some(m)
-    })
+    )
 }
 
 /// POST a webhook as Postmark does: JSON, with the credentials of the webhook URL.

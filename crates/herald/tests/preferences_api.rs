@@ -44,14 +44,7 @@ default = "opt_in"
 }
 
 fn send(s: &Server, body: Value) -> Value {
-    let r = s.admin_post("/api/v1/messages", &body);
-    assert_eq!(r.status(), 202);
-    let queued: Value = r.json().unwrap();
-    let id = queued["id"].as_str().unwrap().to_owned();
-    eventually(30, "the message to be sent or skipped", || {
-        let m = s.admin_json(&format!("/api/v1/messages/{id}"));
-        (!["queued", "deferred", "sending"].contains(&m["status"].as_str().unwrap())).then_some(m)
-    })
+    s.send_message(&body)
 }
 
 fn news(s: &Server, who: &str, issue: u32) -> Value {

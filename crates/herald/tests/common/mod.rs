@@ -294,6 +294,25 @@ impl Server {
             .unwrap()
     }
 
+    /// A message once the send pipeline is done with it (no longer queued, deferred or
+    /// sending).
+    pub fn settled_message(&self, id: &str) -> Value {
+        eventually(30, "the message to be sent or skipped", || {
+            let m = self.admin_json(&format!("/api/v1/messages/{id}"));
+            (!["queued", "deferred", "sending"].contains(&m["status"].as_str().unwrap()))
+                .then_some(m)
+        })
+    }
+
+    /// Queue a message (`POST /api/v1/messages`, which must answer 202) and return it once
+    /// the send pipeline is done with it.
+    pub fn send_message(&self, body: &Value) -> Value {
+        let r = self.admin_post("/api/v1/messages", body);
+        assert_eq!(r.status(), 202, "{body}");
+        let queued: Value = r.json().unwrap();
+        self.settled_message(queued["id"].as_str().unwrap())
+    }
+
     pub fn admin_patch(&self, path: &str, body: &Value) -> Response {
         self.http
             .patch(format!("{}{path}", self.url))
