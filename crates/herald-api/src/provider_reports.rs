@@ -96,6 +96,7 @@ pub async fn postmark_webhook(
 
 /// Which message a Twilio status callback is about: the query of its callback URL.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TwilioCallbackQuery {
     /// Herald's message id, which Herald put in the message's `StatusCallback` URL.
     pub herald_message_id: Option<String>,
