@@ -389,6 +389,10 @@ try {
     await page.getByTestId('identity-rules').waitFor();
     report.viewer.createKeyButtons = await page.getByRole('button', { name: 'Create key' }).count();
     report.viewer.adminOnlyNotice = await page.getByTestId('admin-only').count();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Messaging' }).click();
+    await page.getByTestId('settings-origin').waitFor();
+    report.viewer.messagingSaveButtons = await page.getByRole('button', { name: /^Save/ }).count();
+    report.viewer.messagingTopicDisabled = await page.getByLabel('Topic 1 key').isDisabled();
     await page.getByRole('link', { name: 'Saved charts' }).click();
     await page.getByTestId('saved-chart').first().getByTestId('trend-totals').waitFor();
     report.viewer.savedCharts = await page.getByTestId('saved-chart').count();

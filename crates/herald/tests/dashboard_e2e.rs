@@ -485,6 +485,8 @@ fn an_admin_watches_events_finds_the_profile_builds_an_audience_and_a_viewer_onl
             "deleteDisabled": true,
             "createKeyButtons": 0,
             "adminOnlyNotice": 1,
+            "messagingSaveButtons": 0,
+            "messagingTopicDisabled": true,
             "savedCharts": 1,
             "deleteChartButtons": 0,
             "saveChartButtons": 0,
