@@ -3,7 +3,8 @@
 //! timeouts and no connection cap).
 //!
 //! - **Connection cap.** At most `max_connections` connections are served at once (each holds
-//!   a slot of a semaphore until it closes). One more is answered, not dropped: a `503` with
+//!   a slot of a semaphore until it closes; the socket holds it, so a connection upgraded to a
+//!   WebSocket keeps its slot until the WebSocket closes). One more is answered, not dropped: a `503` with
 //!   `Retry-After: 1` and the JSON body `{"code": "too_many_connections", ...}`, then closed.
 //!   Answering takes one of [`REFUSAL_SLOTS`] short-lived slots (at most [`REFUSAL_TIME`]
 //!   each); past those, the connection is closed at once.
@@ -279,13 +280,13 @@ async fn connection(
     app: Router,
     limits: Arc<Limits>,
     stop: watch::Receiver<bool>,
-    _slot: OwnedSemaphorePermit,
+    slot: OwnedSemaphorePermit,
 ) {
-    let _open = Open::new();
     let activity = Arc::new(Activity::new());
     let io = TokioIo::new(Watched {
         inner: stream,
         activity: activity.clone(),
+        _held: (slot, Open::new()),
     });
     let service = {
         let activity = activity.clone();
@@ -480,6 +481,9 @@ impl HttpBody for Finished {
 struct Watched {
     inner: TcpStream,
     activity: Arc<Activity>,
+    /// The connection's slot under the cap and its place in the open-connections gauge, for
+    /// as long as the socket lives: after an upgrade, the WebSocket owns it.
+    _held: (OwnedSemaphorePermit, Open),
 }
 
 impl AsyncRead for Watched {

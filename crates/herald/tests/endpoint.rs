@@ -243,6 +243,54 @@ fn over_the_connection_cap_a_connection_is_answered_503_and_real_clients_get_thr
     );
 }
 
+/// A connection upgraded to a WebSocket (GraphQL subscriptions) keeps its slot under the cap
+/// until the WebSocket closes: WebSockets cannot exhaust the server past its cap.
+#[test]
+fn an_upgraded_websocket_holds_its_connection_slot_until_it_closes() {
+    let s = Server::start_with(&["--max-connections", "1"]);
+    let mut socket = connect(&s);
+    socket
+        .write_all(
+            b"GET /graphql HTTP/1.1\r\nHost: herald\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+              Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+              Sec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n",
+        )
+        .unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        assert_eq!(
+            socket.read(&mut byte).unwrap(),
+            1,
+            "the upgrade was not answered"
+        );
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head);
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    // The WebSocket is open and idle: the one slot is its.
+    for _ in 0..3 {
+        let mut other = connect(&s);
+        let answer = get_healthz(&mut other);
+        assert_eq!(
+            (answer.status, &answer.body["code"]),
+            (503, &json!("too_many_connections")),
+            "{}",
+            answer.head
+        );
+    }
+    drop(socket);
+    let served = eventually(10, "a client served once the WebSocket closed", || {
+        let mut c = connect(&s);
+        let answer = get_healthz(&mut c);
+        (answer.status == 200).then_some(answer)
+    });
+    assert_eq!(served.body["status"], "ok");
+}
+
 /// A tmpfs mounted for the test, unmounted when dropped.
 struct Tmpfs(PathBuf);
 
