@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use herald_messaging::message::{DeliveryEvent, MessageId};
-use herald_messaging::tracking::is_web_url;
+use herald_messaging::tracking::{is_machine_fetch, is_web_url};
 use herald_pipeline::messaging::engagement::engaged;
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde::Deserialize;
@@ -55,8 +55,47 @@ fn invalid() -> ApiError {
     )
 }
 
-/// Record `event` for `message`; a failure is logged (the reader still gets their page).
-async fn record(state: &AppState, message: MessageId, event: DeliveryEvent) {
+/// What a tracked fetch says of who made it: its method and `User-Agent`.
+pub struct RequestFacts {
+    head: bool,
+    user_agent: Option<String>,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequestFacts {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(RequestFacts {
+            head: parts.method == axum::http::Method::HEAD,
+            user_agent: parts
+                .headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        })
+    }
+}
+
+/// Record `event` for `message`, unless a machine fetched the pixel or the link
+/// (herald_messaging::tracking::is_machine_fetch: counted, not recorded); a failure is logged
+/// (the reader still gets their page).
+async fn record(
+    state: &AppState,
+    request: &RequestFacts,
+    message: MessageId,
+    event: DeliveryEvent,
+) {
+    let kind = match event {
+        DeliveryEvent::Opened => "open",
+        _ => "click",
+    };
+    if is_machine_fetch(request.head, request.user_agent.as_deref()) {
+        metrics::counter!("herald_tracking_machine_fetches_total", "kind" => kind).increment(1);
+        return;
+    }
     if let Err(e) = engaged(&state.store, &state.ingest, &message.key(), event).await {
         tracing::warn!(message = %message.key(), error = %e, "an engagement was not recorded");
     }
@@ -70,6 +109,7 @@ async fn record(state: &AppState, message: MessageId, event: DeliveryEvent) {
         (status = 400, description = "`link_invalid`: not a pixel Herald made", body = ErrorBody)))]
 pub async fn track_open(
     State(state): State<AppState>,
+    request: RequestFacts,
     Path((message, signature)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let id: MessageId = message.parse().map_err(|_| invalid())?;
@@ -79,7 +119,7 @@ pub async fn track_open(
         .links
         .verify_open(id, &signature)
         .map_err(|_| invalid())?;
-    record(&state, id, DeliveryEvent::Opened).await;
+    record(&state, &request, id, DeliveryEvent::Opened).await;
     Ok((
         [
             (header::CONTENT_TYPE, "image/gif"),
@@ -98,6 +138,7 @@ pub async fn track_open(
         (status = 400, description = "`link_invalid`: not a link Herald made; `invalid_query`: no `u`", body = ErrorBody)))]
 pub async fn track_click(
     State(state): State<AppState>,
+    request: RequestFacts,
     Path((message, signature)): Path<(String, String)>,
     Query(q): Query<ClickQuery>,
 ) -> Result<Response, ApiError> {
@@ -113,6 +154,7 @@ pub async fn track_click(
         .map_err(|_| invalid())?;
     record(
         &state,
+        &request,
         id,
         DeliveryEvent::Clicked {
             url: Some(q.u.clone()),

@@ -122,9 +122,71 @@ fn escape_attribute(text: &str) -> String {
     text.replace('&', "&amp;").replace('"', "&quot;")
 }
 
+/// Signs in a `User-Agent` of software that fetches links and images of mail on its own: the
+/// link scanners of mail gateways (Barracuda, Mimecast, Proofpoint, Microsoft's Safe Links
+/// preview, Bing's preview), and HTTP libraries no person reads mail with. Matched
+/// case-insensitively as substrings.
+const MACHINE_AGENTS: [&str; 14] = [
+    "barracuda",
+    "mimecast",
+    "proofpoint",
+    "bingpreview",
+    "safelinks",
+    "symantec",
+    "trendmicro",
+    "python-requests",
+    "python-urllib",
+    "go-http-client",
+    "curl/",
+    "wget/",
+    "java/",
+    "libwww-perl",
+];
+
+/// Whether a tracked pixel or link was fetched by a machine rather than a reader: a `HEAD`
+/// request (scanners check a link without following it), no `User-Agent` at all, or one of
+/// the known scanners and HTTP libraries. Such a fetch is answered as usual but not recorded
+/// as an open or a click (docs/tracking.md).
+pub fn is_machine_fetch(head: bool, user_agent: Option<&str>) -> bool {
+    if head {
+        return true;
+    }
+    let Some(agent) = user_agent.map(str::trim).filter(|a| !a.is_empty()) else {
+        return true;
+    };
+    let agent = agent.to_ascii_lowercase();
+    MACHINE_AGENTS.iter().any(|m| agent.contains(m))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn machines_are_told_from_readers() {
+        let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
+        let gmail = "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)";
+        for reader in [
+            chrome,
+            gmail,
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X)",
+        ] {
+            assert!(!is_machine_fetch(false, Some(reader)), "{reader}");
+            assert!(is_machine_fetch(true, Some(reader)), "HEAD {reader}");
+        }
+        for machine in [
+            "Mozilla/5.0 (compatible; BarracudaCentral)",
+            "Mimecast-Safe-Links/1.0",
+            "python-requests/2.32.3",
+            "curl/8.5.0",
+            "Mozilla/5.0 (Windows NT 10.0) BingPreview/1.0b",
+            "Go-http-client/2.0",
+        ] {
+            assert!(is_machine_fetch(false, Some(machine)), "{machine}");
+        }
+        assert!(is_machine_fetch(false, None));
+        assert!(is_machine_fetch(false, Some("  ")));
+    }
 
     fn wrap(url: &str) -> Option<String> {
         (!url.contains("herald.test")).then(|| format!("https://herald.test/t/c?u={}", url.len()))

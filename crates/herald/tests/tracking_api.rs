@@ -1,6 +1,7 @@
 //! Open and click tracking, black-box (docs/tracking.md): a marketing email received by a real
 //! SMTP server (aiosmtpd) and parsed with a MIME parser (mailparse) has its web links through
-//! Herald's signed redirects and an open pixel; loading the pixel and following a link, as a
+//! Herald's signed redirects and an open pixel; a link scanner's and an HTTP library's fetches
+//! are answered but not recorded; loading the pixel and following a link, as a
 //! mail client would, records `Message Opened` and `Message Clicked` (once each; once per
 //! link) and moves the message to `clicked`; the redirect goes exactly to the link's target,
 //! and a changed link redirects nowhere. With tracking off, the HTML is sent as rendered.
@@ -120,9 +121,39 @@ fn opens_and_clicks_are_recorded_and_redirects_go_only_where_herald_signed() {
     );
     assert!(html.contains("<p>Hi Ana</p>"), "{html}");
 
+    // A mail gateway's link scanner checks the link (HEAD), fetches it and the pixel with its
+    // own user agent, and an HTTP library fetches them with none: each is answered as a reader
+    // would be, and none is recorded.
+    let machine = |agent: Option<&str>| {
+        let mut b =
+            reqwest::blocking::Client::builder().redirect(reqwest::redirect::Policy::none());
+        if let Some(agent) = agent {
+            b = b.user_agent(agent);
+        }
+        b.build().unwrap()
+    };
+    let scanner = machine(Some("Mimecast-Safe-Links/1.0"));
+    let library = machine(None);
+    for http in [&scanner, &library] {
+        assert_eq!(http.head(tracked).send().unwrap().status(), 302);
+        assert_eq!(http.get(tracked).send().unwrap().status(), 302);
+        assert_eq!(http.get(&pixel[0]).send().unwrap().status(), 200);
+    }
+    let m = s.admin_json(&format!("/api/v1/messages/{id}"));
+    assert_eq!(
+        m["status"], "sent",
+        "machines opened or clicked nothing: {m}"
+    );
+    assert!(
+        s.metric("herald_tracking_machine_fetches_total{kind=\"click\"}")
+            .is_some_and(|n| n >= 4.0),
+        "machine fetches are counted"
+    );
+
     // A mail client loads the pixel (twice: one open is recorded).
     let http = reqwest::blocking::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .user_agent("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15")
         .build()
         .unwrap();
     for _ in 0..2 {
