@@ -113,9 +113,7 @@ impl Text {
             self.space();
         }
     }
-}
 
-impl Text {
     fn start(&mut self, name: &str, attributes: &str) {
         if HIDDEN.contains(&name) {
             self.hidden += 1;
