@@ -213,25 +213,46 @@ async fn one_click(
         }
         _ => Change::UnsubscribeChannel,
     };
+    changed(
+        &state,
+        &headers,
+        &claims,
+        change,
+        ChangeSource::OneClick,
+        ("You are unsubscribed", "will no longer receive"),
+    )
+    .await
+}
+
+/// Apply a link's `change` to its address, then say so: the page `title`, and "<address>
+/// `sentence` <what>." with a link to the preference page.
+async fn changed(
+    state: &AppState,
+    headers: &HeaderMap,
+    claims: &Claims,
+    change: Change,
+    source: ChangeSource,
+    (title, sentence): (&str, &str),
+) -> Result<Response, Response> {
     let profile = ProfileId(claims.profile_id.to_string());
     change::apply(
-        &state,
+        state,
         claims.channel,
         &claims.address,
         &[change],
-        ChangeSource::OneClick,
+        source,
         Some(&profile),
     )
     .await
-    .map_err(|e| failure(&headers, e))?;
+    .map_err(|e| failure(headers, e))?;
     Ok(Page {
         status: StatusCode::OK,
-        title: "You are unsubscribed".into(),
+        title: title.into(),
         body: format!(
-            "<p><strong>{}</strong> will no longer receive {}.</p>{}",
+            "<p><strong>{}</strong> {sentence} {}.</p>{}",
             escape(&claims.address),
-            escape(&what(&state, &claims)),
-            preferences_link(&state, &claims),
+            escape(&what(state, claims)),
+            preferences_link(state, claims),
         ),
     }
     .into_response())
@@ -275,28 +296,15 @@ async fn confirm(
             ApiError::bad_request("token_invalid", "the link names no topic"),
         ));
     };
-    let profile = ProfileId(claims.profile_id.to_string());
-    change::apply(
+    changed(
         &state,
-        claims.channel,
-        &claims.address,
-        &[Change::Confirm(topic)],
+        &headers,
+        &claims,
+        Change::Confirm(topic),
         ChangeSource::Confirmation,
-        Some(&profile),
+        ("You are subscribed", "will receive"),
     )
     .await
-    .map_err(|e| failure(&headers, e))?;
-    Ok(Page {
-        status: StatusCode::OK,
-        title: "You are subscribed".into(),
-        body: format!(
-            "<p><strong>{}</strong> will receive {}.</p>{}",
-            escape(&claims.address),
-            escape(&what(&state, &claims)),
-            preferences_link(&state, &claims),
-        ),
-    }
-    .into_response())
 }
 
 /// `GET /preferences/{token}`.

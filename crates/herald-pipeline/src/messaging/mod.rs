@@ -271,7 +271,7 @@ impl Sender {
             let mut held = m.clone();
             held.due_ms = now.timestamp_millis() + LEASE_MS;
             return match self.swap(held, &m).await? {
-                Some(held) => self.deliver(held, now, None).await,
+                Some(held) => self.deliver(held, now, None, &self.handle.settings()).await,
                 None => Ok(()),
             };
         }
@@ -352,7 +352,7 @@ impl Sender {
                 // Another node deciding for the person meanwhile fails this: the message stays
                 // queued and is decided again, with that node's decision in the ledger.
                 if let Some(next) = self.decided(next, &m, seen).await? {
-                    self.deliver(next, now, Some(person)).await?;
+                    self.deliver(next, now, Some(person), &settings).await?;
                 }
                 Ok(())
             }
@@ -360,12 +360,14 @@ impl Sender {
     }
 
     /// Render the recorded template version and hand the message to its provider. `person`:
-    /// as the decision read them (`None`: read them again).
+    /// as the decision read them (`None`: read them again); `settings`: the ones the message
+    /// started with, used to its end.
     async fn deliver(
         &self,
         m: MessageRecord,
         now: DateTime<Utc>,
         person: Option<person::Person>,
+        settings: &Settings,
     ) -> anyhow::Result<()> {
         let Ok(channel) = m.channel.parse::<Channel>() else {
             return self
@@ -373,18 +375,18 @@ impl Sender {
                 .await;
         };
         if channel == Channel::InApp {
-            return self.deliver_in_app(m, now, person).await;
+            return self.deliver_in_app(m, now, person, settings).await;
         }
-        let Some(provider) = self.handle.settings().providers.get(channel).cloned() else {
+        let Some(provider) = settings.providers.get(channel).cloned() else {
             return self
                 .finish(m, "failed", Some("channel_not_configured"), None, now)
                 .await;
         };
-        let links = self.links_of(&m, channel, now);
+        let links = links_of(settings, &m, channel, now);
         let parts = match self.render(&m, &links, person).await? {
             Ok((parts, format)) => {
                 if channel == Channel::Email && format != Format::Text {
-                    self.track(&m, parts)
+                    track(settings, &m, parts)
                 } else {
                     parts
                 }
@@ -475,8 +477,9 @@ impl Sender {
         m: MessageRecord,
         now: DateTime<Utc>,
         person: Option<person::Person>,
+        settings: &Settings,
     ) -> anyhow::Result<()> {
-        let links = self.links_of(&m, Channel::InApp, now);
+        let links = links_of(settings, &m, Channel::InApp, now);
         let (parts, format) = match self.render(&m, &links, person).await? {
             Ok(rendered) => rendered,
             Err((code, message)) => {
@@ -521,34 +524,6 @@ impl Sender {
         Ok(())
     }
 
-    /// An email's HTML with its links through signed redirects and the open pixel, as the
-    /// tracking policy says (herald_messaging::tracking); untracked if it cannot be rewritten.
-    fn track(
-        &self,
-        m: &MessageRecord,
-        mut parts: BTreeMap<String, String>,
-    ) -> BTreeMap<String, String> {
-        let settings = self.handle.settings();
-        let policy = settings.tracking;
-        let (Ok(id), Some(html)) = (m.id.parse::<MessageId>(), parts.get("body")) else {
-            return parts;
-        };
-        if !policy.opens && !policy.clicks {
-            return parts;
-        }
-        let links = &settings.links;
-        let pixel = policy.opens.then(|| links.open_url(id));
-        let click =
-            |url: &str| (policy.clicks && !links.is_own(url)).then(|| links.click_url(id, url));
-        match track_html(html, click, pixel.as_deref()) {
-            Ok(tracked) => {
-                parts.insert("body".into(), tracked);
-            }
-            Err(e) => tracing::warn!(message = %m.id, error = %e, "sent without tracking"),
-        }
-        parts
-    }
-
     /// Put a delivery event on the person's timeline (events::record_delivery).
     async fn record(&self, m: &MessageRecord, event: DeliveryEvent, channel: Channel) {
         events::record_delivery(&self.store, &self.ingest, m, &event, channel).await;
@@ -574,31 +549,6 @@ impl Sender {
         };
         self.blocking(move |s| s.suppress_address(&row)).await?;
         Ok(())
-    }
-
-    /// The signed links of a message to its address (none without an address).
-    fn links_of(&self, m: &MessageRecord, channel: Channel, now: DateTime<Utc>) -> MessageLinks {
-        let Some(address) = m.address.as_deref() else {
-            return MessageLinks::default();
-        };
-        let target = LinkTarget {
-            profile_id: &m.profile_id,
-            channel,
-            topic: m.topic.as_deref(),
-            address,
-        };
-        let settings = self.handle.settings();
-        let links = &settings.links;
-        MessageLinks {
-            unsubscribe: links.unsubscribe_url(&target, now),
-            preferences: links.preferences_url(&target, now),
-            // A double opt-in's confirmation message (source `confirm:<topic>`).
-            confirm: m
-                .source
-                .starts_with(CONFIRM_SOURCE)
-                .then(|| links.confirm_url(&target, now))
-                .flatten(),
-        }
     }
 
     async fn render(
@@ -740,6 +690,61 @@ impl Sender {
         let previous = previous.clone();
         self.blocking(move |s| Ok(s.decide_message(&next, &previous, seen)?.then_some(next)))
             .await
+    }
+}
+
+/// An email's HTML with its links through signed redirects and the open pixel, as the
+/// tracking policy says (herald_messaging::tracking); untracked if it cannot be rewritten.
+fn track(
+    settings: &Settings,
+    m: &MessageRecord,
+    mut parts: BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let policy = settings.tracking;
+    let (Ok(id), Some(html)) = (m.id.parse::<MessageId>(), parts.get("body")) else {
+        return parts;
+    };
+    if !policy.opens && !policy.clicks {
+        return parts;
+    }
+    let links = &settings.links;
+    let pixel = policy.opens.then(|| links.open_url(id));
+    let click = |url: &str| (policy.clicks && !links.is_own(url)).then(|| links.click_url(id, url));
+    match track_html(html, click, pixel.as_deref()) {
+        Ok(tracked) => {
+            parts.insert("body".into(), tracked);
+        }
+        Err(e) => tracing::warn!(message = %m.id, error = %e, "sent without tracking"),
+    }
+    parts
+}
+
+/// The signed links of a message to its address (none without an address).
+fn links_of(
+    settings: &Settings,
+    m: &MessageRecord,
+    channel: Channel,
+    now: DateTime<Utc>,
+) -> MessageLinks {
+    let Some(address) = m.address.as_deref() else {
+        return MessageLinks::default();
+    };
+    let target = LinkTarget {
+        profile_id: &m.profile_id,
+        channel,
+        topic: m.topic.as_deref(),
+        address,
+    };
+    let links = &settings.links;
+    MessageLinks {
+        unsubscribe: links.unsubscribe_url(&target, now),
+        preferences: links.preferences_url(&target, now),
+        // A double opt-in's confirmation message (source `confirm:<topic>`).
+        confirm: m
+            .source
+            .starts_with(CONFIRM_SOURCE)
+            .then(|| links.confirm_url(&target, now))
+            .flatten(),
     }
 }
 
